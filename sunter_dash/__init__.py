@@ -1,0 +1,43 @@
+"""sunter_dash: the operations dashboard of PAM JAYA's Sunter branch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash_bootstrap_components as dbc  # noqa: F401  (registers the components)
+from dash import Dash
+
+from .config import Config, load_config
+from .db import get_engine
+from .extensions import cache
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(config: Config | None = None) -> Dash:
+    """Build the Dash app on its Flask server (the one factory)."""
+    from . import layout  # tabs import Dash components; keep the package import light
+
+    config = config or load_config()
+    app = Dash(
+        __name__,
+        title="sunter_dash · PAM JAYA Sunter",
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        update_title=None,
+    )
+    server = app.server
+    server.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes + 1024 * 1024,
+        CACHE_TYPE=config.cache_type,
+        CACHE_DEFAULT_TIMEOUT=config.cache_timeout,
+        SUNTER_CONFIG=config,
+    )
+    if config.cache_redis_url:
+        server.config["CACHE_REDIS_URL"] = config.cache_redis_url
+    cache.init_app(server)
+    server.extensions["sunter_engine"] = get_engine(config.database_url)
+    app.layout = layout.shell(config.branch_name)
+    layout.register_callbacks(app)
+    return app

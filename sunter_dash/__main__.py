@@ -1,0 +1,216 @@
+"""Command line: serve, ingest, users, demo, db (INTERFACES.md)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from .config import ConfigError, load_config
+from .db import get_engine, upgrade
+from .models import DATA_TABLES, Upload
+from .users import ROLES, UserError, count_users, random_password, upsert_user
+
+FIRST_RUN_CUSTOMERS = 3000
+
+
+def _progress_line(stage: str, done: int, total: int) -> None:
+    if stage == "menyimpan" and total and sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K    {stage}: {done:,}/{total:,} baris".replace(",", "."))
+        sys.stderr.flush()
+
+
+def _summary(result) -> str:
+    head = (f"{result.file}: {result.status.upper()}  tipe={result.type or '-'}  "
+            f"periode={result.periode or '-'} ({result.periode_rule or '-'})  "
+            f"dibaca={result.read} disimpan={result.stored} ditolak={result.rejected} "
+            f"duplikat={result.duplicate}")
+    lines = [head]
+    if result.message:
+        lines.append(f"  {result.message}")
+    for error in result.errors[:5] if result.status != "refused" or result.rejected else []:
+        where = f"baris {error.row}" if error.row else "file"
+        column = f", kolom {error.column}" if error.column else ""
+        value = f" ({error.value!r})" if error.value is not None else ""
+        lines.append(f"  - {where}{column}{value}: {error.reason}")
+    if len(result.errors) > 5 and result.rejected:
+        lines.append(f"  ... dan {len(result.errors) - 5} kesalahan lain")
+    return "\n".join(lines)
+
+
+def cmd_ingest(args, config) -> int:
+    from .ingest import ingest_file
+
+    upgrade(config.database_url)
+    engine = get_engine(config.database_url)
+    refused = False
+    for name in args.files:
+        result = ingest_file(engine, Path(name), file_type=args.type, periode=args.periode,
+                             username=args.user, max_bytes=config.max_upload_bytes,
+                             progress=None if args.json else _progress_line)
+        refused |= result.refused
+        if args.json:
+            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
+        else:
+            if sys.stderr.isatty():
+                sys.stderr.write("\r\033[K")
+            print(_summary(result), flush=True)
+    return 1 if refused else 0
+
+
+def cmd_users(args, config) -> int:
+    upgrade(config.database_url)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Kata sandi untuk {args.name}: ")
+    else:
+        print("Tidak ada terminal untuk menanyakan kata sandi: gunakan --password-stdin.", file=sys.stderr)
+        return 2
+    try:
+        created = upsert_user(get_engine(config.database_url), args.name, args.role, password)
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Pengguna {args.name} {'dibuat' if created else 'diperbarui'} (peran {args.role}).")
+    return 0
+
+
+def cmd_demo(args, config) -> int:
+    from .demo import generate
+
+    started = time.perf_counter()
+    files = generate(Path(args.out), customers=args.customers, months=args.months, seed=args.seed)
+    for path in files:
+        print(path)
+    print(f"{len(files)} file ditulis ke {args.out} dalam {time.perf_counter() - started:.1f} s.",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_db(args, config) -> int:
+    upgrade(config.database_url)
+    engine = get_engine(config.database_url)
+    if args.action == "init":
+        print(f"Skema basis data mutakhir: {make_url(config.database_url).render_as_string()}")
+        return 0
+    if args.action == "stats":
+        with engine.connect() as conn:
+            for kind, table in DATA_TABLES.items():
+                rows = conn.execute(select(table.c.periode, func.count()).group_by(table.c.periode)
+                                    .order_by(table.c.periode)).all()
+                total = sum(n for _, n in rows)
+                print(f"{kind:<11} {total:>12,} baris".replace(",", "."))
+                for periode, n in rows:
+                    print(f"    {periode}  {n:>12,}".replace(",", "."))
+            uploads = conn.execute(select(Upload.status, func.count()).group_by(Upload.status)).all()
+        print("unggahan    " + ", ".join(f"{status}={n}" for status, n in uploads))
+        return 0
+    from .backup import backup
+
+    target = backup(config.database_url, Path(args.out) if args.out else None)
+    print(f"Cadangan ditulis ke {target}")
+    return 0
+
+
+def first_run(config, *, with_demo: bool) -> None:
+    """On an empty database: load the demo world through the real pipeline; create admin."""
+    from .ingest import ingest_file
+
+    engine = get_engine(config.database_url)
+    with engine.connect() as conn:
+        empty = not conn.execute(select(func.count()).select_from(Upload)).scalar()
+    if empty and with_demo:
+        from .demo import generate
+
+        started = time.perf_counter()
+        print(f"Basis data kosong: membuat data demo ({FIRST_RUN_CUSTOMERS} pelanggan)...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="sunter-demo-") as folder:
+            files = generate(Path(folder), customers=FIRST_RUN_CUSTOMERS)
+            for i, path in enumerate(files, 1):
+                result = ingest_file(engine, path, username="demo", max_bytes=config.max_upload_bytes)
+                print(f"  [{i}/{len(files)}] {path.name}: {result.status}, {result.stored} baris "
+                      f"({result.type}, {result.periode})", flush=True)
+        print(f"Data demo dimuat dalam {time.perf_counter() - started:.1f} s.", flush=True)
+    if count_users(engine) == 0:
+        password = config.admin_password or random_password()
+        upsert_user(engine, "admin", "admin", password)
+        if config.admin_password:
+            print("Pengguna admin dibuat dengan kata sandi dari SUNTER_ADMIN_PASSWORD.")
+        else:
+            print(f"Pengguna admin dibuat. Kata sandi (hanya ditampilkan sekali): {password}")
+
+
+def cmd_serve(args, config) -> int:
+    from . import create_app
+
+    upgrade(config.database_url)
+    first_run(config, with_demo=not args.no_demo)
+    app = create_app(config)
+    print(f"sunter_dash berjalan di http://{args.host}:{args.port}", flush=True)
+    app.run(host=args.host, port=args.port, debug=config.debug)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sunter_dash",
+                                     description="Dashboard operasional PAM JAYA Cabang Sunter.")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="jalankan dashboard (default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--no-demo", action="store_true", help="jangan muat data demo pada basis data kosong")
+    serve.set_defaults(func=cmd_serve)
+
+    ingest = sub.add_parser("ingest", help="muat file ekspor billing")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument("--type", help="paksa tipe: MC, COLLECTION, SBRS, MAINBILL, MB, ARDEBT, RUTE")
+    ingest.add_argument("--periode", help="paksa periode YYYY-MM")
+    ingest.add_argument("--user", help="nama pengguna yang dicatat")
+    ingest.add_argument("--json", action="store_true", help="satu objek JSON per file")
+    ingest.set_defaults(func=cmd_ingest)
+
+    users = sub.add_parser("users", help="kelola pengguna")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="buat atau perbarui pengguna")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
+    add.set_defaults(func=cmd_users)
+
+    demo = sub.add_parser("demo", help="tulis data demo sintetis")
+    demo.add_argument("--out", required=True)
+    demo.add_argument("--customers", type=int, default=FIRST_RUN_CUSTOMERS)
+    demo.add_argument("--months", type=int, default=6)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="skema, statistik, cadangan")
+    db.add_argument("action", choices=("init", "stats", "backup"))
+    db.add_argument("--out", help="backup: file tujuan")
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]  # INTERFACES.md: `python -m sunter_dash` is `serve`
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"Konfigurasi tidak valid: {exc}", file=sys.stderr)
+        return 2
+    return args.func(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Settings read from the environment (and an optional ``.env`` file).
+
+Nothing here runs at import time: ``load_config()`` is called by the app
+factory and the CLI, so tests can pass their own mapping.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on", "ya"}
+_FALSE = {"0", "false", "no", "off", "tidak", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message says which."""
+
+
+def parse_bool(name: str, value: str | None, default: bool) -> bool:
+    # bool("False") is True; parse explicitly (STYLE.md habit 7).
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_int(name: str, value: str | None, default: int, minimum: int = 1) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments ignored; quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///data/sunter.db"
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    secret_key_is_generated: bool = True
+    cache_type: str = "SimpleCache"
+    cache_redis_url: str | None = None
+    cache_timeout: int = 3600
+    max_upload_mb: int = 100
+    admin_password: str | None = None
+    debug: bool = False
+    branch_name: str = "PAM JAYA Cabang Sunter"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def with_overrides(self, **overrides) -> "Config":
+        return replace(self, **overrides)
+
+
+def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Config:
+    """Build the settings; the process environment wins over ``.env``."""
+    env: dict[str, str] = {}
+    if dotenv is not None:
+        env.update(read_dotenv(dotenv))
+    env.update(os.environ if environ is None else environ)
+
+    secret = env.get("SECRET_KEY")
+    redis_url = env.get("CACHE_REDIS_URL") or None
+    cache_type = env.get("CACHE_TYPE") or ("RedisCache" if redis_url else "SimpleCache")
+    return Config(
+        database_url=env.get("DATABASE_URL") or Config.database_url,
+        secret_key=secret or secrets.token_hex(32),
+        secret_key_is_generated=not secret,
+        cache_type=cache_type,
+        cache_redis_url=redis_url,
+        cache_timeout=parse_int("CACHE_TIMEOUT", env.get("CACHE_TIMEOUT"), 3600),
+        max_upload_mb=parse_int("SUNTER_MAX_UPLOAD_MB", env.get("SUNTER_MAX_UPLOAD_MB"), 100),
+        admin_password=env.get("SUNTER_ADMIN_PASSWORD") or None,
+        debug=parse_bool("SUNTER_DEBUG", env.get("SUNTER_DEBUG"), False),
+        branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
+    )

@@ -1,0 +1,6 @@
+"""Component ids of the shell, shared by every tab (tab-owned ids live in their tab)."""
+URL = "shell-url"
+TABS = "shell-tabs"
+CONTENT = "shell-content"
+PERIODE = "shell-periode"
+RAYON = "shell-rayon"

@@ -1,0 +1,179 @@
+"""Which type a file is, and which periode it reports (DATA.md)."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import IngestError
+from .parse import MONTH_PATTERN, MONTHS, valid_periode
+from .specs import SPECS, FileSpec, normalise_header
+
+
+@dataclass(frozen=True)
+class Match:
+    spec: FileSpec
+    columns: dict[str, str]  # field -> the file's header
+    exact: int  # columns found under the real export's own name
+
+    @property
+    def fits(self) -> bool:
+        return any(req <= self.columns.keys() for req in self.spec.required)
+
+    def missing(self) -> list[str]:
+        """Headers of the nearest required set that the file lacks."""
+        nearest = min(self.spec.required, key=lambda req: len(req - self.columns.keys()))
+        return self.spec.headers_of(nearest - self.columns.keys())
+
+
+def match_columns(spec: FileSpec, headers: list[str]) -> Match:
+    by_norm: dict[str, str] = {}
+    for h in headers:
+        by_norm.setdefault(normalise_header(h), h)
+    found: dict[str, str] = {}
+    exact = 0
+    for col in spec.columns:
+        for i, name in enumerate(col.names):
+            header = by_norm.get(normalise_header(name))
+            if header is not None and header not in found.values():
+                found[col.field] = header
+                exact += i == 0
+                break
+    return Match(spec, found, exact)
+
+
+def filename_words(filename: str) -> set[str]:
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", filename).upper()
+    words = set(re.findall(r"[A-Z]+", stem))
+    if re.search(r"MASTER[\s_\-.]*BAYAR", stem):
+        words.add("MASTERBAYAR")
+    return words
+
+
+def detect_type(headers: list[str], filename: str, forced: str | None = None) -> tuple[Match, str]:
+    """Return the match and how it was decided; refuse with what was found and missing."""
+    if forced:
+        key = forced.strip().upper()
+        key = {"COLL": "COLLECTION", "MASTERBAYAR": "MB"}.get(key, key)
+        if key not in SPECS:
+            raise IngestError(f"Tipe '{forced}' tidak dikenal; pilih salah satu: {', '.join(SPECS)}.",
+                              code="unknown_type")
+        match = match_columns(SPECS[key], headers)
+        if not match.fits:
+            raise IngestError(
+                f"File tidak cocok dengan tipe {key}: kolom {', '.join(match.missing())} tidak ditemukan. "
+                f"Kolom di file: {_shown(headers)}.", code="missing_columns")
+        return match, "forced"
+
+    matches = [match_columns(spec, headers) for spec in SPECS.values()]
+    fitting = [m for m in matches if m.fits]
+    if len(fitting) == 1:
+        return fitting[0], "header"
+    if not fitting:
+        nearest = sorted(matches, key=lambda m: (len(m.missing()), -len(m.columns)))[:3]
+        lacks = "; ".join(f"{m.spec.name} kurang {', '.join(m.missing())}" for m in nearest)
+        raise IngestError(
+            f"Tipe file tidak dikenali. Kolom di file: {_shown(headers)}. Tipe terdekat: {lacks}.",
+            code="unknown_columns")
+    words = filename_words(filename)
+    named = [m for m in fitting if words & set(m.spec.filename_words)]
+    if len(named) == 1:
+        return named[0], "header+filename"
+    pool = named or fitting
+    # Still a tie: the type whose own export names the columns wins outright.
+    ranked = sorted(pool, key=lambda m: m.exact, reverse=True)
+    if ranked[0].exact > ranked[1].exact:
+        return ranked[0], "header"
+    names = " dan ".join(m.spec.name for m in pool)
+    raise IngestError(
+        f"File cocok dengan lebih dari satu tipe ({names}). Pilih tipe secara eksplisit (--type) "
+        f"atau cantumkan tipenya di nama file.", code="ambiguous_type")
+
+
+def _shown(headers: list[str], limit: int = 25) -> str:
+    shown = ", ".join(str(h) for h in headers[:limit])
+    return shown + (f", ... ({len(headers)} kolom)" if len(headers) > limit else "")
+
+
+# --- periode -------------------------------------------------------------------
+
+RULES = {
+    "explicit": "diberikan pengguna",
+    "column": "kolom periode di file",
+    "filename": "nama file",
+    "mc_filename": "nama file MC (bulan baca + 1)",
+    "mc_reading_date": "tanggal catat MC (bulan baca + 1)",
+    "payment_date": "tanggal bayar tiap baris",
+}
+
+_YEAR = r"(20\d{2})"
+_MONTH = r"(0[1-9]|1[0-2])"
+_FILENAME_PATTERNS = [
+    (re.compile(rf"(?<!\d){_YEAR}{_MONTH}[0-3]\d(?!\d)"), "ym"),  # 20251231
+    (re.compile(rf"(?<!\d){_YEAR}[-_ .]?{_MONTH}(?!\d)"), "ym"),  # 202512, 2025-12, 2025_12
+    (re.compile(rf"(?<!\d){_MONTH}[-_ .]{_YEAR}(?!\d)"), "my"),  # 12-2025
+    (re.compile(rf"(?<!\d){_MONTH}{_YEAR}(?!\d)"), "my"),  # 122025
+    (re.compile(rf"(?<![A-Z])({MONTH_PATTERN})[-_ .]?(20\d{{2}}|\d{{2}})(?!\d)"), "ny"),  # DES 2025, Des25
+]
+_MC_NAME = re.compile(rf"(?<![A-Z])MC[-_ ]?{_MONTH}(\d{{2}})(?!\d)")
+
+
+def shift_periode(periode: str, months: int) -> str:
+    year, month = int(periode[:4]), int(periode[5:7])
+    index = year * 12 + month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def periode_from_filename(filename: str) -> str | None:
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", filename).upper()
+    found: set[str] = set()
+    for pattern, order in _FILENAME_PATTERNS:
+        for m in pattern.finditer(stem):
+            a, b = m.group(1), m.group(2)
+            if order == "ym":
+                found.add(f"{a}-{b}")
+            elif order == "my":
+                found.add(f"{b}-{a}")
+            else:
+                year = b if len(b) == 4 else f"20{b}"
+                found.add(f"{year}-{MONTHS[a]:02d}")
+        if found:
+            break  # the most specific pattern that matched decides
+    return found.pop() if len(found) == 1 else None
+
+
+def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
+                   explicit: str | None) -> tuple[str, str]:
+    """DATA.md's order: explicit, periode column, file name, MC evidence, payment dates."""
+    if explicit:
+        explicit = explicit.strip()
+        if not valid_periode(explicit):
+            raise IngestError(f"Periode '{explicit}' tidak valid; gunakan bentuk YYYY-MM, mis. 2025-12.",
+                              code="bad_periode")
+        return explicit, "explicit"
+    if spec.periode_field and spec.periode_field in frame:
+        values = frame[spec.periode_field].dropna().unique()
+        if len(values) == 1:
+            return str(values[0]), "column"
+    from_name = periode_from_filename(filename)
+    if from_name:
+        return from_name, "filename"
+    if spec.name == "MC":
+        m = _MC_NAME.search(filename.upper())
+        if m:
+            return shift_periode(f"20{m.group(2)}-{m.group(1)}", 1), "mc_filename"
+        if "tgl_catat" in frame:
+            months = pd.to_datetime(frame["tgl_catat"], errors="coerce").dropna().dt.strftime("%Y-%m")
+            if len(months):
+                month, count = Counter(months).most_common(1)[0]
+                if count * 2 > len(months):
+                    return shift_periode(month, 1), "mc_reading_date"
+    if spec.date_field and spec.date_field in frame:
+        months = pd.to_datetime(frame[spec.date_field], errors="coerce").dropna().dt.strftime("%Y-%m")
+        if len(months):
+            return Counter(months).most_common(1)[0][0], "payment_date"
+    raise IngestError(
+        "Periode file tidak dapat ditentukan: berikan periode (YYYY-MM) saat mengunggah "
+        "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).", code="no_periode")

@@ -1,0 +1,357 @@
+"""The ingestion pipeline: read, detect, validate, then store in one transaction.
+
+``ingest_file`` is the single entry point used by the CLI, the upload page and
+the API. It never raises for bad input: a refused file comes back as a result
+with status ``refused`` and a message that says what to fix, and is recorded
+as an upload like every other attempt.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..models import DATA_TABLES, Upload, UploadError
+from . import derive
+from .detect import Match, detect_periode, detect_type
+from .errors import IngestError, RowError
+from .parse import PARSERS, as_text
+from .read import RawTable, read_table
+from .specs import FileSpec
+
+Progress = Callable[[str, int, int], None]
+BATCH = 50_000
+MAX_ERRORS_RETURNED = 20
+
+REASONS = {
+    "nomen": "NOMEN harus berupa angka",
+    "int": "bukan angka yang valid",
+    "date": "tanggal tidak dikenali (contoh: 31-12-2025)",
+    "month": "periode tidak dikenali (contoh: 122025 atau 2025-12)",
+    "zone": "kode zona tidak valid",
+}
+_TOTAL_ROW = r"^\s*(?:GRAND\s*)?(?:SUB\s*)?(?:TOTAL|JUMLAH)\b"
+
+
+@dataclass
+class IngestResult:
+    file: str
+    type: str | None = None
+    periode: str | None = None
+    periode_rule: str | None = None
+    status: str = "refused"
+    read: int = 0
+    stored: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    message: str = ""
+    upload_id: int | None = None
+    replaced: list[int] = field(default_factory=list)
+    fmt: dict = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    def as_json(self) -> dict:
+        return {
+            "file": self.file, "type": self.type, "periode": self.periode,
+            "periode_rule": self.periode_rule, "status": self.status, "read": self.read,
+            "stored": self.stored, "rejected": self.rejected, "duplicate": self.duplicate,
+            "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS_RETURNED]],
+            "error_count": len(self.errors), "message": self.message,
+            "upload_id": self.upload_id, "replaced_uploads": self.replaced,
+        }
+
+
+@dataclass
+class Prepared:
+    spec: FileSpec
+    match: Match
+    frame: pd.DataFrame  # valid rows, parsed, with derived columns
+    rows_read: int
+    errors: list[RowError]
+    rejected: int
+    periode: str
+    periode_rule: str
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _data_rows(raw: pd.DataFrame, key: pd.Series) -> pd.Series:
+    """Rows that are data: not fully blank, and not the total rows after the last data row."""
+    blank = raw.apply(lambda col: as_text(col).isna()).all(axis=1) if len(raw.columns) else key.isna()
+    is_total = key.str.upper().str.contains(_TOTAL_ROW, regex=True, na=False)
+    looks_like_data = key.notna() & ~is_total
+    keep = ~blank
+    if looks_like_data.any():
+        last = np.flatnonzero(looks_like_data.to_numpy())[-1]
+        keep &= np.arange(len(raw)) <= last
+    else:
+        keep &= False
+    return keep
+
+
+def prepare(table: RawTable, filename: str, file_type: str | None, periode: str | None) -> Prepared:
+    match, _how = detect_type(list(table.frame.columns), filename, file_type)
+    spec = match.spec
+    raw = table.frame[list(match.columns.values())].copy()
+    raw.columns = list(match.columns.keys())
+    raw.index = pd.RangeIndex(len(raw))
+    source_rows = pd.Series(table.source_rows, index=raw.index)
+
+    key = as_text(raw[spec.key_field])
+    keep = _data_rows(raw, key)
+    raw, source_rows = raw[keep], source_rows[keep]
+    rows_read = len(raw) + len(table.bad_lines)
+    if len(raw) == 0:
+        raise IngestError("File tidak berisi baris data di bawah judul kolom.", code="empty")
+
+    parsed = pd.DataFrame(index=raw.index)
+    problems: list[pd.DataFrame] = []
+    required = next(req for req in spec.required if req <= match.columns.keys())
+    for field_name in raw.columns:
+        column = spec.column(field_name)
+        values, bad = PARSERS[column.kind](raw[field_name])
+        parsed[field_name] = values
+        if bad.any():
+            problems.append(pd.DataFrame({"index": bad.index[bad.to_numpy()], "field": field_name,
+                                          "reason": REASONS.get(column.kind, "nilai tidak valid")}))
+        if field_name in required:
+            blank = values.isna() & ~bad
+            if blank.any():
+                problems.append(pd.DataFrame({"index": blank.index[blank.to_numpy()],
+                                              "field": field_name, "reason": "wajib diisi"}))
+    parsed, extra = derive.DERIVE[spec.name](parsed, match.columns)
+    problems.append(extra)
+
+    errors = _row_errors(problems, raw, source_rows, match) + table.bad_lines
+    errors.sort(key=lambda e: (e.row or 0))
+    bad_index = pd.Index(pd.concat(problems)["index"].unique()) if problems else pd.Index([])
+    rejected = len(bad_index) + len(table.bad_lines)
+    valid = parsed.drop(index=bad_index)
+    if rejected * 2 > rows_read:
+        raise _TooManyBad(rows_read, rejected, errors, spec.name)
+    found_periode, rule = detect_periode(spec, valid, filename, periode)
+    return Prepared(spec, match, valid, rows_read, errors, rejected, found_periode, rule)
+
+
+class _TooManyBad(IngestError):
+    def __init__(self, read: int, rejected: int, errors: list[RowError], file_type: str):
+        super().__init__(
+            f"Lebih dari separuh baris bermasalah ({rejected} dari {read}); file ditolak seluruhnya. "
+            "Periksa apakah tipe file dan kolomnya benar, lalu perbaiki baris yang dilaporkan.",
+            code="too_many_errors")
+        self.read, self.rejected, self.errors, self.file_type = read, rejected, errors, file_type
+
+
+def _row_errors(problems: list[pd.DataFrame], raw: pd.DataFrame, source_rows: pd.Series,
+                match: Match) -> list[RowError]:
+    problems = [p for p in problems if len(p)]
+    if not problems:
+        return []
+    found = pd.concat(problems, ignore_index=True)
+    out: list[RowError] = []
+    for field_name, group in found.groupby("field", sort=False):
+        index = group["index"].to_numpy()
+        values = as_text(raw.loc[index, field_name]) if field_name in raw else pd.Series([None] * len(index))
+        rows = source_rows.loc[index].to_numpy()
+        header = match.columns.get(field_name, field_name)
+        out.extend(RowError(int(r), header, None if pd.isna(v) else str(v)[:200], reason)
+                   for r, v, reason in zip(rows, values.tolist(), group["reason"].tolist()))
+    return out
+
+
+# --- storing ---------------------------------------------------------------------
+
+def _payment_keys(frame: pd.DataFrame) -> np.ndarray:
+    """DATA.md: NO_TRANSAKSI when present, else (NOMEN, bill number or periode, date, amount)."""
+    def text(name: str) -> pd.Series:
+        if name in frame:
+            return frame[name].astype("str").fillna("")
+        return pd.Series("", index=frame.index, dtype="str")
+
+    bill_ref = text("notag").where(text("notag") != "", text("bill_period"))
+    composite = ("K|" + frame["nomen"].astype("str") + "|" + bill_ref + "|"
+                 + pd.to_datetime(frame["pay_date"]).dt.strftime("%Y-%m-%d") + "|"
+                 + frame["amount"].astype("str"))
+    transaction = text("no_transaksi")
+    keys = composite.where(transaction == "", "T|" + transaction)
+    # A fixed hash key keeps the 64-bit key the same across runs and processes.
+    hashed = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key="sunter-dash-2025", categorize=False)
+    return hashed.view(np.int64)
+
+
+def _column_values(series: pd.Series, column) -> list:
+    if isinstance(column.type, Date):
+        # ISO text binds as a date in SQLite and PostgreSQL alike.
+        series = pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d")
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str) -> int:
+    names = [c.name for c in table.columns if c.name != "id" and c.name in frame]
+    if frame.empty:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([marker] * len(names))})")
+    columns = [_column_values(frame[n], table.c[n]) for n in names]
+    total = len(frame)
+    for start in range(0, total, BATCH):
+        rows = list(zip(*(c[start:start + BATCH] for c in columns)))
+        conn.exec_driver_sql(sql, rows)
+        if progress:
+            progress(label, min(start + BATCH, total), total)
+    return total
+
+
+def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
+           result: IngestResult, progress: Progress | None) -> None:
+    spec, frame = prepared.spec, prepared.frame.copy()
+    table = DATA_TABLES[spec.name]
+    frame["upload_id"] = upload_id
+    if spec.mode == "snapshot":
+        current = conn.execute(
+            select(Upload.id, Upload.sha256).where(
+                Upload.file_type == spec.name, Upload.periode == prepared.periode,
+                Upload.status == "loaded", Upload.id != upload_id)).all()
+        if any(row.sha256 == sha for row in current):
+            result.status, result.duplicate = "duplicate", len(frame)
+            same = next(row.id for row in current if row.sha256 == sha)
+            result.message = f"File yang sama sudah dimuat (unggahan #{same}); tidak ada yang berubah."
+            return
+        frame["periode"] = prepared.periode
+        replaced = [row.id for row in current]
+        # DATA.md: a snapshot replaces the stored one of its periode, atomically (one transaction).
+        conn.execute(delete(table).where(table.c.periode == prepared.periode))
+        if replaced:
+            conn.execute(update(Upload).where(Upload.id.in_(replaced)).values(status="replaced"))
+        result.replaced = replaced
+    else:
+        keys = _payment_keys(frame)
+        first = ~pd.Series(keys).duplicated().to_numpy()
+        months = sorted(frame["periode"].dropna().unique().tolist())
+        stored = conn.execute(
+            select(table.c.pay_key).where(table.c.periode.in_(bindparam("months", expanding=True))),
+            {"months": months}).scalars().all()
+        new = first & ~np.isin(keys, np.fromiter(stored, dtype=np.int64, count=len(stored)))
+        result.duplicate = int(len(frame) - new.sum())
+        frame["pay_key"] = keys
+        # Inserting in key order keeps the unique index's pages warm.
+        frame = frame[new].sort_values("pay_key")
+    result.stored = _insert_rows(conn, table, frame, progress, "menyimpan")
+    if spec.mode == "merge" and result.stored == 0 and result.duplicate:
+        result.status = "duplicate"
+        result.message = "Semua pembayaran di file ini sudah tersimpan; tidak ada yang baru."
+    else:
+        result.status = "loaded"
+
+
+def _record(conn: Connection, result: IngestResult, filename: str, size: int, sha: str | None,
+            username: str | None) -> int:
+    return conn.execute(insert(Upload).values(
+        filename=filename, size=size, sha256=sha, file_type=result.type, periode=result.periode,
+        periode_rule=result.periode_rule, username=username, created_at=_now(),
+        status="running")).inserted_primary_key[0]
+
+
+def _finish(conn: Connection, upload_id: int, result: IngestResult) -> None:
+    conn.execute(update(Upload).where(Upload.id == upload_id).values(
+        status=result.status, rows_read=result.read, rows_stored=result.stored,
+        rows_rejected=result.rejected, rows_duplicate=result.duplicate,
+        message=result.message or None, finished_at=_now()))
+    if result.errors:
+        conn.execute(insert(UploadError), [
+            {"upload_id": upload_id, "row": e.row, "column": e.column, "value": e.value, "reason": e.reason}
+            for e in result.errors])
+
+
+def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None,
+                file_type: str | None = None, periode: str | None = None,
+                username: str | None = None, max_bytes: int = 100 * 1024 * 1024,
+                progress: Progress | None = None) -> IngestResult:
+    """Run one file through the whole pipeline and record the attempt."""
+    path = Path(path)
+    name = filename or path.name
+    result = IngestResult(file=name)
+    size = path.stat().st_size if path.exists() else 0
+    sha = None
+    try:
+        if not path.is_file():
+            raise IngestError(f"File '{name}' tidak ditemukan.", code="not_found")
+        if size > max_bytes:
+            raise IngestError(
+                f"File terlalu besar ({size / 1048576:.1f} MB); batasnya {max_bytes / 1048576:.0f} MB. "
+                "Pecah file per periode atau per rayon.", code="too_large")
+        sha = sha256_of(path)
+        if progress:
+            progress("membaca", 0, size)
+        table = read_table(path, name)
+        result.fmt = table.fmt
+        prepared = prepare(table, name, file_type, periode)
+        result.type, result.periode, result.periode_rule = (
+            prepared.spec.name, prepared.periode, prepared.periode_rule)
+        result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
+        with engine.begin() as conn:
+            upload_id = _record(conn, result, name, size, sha, username)
+            result.upload_id = upload_id
+            _store(conn, prepared, upload_id, sha, result, progress)
+            _finish(conn, upload_id, result)
+    except IngestError as exc:
+        result.status, result.message, result.stored, result.duplicate = "refused", exc.message, 0, 0
+        if isinstance(exc, _TooManyBad):
+            result.type, result.read, result.rejected, result.errors = (
+                exc.file_type, exc.read, exc.rejected, exc.errors)
+        if not result.errors:
+            result.errors = [RowError(None, None, None, exc.message)]
+        with engine.begin() as conn:
+            result.upload_id = _record(conn, result, name, size, sha, username)
+            _finish(conn, result.upload_id, result)
+    return result
+
+
+def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -> int:
+    """Remove exactly the rows an upload stored; the upload record stays, marked deleted."""
+    with engine.begin() as conn:
+        upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
+        if upload is None:
+            raise IngestError(f"Unggahan #{upload_id} tidak ada.", code="not_found")
+        if upload.status == "deleted":
+            raise IngestError(f"Unggahan #{upload_id} sudah dihapus.", code="already_deleted")
+        removed = 0
+        table = DATA_TABLES.get(upload.file_type or "")
+        if table is not None:
+            removed = conn.execute(delete(table).where(table.c.upload_id == upload_id)).rowcount
+        conn.execute(update(Upload).where(Upload.id == upload_id).values(
+            status="deleted", deleted_at=_now(), deleted_by=username))
+    return removed
+
+
+def stored_rows(engine: Engine, upload_id: int) -> int:
+    """How many rows an upload has in its table now (for checks and the history page)."""
+    with engine.connect() as conn:
+        upload = conn.execute(select(Upload.file_type).where(Upload.id == upload_id)).scalar()
+        table = DATA_TABLES.get(upload or "")
+        if table is None:
+            return 0
+        return conn.execute(select(func.count()).select_from(table).where(table.c.upload_id == upload_id)).scalar()

@@ -1,0 +1,207 @@
+"""Readers: a file in, a raw table out (header found, rows numbered as in the source).
+
+Excel (.xlsx, .xls, .xlsm, .ods) is read by python-calamine; text (.csv, .txt)
+by pandas' C parser after sniffing encoding, delimiter and the header row.
+The header may sit below up to 15 title or blank rows.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from python_calamine import CalamineError, CalamineWorkbook
+
+from .errors import IngestError, RowError
+from .specs import header_score
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
+HEADER_SEARCH_ROWS = 16  # the header may sit below up to 15 title rows
+DELIMITERS = ("|", ";", "\t", ",")
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame  # columns: the file's headers; cells as read
+    source_rows: np.ndarray  # 1-based row number in the source file of each frame row
+    fmt: dict = field(default_factory=dict)  # what the reader detected
+    bad_lines: list[RowError] = field(default_factory=list)
+
+
+def read_table(path: Path, filename: str | None = None) -> RawTable:
+    name = filename or path.name
+    suffix = Path(name).suffix.lower()
+    if path.stat().st_size == 0:
+        raise IngestError("File kosong (0 byte).", code="empty")
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path)
+    if suffix in TEXT_SUFFIXES or not suffix:
+        return read_text(path)
+    raise IngestError(
+        f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .csv atau .txt.",
+        code="unsupported_format")
+
+
+def _find_header(rows: list[list[object]]) -> int:
+    """Index of the header row: the row among the first 16 naming most known columns."""
+    best, best_score = None, 1
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row)
+        if score > best_score:
+            best, best_score = i, score
+    if best is not None:
+        return best
+    # No known header: take the first non-blank row so detection can say what it found.
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if any(str(c).strip() for c in row if c is not None):
+            return i
+    raise IngestError("File tidak berisi data: 16 baris pertama kosong.", code="empty")
+
+
+def _header_names(cells: list[object]) -> list[str]:
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(cells):
+        name = str(cell).strip() if cell not in (None, "") else f"(kolom {j + 1})"
+        if isinstance(cell, float) and cell.is_integer():
+            name = str(int(cell))
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        names.append(name)
+    return names
+
+
+def read_excel(path: Path) -> RawTable:
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise IngestError(
+            "File tidak dapat dibaca sebagai Excel (rusak, terenkripsi, atau bukan file Excel): "
+            f"{exc}", code="unreadable") from None
+    try:
+        chosen = None
+        for index, sheet_name in enumerate(workbook.sheet_names):
+            sheet = workbook.get_sheet_by_index(index)
+            head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+            if any(header_score(r) >= 2 for r in head):
+                chosen = (index, sheet_name)
+                break
+        if chosen is None:
+            if not workbook.sheet_names:
+                raise IngestError("File Excel tidak memiliki sheet.", code="empty")
+            chosen = (0, workbook.sheet_names[0])
+        rows = workbook.get_sheet_by_index(chosen[0]).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as exc:
+        raise IngestError(f"Sheet Excel tidak dapat dibaca: {exc}", code="unreadable") from None
+    finally:
+        workbook.close()
+    if not rows:
+        raise IngestError("File Excel kosong: sheet pertama tidak berisi baris.", code="empty")
+    h = _find_header(rows)
+    headers = _header_names(rows[h])
+    width = len(headers)
+    body = rows[h + 1:]
+    frame = pd.DataFrame([r[:width] for r in body], columns=headers, dtype=object) if body else \
+        pd.DataFrame(columns=headers, dtype=object)
+    source_rows = np.arange(h + 2, h + 2 + len(frame))
+    return RawTable(frame, source_rows, {"format": "excel", "sheet": chosen[1], "header_row": h + 1})
+
+
+def _sniff_encoding(path: Path) -> str:
+    with path.open("rb") as fh:
+        start = fh.read(4)
+        if start.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        else:
+            encoding = "utf-8"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return encoding
+
+
+def _head_lines(path: Path, encoding: str, limit: int = 60) -> str:
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        return "".join(line for _, line in zip(range(limit), fh))
+
+
+def _sniff_delimiter(head: str) -> str:
+    """The delimiter that splits the head into the most consistent, widest rows."""
+    def score(delim: str) -> tuple[float, int]:
+        rows = [r for r in csv.reader(io.StringIO(head), delimiter=delim) if any(c.strip() for c in r)]
+        widths = [len(r) for r in rows]
+        if not widths:
+            return (0.0, 0)
+        common = max(set(widths), key=lambda w: (widths.count(w), w))
+        if common < 2:
+            return (0.0, 0)
+        return (widths.count(common) / len(widths), common)
+
+    ranked = sorted(DELIMITERS, key=score, reverse=True)
+    best = ranked[0]
+    if score(best)[1] < 2:
+        raise IngestError(
+            "Pemisah kolom tidak dikenali: file teks harus dipisah dengan |, ;, koma, atau tab.",
+            code="no_delimiter")
+    return best
+
+
+_BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)")
+
+
+def read_text(path: Path) -> RawTable:
+    encoding = _sniff_encoding(path)
+    head = _head_lines(path, encoding)
+    if not head.strip():
+        raise IngestError("File kosong: tidak ada baris berisi data.", code="empty")
+    if "\x00" in head:
+        raise IngestError("File ini bukan file teks (berisi data biner); periksa format file.",
+                          code="unreadable")
+    delimiter = _sniff_delimiter(head)
+    head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))
+    h = _find_header(head_rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                path, sep=delimiter, encoding=encoding, skiprows=h, header=0, dtype=str,
+                keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                on_bad_lines="warn", engine="c", quotechar='"',
+            )
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise IngestError(f"File teks tidak dapat dibaca: {exc}", code="unreadable") from None
+    frame.columns = _header_names(list(frame.columns))
+    frame = frame.rename(columns=lambda c: "(kolom)" if c.startswith("Unnamed:") else c)
+    # pandas numbers lines after skiprows from 1 (the header); map back to the file.
+    bad_lines: list[RowError] = []
+    skipped: list[int] = []
+    for warning in caught:
+        for m in _BAD_LINE.finditer(str(warning.message)):
+            line = int(m.group(1)) + h
+            skipped.append(line)
+            bad_lines.append(RowError(line, None, None,
+                                      f"jumlah kolom {m.group(3)}, seharusnya {m.group(2)}"))
+    first = h + 2
+    lines = np.arange(first, first + len(frame) + len(skipped))
+    if skipped:
+        lines = lines[~np.isin(lines, skipped)]
+    return RawTable(frame, lines[: len(frame)],
+                    {"format": "text", "encoding": encoding, "delimiter": delimiter, "header_row": h + 1},
+                    bad_lines)

@@ -1,0 +1,323 @@
+"""The data model: one table per billing-export type, uploads, users, analyses.
+
+Every stored data row points at the upload that stored it (``upload_id``), so
+deleting an upload removes exactly its rows. Money is integer Rupiah, volumes
+and stands integer m3, periodes ``YYYY-MM`` text. Column names are DATA.md's
+concepts, whatever the source file called them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _upload_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("upload.id", ondelete="CASCADE"), nullable=False)
+
+
+class Upload(Base):
+    """Every ingestion attempt, loaded or refused (DATA.md: loading rules)."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    file_type: Mapped[str | None] = mapped_column(String(16))
+    periode: Mapped[str | None] = mapped_column(String(7))
+    periode_rule: Mapped[str | None] = mapped_column(String(32))
+    username: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    # loaded | refused | replaced (a newer snapshot took its place) | deleted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    message: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deleted_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_upload_type_periode", "file_type", "periode"),
+        Index("ix_upload_created", "created_at"),
+    )
+
+
+class UploadError(Base):
+    """One rejected row (or file-level problem, row NULL) of an upload."""
+
+    __tablename__ = "upload_error"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    row: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_upload_error_upload", "upload_id", "row"),)
+
+
+class Mc(Base):
+    """MC, the customer master of a periode: its rows are the collection target."""
+
+    __tablename__ = "mc"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    nama: Mapped[str | None] = mapped_column(String(200))
+    alamat: Mapped[str | None] = mapped_column(String(400))
+    zona_novak: Mapped[str | None] = mapped_column(String(12))
+    rayon: Mapped[str | None] = mapped_column(String(8))
+    pcez: Mapped[str | None] = mapped_column(String(8))
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    nomet: Mapped[str | None] = mapped_column(String(40))
+    tgl_catat: Mapped[dt.date | None] = mapped_column(Date)
+    stan_awal: Mapped[int | None] = mapped_column(BigInteger)
+    stan_akir: Mapped[int | None] = mapped_column(BigInteger)
+    kubik: Mapped[int | None] = mapped_column(BigInteger)
+    nominal: Mapped[int] = mapped_column(BigInteger)
+    notagihan: Mapped[str | None] = mapped_column(String(40))
+    cust_type: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_mc_periode_nomen", "periode", "nomen"),
+        Index("ix_mc_nomen_periode", "nomen", "periode"),
+        Index("ix_mc_upload", "upload_id"),
+    )
+
+
+class Payment(Base):
+    """COLLECTION: one payment transaction. ``periode`` is the month of pay_date."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    # 64-bit hash of DATA.md's payment key; unique so a payment is stored once.
+    pay_key: Mapped[int] = mapped_column(BigInteger)
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    pay_date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    bill_period: Mapped[str | None] = mapped_column(String(7))
+    jenis: Mapped[str] = mapped_column(String(8))  # CURRENT | UNDUE
+    notag: Mapped[str | None] = mapped_column(String(40))
+    no_transaksi: Mapped[str | None] = mapped_column(String(64))
+    bill_reason: Mapped[str | None] = mapped_column(String(64))
+    vol_collect: Mapped[int | None] = mapped_column(BigInteger)
+    freeze_dttm: Mapped[str | None] = mapped_column(String(32))
+    loket: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ux_payment_key", "pay_key", unique=True),
+        Index("ix_payment_periode_nomen", "periode", "nomen"),
+        Index("ix_payment_upload", "upload_id"),
+    )
+
+
+class MbPayment(Base):
+    """MB (Master Bayar): payment history over many periodes."""
+
+    __tablename__ = "mb_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    pay_key: Mapped[int] = mapped_column(BigInteger)
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    bill_period: Mapped[str] = mapped_column(String(7))
+    pay_date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    notag: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index("ux_mb_payment_key", "pay_key", unique=True),
+        Index("ix_mb_payment_nomen", "nomen", "bill_period"),
+        Index("ix_mb_payment_upload", "upload_id"),
+    )
+
+
+class Sbrs(Base):
+    """SBRS: one meter reading; ``periode`` is the bill month of the reading."""
+
+    __tablename__ = "sbrs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    stand_lalu: Mapped[int] = mapped_column(BigInteger)
+    stand_kini: Mapped[int] = mapped_column(BigInteger)
+    pakai: Mapped[int | None] = mapped_column(BigInteger)  # as stated in the file
+    volume: Mapped[int] = mapped_column(BigInteger)  # stated PAKAI, else kini - lalu
+    read_method: Mapped[str | None] = mapped_column(String(32))
+    skip_code: Mapped[str | None] = mapped_column(String(64))
+    trouble_code: Mapped[str | None] = mapped_column(String(64))
+    special_msg: Mapped[str | None] = mapped_column(String(200))
+    read_date: Mapped[dt.date | None] = mapped_column(Date)
+    route: Mapped[str | None] = mapped_column(String(32))
+    rayon: Mapped[str | None] = mapped_column(String(8))
+    nama: Mapped[str | None] = mapped_column(String(200))
+    alamat: Mapped[str | None] = mapped_column(String(400))
+    nomet: Mapped[str | None] = mapped_column(String(40))
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    bill_period: Mapped[str | None] = mapped_column(String(7))
+    bill_amount: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_sbrs_periode_nomen", "periode", "nomen"),
+        Index("ix_sbrs_nomen_periode", "nomen", "periode"),
+        Index("ix_sbrs_upload", "upload_id"),
+    )
+
+
+class Mainbill(Base):
+    """MAINBILL: one bill issued (a correction is a further row)."""
+
+    __tablename__ = "mainbill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    total: Mapped[int] = mapped_column(BigInteger)
+    bill_period: Mapped[str | None] = mapped_column(String(7))
+    tgl_tagihan: Mapped[dt.date | None] = mapped_column(Date)
+    pakai: Mapped[int | None] = mapped_column(BigInteger)
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    pcezbk: Mapped[str | None] = mapped_column(String(12))
+    rayon: Mapped[str | None] = mapped_column(String(8))
+    jenis_rek: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (
+        Index("ix_mainbill_periode_nomen", "periode", "nomen"),
+        Index("ix_mainbill_upload", "upload_id"),
+    )
+
+
+class Ardebt(Base):
+    """ARDEBT: outstanding arrears at a periode, per unpaid bill or per customer."""
+
+    __tablename__ = "ardebt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7))
+    nomen: Mapped[str] = mapped_column(String(20))
+    bill_period: Mapped[str | None] = mapped_column(String(7))  # per-bill layout
+    amount: Mapped[int | None] = mapped_column(BigInteger)  # per-bill layout
+    volume: Mapped[int | None] = mapped_column(BigInteger)
+    bills: Mapped[int | None] = mapped_column(Integer)  # per-customer layout
+    total: Mapped[int | None] = mapped_column(BigInteger)  # per-customer layout
+
+    __table_args__ = (
+        Index("ix_ardebt_periode_nomen", "periode", "nomen"),
+        Index("ix_ardebt_upload", "upload_id"),
+    )
+
+
+class Rute(Base):
+    """RUTE: which officer reads and collects each route (PCEZ)."""
+
+    __tablename__ = "rute"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7))
+    pcez: Mapped[str] = mapped_column(String(16))
+    petugas: Mapped[str] = mapped_column(String(120))
+    rayon: Mapped[str | None] = mapped_column(String(8))
+
+    __table_args__ = (
+        Index("ix_rute_periode_pcez", "periode", "pcez"),
+        Index("ix_rute_upload", "upload_id"),
+    )
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # admin | viewer
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class Analysis(Base):
+    """A manual-analysis case on a customer (the Analisa workbench)."""
+
+    __tablename__ = "analysis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20))
+    periode: Mapped[str | None] = mapped_column(String(7))
+    rayon: Mapped[str | None] = mapped_column(String(8))
+    anomaly_type: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="sedang")
+    assigned_to: Mapped[str | None] = mapped_column(String(120))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    # Optimistic locking: an edit based on a stale version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_analysis_nomen", "nomen"),
+        Index("ix_analysis_status", "status", "periode"),
+    )
+
+
+class AnalysisEvent(Base):
+    """History of an analysis: who changed what, when."""
+
+    __tablename__ = "analysis_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analysis.id", ondelete="CASCADE"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    change: Mapped[str] = mapped_column(Text)  # JSON: {"field": [old, new], ...}
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_analysis_event_analysis", "analysis_id"),)
+
+
+DATA_TABLES = {
+    "MC": Mc.__table__,
+    "COLLECTION": Payment.__table__,
+    "SBRS": Sbrs.__table__,
+    "MAINBILL": Mainbill.__table__,
+    "MB": MbPayment.__table__,
+    "ARDEBT": Ardebt.__table__,
+    "RUTE": Rute.__table__,
+}

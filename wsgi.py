@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn wsgi:server``."""
+from sunter_dash import create_app
+
+server = create_app().server
