@@ -27,7 +27,7 @@ def layout() -> html.Div:
                 rowData=[],
                 defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
                 dashGridOptions={"domLayout": "autoHeight",
-                                 "overlayNoRowsTemplate": "Belum ada data. Unggah file ekspor billing."},
+                                 "localeText": {"noRowsToShow": "Belum ada data. Unggah file ekspor billing."}},
                 className="ag-theme-alpine",
             ),
         ])),
@@ -50,7 +50,7 @@ def build_summary(status: list[dict]) -> dbc.Alert:
     total = sum(item["rows"] for item in status)
     periodes = {item["periode"] for item in status}
     return dbc.Alert(f"{number(total)} baris tersimpan dalam {len(periodes)} periode "
-                     f"({periode_label(min(periodes))} s/d {periode_label(max(periodes))}).", color="info")
+                     f"({periode_label(min(periodes))} s/d {periode_label(max(periodes))}).", color="primary")
 
 
 def register_callbacks(app: Dash) -> None:
