@@ -82,10 +82,13 @@ def detect_type(headers: list[str], filename: str, forced: str | None = None) ->
     if len(named) == 1:
         return named[0], "header+filename"
     pool = named or fitting
-    # Still a tie: the type whose own export names the columns wins outright.
-    ranked = sorted(pool, key=lambda m: m.exact, reverse=True)
-    if ranked[0].exact > ranked[1].exact:
-        return ranked[0], "header"
+    # Still a tie: the type whose own export names the columns wins outright, but only
+    # if it also recognises at least as many of the file's columns as every other one
+    # (an SBRS written with aliases must not become MAINBILL for naming NOMEN, PERIODE).
+    ranked = sorted(pool, key=lambda m: (m.exact, len(m.columns)), reverse=True)
+    best = ranked[0]
+    if all(best.exact > m.exact and len(best.columns) >= len(m.columns) for m in ranked[1:]):
+        return best, "header"
     names = " dan ".join(m.spec.name for m in pool)
     raise IngestError(
         f"File cocok dengan lebih dari satu tipe ({names}). Pilih tipe secara eksplisit (--type) "

@@ -28,6 +28,7 @@ from .specs import FileSpec
 
 Progress = Callable[[str, int, int], None]
 BATCH = 50_000
+KEY_LOOKUP_BATCH = 10_000  # bound parameters per query (SQLite allows 32766)
 MAX_ERRORS_RETURNED = 20
 
 REASONS = {
@@ -127,7 +128,9 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
 
     parsed = pd.DataFrame(index=raw.index)
     problems: list[pd.DataFrame] = []
-    required = next(req for req in spec.required if req <= match.columns.keys())
+    fitting = [req for req in spec.required if req <= match.columns.keys()]
+    required = fitting[0]
+    blanks: dict[str, pd.Series] = {}
     for field_name in raw.columns:
         column = spec.column(field_name)
         values, bad = PARSERS[column.kind](raw[field_name])
@@ -136,11 +139,22 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
             problems.append(pd.DataFrame({"index": bad.index[bad.to_numpy()], "field": field_name,
                                           "reason": REASONS.get(column.kind, "nilai tidak valid")}))
         if field_name in required:
-            blank = values.isna() & ~bad
-            if blank.any():
-                problems.append(pd.DataFrame({"index": blank.index[blank.to_numpy()],
-                                              "field": field_name, "reason": "wajib diisi"}))
+            blanks[field_name] = values.isna() & ~bad
+    # DATA.md: ZONA_NOVAK is required unless RAYON is given (ARDEBT: either layout), so
+    # a row that fills any of the type's required sets present in the file has what it needs.
+    complete = pd.Series(False, index=parsed.index)
+    for req in fitting:
+        complete |= parsed[sorted(req)].notna().all(axis=1)
+    for field_name, blank in blanks.items():
+        blank &= ~complete
+        if blank.any():
+            problems.append(pd.DataFrame({"index": blank.index[blank.to_numpy()],
+                                          "field": field_name, "reason": "wajib diisi"}))
     parsed, extra = derive.DERIVE[spec.name](parsed, match.columns)
+    if len(extra) and problems:
+        # A cell already reported as unreadable is not reported again as blank.
+        seen = pd.MultiIndex.from_frame(pd.concat(problems)[["index", "field"]])
+        extra = extra[~pd.MultiIndex.from_frame(extra[["index", "field"]]).isin(seen)]
     problems.append(extra)
 
     errors = _row_errors(problems, raw, source_rows, match) + table.bad_lines
@@ -250,10 +264,14 @@ def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
     else:
         keys = _payment_keys(frame)
         first = ~pd.Series(keys).duplicated().to_numpy()
-        months = sorted(frame["periode"].dropna().unique().tolist())
-        stored = conn.execute(
-            select(table.c.pay_key).where(table.c.periode.in_(bindparam("months", expanding=True))),
-            {"months": months}).scalars().all()
+        # Look the keys up themselves, not the months of this file: a NO_TRANSAKSI key
+        # stored under another pay month is the same payment (and would break the unique index).
+        candidates = np.unique(keys).tolist()
+        stored: list[int] = []
+        for start in range(0, len(candidates), KEY_LOOKUP_BATCH):
+            stored.extend(conn.execute(
+                select(table.c.pay_key).where(table.c.pay_key.in_(bindparam("keys", expanding=True))),
+                {"keys": candidates[start:start + KEY_LOOKUP_BATCH]}).scalars())
         new = first & ~np.isin(keys, np.fromiter(stored, dtype=np.int64, count=len(stored)))
         result.duplicate = int(len(frame) - new.sum())
         frame["pay_key"] = keys

@@ -284,7 +284,9 @@ def parse_rayon(s: pd.Series) -> Parsed:
 def parse_zone(s: pd.Series) -> Parsed:
     """ZONA_NOVAK / PCEZBK: 9 digits (dots removed, lost leading zeros restored)."""
     text = as_text(s)
-    digits = text.str.replace(r"\D", "", regex=True)
+    # '341010203.0' (a number written as text by a float column) is not a tenth digit;
+    # only a single trailing '.0' goes: '34.101.02.00' is a dotted zone with block 00.
+    digits = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True).str.replace(r"\D", "", regex=True)
     digits = digits.where(digits.str.len() >= 9, digits.str.zfill(9))
     digits = digits.where(digits.str.strip("0") != "")
     bad = text.notna() & digits.isna()
@@ -312,3 +314,19 @@ PERIODE_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def valid_periode(value: str) -> bool:
     return bool(PERIODE_RE.match(value or ""))
+
+
+def parse_column(kind: str, s: pd.Series) -> Parsed:
+    """Parse each distinct cell once: billing columns repeat values (dates, periodes,
+    amounts, codes), so parsing the uniques and spreading them back is much faster."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return PARSERS[kind](s)
+    distinct = pd.Series(uniques, dtype=object if s.dtype == object else s.dtype)
+    values, bad = PARSERS[kind](distinct)
+    # Code -1 (a missing cell) takes the extra slot at the end: missing, not bad.
+    slot = np.where(codes < 0, len(distinct), codes)
+    values = pd.concat([values, pd.Series([None], dtype=values.dtype)], ignore_index=True)
+    bad = np.append(bad.to_numpy(dtype=bool), False)
+    return Parsed(pd.Series(values.to_numpy()[slot], index=s.index, dtype=values.dtype),
+                  pd.Series(bad[slot], index=s.index))

@@ -25,6 +25,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
 HEADER_SEARCH_ROWS = 16  # the header may sit below up to 15 title rows
 DELIMITERS = ("|", ";", "\t", ",")
+EXCEL_MAGIC = (b"PK\x03\x04", bytes.fromhex("D0CF11E0A1B11AE1"))  # zip (xlsx, ods), OLE2 (xls)
 
 
 @dataclass
@@ -40,8 +41,14 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
     suffix = Path(name).suffix.lower()
     if path.stat().st_size == 0:
         raise IngestError("File kosong (0 byte).", code="empty")
-    if suffix in EXCEL_SUFFIXES:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    # Files arrive hand-renamed: a workbook is read as one whatever its suffix says, and a
+    # text export saved under an Excel name (.xls) as text.
+    if head.startswith(EXCEL_MAGIC):
         return read_excel(path)
+    if suffix in EXCEL_SUFFIXES:
+        return read_text(path) if b"\x00" not in head else read_excel(path)
     if suffix in TEXT_SUFFIXES or not suffix:
         return read_text(path)
     raise IngestError(
@@ -83,7 +90,12 @@ def _header_names(cells: list[object]) -> list[str]:
 
 def read_excel(path: Path) -> RawTable:
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+        except (CalamineError, OSError, ValueError):
+            # The suffix lies (an .xlsx renamed .xls): let calamine tell the format by content.
+            with path.open("rb") as fh:
+                workbook = CalamineWorkbook.from_filelike(fh)
     except (CalamineError, OSError, ValueError) as exc:
         raise IngestError(
             "File tidak dapat dibaca sebagai Excel (rusak, terenkripsi, atau bukan file Excel): "
@@ -147,11 +159,12 @@ def _sniff_delimiter(head: str) -> str:
     def score(delim: str) -> tuple[float, int]:
         rows = [r for r in csv.reader(io.StringIO(head), delimiter=delim) if any(c.strip() for c in r)]
         widths = [len(r) for r in rows]
-        if not widths:
+        # Title lines above the header ("LAPORAN ...") are one field wide whatever the
+        # delimiter: the table's width is the commonest among the rows it splits.
+        split = [w for w in widths if w >= 2]
+        if not split:
             return (0.0, 0)
-        common = max(set(widths), key=lambda w: (widths.count(w), w))
-        if common < 2:
-            return (0.0, 0)
+        common = max(set(split), key=lambda w: (split.count(w), w))
         return (widths.count(common) / len(widths), common)
 
     ranked = sorted(DELIMITERS, key=score, reverse=True)
