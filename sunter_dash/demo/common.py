@@ -105,9 +105,3 @@ def concat_bytes(arr: pa.Array) -> bytes:
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32,
                             count=len(arr) + 1, offset=arr.offset * itemsize)
     return arr.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
-
-
-def xml_escape(arr: pa.Array) -> pa.Array:
-    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        arr = pc.replace_substring(arr, old, new)
-    return arr

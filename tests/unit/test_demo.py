@@ -207,6 +207,33 @@ def test_xlsx_readable_by_openpyxl_and_calamine(world):
     assert len(mc_x) == N and mc_x["NOMEN"].str.match(r"^6\d{7}$").all()
 
 
+def test_xlsx_sheet_layout(world):
+    """MC .xlsx as a clerk sees it: merged bold titles, bold header, dd/mm/yyyy dates,
+    blank cells for unread meters, thousands-formatted money, set column widths."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = world["files"]["MC0825_AB_Sunter.xlsx"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert ws.title == "MC0825_AB_Sunter"
+    assert sorted(str(r) for r in ws.merged_cells.ranges) == ["A1:N1", "A2:N2"]
+    assert ws["A1"].font.b and ws["A2"].font.b and "MASTER CUSTOMER" in ws["A1"].value
+    header = [c for c in ws[3]]
+    assert header[0].value == "NOMEN" and all(c.font.b for c in header)
+    data = list(ws.iter_rows(min_row=4, max_row=3 + N))
+    assert not any(c.font.b for c in data[0])
+    dates = [r[7] for r in data if r[7].value is not None]
+    assert dates and all(c.is_date and c.number_format == "dd/mm/yyyy" for c in dates)
+    assert len(dates) < N  # unread meters: blank TGL_CATAT
+    assert all(r[11].number_format == "#,##0" and isinstance(r[11].value, int) for r in data)
+    assert all(r[0].number_format == "General" for r in data)
+    total = ws[4 + N]
+    assert total[0].value == "TOTAL" and total[11].number_format == "#,##0"
+    assert total[11].value == sum(r[11].value for r in data)
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    assert 28 <= widths["B"] < 30 and 11 <= widths["A"] < 13  # NAMA_PEL 28, NOMEN 11
+    wb.close()
+
+
 def test_customers_rayons_and_zones(world):
     mc = world["mc"]["2025-12"]
     zona = mc["ZONA_NOVAK"]
