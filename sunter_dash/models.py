@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,6 +48,9 @@ class Upload(Base):
     file_type: Mapped[str | None] = mapped_column(String(16))
     periode: Mapped[str | None] = mapped_column(String(7))
     periode_rule: Mapped[str | None] = mapped_column(String(32))
+    # Comma-separated periodes of the stored rows (a payment file can span months);
+    # deleting an upload looks only there, so data tables need no upload_id index.
+    row_periodes: Mapped[str | None] = mapped_column(Text)
     username: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -108,21 +112,24 @@ class Mc(Base):
     __table_args__ = (
         Index("ix_mc_periode_nomen", "periode", "nomen"),
         Index("ix_mc_nomen_periode", "nomen", "periode"),
-        Index("ix_mc_upload", "upload_id"),
     )
 
 
 class Payment(Base):
-    """COLLECTION: one payment transaction. ``periode`` is the month of pay_date."""
+    """COLLECTION: one payment transaction. ``periode`` is the month of pay_date.
+
+    Clustered on (periode, nomen, pay_key) (WITHOUT ROWID in SQLite): a month's
+    extract appends to one region of the table, a customer's payments of a month
+    sit together, and no separate rowid tree has to be maintained on insert.
+    """
 
     __tablename__ = "payment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = _upload_fk()
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
     # 64-bit hash of DATA.md's payment key; unique so a payment is stored once.
-    pay_key: Mapped[int] = mapped_column(BigInteger)
-    periode: Mapped[str] = mapped_column(String(7))
-    nomen: Mapped[str] = mapped_column(String(20))
+    pay_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    upload_id: Mapped[int] = _upload_fk()
     pay_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)
     bill_period: Mapped[str | None] = mapped_column(String(7))
@@ -135,31 +142,36 @@ class Payment(Base):
     loket: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ux_payment_key", "pay_key", unique=True),
-        Index("ix_payment_periode_nomen", "periode", "nomen"),
-        Index("ix_payment_upload", "upload_id"),
+        # A composite key fixes nomen and pay date, so the primary key already makes
+        # it unique; only a NO_TRANSAKSI key can recur in another month. A full unique
+        # index on random 64-bit keys would double the cost of every insert.
+        Index("ux_payment_transaksi", "pay_key", unique=True,
+              sqlite_where=text("no_transaksi IS NOT NULL"),
+              postgresql_where=text("no_transaksi IS NOT NULL")),
+        {"sqlite_with_rowid": False},
     )
 
 
 class MbPayment(Base):
-    """MB (Master Bayar): payment history over many periodes."""
+    """MB (Master Bayar): payment history over many periodes; clustered like Payment.
+
+    Its key is always composite (no NO_TRANSAKSI), so the primary key keeps it unique.
+    """
 
     __tablename__ = "mb_payment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pay_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     upload_id: Mapped[int] = _upload_fk()
-    pay_key: Mapped[int] = mapped_column(BigInteger)
-    periode: Mapped[str] = mapped_column(String(7))
-    nomen: Mapped[str] = mapped_column(String(20))
     bill_period: Mapped[str] = mapped_column(String(7))
     pay_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)
     notag: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
-        Index("ux_mb_payment_key", "pay_key", unique=True),
         Index("ix_mb_payment_nomen", "nomen", "bill_period"),
-        Index("ix_mb_payment_upload", "upload_id"),
+        {"sqlite_with_rowid": False},
     )
 
 
@@ -193,7 +205,6 @@ class Sbrs(Base):
     __table_args__ = (
         Index("ix_sbrs_periode_nomen", "periode", "nomen"),
         Index("ix_sbrs_nomen_periode", "nomen", "periode"),
-        Index("ix_sbrs_upload", "upload_id"),
     )
 
 
@@ -217,7 +228,6 @@ class Mainbill(Base):
 
     __table_args__ = (
         Index("ix_mainbill_periode_nomen", "periode", "nomen"),
-        Index("ix_mainbill_upload", "upload_id"),
     )
 
 
@@ -238,7 +248,6 @@ class Ardebt(Base):
 
     __table_args__ = (
         Index("ix_ardebt_periode_nomen", "periode", "nomen"),
-        Index("ix_ardebt_upload", "upload_id"),
     )
 
 
@@ -256,7 +265,6 @@ class Rute(Base):
 
     __table_args__ = (
         Index("ix_rute_periode_pcez", "periode", "pcez"),
-        Index("ix_rute_upload", "upload_id"),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 
 from .errors import IngestError
-from .parse import rayon_from_code
+from .parse import WS, date_text, rayon_from_code
 
 NO_ERRORS = pd.DataFrame(columns=["index", "field", "reason"])
 
@@ -21,14 +21,14 @@ def _errors(mask: pd.Series, field: str, reason: str) -> pd.DataFrame:
 
 
 def _month(dates: pd.Series) -> pd.Series:
-    return pd.to_datetime(dates, errors="coerce").dt.strftime("%Y-%m")
+    return date_text(dates).str.slice(0, 7)
 
 
 def mc(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = [frame[c] for c in ("alm1", "alm2", "alm3") if c in frame]
     if parts:
         joined = pd.concat(parts, axis=1).apply(lambda col: col.fillna(""))
-        alamat = joined.agg(" ".join, axis=1).str.replace(r"\s+", " ", regex=True).str.strip()
+        alamat = joined.agg(" ".join, axis=1).str.replace(WS + "+", " ", regex=True).str.strip()
         frame["alamat"] = alamat.where(alamat != "")
     zone = frame["zona_novak"] if "zona_novak" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
     from_zone = rayon_from_code(zone)

@@ -15,14 +15,16 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Date, Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from ..models import DATA_TABLES, Upload, UploadError
 from . import derive
-from .detect import Match, detect_periode, detect_type
+from .detect import Match, detect_periode, detect_type, shift_periode
 from .errors import IngestError, RowError
-from .parse import PARSERS, as_text
+from .parse import as_text, date_text, parse_column
+from .bulk import BULK_ROWS, bulk_insert_sqlite, detach_stage
 from .read import RawTable, read_table
 from .specs import FileSpec
 
@@ -38,7 +40,7 @@ REASONS = {
     "month": "periode tidak dikenali (contoh: 122025 atau 2025-12)",
     "zone": "kode zona tidak valid",
 }
-_TOTAL_ROW = r"^\s*(?:GRAND\s*)?(?:SUB\s*)?(?:TOTAL|JUMLAH)\b"
+_TOTAL_ROW = r"^[ \t]*(?:GRAND[ \t]*)?(?:SUB[ \t]*)?(?:TOTAL|JUMLAH)(?:[^A-Z]|$)"
 
 
 @dataclass
@@ -56,6 +58,7 @@ class IngestResult:
     message: str = ""
     upload_id: int | None = None
     replaced: list[int] = field(default_factory=list)
+    row_periodes: list[str] = field(default_factory=list)
     fmt: dict = field(default_factory=dict)
 
     @property
@@ -133,7 +136,7 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     blanks: dict[str, pd.Series] = {}
     for field_name in raw.columns:
         column = spec.column(field_name)
-        values, bad = PARSERS[column.kind](raw[field_name])
+        values, bad = parse_column(column.kind, raw[field_name])
         parsed[field_name] = values
         if bad.any():
             problems.append(pd.DataFrame({"index": bad.index[bad.to_numpy()], "field": field_name,
@@ -205,7 +208,7 @@ def _payment_keys(frame: pd.DataFrame) -> np.ndarray:
 
     bill_ref = text("notag").where(text("notag") != "", text("bill_period"))
     composite = ("K|" + frame["nomen"].astype("str") + "|" + bill_ref + "|"
-                 + pd.to_datetime(frame["pay_date"]).dt.strftime("%Y-%m-%d") + "|"
+                 + date_text(frame["pay_date"]) + "|"
                  + frame["amount"].astype("str"))
     transaction = text("no_transaksi")
     keys = composite.where(transaction == "", "T|" + transaction)
@@ -214,17 +217,48 @@ def _payment_keys(frame: pd.DataFrame) -> np.ndarray:
     return hashed.view(np.int64)
 
 
+def _stored_keys(conn: Connection, table, frame: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
+    """Keys of this file already stored.
+
+    A composite key fixes its pay date, so it can only be stored in the file's own
+    pay months; a NO_TRANSAKSI key may have been posted under another date, so those
+    few are looked up by value (through the partial unique index).
+    """
+    months = sorted(frame["periode"].dropna().unique().tolist())
+    found = conn.execute(select(table.c.pay_key).where(table.c.periode.in_(months))).scalars().all()
+    if "no_transaksi" in frame and "no_transaksi" in table.c:
+        wanted = np.unique(keys[frame["no_transaksi"].notna().to_numpy()]).tolist()
+        for start in range(0, len(wanted), KEY_LOOKUP_BATCH):
+            found.extend(conn.execute(select(table.c.pay_key).where(
+                table.c.no_transaksi.is_not(None),
+                table.c.pay_key.in_(wanted[start:start + KEY_LOOKUP_BATCH]))).scalars())
+    return np.fromiter(found, dtype=np.int64, count=len(found))
+
+
 def _column_values(series: pd.Series, column) -> list:
     if isinstance(column.type, Date):
         # ISO text binds as a date in SQLite and PostgreSQL alike.
-        series = pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d")
+        series = date_text(series)
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str) -> int:
-    names = [c.name for c in table.columns if c.name != "id" and c.name in frame]
+    names = [c.name for c in table.columns if c.name in frame]
     if frame.empty:
         return 0
+    if progress:
+        progress(label, 0, len(frame))
+    if conn.dialect.name == "sqlite" and len(frame) >= BULK_ROWS:
+        bulk_insert_sqlite(conn, table, frame, names)
+    else:
+        _executemany(conn, table, frame, names, progress, label)
+    if progress:
+        progress(label, len(frame), len(frame))
+    return len(frame)
+
+
+def _executemany(conn: Connection, table, frame: pd.DataFrame, names: list[str],
+                 progress: Progress | None, label: str) -> None:
     quote = conn.dialect.identifier_preparer.quote
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
@@ -232,11 +266,9 @@ def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progres
     columns = [_column_values(frame[n], table.c[n]) for n in names]
     total = len(frame)
     for start in range(0, total, BATCH):
-        rows = list(zip(*(c[start:start + BATCH] for c in columns)))
-        conn.exec_driver_sql(sql, rows)
+        conn.exec_driver_sql(sql, list(zip(*(c[start:start + BATCH] for c in columns))))
         if progress:
             progress(label, min(start + BATCH, total), total)
-    return total
 
 
 def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
@@ -264,20 +296,14 @@ def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
     else:
         keys = _payment_keys(frame)
         first = ~pd.Series(keys).duplicated().to_numpy()
-        # Look the keys up themselves, not the months of this file: a NO_TRANSAKSI key
-        # stored under another pay month is the same payment (and would break the unique index).
-        candidates = np.unique(keys).tolist()
-        stored: list[int] = []
-        for start in range(0, len(candidates), KEY_LOOKUP_BATCH):
-            stored.extend(conn.execute(
-                select(table.c.pay_key).where(table.c.pay_key.in_(bindparam("keys", expanding=True))),
-                {"keys": candidates[start:start + KEY_LOOKUP_BATCH]}).scalars())
-        new = first & ~np.isin(keys, np.fromiter(stored, dtype=np.int64, count=len(stored)))
+        stored = _stored_keys(conn, table, frame, keys)
+        new = first & ~np.isin(keys, stored)
         result.duplicate = int(len(frame) - new.sum())
         frame["pay_key"] = keys
-        # Inserting in key order keeps the unique index's pages warm.
-        frame = frame[new].sort_values("pay_key")
+        if not new.all():
+            frame = frame[new]
     result.stored = _insert_rows(conn, table, frame, progress, "menyimpan")
+    result.row_periodes = sorted(frame["periode"].dropna().unique().tolist()) if len(frame) else []
     if spec.mode == "merge" and result.stored == 0 and result.duplicate:
         result.status = "duplicate"
         result.message = "Semua pembayaran di file ini sudah tersimpan; tidak ada yang baru."
@@ -297,6 +323,7 @@ def _finish(conn: Connection, upload_id: int, result: IngestResult) -> None:
     conn.execute(update(Upload).where(Upload.id == upload_id).values(
         status=result.status, rows_read=result.read, rows_stored=result.stored,
         rows_rejected=result.rejected, rows_duplicate=result.duplicate,
+        row_periodes=",".join(result.row_periodes) or None,
         message=result.message or None, finished_at=_now()))
     if result.errors:
         conn.execute(insert(UploadError), [
@@ -330,11 +357,24 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
         result.type, result.periode, result.periode_rule = (
             prepared.spec.name, prepared.periode, prepared.periode_rule)
         result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
-        with engine.begin() as conn:
-            upload_id = _record(conn, result, name, size, sha, username)
-            result.upload_id = upload_id
-            _store(conn, prepared, upload_id, sha, result, progress)
-            _finish(conn, upload_id, result)
+        try:
+            with engine.connect() as conn:
+                try:
+                    with conn.begin():
+                        upload_id = _record(conn, result, name, size, sha, username)
+                        result.upload_id = upload_id
+                        _store(conn, prepared, upload_id, sha, result, progress)
+                        _finish(conn, upload_id, result)
+                finally:
+                    detach_stage(conn)
+        except IntegrityError:
+            # The transaction rolled back whole; nothing of this file was stored.
+            result.stored = result.duplicate = 0
+            result.row_periodes = []
+            raise IngestError(
+                "Sebagian pembayaran di file ini sudah tersimpan dengan tanggal bayar di periode "
+                "lain (NO_TRANSAKSI sama); periksa file, atau hapus unggahan lama lalu muat ulang.",
+                code="conflict") from None
     except IngestError as exc:
         result.status, result.message, result.stored, result.duplicate = "refused", exc.message, 0, 0
         if isinstance(exc, _TooManyBad):
@@ -358,8 +398,11 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
             raise IngestError(f"Unggahan #{upload_id} sudah dihapus.", code="already_deleted")
         removed = 0
         table = DATA_TABLES.get(upload.file_type or "")
-        if table is not None:
-            removed = conn.execute(delete(table).where(table.c.upload_id == upload_id)).rowcount
+        periodes = (upload.row_periodes or "").split(",")
+        if table is not None and upload.row_periodes:
+            # Only the upload's own periodes are scanned: data tables have no upload_id index.
+            removed = conn.execute(delete(table).where(
+                table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
         conn.execute(update(Upload).where(Upload.id == upload_id).values(
             status="deleted", deleted_at=_now(), deleted_by=username))
     return removed

@@ -32,6 +32,10 @@ MONTHS = {
     "NOV": 11, "NOPEMBER": 11, "NOVEMBER": 11,
     "DES": 12, "DEC": 12, "DESEMBER": 12, "DECEMBER": 12,
 }
+# Whitespace spelled out: pandas hands patterns with \s to Python's re, row by row,
+# but runs this class in pyarrow (RE2) on whole columns.
+WS = "[ \t\r\n\f\v\xa0]"
+
 # Longest names first so "DESEMBER" is not read as "DES" + "EMBER".
 MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))
 
@@ -76,7 +80,7 @@ def as_text(s: pd.Series) -> pd.Series:
 
 
 def parse_text(s: pd.Series) -> Parsed:
-    text = as_text(s).str.replace(r"\s+", " ", regex=True)
+    text = as_text(s).str.replace(WS + "+", " ", regex=True)
     return Parsed(text, pd.Series(False, index=s.index))
 
 
@@ -102,7 +106,7 @@ def _number_from_text(text: pd.Series) -> pd.Series:
     comma is the decimal mark, unless the comma itself groups thousands
     ('1,234,567') or comes before a later dot ('1,234.50').
     """
-    t = text.str.upper().str.replace(r"\s+|RP\.?|IDR", "", regex=True)
+    t = text.str.upper().str.replace(WS + r"+|RP\.?|IDR", "", regex=True)
     negative = t.str.startswith("-") | (t.str.startswith("(") & t.str.endswith(")")) | t.str.endswith("-")
     t = t.str.replace(r"^[-+(]|[)\-]$", "", regex=True)
     has_dot = t.str.contains(".", regex=False)
@@ -169,7 +173,7 @@ def _month_number(names: pd.Series) -> pd.Series:
 def _dates_from_text(text: pd.Series) -> pd.Series:
     t = text.str.upper().str.strip()
     out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[s]")
-    time = r"(?:[ T]+\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?(?:\s*[AP]M)?)?$"
+    time = r"(?:[ T]+\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?(?:" + WS + r"*[AP]M)?)?$"
     patterns = [
         # 31-12-2025, 31/12/2025, 31.12.25 (day first: DATA.md)
         (rf"^(?P<d>\d{{1,2}})[-/.](?P<m>\d{{1,2}})[-/.](?P<y>\d{{4}}|\d{{2}}){time}", None),
@@ -328,5 +332,16 @@ def parse_column(kind: str, s: pd.Series) -> Parsed:
     slot = np.where(codes < 0, len(distinct), codes)
     values = pd.concat([values, pd.Series([None], dtype=values.dtype)], ignore_index=True)
     bad = np.append(bad.to_numpy(dtype=bool), False)
-    return Parsed(pd.Series(values.to_numpy()[slot], index=s.index, dtype=values.dtype),
-                  pd.Series(bad[slot], index=s.index))
+    spread = values.take(slot)
+    spread.index = s.index
+    return Parsed(spread, pd.Series(bad[slot], index=s.index))
+
+
+def date_text(dates: pd.Series) -> pd.Series:
+    """Parsed dates as ISO 'YYYY-MM-DD' text (missing stays missing), formatting each
+    distinct date once."""
+    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+    text = pd.Series([d.isoformat() for d in uniques] + [None], dtype="str")
+    spread = text.take(np.where(codes < 0, len(uniques), codes))
+    spread.index = dates.index
+    return spread

@@ -433,11 +433,11 @@ def test_overlapping_collection_extracts_store_each_payment_once(tmp_path, engin
 def test_same_collection_file_twice_stores_nothing_new(tmp_path, engine):
     path = write_table(tmp_path, "Collection-2025-12-01_sd_2025-12-10", "txt-pipe", [HEADER, *payments(1, 10)])
     first = loaded(ingest_file(engine, path))
-    before = q(engine, "SELECT * FROM payment ORDER BY id")
+    before = q(engine, "SELECT * FROM payment ORDER BY periode, nomen, pay_key")
     second = ingest_file(engine, path)
     assert not second.refused
     assert (second.read, second.stored, second.duplicate) == (20, 0, 20)
-    assert q(engine, "SELECT * FROM payment ORDER BY id") == before
+    assert q(engine, "SELECT * FROM payment ORDER BY periode, nomen, pay_key") == before
     assert (first.stored, len(before)) == (20, 20)
     assert upload_row(engine, second.upload_id)[5:] == (0, 0, 20)
 

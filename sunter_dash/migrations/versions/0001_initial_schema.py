@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 13:25:10.702926
+Create Date: 2026-11-21 13:52:23.942762
 """
 from alembic import op
 import sqlalchemy as sa
@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('file_type', sa.String(length=16), nullable=True),
     sa.Column('periode', sa.String(length=7), nullable=True),
     sa.Column('periode_rule', sa.String(length=32), nullable=True),
+    sa.Column('row_periodes', sa.Text(), nullable=True),
     sa.Column('username', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
@@ -99,7 +100,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ardebt', schema=None) as batch_op:
         batch_op.create_index('ix_ardebt_periode_nomen', ['periode', 'nomen'], unique=False)
-        batch_op.create_index('ix_ardebt_upload', ['upload_id'], unique=False)
 
     op.create_table('mainbill',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -119,25 +119,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mainbill', schema=None) as batch_op:
         batch_op.create_index('ix_mainbill_periode_nomen', ['periode', 'nomen'], unique=False)
-        batch_op.create_index('ix_mainbill_upload', ['upload_id'], unique=False)
 
     op.create_table('mb_payment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('upload_id', sa.Integer(), nullable=False),
-    sa.Column('pay_key', sa.BigInteger(), nullable=False),
     sa.Column('periode', sa.String(length=7), nullable=False),
     sa.Column('nomen', sa.String(length=20), nullable=False),
+    sa.Column('pay_key', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('upload_id', sa.Integer(), nullable=False),
     sa.Column('bill_period', sa.String(length=7), nullable=False),
     sa.Column('pay_date', sa.Date(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('notag', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['upload_id'], ['upload.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('periode', 'nomen', 'pay_key'),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('mb_payment', schema=None) as batch_op:
         batch_op.create_index('ix_mb_payment_nomen', ['nomen', 'bill_period'], unique=False)
-        batch_op.create_index('ix_mb_payment_upload', ['upload_id'], unique=False)
-        batch_op.create_index('ux_mb_payment_key', ['pay_key'], unique=True)
 
     op.create_table('mc',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -164,14 +161,12 @@ def upgrade() -> None:
     with op.batch_alter_table('mc', schema=None) as batch_op:
         batch_op.create_index('ix_mc_nomen_periode', ['nomen', 'periode'], unique=False)
         batch_op.create_index('ix_mc_periode_nomen', ['periode', 'nomen'], unique=False)
-        batch_op.create_index('ix_mc_upload', ['upload_id'], unique=False)
 
     op.create_table('payment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('upload_id', sa.Integer(), nullable=False),
-    sa.Column('pay_key', sa.BigInteger(), nullable=False),
     sa.Column('periode', sa.String(length=7), nullable=False),
     sa.Column('nomen', sa.String(length=20), nullable=False),
+    sa.Column('pay_key', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('upload_id', sa.Integer(), nullable=False),
     sa.Column('pay_date', sa.Date(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('bill_period', sa.String(length=7), nullable=True),
@@ -183,12 +178,11 @@ def upgrade() -> None:
     sa.Column('freeze_dttm', sa.String(length=32), nullable=True),
     sa.Column('loket', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['upload_id'], ['upload.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('periode', 'nomen', 'pay_key'),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.create_index('ix_payment_periode_nomen', ['periode', 'nomen'], unique=False)
-        batch_op.create_index('ix_payment_upload', ['upload_id'], unique=False)
-        batch_op.create_index('ux_payment_key', ['pay_key'], unique=True)
+        batch_op.create_index('ux_payment_transaksi', ['pay_key'], unique=True, sqlite_where=sa.text('no_transaksi IS NOT NULL'), postgresql_where=sa.text('no_transaksi IS NOT NULL'))
 
     op.create_table('rute',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -202,7 +196,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rute', schema=None) as batch_op:
         batch_op.create_index('ix_rute_periode_pcez', ['periode', 'pcez'], unique=False)
-        batch_op.create_index('ix_rute_upload', ['upload_id'], unique=False)
 
     op.create_table('sbrs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -232,7 +225,6 @@ def upgrade() -> None:
     with op.batch_alter_table('sbrs', schema=None) as batch_op:
         batch_op.create_index('ix_sbrs_nomen_periode', ['nomen', 'periode'], unique=False)
         batch_op.create_index('ix_sbrs_periode_nomen', ['periode', 'nomen'], unique=False)
-        batch_op.create_index('ix_sbrs_upload', ['upload_id'], unique=False)
 
     op.create_table('upload_error',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -257,41 +249,32 @@ def downgrade() -> None:
 
     op.drop_table('upload_error')
     with op.batch_alter_table('sbrs', schema=None) as batch_op:
-        batch_op.drop_index('ix_sbrs_upload')
         batch_op.drop_index('ix_sbrs_periode_nomen')
         batch_op.drop_index('ix_sbrs_nomen_periode')
 
     op.drop_table('sbrs')
     with op.batch_alter_table('rute', schema=None) as batch_op:
-        batch_op.drop_index('ix_rute_upload')
         batch_op.drop_index('ix_rute_periode_pcez')
 
     op.drop_table('rute')
     with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.drop_index('ux_payment_key')
-        batch_op.drop_index('ix_payment_upload')
-        batch_op.drop_index('ix_payment_periode_nomen')
+        batch_op.drop_index('ux_payment_transaksi', sqlite_where=sa.text('no_transaksi IS NOT NULL'), postgresql_where=sa.text('no_transaksi IS NOT NULL'))
 
     op.drop_table('payment')
     with op.batch_alter_table('mc', schema=None) as batch_op:
-        batch_op.drop_index('ix_mc_upload')
         batch_op.drop_index('ix_mc_periode_nomen')
         batch_op.drop_index('ix_mc_nomen_periode')
 
     op.drop_table('mc')
     with op.batch_alter_table('mb_payment', schema=None) as batch_op:
-        batch_op.drop_index('ux_mb_payment_key')
-        batch_op.drop_index('ix_mb_payment_upload')
         batch_op.drop_index('ix_mb_payment_nomen')
 
     op.drop_table('mb_payment')
     with op.batch_alter_table('mainbill', schema=None) as batch_op:
-        batch_op.drop_index('ix_mainbill_upload')
         batch_op.drop_index('ix_mainbill_periode_nomen')
 
     op.drop_table('mainbill')
     with op.batch_alter_table('ardebt', schema=None) as batch_op:
-        batch_op.drop_index('ix_ardebt_upload')
         batch_op.drop_index('ix_ardebt_periode_nomen')
 
     op.drop_table('ardebt')
