@@ -1,0 +1,94 @@
+"""First run: `python -m sunter_dash` on an empty database loads the demo and serves."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sunter_dash.db import get_engine
+from sunter_dash.users import verify_password
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float) -> bytes:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.mark.slow
+def test_first_start_loads_demo_creates_admin_and_serves(tmp_path):
+    db = tmp_path / "first.db"
+    url = f"sqlite:///{db}"
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SUNTER_ADMIN_PASSWORD": "rahasia-sunter-1",
+           "PYTHONPATH": str(ROOT)}
+    log = tmp_path / "serve.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "sunter_dash", "serve", "--port", str(port)],
+                                   cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            page = _wait_for(f"http://127.0.0.1:{port}/", process, 120)
+            ready = time.monotonic() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    output = log.read_text()
+    assert b"sunter_dash" in page
+    assert "Traceback" not in output
+    # One progress line per demo file, each loaded.
+    progress = [line for line in output.splitlines() if line.strip().startswith("[")]
+    assert len(progress) == 30 and all(": loaded," in line for line in progress), output
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT status, count(*) FROM upload GROUP BY status")).all())
+        periodes = conn.execute(text("SELECT count(DISTINCT periode) FROM mc")).scalar()
+        customers = conn.execute(text("SELECT count(*) FROM mc WHERE periode = '2025-12'")).scalar()
+    # The overlapping December extracts: the 1-20 and 1-31 ones repeat earlier rows.
+    assert statuses == {"loaded": 30}
+    assert (periodes, customers) == (6, 3000)
+    assert verify_password(engine, "admin", "rahasia-sunter-1") is not None
+    assert ready < 60, f"first start took {ready:.1f} s"
+
+
+def test_admin_password_is_random_and_printed_once_without_the_variable(tmp_path, capsys):
+    from sunter_dash.__main__ import first_run
+    from sunter_dash.config import load_config
+    from sunter_dash.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    env = {k: v for k, v in os.environ.items() if k != "SUNTER_ADMIN_PASSWORD"}
+    config = load_config({**env, "DATABASE_URL": url}, dotenv=None)
+    upgrade(url)
+    first_run(config, with_demo=False)
+    printed = capsys.readouterr().out
+    password = printed.rsplit(": ", 1)[1].strip()
+    engine = get_engine(url)
+    assert verify_password(engine, "admin", password) is not None
+    first_run(config, with_demo=False)  # a later start changes nothing and prints no password
+    assert capsys.readouterr().out == ""
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username, role FROM app_user")).all() == [("admin", "admin")]
+        assert conn.execute(text("SELECT count(*) FROM upload")).scalar() == 0
