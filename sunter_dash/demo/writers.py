@@ -45,10 +45,12 @@ def _py_values(col: Col, lo: int, hi: int) -> list:
     return values
 
 
+SHARED_STRINGS_MAX_CELLS = 4_000_000  # ~1 GB of XlsxWriter's in-memory cells
+
+
 def write_xlsx(path: pathlib.Path, sheet_name: str, cols: list[Col], stamp: dt.datetime,
                title_rows: tuple[str, ...] = (), footer: list | None = None) -> pathlib.Path:
-    """Write a one-sheet .xlsx with XlsxWriter (streamed row by row: constant_memory);
-    bytes depend only on the inputs.
+    """Write a one-sheet .xlsx with XlsxWriter; bytes depend only on the inputs.
 
     Layout: each title row bold and merged across all columns, a bold header row, the
     data (dates as dd/mm/yyyy date cells, money with a thousands format, masked values as
@@ -59,7 +61,11 @@ def write_xlsx(path: pathlib.Path, sheet_name: str, cols: list[Col], stamp: dt.d
     # gives every zip member a fixed timestamp), so a fixed one makes the bytes
     # reproducible.  Strings stay strings (no formula / URL guessing); allow_zip64
     # only matters for a sheet past 4 GiB (zipfile uses ZIP64 only when needed).
-    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+    # Excel itself keeps text in a shared-strings table, which readers parse faster
+    # than inline strings; XlsxWriter can only do that holding the sheet in memory,
+    # so the largest sheets are streamed (constant_memory, inline strings) instead.
+    streamed = n * ncol > SHARED_STRINGS_MAX_CELLS
+    options = {"constant_memory": streamed, "strings_to_formulas": False, "strings_to_urls": False,
                "allow_zip64": True}
     with xlsxwriter.Workbook(str(path), options) as wb:
         wb.set_properties({"created": stamp, "author": "SIMPEL PAM JAYA"})

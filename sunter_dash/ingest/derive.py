@@ -25,10 +25,12 @@ def _month(dates: pd.Series) -> pd.Series:
 
 
 def mc(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    parts = [frame[c] for c in ("alm1", "alm2", "alm3") if c in frame]
+    parts = [frame[c].fillna("") for c in ("alm1", "alm2", "alm3") if c in frame]
     if parts:
-        joined = pd.concat(parts, axis=1).apply(lambda col: col.fillna(""))
-        alamat = joined.agg(" ".join, axis=1).str.replace(WS + "+", " ", regex=True).str.strip()
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined + " " + part
+        alamat = joined.str.replace(WS + "+", " ", regex=True).str.strip()
         frame["alamat"] = alamat.where(alamat != "")
     zone = frame["zona_novak"] if "zona_novak" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
     from_zone = rayon_from_code(zone)

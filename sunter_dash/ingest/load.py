@@ -23,7 +23,7 @@ from ..models import DATA_TABLES, Upload, UploadError
 from . import derive
 from .detect import Match, detect_periode, detect_type, shift_periode
 from .errors import IngestError, RowError
-from .parse import as_text, date_text, parse_column
+from .parse import Distinct, as_text, date_text, parse_distinct
 from .bulk import BULK_ROWS, bulk_insert_sqlite, detach_stage
 from .read import RawTable, read_table
 from .specs import FileSpec
@@ -100,31 +100,35 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _data_rows(raw: pd.DataFrame, key: pd.Series) -> pd.Series:
+def _data_rows(blank: np.ndarray, key: pd.Series) -> np.ndarray:
     """Rows that are data: not fully blank, and not the total rows after the last data row."""
-    blank = raw.apply(lambda col: as_text(col).isna()).all(axis=1) if len(raw.columns) else key.isna()
-    is_total = key.str.upper().str.contains(_TOTAL_ROW, regex=True, na=False)
-    looks_like_data = key.notna() & ~is_total
+    is_total = key.str.upper().str.contains(_TOTAL_ROW, regex=True, na=False).to_numpy(dtype=bool)
+    looks_like_data = key.notna().to_numpy() & ~is_total
     keep = ~blank
-    if looks_like_data.any():
-        last = np.flatnonzero(looks_like_data.to_numpy())[-1]
-        keep &= np.arange(len(raw)) <= last
-    else:
-        keep &= False
+    if not looks_like_data.any():
+        return np.zeros(len(blank), dtype=bool)
+    last = np.flatnonzero(looks_like_data)[-1]
+    keep[last + 1:] = False
     return keep
 
 
 def prepare(table: RawTable, filename: str, file_type: str | None, periode: str | None) -> Prepared:
     match, _how = detect_type(list(table.frame.columns), filename, file_type)
     spec = match.spec
-    raw = table.frame[list(match.columns.values())].copy()
+    raw = table.frame[list(match.columns.values())]
     raw.columns = list(match.columns.keys())
+    # Each column is factorized once; blanks, totals and parsing work on its distinct cells.
+    distinct = {name: Distinct.of(raw[name]) for name in raw.columns}
+    index = pd.RangeIndex(len(raw))
+    blank = np.ones(len(raw), dtype=bool)
+    for name, column in distinct.items():
+        blank &= column.spread(as_text(column.uniques).isna(), index, fill=True).to_numpy(dtype=bool)
+    key = distinct[spec.key_field]
+    keep = _data_rows(blank, key.spread(as_text(key.uniques), index))
+    raw = raw[keep]
     raw.index = pd.RangeIndex(len(raw))
-    source_rows = pd.Series(table.source_rows, index=raw.index)
-
-    key = as_text(raw[spec.key_field])
-    keep = _data_rows(raw, key)
-    raw, source_rows = raw[keep], source_rows[keep]
+    distinct = {name: column.subset(keep) for name, column in distinct.items()}
+    source_rows = pd.Series(table.source_rows[keep], index=raw.index)
     rows_read = len(raw) + len(table.bad_lines)
     if len(raw) == 0:
         raise IngestError("File tidak berisi baris data di bawah judul kolom.", code="empty")
@@ -136,7 +140,7 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     blanks: dict[str, pd.Series] = {}
     for field_name in raw.columns:
         column = spec.column(field_name)
-        values, bad = parse_column(column.kind, raw[field_name])
+        values, bad = parse_distinct(column.kind, distinct[field_name], raw.index)
         parsed[field_name] = values
         if bad.any():
             problems.append(pd.DataFrame({"index": bad.index[bad.to_numpy()], "field": field_name,

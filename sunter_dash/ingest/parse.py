@@ -299,7 +299,8 @@ def parse_zone(s: pd.Series) -> Parsed:
 
 def rayon_from_code(code: pd.Series) -> pd.Series:
     """The first two digits of a zone, PCEZ or route code."""
-    return code.str.extract(r"^(\d{2})", expand=False)
+    head = code.str.slice(0, 2)
+    return head.where(head.str.fullmatch(r"\d{2}").fillna(False).astype(bool))
 
 
 PARSERS = {
@@ -320,21 +321,37 @@ def valid_periode(value: str) -> bool:
     return bool(PERIODE_RE.match(value or ""))
 
 
-def parse_column(kind: str, s: pd.Series) -> Parsed:
+class Distinct(NamedTuple):
+    """A column as its distinct cells and, per row, which one (-1: a missing cell)."""
+    codes: np.ndarray
+    uniques: pd.Series
+
+    @classmethod
+    def of(cls, s: pd.Series) -> "Distinct":
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return cls(codes, pd.Series(uniques, dtype=object if s.dtype == object else s.dtype))
+
+    def spread(self, values: pd.Series, index: pd.Index, fill=None) -> pd.Series:
+        """Per-distinct-cell values back onto the rows; missing cells get ``fill``."""
+        padded = pd.concat([values.reset_index(drop=True), pd.Series([fill], dtype=values.dtype)],
+                           ignore_index=True)
+        out = padded.take(np.where(self.codes < 0, len(values), self.codes))
+        out.index = index
+        return out
+
+    def subset(self, keep: np.ndarray) -> "Distinct":
+        return Distinct(self.codes[keep], self.uniques)
+
+
+def parse_distinct(kind: str, column: Distinct, index: pd.Index) -> Parsed:
     """Parse each distinct cell once: billing columns repeat values (dates, periodes,
     amounts, codes), so parsing the uniques and spreading them back is much faster."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if len(uniques) == 0:
-        return PARSERS[kind](s)
-    distinct = pd.Series(uniques, dtype=object if s.dtype == object else s.dtype)
-    values, bad = PARSERS[kind](distinct)
-    # Code -1 (a missing cell) takes the extra slot at the end: missing, not bad.
-    slot = np.where(codes < 0, len(distinct), codes)
-    values = pd.concat([values, pd.Series([None], dtype=values.dtype)], ignore_index=True)
-    bad = np.append(bad.to_numpy(dtype=bool), False)
-    spread = values.take(slot)
-    spread.index = s.index
-    return Parsed(spread, pd.Series(bad[slot], index=s.index))
+    values, bad = PARSERS[kind](column.uniques)
+    return Parsed(column.spread(values, index), column.spread(bad, index, fill=False).astype(bool))
+
+
+def parse_column(kind: str, s: pd.Series) -> Parsed:
+    return parse_distinct(kind, Distinct.of(s), s.index)
 
 
 def date_text(dates: pd.Series) -> pd.Series:

@@ -103,16 +103,17 @@ def read_excel(path: Path) -> RawTable:
     try:
         chosen = None
         for index, sheet_name in enumerate(workbook.sheet_names):
+            # Loading a sheet parses all of it: keep the one loaded, never load it twice.
             sheet = workbook.get_sheet_by_index(index)
             head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
             if any(header_score(r) >= 2 for r in head):
-                chosen = (index, sheet_name)
+                chosen = (sheet, sheet_name)
                 break
         if chosen is None:
             if not workbook.sheet_names:
                 raise IngestError("File Excel tidak memiliki sheet.", code="empty")
-            chosen = (0, workbook.sheet_names[0])
-        rows = workbook.get_sheet_by_index(chosen[0]).to_python(skip_empty_area=False)
+            chosen = (workbook.get_sheet_by_index(0), workbook.sheet_names[0])
+        rows = chosen[0].to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as exc:
         raise IngestError(f"Sheet Excel tidak dapat dibaca: {exc}", code="unreadable") from None
     finally:
@@ -121,11 +122,12 @@ def read_excel(path: Path) -> RawTable:
         raise IngestError("File Excel kosong: sheet pertama tidak berisi baris.", code="empty")
     h = _find_header(rows)
     headers = _header_names(rows[h])
-    width = len(headers)
     body = rows[h + 1:]
-    frame = pd.DataFrame([r[:width] for r in body], columns=headers, dtype=object) if body else \
-        pd.DataFrame(columns=headers, dtype=object)
-    source_rows = np.arange(h + 2, h + 2 + len(frame))
+    # calamine's rows are as wide as the sheet, and so is the header row. One 2-D
+    # object array, kept as object: pandas would otherwise re-infer every column.
+    cells = np.array(body, dtype=object) if body else np.empty((0, len(headers)), dtype=object)
+    frame = pd.DataFrame(cells, columns=headers, dtype=object)
+    source_rows = np.arange(h + 2, h + 2 + len(body))
     return RawTable(frame, source_rows, {"format": "excel", "sheet": chosen[1], "header_row": h + 1})
 
 
