@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .errors import IngestError
-from .parse import MONTH_PATTERN, MONTHS, valid_periode
+from .parse import MONTH_PATTERN, MONTHS, date_text, valid_periode
 from .specs import SPECS, FileSpec, normalise_header
 
 
@@ -168,15 +167,13 @@ def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
         if m:
             return shift_periode(f"20{m.group(2)}-{m.group(1)}", 1), "mc_filename"
         if "tgl_catat" in frame:
-            months = pd.to_datetime(frame["tgl_catat"], errors="coerce").dropna().dt.strftime("%Y-%m")
-            if len(months):
-                month, count = Counter(months).most_common(1)[0]
-                if count * 2 > len(months):
-                    return shift_periode(month, 1), "mc_reading_date"
+            months = date_text(frame["tgl_catat"]).str.slice(0, 7).value_counts()
+            if len(months) and months.iloc[0] * 2 > months.sum():
+                return shift_periode(months.index[0], 1), "mc_reading_date"
     if spec.date_field and spec.date_field in frame:
-        months = pd.to_datetime(frame[spec.date_field], errors="coerce").dropna().dt.strftime("%Y-%m")
+        months = date_text(frame[spec.date_field]).str.slice(0, 7).value_counts()
         if len(months):
-            return Counter(months).most_common(1)[0][0], "payment_date"
+            return months.index[0], "payment_date"
     raise IngestError(
         "Periode file tidak dapat ditentukan: berikan periode (YYYY-MM) saat mengunggah "
         "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).", code="no_periode")

@@ -23,7 +23,7 @@ from ..models import DATA_TABLES, Upload, UploadError
 from . import derive
 from .detect import Match, detect_periode, detect_type, shift_periode
 from .errors import IngestError, RowError
-from .parse import Distinct, as_text, date_text, parse_distinct
+from .parse import Cells, as_text, date_text
 from .bulk import BULK_ROWS, bulk_insert_sqlite, detach_stage
 from .read import RawTable, read_table
 from .specs import FileSpec
@@ -117,17 +117,14 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     spec = match.spec
     raw = table.frame[list(match.columns.values())]
     raw.columns = list(match.columns.keys())
-    # Each column is factorized once; blanks, totals and parsing work on its distinct cells.
-    distinct = {name: Distinct.of(raw[name]) for name in raw.columns}
-    index = pd.RangeIndex(len(raw))
+    cells = {name: Cells(raw[name].reset_index(drop=True), spec.column(name).kind) for name in raw.columns}
     blank = np.ones(len(raw), dtype=bool)
-    for name, column in distinct.items():
-        blank &= column.spread(as_text(column.uniques).isna(), index, fill=True).to_numpy(dtype=bool)
-    key = distinct[spec.key_field]
-    keep = _data_rows(blank, key.spread(as_text(key.uniques), index))
+    for column in cells.values():
+        blank &= column.text().isna().to_numpy(dtype=bool)
+    keep = _data_rows(blank, cells[spec.key_field].text())
     raw = raw[keep]
     raw.index = pd.RangeIndex(len(raw))
-    distinct = {name: column.subset(keep) for name, column in distinct.items()}
+    cells = {name: column.subset(keep) for name, column in cells.items()}
     source_rows = pd.Series(table.source_rows[keep], index=raw.index)
     rows_read = len(raw) + len(table.bad_lines)
     if len(raw) == 0:
@@ -140,7 +137,7 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     blanks: dict[str, pd.Series] = {}
     for field_name in raw.columns:
         column = spec.column(field_name)
-        values, bad = parse_distinct(column.kind, distinct[field_name], raw.index)
+        values, bad = cells[field_name].parse()
         parsed[field_name] = values
         if bad.any():
             problems.append(pd.DataFrame({"index": bad.index[bad.to_numpy()], "field": field_name,

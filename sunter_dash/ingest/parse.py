@@ -53,6 +53,15 @@ def _cell_kinds(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             return pd.Series(False, index=s.index), s.notna()
         return pd.Series(False, index=s.index), pd.Series(False, index=s.index)
+    # Most Excel columns hold one kind of cell: ask pandas' C-level inference first.
+    inferred = pd.api.types.infer_dtype(s, skipna=True)
+    none = pd.Series(False, index=s.index)
+    if inferred in ("string", "empty"):
+        return none, none
+    if inferred in ("floating", "integer", "mixed-integer-float"):
+        return s.notna(), none
+    if inferred in ("datetime", "date"):
+        return none, s.notna()
     kinds = s.map(type)
     is_number = kinds.isin((float, int, np.float64, np.int64))
     is_date = kinds.isin((dt.datetime, dt.date, pd.Timestamp))
@@ -321,37 +330,64 @@ def valid_periode(value: str) -> bool:
     return bool(PERIODE_RE.match(value or ""))
 
 
-class Distinct(NamedTuple):
-    """A column as its distinct cells and, per row, which one (-1: a missing cell)."""
-    codes: np.ndarray
-    uniques: pd.Series
+# Kinds whose parser is a few whole-column string operations: on text-file columns
+# (pyarrow strings) they run as fast on every row as on the distinct cells, and
+# such columns (names, bill numbers, timestamps) are mostly distinct anyway.
+CHEAP_ON_TEXT = frozenset({"text", "nomen"})
+# Kinds whose parser only looks at a cell's text (not whether Excel stored a number).
+TEXT_KINDS = frozenset({"text", "code", "nomen", "rayon", "zone"})
 
-    @classmethod
-    def of(cls, s: pd.Series) -> "Distinct":
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        return cls(codes, pd.Series(uniques, dtype=object if s.dtype == object else s.dtype))
 
-    def spread(self, values: pd.Series, index: pd.Index, fill=None) -> pd.Series:
-        """Per-distinct-cell values back onto the rows; missing cells get ``fill``."""
+class Cells:
+    """One raw column, either as is or factorized (its distinct cells plus, per row,
+    which one; -1 for a missing cell) so that costly parsing runs once per value."""
+
+    def __init__(self, s: pd.Series, kind: str, codes: np.ndarray | None = None,
+                 uniques: pd.Series | None = None):
+        self.s, self.kind = s, kind
+        if codes is None and (s.dtype == object or kind not in CHEAP_ON_TEXT):
+            codes, found = pd.factorize(s, use_na_sentinel=True)
+            uniques = pd.Series(found, dtype=object if s.dtype == object else s.dtype)
+        self.codes, self.uniques = codes, uniques
+        self._text: pd.Series | None = None
+
+    def _spread(self, values: pd.Series, fill=None) -> pd.Series:
         padded = pd.concat([values.reset_index(drop=True), pd.Series([fill], dtype=values.dtype)],
                            ignore_index=True)
         out = padded.take(np.where(self.codes < 0, len(values), self.codes))
-        out.index = index
+        out.index = self.s.index
         return out
 
-    def subset(self, keep: np.ndarray) -> "Distinct":
-        return Distinct(self.codes[keep], self.uniques)
+    def _unique_text(self) -> pd.Series:
+        if self._text is None:
+            self._text = as_text(self.uniques)
+        return self._text
 
+    def text(self) -> pd.Series:
+        if self.codes is None:
+            return as_text(self.s)
+        return self._spread(self._unique_text())
 
-def parse_distinct(kind: str, column: Distinct, index: pd.Index) -> Parsed:
-    """Parse each distinct cell once: billing columns repeat values (dates, periodes,
-    amounts, codes), so parsing the uniques and spreading them back is much faster."""
-    values, bad = PARSERS[kind](column.uniques)
-    return Parsed(column.spread(values, index), column.spread(bad, index, fill=False).astype(bool))
+    def subset(self, keep: np.ndarray) -> "Cells":
+        kept = self.s[keep].reset_index(drop=True)
+        if self.codes is None:
+            return Cells(kept, self.kind)
+        subset = Cells(kept, self.kind, self.codes[keep], self.uniques)
+        subset._text = self._text
+        return subset
+
+    def parse(self) -> Parsed:
+        if self.codes is None:
+            return PARSERS[self.kind](self.s)
+        # Text kinds read the cells' text, already worked out for the blank check.
+        cells = self._unique_text() if self.kind in TEXT_KINDS else self.uniques
+        values, bad = PARSERS[self.kind](cells)
+        return Parsed(self._spread(values), self._spread(bad, fill=False).astype(bool))
 
 
 def parse_column(kind: str, s: pd.Series) -> Parsed:
-    return parse_distinct(kind, Distinct.of(s), s.index)
+    """Parse a whole column, each distinct cell once where that pays."""
+    return Cells(s, kind).parse()
 
 
 def date_text(dates: pd.Series) -> pd.Series:

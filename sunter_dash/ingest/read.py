@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from .errors import IngestError, RowError
@@ -181,6 +183,41 @@ def _sniff_delimiter(head: str) -> str:
 _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)")
 
 
+def _read_text_arrow(path: Path, encoding: str, delimiter: str, h: int,
+                     names: list[str]) -> pd.DataFrame | None:
+    """pyarrow's multi-threaded CSV reader, for the common well-formed file.
+
+    Returns None when any line does not split into the header's columns (a blank
+    line too): the pandas reader then reads the file again and numbers every line
+    exactly, which is what row errors need.
+    """
+    invalid: list[int] = []
+
+    def on_invalid(row) -> str:
+        invalid.append(row.number)
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                skip_rows=h + 1, column_names=names,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, quote_char='"', newlines_in_values=True,
+                ignore_empty_lines=False, invalid_row_handler=on_invalid),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeError, LookupError):
+        return None
+    if invalid:
+        return None
+    # A byte-order mark sits on the first line, which is skipped (title or header).
+    return table.to_pandas()
+
+
 def read_text(path: Path) -> RawTable:
     encoding = _sniff_encoding(path)
     head = _head_lines(path, encoding)
@@ -192,6 +229,10 @@ def read_text(path: Path) -> RawTable:
     delimiter = _sniff_delimiter(head)
     head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))
     h = _find_header(head_rows)
+    fmt = {"format": "text", "encoding": encoding, "delimiter": delimiter, "header_row": h + 1}
+    frame = _read_text_arrow(path, encoding, delimiter, h, _header_names(head_rows[h]))
+    if frame is not None:
+        return RawTable(frame, np.arange(h + 2, h + 2 + len(frame)), fmt)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -217,6 +258,4 @@ def read_text(path: Path) -> RawTable:
     lines = np.arange(first, first + len(frame) + len(skipped))
     if skipped:
         lines = lines[~np.isin(lines, skipped)]
-    return RawTable(frame, lines[: len(frame)],
-                    {"format": "text", "encoding": encoding, "delimiter": delimiter, "header_row": h + 1},
-                    bad_lines)
+    return RawTable(frame, lines[: len(frame)], fmt, bad_lines)
