@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Date
 from sqlalchemy.engine import Connection
 
@@ -33,19 +33,18 @@ def _arrow_column(series: pd.Series, column) -> pa.Array:
     return pa.Array.from_pandas(series)
 
 
-def _primary_key_order(table, frame: pd.DataFrame) -> np.ndarray:
+def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     """Row order of the primary key: a clustered (WITHOUT ROWID) table is then
     appended to rather than split page by page."""
-    keys = [c.name for c in table.primary_key.columns if c.name in frame]
+    keys = [c.name for c in table.primary_key.columns if c.name in arrow.column_names]
     if not keys or keys == ["id"]:
-        return np.arange(len(frame))
-    # np.lexsort sorts by the last key first.
-    return np.lexsort([pd.factorize(frame[k], sort=True)[0] for k in reversed(keys)])
+        return pa.array(range(arrow.num_rows))
+    return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 
 
 def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list[str]) -> None:
     arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
-    arrow = arrow.take(_primary_key_order(table, frame))
+    arrow = arrow.take(_primary_key_order(table, arrow))
     handle, path = tempfile.mkstemp(prefix="sunter-stage-", suffix=".db")
     os.close(handle)
     os.unlink(path)

@@ -122,9 +122,10 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     for column in cells.values():
         blank &= column.text().isna().to_numpy(dtype=bool)
     keep = _data_rows(blank, cells[spec.key_field].text())
-    raw = raw[keep]
+    if not keep.all():
+        raw = raw[keep]
+        cells = {name: column.subset(keep) for name, column in cells.items()}
     raw.index = pd.RangeIndex(len(raw))
-    cells = {name: column.subset(keep) for name, column in cells.items()}
     source_rows = pd.Series(table.source_rows[keep], index=raw.index)
     rows_read = len(raw) + len(table.bad_lines)
     if len(raw) == 0:
@@ -165,7 +166,7 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     errors.sort(key=lambda e: (e.row or 0))
     bad_index = pd.Index(pd.concat(problems)["index"].unique()) if problems else pd.Index([])
     rejected = len(bad_index) + len(table.bad_lines)
-    valid = parsed.drop(index=bad_index)
+    valid = parsed.drop(index=bad_index) if len(bad_index) else parsed
     if rejected * 2 > rows_read:
         raise _TooManyBad(rows_read, rejected, errors, spec.name)
     found_periode, rule = detect_periode(spec, valid, filename, periode)

@@ -1,0 +1,170 @@
+"""Ingestion speed and memory, beside a bare baseline measured in the same run.
+
+    python benchmarks/ingest.py [--customers 200000] [--work build/bench]
+
+Makes a demo world with ``sunter_dash.demo``, then builds from its exports
+  * a 1,000,000-row COLLECTION .txt (the month extracts joined),
+  * a COLLECTION .txt of just under 100 MB (for peak memory),
+  * the newest SBRS .xlsx (one row per customer: 200,000 rows),
+and times each through the real pipeline (``ingest_file`` on a fresh SQLite
+database, de-duplication and indexes included) and through the baseline: the
+same file read by pandas / python-calamine and inserted with ``executemany``
+into an unindexed table. Every measurement runs in its own process so that
+its peak RSS (VmHWM) belongs to that file alone; each is repeated (--repeat)
+and the median run is shown. Prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _peak_mb() -> float:
+    # VmHWM starts afresh with exec; ru_maxrss would carry the parent's peak over.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_baseline(path: Path, db: Path) -> dict:
+    import pandas as pd
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    if path.suffix == ".xlsx":
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python()
+        header, body = rows[0], rows[1:]
+        body = [tuple(r) for r in body]
+    else:
+        frame = pd.read_csv(path, sep="|", dtype=str, keep_default_na=False)
+        header = list(frame.columns)
+        body = list(frame.itertuples(index=False, name=None))
+    read_s = time.perf_counter() - started
+    conn = sqlite3.connect(db)
+    columns = ", ".join(f"c{i}" for i in range(len(header)))
+    conn.execute(f"CREATE TABLE bare ({columns})")
+    conn.executemany(f"INSERT INTO bare VALUES ({', '.join('?' * len(header))})", body)
+    conn.commit()
+    return {"rows": len(body), "seconds": time.perf_counter() - started, "read_seconds": read_s,
+            "peak_mb": _peak_mb()}
+
+
+def child_pipeline(path: Path, db: Path) -> dict:
+    from sunter_dash.db import get_engine, upgrade
+    from sunter_dash.ingest import ingest_file
+
+    url = f"sqlite:///{db}"
+    upgrade(url)
+    started = time.perf_counter()
+    result = ingest_file(get_engine(url), path, max_bytes=100 * 1024 * 1024)
+    seconds = time.perf_counter() - started
+    if result.status != "loaded":
+        raise SystemExit(f"{path.name} not loaded: {result.status} {result.message}")
+    return {"rows": result.stored + result.duplicate, "stored": result.stored, "seconds": seconds,
+            "peak_mb": _peak_mb()}
+
+
+def run_child(kind: str, path: Path, work: Path) -> dict:
+    db = work / f"{kind}-{path.stem}.db"
+    for leftover in work.glob(f"{db.name}*"):
+        leftover.unlink()
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path), str(db)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _collection_lines(demo: Path) -> tuple[str, list[Path]]:
+    extracts = sorted(demo.glob("Collection-*.txt"))
+    # Overlapping extracts of one month repeat rows: keep the widest of each month.
+    by_month: dict[str, Path] = {}
+    for path in extracts:
+        month = path.name[len("Collection-"):len("Collection-2025-12")]
+        if month not in by_month or path.stat().st_size > by_month[month].stat().st_size:
+            by_month[month] = path
+    header = by_month[min(by_month)].open(encoding="utf-8").readline()
+    return header, [by_month[m] for m in sorted(by_month)]
+
+
+def build_collection(demo: Path, target: Path, *, rows: int | None = None, max_bytes: int | None = None) -> int:
+    header, files = _collection_lines(demo)
+    written, size = 0, len(header.encode())
+    with target.open("w", encoding="utf-8", newline="") as out:
+        out.write(header)
+        for path in files:
+            with path.open(encoding="utf-8") as fh:
+                next(fh)
+                for line in fh:
+                    if rows is not None and written >= rows:
+                        return written
+                    if max_bytes is not None and size + len(line) > max_bytes:
+                        return written
+                    out.write(line)
+                    written += 1
+                    size += len(line)
+    if rows is not None and written < rows:
+        raise SystemExit(f"demo world too small: {written} payment rows, need {rows}")
+    return written
+
+
+def _median(runs: list[dict]) -> dict:
+    """The run of median time (its own rows and peak memory with it)."""
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--months", type=int, default=6)
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is shown")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, path, db = args.child
+        fn = child_baseline if kind == "baseline" else child_pipeline
+        print(json.dumps(fn(Path(path), Path(db))))
+        return
+
+    from sunter_dash.demo import generate
+
+    work = args.work
+    demo = work / f"demo-{args.customers}"
+    if not (demo / ".complete").exists():
+        started = time.perf_counter()
+        generate(demo, customers=args.customers, months=args.months, seed=7)
+        (demo / ".complete").write_text("ok")
+        print(f"demo world: {args.customers:,} customers x {args.months} months "
+              f"in {time.perf_counter() - started:.1f} s")
+    coll_1m = work / "Collection-1M-2025.txt"
+    coll_100 = work / "Collection-100MB-2025.txt"
+    if not coll_1m.exists():
+        build_collection(demo, coll_1m, rows=1_000_000)
+    if not coll_100.exists():
+        build_collection(demo, coll_100, max_bytes=100 * 1024 * 1024 - 4096)
+    sbrs = sorted(demo.glob("SBRS_*.xlsx"))[-1]
+
+    print(f"{'file':<32}{'MB':>7}{'rows':>11}{'pipeline s':>12}{'rows/s':>10}"
+          f"{'baseline s':>12}{'rows/s':>10}{'ratio':>7}{'peak MB':>9}")
+    for path in (coll_1m, sbrs, coll_100):
+        base = _median([run_child("baseline", path, work) for _ in range(args.repeat)])
+        pipe = _median([run_child("pipeline", path, work) for _ in range(args.repeat)])
+        ratio = pipe["seconds"] / base["seconds"]
+        print(f"{path.name:<32}{path.stat().st_size / 1048576:>7.1f}{pipe['rows']:>11,}"
+              f"{pipe['seconds']:>12.2f}{pipe['rows'] / pipe['seconds']:>10,.0f}"
+              f"{base['seconds']:>12.2f}{base['rows'] / base['seconds']:>10,.0f}"
+              f"{ratio:>7.2f}{pipe['peak_mb']:>9.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
