@@ -37,7 +37,11 @@ def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     """Row order of the primary key: a clustered (WITHOUT ROWID) table is then
     appended to rather than split page by page."""
     keys = [c.name for c in table.primary_key.columns if c.name in arrow.column_names]
-    if not keys or keys == ["id"]:
+    if not keys:
+        # A rowid table: follow its first index, so that index grows at its end.
+        first = sorted(table.indexes, key=lambda index: index.name)[:1]
+        keys = [c.name for index in first for c in index.columns if c.name in arrow.column_names]
+    if not keys:
         return pa.array(range(arrow.num_rows))
     return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 

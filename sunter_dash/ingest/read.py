@@ -1,6 +1,6 @@
 """Readers: a file in, a raw table out (header found, rows numbered as in the source).
 
-Excel (.xlsx, .xls, .xlsm, .ods) is read by python-calamine; text (.csv, .txt)
+Excel (.xlsx, .xls, .xlsm, .ods) is read by fastexcel (calamine, into Arrow); text (.csv, .txt)
 by pandas' C parser after sniffing encoding, delimiter and the header row.
 The header may sit below up to 15 title or blank rows.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from python_calamine import CalamineError, CalamineWorkbook
+import fastexcel
 
 from .errors import IngestError, RowError
 from .specs import header_score
@@ -90,47 +90,54 @@ def _header_names(cells: list[object]) -> list[str]:
     return names
 
 
-def read_excel(path: Path) -> RawTable:
+def _open_workbook(path: Path) -> fastexcel.ExcelReader:
     try:
         try:
-            workbook = CalamineWorkbook.from_path(str(path))
-        except (CalamineError, OSError, ValueError):
+            return fastexcel.read_excel(path)
+        except fastexcel.FastExcelError:
             # The suffix lies (an .xlsx renamed .xls): let calamine tell the format by content.
-            with path.open("rb") as fh:
-                workbook = CalamineWorkbook.from_filelike(fh)
-    except (CalamineError, OSError, ValueError) as exc:
+            return fastexcel.read_excel(path.read_bytes())
+    except (fastexcel.FastExcelError, OSError, ValueError) as exc:
         raise IngestError(
             "File tidak dapat dibaca sebagai Excel (rusak, terenkripsi, atau bukan file Excel): "
             f"{exc}", code="unreadable") from None
+
+
+def _load_sheet(workbook: fastexcel.ExcelReader, index: int) -> pd.DataFrame:
+    """The whole sheet as text cells (None when empty), one row per sheet row from row 1.
+
+    fastexcel (calamine underneath) hands the cells over as Arrow columns, so no
+    Python object is made per cell; as text, a number cell reads '60012345' and a
+    date cell '2025-12-31 00:00:00', which the cell parsers understand.
+    """
+    sheet = workbook.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
+    return sheet.to_arrow().to_pandas()
+
+
+def read_excel(path: Path) -> RawTable:
+    workbook = _open_workbook(path)
+    names = workbook.sheet_names
+    if not names:
+        raise IngestError("File Excel tidak memiliki sheet.", code="empty")
     try:
         chosen = None
-        for index, sheet_name in enumerate(workbook.sheet_names):
-            # Loading a sheet parses all of it: keep the one loaded, never load it twice.
-            sheet = workbook.get_sheet_by_index(index)
-            head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+        for index, sheet_name in enumerate(names):
+            cells = _load_sheet(workbook, index)
+            head = cells.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object, na_value=None).tolist()
+            if chosen is None or any(header_score(r) >= 2 for r in head):
+                chosen = (cells, head, sheet_name)
             if any(header_score(r) >= 2 for r in head):
-                chosen = (sheet, sheet_name)
                 break
-        if chosen is None:
-            if not workbook.sheet_names:
-                raise IngestError("File Excel tidak memiliki sheet.", code="empty")
-            chosen = (workbook.get_sheet_by_index(0), workbook.sheet_names[0])
-        rows = chosen[0].to_python(skip_empty_area=False)
-    except (CalamineError, ValueError) as exc:
+    except (fastexcel.FastExcelError, ValueError) as exc:
         raise IngestError(f"Sheet Excel tidak dapat dibaca: {exc}", code="unreadable") from None
-    finally:
-        workbook.close()
-    if not rows:
+    cells, head, sheet_name = chosen
+    if cells.empty:
         raise IngestError("File Excel kosong: sheet pertama tidak berisi baris.", code="empty")
-    h = _find_header(rows)
-    headers = _header_names(rows[h])
-    body = rows[h + 1:]
-    # calamine's rows are as wide as the sheet, and so is the header row. One 2-D
-    # object array, kept as object: pandas would otherwise re-infer every column.
-    cells = np.array(body, dtype=object) if body else np.empty((0, len(headers)), dtype=object)
-    frame = pd.DataFrame(cells, columns=headers, dtype=object)
-    source_rows = np.arange(h + 2, h + 2 + len(body))
-    return RawTable(frame, source_rows, {"format": "excel", "sheet": chosen[1], "header_row": h + 1})
+    h = _find_header(head)
+    frame = cells.iloc[h + 1:].reset_index(drop=True)
+    frame.columns = _header_names(head[h])
+    source_rows = np.arange(h + 2, h + 2 + len(frame))
+    return RawTable(frame, source_rows, {"format": "excel", "sheet": sheet_name, "header_row": h + 1})
 
 
 def _sniff_encoding(path: Path) -> str:
