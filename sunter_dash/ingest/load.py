@@ -201,22 +201,34 @@ def _row_errors(problems: list[pd.DataFrame], raw: pd.DataFrame, source_rows: pd
 
 # --- storing ---------------------------------------------------------------------
 
+HASH_KEY = "sunter-dash-2025"  # fixed: the 64-bit keys are the same across runs and processes
+
+
 def _payment_keys(frame: pd.DataFrame) -> np.ndarray:
-    """DATA.md: NO_TRANSAKSI when present, else (NOMEN, bill number or periode, date, amount)."""
+    """DATA.md: NO_TRANSAKSI when present, else (NOMEN, bill number or periode, date, amount).
+
+    Each part is hashed as a column (its distinct values once) and the parts'
+    hashes combined, so no per-row key string is ever built.
+    """
     def text(name: str) -> pd.Series:
         if name in frame:
             return frame[name].astype("str").fillna("")
         return pd.Series("", index=frame.index, dtype="str")
 
-    bill_ref = text("notag").where(text("notag") != "", text("bill_period"))
-    composite = ("K|" + frame["nomen"].astype("str") + "|" + bill_ref + "|"
-                 + date_text(frame["pay_date"]) + "|"
-                 + frame["amount"].astype("str"))
+    def hashed(parts: dict[str, pd.Series]) -> np.ndarray:
+        return pd.util.hash_pandas_object(pd.DataFrame(parts), index=False, hash_key=HASH_KEY,
+                                          categorize=True).to_numpy(copy=True)
+
+    notag = text("notag")
+    keys = hashed({"kind": pd.Series("K", index=frame.index, dtype="str"), "nomen": text("nomen"),
+                   "ref": notag.where(notag != "", text("bill_period")),
+                   "date": date_text(frame["pay_date"]), "amount": frame["amount"]})
     transaction = text("no_transaksi")
-    keys = composite.where(transaction == "", "T|" + transaction)
-    # A fixed hash key keeps the 64-bit key the same across runs and processes.
-    hashed = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key="sunter-dash-2025", categorize=False)
-    return hashed.view(np.int64)
+    has_reference = (transaction != "").to_numpy()
+    if has_reference.any():
+        keys[has_reference] = hashed({"kind": pd.Series("T", index=transaction.index[has_reference], dtype="str"),
+                                      "reference": transaction[has_reference]})
+    return keys.view(np.int64)
 
 
 def _stored_keys(conn: Connection, table, frame: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
@@ -275,7 +287,8 @@ def _executemany(conn: Connection, table, frame: pd.DataFrame, names: list[str],
 
 def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
            result: IngestResult, progress: Progress | None) -> None:
-    spec, frame = prepared.spec, prepared.frame.copy()
+    # The prepared frame is this function's to extend (upload_id, periode, pay_key).
+    spec, frame = prepared.spec, prepared.frame
     table = DATA_TABLES[spec.name]
     frame["upload_id"] = upload_id
     if spec.mode == "snapshot":
@@ -356,6 +369,7 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
         table = read_table(path, name)
         result.fmt = table.fmt
         prepared = prepare(table, name, file_type, periode)
+        del table  # the raw cells are done with; free them before the insert needs memory
         result.type, result.periode, result.periode_rule = (
             prepared.spec.name, prepared.periode, prepared.periode_rule)
         result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
