@@ -135,8 +135,9 @@ def first_run(config, *, with_demo: bool) -> None:
             files = generate(Path(folder), customers=FIRST_RUN_CUSTOMERS)
             for i, path in enumerate(files, 1):
                 result = ingest_file(engine, path, username="demo", max_bytes=config.max_upload_bytes)
-                print(f"  [{i}/{len(files)}] {path.name}: {result.status}, {result.stored} baris "
-                      f"({result.type}, {result.periode})", flush=True)
+                repeated = f", {result.duplicate} sudah ada" if result.duplicate else ""
+                print(f"  [{i}/{len(files)}] {path.name}: {result.status}, {result.stored} baris baru"
+                      f"{repeated} ({result.type}, {result.periode})", flush=True)
         print(f"Data demo dimuat dalam {time.perf_counter() - started:.1f} s.", flush=True)
     if count_users(engine) == 0:
         password = config.admin_password or random_password()
