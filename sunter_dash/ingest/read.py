@@ -214,7 +214,7 @@ def _read_text_arrow(path: Path, encoding: str, delimiter: str, h: int,
                 delimiter=delimiter, quote_char='"', newlines_in_values=True,
                 ignore_empty_lines=False, invalid_row_handler=on_invalid),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
+                column_types={name: pa.large_string() for name in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, UnicodeError, LookupError):
