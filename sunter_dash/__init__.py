@@ -15,7 +15,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def create_app(config: Config | None = None) -> Dash:
     """Build the Dash app on its Flask server (the one factory)."""
-    from . import layout  # tabs import Dash components; keep the package import light
+    from . import api, auth, layout  # tabs import Dash components; keep the package import light
 
     config = config or load_config()
     app = Dash(
@@ -38,6 +38,8 @@ def create_app(config: Config | None = None) -> Dash:
         server.config["CACHE_REDIS_URL"] = config.cache_redis_url
     cache.init_app(server)
     server.extensions["sunter_engine"] = get_engine(config.database_url)
+    auth.init_app(server)
+    api.init_app(server)
     app.layout = layout.shell(config.branch_name)
     layout.register_callbacks(app)
     return app

@@ -320,6 +320,100 @@ class AnalysisEvent(Base):
     __table_args__ = (Index("ix_analysis_event_analysis", "analysis_id"),)
 
 
+# --- summaries -------------------------------------------------------------------
+# Kept up to date inside the transaction that stores or deletes an upload
+# (ingest/summaries.py), so that the dashboard reads a handful of rows instead of
+# aggregating millions of payments. rayon '' holds customers with no rayon: they
+# count in the all-rayon figures only (METRICS.md).
+
+
+class DataVersion(Base):
+    """One row; bumped by every upload and deletion, so every process's cache sees it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StoredCount(Base):
+    """Rows stored per file type and periode: the data overview and the periode list
+    without counting millions of payments on every page load."""
+
+    __tablename__ = "stored_count"
+
+    file_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KpiPeriode(Base):
+    """METRICS.md's collection KPI of a periode, per rayon; the all-rayon figure is the sum."""
+
+    __tablename__ = "kpi_periode"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    mc_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik_rows: Mapped[int] = mapped_column(BigInteger, default=0)  # rows with a KUBIK value
+    sbrs_volume: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KpiDay(Base):
+    """CURRENT payments per pay day by customers of the periode's target, per rayon."""
+
+    __tablename__ = "kpi_day"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    payments: Mapped[int] = mapped_column(BigInteger, default=0)
+    nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ArrearsCustomer(Base):
+    """ARDEBT(P) per customer: bills outstanding, total, oldest bill; rayon by METRICS.md's rule."""
+
+    __tablename__ = "arrears_customer"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    bills: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    oldest_bill: Mapped[str | None] = mapped_column(String(7))
+
+    __table_args__ = (
+        Index("ix_arrears_customer_top", "periode", "total"),
+        Index("ix_arrears_customer_rayon_top", "periode", "rayon", "total"),
+    )
+
+
+class ArrearsBucket(Base):
+    """Aging buckets of ARDEBT(P) per rayon (customers with total > 0)."""
+
+    __tablename__ = "arrears_bucket"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(8), primary_key=True)
+    nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 DATA_TABLES = {
     "MC": Mc.__table__,
     "COLLECTION": Payment.__table__,

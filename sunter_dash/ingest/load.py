@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..models import DATA_TABLES, Upload, UploadError
-from . import derive
+from . import derive, summaries
 from .detect import Match, detect_periode, detect_type, shift_periode
 from .errors import IngestError, RowError
 from .parse import Cells, as_text, date_text
@@ -381,6 +381,10 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
                         result.upload_id = upload_id
                         _store(conn, prepared, upload_id, sha, result, progress)
                         _finish(conn, upload_id, result)
+                        if result.stored:
+                            if progress:
+                                progress("meringkas", 0, 1)
+                            summaries.refresh(conn, result.type, result.row_periodes)
                 finally:
                     detach_stage(conn)
         except IntegrityError:
@@ -421,6 +425,8 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
                 table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
         conn.execute(update(Upload).where(Upload.id == upload_id).values(
             status="deleted", deleted_at=_now(), deleted_by=username))
+        if removed:
+            summaries.refresh(conn, upload.file_type, periodes)
     return removed
 
 

@@ -1,0 +1,159 @@
+"""The JSON API under /api (INTERFACES.md): the same query functions as the tabs.
+
+Errors are JSON ``{"error": ...}`` with 400 (saying which parameter), 401, 403,
+404 or 413; bad input never gets a 500.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import export, queries
+from .openapi import SPEC
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+PERIODE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+RAYON = re.compile(r"^[0-9A-Za-z]{1,8}$")
+
+
+class BadParameter(ValueError):
+    """A request parameter with a wrong value; the message says which and the form expected."""
+
+
+def periode_arg(name: str = "periode", required: bool = True) -> str | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        if required:
+            raise BadParameter(f"Parameter '{name}' is required, in the form YYYY-MM (e.g. 2025-12).")
+        return None
+    if not PERIODE.match(value):
+        raise BadParameter(f"Parameter '{name}' must be YYYY-MM (e.g. 2025-12), got {value!r}.")
+    return value
+
+
+def rayon_arg() -> str | None:
+    value = request.args.get("rayon", "").strip()
+    if queries.rayon_filter(value) is None:
+        return None
+    if not RAYON.match(value):
+        raise BadParameter(f"Parameter 'rayon' must be a rayon code such as 34, got {value!r}.")
+    return value
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= maximum:
+        raise BadParameter(f"Parameter '{name}' must be a whole number from {minimum} to {maximum}, "
+                           f"got {value!r}.")
+    return int(value)
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter):
+    return jsonify(error=str(exc)), 400
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
+
+
+@bp.get("/periodes")
+def periodes():
+    stored = queries.periodes()
+    return jsonify(periodes=[p["periode"] for p in stored],
+                   types={p["periode"]: p["types"] for p in stored})
+
+
+@bp.get("/kpi")
+def kpi():
+    return jsonify(queries.kpi(periode_arg(), rayon_arg()))
+
+
+@bp.get("/kpi/rayon")
+def kpi_rayon():
+    return jsonify(queries.kpi_by_rayon(periode_arg()))
+
+
+@bp.get("/kpi/daily")
+def kpi_daily():
+    return jsonify(queries.kpi_daily(periode_arg(), rayon_arg()))
+
+
+@bp.get("/kpi/series")
+def kpi_series():
+    first, last = periode_arg("from"), periode_arg("to")
+    if first > last:
+        raise BadParameter("Parameter 'from' must not come after 'to'.")
+    by_rayon = request.args.get("by_rayon", "").lower() in ("1", "true", "yes")
+    return jsonify(series=queries.kpi_series(first, last, rayon_arg(), by_rayon))
+
+
+@bp.get("/arrears/summary")
+def arrears_summary():
+    return jsonify(queries.arrears_summary(periode_arg(), rayon_arg()))
+
+
+@bp.get("/arrears/top")
+def arrears_top():
+    limit = int_arg("limit", 100, 1, 1000)
+    return jsonify(debtors=queries.arrears_top(periode_arg(), rayon_arg(), limit))
+
+
+@bp.get("/export/<dataset>.<fmt>")
+def export_dataset(dataset: str, fmt: str):
+    periode, rayon = periode_arg(), rayon_arg()
+    try:
+        content, name, mime = export.build(dataset, fmt, periode, rayon)
+    except export.UnknownDataset:
+        return jsonify(error=f"Unknown export {dataset}.{fmt}; datasets: {', '.join(export.DATASETS)}; "
+                             "formats: xlsx, csv."), 404
+    return Response(content, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/kpi_data")
+def kpi_data():
+    """The old Flask app's shape, for existing scripts (deprecated; see /api/kpi)."""
+    periode = periode_arg(required=False)
+    if periode is None:
+        stored = queries.periodes()
+        if not stored:
+            return jsonify(error="No data stored yet: upload MC and COLLECTION files first."), 404
+        periode = stored[0]["periode"]
+    figures = queries.kpi(periode)
+    return jsonify({
+        "periode": periode,
+        "total_pelanggan": figures["total_pelanggan"],
+        "total_kubikasi": figures["total_kubikasi"],
+        "target": {"total_nomen": figures["target"]["nomen"], "total_nominal": figures["target"]["nominal"],
+                   "sudah_bayar_nomen": figures["paid"]["nomen"],
+                   "sudah_bayar_nominal": figures["paid"]["nominal"]},
+        "collection_rate": round(figures["collection_rate"], 2),
+    })
+
+
+def _json_error(exc: HTTPException):
+    if not request.path.startswith("/api"):
+        return exc
+    messages = {404: "No such endpoint; see /api/openapi.json.",
+                405: f"Method {request.method} is not allowed here.",
+                413: "The request is larger than the upload limit."}
+    return jsonify(error=messages.get(exc.code, exc.description)), exc.code
+
+
+def _unknown_api_path():
+    # Dash's catch-all route would answer an unknown /api path with its HTML page.
+    if request.path.startswith("/api/") and request.blueprint != bp.name:
+        return jsonify(error="No such endpoint; see /api/openapi.json."), 404
+    return None
+
+
+def init_app(server: Flask) -> None:
+    server.register_blueprint(bp)
+    server.before_request(_unknown_api_path)
+    server.register_error_handler(HTTPException, _json_error)

@@ -1,0 +1,131 @@
+"""Every grid's and chart's data as a table to download (.xlsx or .csv).
+
+A dataset is a function of (periode, rayon) returning a DataFrame whose columns
+are the Indonesian headers the page shows. Text cells that a spreadsheet would
+run as a formula (starting with = + - @, or a tab / carriage return) are
+prefixed with an apostrophe; numbers stay numbers.
+"""
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import pandas as pd
+
+from . import queries
+from .formatting import periode_label
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class UnknownDataset(KeyError):
+    pass
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Defuse formula injection in text cells (OWASP CSV injection)."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            text = column.astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False)
+            out[name] = column.where(~risky, "'" + text)
+    return out
+
+
+def _kpi_row(figures: dict, label: str) -> dict:
+    return {
+        "Rayon": label,
+        "Pelanggan": figures["total_pelanggan"],
+        "Kubikasi (m3)": figures["total_kubikasi"],
+        "Target (nomen)": figures["target"]["nomen"],
+        "Target (Rp)": figures["target"]["nominal"],
+        "Terbayar (nomen)": figures["paid"]["nomen"],
+        "Terbayar (Rp)": figures["paid"]["nominal"],
+        "Belum Bayar (nomen)": figures["unpaid"]["nomen"],
+        "Belum Bayar (Rp)": figures["unpaid"]["nominal"],
+        "Collection Rate (%)": round(figures["collection_rate"], 2),
+        "Tunggakan Tertagih (nomen)": figures["undue"]["nomen"],
+        "Tunggakan Tertagih (Rp)": figures["undue"]["nominal"],
+        "Tidak Cocok MC (nomen)": figures["unmatched"]["nomen"],
+        "Tidak Cocok MC (Rp)": figures["unmatched"]["nominal"],
+    }
+
+
+def rayon_label(rayon: str | None) -> str:
+    return f"Rayon {rayon}" if rayon else "Tanpa rayon"
+
+
+def kpi_rayon(periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.kpi_by_rayon(periode)
+    rows = [_kpi_row(r, rayon_label(r["rayon"])) for r in data["rayons"]]
+    rows.append(_kpi_row(data["total"], "Total"))
+    return pd.DataFrame(rows)
+
+
+def kpi_daily(periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.kpi_daily(periode, rayon)
+    return pd.DataFrame([{
+        "Tanggal": day["date"],
+        "Pembayaran": day["nomen"],
+        "Nominal (Rp)": day["nominal"],
+        "Collection Rate Kumulatif (%)": _round(day["cumulative_rate"]),
+        f"Kumulatif {periode_label(data['previous_periode'])} (%)": _round(day["previous_cumulative_rate"]),
+    } for day in data["days"]])
+
+
+def arrears_buckets(periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.arrears_summary(periode, rayon)
+    return pd.DataFrame([{"Jumlah Rekening": b["bucket"], "Pelanggan": b["nomen"], "Tunggakan (Rp)": b["nominal"]}
+                         for b in data["buckets"]])
+
+
+def arrears_top(periode: str, rayon: str | None) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Nomen": d["nomen"], "Nama": d["nama"], "Alamat": d["alamat"], "Rayon": d["rayon"], "Tarif": d["tarif"],
+        "Jumlah Rekening": d["bills"], "Tunggakan (Rp)": d["total"], "Rekening Tertua": d["oldest_bill"],
+    } for d in queries.arrears_top(periode, rayon, limit=1000)],
+        columns=["Nomen", "Nama", "Alamat", "Rayon", "Tarif", "Jumlah Rekening", "Tunggakan (Rp)",
+                 "Rekening Tertua"])
+
+
+def kpi_series(periode: str, rayon: str | None) -> pd.DataFrame:
+    """Every stored periode up to ``periode`` (the trend tab narrows the range on screen)."""
+    series = queries.kpi_series("0000-01", periode, rayon)
+    rows = [{"Periode": s["periode"], **_kpi_row(s, rayon_label(rayon) if rayon else "Semua")} for s in series]
+    return pd.DataFrame(rows)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+DATASETS: dict[str, tuple[str, Callable[[str, str | None], pd.DataFrame]]] = {
+    "kpi-rayon": ("collection-per-rayon", kpi_rayon),
+    "kpi-daily": ("grafik-harian", kpi_daily),
+    "arrears-buckets": ("tunggakan-umur", arrears_buckets),
+    "arrears-top": ("tunggakan-terbesar", arrears_top),
+    "kpi-series": ("tren-kpi", kpi_series),
+}
+
+
+def build(dataset: str, fmt: str, periode: str, rayon: str | None) -> tuple[bytes, str, str]:
+    """(content, file name, mime type) of a dataset."""
+    if dataset not in DATASETS or fmt not in FORMATS:
+        raise UnknownDataset(dataset)
+    stem, make = DATASETS[dataset]
+    frame = neutralise(make(periode, queries.rayon_filter(rayon)))
+    suffix = f"_rayon-{rayon}" if queries.rayon_filter(rayon) else ""
+    name = f"{stem}_{periode}{suffix}.{fmt}"
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig"), name, FORMATS[fmt]
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as writer:
+        frame.to_excel(writer, index=False, sheet_name=stem[:31])
+    return buffer.getvalue(), name, FORMATS[fmt]
