@@ -1,24 +1,31 @@
-"""The shell: navbar with the branch name, periode and rayon filters, tabs from the registry."""
+"""The shell: navbar with the branch name, periode and rayon filters, tabs from the registry.
+
+The filters and the active tab live in the URL (``?periode=2025-12&rayon=34&tab=tren``),
+so a view can be bookmarked and shared; one callback keeps the two in step.
+"""
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from urllib.parse import parse_qs, urlencode
 
-from . import ids, queries
+import dash_bootstrap_components as dbc
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from . import export, ids, queries
+from .components.export_buttons import EXPORT
 from .formatting import periode_label
 from .tabs import TABS
 
-ALL_RAYONS = "semua"
+ALL_RAYONS = queries.ALL_RAYONS
 
 
 def navbar(branch_name: str) -> dbc.Navbar:
     filters = dbc.Row(
         [
             dbc.Col(html.Label("Periode", htmlFor=ids.PERIODE, className="navbar-filter-label"), width="auto"),
-            dbc.Col(dcc.Dropdown(id=ids.PERIODE, clearable=False, placeholder="Belum ada data",
+            dbc.Col(dcc.Dropdown(id=ids.PERIODE, clearable=False, searchable=False, placeholder="Belum ada data",
                                  className="navbar-filter"), width="auto"),
             dbc.Col(html.Label("Rayon", htmlFor=ids.RAYON, className="navbar-filter-label"), width="auto"),
-            dbc.Col(dcc.Dropdown(id=ids.RAYON, clearable=False, value=ALL_RAYONS,
+            dbc.Col(dcc.Dropdown(id=ids.RAYON, clearable=False, searchable=False, value=ALL_RAYONS,
                                  options=[{"label": "Semua", "value": ALL_RAYONS}],
                                  className="navbar-filter navbar-filter-rayon"), width="auto"),
         ],
@@ -36,6 +43,7 @@ def navbar(branch_name: str) -> dbc.Navbar:
 def shell(branch_name: str) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
+        dcc.Download(id=ids.DOWNLOAD),
         navbar(branch_name),
         dbc.Container([
             dbc.Tabs([dbc.Tab(label=tab.LABEL, tab_id=tab.TAB_ID) for tab in TABS],
@@ -43,6 +51,27 @@ def shell(branch_name: str) -> html.Div:
             html.Main(id=ids.CONTENT, className="shell-content"),
         ], fluid=True),
     ])
+
+
+def view_from_url(search: str | None, stored: list[str], rayons: list[str]) -> tuple[str | None, str, str]:
+    """(periode, rayon, tab) asked for by a query string, each falling back to its default
+    (the newest stored periode, all rayons, the first tab) when absent or unknown."""
+    asked = {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
+    periode = asked.get("periode") if asked.get("periode") in stored else (stored[0] if stored else None)
+    rayon = asked.get("rayon") if asked.get("rayon") in rayons else ALL_RAYONS
+    tab = asked.get("tab") if asked.get("tab") in {t.TAB_ID for t in TABS} else TABS[0].TAB_ID
+    return periode, rayon, tab
+
+
+def url_of(periode: str | None, rayon: str | None, tab: str | None) -> str:
+    params = {}
+    if periode:
+        params["periode"] = periode
+    if rayon and rayon != ALL_RAYONS:
+        params["rayon"] = rayon
+    if tab and tab != TABS[0].TAB_ID:
+        params["tab"] = tab
+    return f"?{urlencode(params)}" if params else ""
 
 
 def register_callbacks(app: Dash) -> None:
@@ -53,16 +82,34 @@ def register_callbacks(app: Dash) -> None:
         return by_id.get(active_tab, TABS[0]).layout()
 
     @app.callback(
-        Output(ids.PERIODE, "options"), Output(ids.PERIODE, "value"), Output(ids.RAYON, "options"),
-        Input(ids.URL, "pathname"),
+        Output(ids.PERIODE, "options"), Output(ids.PERIODE, "value"),
+        Output(ids.RAYON, "options"), Output(ids.RAYON, "value"),
+        Output(ids.TABS, "active_tab"), Output(ids.URL, "search"),
+        Input(ids.URL, "search"), Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"),
+        Input(ids.TABS, "active_tab"),
     )
-    def fill_filters(_pathname):
-        stored = queries.periodes()
-        periode_options = [{"label": periode_label(p["periode"]), "value": p["periode"]} for p in stored]
+    def sync_view(search, periode, rayon, tab):
+        stored = [p["periode"] for p in queries.periodes()]
+        rayons = queries.rayons()
+        periode_options = [{"label": periode_label(p), "value": p} for p in stored]
         rayon_options = [{"label": "Semua", "value": ALL_RAYONS}] + [
-            {"label": f"Rayon {r}", "value": r} for r in queries.rayons()]
-        latest = stored[0]["periode"] if stored else None
-        return periode_options, latest, rayon_options
+            {"label": f"Rayon {r}", "value": r} for r in rayons]
+        if ctx.triggered_id in (None, ids.URL):
+            periode, rayon, tab = view_from_url(search, stored, rayons)
+        new_search = url_of(periode, rayon, tab)
+        return (periode_options, periode, rayon_options, rayon, tab,
+                no_update if new_search == (search or "") else new_search)
+
+    @app.callback(Output(ids.DOWNLOAD, "data"),
+                  Input({"type": EXPORT, "dataset": ALL, "fmt": ALL}, "n_clicks"),
+                  State(ids.PERIODE, "value"), State(ids.RAYON, "value"), prevent_initial_call=True)
+    def download(_clicks, periode, rayon):
+        # New buttons (a tab just rendered) fire with no clicks; only a real click downloads.
+        if not ctx.triggered or not ctx.triggered[0]["value"] or not periode:
+            return no_update
+        wanted = ctx.triggered_id
+        content, name, _mime = export.build(wanted["dataset"], wanted["fmt"], periode, rayon)
+        return dcc.send_bytes(content, name)
 
     for tab in TABS:
         tab.register_callbacks(app)

@@ -1,4 +1,4 @@
 """The tab registry: the shell builds its tabs from this list, in this order."""
-from . import data_status
+from . import arrears, data_status, overview, trend
 
-TABS = [data_status]
+TABS = [overview, arrears, trend, data_status]

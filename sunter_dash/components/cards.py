@@ -1,0 +1,58 @@
+"""KPI cards: a figure, what it counts, and its change against the previous periode."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from ..formatting import number, percent, periode_label
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The change of a figure against the previous periode."""
+
+    current: float | None
+    previous: float | None
+    higher_is_better: bool = True
+    as_points: bool = False  # a rate changes by percentage points, not by percent
+
+    def text(self) -> str | None:
+        if self.current is None or self.previous is None:
+            return None
+        change = self.current - self.previous
+        if self.as_points:
+            return f"{'+' if change >= 0 else '−'}{number(abs(change), 2)} poin"
+        if not self.previous:
+            return None
+        return f"{'+' if change >= 0 else '−'}{percent(abs(change) * 100 / abs(self.previous), 1)}"
+
+    def tone(self) -> str:
+        if self.current is None or self.previous is None or self.current == self.previous:
+            return "neutral"
+        return "good" if (self.current > self.previous) == self.higher_is_better else "bad"
+
+
+def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta: Delta | None,
+             previous_periode: str | None, accent: str = "primary") -> dbc.Card:
+    change = delta.text() if delta else None
+    if change:
+        arrow = "bi-arrow-up-right" if delta.current >= delta.previous else "bi-arrow-down-right"
+        footer = html.Div([html.I(className=f"bi {arrow} me-1"), change,
+                           html.Span(f" vs {periode_label(previous_periode)}", className="text-muted")],
+                          className=f"kpi-delta kpi-delta-{delta.tone()}")
+    else:
+        footer = html.Div("Tidak ada pembanding bulan lalu", className="kpi-delta text-muted")
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.Span(title, className="kpi-title"), html.I(className=f"bi {icon} kpi-icon")],
+                 className="d-flex justify-content-between align-items-start"),
+        html.Div(value, className="kpi-value"),
+        html.Div(detail, className="kpi-detail"),
+        footer,
+    ]), id=card_id, className=f"kpi-card kpi-accent-{accent} h-100")
+
+
+def missing_alert(message: str) -> dbc.Alert:
+    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), message], color="warning",
+                     className="d-flex align-items-center")

@@ -1,0 +1,146 @@
+"""Plotly figures of the dashboard, built from the query functions' plain data."""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from ..formatting import MONTH_NAMES, number, percent, periode_label
+
+PRIMARY = "#2780e3"
+MUTED = "#adb5bd"
+SUCCESS = "#3fb618"
+WARNING = "#ff7518"
+DANGER = "#ff0039"
+PALETTE = [PRIMARY, WARNING, SUCCESS, "#9954bb", DANGER, "#373a3c", "#17a2b8"]
+EMPTY_TEXT = "Belum ada data"
+
+
+def _base(height: int = 340) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(
+        template="plotly_white", height=height, separators=",.",  # Indonesian: 1.234.567,89
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        font={"family": "Source Sans 3, system-ui, sans-serif", "size": 13, "color": "#373a3c"},
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hoverlabel={"font": {"family": "Source Sans 3, system-ui, sans-serif"}},
+    )
+    return figure
+
+
+def empty(message: str = EMPTY_TEXT, height: int = 340) -> go.Figure:
+    figure = _base(height)
+    figure.update_layout(xaxis={"visible": False}, yaxis={"visible": False},
+                         annotations=[{"text": message, "showarrow": False, "font": {"size": 15, "color": MUTED},
+                                       "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}])
+    return figure
+
+
+def short_periode(periode: str) -> str:
+    """'2025-12' -> 'Des 25'."""
+    return f"{MONTH_NAMES[int(periode[5:7]) - 1][:3]} {periode[2:4]}"
+
+
+def rupiah_short(value: float) -> str:
+    """Axis label in the units Indonesian readers use: rb (ribu), jt (juta), M (miliar), T (triliun)."""
+    for size, unit in ((1e12, "T"), (1e9, "M"), (1e6, "jt"), (1e3, "rb")):
+        if abs(value) >= size:
+            return f"Rp {number(value / size, 1 if value % size else 0)} {unit}"
+    return f"Rp {number(value)}"
+
+
+def rupiah_axis(values: list[float]) -> dict:
+    """Five or so round ticks from 0 to the largest value, labelled with rupiah_short."""
+    top = max([v for v in values if v] or [1])
+    raw = top / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks = [step * i for i in range(0, int(top / step) + 2)]
+    return {"tickvals": ticks, "ticktext": [rupiah_short(t) for t in ticks], "rangemode": "tozero"}
+
+
+def rayon_chart(by_rayon: dict, selected: str | None) -> go.Figure:
+    """Target against Terbayar per rayon; a bar click filters the page by its rayon."""
+    rows = [r for r in by_rayon["rayons"] if r["rayon"]]
+    if not rows:
+        return empty("Belum ada target (MC) untuk periode ini")
+    labels = [f"Rayon {r['rayon']}" for r in rows]
+    codes = [r["rayon"] for r in rows]
+    faded = [0.35 if selected and code != selected else 1.0 for code in codes]
+    figure = _base()
+    figure.add_bar(name="Target", x=labels, y=[r["target"]["nominal"] for r in rows], customdata=codes,
+                   marker={"color": "#d6e6f9", "opacity": faded},
+                   hovertemplate="%{x}<br>Target Rp %{y:,.0f}<extra></extra>")
+    figure.add_bar(name="Terbayar", x=labels, y=[r["paid"]["nominal"] for r in rows], customdata=codes,
+                   marker={"color": PRIMARY, "opacity": faded},
+                   text=[percent(r["collection_rate"]) for r in rows], textposition="outside",
+                   hovertemplate="%{x}<br>Terbayar Rp %{y:,.0f} (%{text})<extra></extra>")
+    figure.update_layout(barmode="group", bargap=0.3, clickmode="event",
+                         yaxis=rupiah_axis([r["target"]["nominal"] for r in rows] + [r["paid"]["nominal"] for r in rows]))
+    return figure
+
+
+def daily_chart(daily: dict) -> go.Figure:
+    """Daily payments (bars) with the cumulative collection rate and last month's curve."""
+    days = daily["days"]
+    if not any(d["nominal"] for d in days) and all(d["cumulative_rate"] is None for d in days):
+        return empty("Belum ada pembayaran atau target untuk periode ini")
+    x = [int(d["date"][8:10]) for d in days]
+    figure = _base()
+    figure.add_bar(name="Pembayaran harian", x=x, y=[d["nominal"] for d in days], marker={"color": "#9ec5f2"},
+                   customdata=[d["nomen"] for d in days],
+                   hovertemplate="Tanggal %{x}<br>Rp %{y:,.0f}<br>%{customdata:,} pembayaran<extra></extra>")
+    if any(d["cumulative_rate"] is not None for d in days):
+        figure.add_scatter(name=f"Kumulatif {periode_label(daily['periode'])}", x=x, yaxis="y2",
+                           y=[d["cumulative_rate"] for d in days], mode="lines+markers",
+                           line={"color": PRIMARY, "width": 3}, marker={"size": 5},
+                           hovertemplate="Tanggal %{x}<br>%{y:,.2f}%<extra></extra>")
+    if any(d["previous_cumulative_rate"] is not None for d in days):
+        figure.add_scatter(name=f"Kumulatif {periode_label(daily['previous_periode'])}", x=x, yaxis="y2",
+                           y=[d["previous_cumulative_rate"] for d in days], mode="lines",
+                           line={"color": WARNING, "width": 2, "dash": "dash"},
+                           hovertemplate="Tanggal %{x}<br>%{y:,.2f}%<extra></extra>")
+    figure.update_layout(
+        xaxis={"title": "Tanggal", "dtick": 1 if len(x) <= 16 else 2, "range": [0.4, len(x) + 0.6]},
+        legend={"orientation": "h", "y": -0.25, "x": 0, "entrywidth": 210, "entrywidthmode": "pixels"},
+        yaxis=rupiah_axis([d["nominal"] for d in days]),
+        yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "range": [0, 105], "dtick": 25,
+                "showgrid": False},
+    )
+    return figure
+
+
+BUCKET_LABELS = {"1": "1 rek", "2": "2 rek", "3-6": "3–6 rek", "7-12": "7–12 rek", ">12": "> 12 rek"}
+
+
+def bucket_chart(summary: dict) -> go.Figure:
+    buckets = summary["buckets"]
+    if not summary["os"]["nomen"]:
+        return empty("Belum ada data tunggakan (ARDEBT) untuk periode ini")
+    figure = _base()
+    figure.add_bar(x=[BUCKET_LABELS[b["bucket"]] for b in buckets], y=[b["nominal"] for b in buckets],
+                   customdata=[b["nomen"] for b in buckets],
+                   text=[f"{b['nomen']:,} plg".replace(",", ".") for b in buckets], textposition="outside",
+                   marker={"color": [PRIMARY, "#5a9ee9", WARNING, "#ff9a55", DANGER]},
+                   hovertemplate="%{x}<br>Rp %{y:,.0f}<br>%{customdata:,} pelanggan<extra></extra>")
+    figure.update_layout(yaxis=rupiah_axis([b["nominal"] for b in buckets]), xaxis={"title": "Jumlah rekening tertunggak"},
+                         showlegend=False)
+    return figure
+
+
+def trend_chart(points: list[dict], label: str, unit: str) -> go.Figure:
+    """One line per series: points are {"series", "periode", "value"}."""
+    if not points:
+        return empty("Belum ada data pada rentang periode ini")
+    figure = _base(380)
+    hover = {"Rp": "Rp %{y:,.0f}", "%": "%{y:,.2f}%", "": "%{y:,.0f}"}[unit]
+    names = list(dict.fromkeys(p["series"] for p in points))
+    for index, name in enumerate(names):
+        mine = [p for p in points if p["series"] == name]
+        figure.add_scatter(name=name, x=[short_periode(p["periode"]) for p in mine], y=[p["value"] for p in mine],
+                           mode="lines+markers", line={"color": PALETTE[index % len(PALETTE)], "width": 3},
+                           hovertemplate=f"{name}<br>%{{x}}<br>{hover}<extra></extra>")
+    values = [p["value"] or 0 for p in points]
+    axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
+    figure.update_layout(yaxis={**axis, "title": label}, xaxis={"type": "category"})
+    return figure

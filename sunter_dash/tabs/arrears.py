@@ -1,0 +1,97 @@
+"""Tab "Tunggakan" (the OS view): outstanding arrears from ARDEBT, aging, top debtors."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from .. import ids, queries
+from ..components import charts
+from ..components.cards import Delta, kpi_card, missing_alert
+from ..components.export_buttons import export_buttons
+from ..components.grids import column, grid
+from ..formatting import number, percent, periode_label, rupiah
+
+TAB_ID = "tunggakan"
+LABEL = "Tunggakan"
+ALERT = "arrears-alert"
+CARDS = "arrears-cards"
+BUCKET_CHART = "arrears-bucket-chart"
+TOP_GRID = "arrears-top-grid"
+
+TOP_COLUMNS = [
+    column("nomen", "Nomen", pinned="left", minWidth=100, flex=0, width=105, filter=True),
+    column("nama", "Nama", minWidth=180, filter=True),
+    column("alamat", "Alamat", minWidth=240, filter=True),
+    column("rayon", "Rayon", minWidth=80, flex=0, width=90),
+    column("tarif", "Tarif", minWidth=80, flex=0, width=90),
+    column("bills", "Rek", "number", minWidth=80, flex=0, width=90),
+    column("total", "Tunggakan", "rupiah", minWidth=130, flex=0, width=140, sort="desc", filter=True),
+    column("oldest_bill", "Rek Tertua", minWidth=110, flex=0, width=120),
+]
+
+
+def layout() -> html.Div:
+    return html.Div([
+        html.Div(id=ALERT),
+        html.Div(id=CARDS),
+        dbc.Row([
+            dbc.Col(dbc.Card(dbc.CardBody([
+                html.Div([html.H5("Umur tunggakan", className="card-title mb-0"), export_buttons("arrears-buckets")],
+                         className="d-flex justify-content-between align-items-center mb-2"),
+                dcc.Graph(id=BUCKET_CHART, config={"displayModeBar": False}),
+            ]), className="h-100"), lg=5),
+            dbc.Col(dbc.Card(dbc.CardBody([
+                html.Div([html.H5("Penunggak terbesar", className="card-title mb-0"), export_buttons("arrears-top")],
+                         className="d-flex justify-content-between align-items-center mb-2"),
+                grid(TOP_GRID, TOP_COLUMNS, height="340px", pagination=True, paginationPageSize=50),
+            ]), className="h-100"), lg=7),
+        ], className="g-3"),
+    ])
+
+
+def build_cards(summary: dict, previous: dict | None) -> dbc.Row:
+    before = previous["periode"] if previous else None
+
+    def delta(key: str, better: bool) -> Delta | None:
+        return Delta(summary["os"][key], previous["os"][key], better) if previous else None
+
+    collected = summary["collected"]
+    share = collected["share"]
+    cards = [
+        kpi_card("card-os-nomen", "Pelanggan Menunggak", number(summary["os"]["nomen"]),
+                 "Pelanggan dengan saldo tunggakan", "bi-person-exclamation", delta("nomen", False), before, "danger"),
+        kpi_card("card-os-nominal", "Total Tunggakan (OS)", rupiah(summary["os"]["nominal"]),
+                 "Saldo tunggakan di ARDEBT", "bi-wallet2", delta("nominal", False), before, "danger"),
+        kpi_card("card-os-collected", "Tunggakan Tertagih", rupiah(collected["nominal"]),
+                 f"{number(collected['nomen'])} pelanggan bayar tunggakan bulan ini", "bi-arrow-repeat",
+                 None, None, "success"),
+        kpi_card("card-os-share", "Tertagih dari OS Bulan Lalu", percent(share) if share is not None else "-",
+                 f"OS {periode_label(collected['previous_periode'])}: {rupiah(collected['previous_os_nominal'])}"
+                 if collected["previous_os_nominal"] is not None
+                 else f"Belum ada ARDEBT {periode_label(collected['previous_periode'])}",
+                 "bi-pie-chart", None, None, "info"),
+    ]
+    return dbc.Row([dbc.Col(card, xs=12, sm=6, xl=3) for card in cards], className="g-3 mb-3")
+
+
+def update(periode: str | None, rayon: str | None):
+    if not periode:
+        return missing_alert("Belum ada data tersimpan. Unggah file ARDEBT."), None, charts.empty(), []
+    rayon = queries.rayon_filter(rayon)
+    summary = queries.arrears_summary(periode, rayon)
+    previous_periode = summary["collected"]["previous_periode"]
+    previous = queries.arrears_summary(previous_periode, rayon) if summary["collected"][
+        "previous_os_nominal"] is not None else None
+    alert = None if summary["has_ardebt"] else missing_alert(
+        f"Belum ada data ARDEBT untuk {periode_label(periode)}. Unggah file tunggakan (ARDEBT) periode ini.")
+    return alert, build_cards(summary, previous), charts.bucket_chart(summary), queries.arrears_top(periode, rayon)
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output(ALERT, "children"), Output(CARDS, "children"), Output(BUCKET_CHART, "figure"),
+        Output(TOP_GRID, "rowData"),
+        Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"),
+    )
+    def refresh(periode, rayon):
+        return update(periode, rayon)

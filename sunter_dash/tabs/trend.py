@@ -1,0 +1,128 @@
+"""Tab "Tren": any KPI over a range of periodes, for all rayons or each, with the change
+from the previous periode."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from .. import ids, queries
+from ..components import charts
+from ..components.cards import missing_alert
+from ..components.export_buttons import export_buttons
+from ..components.grids import column, grid
+from ..formatting import periode_label
+
+TAB_ID = "tren"
+LABEL = "Tren"
+METRIC = "trend-metric"
+FIRST = "trend-first"
+LAST = "trend-last"
+SPLIT = "trend-split"
+CHART = "trend-chart"
+GRID = "trend-grid"
+ALERT = "trend-alert"
+
+# key -> (label, unit, path into a kpi() dict, higher is better)
+METRICS = {
+    "collection_rate": ("Collection Rate", "%", ("collection_rate",)),
+    "target_nominal": ("Target (Rp)", "Rp", ("target", "nominal")),
+    "paid_nominal": ("Terbayar (Rp)", "Rp", ("paid", "nominal")),
+    "unpaid_nominal": ("Belum Bayar (Rp)", "Rp", ("unpaid", "nominal")),
+    "undue_nominal": ("Tunggakan Tertagih (Rp)", "Rp", ("undue", "nominal")),
+    "unmatched_nominal": ("Bayar di Luar MC (Rp)", "Rp", ("unmatched", "nominal")),
+    "paid_nomen": ("Pelanggan Bayar", "", ("paid", "nomen")),
+    "unpaid_nomen": ("Pelanggan Belum Bayar", "", ("unpaid", "nomen")),
+    "total_pelanggan": ("Pelanggan", "", ("total_pelanggan",)),
+    "total_kubikasi": ("Kubikasi (m³)", "", ("total_kubikasi",)),
+}
+GRID_KIND = {"%": "percent", "Rp": "rupiah", "": "number"}
+DELTA_KIND = {"%": "delta_points", "Rp": "delta_rupiah", "": "delta_number"}
+ALL_SERIES = "semua"
+PER_RAYON = "per-rayon"
+
+
+def layout() -> html.Div:
+    controls = dbc.Row([
+        dbc.Col([dbc.Label("Indikator", html_for=METRIC),
+                 dcc.Dropdown(id=METRIC, value="collection_rate", clearable=False,
+                              options=[{"label": label, "value": key} for key, (label, _, _) in METRICS.items()])],
+                md=4),
+        dbc.Col([dbc.Label("Dari", html_for=FIRST), dcc.Dropdown(id=FIRST, clearable=False)], md=2),
+        dbc.Col([dbc.Label("Sampai", html_for=LAST), dcc.Dropdown(id=LAST, clearable=False)], md=2),
+        dbc.Col([dbc.Label("Tampilan"), dbc.RadioItems(
+            id=SPLIT, value=ALL_SERIES, inline=True,
+            options=[{"label": "Rayon terpilih", "value": ALL_SERIES}, {"label": "Per rayon", "value": PER_RAYON}])],
+            md=4),
+    ], className="g-3 align-items-end")
+    return html.Div([
+        dbc.Card(dbc.CardBody(controls), className="mb-3"),
+        html.Div(id=ALERT),
+        dbc.Card(dbc.CardBody([
+            html.Div([html.H5("Tren antar periode", className="card-title mb-0"), export_buttons("kpi-series")],
+                     className="d-flex justify-content-between align-items-center mb-2"),
+            dcc.Graph(id=CHART, config={"displayModeBar": False}),
+            grid(GRID, []),
+        ])),
+    ])
+
+
+def _value(figures: dict, path: tuple[str, ...]):
+    for key in path:
+        figures = figures[key]
+    return figures
+
+
+def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str | None) -> list[dict]:
+    """Points {series, periode, value, change} with the change from the previous periode of the same series."""
+    _, _, path = METRICS[metric]
+    points, last = [], {}
+    for figures in series:
+        if per_rayon:
+            name = f"Rayon {figures['rayon']}" if figures["rayon"] else "Tanpa rayon"
+        else:
+            name = f"Rayon {rayon}" if rayon else "Semua rayon"
+        value = _value(figures, path)
+        before = last.get(name)
+        points.append({"series": name, "periode": figures["periode"], "periode_label": periode_label(figures["periode"]),
+                       "value": value, "change": None if before is None else value - before})
+        last[name] = value
+    return points
+
+
+def update(metric: str, first: str | None, last: str | None, split: str, rayon: str | None):
+    label, unit, _ = METRICS[metric]
+    kind = GRID_KIND[unit]
+    columns = [column("periode_label", "Periode", minWidth=140), column("series", "Rayon", minWidth=120),
+               column("value", label, kind), column("change", "Perubahan dari periode sebelumnya", DELTA_KIND[unit])]
+    if not first or not last:
+        return missing_alert("Belum ada data tersimpan."), charts.empty(), [], columns
+    first, last = min(first, last), max(first, last)
+    rayon = queries.rayon_filter(rayon)
+    per_rayon = split == PER_RAYON
+    series = queries.kpi_series(first, last, None if per_rayon else rayon, per_rayon)
+    if per_rayon and rayon:
+        series = [s for s in series if s["rayon"] == rayon]
+    points = series_points(series, metric, per_rayon, rayon)
+    alert = None if points else missing_alert(
+        f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
+    return alert, charts.trend_chart(points, label, unit), list(reversed(points)), columns
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(Output(FIRST, "options"), Output(FIRST, "value"), Output(LAST, "options"), Output(LAST, "value"),
+                  Input(ids.PERIODE, "options"), Input(ids.PERIODE, "value"))
+    def fill_range(options, periode):
+        options = options or []
+        values = sorted(o["value"] for o in options)
+        if not values:
+            return [], None, [], None
+        last = periode or values[-1]
+        earlier = [v for v in values if v <= last]
+        return options, earlier[max(0, len(earlier) - 12)], options, last
+
+    @app.callback(Output(ALERT, "children"), Output(CHART, "figure"), Output(GRID, "rowData"),
+                  Output(GRID, "columnDefs"),
+                  Input(METRIC, "value"), Input(FIRST, "value"), Input(LAST, "value"), Input(SPLIT, "value"),
+                  Input(ids.RAYON, "value"))
+    def refresh(metric, first, last, split, rayon):
+        return update(metric, first, last, split, rayon)
