@@ -347,6 +347,34 @@ class StoredCount(Base):
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PayCustomer(Base):
+    """COLLECTION per customer and pay month: CURRENT and UNDUE payments and sums.
+    Payments only ever add to it, so an upload folds its new rows in without a rescan."""
+
+    __tablename__ = "pay_customer"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cur_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    cur_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CustomerRayon(Base):
+    """The rayon of each customer's most recent MC that gives one (METRICS.md's fallback)."""
+
+    __tablename__ = "customer_rayon"
+
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8))
+    periode: Mapped[str] = mapped_column(String(7))
+
+    __table_args__ = (Index("ix_customer_rayon_periode", "periode"),)
+
+
 class KpiPeriode(Base):
     """METRICS.md's collection KPI of a periode, per rayon; the all-rayon figure is the sum."""
 

@@ -286,7 +286,8 @@ def _executemany(conn: Connection, table, frame: pd.DataFrame, names: list[str],
 
 
 def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
-           result: IngestResult, progress: Progress | None) -> None:
+           result: IngestResult, progress: Progress | None) -> pd.DataFrame | None:
+    """Store the prepared rows; return the rows stored (None when nothing was)."""
     # The prepared frame is this function's to extend (upload_id, periode, pay_key).
     spec, frame = prepared.spec, prepared.frame
     table = DATA_TABLES[spec.name]
@@ -300,7 +301,7 @@ def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
             result.status, result.duplicate = "duplicate", len(frame)
             same = next(row.id for row in current if row.sha256 == sha)
             result.message = f"File yang sama sudah dimuat (unggahan #{same}); tidak ada yang berubah."
-            return
+            return None
         frame["periode"] = prepared.periode
         replaced = [row.id for row in current]
         # DATA.md: a snapshot replaces the stored one of its periode, atomically (one transaction).
@@ -324,6 +325,7 @@ def _store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
         result.message = "Semua pembayaran di file ini sudah tersimpan; tidak ada yang baru."
     else:
         result.status = "loaded"
+    return frame
 
 
 def _record(conn: Connection, result: IngestResult, filename: str, size: int, sha: str | None,
@@ -379,12 +381,13 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
                     with conn.begin():
                         upload_id = _record(conn, result, name, size, sha, username)
                         result.upload_id = upload_id
-                        _store(conn, prepared, upload_id, sha, result, progress)
+                        stored = _store(conn, prepared, upload_id, sha, result, progress)
                         _finish(conn, upload_id, result)
                         if result.stored:
                             if progress:
                                 progress("meringkas", 0, 1)
-                            summaries.refresh(conn, result.type, result.row_periodes)
+                            summaries.refresh(conn, result.type, result.row_periodes,
+                                              added=stored if prepared.spec.mode == "merge" else None)
                 finally:
                     detach_stage(conn)
         except IntegrityError:

@@ -1,12 +1,18 @@
-"""The dashboard's summary tables, rebuilt inside the transaction that changes their inputs.
+"""The dashboard's summary tables, kept up to date inside the transaction that changes their inputs.
 
-METRICS.md's collection KPI of a periode P depends on MC(P), the payments dated in
-P and SBRS(P) (kubikasi when MC has none); its arrears figures on ARDEBT(P). A
-customer's rayon comes from MC(P), else the most recent MC that lists it, else the
-row's own rayon, so a change to any MC can move customers of other periodes
-between rayons: an MC upload or deletion rebuilds every periode. Each rebuild is a
-few grouped statements over one periode (indexes on (periode, nomen) everywhere),
-measured in docs/PERFORMANCE.md.
+METRICS.md's collection KPI of a periode P depends on MC(P), the payments dated in P
+and SBRS(P) (kubikasi when MC has none); its arrears figures on ARDEBT(P). A
+customer's rayon is the one in MC(P), else in the most recent MC that lists it
+(``customer_rayon``), else the row's own.
+
+What each change costs (figures in docs/PERFORMANCE.md):
+- new payments are added to ``pay_customer`` (per customer and pay month) and to
+  ``kpi_day`` from the inserted rows alone; the periode's KPI is then recomputed
+  from ``pay_customer``, never from the raw payments;
+- an MC rebuilds its own periode, and other periodes only when a customer they
+  hold outside their own MC has a new most recent rayon;
+- SBRS and ARDEBT rebuild their part of their periode; a deletion rebuilds what
+  the deleted rows fed.
 
 The statements are plain SQL that SQLite and PostgreSQL both run.
 """
@@ -14,79 +20,86 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import BigInteger, Date, String, bindparam, delete, func, insert, select, text, union, update
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, Date, String, delete, func, insert, select, text, union, update
 from sqlalchemy.engine import Connection
 
-from ..models import (DATA_TABLES, ArrearsBucket, ArrearsCustomer, Ardebt, DataVersion, KpiDay, KpiPeriode,
-                      Mc, Payment, Sbrs, StoredCount)
+from ..models import (DATA_TABLES, ArrearsBucket, ArrearsCustomer, CustomerRayon, DataVersion, KpiDay,
+                      KpiPeriode, PayCustomer, StoredCount)
+from .parse import date_text
 
 # Aging buckets by bills outstanding (METRICS.md), in display order.
 BUCKETS = ("1", "2", "3-6", "7-12", ">12")
+LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
-
-def _latest_rayon(nomen: str) -> str:
-    """SQL for the rayon of the most recent MC that lists the customer (with a rayon)."""
-    return (f"(SELECT x.rayon FROM mc x WHERE x.nomen = {nomen} AND x.rayon IS NOT NULL "
-            "ORDER BY x.periode DESC LIMIT 1)")
-
-
-# The target: MC(P) per customer (a customer listed twice counts once, with its rows summed).
+# The target: MC(P) per customer (a customer listed twice counts once, its rows summed).
 _MC_OF_P = f"""
     SELECT nomen, COUNT(*) AS rows_, SUM(nominal) AS nominal, SUM(kubik) AS kubik,
-           COUNT(kubik) AS kubik_rows, COALESCE(MAX(rayon), {_latest_rayon('mc.nomen')}, '') AS rayon
+           COUNT(kubik) AS kubik_rows, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
     FROM mc WHERE periode = :p GROUP BY nomen
 """
-_PAID_OF_P = """
-    SELECT nomen,
-           SUM(CASE WHEN jenis = 'CURRENT' THEN 1 ELSE 0 END) AS cur_n,
-           SUM(CASE WHEN jenis = 'CURRENT' THEN amount ELSE 0 END) AS cur_sum,
-           SUM(CASE WHEN jenis = 'UNDUE' THEN 1 ELSE 0 END) AS undue_n,
-           SUM(CASE WHEN jenis = 'UNDUE' THEN amount ELSE 0 END) AS undue_sum
-    FROM payment WHERE periode = :p GROUP BY nomen
-"""
 
-TARGET_SQL = text(f"""
-    WITH m AS ({_MC_OF_P}), s AS ({_PAID_OF_P})
-    SELECT m.rayon,
-           SUM(m.rows_) AS mc_rows,
-           COALESCE(SUM(m.kubik), 0) AS mc_kubik,
-           SUM(m.kubik_rows) AS mc_kubik_rows,
-           SUM(CASE WHEN m.nominal > 0 THEN 1 ELSE 0 END) AS target_nomen,
-           SUM(m.nominal) AS target_nominal,
-           SUM(CASE WHEN m.nominal > 0 AND s.cur_n > 0 THEN 1 ELSE 0 END) AS paid_nomen,
-           SUM(CASE WHEN m.nominal > 0 THEN COALESCE(s.cur_sum, 0) ELSE 0 END) AS paid_nominal,
-           SUM(CASE WHEN m.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END) AS unpaid_nomen,
-           SUM(CASE WHEN m.nominal > COALESCE(s.cur_sum, 0) THEN m.nominal - COALESCE(s.cur_sum, 0)
-                    ELSE 0 END) AS unpaid_nominal
-    FROM m LEFT JOIN s ON s.nomen = m.nomen
-    GROUP BY m.rayon
-""")
+# Each part of kpi_periode comes from one statement; a change recomputes only its parts.
+PARTS = {
+    "target": text(f"""
+        WITH m AS ({_MC_OF_P})
+        SELECT m.rayon,
+               SUM(m.rows_) AS mc_rows,
+               COALESCE(SUM(m.kubik), 0) AS mc_kubik,
+               SUM(m.kubik_rows) AS mc_kubik_rows,
+               SUM(CASE WHEN m.nominal > 0 THEN 1 ELSE 0 END) AS target_nomen,
+               SUM(m.nominal) AS target_nominal,
+               SUM(CASE WHEN m.nominal > 0 AND s.cur_n > 0 THEN 1 ELSE 0 END) AS paid_nomen,
+               SUM(CASE WHEN m.nominal > 0 THEN COALESCE(s.cur_sum, 0) ELSE 0 END) AS paid_nominal,
+               SUM(CASE WHEN m.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END) AS unpaid_nomen,
+               SUM(CASE WHEN m.nominal > COALESCE(s.cur_sum, 0) THEN m.nominal - COALESCE(s.cur_sum, 0)
+                        ELSE 0 END) AS unpaid_nominal
+        FROM m LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = m.nomen
+        GROUP BY m.rayon
+    """),
+    # Payments beside the target: UNDUE ones are arrears collected; CURRENT ones by
+    # customers not in MC(P) are "unmatched" (METRICS.md).
+    "payers": text(f"""
+        WITH m AS (SELECT nomen, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
+                   FROM mc WHERE periode = :p GROUP BY nomen)
+        SELECT COALESCE(m.rayon, {LATEST.format('s.nomen')}, '') AS rayon,
+               SUM(CASE WHEN s.undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen,
+               SUM(s.undue_n) AS undue_count,
+               SUM(s.undue_sum) AS undue_nominal,
+               SUM(CASE WHEN m.nomen IS NULL AND s.cur_n > 0 THEN 1 ELSE 0 END) AS unmatched_nomen,
+               SUM(CASE WHEN m.nomen IS NULL THEN s.cur_n ELSE 0 END) AS unmatched_count,
+               SUM(CASE WHEN m.nomen IS NULL THEN s.cur_sum ELSE 0 END) AS unmatched_nominal
+        FROM pay_customer s LEFT JOIN m ON m.nomen = s.nomen
+        WHERE s.periode = :p AND (s.undue_n > 0 OR m.nomen IS NULL)
+        GROUP BY 1
+    """),
+    "sbrs": text(f"""
+        WITH m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
+        SELECT COALESCE(m.rayon, {LATEST.format('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
+               SUM(sbrs.volume) AS sbrs_volume
+        FROM sbrs LEFT JOIN m ON m.nomen = sbrs.nomen
+        WHERE sbrs.periode = :p
+        GROUP BY 1
+    """),
+}
+PART_FIGURES = {
+    "target": ("mc_rows", "mc_kubik", "mc_kubik_rows", "target_nomen", "target_nominal", "paid_nomen",
+               "paid_nominal", "unpaid_nomen", "unpaid_nominal"),
+    "payers": ("undue_nomen", "undue_count", "undue_nominal", "unmatched_nomen", "unmatched_count",
+               "unmatched_nominal"),
+    "sbrs": ("sbrs_volume",),
+}
+FIGURES = [name for names in PART_FIGURES.values() for name in names]
 
-# Payments whose customer is not in MC(P): UNDUE ones count as arrears collected,
-# CURRENT ones are "unmatched" (METRICS.md). Customers in MC(P) are grouped above.
-PAYERS_SQL = text(f"""
-    WITH m AS (SELECT nomen, COALESCE(MAX(rayon), {_latest_rayon('mc.nomen')}, '') AS rayon
-               FROM mc WHERE periode = :p GROUP BY nomen),
-         s AS ({_PAID_OF_P})
-    SELECT COALESCE(m.rayon, {_latest_rayon('s.nomen')}, '') AS rayon,
-           SUM(CASE WHEN s.undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen,
-           SUM(s.undue_n) AS undue_count,
-           SUM(s.undue_sum) AS undue_nominal,
-           SUM(CASE WHEN m.nomen IS NULL AND s.cur_n > 0 THEN 1 ELSE 0 END) AS unmatched_nomen,
-           SUM(CASE WHEN m.nomen IS NULL THEN s.cur_n ELSE 0 END) AS unmatched_count,
-           SUM(CASE WHEN m.nomen IS NULL THEN s.cur_sum ELSE 0 END) AS unmatched_nominal
-    FROM s LEFT JOIN m ON m.nomen = s.nomen
-    WHERE s.undue_n > 0 OR m.nomen IS NULL
-    GROUP BY 1
-""")
-
-SBRS_SQL = text(f"""
-    WITH m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
-    SELECT COALESCE(m.rayon, {_latest_rayon('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
-           SUM(sbrs.volume) AS sbrs_volume
-    FROM sbrs LEFT JOIN m ON m.nomen = sbrs.nomen
-    WHERE sbrs.periode = :p
-    GROUP BY 1
+PAY_CUSTOMER_SQL = text("""
+    INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
+    SELECT periode, nomen,
+           SUM(CASE WHEN jenis = 'CURRENT' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN jenis = 'CURRENT' THEN amount ELSE 0 END),
+           SUM(CASE WHEN jenis = 'UNDUE' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN jenis = 'UNDUE' THEN amount ELSE 0 END)
+    FROM payment WHERE periode = :p GROUP BY periode, nomen
 """)
 
 DAILY_SQL = text(f"""
@@ -97,7 +110,13 @@ DAILY_SQL = text(f"""
     GROUP BY p.pay_date, m.rayon
 """).columns(day=Date, rayon=String, payments=BigInteger, nominal=BigInteger)
 
+TARGET_SET_SQL = text(f"""
+    SELECT nomen, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
+    FROM mc WHERE periode = :p GROUP BY nomen HAVING SUM(nominal) > 0
+""")
+
 ARREARS_SQL = text(f"""
+    INSERT INTO arrears_customer (periode, nomen, rayon, bills, total, oldest_bill)
     WITH a AS (
         SELECT nomen,
                CASE WHEN COUNT(bills) > 0 THEN SUM(bills) ELSE COUNT(*) END AS bills,
@@ -105,7 +124,7 @@ ARREARS_SQL = text(f"""
                MIN(bill_period) AS oldest_bill
         FROM ardebt WHERE periode = :p GROUP BY nomen),
          m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
-    SELECT CAST(:p AS VARCHAR(7)) AS periode, a.nomen, COALESCE(m.rayon, {_latest_rayon('a.nomen')}, '') AS rayon,
+    SELECT CAST(:p AS VARCHAR(7)), a.nomen, COALESCE(m.rayon, {LATEST.format('a.nomen')}, ''),
            a.bills, a.total, a.oldest_bill
     FROM a LEFT JOIN m ON m.nomen = a.nomen
 """)
@@ -119,47 +138,155 @@ BUCKET_SQL = text("""
     GROUP BY 1, 2
 """)
 
-_KPI_FIGURES = [c.name for c in KpiPeriode.__table__.columns if c.name not in ("periode", "rayon")]
+# The most recent MC (with a rayon) of each customer.
+LATEST_RAYON_SQL = """
+    SELECT m.nomen, MAX(m.rayon) AS rayon, m.periode
+    FROM mc m JOIN (SELECT nomen, MAX(periode) AS periode FROM mc
+                    WHERE rayon IS NOT NULL {where} GROUP BY nomen) l
+      ON l.nomen = m.nomen AND l.periode = m.periode
+    WHERE m.rayon IS NOT NULL
+    GROUP BY m.nomen, m.periode
+"""
 
 
-def rebuild_kpi(conn: Connection, periode: str) -> None:
-    """Recompute kpi_periode and kpi_day of one periode from the stored rows."""
-    by_rayon: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_KPI_FIGURES, 0))
-    for statement in (TARGET_SQL, PAYERS_SQL, SBRS_SQL):
-        for row in conn.execute(statement, {"p": periode}).mappings():
+# --- kpi_periode and kpi_day ----------------------------------------------------------
+
+def rebuild_kpi(conn: Connection, periode: str, parts=tuple(PARTS)) -> None:
+    """Recompute the given parts of kpi_periode for one periode; the others keep their values."""
+    by_rayon: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    kept = [name for part in PARTS if part not in parts for name in PART_FIGURES[part]]
+    if kept:
+        stored = select(KpiPeriode.rayon, *[KpiPeriode.__table__.c[n] for n in kept]).where(
+            KpiPeriode.periode == periode)
+        for row in conn.execute(stored).mappings():
+            by_rayon[row["rayon"]].update({name: int(row[name]) for name in kept})
+    for part in parts:
+        for row in conn.execute(PARTS[part], {"p": periode}).mappings():
             figures = by_rayon[row["rayon"] or ""]
-            for name, value in row.items():
-                if name != "rayon":
-                    figures[name] += int(value or 0)
+            for name in PART_FIGURES[part]:
+                figures[name] += int(row[name] or 0)
     conn.execute(delete(KpiPeriode).where(KpiPeriode.periode == periode))
+    rows = [{"periode": periode, "rayon": rayon, **figures} for rayon, figures in by_rayon.items()
+            if any(figures.values())]
+    if rows:
+        conn.execute(insert(KpiPeriode), rows)
+
+
+def rebuild_daily(conn: Connection, periode: str) -> None:
     conn.execute(delete(KpiDay).where(KpiDay.periode == periode))
-    if by_rayon:
-        conn.execute(insert(KpiPeriode), [{"periode": periode, "rayon": rayon, **figures}
-                                          for rayon, figures in by_rayon.items()])
     days = [{"periode": periode, "rayon": row.rayon or "", "day": row.day, "payments": int(row.payments),
              "nominal": int(row.nominal)} for row in conn.execute(DAILY_SQL, {"p": periode})]
     if days:
         conn.execute(insert(KpiDay), days)
 
 
+def rebuild_pay_customer(conn: Connection, periode: str) -> None:
+    conn.execute(delete(PayCustomer).where(PayCustomer.periode == periode))
+    conn.execute(PAY_CUSTOMER_SQL, {"p": periode})
+
+
+def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -> None:
+    """Add the frame's figures to the rows of the same key, inserting the missing ones."""
+    if frame.empty:
+        return
+    sums = [c for c in frame.columns if c not in keys]
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = keys + sums
+    sql = (f"INSERT INTO {table.name} ({', '.join(map(quote, names))}) "
+           f"VALUES ({', '.join([marker] * len(names))}) "
+           f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET "
+           + ", ".join(f"{quote(s)} = {table.name}.{quote(s)} + excluded.{quote(s)}" for s in sums))
+    columns = [frame[n].tolist() for n in names]
+    conn.exec_driver_sql(sql, list(zip(*columns)))
+
+
+def add_payments(conn: Connection, added: pd.DataFrame) -> None:
+    """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
+    current = (added["jenis"] == "CURRENT").to_numpy()
+    amount = added["amount"].to_numpy(dtype=np.int64)
+    parts = pd.DataFrame({
+        "periode": added["periode"].to_numpy(dtype=object), "nomen": added["nomen"].to_numpy(dtype=object),
+        "cur_n": current.astype(np.int64), "cur_sum": np.where(current, amount, 0),
+        "undue_n": (~current).astype(np.int64), "undue_sum": np.where(current, 0, amount)})
+    per_customer = parts.groupby(["periode", "nomen"], sort=True).sum().reset_index()
+    _upsert_add(conn, PayCustomer.__table__, per_customer, ["periode", "nomen"])
+
+    paid = pd.DataFrame({"periode": parts["periode"][current], "nomen": parts["nomen"][current],
+                         "day": date_text(added["pay_date"][current]).to_numpy(dtype=object),
+                         "amount": amount[current]})
+    for periode, rows in paid.groupby("periode", sort=True):
+        target = pd.DataFrame(conn.execute(TARGET_SET_SQL, {"p": periode}).all(), columns=["nomen", "rayon"])
+        rows = rows.merge(target, on="nomen")
+        if rows.empty:
+            continue
+        days = rows.groupby(["rayon", "day"], sort=True)["amount"].agg(["size", "sum"]).reset_index()
+        days = pd.DataFrame({"periode": periode, "rayon": days["rayon"].fillna(""), "day": days["day"],
+                             "payments": days["size"].astype(np.int64), "nominal": days["sum"].astype(np.int64)})
+        _upsert_add(conn, KpiDay.__table__, days, ["periode", "rayon", "day"])
+
+
+# --- arrears ----------------------------------------------------------------------------
+
 def rebuild_arrears(conn: Connection, periode: str) -> None:
     conn.execute(delete(ArrearsCustomer).where(ArrearsCustomer.periode == periode))
     conn.execute(delete(ArrearsBucket).where(ArrearsBucket.periode == periode))
-    conn.execute(insert(ArrearsCustomer).from_select(
-        ["periode", "nomen", "rayon", "bills", "total", "oldest_bill"],
-        ARREARS_SQL.bindparams(bindparam("p", periode)).columns(
-            *[ArrearsCustomer.__table__.c[n] for n in
-              ("periode", "nomen", "rayon", "bills", "total", "oldest_bill")])))
+    conn.execute(ARREARS_SQL, {"p": periode})
     buckets = [{"periode": periode, "rayon": row.rayon, "bucket": row.bucket, "nomen": int(row.nomen),
                 "nominal": int(row.nominal or 0)} for row in conn.execute(BUCKET_SQL, {"p": periode})]
     if buckets:
         conn.execute(insert(ArrearsBucket), buckets)
 
 
-def _periodes(conn: Connection, *tables) -> list[str]:
-    found = conn.execute(union(*[select(t.c.periode).distinct() for t in tables])).scalars().all()
-    return sorted(set(found))
+# --- the rayon of customers outside their periode's MC ----------------------------------
 
+def refresh_customer_rayon(conn: Connection, periode: str) -> list[str]:
+    """Update customer_rayon for the customers an MC(P) change can move; return those whose
+    most recent rayon changed."""
+    nomens = set(conn.execute(select(CustomerRayon.nomen).where(CustomerRayon.periode == periode)).scalars())
+    nomens |= set(conn.execute(text("SELECT DISTINCT nomen FROM mc WHERE periode = :p"), {"p": periode}).scalars())
+    if not nomens:
+        return []
+    wanted = sorted(nomens)
+    before: dict[str, str] = {}
+    fresh: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 10_000):
+        chunk = wanted[start:start + 10_000]
+        before.update(conn.execute(select(CustomerRayon.nomen, CustomerRayon.rayon)
+                                   .where(CustomerRayon.nomen.in_(chunk))).all())
+        where = "AND nomen IN (" + ", ".join(f":n{i}" for i in range(len(chunk))) + ")"
+        for nomen, rayon, latest in conn.execute(text(LATEST_RAYON_SQL.format(where=where)),
+                                                 {f"n{i}": n for i, n in enumerate(chunk)}):
+            fresh[nomen] = (rayon, latest)
+    changed = [n for n in wanted if before.get(n) != (fresh.get(n) or (None,))[0]]
+    if changed:
+        for start in range(0, len(changed), 10_000):
+            conn.execute(delete(CustomerRayon).where(CustomerRayon.nomen.in_(changed[start:start + 10_000])))
+        rows = [{"nomen": n, "rayon": fresh[n][0], "periode": fresh[n][1]} for n in changed if n in fresh]
+        if rows:
+            conn.execute(insert(CustomerRayon), rows)
+    # Rows whose rayon stayed but whose most recent MC is now another periode.
+    moved = [{"nomen": n, "periode": fresh[n][1]} for n in wanted if n in fresh and n not in changed]
+    if moved:
+        conn.exec_driver_sql(
+            "UPDATE customer_rayon SET periode = " + ("?" if conn.dialect.paramstyle == "qmark" else "%s")
+            + " WHERE nomen = " + ("?" if conn.dialect.paramstyle == "qmark" else "%s"),
+            [(m["periode"], m["nomen"]) for m in moved])
+    return changed
+
+
+def _periodes_holding(conn: Connection, nomens: list[str], skip: str) -> list[str]:
+    """Periodes other than ``skip`` with a payment, reading or arrears of these customers."""
+    found: set[str] = set()
+    for start in range(0, len(nomens), 10_000):
+        chunk = nomens[start:start + 10_000]
+        for table in (PayCustomer.__table__, DATA_TABLES["SBRS"], DATA_TABLES["ARDEBT"], DATA_TABLES["MC"]):
+            found |= set(conn.execute(select(table.c.periode).distinct().where(table.c.nomen.in_(chunk))).scalars())
+    found.discard(skip)
+    return sorted(found)
+
+
+# --- entry points ------------------------------------------------------------------------
 
 def count_rows(conn: Connection, file_type: str, periodes: list[str]) -> None:
     table = DATA_TABLES[file_type]
@@ -171,31 +298,64 @@ def count_rows(conn: Connection, file_type: str, periodes: list[str]) -> None:
             conn.execute(insert(StoredCount).values(file_type=file_type, periode=periode, rows=rows))
 
 
-def refresh(conn: Connection, file_type: str | None, periodes: list[str]) -> None:
-    """Bring the summaries up to date after rows of ``file_type`` changed in ``periodes``;
-    bump the data version that every process's cache is keyed on."""
+def _kpi_periodes(conn: Connection) -> list[str]:
+    tables = (DATA_TABLES["MC"], DATA_TABLES["SBRS"], PayCustomer.__table__, KpiPeriode.__table__)
+    return sorted(set(conn.execute(union(*[select(t.c.periode).distinct() for t in tables])).scalars()))
+
+
+def refresh(conn: Connection, file_type: str | None, periodes: list[str],
+            added: pd.DataFrame | None = None) -> None:
+    """Bring the summaries up to date after rows of ``file_type`` changed in ``periodes``
+    (``added``: the new COLLECTION rows, when rows were only added); bump the data
+    version that every process's cache is keyed on."""
     if file_type in DATA_TABLES:
         count_rows(conn, file_type, periodes)
-    kpi_inputs = (Mc.__table__, Payment.__table__, Sbrs.__table__, KpiPeriode.__table__)
-    if file_type == "MC":
-        # The rayon rule reaches into every MC, so every periode may move.
-        for periode in _periodes(conn, *kpi_inputs):
-            rebuild_kpi(conn, periode)
-        for periode in _periodes(conn, Ardebt.__table__, ArrearsCustomer.__table__):
-            rebuild_arrears(conn, periode)
-    elif file_type in ("COLLECTION", "SBRS"):
+    if file_type == "COLLECTION":
+        if added is not None:
+            add_payments(conn, added)
         for periode in periodes:
-            rebuild_kpi(conn, periode)
+            if added is None:
+                rebuild_pay_customer(conn, periode)
+                rebuild_daily(conn, periode)
+            rebuild_kpi(conn, periode, ("target", "payers"))
+    elif file_type == "SBRS":
+        for periode in periodes:
+            rebuild_kpi(conn, periode, ("sbrs",))
     elif file_type == "ARDEBT":
         for periode in periodes:
             rebuild_arrears(conn, periode)
+    elif file_type == "MC":
+        for periode in periodes:
+            changed = refresh_customer_rayon(conn, periode)
+            rebuild_kpi(conn, periode)
+            rebuild_daily(conn, periode)
+            rebuild_arrears(conn, periode)
+            # METRICS.md's rayon rule reaches into the most recent MC: periodes holding
+            # customers whose most recent rayon moved are rebuilt too.
+            for other in _periodes_holding(conn, changed, periode) if changed else []:
+                rebuild_kpi(conn, other)
+                rebuild_daily(conn, other)
+                rebuild_arrears(conn, other)
     bump_version(conn)
 
 
 def rebuild_all(conn: Connection) -> None:
+    """Every summary from the stored rows (a migration, or a repair)."""
     for file_type, table in DATA_TABLES.items():
-        count_rows(conn, file_type, _periodes(conn, table))
-    refresh(conn, "MC", [])
+        conn.execute(delete(StoredCount).where(StoredCount.file_type == file_type))
+        count_rows(conn, file_type, sorted(set(conn.execute(select(table.c.periode).distinct()).scalars())))
+    conn.execute(delete(CustomerRayon))
+    conn.execute(text(f"INSERT INTO customer_rayon (nomen, rayon, periode) {LATEST_RAYON_SQL.format(where='')}"))
+    payment_periodes = sorted(set(conn.execute(select(DATA_TABLES["COLLECTION"].c.periode).distinct()).scalars()))
+    for periode in payment_periodes:
+        rebuild_pay_customer(conn, periode)
+    for periode in _kpi_periodes(conn):
+        rebuild_kpi(conn, periode)
+        rebuild_daily(conn, periode)
+    ardebt = DATA_TABLES["ARDEBT"]
+    for periode in sorted(set(conn.execute(select(ardebt.c.periode).distinct()).scalars())):
+        rebuild_arrears(conn, periode)
+    bump_version(conn)
 
 
 def bump_version(conn: Connection) -> None:

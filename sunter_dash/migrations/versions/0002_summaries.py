@@ -7,8 +7,6 @@ Create Date: 2026-11-22 03:20:00
 from alembic import op
 import sqlalchemy as sa
 
-from sunter_dash.ingest.summaries import rebuild_all
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -75,8 +73,7 @@ def upgrade() -> None:
         _money('nominal'),
         sa.PrimaryKeyConstraint('periode', 'rayon', 'bucket'),
     )
-    # A database that already holds data gets its summaries now.
-    rebuild_all(op.get_bind())
+    # Filled by 0003's rebuild, once the tables the summaries are computed from exist.
 
 
 def downgrade() -> None:
