@@ -5,6 +5,8 @@ The guard runs in Flask's ``before_request``, so no route can forget it.
 """
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, jsonify, request
@@ -45,13 +47,32 @@ def load_user(user_id: str) -> SessionUser | None:
         return SessionUser(user.id, user.username, user.role) if user else None
 
 
+# A password hash takes ~100 ms to check on purpose; a script calling the API many
+# times a minute with the same HTTP Basic credentials is checked once a minute.
+# Only successes are remembered, by a digest of the credentials, never the password.
+BASIC_TTL_SECONDS = 60
+_verified: dict[str, tuple[float, SessionUser]] = {}
+
+
 @login_manager.request_loader
 def load_user_from_basic_auth(req) -> SessionUser | None:
     auth = req.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         return None
-    user = verify_password(_engine(), auth.username, auth.password or "")
-    return SessionUser(user.id, user.username, user.role) if user else None
+    password = auth.password or ""
+    key = hashlib.sha256(f"{auth.username}\0{password}".encode()).hexdigest()
+    remembered = _verified.get(key)
+    if remembered and remembered[0] > time.monotonic():
+        return remembered[1]
+    user = verify_password(_engine(), auth.username, password)
+    if user is None:
+        _verified.pop(key, None)
+        return None
+    if len(_verified) > 1000:
+        _verified.clear()
+    found = SessionUser(user.id, user.username, user.role)
+    _verified[key] = (time.monotonic() + BASIC_TTL_SECONDS, found)
+    return found
 
 
 def _unauthorized():

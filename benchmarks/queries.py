@@ -1,0 +1,224 @@
+"""Server time of the dashboard's callbacks and API endpoints, cold and warm cache.
+
+    python benchmarks/queries.py [--db build/bench/dashboard-200k.db] [--samples 40] [--browser]
+
+Loads (or reuses) the benchmark world of benchmarks/world.py: 200,000 customers,
+12 periodes, 10,000,000 payment rows, through the real ingestion pipeline. Then,
+against the app on that database (flask-caching's SimpleCache, as `python -m
+sunter_dash` runs), it times every request through Flask's test client, so a
+figure includes routing, the guard, Dash's callback dispatch and JSON encoding:
+
+- each tab's callbacks, POSTed to /_dash-update-component exactly as the browser
+  sends them (the shell's filter sync, the tab switch, Ringkasan, Tunggakan, Tren,
+  Status Data), over every periode and rayon in turn;
+- each API endpoint, with HTTP Basic;
+- the first page load: GET /, the layout, the dependencies and the callbacks the
+  page fires on load, in order (and, with --browser, headless Chromium from
+  navigation to the first KPI card showing its figure).
+
+*cold*: the cache is cleared before every request (the summaries are read from the
+database); *warm*: the same request again. Prints p50 / p95 / max in milliseconds.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+USER, PASSWORD = "bench", "bench-password-1"
+
+
+def callback_body(app, output_prefix: str, values: dict, changed: list[str]) -> dict:
+    """The body Dash's renderer POSTs for the callback whose output key starts with ``output_prefix``."""
+    key = next(k for k in app.callback_map if k.lstrip(".").startswith(output_prefix))
+    spec = app.callback_map[key]
+
+    def props(items):
+        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                for i in items]
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
+               for part in key.strip(".").split("...")]
+    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+            "inputs": props(spec["inputs"]), "state": props(spec.get("state", [])), "changedPropIds": changed}
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def timed(call) -> float:
+    started = time.perf_counter()
+    response = call()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.status_code}: {response.get_data(as_text=True)[:300]}")
+    return elapsed
+
+
+def measure(name: str, cases: list, clear, results: list) -> None:
+    cold, warm = [], []
+    for call in cases:
+        clear()
+        cold.append(timed(call))
+        warm.append(timed(call))
+    results.append((name, cold, warm))
+    print(f"{name:<44}{percentile(cold, .5):>8.1f}{percentile(cold, .95):>8.1f}{max(cold):>8.1f}"
+          f"{percentile(warm, .5):>8.2f}{percentile(warm, .95):>8.2f}{max(warm):>8.2f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "dashboard-200k.db")
+    parser.add_argument("--samples", type=int, default=40, help="requests per figure (cold and warm each)")
+    parser.add_argument("--browser", action="store_true", help="also time a first page load in Chromium")
+    args = parser.parse_args()
+
+    from world import build_world
+
+    from sunter_dash import create_app
+    from sunter_dash.config import Config
+    from sunter_dash.db import get_engine, upgrade
+    from sunter_dash.extensions import cache
+    from sunter_dash.users import upsert_user
+
+    url = build_world(args.db)
+    started = time.perf_counter()
+    upgrade(url)
+    print(f"schema at head ({time.perf_counter() - started:.1f} s; a first upgrade builds the summaries)")
+    engine = get_engine(url)
+    upsert_user(engine, USER, "viewer", PASSWORD)
+    app = create_app(Config(database_url=url, cache_type="SimpleCache", secret_key="bench"))
+    client = app.server.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+    with engine.connect() as conn:
+        periodes = [p for (p,) in conn.exec_driver_sql("SELECT DISTINCT periode FROM kpi_periode ORDER BY 1")]
+        counts = dict(conn.exec_driver_sql(
+            "SELECT 'payment', COUNT(*) FROM payment UNION ALL SELECT 'customers', COUNT(DISTINCT nomen) FROM mc"
+        ).all())
+    rayons = ["semua", "34", "35"]
+    views = [(periodes[i % len(periodes)], rayons[i % len(rayons)]) for i in range(args.samples)]
+    print(f"{counts['payment']:,} payment rows, {counts['customers']:,} customers, {len(periodes)} periodes "
+          f"({periodes[0]} .. {periodes[-1]}); {args.samples} requests per figure")
+
+    def post(body):
+        return lambda: client.post("/_dash-update-component", json=body)
+
+    def get(path):
+        return lambda: client.get(path, headers=auth)
+
+    def view(periode, rayon):
+        return {"shell-periode.value": periode, "shell-rayon.value": rayon}
+
+    callbacks = {
+        "shell: filters from the URL": lambda p, r: post(callback_body(
+            app, "shell-periode.options", {"shell-url.search": f"?periode={p}&rayon={r}",
+                                           "shell-tabs.active_tab": "ringkasan"}, ["shell-url.search"])),
+        "shell: tab switch": lambda p, r: post(callback_body(
+            app, "shell-content.children", {"shell-tabs.active_tab": "tunggakan"}, ["shell-tabs.active_tab"])),
+        "Ringkasan: cards, rayon chart and grid, daily": lambda p, r: post(callback_body(
+            app, "overview-alert", view(p, r), ["shell-periode.value"])),
+        "Tunggakan: cards, aging, top debtors": lambda p, r: post(callback_body(
+            app, "arrears-alert", view(p, r), ["shell-periode.value"])),
+        "Tren: 12 periodes, one series": lambda p, r: post(callback_body(
+            app, "trend-alert", {"trend-metric.value": "collection_rate", "trend-first.value": periodes[0],
+                                 "trend-last.value": p, "trend-split.value": "semua", "shell-rayon.value": r},
+            ["trend-metric.value"])),
+        "Tren: 12 periodes, per rayon": lambda p, r: post(callback_body(
+            app, "trend-alert", {"trend-metric.value": "paid_nominal", "trend-first.value": periodes[0],
+                                 "trend-last.value": p, "trend-split.value": "per-rayon", "shell-rayon.value": r},
+            ["trend-split.value"])),
+        "Status Data: rows per periode and type": lambda p, r: post(callback_body(
+            app, "status-grid", {"shell-periode.options": []}, ["shell-periode.options"])),
+    }
+    endpoints = {
+        "GET /api/periodes": lambda p, r: get("/api/periodes"),
+        "GET /api/kpi": lambda p, r: get(f"/api/kpi?periode={p}&rayon={r}"),
+        "GET /api/kpi/rayon": lambda p, r: get(f"/api/kpi/rayon?periode={p}"),
+        "GET /api/kpi/daily": lambda p, r: get(f"/api/kpi/daily?periode={p}&rayon={r}"),
+        "GET /api/kpi/series": lambda p, r: get(f"/api/kpi/series?from={periodes[0]}&to={p}&rayon={r}"),
+        "GET /api/arrears/summary": lambda p, r: get(f"/api/arrears/summary?periode={p}&rayon={r}"),
+        "GET /api/arrears/top": lambda p, r: get(f"/api/arrears/top?periode={p}&rayon={r}"),
+        "GET /api/kpi_data": lambda p, r: get(f"/api/kpi_data?periode={p}"),
+    }
+    get("/api/periodes")()  # the one password check; later requests reuse it (auth.BASIC_TTL_SECONDS)
+    print(f"\n{'ms':<44}{'cold p50':>8}{'p95':>8}{'max':>8}{'warm p50':>8}{'p95':>8}{'max':>8}")
+    results: list = []
+    for group in (callbacks, endpoints):
+        for name, make in group.items():
+            measure(name, [make(p, r) for p, r in views], cache.clear, results)
+
+    # The first page load: what the server answers before the overview shows its figures.
+    latest = periodes[-1]
+    page = [
+        lambda: client.get("/"),
+        lambda: client.get("/_dash-layout"),
+        lambda: client.get("/_dash-dependencies"),
+        callbacks["shell: filters from the URL"](latest, "semua"),
+        post(callback_body(app, "shell-content.children", {"shell-tabs.active_tab": "ringkasan"},
+                           ["shell-tabs.active_tab"])),
+        callbacks["Ringkasan: cards, rayon chart and grid, daily"](latest, "semua"),
+    ]
+    first_load = []
+    for _ in range(max(5, args.samples // 4)):
+        cache.clear()
+        first_load.append(sum(timed(step) for step in page))
+    print(f"\nfirst page load, server time of its {len(page)} requests, cold cache: "
+          f"p50 {percentile(first_load, .5):.0f} ms, max {max(first_load):.0f} ms")
+    if args.browser:
+        browser_first_load(app, latest)
+    worst_cold = max(percentile(cold, .95) for _, cold, _ in results)
+    worst_warm = max(percentile(warm, .95) for _, _, warm in results)
+    print(f"worst p95: cold {worst_cold:.1f} ms, warm {worst_warm:.2f} ms")
+    print(json.dumps({"payments": counts["payment"], "worst_p95_cold_ms": round(worst_cold, 1),
+                      "worst_p95_warm_ms": round(worst_warm, 2)}))
+
+
+def browser_first_load(app, periode: str) -> None:
+    """Headless Chromium: navigation start until the Target card shows a Rupiah figure."""
+    import threading
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    from sunter_dash.extensions import cache
+
+    server = make_server("127.0.0.1", 8765, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    options = Options()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--window-size=1280,800"):
+        options.add_argument(flag)
+    if Path("/usr/bin/chromium").exists():
+        options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options)
+    try:
+        times = []
+        for attempt in range(4):
+            cache.clear()
+            started = time.perf_counter()
+            driver.get(f"http://127.0.0.1:8765/?periode={periode}&n={attempt}")
+            WebDriverWait(driver, 30).until(
+                lambda d: "Rp" in d.find_element(By.ID, "card-target").text if d.find_elements(By.ID, "card-target")
+                else False)
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"first page load in Chromium (navigation to the Target card's figure), cold cache: "
+              f"{', '.join(f'{t:.0f}' for t in times)} ms (the first includes the browser's own start-up cache)")
+    finally:
+        driver.quit()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
