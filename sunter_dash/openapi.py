@@ -64,11 +64,12 @@ SPEC = {
         "/api/kpi/daily": _get("Daily trend: CURRENT payments per day, cumulative rate, last month's", [
             PERIODE, RAYON], {"type": "object", "properties": {
                 "periode": {"type": "string"}, "previous_periode": {"type": "string"},
+                "target_nominal": {"type": "integer"}, "previous_target_nominal": {"type": "integer"},
                 "days": {"type": "array", "items": {"type": "object", "properties": {
                     "date": {"type": "string", "format": "date"}, "nomen": {"type": "integer"},
                     "nominal": {"type": "integer"},
-                    "cumulative_rate": {"type": "number", "nullable": True},
-                    "previous_cumulative_rate": {"type": "number", "nullable": True}}}}}}),
+                    "cumulative_rate": {"type": "number", "description": "0 when P has no target"},
+                    "previous_cumulative_rate": {"type": "number", "description": "0 when P-1 has no target"}}}}}}),
         "/api/kpi/series": _get("The KPI over a range of periodes (multi-periode)", [
             _param("from", "First periode YYYY-MM", True), _param("to", "Last periode YYYY-MM", True), RAYON,
             _param("by_rayon", "true: one entry per periode and rayon")], {

@@ -192,16 +192,15 @@ def _daily_totals(periode: str, rayon: str | None) -> dict[dt.date, tuple[int, i
         return {day: (int(n), int(total)) for day, n, total in conn.execute(stmt)}
 
 
-def _cumulative_rates(periode: str, rayon: str | None) -> list[float] | None:
+def _cumulative_rates(periode: str, rayon: str | None) -> tuple[int, list[float]]:
+    """(target, the cumulative rate at the end of each day); METRICS.md: 0 without a target."""
     target = kpi(periode, rayon)["target"]["nominal"]
-    if not target:
-        return None
-    totals = _daily_totals(periode, rayon)
+    totals = _daily_totals(periode, rayon) if target else {}
     running, rates = 0, []
     for day in _days_of(periode):
         running += totals.get(day, (0, 0))[1]
-        rates.append(100 * running / target)
-    return rates
+        rates.append(100 * running / target if target else 0.0)
+    return target, rates
 
 
 @cached
@@ -210,19 +209,18 @@ def kpi_daily(periode: str, rayon: str | None = None) -> dict:
     cumulative collection rate, and P-1's cumulative rate on the same day of month."""
     rayon = rayon_filter(rayon)
     totals = _daily_totals(periode, rayon)
-    rates = _cumulative_rates(periode, rayon) or []
-    previous = _cumulative_rates(shift_periode(periode, -1), rayon)
+    target, rates = _cumulative_rates(periode, rayon)
+    previous_periode = shift_periode(periode, -1)
+    previous_target, previous = _cumulative_rates(previous_periode, rayon)
     days = []
     for index, day in enumerate(_days_of(periode)):
         payments, nominal = totals.get(day, (0, 0))
-        before = None
-        if previous is not None:
-            # A shorter previous month keeps its final rate for the days it lacks.
-            before = previous[min(index, len(previous) - 1)]
+        # A shorter previous month keeps its final rate for the days it lacks.
         days.append({"date": day.isoformat(), "nomen": payments, "nominal": nominal,
-                     "cumulative_rate": rates[index] if rates else None,
-                     "previous_cumulative_rate": before})
-    return {"periode": periode, "rayon": rayon, "previous_periode": shift_periode(periode, -1), "days": days}
+                     "cumulative_rate": rates[index],
+                     "previous_cumulative_rate": previous[min(index, len(previous) - 1)]})
+    return {"periode": periode, "rayon": rayon, "target_nominal": target, "previous_periode": previous_periode,
+            "previous_target_nominal": previous_target, "days": days}
 
 
 @cached

@@ -105,19 +105,19 @@ def rayon_chart(by_rayon: dict, selected: str | None) -> Figure:
 def daily_chart(daily: dict) -> Figure:
     """Daily payments (bars) with the cumulative collection rate and last month's curve."""
     days = daily["days"]
-    if not any(d["nominal"] for d in days) and all(d["cumulative_rate"] is None for d in days):
+    if not any(d["nominal"] for d in days) and not daily["target_nominal"]:
         return empty("Belum ada pembayaran atau target untuk periode ini")
     x = [int(d["date"][8:10]) for d in days]
     figure = _base()
     figure.add("bar", name="Pembayaran harian", x=x, y=[d["nominal"] for d in days], marker={"color": "#9ec5f2"},
                    customdata=[d["nomen"] for d in days],
                    hovertemplate="Tanggal %{x}<br>Rp %{y:,.0f}<br>%{customdata:,} pembayaran<extra></extra>")
-    if any(d["cumulative_rate"] is not None for d in days):
+    if daily["target_nominal"]:
         figure.add("scatter", name=f"Kumulatif {periode_label(daily['periode'])}", x=x, yaxis="y2",
                            y=[d["cumulative_rate"] for d in days], mode="lines+markers",
                            line={"color": PRIMARY, "width": 3}, marker={"size": 5},
                            hovertemplate="Tanggal %{x}<br>%{y:,.2f}%<extra></extra>")
-    if any(d["previous_cumulative_rate"] is not None for d in days):
+    if daily["previous_target_nominal"]:
         figure.add("scatter", name=f"Kumulatif {periode_label(daily['previous_periode'])}", x=x, yaxis="y2",
                            y=[d["previous_cumulative_rate"] for d in days], mode="lines",
                            line={"color": WARNING, "width": 2, "dash": "dash"},
