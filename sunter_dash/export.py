@@ -101,6 +101,13 @@ def kpi_series(periode: str, rayon: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def data_status(periode: str, rayon: str | None) -> pd.DataFrame:
+    """Rows stored per periode and file type (every periode; the filters do not apply)."""
+    frame = pd.DataFrame(queries.data_status(), columns=["periode", "type", "rows"])
+    table = frame.pivot_table(index="periode", columns="type", values="rows", aggfunc="sum", fill_value=0)
+    return table.sort_index(ascending=False).reset_index().rename(columns={"periode": "Periode"})
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -111,6 +118,7 @@ DATASETS: dict[str, tuple[str, Callable[[str, str | None], pd.DataFrame]]] = {
     "arrears-buckets": ("tunggakan-umur", arrears_buckets),
     "arrears-top": ("tunggakan-terbesar", arrears_top),
     "kpi-series": ("tren-kpi", kpi_series),
+    "data-status": ("status-data", data_status),
 }
 
 

@@ -101,7 +101,7 @@ def register_callbacks(app: Dash) -> None:
                 no_update if new_search == (search or "") else new_search)
 
     @app.callback(Output(ids.DOWNLOAD, "data"),
-                  Input({"type": EXPORT, "dataset": ALL, "fmt": ALL}, "n_clicks"),
+                  Input({"type": EXPORT, "dataset": ALL, "fmt": ALL, "place": ALL}, "n_clicks"),
                   State(ids.PERIODE, "value"), State(ids.RAYON, "value"), prevent_initial_call=True)
     def download(_clicks, periode, rayon):
         # New buttons (a tab just rendered) fire with no clicks; only a real click downloads.

@@ -7,17 +7,18 @@ from dash import html
 EXPORT = "export"
 
 
-def button_id(dataset: str, fmt: str) -> dict:
-    return {"type": EXPORT, "dataset": dataset, "fmt": fmt}
+def button_id(dataset: str, fmt: str, place: str = "grid") -> dict:
+    return {"type": EXPORT, "dataset": dataset, "fmt": fmt, "place": place}
 
 
-def export_buttons(dataset: str) -> html.Div:
+def export_buttons(dataset: str, place: str = "grid") -> html.Div:
+    """``place`` tells apart two button groups of one dataset (a chart and its grid)."""
     return html.Div([
         html.Span("Unduh", className="export-label"),
         dbc.ButtonGroup([
             dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"],
-                       id=button_id(dataset, "xlsx"), size="sm", color="light", className="export-btn"),
+                       id=button_id(dataset, "xlsx", place), size="sm", color="light", className="export-btn"),
             dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"],
-                       id=button_id(dataset, "csv"), size="sm", color="light", className="export-btn"),
+                       id=button_id(dataset, "csv", place), size="sm", color="light", className="export-btn"),
         ], size="sm"),
     ], className="export-buttons d-flex align-items-center gap-2")

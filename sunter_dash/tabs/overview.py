@@ -38,9 +38,11 @@ def layout() -> html.Div:
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
                 html.Div([html.H5("Target dan realisasi per rayon", className="card-title mb-0"),
-                          html.Span("Klik batang untuk menyaring rayon", className="text-muted small")],
-                         className="d-flex justify-content-between align-items-baseline mb-2"),
+                          export_buttons("kpi-rayon", "chart")],
+                         className="d-flex justify-content-between align-items-center mb-2"),
                 dcc.Graph(id=RAYON_CHART, config={"displayModeBar": False}),
+                html.Div("Klik batang rayon untuk menyaring halaman; klik lagi untuk kembali ke semua rayon.",
+                         className="text-muted small"),
             ]), className="h-100"), lg=5),
             dbc.Col(dbc.Card(dbc.CardBody([
                 html.Div([html.H5("Rincian per rayon", className="card-title mb-0"), export_buttons("kpi-rayon")],

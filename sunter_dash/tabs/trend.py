@@ -34,7 +34,10 @@ METRICS = {
     "unpaid_nomen": ("Pelanggan Belum Bayar", "", ("unpaid", "nomen")),
     "total_pelanggan": ("Pelanggan", "", ("total_pelanggan",)),
     "total_kubikasi": ("Kubikasi (m³)", "", ("total_kubikasi",)),
+    "os_nominal": ("Tunggakan OS (Rp)", "Rp", ("os", "nominal")),
+    "os_nomen": ("Pelanggan Menunggak", "", ("os", "nomen")),
 }
+ARREARS_METRICS = {"os_nominal", "os_nomen"}  # from ARDEBT, the others from the collection KPI
 GRID_KIND = {"%": "percent", "Rp": "rupiah", "": "number"}
 DELTA_KIND = {"%": "delta_points", "Rp": "delta_rupiah", "": "delta_number"}
 ALL_SERIES = "semua"
@@ -89,6 +92,19 @@ def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str |
     return points
 
 
+def _series(metric: str, first: str, last: str, rayon: str | None, per_rayon: bool) -> list[dict]:
+    """The figures of every periode in range: one series, or one per rayon (only the
+    filtered rayon when the header filter names one)."""
+    if metric not in ARREARS_METRICS:
+        series = queries.kpi_series(first, last, None if per_rayon else rayon, per_rayon)
+        return [s for s in series if s["rayon"] == rayon] if per_rayon and rayon else series
+    if not per_rayon:
+        return queries.arrears_series(first, last, rayon)
+    wanted = [rayon] if rayon else queries.rayons()
+    per = [s for r in wanted for s in queries.arrears_series(first, last, r)]
+    return sorted(per, key=lambda s: (s["periode"], s["rayon"]))
+
+
 def update(metric: str, first: str | None, last: str | None, split: str, rayon: str | None):
     label, unit, _ = METRICS[metric]
     kind = GRID_KIND[unit]
@@ -99,9 +115,7 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     first, last = min(first, last), max(first, last)
     rayon = queries.rayon_filter(rayon)
     per_rayon = split == PER_RAYON
-    series = queries.kpi_series(first, last, None if per_rayon else rayon, per_rayon)
-    if per_rayon and rayon:
-        series = [s for s in series if s["rayon"] == rayon]
+    series = _series(metric, first, last, rayon, per_rayon)
     points = series_points(series, metric, per_rayon, rayon)
     alert = None if points else missing_alert(
         f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
