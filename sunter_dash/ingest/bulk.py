@@ -23,6 +23,12 @@ from .parse import date_text
 
 BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging file
 STAGE = "sunter_stage"
+STAGED_TABLE = "sunter_staged_table"  # which table the attached stage's rows went into
+
+
+def staged(conn: Connection, table_name: str) -> bool:
+    """True while the rows just inserted into ``table_name`` are readable as sunter_stage.rows."""
+    return conn.info.get(STAGED_TABLE) == table_name and STAGE in conn.info
 
 
 def _arrow_column(series: pd.Series, column) -> pa.Array:
@@ -60,6 +66,7 @@ def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list
         # ATTACH works inside the open transaction; DETACH has to wait for its end.
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (path,))
         conn.info[STAGE] = path
+        conn.info[STAGED_TABLE] = table.name
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(n) for n in names)
         conn.exec_driver_sql(
@@ -71,5 +78,6 @@ def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list
 
 def detach_stage(conn: Connection) -> None:
     """Call after the transaction that used ``bulk_insert_sqlite`` has ended."""
+    conn.info.pop(STAGED_TABLE, None)
     if conn.info.pop(STAGE, None) is not None:
         conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")
