@@ -22,6 +22,8 @@ class Delta:
         if self.current is None or self.previous is None:
             return None
         change = self.current - self.previous
+        if change == 0:
+            return "tetap"
         if self.as_points:
             return f"{'+' if change >= 0 else '−'}{number(abs(change), 2)} poin"
         if not self.previous:
@@ -38,7 +40,8 @@ def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta
              previous_periode: str | None, accent: str = "primary") -> dbc.Card:
     change = delta.text() if delta else None
     if change:
-        arrow = "bi-arrow-up-right" if delta.current >= delta.previous else "bi-arrow-down-right"
+        arrow = ("bi-arrow-right" if delta.current == delta.previous
+                 else "bi-arrow-up-right" if delta.current > delta.previous else "bi-arrow-down-right")
         footer = html.Div([html.I(className=f"bi {arrow} me-1"), change,
                            html.Span(f" vs {periode_label(previous_periode)}", className="text-muted")],
                           className=f"kpi-delta kpi-delta-{delta.tone()}")

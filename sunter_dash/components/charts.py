@@ -46,7 +46,7 @@ def _base(height: int = 340) -> Figure:
         "font": {"family": font, "size": 13, "color": "#373a3c"},
         "legend": {"orientation": "h", "y": -0.18, "x": 0},
         "hoverlabel": {"font": {"family": font}},
-        "xaxis": dict(AXIS), "yaxis": dict(AXIS),
+        "xaxis": {**AXIS, "showgrid": False}, "yaxis": dict(AXIS),
     })
 
 
