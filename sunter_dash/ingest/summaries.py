@@ -272,38 +272,27 @@ def rebuild_arrears(conn: Connection, periode: str) -> None:
 # --- the rayon of customers outside their periode's MC ----------------------------------
 
 def refresh_customer_rayon(conn: Connection, periode: str) -> list[str]:
-    """Update customer_rayon for the customers an MC(P) change can move; return those whose
-    most recent rayon changed."""
-    nomens = set(conn.execute(select(CustomerRayon.nomen).where(CustomerRayon.periode == periode)).scalars())
-    nomens |= set(conn.execute(text("SELECT DISTINCT nomen FROM mc WHERE periode = :p"), {"p": periode}).scalars())
-    if not nomens:
-        return []
-    wanted = sorted(nomens)
-    before: dict[str, str] = {}
-    fresh: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(wanted), 10_000):
-        chunk = wanted[start:start + 10_000]
-        before.update(conn.execute(select(CustomerRayon.nomen, CustomerRayon.rayon)
-                                   .where(CustomerRayon.nomen.in_(chunk))).all())
-        where = "AND nomen IN (" + ", ".join(f":n{i}" for i in range(len(chunk))) + ")"
-        for nomen, rayon, latest in conn.execute(text(LATEST_RAYON_SQL.format(where=where)),
-                                                 {f"n{i}": n for i, n in enumerate(chunk)}):
-            fresh[nomen] = (rayon, latest)
-    changed = [n for n in wanted if before.get(n) != (fresh.get(n) or (None,))[0]]
-    if changed:
-        for start in range(0, len(changed), 10_000):
-            conn.execute(delete(CustomerRayon).where(CustomerRayon.nomen.in_(changed[start:start + 10_000])))
-        rows = [{"nomen": n, "rayon": fresh[n][0], "periode": fresh[n][1]} for n in changed if n in fresh]
-        if rows:
-            conn.execute(insert(CustomerRayon), rows)
-    # Rows whose rayon stayed but whose most recent MC is now another periode.
-    moved = [{"nomen": n, "periode": fresh[n][1]} for n in wanted if n in fresh and n not in changed]
-    if moved:
-        conn.exec_driver_sql(
-            "UPDATE customer_rayon SET periode = " + ("?" if conn.dialect.paramstyle == "qmark" else "%s")
-            + " WHERE nomen = " + ("?" if conn.dialect.paramstyle == "qmark" else "%s"),
-            [(m["periode"], m["nomen"]) for m in moved])
-    return changed
+    """Update customer_rayon for the customers an MC(P) change can move (those whose most
+    recent MC was P, and those MC(P) lists); return those whose rayon changed."""
+    for statement in (
+        "DROP TABLE IF EXISTS cr_affected", "DROP TABLE IF EXISTS cr_fresh",
+        "CREATE TEMPORARY TABLE cr_affected (nomen VARCHAR(20) PRIMARY KEY)",
+    ):
+        conn.exec_driver_sql(statement)
+    conn.execute(text("INSERT INTO cr_affected (nomen) SELECT nomen FROM customer_rayon WHERE periode = :p "
+                      "UNION SELECT nomen FROM mc WHERE periode = :p"), {"p": periode})
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE cr_fresh AS " + LATEST_RAYON_SQL.format(
+        where="AND nomen IN (SELECT nomen FROM cr_affected)"))
+    changed = conn.exec_driver_sql("""
+        SELECT a.nomen FROM cr_affected a
+        LEFT JOIN customer_rayon c ON c.nomen = a.nomen LEFT JOIN cr_fresh f ON f.nomen = a.nomen
+        WHERE COALESCE(c.rayon, '') <> COALESCE(f.rayon, '')
+        ORDER BY a.nomen""").scalars().all()
+    conn.exec_driver_sql("DELETE FROM customer_rayon WHERE nomen IN (SELECT nomen FROM cr_affected)")
+    conn.exec_driver_sql("INSERT INTO customer_rayon (nomen, rayon, periode) SELECT nomen, rayon, periode FROM cr_fresh")
+    conn.exec_driver_sql("DROP TABLE cr_affected")
+    conn.exec_driver_sql("DROP TABLE cr_fresh")
+    return list(changed)
 
 
 def _periodes_holding(conn: Connection, nomens: list[str], skip: str) -> list[str]:
