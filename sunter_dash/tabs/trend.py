@@ -109,7 +109,9 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     label, unit, _ = METRICS[metric]
     kind = GRID_KIND[unit]
     columns = [column("periode_label", "Periode", minWidth=140), column("series", "Rayon", minWidth=120),
-               column("value", label, kind), column("change", "Perubahan dari periode sebelumnya", DELTA_KIND[unit])]
+               # A column id per metric: AG Grid keeps a column's formatter while its id stays.
+               column("value", label, kind, colId=f"value-{metric}"),
+               column("change", "Perubahan dari periode sebelumnya", DELTA_KIND[unit], colId=f"change-{metric}")]
     if not first or not last:
         return missing_alert("Belum ada data tersimpan."), charts.empty(), [], columns
     first, last = min(first, last), max(first, last)
