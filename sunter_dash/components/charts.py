@@ -123,7 +123,7 @@ def daily_chart(daily: dict) -> Figure:
                            line={"color": WARNING, "width": 2, "dash": "dash"},
                            hovertemplate="Tanggal %{x}<br>%{y:,.2f}%<extra></extra>")
     figure.update_layout(
-        xaxis={"title": "Tanggal", "dtick": 1 if len(x) <= 16 else 2, "range": [0.4, len(x) + 0.6]},
+        xaxis={"title": {"text": "Tanggal"}, "dtick": 1 if len(x) <= 16 else 2, "range": [0.4, len(x) + 0.6]},
         legend={"orientation": "h", "y": -0.25, "x": 0, "entrywidth": 210, "entrywidthmode": "pixels"},
         yaxis=rupiah_axis([d["nominal"] for d in days]),
         yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "range": [0, 105], "dtick": 25,
@@ -145,7 +145,7 @@ def bucket_chart(summary: dict) -> Figure:
                    text=[f"{b['nomen']:,} plg".replace(",", ".") for b in buckets], textposition="outside",
                    marker={"color": [PRIMARY, "#5a9ee9", WARNING, "#ff9a55", DANGER]},
                    hovertemplate="%{x}<br>Rp %{y:,.0f}<br>%{customdata:,} pelanggan<extra></extra>")
-    figure.update_layout(yaxis=rupiah_axis([b["nominal"] for b in buckets]), xaxis={"title": "Jumlah rekening tertunggak"},
+    figure.update_layout(yaxis=rupiah_axis([b["nominal"] for b in buckets]), xaxis={"title": {"text": "Jumlah rekening tertunggak"}},
                          showlegend=False)
     return figure
 
@@ -164,5 +164,5 @@ def trend_chart(points: list[dict], label: str, unit: str) -> Figure:
                            hovertemplate=f"{name}<br>%{{x}}<br>{hover}<extra></extra>")
     values = [p["value"] or 0 for p in points]
     axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
-    figure.update_layout(yaxis={**axis, "title": label}, xaxis={"type": "category"})
+    figure.update_layout(yaxis={**axis, "title": {"text": label}}, xaxis={"type": "category"})
     return figure

@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
@@ -46,7 +48,10 @@ def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tm
     dash_duo.wait_for_contains_text("body", "Rayon 35")
     assert "Rayon 34" in dash_duo.find_element("body").text
     dash_duo.find_element("#shell-rayon").click()
-    # The data tab lists each stored periode with its rows per file type.
+    # The data tab (the last one: Ringkasan comes first) lists each stored periode
+    # with its rows per file type; opening it puts it in the URL.
+    dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, "Status Data").click()
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: "tab=status" in driver.current_url)
     dash_duo.wait_for_contains_text("#status-summary", "4 baris tersimpan dalam 2 periode")
     dash_duo.wait_for_contains_text("#status-grid", "November 2025")
     rows = dash_duo.find_elements("#status-grid .ag-center-cols-container .ag-row")
