@@ -1,4 +1,5 @@
-"""The download buttons under every grid and chart (the shell's one callback serves them)."""
+"""The download buttons of every grid and chart (the shell's one callback serves them), and
+the card that puts a title and those buttons above a chart or a grid."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -22,3 +23,14 @@ def export_buttons(dataset: str, place: str = "grid") -> html.Div:
                        id=button_id(dataset, "csv", place), size="sm", color="light", className="export-btn"),
         ], size="sm"),
     ], className="export-buttons d-flex align-items-center gap-2")
+
+
+def panel(title, body: list, dataset: str, place: str = "grid", **card) -> dbc.Card:
+    """A card with its title (text, or an H5 with an id) and download buttons above ``body``."""
+    heading = title if isinstance(title, html.H5) else html.H5(title)
+    heading.className = "card-title mb-0"
+    return dbc.Card(dbc.CardBody([
+        html.Div([heading, export_buttons(dataset, place)],
+                 className="d-flex justify-content-between align-items-center mb-2"),
+        *body,
+    ]), **card)

@@ -93,15 +93,18 @@ PART_FIGURES = {
 }
 FIGURES = [name for names in PART_FIGURES.values() for name in names]
 
-PAY_CUSTOMER_SQL = text("""
+# Payments per customer and pay month, from the stored rows of a periode or, as they
+# are inserted, from the bulk insert's staging table (add_payments).
+_PAY_CUSTOMER = """
     INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
     SELECT periode, nomen,
            SUM(CASE WHEN jenis = 'CURRENT' THEN 1 ELSE 0 END),
            SUM(CASE WHEN jenis = 'CURRENT' THEN amount ELSE 0 END),
            SUM(CASE WHEN jenis = 'UNDUE' THEN 1 ELSE 0 END),
            SUM(CASE WHEN jenis = 'UNDUE' THEN amount ELSE 0 END)
-    FROM payment WHERE periode = :p GROUP BY periode, nomen
-""")
+    FROM {source} WHERE {where} GROUP BY periode, nomen
+"""
+PAY_CUSTOMER_SQL = text(_PAY_CUSTOMER.format(source="payment", where="periode = :p"))
 
 DAILY_SQL = text(f"""
     WITH m AS ({_MC_OF_P})
@@ -203,14 +206,7 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
 
 
 # The same folding in SQL, reading the new rows where the bulk insert staged them.
-PAY_CUSTOMER_FROM_STAGE = """
-    INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
-    SELECT periode, nomen,
-           SUM(CASE WHEN jenis = 'CURRENT' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN jenis = 'CURRENT' THEN amount ELSE 0 END),
-           SUM(CASE WHEN jenis = 'UNDUE' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN jenis = 'UNDUE' THEN amount ELSE 0 END)
-    FROM sunter_stage.rows WHERE true GROUP BY periode, nomen
+PAY_CUSTOMER_FROM_STAGE = _PAY_CUSTOMER.format(source="sunter_stage.rows", where="true") + """
     ON CONFLICT (periode, nomen) DO UPDATE SET
         cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
         undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum

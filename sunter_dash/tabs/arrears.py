@@ -7,7 +7,7 @@ from dash import Dash, Input, Output, dcc, html
 from .. import ids, queries
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
-from ..components.export_buttons import export_buttons
+from ..components.export_buttons import panel
 from ..components.grids import column, grid
 from ..formatting import number, percent, periode_label, rupiah
 
@@ -35,16 +35,11 @@ def layout() -> html.Div:
         html.Div(id=ALERT),
         html.Div(id=CARDS),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody([
-                html.Div([html.H5("Umur tunggakan", className="card-title mb-0"), export_buttons("arrears-buckets")],
-                         className="d-flex justify-content-between align-items-center mb-2"),
-                dcc.Graph(id=BUCKET_CHART, config={"displayModeBar": False}),
-            ]), className="h-100"), lg=5),
-            dbc.Col(dbc.Card(dbc.CardBody([
-                html.Div([html.H5("Penunggak terbesar", className="card-title mb-0"), export_buttons("arrears-top")],
-                         className="d-flex justify-content-between align-items-center mb-2"),
-                grid(TOP_GRID, TOP_COLUMNS, height="340px", pagination=True, paginationPageSize=50),
-            ]), className="h-100"), lg=7),
+            dbc.Col(panel("Umur tunggakan", [dcc.Graph(id=BUCKET_CHART, config={"displayModeBar": False})],
+                          "arrears-buckets", className="h-100"), lg=5),
+            dbc.Col(panel("Penunggak terbesar", [
+                grid(TOP_GRID, TOP_COLUMNS, height="340px", pagination=True, paginationPageSize=50)],
+                "arrears-top", className="h-100"), lg=7),
         ], className="g-3"),
     ])
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
 
 from .. import ids, queries
-from ..components.export_buttons import export_buttons
+from ..components.export_buttons import panel
 from ..formatting import number, periode_label
 from ..ingest.specs import SPECS
 
@@ -19,10 +19,7 @@ SUMMARY = "status-summary"
 def layout() -> html.Div:
     return html.Div([
         html.Div(id=SUMMARY, className="mb-3"),
-        dbc.Card(dbc.CardBody([
-            html.Div([html.H5("Data tersimpan per periode", className="card-title mb-0"),
-                      export_buttons("data-status")],
-                     className="d-flex justify-content-between align-items-center mb-2"),
+        panel("Data tersimpan per periode", [
             dag.AgGrid(
                 id=GRID,
                 columnDefs=[{"field": "periode_label", "headerName": "Periode", "pinned": "left"}]
@@ -33,7 +30,7 @@ def layout() -> html.Div:
                                  "localeText": {"noRowsToShow": "Belum ada data. Unggah file ekspor billing."}},
                 className="ag-theme-alpine",
             ),
-        ])),
+        ], "data-status"),
     ])
 
 

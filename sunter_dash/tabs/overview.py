@@ -7,7 +7,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from .. import ids, queries
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
-from ..components.export_buttons import export_buttons
+from ..components.export_buttons import panel
 from ..components.grids import column, grid
 from ..formatting import number, percent, periode_label, rupiah
 from ..ingest.detect import shift_periode
@@ -36,25 +36,15 @@ def layout() -> html.Div:
         html.Div(id=ALERT),
         html.Div(id=CARDS),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody([
-                html.Div([html.H5("Target dan realisasi per rayon", className="card-title mb-0"),
-                          export_buttons("kpi-rayon", "chart")],
-                         className="d-flex justify-content-between align-items-center mb-2"),
+            dbc.Col(panel("Target dan realisasi per rayon", [
                 dcc.Graph(id=RAYON_CHART, config={"displayModeBar": False}),
                 html.Div("Klik batang rayon untuk menyaring halaman; klik lagi untuk kembali ke semua rayon.",
                          className="text-muted small"),
-            ]), className="h-100"), lg=5),
-            dbc.Col(dbc.Card(dbc.CardBody([
-                html.Div([html.H5("Rincian per rayon", className="card-title mb-0"), export_buttons("kpi-rayon")],
-                         className="d-flex justify-content-between align-items-center mb-2"),
-                grid(RAYON_GRID, RAYON_COLUMNS),
-            ]), className="h-100"), lg=7),
+            ], "kpi-rayon", "chart", className="h-100"), lg=5),
+            dbc.Col(panel("Rincian per rayon", [grid(RAYON_GRID, RAYON_COLUMNS)], "kpi-rayon", className="h-100"),
+                    lg=7),
         ], className="g-3 mb-3"),
-        dbc.Card(dbc.CardBody([
-            html.Div([html.H5(id=DAILY_TITLE, className="card-title mb-0"), export_buttons("kpi-daily")],
-                     className="d-flex justify-content-between align-items-center mb-2"),
-            dcc.Graph(id=DAILY_CHART, config={"displayModeBar": False}),
-        ])),
+        panel(html.H5(id=DAILY_TITLE), [dcc.Graph(id=DAILY_CHART, config={"displayModeBar": False})], "kpi-daily"),
     ])
 
 

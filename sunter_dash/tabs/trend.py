@@ -8,7 +8,7 @@ from dash import Dash, Input, Output, dcc, html
 from .. import ids, queries
 from ..components import charts
 from ..components.cards import missing_alert
-from ..components.export_buttons import export_buttons
+from ..components.export_buttons import panel
 from ..components.grids import column, grid
 from ..formatting import periode_label
 
@@ -60,12 +60,8 @@ def layout() -> html.Div:
     return html.Div([
         dbc.Card(dbc.CardBody(controls), className="mb-3"),
         html.Div(id=ALERT),
-        dbc.Card(dbc.CardBody([
-            html.Div([html.H5("Tren antar periode", className="card-title mb-0"), export_buttons("kpi-series")],
-                     className="d-flex justify-content-between align-items-center mb-2"),
-            dcc.Graph(id=CHART, config={"displayModeBar": False}),
-            grid(GRID, []),
-        ])),
+        panel("Tren antar periode", [dcc.Graph(id=CHART, config={"displayModeBar": False}), grid(GRID, [])],
+              "kpi-series"),
     ])
 
 
