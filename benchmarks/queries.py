@@ -100,6 +100,10 @@ def main() -> None:
     upsert_user(engine, USER, "viewer", PASSWORD)
     app = create_app(Config(database_url=url, cache_type="SimpleCache", secret_key="bench"))
     client = app.server.test_client()
+    # The Dash routes sit behind the login form, as in production: log in once, like a browser.
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/login", data={"username": USER, "password": PASSWORD, "csrf_token": token}).status_code == 302
     auth = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
     with engine.connect() as conn:
         periodes = [p for (p,) in conn.exec_driver_sql("SELECT DISTINCT periode FROM kpi_periode ORDER BY 1")]
@@ -184,6 +188,15 @@ def main() -> None:
                       "worst_p95_warm_ms": round(worst_warm, 2)}))
 
 
+def log_in(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get("http://127.0.0.1:8765/login")
+    driver.find_element(By.ID, "username").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+
+
 MARKS = """
 window.__marks = {};
 new MutationObserver(() => {
@@ -222,6 +235,7 @@ def browser_first_load(app, periode: str, runs: int = 3) -> None:
             try:
                 driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": MARKS})
                 cache.clear()
+                log_in(driver)
                 driver.get(f"http://127.0.0.1:8765/?periode={periode}")
                 marks = WebDriverWait(driver, 60, poll_frequency=0.05).until(
                     lambda d: (m := d.execute_script("return window.__marks")) and "charts" in m and "cards" in m and m)

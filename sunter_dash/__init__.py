@@ -49,7 +49,8 @@ def create_app(config: Config | None = None) -> Dash:
     auth.init_app(server)
     server.before_request(_serve_plotly_basic)
     api.init_app(server)
-    app.layout = layout.shell(config.branch_name)
+    # A function: the navbar names the user and the tabs follow their role.
+    app.layout = lambda: layout.shell(config.branch_name)
     layout.register_callbacks(app)
     return app
 

@@ -1,29 +1,48 @@
-"""Who is asking: the browser session (Flask-Login) or HTTP Basic, and what they may do.
+"""Who is asking and what they may do: login, logout, the guard in front of every route.
 
-Every ``/api`` route needs a user; writes need the admin role (INTERFACES.md).
-The guard runs in Flask's ``before_request``, so no route can forget it.
+- The browser logs in through /login (Flask-Login session, CSRF-protected form);
+  scripts send HTTP Basic to /api. Every Dash route (the page, ``/_dash-layout``,
+  ``/_dash-update-component``, ...) and every ``/api`` route needs a user: the
+  guard runs in Flask's ``before_request``, so no route can forget it (STYLE.md 6).
+- ``PERMISSIONS`` is the one permission matrix. Hiding a tab is not
+  authorization: callbacks and API writes check ``may()`` on the server.
+- Failed logins are slowed per user and address: after ``FREE_FAILURES`` in
+  ``FAILURE_WINDOW``, each further try must wait twice as long as the last,
+  counted from the audit log, so every worker sees the same count.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
-from flask import Flask, current_app, jsonify, request
-from flask_login import UserMixin, current_user
-from sqlalchemy import select
+from flask import (Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session,
+                   url_for)
+from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from .extensions import login_manager
-from .models import User
+from .models import AuditLog, User
 from .users import verify_password
 
 # The permission matrix: what each role may do. Reading is everyone's.
 PERMISSIONS = {
-    "admin": {"read", "analyse", "upload", "delete", "manage_users"},
+    "admin": {"read", "analyse", "upload", "delete", "manage_users", "audit"},
     "viewer": {"read", "analyse"},
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Served to anyone: the login page and the static files it and the app need.
+PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+FREE_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_WAIT_SECONDS = 15 * 60
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
 
 
 @dataclass
@@ -36,14 +55,36 @@ class SessionUser(UserMixin):
         return action in PERMISSIONS.get(self.role, set())
 
 
+def may(action: str) -> bool:
+    """Whether the user of this request may do ``action`` (for callbacks and API writes)."""
+    return current_user.is_authenticated and current_user.can(action)
+
+
 def _engine():
     return current_app.extensions["sunter_engine"]
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def client_address() -> str:
+    return (request.remote_addr or "-")[:64]
+
+
+def audit(action: str, username: str | None = None, detail: str | None = None) -> None:
+    """Record an event in the audit log (its own transaction: it survives a failed request)."""
+    if username is None and current_user.is_authenticated:
+        username = current_user.username
+    with _engine().begin() as conn:
+        conn.execute(insert(AuditLog).values(created_at=_now(), username=username, address=client_address(),
+                                             action=action, detail=detail))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
-    with Session(_engine()) as session:
-        user = session.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
+    with Session(_engine()) as db:
+        user = db.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
         return SessionUser(user.id, user.username, user.role) if user else None
 
 
@@ -57,7 +98,7 @@ _verified: dict[str, tuple[float, SessionUser]] = {}
 @login_manager.request_loader
 def load_user_from_basic_auth(req) -> SessionUser | None:
     auth = req.authorization
-    if auth is None or auth.type != "basic" or not auth.username:
+    if auth is None or auth.type != "basic" or not auth.username or not req.path.startswith("/api/"):
         return None
     password = auth.password or ""
     key = hashlib.sha256(f"{auth.username}\0{password}".encode()).hexdigest()
@@ -82,21 +123,111 @@ def _unauthorized():
     return response
 
 
-def guard_api():
-    """before_request: /api needs a user; a write needs a role that may write."""
-    if not request.path.startswith("/api/") and request.path != "/api":
+def guard():
+    """before_request: everything but the public prefixes needs a user; /api writes need the role."""
+    path = request.path
+    if path.startswith(PUBLIC_PREFIXES):
         return None
+    api = path.startswith("/api/") or path == "/api"
     if not current_user.is_authenticated:
-        return _unauthorized()
-    # The analysis workbench is the viewers' to write too; every other write is the admins'.
-    needed = "analyse" if request.path.startswith("/api/analyses") else "upload"
-    if request.method in WRITE_METHODS and not current_user.can(needed):
-        return jsonify(error=f"User '{current_user.username}' (role {current_user.role}) may not change data."), 403
+        if api:
+            return _unauthorized()
+        if request.method == "GET" and not path.startswith("/_"):
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return jsonify(error="Sesi berakhir: muat ulang halaman dan masuk kembali."), 401
+    if api and request.method in WRITE_METHODS:
+        # The analysis workbench is the viewers' to write too; every other write is the admins'.
+        needed = "analyse" if path.startswith("/api/analyses") else "upload"
+        if not current_user.can(needed):
+            return jsonify(error=f"User '{current_user.username}' (role {current_user.role}) "
+                                 "may not change data."), 403
     return None
 
 
+# --- login and logout --------------------------------------------------------------------
+
+def _wait_seconds(username: str) -> int:
+    """Seconds this user must still wait before trying again from this address."""
+    since = _now() - FAILURE_WINDOW
+    with _engine().connect() as conn:
+        failures, last = conn.execute(
+            select(func.count(), func.max(AuditLog.created_at)).where(
+                AuditLog.action == "login_failed", AuditLog.username == username,
+                AuditLog.address == client_address(), AuditLog.created_at >= since)).one()
+    if failures < FREE_FAILURES:
+        return 0
+    wait = min(2 ** (failures - FREE_FAILURES + 1), MAX_WAIT_SECONDS)
+    return max(0, int(wait - (_now() - last).total_seconds()))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never an absolute URL someone slipped into ?next=."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, status = None, 200
+    username = ""
+    if request.method == "POST":
+        csrf.protect()
+        username = request.form.get("username", "").strip()[:64]
+        password = request.form.get("password", "")
+        wait = _wait_seconds(username) if username else 0
+        if wait:
+            error, status = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.", 429)
+        else:
+            user = verify_password(_engine(), username, password) if username and password else None
+            if user is None:
+                audit("login_failed", username or None)
+                error, status = "Nama pengguna atau kata sandi salah.", 401
+            else:
+                session.clear()
+                session.permanent = True
+                login_user(SessionUser(user.id, user.username, user.role))
+                audit("login", user.username)
+                return redirect(_safe_next(request.args.get("next")))
+    page = render_template("login.html", error=error, username=username,
+                           branch_name=current_app.config["SUNTER_CONFIG"].branch_name)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if current_user.is_authenticated:
+        audit("logout")
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _csrf_error(exc: CSRFError):
+    page = render_template("login.html", error="Formulir kedaluwarsa; silakan masuk lagi.", username="",
+                           branch_name=current_app.config["SUNTER_CONFIG"].branch_name)
+    return page, 400
+
+
 def init_app(server: Flask) -> None:
+    config = server.config["SUNTER_CONFIG"]
+    server.config.update(
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_hours),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=config.secure_cookies,
+        # Only the login form is checked; Dash's own POSTs carry no form token, and the
+        # session cookie's SameSite=Lax keeps other sites from sending them.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
     login_manager.init_app(server)
-    server.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    server.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    server.before_request(guard_api)
+    csrf.init_app(server)
+    server.register_blueprint(bp)
+    server.register_error_handler(CSRFError, _csrf_error)
+    server.before_request(guard)

@@ -67,6 +67,8 @@ class Config:
     max_upload_mb: int = 100
     admin_password: str | None = None
     debug: bool = False
+    session_hours: int = 8  # a session unused this long must log in again
+    secure_cookies: bool = False  # true behind HTTPS: cookies only travel encrypted
     branch_name: str = "PAM JAYA Cabang Sunter"
 
     @property
@@ -97,5 +99,7 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         max_upload_mb=parse_int("SUNTER_MAX_UPLOAD_MB", env.get("SUNTER_MAX_UPLOAD_MB"), 100),
         admin_password=env.get("SUNTER_ADMIN_PASSWORD") or None,
         debug=parse_bool("SUNTER_DEBUG", env.get("SUNTER_DEBUG"), False),
+        session_hours=parse_int("SUNTER_SESSION_HOURS", env.get("SUNTER_SESSION_HOURS"), 8),
+        secure_cookies=parse_bool("SUNTER_SECURE_COOKIES", env.get("SUNTER_SECURE_COOKIES"), False),
         branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
     )

@@ -9,13 +9,24 @@ from urllib.parse import parse_qs, urlencode
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask import has_request_context
+from flask_login import current_user
 
 from . import export, ids, queries
+from .auth import may
 from .components.export_buttons import EXPORT
 from .formatting import periode_label
 from .tabs import TABS
 
 ALL_RAYONS = queries.ALL_RAYONS
+ROLE_LABELS = {"admin": "Admin", "viewer": "Viewer"}
+
+
+def visible_tabs() -> list:
+    """The tabs this request's user may open (every tab outside a request: layout validation)."""
+    if not has_request_context():
+        return TABS
+    return [tab for tab in TABS if may(getattr(tab, "PERMISSION", "read"))]
 
 
 def navbar(branch_name: str) -> dbc.Navbar:
@@ -31,12 +42,19 @@ def navbar(branch_name: str) -> dbc.Navbar:
         ],
         className="g-2 align-items-center flex-nowrap",
     )
+    user = html.Div()
+    if has_request_context() and current_user.is_authenticated:
+        user = html.Div([html.I(className="bi bi-person-circle me-1"), current_user.username,
+                         html.Span(f" · {ROLE_LABELS.get(current_user.role, current_user.role)}"),
+                         html.A("Keluar", href="/logout", id=ids.LOGOUT)],
+                        className="navbar-user")
     brand = html.Div([
         html.I(className="bi bi-droplet-fill brand-icon"),
         html.Div([html.Div("sunter_dash", className="brand-title"),
                   html.Div(branch_name, className="brand-subtitle")]),
     ], className="d-flex align-items-center gap-2")
-    return dbc.Navbar(dbc.Container([brand, filters], fluid=True, className="justify-content-between"),
+    return dbc.Navbar(dbc.Container([brand, html.Div([filters, user], className="d-flex align-items-center gap-4")],
+                                    fluid=True, className="justify-content-between"),
                       color="primary", dark=True, className="shell-navbar")
 
 
@@ -46,7 +64,7 @@ def shell(branch_name: str) -> html.Div:
         dcc.Download(id=ids.DOWNLOAD),
         navbar(branch_name),
         dbc.Container([
-            dbc.Tabs([dbc.Tab(label=tab.LABEL, tab_id=tab.TAB_ID) for tab in TABS],
+            dbc.Tabs([dbc.Tab(label=tab.LABEL, tab_id=tab.TAB_ID) for tab in visible_tabs()],
                      id=ids.TABS, active_tab=TABS[0].TAB_ID, className="shell-tabs"),
             html.Main(id=ids.CONTENT, className="shell-content"),
         ], fluid=True),
@@ -59,7 +77,7 @@ def view_from_url(search: str | None, stored: list[str], rayons: list[str]) -> t
     asked = {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
     periode = asked.get("periode") if asked.get("periode") in stored else (stored[0] if stored else None)
     rayon = asked.get("rayon") if asked.get("rayon") in rayons else ALL_RAYONS
-    tab = asked.get("tab") if asked.get("tab") in {t.TAB_ID for t in TABS} else TABS[0].TAB_ID
+    tab = asked.get("tab") if asked.get("tab") in {t.TAB_ID for t in visible_tabs()} else TABS[0].TAB_ID
     return periode, rayon, tab
 
 
@@ -79,7 +97,9 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(Output(ids.CONTENT, "children"), Input(ids.TABS, "active_tab"))
     def show_tab(active_tab: str):
-        return by_id.get(active_tab, TABS[0]).layout()
+        tab = by_id.get(active_tab, TABS[0])
+        # A tab the user may not open is not rendered, whatever the request asked for.
+        return tab.layout() if may(getattr(tab, "PERMISSION", "read")) else TABS[0].layout()
 
     @app.callback(
         Output(ids.PERIODE, "options"), Output(ids.PERIODE, "value"),

@@ -279,6 +279,25 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
 
 
+class AuditLog(Base):
+    """Who did what, when, from where: logins (and failures), uploads, deletions, user changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    username: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # login | login_failed | logout | ...
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_log_created", "created_at"),
+        # Recent failures of a user from an address: the login throttle's lookup.
+        Index("ix_audit_log_throttle", "action", "username", "address", "created_at"),
+    )
+
+
 class Analysis(Base):
     """A manual-analysis case on a customer (the Analisa workbench)."""
 

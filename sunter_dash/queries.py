@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from .extensions import cache
 from .ingest.detect import shift_periode
 from .ingest.summaries import BUCKETS
-from .models import (ArrearsBucket, ArrearsCustomer, DataVersion, KpiDay, KpiPeriode, Mc, StoredCount,
+from .models import (ArrearsBucket, ArrearsCustomer, AuditLog, DataVersion, KpiDay, KpiPeriode, Mc, StoredCount,
                      Upload)
 
 ALL_RAYONS = "semua"
@@ -315,3 +315,14 @@ def arrears_series(first: str, last: str, rayon: str | None = None) -> list[dict
     """OS per periode with ARDEBT from ``first`` to ``last``, oldest first."""
     return [arrears_summary(p["periode"], rayon) for p in reversed(periodes())
             if first <= p["periode"] <= last and "ARDEBT" in p["types"]]
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+def audit_log(limit: int = 1000) -> list[dict]:
+    """The newest audit events first (not cached: it changes with every login)."""
+    stmt = select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit)
+    with engine().connect() as conn:
+        return [{"created_at": row.created_at.strftime("%Y-%m-%d %H:%M:%S"), "username": row.username,
+                 "address": row.address, "action": row.action, "detail": row.detail}
+                for row in conn.execute(stmt)]

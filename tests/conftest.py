@@ -59,3 +59,30 @@ def app(config: Config):
 @pytest.fixture
 def client(app):
     return app.server.test_client()
+
+
+ADMIN = ("admin", "admin-pass-123")
+VIEWER = ("viewer", "viewer-pass-123")
+
+
+@pytest.fixture
+def users(engine):
+    """An admin and a viewer, (name, password) each."""
+    from sunter_dash.users import upsert_user
+
+    upsert_user(engine, *ADMIN[:1], "admin", ADMIN[1])
+    upsert_user(engine, *VIEWER[:1], "viewer", VIEWER[1])
+    return {"admin": ADMIN, "viewer": VIEWER}
+
+
+def csrf_token(client) -> str:
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def log_in(client, name: str, password: str, next_path: str = ""):
+    """Log in through the real form (CSRF token included); returns the response."""
+    url = f"/login?next={next_path}" if next_path else "/login"
+    return client.post(url, data={"username": name, "password": password, "csrf_token": csrf_token(client)})

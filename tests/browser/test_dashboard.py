@@ -123,7 +123,7 @@ RAYON_GRID_COLUMNS = ("label", "target_nominal", "paid_nominal", "unpaid_nominal
 
 
 @pytest.fixture
-def dashboard(dash_duo, config, engine, tmp_path: Path):
+def dashboard(dash_duo, config, engine, tmp_path: Path, signed_in):
     """The app on the fixture above, opened in the browser (newest periode, all rayons)."""
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -133,7 +133,7 @@ def dashboard(dash_duo, config, engine, tmp_path: Path):
         result = ingest_file(engine, path)
         assert result.status == "loaded", (name, result.message)
         assert result.rejected == 0, (name, result.errors)
-    dash_duo.start_server(create_app(config))
+    signed_in(dash_duo, create_app(config))
     return dash_duo
 
 

@@ -55,12 +55,12 @@ def settled(selectors):
     return check
 
 
-def test_screenshot_every_tab_on_the_demo_branch(dash_duo, config, engine, tmp_path):
+def test_screenshot_every_tab_on_the_demo_branch(dash_duo, config, engine, tmp_path, signed_in):
     files = demo.generate(tmp_path / "demo", customers=3000, months=6, seed=42)
     for path in files:
         result = ingest_file(engine, path)
         assert result.status == "loaded", (path.name, result.message)
-    dash_duo.start_server(create_app(config))
+    signed_in(dash_duo, create_app(config))
     # The page itself at 1280x800 (a window of that size leaves less for the page).
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})

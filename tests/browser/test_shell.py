@@ -34,10 +34,10 @@ def _write_mc(folder: Path) -> Path:
     return path
 
 
-def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tmp_path):
+def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tmp_path, signed_in):
     assert ingest_file(engine, _write_collection(tmp_path)).status == "loaded"
     assert ingest_file(engine, _write_mc(tmp_path)).status == "loaded"
-    dash_duo.start_server(create_app(config))
+    signed_in(dash_duo, create_app(config))
 
     dash_duo.wait_for_text_to_equal(".brand-title", "sunter_dash")
     assert "Sunter" in dash_duo.find_element(".brand-subtitle").text
