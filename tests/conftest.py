@@ -75,14 +75,25 @@ def users(engine):
     return {"admin": ADMIN, "viewer": VIEWER}
 
 
-def csrf_token(client) -> str:
+def _csrf_token(client) -> str:
     import re
 
     page = client.get("/login").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def log_in(client, name: str, password: str, next_path: str = ""):
-    """Log in through the real form (CSRF token included); returns the response."""
+def _log_in(client, name: str, password: str, next_path: str = ""):
     url = f"/login?next={next_path}" if next_path else "/login"
-    return client.post(url, data={"username": name, "password": password, "csrf_token": csrf_token(client)})
+    return client.post(url, data={"username": name, "password": password, "csrf_token": _csrf_token(client)})
+
+
+@pytest.fixture
+def csrf_token():
+    """``csrf_token(client)``: the token the login form carries."""
+    return _csrf_token
+
+
+@pytest.fixture
+def log_in():
+    """``log_in(client, name, password, next_path="")``: log in through the real form."""
+    return _log_in

@@ -8,7 +8,6 @@ import json
 import pytest
 from sqlalchemy import select, update
 
-from conftest import csrf_token, log_in
 from sunter_dash.auth import FREE_FAILURES
 from sunter_dash.models import AuditLog
 
@@ -62,7 +61,7 @@ def test_static_files_and_the_login_page_are_public(client):
 
 # --- the login form --------------------------------------------------------------------------
 
-def test_login_with_the_right_password_opens_the_app_where_it_was_asked(client, users, engine):
+def test_login_with_the_right_password_opens_the_app_where_it_was_asked(client, users, engine, log_in):
     response = log_in(client, *users["admin"], next_path="/%3Fperiode%3D2025-11")
     assert response.status_code == 302
     assert response.headers["Location"] == "/?periode=2025-11"
@@ -72,7 +71,7 @@ def test_login_with_the_right_password_opens_the_app_where_it_was_asked(client, 
     assert ("login", "admin") in audit_actions(engine)
 
 
-def test_wrong_password_gets_401_and_is_audited(client, users, engine):
+def test_wrong_password_gets_401_and_is_audited(client, users, engine, log_in):
     response = log_in(client, "admin", "not-the-password")
     assert response.status_code == 401
     assert "salah" in response.get_data(as_text=True)
@@ -87,13 +86,13 @@ def test_login_without_the_csrf_token_is_refused(client, users):
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
-def test_login_never_redirects_off_site(client, users, target):
+def test_login_never_redirects_off_site(client, users, target, csrf_token):
     response = client.post(f"/login?next={target}", data={
         "username": "admin", "password": users["admin"][1], "csrf_token": csrf_token(client)})
     assert response.headers["Location"] == "/"
 
 
-def test_repeated_failures_are_slowed_per_user_and_address(client, users, engine):
+def test_repeated_failures_are_slowed_per_user_and_address(client, users, engine, log_in):
     for _ in range(FREE_FAILURES):
         assert log_in(client, "admin", "wrong").status_code == 401
     # The next try, even with the right password, must wait.
@@ -109,7 +108,7 @@ def test_repeated_failures_are_slowed_per_user_and_address(client, users, engine
     assert log_in(client, *users["admin"]).status_code == 302
 
 
-def test_logout_ends_the_session(client, users, engine):
+def test_logout_ends_the_session(client, users, engine, log_in):
     log_in(client, *users["viewer"])
     assert client.get("/_dash-layout").status_code == 200
     assert client.get("/logout").status_code == 302
@@ -117,7 +116,7 @@ def test_logout_ends_the_session(client, users, engine):
     assert audit_actions(engine)[-1] == ("logout", "viewer")
 
 
-def test_session_cookie_is_http_only_and_same_site(client, users):
+def test_session_cookie_is_http_only_and_same_site(client, users, log_in):
     response = log_in(client, *users["viewer"])
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -125,7 +124,7 @@ def test_session_cookie_is_http_only_and_same_site(client, users):
 
 # --- roles -----------------------------------------------------------------------------------
 
-def test_viewer_is_not_offered_the_audit_tab(client, users):
+def test_viewer_is_not_offered_the_audit_tab(client, users, log_in):
     log_in(client, *users["viewer"])
     assert '"tab_id":"audit"' not in client.get("/_dash-layout").get_data(as_text=True).replace(" ", "")
     client.get("/logout")
@@ -133,7 +132,7 @@ def test_viewer_is_not_offered_the_audit_tab(client, users):
     assert '"tab_id":"audit"' in client.get("/_dash-layout").get_data(as_text=True).replace(" ", "")
 
 
-def test_viewer_crafted_requests_for_the_audit_log_get_nothing(client, users, engine):
+def test_viewer_crafted_requests_for_the_audit_log_get_nothing(client, users, engine, log_in):
     log_in(client, *users["admin"])  # something to hide
     client.get("/logout")
     log_in(client, *users["viewer"])
@@ -153,7 +152,7 @@ def test_viewer_crafted_requests_for_the_audit_log_get_nothing(client, users, en
     assert "overview-cards" in tab.get_data(as_text=True)
 
 
-def test_admin_reads_the_audit_log(client, users):
+def test_admin_reads_the_audit_log(client, users, log_in):
     log_in(client, "viewer", "wrong")
     log_in(client, *users["admin"])
     body = {"output": "..audit-grid.rowData...audit-alert.children..",
@@ -165,7 +164,7 @@ def test_admin_reads_the_audit_log(client, users):
     assert rows[0]["address"] == "127.0.0.1"
 
 
-def test_viewer_reads_every_page_and_endpoint(client, users):
+def test_viewer_reads_every_page_and_endpoint(client, users, log_in):
     log_in(client, *users["viewer"])
     for tab in ("ringkasan", "tunggakan", "tren", "status"):
         response = dash_post(client, "shell-content.children",
