@@ -1,0 +1,16 @@
+"""Tab "Unggah" (admins). Being built in this session; see issue 4."""
+from __future__ import annotations
+
+from dash import Dash, html
+
+TAB_ID = "upload"
+LABEL = "Unggah"
+PERMISSION = "upload"
+
+
+def layout() -> html.Div:
+    return html.Div()
+
+
+def register_callbacks(app: Dash) -> None:
+    return None
