@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dash_bootstrap_components as dbc  # noqa: F401  (registers the components)
 import plotly.io.json as plotly_json
-from dash import Dash
+from dash import Dash, DiskcacheManager
 
 from .config import Config, load_config
 from .db import get_engine
@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Dash:
     plotly_json.config.default_engine = "json"
     app = Dash(
         __name__,
+        background_callback_manager=background_manager(),
         title="sunter_dash · PAM JAYA Sunter",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=True,
@@ -37,7 +38,8 @@ def create_app(config: Config | None = None) -> Dash:
     server = app.server
     server.config.update(
         SECRET_KEY=config.secret_key,
-        MAX_CONTENT_LENGTH=config.max_upload_bytes + 1024 * 1024,
+        # A file reaches the upload page's callback base64-encoded inside JSON: 4/3 of its size.
+        MAX_CONTENT_LENGTH=config.max_upload_bytes * 4 // 3 + 4 * 1024 * 1024,
         CACHE_TYPE=config.cache_type,
         CACHE_DEFAULT_TIMEOUT=config.cache_timeout,
         SUNTER_CONFIG=config,
@@ -53,6 +55,31 @@ def create_app(config: Config | None = None) -> Dash:
     app.layout = lambda: layout.shell(config.branch_name)
     layout.register_callbacks(app)
     return app
+
+
+def background_manager():
+    """Background callbacks (the upload page) run in worker processes; diskcache holds their
+    jobs and progress in a folder every process of this machine sees."""
+    import tempfile
+
+    import diskcache
+
+    return SpawningDiskcacheManager(diskcache.Cache(str(Path(tempfile.gettempdir()) / "sunter_dash-callbacks")))
+
+
+class SpawningDiskcacheManager(DiskcacheManager):
+    """Starts each job in a fresh interpreter ("spawn") instead of a fork of the server: a
+    fork copies a multi-threaded server mid-flight (locks held by other threads, open
+    database connections) and the child could hang. A job starts ~1 s later; uploads
+    take longer than that anyway."""
+
+    def call_job_fn(self, key, job_fn, args, context):
+        import multiprocess
+
+        process = multiprocess.get_context("spawn").Process(
+            target=job_fn, args=(key, self._make_progress_key(key), args, context))
+        process.start()
+        return process.pid
 
 
 def _serve_plotly_basic():

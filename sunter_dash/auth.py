@@ -73,11 +73,17 @@ def client_address() -> str:
 
 
 def audit(action: str, username: str | None = None, detail: str | None = None) -> None:
-    """Record an event in the audit log (its own transaction: it survives a failed request)."""
+    """Record an event of this request in the audit log (its own transaction: it survives a
+    failed request)."""
     if username is None and current_user.is_authenticated:
         username = current_user.username
-    with _engine().begin() as conn:
-        conn.execute(insert(AuditLog).values(created_at=_now(), username=username, address=client_address(),
+    audit_as(_engine(), username, client_address(), action, detail)
+
+
+def audit_as(engine, username: str | None, address: str | None, action: str, detail: str | None = None) -> None:
+    """Record an event outside a request (a background upload job), on behalf of a user."""
+    with engine.begin() as conn:
+        conn.execute(insert(AuditLog).values(created_at=_now(), username=username, address=address,
                                              action=action, detail=detail))
 
 
@@ -92,7 +98,7 @@ def load_user(user_id: str) -> SessionUser | None:
 # times a minute with the same HTTP Basic credentials is checked once a minute.
 # Only successes are remembered, by a digest of the credentials, never the password.
 BASIC_TTL_SECONDS = 60
-_verified: dict[str, tuple[float, SessionUser]] = {}
+_verified: dict[str, tuple[float, str]] = {}  # digest -> (expiry, the password hash it matched)
 
 
 @login_manager.request_loader
@@ -104,7 +110,11 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
     key = hashlib.sha256(f"{auth.username}\0{password}".encode()).hexdigest()
     remembered = _verified.get(key)
     if remembered and remembered[0] > time.monotonic():
-        return remembered[1]
+        # Re-read the user (cheap, no hash): deactivation, a new role or password count at once.
+        with Session(_engine()) as db:
+            user = db.scalar(select(User).where(User.username == auth.username, User.active.is_(True)))
+        if user is not None and user.password_hash == remembered[1]:
+            return SessionUser(user.id, user.username, user.role)
     user = verify_password(_engine(), auth.username, password)
     if user is None:
         _verified.pop(key, None)
@@ -112,7 +122,7 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
     if len(_verified) > 1000:
         _verified.clear()
     found = SessionUser(user.id, user.username, user.role)
-    _verified[key] = (time.monotonic() + BASIC_TTL_SECONDS, found)
+    _verified[key] = (time.monotonic() + BASIC_TTL_SECONDS, user.password_hash)
     return found
 
 

@@ -114,11 +114,17 @@ def register_callbacks(app: Dash) -> None:
         periode_options = [{"label": periode_label(p), "value": p} for p in stored]
         rayon_options = [{"label": "Semua", "value": ALL_RAYONS}] + [
             {"label": f"Rayon {r}", "value": r} for r in rayons]
+        asked = (periode, rayon, tab)
         if ctx.triggered_id in (None, ids.URL):
             periode, rayon, tab = view_from_url(search, stored, rayons)
         new_search = url_of(periode, rayon, tab)
-        return (periode_options, periode, rayon_options, rayon, tab,
-                no_update if new_search == (search or "") else new_search)
+
+        # Setting a value, even an equal one, fires what depends on it (a tab would be
+        # rebuilt and lose its state): only changed values are sent.
+        def changed(new, old):
+            return no_update if new == old else new
+        return (periode_options, changed(periode, asked[0]), rayon_options, changed(rayon, asked[1]),
+                changed(tab, asked[2]), changed(new_search, search or ""))
 
     @app.callback(Output(ids.DOWNLOAD, "data"),
                   Input({"type": EXPORT, "dataset": ALL, "fmt": ALL, "place": ALL}, "n_clicks"),

@@ -14,7 +14,10 @@ PERMISSION = "audit"
 GRID = "audit-grid"
 ALERT = "audit-alert"
 
-ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Keluar"}
+ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Keluar", "upload": "Unggah",
+           "upload_deleted": "Unggahan dihapus", "user_created": "Pengguna dibuat",
+           "user_role_changed": "Peran diubah", "user_password_reset": "Kata sandi diganti",
+           "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali"}
 COLUMNS = [
     column("created_at", "Waktu (UTC)", minWidth=170, flex=0, width=180, filter=True),
     column("username", "Pengguna", minWidth=120, filter=True),
