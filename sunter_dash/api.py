@@ -6,11 +6,18 @@ Errors are JSON ``{"error": ...}`` with 400 (saying which parameter), 401, 403,
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.utils import secure_filename
 
 from . import export, queries
+from .auth import audit
+from .ingest import IngestError, delete_upload, ingest_file
+from .ingest.specs import SPECS
 from .openapi import SPEC
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -114,6 +121,47 @@ def export_dataset(dataset: str, fmt: str):
         return jsonify(error=f"Unknown export {dataset}.{fmt}; datasets: {', '.join(export.DATASETS)}; "
                              "formats: xlsx, csv."), 404
     return Response(content, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/uploads")
+def uploads():
+    limit = int_arg("limit", 200, 1, 1000)
+    return jsonify(uploads=queries.uploads(limit))
+
+
+@bp.post("/uploads")
+def upload_file():
+    """Admin (the guard checks the role for every write): the same pipeline as the page."""
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        raise BadParameter("Send the file as multipart form field 'file'.")
+    periode = request.form.get("periode", "").strip() or None
+    if periode and not PERIODE.match(periode):
+        raise BadParameter(f"Parameter 'periode' must be YYYY-MM (e.g. 2025-12), got {periode!r}.")
+    file_type = request.form.get("type", "").strip().upper() or None
+    if file_type and file_type not in SPECS:
+        raise BadParameter(f"Parameter 'type' must be one of {', '.join(SPECS)}, got {file_type!r}.")
+    config = current_app.config["SUNTER_CONFIG"]
+    with tempfile.TemporaryDirectory(prefix="sunter-api-") as folder:
+        path = Path(folder) / (secure_filename(sent.filename) or "upload")
+        sent.save(path)
+        result = ingest_file(current_app.extensions["sunter_engine"], path, filename=Path(sent.filename).name,
+                             file_type=file_type, periode=periode, username=current_user.username,
+                             max_bytes=config.max_upload_bytes)
+    audit("upload", detail=f"#{result.upload_id} {result.file}: {result.status}, {result.type or '-'} "
+                           f"{result.periode or '-'}, {result.stored} baris disimpan (API)")
+    return jsonify(result.as_json())
+
+
+@bp.delete("/uploads/<int:upload_id>")
+def delete_upload_api(upload_id: int):
+    try:
+        removed = delete_upload(current_app.extensions["sunter_engine"], upload_id, current_user.username)
+    except IngestError as exc:
+        status = 404 if exc.code == "not_found" else 409
+        return jsonify(error=exc.message), status
+    audit("upload_deleted", detail=f"#{upload_id}: {removed} baris dikeluarkan (API)")
+    return jsonify(upload_id=upload_id, removed=removed)
 
 
 @bp.get("/kpi_data")

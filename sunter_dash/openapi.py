@@ -84,6 +84,28 @@ SPEC = {
         "/api/arrears/top": _get("Top debtors of a periode", [
             PERIODE, RAYON, _param("limit", "How many (1-1000, default 100)")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
+        "/api/uploads": {
+            **_get("Upload history, newest first", [_param("limit", "How many (1-1000, default 200)")], {
+                "type": "object", "properties": {"uploads": {"type": "array", "items": {"type": "object"}}}}),
+            "post": {
+                "summary": "Admin: load a file through the ingestion pipeline (the same as `ingest --json`)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "type": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS", "MAINBILL", "MB",
+                                                           "ARDEBT", "RUTE"]},
+                        "periode": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}}}}}},
+                "responses": {"200": {"description": "The ingest summary: status loaded, duplicate, or refused "
+                                                     "(then its message says what to fix)"},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR},
+            },
+        },
+        "/api/uploads/{upload_id}": {"delete": {
+            "summary": "Admin: remove exactly the rows an upload stored",
+            "parameters": [{"name": "upload_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "Removed"}, "404": ERROR, "409": ERROR, "401": ERROR,
+                          "403": ERROR},
+        }},
         "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
             _param("periode", "Periode YYYY-MM; default the latest")], {
                 "type": "object", "properties": {
