@@ -1,0 +1,78 @@
+"""The Unggah page's server side: staging checks the role, loading only what an admin staged."""
+from __future__ import annotations
+
+import base64
+import json
+
+from sqlalchemy import func, select
+
+from sunter_dash.models import Mc
+from sunter_dash.tabs import upload
+
+MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
+
+
+def incoming(name: str = "MC_2025-12.csv", text: str = MC) -> dict:
+    content = "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
+    return {"files": [{"name": name, "content": content}], "at": 1}
+
+
+def stage_request(client, data: dict):
+    body = {"output": "..upload-staged-grid.rowData...upload-token.data...upload-stage-alert.children..."
+                      "upload-start.disabled...upload-drop.contents..",
+            "outputs": [{"id": "upload-staged-grid", "property": "rowData"}, {"id": "upload-token", "property": "data"},
+                        {"id": "upload-stage-alert", "property": "children"},
+                        {"id": "upload-start", "property": "disabled"}, {"id": "upload-drop", "property": "contents"}],
+            "inputs": [{"id": "upload-incoming", "property": "data", "value": data}],
+            "changedPropIds": ["upload-incoming.data"]}
+    return client.post("/_dash-update-component", json=body)
+
+
+def mc_rows(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Mc)).scalar()
+
+
+def test_admin_stages_files_with_their_detected_type_and_periode(client, users, log_in):
+    log_in(client, *users["admin"])
+    answer = stage_request(client, incoming()).get_json()["response"]
+    rows = answer["upload-staged-grid"]["rowData"]
+    assert [(r["file"], r["type"], r["periode"], r["rule_label"], r["note"]) for r in rows] == [
+        ("MC_2025-12.csv", "MC", "2025-12", "nama file", "")]
+    assert answer["upload-start"]["disabled"] is False
+    folder, manifest = upload._manifest(answer["upload-token"]["data"])
+    assert manifest["username"] == "admin" and manifest["files"] == [rows[0]["path"]]
+
+
+def test_a_file_that_would_be_refused_says_why_before_loading(client, users, log_in):
+    log_in(client, *users["admin"])
+    rows = stage_request(client, incoming("notes.csv", "A;B\n1;2\n")).get_json()["response"][
+        "upload-staged-grid"]["rowData"]
+    assert rows[0]["type"] == "(otomatis)"
+    assert "kolom" in rows[0]["note"].lower()
+
+
+def test_viewer_cannot_stage_files(client, users, log_in):
+    log_in(client, *users["viewer"])
+    answer = stage_request(client, incoming()).get_json()["response"]
+    assert answer["upload-staged-grid"]["rowData"] == []
+    assert answer["upload-token"]["data"] is None
+    assert "Hanya admin" in json.dumps(answer["upload-stage-alert"])
+
+
+def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config, engine):
+    progress = []
+    refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", [], progress.append)
+    assert refused[0]["status"] == "refused"
+    # A manifest naming a viewer (written by hand: the page never writes one) loads nothing.
+    token, rows = upload.stage(incoming()["files"], "viewer", "127.0.0.1")
+    refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
+    assert refused == [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
+    assert mc_rows(engine) == 0
+    # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
+    token, rows = upload.stage(incoming()["files"], "admin", "127.0.0.1")
+    loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
+    assert [(r["status"], r["stored"]) for r in loaded] == [("loaded", 2)]
+    assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
+    assert mc_rows(engine) == 2
+    assert upload._manifest(token) is None
