@@ -13,6 +13,16 @@ FORMATS = {
 }
 
 
+# AG Grid's own words (pager, filter menu) in Indonesian.
+LOCALE = {"noRowsToShow": "Belum ada data", "loadingOoo": "Memuat...", "pageSizeSelectorLabel": "Baris per halaman:",
+          "page": "Halaman", "of": "dari", "to": "–", "filterOoo": "Saring...", "contains": "Berisi",
+          "notContains": "Tidak berisi", "equals": "Sama dengan", "notEqual": "Tidak sama dengan",
+          "startsWith": "Diawali", "endsWith": "Diakhiri", "blank": "Kosong", "notBlank": "Tidak kosong",
+          "andCondition": "DAN", "orCondition": "ATAU", "lessThan": "Kurang dari", "greaterThan": "Lebih dari",
+          "inRange": "Di antara", "lessThanOrEqual": "Kurang dari atau sama dengan",
+          "greaterThanOrEqual": "Lebih dari atau sama dengan"}
+
+
 def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     definition = {"field": field, "headerName": header, **extra}
     if kind:
@@ -25,8 +35,8 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
 
 def grid(grid_id: str, columns: list[dict], rows: list[dict] | None = None, height: str | None = None,
          **options) -> dag.AgGrid:
-    grid_options = {"localeText": {"noRowsToShow": "Belum ada data", "loadingOoo": "Memuat..."},
-                    "suppressCellFocus": True, **options}
+    grid_options = {"suppressCellFocus": True, **options}
+    grid_options["localeText"] = {**LOCALE, **options.get("localeText", {})}
     style = {"height": height} if height else None
     if height is None:
         grid_options["domLayout"] = "autoHeight"

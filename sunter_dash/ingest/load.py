@@ -419,6 +419,9 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
             raise IngestError(f"Unggahan #{upload_id} tidak ada.", code="not_found")
         if upload.status == "deleted":
             raise IngestError(f"Unggahan #{upload_id} sudah dihapus.", code="already_deleted")
+        if upload.status not in ("loaded", "duplicate"):
+            raise IngestError(f"Unggahan #{upload_id} tidak menyimpan baris yang dapat dihapus "
+                              f"(status {upload.status}).", code="nothing_stored")
         removed = 0
         table = DATA_TABLES.get(upload.file_type or "")
         periodes = (upload.row_periodes or "").split(",")

@@ -58,11 +58,6 @@ PERIODE_RULES = {"explicit": "diisi pengguna", "column": "kolom periode", "filen
 DELETABLE = {"loaded", "duplicate"}
 ERROR_HEADERS = {"row": "Baris", "column": "Kolom", "value": "Nilai", "reason": "Alasan"}
 # AG Grid's pager and text filter in Indonesian.
-LOCALE = {"loadingOoo": "Memuat...", "pageSizeSelectorLabel": "Baris per halaman:", "page": "Halaman",
-          "of": "dari", "to": "–", "filterOoo": "Saring...", "contains": "Berisi", "notContains": "Tidak berisi",
-          "equals": "Sama dengan", "notEqual": "Tidak sama dengan", "startsWith": "Diawali", "endsWith": "Diakhiri",
-          "blank": "Kosong", "notBlank": "Tidak kosong", "andCondition": "DAN", "orCondition": "ATAU"}
-
 COLUMNS = [
     # Thirteen columns do not fit 1280 px: the upload's number and file stay pinned while
     # the rest scrolls, and the selected upload's note is repeated under the grid.
@@ -100,11 +95,11 @@ def layout() -> html.Div:
     history = grid(GRID, COLUMNS, height="340px", pagination=True, paginationPageSize=50,
                    paginationPageSizeSelector=[20, 50, 100], tooltipShowDelay=400,
                    rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-                   localeText={**LOCALE, "noRowsToShow": "Belum ada unggahan"})
+                   localeText={"noRowsToShow": "Belum ada unggahan"})
     history.getRowId = "params.data.row_id"
     errors = grid(ERRORS_GRID, ERROR_COLUMNS, height="240px", pagination=True, paginationPageSize=100,
                   paginationPageSizeSelector=[20, 50, 100], tooltipShowDelay=400,
-                  localeText={**LOCALE, "noRowsToShow": "Tidak ada baris bermasalah"})
+                  localeText={"noRowsToShow": "Tidak ada baris bermasalah"})
     return html.Div([
         html.Div(id=ALERT),
         html.Div(id=RESULT),
