@@ -9,6 +9,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 
+ROOT = Path(__file__).parents[2]
+SCREENSHOTS = Path(__import__("os").environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
+
 pytestmark = pytest.mark.browser
 
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;341010102;200000\n60000003;351010101;100000\n"
@@ -53,6 +56,10 @@ def test_admin_uploads_three_files_at_once_and_sees_each_result(dash_duo, config
     results = dash_duo.find_element("#upload-results").text
     assert results.count("Dimuat") == 2
     assert "disimpan 3" in results and "disimpan 2" in results
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 1280, "height": 1100, "deviceScaleFactor": 1, "mobile": False})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    dash_duo.driver.save_screenshot(str(SCREENSHOTS / "unggah.png"))
     # The figures follow: the overview now has this target and these payments.
     dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, "Ringkasan").click()
     dash_duo.wait_for_text_to_equal("#card-target .kpi-value", "Rp 450.000")
