@@ -65,3 +65,17 @@ def test_admin_uploads_three_files_at_once_and_sees_each_result(dash_duo, config
     dash_duo.wait_for_text_to_equal("#card-target .kpi-value", "Rp 450.000")
     dash_duo.wait_for_text_to_equal("#card-paid .kpi-value", "Rp 190.000")
     assert dash_duo.get_logs() == []
+
+
+def test_a_file_over_the_limit_gets_a_message_and_is_not_sent(dash_duo, config, signed_in, tmp_path):
+    small_limit = config.with_overrides(max_upload_mb=1)
+    big = tmp_path / "Collection-2025-12-01_sd_2025-12-31.txt"
+    big.write_text(COLLECTION + "60000002|09-12-2025|-50000|122025\n" * 60_000, encoding="utf-8")
+    assert big.stat().st_size > 1024 * 1024
+    signed_in(dash_duo, create_app(small_limit), path="/?tab=upload")
+    dash_duo.wait_for_element("#upload-drop")
+    dash_duo.find_element("#upload-drop input[type=file]").send_keys(str(big))
+    dash_duo.wait_for_contains_text("#upload-size-alert", "Terlalu besar, tidak diunggah: " + big.name)
+    assert "Batasnya 1 MB per file" in dash_duo.find_element("#upload-size-alert").text
+    assert grid_texts(dash_duo, "upload-staged-grid", "file") == []
+    assert dash_duo.get_logs() == []
