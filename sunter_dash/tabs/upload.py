@@ -20,6 +20,7 @@ import json
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
@@ -143,6 +144,7 @@ def stage(files: list[dict], username: str, address: str) -> tuple[str, list[dic
     """Write the files to a new staging folder with a manifest; preview each one."""
     from ..ingest.preview import preview
 
+    _forget_abandoned()
     token = secrets.token_urlsafe(24)
     folder = STAGING / token
     folder.mkdir(parents=True)
@@ -168,6 +170,19 @@ def stage(files: list[dict], username: str, address: str) -> tuple[str, list[dic
     (folder / MANIFEST).write_text(json.dumps({"username": username, "address": address,
                                                "files": [r["path"] for r in rows if r["path"]]}))
     return token, rows
+
+
+def _forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
+    """Staged files nobody loaded (the page was closed) are removed after a day."""
+    if not STAGING.is_dir():
+        return
+    cutoff = time.time() - max_age_seconds
+    for folder in STAGING.iterdir():
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _manifest(token: str | None) -> tuple[Path, dict] | None:
