@@ -76,3 +76,16 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
     assert mc_rows(engine) == 2
     assert upload._manifest(token) is None
+
+
+def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setattr(upload, "STAGING", tmp_path / "staging")
+    old_token, _ = upload.stage(incoming()["files"], "admin", "127.0.0.1")
+    day_ago = time.time() - 25 * 3600
+    os.utime(upload.STAGING / old_token, (day_ago, day_ago))
+    new_token, _ = upload.stage(incoming()["files"], "admin", "127.0.0.1")
+    assert upload._manifest(old_token) is None
+    assert upload._manifest(new_token) is not None
