@@ -1,7 +1,10 @@
 """The shell: navbar with the branch name, periode and rayon filters, tabs from the registry.
 
 The filters and the active tab live in the URL (``?periode=2025-12&rayon=34&tab=tren``),
-so a view can be bookmarked and shared; one callback keeps the two in step.
+so a view can be bookmarked and shared; one callback keeps the two in step. A tab may
+keep parameters of its own there (``&nomen=...`` on the customer profile): they are
+carried along while that tab stays open and dropped when another tab is chosen; the
+tab reads them with ``tab_params(search)`` from an ``Input(ids.URL, "search")``.
 """
 from __future__ import annotations
 
@@ -81,7 +84,16 @@ def view_from_url(search: str | None, stored: list[str], rayons: list[str]) -> t
     return periode, rayon, tab
 
 
-def url_of(periode: str | None, rayon: str | None, tab: str | None) -> str:
+SHELL_PARAMS = ("periode", "rayon", "tab")
+
+
+def tab_params(search: str | None) -> dict[str, str]:
+    """The query parameters of the URL that belong to the open tab (not periode, rayon, tab)."""
+    asked = {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
+    return {key: value for key, value in asked.items() if key not in SHELL_PARAMS}
+
+
+def url_of(periode: str | None, rayon: str | None, tab: str | None, extra: dict[str, str] | None = None) -> str:
     params = {}
     if periode:
         params["periode"] = periode
@@ -89,6 +101,7 @@ def url_of(periode: str | None, rayon: str | None, tab: str | None) -> str:
         params["rayon"] = rayon
     if tab and tab != TABS[0].TAB_ID:
         params["tab"] = tab
+    params.update(extra or {})
     return f"?{urlencode(params)}" if params else ""
 
 
@@ -117,7 +130,10 @@ def register_callbacks(app: Dash) -> None:
         asked = (periode, rayon, tab)
         if ctx.triggered_id in (None, ids.URL):
             periode, rayon, tab = view_from_url(search, stored, rayons)
-        new_search = url_of(periode, rayon, tab)
+        # The tab's own parameters stay while the URL's tab stays open.
+        _, _, url_tab = view_from_url(search, stored, rayons)
+        extra = tab_params(search) if tab == url_tab else {}
+        new_search = url_of(periode, rayon, tab, extra)
 
         # Setting a value, even an equal one, fires what depends on it (a tab would be
         # rebuilt and lose its state): only changed values are sent.

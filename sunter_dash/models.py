@@ -461,6 +461,78 @@ class ArrearsBucket(Base):
     nominal: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+
+# --- meter-reading anomalies and the customer directory ---------------------------------
+# Maintained with the summaries (ingest/anomalies.py): when SBRS, MC or MAINBILL of a
+# periode changes, the flags of that periode and of the periodes whose checks look back
+# at it are recomputed.
+
+
+class MeterFlag(Base):
+    """One anomaly of METRICS.md found for a customer in a periode (a customer can carry
+    several: one row each, and ``flags`` lists all of them)."""
+
+    __tablename__ = "meter_flag"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    nama: Mapped[str | None] = mapped_column(String(200))
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    stand_lalu: Mapped[int | None] = mapped_column(BigInteger)
+    stand_kini: Mapped[int | None] = mapped_column(BigInteger)
+    pakai: Mapped[int | None] = mapped_column(BigInteger)  # stated in SBRS
+    volume: Mapped[int | None] = mapped_column(BigInteger)
+    prev_stand_kini: Mapped[int | None] = mapped_column(BigInteger)
+    prev_volume: Mapped[int | None] = mapped_column(BigInteger)
+    median_volume: Mapped[int | None] = mapped_column(BigInteger)  # of the last readings, when any
+    read_method: Mapped[str | None] = mapped_column(String(32))
+    trouble_code: Mapped[str | None] = mapped_column(String(64))
+    flags: Mapped[str] = mapped_column(String(160))  # every flag of the customer in P, comma-separated
+    delta_m3: Mapped[int | None] = mapped_column(BigInteger)  # the volume in question (see anomalies.py)
+    price_m3: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah per m3, from MAINBILL(P) or MC(P)
+    at_stake: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah
+
+    __table_args__ = (
+        Index("ix_meter_flag_rayon", "periode", "flag", "rayon"),
+        Index("ix_meter_flag_nomen", "nomen", "periode"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class AnomalySetting(Base):
+    """The thresholds the stored flags were computed with (one row), so that every
+    process computes with the same ones and a change of settings recomputes them."""
+
+    __tablename__ = "anomaly_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thresholds: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class Customer(Base):
+    """Each customer as last seen: the most recent MC that lists it, else its most
+    recent SBRS reading. The search box and the profile read it."""
+
+    __tablename__ = "customer"
+
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    nama: Mapped[str | None] = mapped_column(String(200))
+    alamat: Mapped[str | None] = mapped_column(String(400))
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    zona_novak: Mapped[str | None] = mapped_column(String(12))
+    pcez: Mapped[str | None] = mapped_column(String(8))
+    nomet: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(32))
+    periode: Mapped[str] = mapped_column(String(7))  # of the row it was taken from
+    source: Mapped[str] = mapped_column(String(8))  # MC | SBRS
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-case name and address
+
+    __table_args__ = (Index("ix_customer_periode", "periode"),)
+
+
 DATA_TABLES = {
     "MC": Mc.__table__,
     "COLLECTION": Payment.__table__,
