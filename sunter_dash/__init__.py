@@ -6,6 +6,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc  # noqa: F401  (registers the components)
 import plotly.io.json as plotly_json
 from dash import Dash, DiskcacheManager
+from sqlalchemy import inspect
 
 from .config import Config, load_config
 from .db import get_engine
@@ -48,6 +49,9 @@ def create_app(config: Config | None = None) -> Dash:
         server.config["CACHE_REDIS_URL"] = config.cache_redis_url
     cache.init_app(server)
     server.extensions["sunter_engine"] = get_engine(config.database_url)
+    if inspect(server.extensions["sunter_engine"]).has_table("anomaly_setting"):  # schema at 0005 or later
+        from .ingest.anomalies import sync_thresholds
+        sync_thresholds(server.extensions["sunter_engine"], config.thresholds)
     auth.init_app(server)
     server.before_request(_serve_plotly_basic)
     api.init_app(server)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from .config import ConfigError, load_config
-from .db import get_engine, upgrade
+from .db import get_engine, prepare
 from .models import DATA_TABLES, Upload
 from .users import ROLES, UserError, count_users, random_password, upsert_user
 
@@ -47,7 +47,7 @@ def _summary(result) -> str:
 def cmd_ingest(args, config) -> int:
     from .ingest import ingest_file
 
-    upgrade(config.database_url)
+    prepare(config)
     engine = get_engine(config.database_url)
     refused = False
     for name in args.files:
@@ -65,7 +65,7 @@ def cmd_ingest(args, config) -> int:
 
 
 def cmd_users(args, config) -> int:
-    upgrade(config.database_url)
+    prepare(config)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
@@ -95,7 +95,7 @@ def cmd_demo(args, config) -> int:
 
 
 def cmd_db(args, config) -> int:
-    upgrade(config.database_url)
+    prepare(config)
     engine = get_engine(config.database_url)
     if args.action == "init":
         print(f"Skema basis data mutakhir: {make_url(config.database_url).render_as_string()}")
@@ -151,7 +151,7 @@ def first_run(config, *, with_demo: bool) -> None:
 def cmd_serve(args, config) -> int:
     from . import create_app
 
-    upgrade(config.database_url)
+    prepare(config)
     first_run(config, with_demo=not args.no_demo)
     app = create_app(config)
     print(f"sunter_dash berjalan di http://{args.host}:{args.port}", flush=True)

@@ -56,6 +56,46 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def parse_float(name: str, value: str | None, default: float, minimum: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The meter-reading anomaly thresholds of METRICS.md (defaults as the spec gives them)."""
+
+    extreme_m3: int = 100  # extreme: volume above this
+    drop_percent: int = 50  # drop: volume below this share of last periode's
+    spike_factor: float = 2.0  # spike: volume above this times the median of the history ...
+    spike_min_m3: int = 10  # ... and at least this much above it
+    spike_history: int = 6  # the history: readings of the periodes before P, this many back
+    spike_min_readings: int = 3  # ... of which at least this many exist
+    stuck_periodes: int = 3  # stuck: zero ACTUAL reads in P and the periodes before it, this many in all
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Thresholds":
+        def number(key: str, default: int, minimum: int = 1) -> int:
+            return parse_int(f"SUNTER_ANOMALY_{key}", env.get(f"SUNTER_ANOMALY_{key}"), default, minimum)
+        return cls(
+            extreme_m3=number("EXTREME_M3", cls.extreme_m3, 0),
+            drop_percent=number("DROP_PERCENT", cls.drop_percent),
+            spike_factor=parse_float("SUNTER_ANOMALY_SPIKE_FACTOR", env.get("SUNTER_ANOMALY_SPIKE_FACTOR"),
+                                     cls.spike_factor, 1.0),
+            spike_min_m3=number("SPIKE_MIN_M3", cls.spike_min_m3, 0),
+            spike_history=number("SPIKE_HISTORY", cls.spike_history),
+            spike_min_readings=number("SPIKE_MIN_READINGS", cls.spike_min_readings),
+            stuck_periodes=number("STUCK_PERIODES", cls.stuck_periodes, 2),
+        )
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str = "sqlite:///data/sunter.db"
@@ -70,6 +110,7 @@ class Config:
     session_hours: int = 8  # a session unused this long must log in again
     secure_cookies: bool = False  # true behind HTTPS: cookies only travel encrypted
     branch_name: str = "PAM JAYA Cabang Sunter"
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -102,4 +143,5 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         session_hours=parse_int("SUNTER_SESSION_HOURS", env.get("SUNTER_SESSION_HOURS"), 8),
         secure_cookies=parse_bool("SUNTER_SECURE_COOKIES", env.get("SUNTER_SECURE_COOKIES"), False),
         branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
+        thresholds=Thresholds.from_env(env),
     )

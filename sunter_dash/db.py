@@ -55,3 +55,12 @@ def upgrade(url: str) -> None:
 
 def is_initialised(url: str) -> bool:
     return inspect(get_engine(url)).has_table("alembic_version")
+
+
+def prepare(config) -> None:
+    """Upgrade the schema, then make the stored anomaly flags follow the configured
+    thresholds (recomputing them when the settings changed)."""
+    from .ingest.anomalies import sync_thresholds
+
+    upgrade(config.database_url)
+    sync_thresholds(get_engine(config.database_url), config.thresholds)

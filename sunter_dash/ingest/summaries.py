@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import (DATA_TABLES, ArrearsBucket, ArrearsCustomer, CustomerRayon, DataVersion, KpiDay,
                       KpiPeriode, PayCustomer, StoredCount)
+from . import anomalies
 from .bulk import staged
 from .parse import date_text
 
@@ -340,7 +341,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     elif file_type == "ARDEBT":
         for periode in periodes:
             rebuild_arrears(conn, periode)
-    elif file_type == "MC":
+    moved: list[str] = []
+    if file_type == "MC":
         for periode in periodes:
             changed = refresh_customer_rayon(conn, periode)
             rebuild_kpi(conn, periode)
@@ -352,6 +354,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
                 rebuild_kpi(conn, other)
                 rebuild_daily(conn, other)
                 rebuild_arrears(conn, other)
+                moved.append(other)
+    anomalies.refresh(conn, file_type, periodes, rayon_moved=moved)
     bump_version(conn)
 
 
