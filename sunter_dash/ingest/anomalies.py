@@ -39,7 +39,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy import Engine, bindparam, delete, insert, select, text
 from sqlalchemy.engine import Connection
 
 from ..config import Thresholds
@@ -161,9 +161,19 @@ def _latest_rayon(conn: Connection) -> pd.Series:
 
 
 def _directory(conn: Connection, nomens: list[str]) -> pd.DataFrame:
-    found = [_frame(conn, "SELECT nomen, nama, tarif FROM customer WHERE nomen IN :n",
-                    {"n": tuple(nomens[i:i + 5000])}) for i in range(0, len(nomens), 5000)]
+    query = text("SELECT nomen, nama, tarif FROM customer WHERE nomen IN :n").bindparams(
+        bindparam("n", expanding=True))
+    found = [pd.DataFrame(conn.execute(query, {"n": nomens[i:i + 5000]}).all(), columns=["nomen", "nama", "tarif"])
+             for i in range(0, len(nomens), 5000)]
     return pd.concat(found).set_index("nomen")
+
+
+def _first(*candidates: pd.Series) -> pd.Series:
+    """Per row, the first of the candidates that has a value."""
+    result = candidates[0].astype(object)
+    for candidate in candidates[1:]:
+        result = result.where(result.notna(), candidate.astype(object))
+    return result
 
 
 def _last_per_nomen(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,7 +213,7 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
     for back in range(1, t.stuck_periodes):
         earlier = _last_per_nomen(history[history["periode"] == shift_periode(periode, -back)])
         earlier_zero = (earlier["volume"] == 0) & (earlier["read_method"] == ACTUAL).fillna(False)
-        stuck &= nomen.map(earlier_zero).fillna(False).to_numpy(dtype=bool)
+        stuck &= nomen.map(earlier_zero.astype(bool)).astype(object).fillna(False).to_numpy(dtype=bool)
 
     v = volume.to_numpy()
     stated = pakai.notna().to_numpy(dtype=bool)
@@ -275,17 +285,16 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
                 .groupby("nomen")["flag"].agg(",".join))
     flagged["flags"] = flagged["nomen"].map(flags_of)
 
-    mc_rayon = flagged["nomen"].map(mc["rayon"])
-    flagged["rayon"] = (mc_rayon.fillna(flagged["nomen"].map(latest_rayon)).fillna(flagged["own_rayon"])
-                        .fillna(flagged["nomen"].map(bills["rayon"])).fillna(""))
-    flagged["nama"] = flagged["nomen"].map(mc["nama"]).fillna(flagged["own_nama"])
-    flagged["tarif"] = (flagged["nomen"].map(mc["tarif"]).fillna(flagged["own_tarif"])
-                        .fillna(flagged["nomen"].map(bills["tarif"])))
+    customer = flagged["nomen"]
+    flagged["rayon"] = _first(customer.map(mc["rayon"]), customer.map(latest_rayon), flagged["own_rayon"],
+                              customer.map(bills["rayon"])).fillna("")
+    flagged["nama"] = _first(customer.map(mc["nama"]), flagged["own_nama"])
+    flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
     unnamed = flagged.loc[flagged["nama"].isna(), "nomen"].unique().tolist()
     if unnamed:  # a rebill in MAINBILL only: the name as last seen
         directory = _directory(conn, unnamed)
-        flagged["nama"] = flagged["nama"].fillna(flagged["nomen"].map(directory["nama"]))
-        flagged["tarif"] = flagged["tarif"].fillna(flagged["nomen"].map(directory["tarif"]))
+        flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
+        flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]))
 
     priced_m3 = flagged["nomen"].map(bills["priced_m3"]).astype("float64")
     from_bills = flagged["nomen"].map(bills["priced_total"]).astype("float64") / priced_m3.where(priced_m3 > 0)
