@@ -32,3 +32,17 @@ function signed(value, text) {
 dagfuncs.deltaNumber = function (value) { return signed(value, dagfuncs.idNumber(Math.abs(value), 0)); };
 dagfuncs.deltaRupiah = function (value) { return signed(value, dagfuncs.rupiah(Math.abs(value))); };
 dagfuncs.deltaPoints = function (value) { return signed(value, dagfuncs.idNumber(Math.abs(value), 2) + " poin"); };
+
+// Dates and periodes stay ISO text in the data (they sort as text) and show the
+// Indonesian way: 05-12-2025, Des 2025.
+dagfuncs.idDate = function (value) {
+  if (!value) return "";
+  var parts = String(value).slice(0, 10).split("-");
+  return parts.length === 3 ? parts[2] + "-" + parts[1] + "-" + parts[0] : String(value);
+};
+
+var MONTHS_SHORT = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"];
+dagfuncs.periodeShort = function (value) {
+  var match = /^(\d{4})-(\d{2})$/.exec(value || "");
+  return match ? MONTHS_SHORT[Number(match[2]) - 1] + " " + match[1] : (value || "");
+};

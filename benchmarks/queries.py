@@ -10,8 +10,10 @@ figure includes routing, the guard, Dash's callback dispatch and JSON encoding:
 
 - each tab's callbacks, POSTed to /_dash-update-component exactly as the browser
   sends them (the shell's filter sync, the tab switch, Ringkasan, Tunggakan, Tren,
-  Status Data), over every periode and rayon in turn;
-- each API endpoint, with HTTP Basic;
+  Status Data, Meter's cards and its grid's page requests), over every periode and
+  rayon in turn;
+- each API endpoint, with HTTP Basic, including the anomaly lists (pages deep in the
+  list, sorted, filtered), customer profiles and the customer search;
 - the first page load: GET /, the layout, the dependencies and the callbacks the
   page fires on load, in order (and, with --browser, headless Chromium from
   navigation to the first KPI card showing its figure).
@@ -25,7 +27,6 @@ import argparse
 import base64
 import json
 import logging
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -110,8 +111,21 @@ def main() -> None:
         counts = dict(conn.exec_driver_sql(
             "SELECT 'payment', COUNT(*) FROM payment UNION ALL SELECT 'customers', COUNT(DISTINCT nomen) FROM mc"
         ).all())
+        # Customers to open: a spread of those with anomalies (their profiles are the fullest).
+        nomens = [n for (n,) in conn.exec_driver_sql(
+            "SELECT nomen FROM meter_flag WHERE flag = 'drop' ORDER BY nomen")][::97][:max(args.samples, 1)]
+        words = [w for (w,) in conn.exec_driver_sql(
+            "SELECT nama FROM customer ORDER BY nomen LIMIT 400")][::10]
     rayons = ["semua", "34", "35"]
     views = [(periodes[i % len(periodes)], rayons[i % len(rayons)]) for i in range(args.samples)]
+    # Grid requests as AG Grid sends them: a page deep in the list, sorted, sometimes filtered.
+    keys = ["drop", "zero", "extreme", "estimated", "misrecord", "spike", "stuck", "rebill"]
+    sorts = [[], [{"colId": "volume", "sort": "desc"}], [{"colId": "nama", "sort": "asc"}],
+             [{"colId": "delta_m3", "sort": "asc"}]]
+    filters = [{}, {}, {"nama": {"filterType": "text", "type": "contains", "filter": "an"}},
+               {"volume": {"filterType": "number", "type": "greaterThan", "filter": 10}}]
+    pages = [{"key": keys[i % len(keys)], "start": 50 * (i % 5), "sortModel": sorts[i % len(sorts)],
+              "filterModel": filters[(i // 2) % len(filters)]} for i in range(args.samples)]
     print(f"{counts['payment']:,} payment rows, {counts['customers']:,} customers, {len(periodes)} periodes "
           f"({periodes[0]} .. {periodes[-1]}); {args.samples} requests per figure")
 
@@ -144,6 +158,19 @@ def main() -> None:
             ["trend-split.value"])),
         "Status Data: rows per periode and type": lambda p, r: post(callback_body(
             app, "status-grid", {"shell-periode.options": []}, ["shell-periode.options"])),
+        "Meter: the 11 anomaly cards": lambda p, r: post(callback_body(
+            app, "meter-alert", {**view(p, r), "meter-key.data": "drop"}, ["shell-periode.value"])),
+    }
+    grid_pages = {
+        "Meter: a grid page (server-side rows)": lambda p, r, g: post(callback_body(
+            app, "meter-grid.getRowsResponse",
+            {"meter-grid.getRowsRequest": {"startRow": g["start"], "endRow": g["start"] + 50,
+                                           "sortModel": g["sortModel"], "filterModel": g["filterModel"]},
+             "meter-query.data": {"periode": p, "rayon": r, "key": g["key"]}}, ["meter-grid.getRowsRequest"])),
+        "GET /api/anomalies (a page)": lambda p, r, g: get(
+            f"/api/anomalies?periode={p}&rayon={r}&type={g['key']}&page={g['start'] // 50 + 1}&page_size=50"
+            + (f"&sort={g['sortModel'][0]['colId']}:{g['sortModel'][0]['sort']}" if g["sortModel"] else "")
+            + (f"&filters={json.dumps(g['filterModel'])}" if g["filterModel"] else "")),
     }
     endpoints = {
         "GET /api/periodes": lambda p, r: get("/api/periodes"),
@@ -154,6 +181,13 @@ def main() -> None:
         "GET /api/arrears/summary": lambda p, r: get(f"/api/arrears/summary?periode={p}&rayon={r}"),
         "GET /api/arrears/top": lambda p, r: get(f"/api/arrears/top?periode={p}&rayon={r}"),
         "GET /api/kpi_data": lambda p, r: get(f"/api/kpi_data?periode={p}"),
+        "GET /api/anomaly/summary": lambda p, r: get(f"/api/anomaly/summary?periode={p}&rayon={r}"),
+    }
+    customers = {
+        "GET /api/customers/<nomen> (profile)": lambda i: get(f"/api/customers/{nomens[i % len(nomens)]}"),
+        "GET /api/customers/search (prefix)": lambda i: get(f"/api/customers/search?q={nomens[i % len(nomens)][:5]}"),
+        "GET /api/customers/search (words)": lambda i: get(
+            f"/api/customers/search?q={' '.join(words[i % len(words)].split()[:2])}"),
     }
     get("/api/periodes")()  # the one password check; later requests reuse it (auth.BASIC_TTL_SECONDS)
     print(f"\n{'ms':<44}{'cold p50':>8}{'p95':>8}{'max':>8}{'warm p50':>8}{'p95':>8}{'max':>8}")
@@ -161,6 +195,10 @@ def main() -> None:
     for group in (callbacks, endpoints):
         for name, make in group.items():
             measure(name, [make(p, r) for p, r in views], cache.clear, results)
+    for name, make in grid_pages.items():
+        measure(name, [make(p, r, g) for (p, r), g in zip(views, pages)], cache.clear, results)
+    for name, make in customers.items():
+        measure(name, [make(i) for i in range(args.samples)], cache.clear, results)
 
     # The first page load: what the server answers before the overview shows its figures.
     latest = periodes[-1]

@@ -14,9 +14,10 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from . import export, queries
+from . import analyses, export, queries
 from .auth import audit
 from .ingest import IngestError, delete_upload, ingest_file
+from .ingest.anomalies import ANOMALIES
 from .ingest.specs import SPECS
 from .openapi import SPEC
 
@@ -112,6 +113,55 @@ def arrears_top():
     return jsonify(debtors=queries.arrears_top(periode_arg(), rayon_arg(), limit))
 
 
+@bp.get("/anomaly/summary")
+def anomaly_summary():
+    return jsonify(queries.anomaly_summary(periode_arg(), rayon_arg()))
+
+
+@bp.get("/anomalies")
+def anomalies():
+    periode, rayon = periode_arg(), rayon_arg()
+    key = request.args.get("type", "").strip()
+    if key not in ANOMALIES:
+        raise BadParameter(f"Parameter 'type' must be one of {', '.join(ANOMALIES)}, got {key!r}.")
+    page = int_arg("page", 1, 1, 1_000_000)
+    page_size = int_arg("page_size", 50, 1, 1000)
+    try:
+        found = queries.anomaly_rows(periode, key, rayon, (page - 1) * page_size, page_size,
+                                     request.args.get("sort") or None, request.args.get("filters") or None)
+    except queries.BadListRequest as exc:
+        raise BadParameter(f"Parameter {'sort' if 'sort' in str(exc) else 'filters'}: {exc}.") from None
+    return jsonify(periode=periode, rayon=rayon, type=key, total=found["total"], page=page, page_size=page_size,
+                   rows=found["rows"])
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+NOMEN = re.compile(r"^[0-9]{1,20}$")
+SEARCH_MAX = 100
+
+
+@bp.get("/customers/search")
+def customer_search():
+    q = request.args.get("q", "").strip()
+    if not q:
+        raise BadParameter("Parameter 'q' is required: the start of a NOMEN, or words of the name or address.")
+    if len(q) > SEARCH_MAX:
+        raise BadParameter(f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.")
+    limit = int_arg("limit", 20, 1, 100)
+    return jsonify(results=queries.customer_search(q, rayon_arg(), limit))
+
+
+@bp.get("/customers/<nomen>")
+def customer_profile(nomen: str):
+    if not NOMEN.match(nomen):
+        raise BadParameter(f"NOMEN must be digits (e.g. 60012345), got {nomen[:40]!r}.")
+    profile = queries.customer_profile(nomen)
+    if profile is None:
+        return jsonify(error=f"Customer {nomen} is in no stored data."), 404
+    return jsonify(profile)
+
+
 @bp.get("/export/<dataset>.<fmt>")
 def export_dataset(dataset: str, fmt: str):
     periode, rayon = periode_arg(), rayon_arg()
@@ -162,6 +212,75 @@ def delete_upload_api(upload_id: int):
         return jsonify(error=exc.message), status
     audit("upload_deleted", detail=f"#{upload_id}: {removed} baris dikeluarkan (API)")
     return jsonify(upload_id=upload_id, removed=removed)
+
+
+# --- the manual-analysis workbench (analyses.py) ----------------------------------------------
+
+ANALYSIS_FILTERS = ("status", "priority", "assigned_to", "rayon", "periode", "anomaly_type", "nomen")
+
+
+def _analysis_json(case: dict) -> dict:
+    """Times as ISO 8601 UTC ('2025-12-01T09:30:00Z'), like every time the API sends."""
+    def plain(value):
+        return value.isoformat(timespec="seconds") + "Z" if hasattr(value, "isoformat") else value
+    found = {key: plain(value) for key, value in case.items() if key != "history"}
+    if "history" in case:
+        found["history"] = [{**event, "created_at": plain(event["created_at"])} for event in case["history"]]
+    return found
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadParameter("Send a JSON object as the request body (Content-Type: application/json).")
+    return body
+
+
+@bp.errorhandler(analyses.AnalysisError)
+def _analysis_error(exc: analyses.AnalysisError):
+    if isinstance(exc, analyses.NotFound):
+        return jsonify(error=exc.message), 404
+    if isinstance(exc, analyses.StaleEdit):
+        return jsonify(error=exc.message, current_version=exc.current_version, changed_by=exc.changed_by), 409
+    return jsonify(error=exc.message, field=exc.field), 400
+
+
+@bp.get("/analyses")
+def analyses_list():
+    filters = {name: request.args.get(name, "").strip() or None for name in ANALYSIS_FILTERS}
+    filters["rayon"] = rayon_arg()
+    found = analyses.find(current_app.extensions["sunter_engine"], **filters,
+                          limit=int_arg("limit", 500, 1, analyses.MAX_LIMIT))
+    return jsonify(analyses=[_analysis_json(case) for case in found])
+
+
+@bp.post("/analyses")
+def analyses_create():
+    body = _json_body()
+    allowed = {"nomen", "periode", "rayon", "anomaly_type", "description", "priority", "assigned_to", "comment"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadParameter(f"Unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(allowed))}.")
+    fields = {name: body[name] for name in allowed - {"nomen"} if name in body}
+    case = analyses.create(current_app.extensions["sunter_engine"], current_user.username,
+                           nomen=body.get("nomen"), **fields)
+    audit("analysis_created", detail=analyses.audit_detail(case) + " (API)")
+    return jsonify(_analysis_json(case)), 201
+
+
+@bp.get("/analyses/<int:analysis_id>")
+def analyses_get(analysis_id: int):
+    return jsonify(_analysis_json(analyses.get(current_app.extensions["sunter_engine"], analysis_id)))
+
+
+@bp.patch("/analyses/<int:analysis_id>")
+def analyses_update(analysis_id: int):
+    body = _json_body()
+    changes = {key: value for key, value in body.items() if key not in ("version", "comment")}
+    case = analyses.update(current_app.extensions["sunter_engine"], analysis_id, body.get("version"),
+                           current_user.username, changes, body.get("comment"))
+    audit("analysis_updated", detail=analyses.audit_detail(case) + " (API)")
+    return jsonify(_analysis_json(case))
 
 
 @bp.get("/kpi_data")

@@ -127,13 +127,41 @@ def build(dataset: str, fmt: str, periode: str, rayon: str | None) -> tuple[byte
     if dataset not in DATASETS or fmt not in FORMATS:
         raise UnknownDataset(dataset)
     stem, make = DATASETS[dataset]
-    frame = neutralise(make(periode, queries.rayon_filter(rayon)))
+    frame = make(periode, queries.rayon_filter(rayon))
     suffix = f"_rayon-{rayon}" if queries.rayon_filter(rayon) else ""
     name = f"{stem}_{periode}{suffix}.{fmt}"
+    return to_bytes(frame, fmt, stem), name, FORMATS[fmt]
+
+
+def to_bytes(frame: pd.DataFrame, fmt: str, sheet: str) -> bytes:
+    """A table as .csv (UTF-8 with BOM, for Excel) or .xlsx, formula injection neutralised."""
+    frame = neutralise(frame)
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig"), name, FORMATS[fmt]
+        return frame.to_csv(index=False).encode("utf-8-sig")
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as writer:
-        frame.to_excel(writer, index=False, sheet_name=stem[:31])
-    return buffer.getvalue(), name, FORMATS[fmt]
+        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+ANOMALY_HEADERS = {
+    "nomen": "Nomen", "nama": "Nama", "rayon": "Rayon", "tarif": "Tarif", "stand_lalu": "Stand Lalu",
+    "stand_kini": "Stand Kini", "pakai": "Pakai Tercatat (m3)", "volume": "Pakai (m3)",
+    "prev_stand_kini": "Stand Kini Bulan Lalu", "prev_volume": "Pakai Bulan Lalu (m3)",
+    "median_volume": "Median Riwayat (m3)", "read_method": "Metode Baca", "trouble_code": "Kode Trouble",
+    "flags": "Anomali", "delta_m3": "Selisih (m3)", "price_m3": "Harga per m3 (Rp)", "at_stake": "Potensi (Rp)",
+}
+ANOMALY_EXPORT_LIMIT = 1_000_000
+
+
+def anomaly_list(periode: str, key: str, rayon: str | None, sort: str | None, filters: str | None,
+                 fmt: str) -> tuple[bytes, str]:
+    """The whole filtered list of one anomaly, as the Meter grid sorts it: (content, file name)."""
+    from .ingest.anomalies import ANOMALIES
+    found = queries.anomaly_rows(periode, key, rayon, 0, ANOMALY_EXPORT_LIMIT, sort, filters)
+    frame = pd.DataFrame(found["rows"], columns=list(ANOMALY_HEADERS))
+    frame["flags"] = frame["flags"].map(lambda keys: ", ".join(ANOMALIES.get(k, k) for k in keys))
+    frame = frame.rename(columns=ANOMALY_HEADERS)
+    suffix = f"_rayon-{rayon}" if rayon else ""
+    return to_bytes(frame, fmt, f"anomali-{key}"), f"anomali-{key}_{periode}{suffix}.{fmt}"

@@ -28,6 +28,38 @@ KPI = {
 }
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}}}}}
+_NULLABLE = {"type": "string", "nullable": True}
+_ANALYSIS_FIELDS = {
+    "periode": {**_NULLABLE, "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+    "anomaly_type": {**_NULLABLE, "description": "An anomaly key of METRICS.md (extreme, drop, ...) or lainnya"},
+    "description": _NULLABLE,
+    "priority": {"type": "string", "enum": ["rendah", "sedang", "tinggi"]},
+    "assigned_to": {**_NULLABLE, "description": "An active user's name; in a request also '@rute': the RUTE "
+                                                "officer of the customer's PCEZ"},
+}
+ANALYSIS = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "nomen": {"type": "string"}, "nama": _NULLABLE, "rayon": _NULLABLE,
+    **_ANALYSIS_FIELDS,
+    "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "dismissed"]},
+    "created_by": _NULLABLE, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"},
+    "version": {"type": "integer", "description": "Send it back with PATCH"},
+    "history": {"type": "array", "description": "GET/POST/PATCH of one case: oldest first, the creation first",
+                "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "username": _NULLABLE,
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "change": {"type": "object", "description": '{"field": [old, new], ...}'},
+                    "comment": _NULLABLE}}},
+}}
+ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "properties": {
+    "nomen": {"type": "string", "pattern": r"^\d{1,20}$"},
+    "rayon": {**_NULLABLE, "description": "Used only when the customer's rayon is not known"},
+    **_ANALYSIS_FIELDS, "comment": _NULLABLE}}
+ANALYSIS_PATCH = {"type": "object", "required": ["version"], "properties": {
+    "version": {"type": "integer"}, **_ANALYSIS_FIELDS,
+    "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "dismissed"]},
+    "comment": _NULLABLE}}
+ANALYSIS_ID = {"name": "analysis_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def _get(summary: str, params: list[dict], schema: dict, deprecated: bool = False) -> dict:
@@ -84,6 +116,38 @@ SPEC = {
         "/api/arrears/top": _get("Top debtors of a periode", [
             PERIODE, RAYON, _param("limit", "How many (1-1000, default 100)")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
+        "/api/anomaly/summary": _get("Meter-reading anomalies of a periode: customers per key", [
+            PERIODE, RAYON], {"type": "object", "properties": {
+                "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
+                "previous_periode": {"type": "string", "nullable": True,
+                                     "description": "P-1 when its readings or bills are stored"},
+                "anomalies": {"type": "object", "description": "every key of METRICS.md: extreme, drop, zero, "
+                              "negative, misrecord, rebill, estimated, spike, stuck, inactive_use, tamper",
+                              "additionalProperties": {"type": "object", "properties": {
+                                  "name": {"type": "string"}, "count": {"type": "integer"},
+                                  "previous": {"type": "integer", "nullable": True},
+                                  "missing": {"type": "array", "items": {"type": "string"},
+                                              "description": "files not stored that the check needs, "
+                                                             "e.g. 'SBRS 2025-11'"}}}}}}),
+        "/api/anomalies": _get("One anomaly's list, a page at a time", [
+            PERIODE, RAYON,
+            _param("type", "Anomaly key (extreme, drop, zero, ...)", True),
+            _param("page", "Page number from 1 (default 1)"),
+            _param("page_size", "Rows per page, 1-1000 (default 50)"),
+            _param("sort", "field:asc|desc, comma-separated (default at_stake:desc)"),
+            _param("filters", "AG Grid filter model as JSON, e.g. {\"volume\": {\"filterType\": \"number\", "
+                              "\"type\": \"greaterThan\", \"filter\": 100}}")], {
+                "type": "object", "properties": {
+                    "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"},
+                    "rows": {"type": "array", "items": {"type": "object", "properties": {
+                        "nomen": {"type": "string"}, "nama": {"type": "string"}, "rayon": {"type": "string"},
+                        "tarif": {"type": "string"}, "stand_lalu": {"type": "integer"},
+                        "stand_kini": {"type": "integer"}, "pakai": {"type": "integer"},
+                        "volume": {"type": "integer"}, "prev_stand_kini": {"type": "integer"},
+                        "prev_volume": {"type": "integer"}, "median_volume": {"type": "integer"},
+                        "flags": {"type": "array", "items": {"type": "string"}},
+                        "delta_m3": {"type": "integer"}, "price_m3": {"type": "integer"},
+                        "at_stake": {"type": "integer", "description": "Rupiah: |delta_m3| x price_m3"}}}}}}),
         "/api/uploads": {
             **_get("Upload history, newest first", [_param("limit", "How many (1-1000, default 200)")], {
                 "type": "object", "properties": {"uploads": {"type": "array", "items": {"type": "object"}}}}),
@@ -106,6 +170,43 @@ SPEC = {
             "responses": {"200": {"description": "Removed"}, "404": ERROR, "409": ERROR, "401": ERROR,
                           "403": ERROR},
         }},
+        "/api/analyses": {
+            **_get("Manual-analysis cases, most recently changed first (filters combine)", [
+                _param("status", "open, in_progress, resolved, dismissed; several comma-separated"),
+                _param("priority", "rendah, sedang, tinggi; several comma-separated"),
+                _param("assigned_to", "A username or RUTE officer's name"), RAYON,
+                _param("periode", "Periode YYYY-MM of the case"),
+                _param("anomaly_type", "An anomaly key (extreme, drop, ...) or lainnya; several comma-separated"),
+                _param("nomen", "Customer number"), _param("limit", "How many (1-1000, default 500)")], {
+                    "type": "object", "properties": {"analyses": {"type": "array", "items": ANALYSIS}}}),
+            "post": {
+                "summary": "Open a case (admin and viewer: permission 'analyse'); its creation is the first event",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ANALYSIS_NEW}}},
+                "responses": {"201": {"description": "The new case with its history",
+                                      "content": {"application/json": {"schema": ANALYSIS}}},
+                              "400": ERROR, "401": ERROR, "403": ERROR},
+            },
+        },
+        "/api/analyses/{analysis_id}": {
+            "get": {
+                "summary": "A case with its full history, oldest event first",
+                "parameters": [ANALYSIS_ID],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": ANALYSIS}}},
+                              "401": ERROR, "404": ERROR},
+            },
+            "patch": {
+                "summary": "Change a case based on the version you read (optimistic locking); every change is "
+                           "an event. Status: open -> in_progress -> resolved | dismissed, open -> resolved | "
+                           "dismissed, resolved | dismissed -> open; resolving or dismissing needs a comment",
+                "parameters": [ANALYSIS_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ANALYSIS_PATCH}}},
+                "responses": {"200": {"description": "The changed case with its history",
+                                      "content": {"application/json": {"schema": ANALYSIS}}},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR,
+                              "409": {**ERROR, "description": "The case changed since `version`; nothing was "
+                                                              "written. Reload it and apply the edit again."}},
+            },
+        },
         "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
             _param("periode", "Periode YYYY-MM; default the latest")], {
                 "type": "object", "properties": {
@@ -114,6 +215,28 @@ SPEC = {
                         "total_nomen": {"type": "integer"}, "total_nominal": {"type": "integer"},
                         "sudah_bayar_nomen": {"type": "integer"}, "sudah_bayar_nominal": {"type": "integer"}}},
                     "collection_rate": {"type": "number"}}}, deprecated=True),
+        "/api/customers/search": _get("Customers by NOMEN prefix (q all digits) or by words of name and address", [
+            _param("q", "Start of a NOMEN, or words that must all occur in the name or address (max 100 chars)",
+                   True), RAYON, _param("limit", "How many (1-100, default 20)")], {
+                "type": "object", "properties": {"results": {"type": "array", "items": {
+                    "type": "object", "properties": {k: {"type": "string", "nullable": True} for k in (
+                        "nomen", "nama", "alamat", "rayon", "tarif")}}}}}),
+        "/api/customers/{nomen}": {"get": {
+            "summary": "A customer's profile: identity and per-periode history (readings, MC targets and "
+                       "MAINBILL bills, COLLECTION and MB payments, arrears, meter flags) and analyses",
+            "parameters": [{"name": "nomen", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"}}],
+            "responses": {"200": {"description": "The profile", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "nomen": {"type": "string"},
+                    "identity": {"type": "object", "description": "nama, alamat, rayon, tarif, zona_novak, pcez, "
+                                 "nomet, status; periode and source (MC|SBRS) of the row it was taken from"},
+                    "stored": {"type": "object", "description": "stored periodes, oldest first, with their file types"},
+                    "history": {"type": "array", "description": "one row per stored periode", "items": {"type": "object"}},
+                    **{part: {"type": "array", "items": {"type": "object"}} for part in (
+                        "readings", "mc", "bills", "payments", "mb_payments", "arrears", "flags", "analyses")}}}}}},
+                          "400": ERROR, "401": ERROR, "404": ERROR},
+        }},
         "/api/export/{dataset}.{fmt}": _get("Download a grid's or chart's data as .xlsx or .csv", [
             {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string"}},
             {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": ["xlsx", "csv"]}},

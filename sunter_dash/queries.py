@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from functools import wraps
 
 from flask import current_app, g
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from .extensions import cache
 from .ingest.detect import shift_periode
 from .ingest.summaries import BUCKETS
-from .models import (ArrearsBucket, ArrearsCustomer, AuditLog, DataVersion, KpiDay, KpiPeriode, Mc, StoredCount,
-                     UploadError,
-                     Upload)
+from .models import (Analysis, ArrearsBucket, ArrearsCustomer, AuditLog, Customer, DataVersion, KpiDay, KpiPeriode,
+                     Mainbill, MbPayment, Mc, MeterFlag, Payment, Sbrs, StoredCount, UploadError, Upload)
 
 ALL_RAYONS = "semua"
 
@@ -316,6 +316,362 @@ def arrears_series(first: str, last: str, rayon: str | None = None) -> list[dict
     """OS per periode with ARDEBT from ``first`` to ``last``, oldest first."""
     return [arrears_summary(p["periode"], rayon) for p in reversed(periodes())
             if first <= p["periode"] <= last and "ARDEBT" in p["types"]]
+
+
+# --- meter-reading anomalies --------------------------------------------------------------
+# From meter_flag, which the ingest keeps (ingest/anomalies.py): one row per periode,
+# anomaly and customer, so a count is a count of rows.
+
+# What each check reads besides SBRS(P): (file type, periodes back) pairs.
+ANOMALY_NEEDS = {
+    "extreme": [("SBRS", 0)], "zero": [("SBRS", 0)], "negative": [("SBRS", 0)], "estimated": [("SBRS", 0)],
+    "drop": [("SBRS", 0), ("SBRS", 1)], "misrecord": [("SBRS", 0), ("SBRS", 1)],
+    "tamper": [("SBRS", 0)], "inactive_use": [("SBRS", 0), ("MC", 0)],
+    "rebill": [("SBRS", 0), ("MAINBILL", 0)],
+}
+# Columns a list may be sorted and filtered on: field -> kind.
+ANOMALY_FIELDS = {
+    "nomen": "text", "nama": "text", "rayon": "text", "tarif": "text", "stand_lalu": "number",
+    "stand_kini": "number", "pakai": "number", "volume": "number", "prev_stand_kini": "number",
+    "prev_volume": "number", "median_volume": "number", "read_method": "text", "trouble_code": "text",
+    "flags": "text", "delta_m3": "number", "price_m3": "number", "at_stake": "number",
+}
+DEFAULT_ANOMALY_SORT = "at_stake:desc"
+
+
+class BadListRequest(ValueError):
+    """A sort or filter a list cannot apply; the message says which and why."""
+
+
+def _missing_inputs(periode: str, key: str) -> list[str]:
+    """The files a check needs for ``periode`` that are not stored, e.g. ["SBRS 2025-11"]."""
+    needs = list(ANOMALY_NEEDS.get(key, []))
+    thresholds = _thresholds()
+    if key == "stuck":
+        needs = [("SBRS", back) for back in range(thresholds.stuck_periodes)]
+    elif key == "spike":
+        back = range(1, thresholds.spike_history + 1)
+        stored = sum("SBRS" in _types_of(shift_periode(periode, -b)) for b in back)
+        needs = [("SBRS", 0)]
+        if stored < thresholds.spike_min_readings:
+            needs += [("SBRS", b) for b in back if "SBRS" not in _types_of(shift_periode(periode, -b))]
+    missing = [f"{kind} {shift_periode(periode, -back)}" for kind, back in needs
+               if kind not in _types_of(shift_periode(periode, -back))]
+    if key == "rebill" and len(missing) < 2:
+        return []  # either SBRS(P) or MAINBILL(P) is enough to find rebills
+    return missing
+
+
+@cached
+def _thresholds():
+    from .ingest.anomalies import stored_thresholds
+    with engine().connect() as conn:
+        return stored_thresholds(conn)
+
+
+@cached
+def _flag_counts(periode: str, rayon: str | None) -> dict[str, int]:
+    flag = MeterFlag.__table__
+    query = select(flag.c.flag, func.count()).where(flag.c.periode == periode).group_by(flag.c.flag)
+    if rayon:
+        query = query.where(flag.c.rayon == rayon)
+    with engine().connect() as conn:
+        return {key: int(n) for key, n in conn.execute(query)}
+
+
+@cached
+def anomaly_summary(periode: str, rayon: str | None = None) -> dict:
+    """Every anomaly key of METRICS.md with its count of customers in P, the count in
+    P-1 when SBRS(P-1) is stored, and the files missing for a full count."""
+    from .ingest.anomalies import ANOMALIES
+    previous_periode = shift_periode(periode, -1)
+    current = _flag_counts(periode, rayon)
+    compare = "SBRS" in _types_of(previous_periode) or "MAINBILL" in _types_of(previous_periode)
+    before = _flag_counts(previous_periode, rayon) if compare else {}
+    anomalies = {}
+    for key, name in ANOMALIES.items():
+        anomalies[key] = {"name": name, "count": current.get(key, 0),
+                          "previous": before.get(key, 0) if compare else None,
+                          "missing": _missing_inputs(periode, key)}
+    return {"periode": periode, "rayon": rayon, "previous_periode": previous_periode if compare else None,
+            "anomalies": anomalies}
+
+
+def parse_sort(sort: str | None) -> list[tuple[str, str]]:
+    """"volume:desc,nomen" -> [("volume", "desc"), ("nomen", "asc")]; unknown fields refused."""
+    order = []
+    for part in (sort or DEFAULT_ANOMALY_SORT).split(","):
+        field, _, direction = part.strip().partition(":")
+        direction = (direction or "asc").lower()
+        if field not in ANOMALY_FIELDS or direction not in ("asc", "desc"):
+            raise BadListRequest(f"cannot sort by {part.strip()!r}: use field:asc or field:desc with a field of "
+                                 f"{', '.join(ANOMALY_FIELDS)}")
+        order.append((field, direction))
+    return order
+
+
+_TEXT_TESTS = {
+    "contains": lambda c, v: c.icontains(v, autoescape=True),
+    "notContains": lambda c, v: ~c.icontains(v, autoescape=True) | c.is_(None),
+    "equals": lambda c, v: func.lower(c) == v.lower(),
+    "notEqual": lambda c, v: (func.lower(c) != v.lower()) | c.is_(None),
+    "startsWith": lambda c, v: c.istartswith(v, autoescape=True),
+    "endsWith": lambda c, v: c.iendswith(v, autoescape=True),
+}
+_NUMBER_TESTS = {
+    "equals": lambda c, v, _: c == v, "notEqual": lambda c, v, _: (c != v) | c.is_(None),
+    "lessThan": lambda c, v, _: c < v, "lessThanOrEqual": lambda c, v, _: c <= v,
+    "greaterThan": lambda c, v, _: c > v, "greaterThanOrEqual": lambda c, v, _: c >= v,
+    "inRange": lambda c, v, to: c.between(min(v, to), max(v, to)),
+}
+
+
+def _condition(column, kind: str, model: dict):
+    """One AG Grid filter condition as SQL (values always bound as parameters)."""
+    if "conditions" in model:
+        parts = [_condition(column, kind, c) for c in model["conditions"]]
+        return and_(*parts) if str(model.get("operator", "AND")).upper() == "AND" else or_(*parts)
+    test = model.get("type")
+    if test == "blank":
+        return column.is_(None) if kind == "number" else (column.is_(None) | (column == ""))
+    if test == "notBlank":
+        return column.is_not(None) if kind == "number" else (column.is_not(None) & (column != ""))
+    if kind == "number":
+        try:
+            value = float(model.get("filter"))
+            to = float(model["filterTo"]) if test == "inRange" else None
+        except (TypeError, ValueError, KeyError):
+            raise BadListRequest(f"filter on {column.name} needs a number") from None
+        if test not in _NUMBER_TESTS:
+            raise BadListRequest(f"unknown number filter {test!r} on {column.name}")
+        return _NUMBER_TESTS[test](column, value, to)
+    value = model.get("filter")
+    if test not in _TEXT_TESTS or not isinstance(value, (str, int, float)):
+        raise BadListRequest(f"unknown text filter {test!r} on {column.name}")
+    return _TEXT_TESTS[test](column, str(value))
+
+
+def _anomaly_query(periode: str, key: str, rayon: str | None, filters: str | None):
+    flag = MeterFlag.__table__
+    clauses = [flag.c.periode == periode, flag.c.flag == key]
+    if rayon:
+        clauses.append(flag.c.rayon == rayon)
+    try:
+        model = json.loads(filters) if filters else {}
+    except ValueError:
+        raise BadListRequest("filters must be a JSON object of AG Grid filter models") from None
+    if not isinstance(model, dict):
+        raise BadListRequest("filters must be a JSON object of AG Grid filter models")
+    for field, condition in model.items():
+        if field not in ANOMALY_FIELDS or not isinstance(condition, dict):
+            raise BadListRequest(f"cannot filter on {field!r}")
+        clauses.append(_condition(flag.c[field], ANOMALY_FIELDS[field], condition))
+    return flag, clauses
+
+
+def _flag_row(row) -> dict:
+    found = dict(row._mapping)
+    found["flags"] = found["flags"].split(",") if found["flags"] else []
+    return found
+
+
+@cached
+def anomaly_rows(periode: str, key: str, rayon: str | None = None, start: int = 0, count: int = 50,
+                 sort: str | None = None, filters: str | None = None) -> dict:
+    """A page of one anomaly's list: {"total", "rows"}. ``sort``: "field:dir,..."; ``filters``:
+    AG Grid's filter model as canonical JSON. Raises BadListRequest for what it cannot apply."""
+    flag, clauses = _anomaly_query(periode, key, rayon, filters)
+    order = []
+    for field, direction in parse_sort(sort):
+        column = flag.c[field]
+        order.append(column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last())
+    order.append(flag.c.nomen.asc())
+    columns = [flag.c[name] for name in ("nomen", *[f for f in ANOMALY_FIELDS if f != "nomen"])]
+    with engine().connect() as conn:
+        total = conn.execute(select(func.count()).select_from(flag).where(*clauses)).scalar() or 0
+        rows = conn.execute(select(*columns).where(*clauses).order_by(*order).offset(start).limit(count)).all()
+    return {"total": int(total), "rows": [_flag_row(r) for r in rows]}
+
+
+# --- customers -----------------------------------------------------------------------------
+# The search box and the customer profile. Raw tables without a nomen-first index (mainbill,
+# payment, arrears_customer) are read with ``periode IN (<stored periodes>) AND nomen = :n``,
+# one index seek per periode; the others have a (nomen, ...) index.
+
+def _like_anywhere(word: str) -> str:
+    """A LIKE pattern matching ``word`` anywhere, its own %, _ and \\ taken literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _is_nomen(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+@cached
+def customer_search(q: str, rayon: str | None = None, limit: int = 20) -> list[dict]:
+    """Customers of the directory whose NOMEN starts with ``q`` when it is all digits, else
+    whose name and address hold every word of ``q``; in NOMEN order."""
+    words = (q or "").lower().split()
+    if not words:
+        return []
+    stmt = select(Customer.nomen, Customer.nama, Customer.alamat, Customer.rayon, Customer.tarif)
+    if len(words) == 1 and _is_nomen(words[0]):
+        prefix = words[0]
+        # A range, not LIKE, so the primary key is searched: '6001' <= nomen < '6002'.
+        stmt = stmt.where(Customer.nomen >= prefix, Customer.nomen < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    else:
+        stmt = stmt.where(*[Customer.search_text.like(_like_anywhere(word), escape="\\") for word in words])
+    rayon = rayon_filter(rayon)
+    if rayon is not None:
+        stmt = stmt.where(Customer.rayon == rayon)
+    with engine().connect() as conn:
+        rows = conn.execute(stmt.order_by(Customer.nomen).limit(limit)).all()
+    return [{"nomen": r.nomen, "nama": r.nama, "alamat": r.alamat, "rayon": r.rayon or None, "tarif": r.tarif}
+            for r in rows]
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _moment(value) -> str | None:
+    """A stored UTC time as ISO 8601 with Z, as the API sends times."""
+    return value.isoformat(timespec="seconds") + "Z" if value is not None else None
+
+
+IDENTITY = ("nama", "alamat", "rayon", "tarif", "zona_novak", "pcez", "nomet", "status", "periode", "source")
+HISTORY_PARTS = ("readings", "mc", "bills", "payments", "mb_payments", "arrears", "flags")
+
+
+def _per_periode(conn, stmt, periode_column, stored: list[dict], file_type: str) -> list:
+    """``stmt`` restricted to the ``stored`` periodes of ``file_type`` (none stored: no rows)."""
+    wanted = [p["periode"] for p in stored if file_type in p["types"]]
+    return conn.execute(stmt.where(periode_column.in_(wanted))).all() if wanted else []
+
+
+@cached
+def _customer_data(nomen: str) -> dict | None:
+    """Everything stored about a customer except its analyses; None when nothing is."""
+    stored = periodes()
+    with engine().connect() as conn:
+        who = conn.execute(select(Customer).where(Customer.nomen == nomen)).mappings().first()
+        readings = conn.execute(
+            select(Sbrs.periode, Sbrs.read_date, Sbrs.stand_lalu, Sbrs.stand_kini, Sbrs.pakai, Sbrs.volume,
+                   Sbrs.read_method, Sbrs.skip_code, Sbrs.trouble_code, Sbrs.special_msg, Sbrs.bill_period,
+                   Sbrs.bill_amount)
+            .where(Sbrs.nomen == nomen).order_by(Sbrs.periode, Sbrs.id)).all()
+        masters = conn.execute(
+            select(Mc.periode, Mc.tgl_catat, Mc.stan_awal, Mc.stan_akir, Mc.kubik, Mc.nominal, Mc.notagihan,
+                   Mc.tarif, Mc.cust_type)
+            .where(Mc.nomen == nomen).order_by(Mc.periode, Mc.id)).all()
+        bills = _per_periode(conn, select(
+            Mainbill.periode, Mainbill.bill_period, Mainbill.tgl_tagihan, Mainbill.jenis_rek, Mainbill.pakai,
+            Mainbill.tarif, Mainbill.total).where(Mainbill.nomen == nomen).order_by(Mainbill.periode, Mainbill.id),
+            Mainbill.periode, stored, "MAINBILL")
+        payments = _per_periode(conn, select(
+            Payment.periode, Payment.pay_date, Payment.amount, Payment.bill_period, Payment.jenis, Payment.loket,
+            Payment.notag, Payment.no_transaksi).where(Payment.nomen == nomen)
+            .order_by(Payment.pay_date, Payment.bill_period, Payment.pay_key), Payment.periode, stored, "COLLECTION")
+        history_payments = conn.execute(
+            select(MbPayment.bill_period, MbPayment.pay_date, MbPayment.amount, MbPayment.notag)
+            .where(MbPayment.nomen == nomen).order_by(MbPayment.bill_period, MbPayment.pay_date)).all()
+        arrears = _per_periode(conn, select(
+            ArrearsCustomer.periode, ArrearsCustomer.rayon, ArrearsCustomer.bills, ArrearsCustomer.total,
+            ArrearsCustomer.oldest_bill).where(ArrearsCustomer.nomen == nomen).order_by(ArrearsCustomer.periode),
+            ArrearsCustomer.periode, stored, "ARDEBT")
+        flags = conn.execute(
+            select(MeterFlag.periode, MeterFlag.flag, MeterFlag.stand_lalu, MeterFlag.stand_kini, MeterFlag.volume,
+                   MeterFlag.prev_volume, MeterFlag.median_volume, MeterFlag.delta_m3, MeterFlag.price_m3,
+                   MeterFlag.at_stake, MeterFlag.read_method, MeterFlag.trouble_code)
+            .where(MeterFlag.nomen == nomen).order_by(MeterFlag.periode, MeterFlag.flag)).all()
+    if who is None and not any((readings, masters, bills, payments, history_payments, arrears, flags)):
+        return None
+    identity = {key: (who[key] if who else None) for key in IDENTITY}
+    if not identity["rayon"]:
+        # In no MC or SBRS: the rayon the arrears summary found for it, if any.
+        identity["rayon"] = next((a.rayon for a in reversed(arrears) if a.rayon), None)
+    return _profile(nomen, identity, stored, {
+        "readings": [{**r._mapping, "read_date": _day(r.read_date)} for r in readings],
+        "mc": [{**r._mapping, "tgl_catat": _day(r.tgl_catat)} for r in masters],
+        "bills": [{**r._mapping, "tgl_tagihan": _day(r.tgl_tagihan)} for r in bills],
+        "payments": [{**r._mapping, "pay_date": _day(r.pay_date)} for r in payments],
+        "mb_payments": [{**r._mapping, "pay_date": _day(r.pay_date)} for r in history_payments],
+        "arrears": [{"periode": a.periode, "bills": int(a.bills), "total": int(a.total),
+                     "oldest_bill": a.oldest_bill} for a in arrears],
+        "flags": [dict(r._mapping) for r in flags],
+    })
+
+
+def _profile(nomen: str, identity: dict, stored: list[dict], found: dict) -> dict:
+    types = {p["periode"]: p["types"] for p in reversed(stored)}
+    return {"nomen": nomen, "identity": identity, "stored": types, "history": _history_rows(list(types), found),
+            **found}
+
+
+_NO_HISTORY = {"stand_lalu": None, "stand_kini": None, "volume": None, "read_method": None, "mc_nominal": None,
+               "mc_kubik": None, "bills": 0, "bill_total": None, "payments": 0, "paid_current": 0, "paid_undue": 0,
+               "arrears_bills": None, "arrears_total": None}
+
+
+def _history_rows(stored: list[str], found: dict) -> list[dict]:
+    """One row per stored periode, oldest first: the reading (the periode's last, as the
+    anomaly checks take it), the MC target, the bill, COLLECTION payments by type (MB's
+    history would count them twice), arrears and flags. The bill is the periode's last
+    MAINBILL row: a correction is a further row that replaces the bill (DATA.md)."""
+    rows: dict[str, dict] = {}
+
+    def row(periode: str) -> dict:
+        if periode not in rows:
+            rows[periode] = {"periode": periode, **_NO_HISTORY, "flags": []}
+        return rows[periode]
+    for periode in stored:
+        row(periode)
+    for r in found["readings"]:
+        row(r["periode"]).update(stand_lalu=r["stand_lalu"], stand_kini=r["stand_kini"], volume=r["volume"],
+                                 read_method=r["read_method"])
+    for m in found["mc"]:
+        target = row(m["periode"])
+        target["mc_nominal"] = (target["mc_nominal"] or 0) + m["nominal"]
+        if m["kubik"] is not None:
+            target["mc_kubik"] = (target["mc_kubik"] or 0) + m["kubik"]
+    for b in found["bills"]:
+        target = row(b["periode"])
+        target["bills"] += 1
+        target["bill_total"] = b["total"]
+    for p in found["payments"]:
+        target = row(p["periode"])  # the month paid in
+        target["payments"] += 1
+        target["paid_current" if p["jenis"] == "CURRENT" else "paid_undue"] += p["amount"]
+    for a in found["arrears"]:
+        row(a["periode"]).update(arrears_bills=a["bills"], arrears_total=a["total"])
+    for f in found["flags"]:
+        row(f["periode"])["flags"].append(f["flag"])
+    return [rows[p] for p in sorted(rows)]
+
+
+def _customer_analyses(nomen: str) -> list[dict]:
+    """The customer's analysis cases, newest first. Never cached: cases change without uploads."""
+    stmt = (select(Analysis.id, Analysis.periode, Analysis.anomaly_type, Analysis.status, Analysis.priority,
+                   Analysis.assigned_to, Analysis.description, Analysis.created_by, Analysis.created_at,
+                   Analysis.updated_at)
+            .where(Analysis.nomen == nomen).order_by(Analysis.created_at.desc(), Analysis.id.desc()))
+    with engine().connect() as conn:
+        return [{**r._mapping, "created_at": _moment(r.created_at), "updated_at": _moment(r.updated_at)}
+                for r in conn.execute(stmt)]
+
+
+def customer_profile(nomen: str) -> dict | None:
+    """A customer's identity (the directory: its most recent MC, else SBRS) and its history
+    over every stored periode: readings, MC targets and MAINBILL bills, COLLECTION and MB
+    payments, arrears, meter flags; and its analyses, read fresh. None when the nomen is
+    unknown everywhere."""
+    data = _customer_data(nomen)
+    cases = _customer_analyses(nomen)
+    if data is None and not cases:
+        return None
+    if data is None:  # a case opened on a customer none of whose rows are stored
+        data = _profile(nomen, dict.fromkeys(IDENTITY), periodes(), {part: [] for part in HISTORY_PARTS})
+    return {**data, "analyses": cases}
 
 
 # --- audit ---------------------------------------------------------------------------------

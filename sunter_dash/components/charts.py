@@ -166,3 +166,36 @@ def trend_chart(points: list[dict], label: str, unit: str) -> Figure:
     axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
     figure.update_layout(yaxis={**axis, "title": {"text": label}}, xaxis={"type": "category"})
     return figure
+
+
+def reading_chart(history: list[dict], names: dict[str, str]) -> Figure:
+    """A customer's volume per periode (bars), its flagged readings (red markers, the flags
+    in the hover) and its meter stand (line, right axis): history rows of
+    queries.customer_profile; ``names`` of the flags."""
+    read = [h for h in history if h["volume"] is not None or h["stand_kini"] is not None]
+    if not read:
+        return empty("Belum ada data pembacaan meter (SBRS) untuk pelanggan ini", 300)
+    shown = history[history.index(read[0]):history.index(read[-1]) + 1]  # gaps inside stay visible
+    x = [short_periode(h["periode"]) for h in shown]
+    figure = _base(300)
+    figure.add("bar", name="Pemakaian (m³)", x=x, y=[h["volume"] for h in shown], marker={"color": "#9ec5f2"},
+               hovertemplate="%{x}<br>%{y:,.0f} m³<extra></extra>")
+    flagged = [h for h in shown if h["flags"]]
+    if flagged:
+        figure.add("scatter", name="Anomali", mode="markers", x=[short_periode(h["periode"]) for h in flagged],
+                   y=[h["volume"] or 0 for h in flagged], marker={"color": DANGER, "size": 11, "symbol": "diamond"},
+                   customdata=[", ".join(names.get(f, f) for f in h["flags"]) for h in flagged],
+                   hovertemplate="%{x}<br>%{customdata}<extra></extra>")
+    stands = [h["stand_kini"] for h in shown if h["stand_kini"] is not None]
+    # At least 10 m3 of axis, so that whole-number ticks never repeat.
+    pad = max(5, (max(stands) - min(stands)) * 0.15) if stands else 5
+    figure.add("scatter", name="Stand kini", x=x, y=[h["stand_kini"] for h in shown], yaxis="y2",
+               mode="lines+markers", line={"color": PRIMARY, "width": 2}, marker={"size": 6},
+               hovertemplate="%{x}<br>Stand %{y:,.0f}<extra></extra>")
+    figure.update_layout(
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "m³"}, "rangemode": "tozero", "tickformat": ",d",
+               **({} if max((h["volume"] or 0) for h in shown) >= 5 else {"range": [0, 5]})},
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "tickformat": ",d", "title": {"text": "Stand"},
+                **({"range": [min(stands) - pad, max(stands) + pad]} if stands else {})})
+    return figure

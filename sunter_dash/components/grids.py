@@ -1,4 +1,5 @@
-"""AG Grid column definitions with Indonesian formats (assets/dashAgGridFunctions.js)."""
+"""AG Grid column definitions with Indonesian formats (assets/dashAgGridFunctions.js) and
+cell renderers (assets/dashAgGridComponentFunctions.js)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
@@ -10,7 +11,11 @@ FORMATS = {
     "delta_number": "deltaNumber(params.value)",
     "delta_rupiah": "deltaRupiah(params.value)",
     "delta_points": "deltaPoints(params.value)",
+    "date": "idDate(params.value)",
+    "periode": "periodeShort(params.value)",
 }
+# Formats of text values: sorted and filtered as the text they hold ('2025-12-05', '2025-12').
+TEXT_FORMATS = {"date", "periode"}
 
 
 # AG Grid's own words (pager, filter menu) in Indonesian.
@@ -27,10 +32,24 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     definition = {"field": field, "headerName": header, **extra}
     if kind:
         definition["valueFormatter"] = {"function": FORMATS[kind]}
+    if kind and kind not in TEXT_FORMATS:
         definition["type"] = "rightAligned"
         if definition.get("filter"):
             definition["filter"] = "agNumberColumnFilter"
     return definition
+
+
+def nomen_column(field: str = "nomen", header: str = "Nomen", **extra) -> dict:
+    """A NOMEN column whose cells link to the customer's profile (tab Pelanggan) without a
+    page reload, keeping the page's periode and rayon."""
+    return column(field, header, cellRenderer="NomenLink", **{"minWidth": 100, "flex": 0, "width": 110, **extra})
+
+
+def tab_link_column(field: str, header: str, tab: str, param: str, title: str = "", **extra) -> dict:
+    """A column whose cells link to ``?tab=<tab>&<param>=<value>`` (page periode and rayon
+    kept) without a page reload."""
+    return column(field, header, cellRenderer="TabLink",
+                  cellRendererParams={"tab": tab, "param": param, "title": title}, **extra)
 
 
 def grid(grid_id: str, columns: list[dict], rows: list[dict] | None = None, height: str | None = None,

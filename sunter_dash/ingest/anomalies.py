@@ -24,7 +24,8 @@ Decisions where METRICS.md leaves room (also in docs/ANOMALIES.md):
 - ``stuck`` needs a zero ACTUAL read in P and in each of the periodes before it.
 - ``inactive_use``: MC(P)'s status (CUST_TYPE/STATUS) is one of INACTIVE.
 - The money at stake is ``|delta_m3| x price_m3``. price_m3 is the customer's bills of
-  MAINBILL(P) divided by their m3, else MC(P)'s NOMINAL / KUBIK. delta_m3 is the volume
+  MAINBILL(P) divided by their m3, else MC(P)'s NOMINAL / KUBIK, else the same over
+  the customer's MC rows of the six periodes before P. delta_m3 is the volume
   in question: against the expected volume (median of the history, else P-1's
   volume) for extreme, zero, estimated, spike, stuck and tamper; against P-1's
   volume for drop; the negative difference of the stands (or the stated negative
@@ -105,7 +106,8 @@ def lookback(thresholds: Thresholds) -> int:
 
 def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     result = conn.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # The driver's own tuples: building a million Row objects would cost more than the query.
+    return pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
 
 
 def _upper(series: pd.Series) -> pd.Series:
@@ -116,9 +118,10 @@ def _upper(series: pd.Series) -> pd.Series:
 def _history(conn: Connection, first: str, last: str) -> pd.DataFrame:
     """The last SBRS row of each customer in each periode from ``first`` to ``last``."""
     frame = _frame(conn, """
-        SELECT s.periode, s.nomen, s.stand_kini, s.volume, s.read_method FROM sbrs s
-        JOIN (SELECT MAX(id) AS id FROM sbrs WHERE periode BETWEEN :a AND :b GROUP BY periode, nomen) l
-          ON l.id = s.id""", {"a": first, "b": last})
+        SELECT periode, nomen, stand_kini, volume, read_method FROM sbrs
+        WHERE periode BETWEEN :a AND :b ORDER BY periode, nomen, id""", {"a": first, "b": last})
+    frame = frame.drop_duplicates(["periode", "nomen"], keep="last")
+    frame["volume"] = frame["volume"].astype("float64")
     frame["read_method"] = _upper(frame["read_method"])
     return frame
 
@@ -166,6 +169,19 @@ def _directory(conn: Connection, nomens: list[str]) -> pd.DataFrame:
     found = [pd.DataFrame(conn.execute(query, {"n": nomens[i:i + 5000]}).all(), columns=["nomen", "nama", "tarif"])
              for i in range(0, len(nomens), 5000)]
     return pd.concat(found).set_index("nomen")
+
+
+def _earlier_prices(conn: Connection, periode: str, nomens: list[str]) -> pd.Series:
+    """Rupiah per m3 of each customer's MC rows with m3 in the six periodes before P."""
+    query = text("""
+        SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
+        WHERE periode >= :a AND periode < :p AND nomen IN :n AND kubik > 0 AND nominal > 0
+        GROUP BY nomen""").bindparams(bindparam("n", expanding=True))
+    found = []
+    for i in range(0, len(nomens), 5000):
+        rows = conn.execute(query, {"a": shift_periode(periode, -6), "p": periode, "n": nomens[i:i + 5000]}).all()
+        found += [(nomen, nominal / kubik) for nomen, nominal, kubik in rows]
+    return pd.Series(dict(found), dtype="float64")
 
 
 def _first(*candidates: pd.Series) -> pd.Series:
@@ -273,8 +289,9 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
         hit = base[mask].assign(flag=key, delta_m3=deltas[key][mask])
         found.append(hit.drop_duplicates("nomen", keep="first"))
     flagged = pd.concat(found, ignore_index=True)
-    if key_rows := _mainbill_rebills(bills, flagged, base):
-        flagged = pd.concat([flagged, pd.DataFrame(key_rows)], ignore_index=True)
+    from_bills = _mainbill_rebills(bills, flagged, base)
+    if not from_bills.empty:
+        flagged = pd.concat([flagged, from_bills], ignore_index=True)
     if flagged.empty:
         return flagged
 
@@ -300,7 +317,12 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
     from_bills = flagged["nomen"].map(bills["priced_total"]).astype("float64") / priced_m3.where(priced_m3 > 0)
     kubik = flagged["nomen"].map(mc["kubik"]).astype("float64")
     from_mc = flagged["nomen"].map(mc["nominal"]).astype("float64") / kubik.where(kubik > 0)
-    price = np.floor(from_bills.fillna(from_mc) + 0.5)
+    price = from_bills.fillna(from_mc)
+    unpriced = flagged.loc[price.isna(), "nomen"].unique().tolist()
+    if unpriced:  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
+        earlier = _earlier_prices(conn, periode, unpriced)
+        price = price.fillna(customer.map(earlier).astype("float64"))
+    price = np.floor(price + 0.5)
     flagged["price_m3"] = price
     delta = flagged["delta_m3"].astype("float64")
     stake = np.floor(delta.abs() * price + 0.5)
@@ -313,47 +335,50 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
                     "delta_m3", "price_m3", "at_stake"]]
 
 
-def _mainbill_rebills(bills: pd.DataFrame, flagged: pd.DataFrame, base: pd.DataFrame) -> list[dict]:
+def _mainbill_rebills(bills: pd.DataFrame, flagged: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     """MAINBILL(P)'s rebills (REBILL/KOREKSI, or more than one bill for P) of customers
-    SBRS(P) did not already flag; counted even when SBRS(P) is missing."""
-    marked = bills[(bills["corrected"] == 1) | (bills["bills"] > 1)].index
+    SBRS(P) did not already flag; counted even when SBRS(P) is missing. A customer read
+    in P shows its reading."""
+    marked = bills.index[((bills["corrected"] == 1) | (bills["bills"] > 1)).to_numpy()]
     already = set(flagged.loc[flagged["flag"] == "rebill", "nomen"])
-    readings = base.drop_duplicates("nomen").set_index("nomen")
-    rows = []
-    for nomen in marked:
-        if nomen in already:
-            continue
-        row = {"nomen": nomen, "flag": "rebill", "delta_m3": np.nan}
-        if nomen in readings.index:  # read in P: show the reading
-            row.update(readings.loc[nomen, ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini",
-                                            "prev_volume", "median_volume", "read_method", "trouble_code",
-                                            "own_rayon", "own_nama", "own_tarif"]].to_dict())
-        rows.append(row)
-    return rows
+    nomens = pd.DataFrame({"nomen": [n for n in marked if n not in already]})
+    if nomens.empty:
+        return nomens
+    readings = base.drop_duplicates("nomen").drop(columns=["bill_amount"])
+    return nomens.merge(readings, on="nomen", how="left").assign(flag="rebill", delta_m3=np.nan)
 
 
 # --- storing -------------------------------------------------------------------------------
 
-def _values(frame: pd.DataFrame) -> list[dict]:
-    """Rows for insert: NaN/NA become None, floats holding whole numbers become int."""
-    records = []
-    integer = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
-               "delta_m3", "price_m3", "at_stake"}
-    for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-                clean[key] = None
-            elif key in integer:
-                clean[key] = int(value)
-            else:
-                clean[key] = value
-        records.append(clean)
-    return records
+INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
+            "delta_m3", "price_m3", "at_stake"}
+
+
+def _values(frame: pd.DataFrame) -> list[tuple]:
+    """Rows for insert, in the frame's column order: missing values None, figures int."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if name in INTEGERS:
+            numbers = pd.to_numeric(column, errors="coerce").astype("Int64")
+            columns.append([None if v is pd.NA else int(v) for v in numbers.tolist()])
+        else:
+            column = column.astype(object)
+            columns.append(column.where(column.notna(), None).tolist())
+    return list(zip(*columns))
+
+
+def _insert_flags(conn: Connection, frame: pd.DataFrame) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO meter_flag ({', '.join(quote(c) for c in frame.columns)}) "
+           f"VALUES ({', '.join([marker] * len(frame.columns))})")
+    conn.exec_driver_sql(sql, _values(frame))
 
 
 def _input_periodes(conn: Connection) -> set[str]:
-    found = conn.execute(text("SELECT DISTINCT periode FROM sbrs UNION SELECT DISTINCT periode FROM mainbill"))
+    """Periodes with readings or bills stored (from the row counts the summaries keep)."""
+    found = conn.execute(text("SELECT DISTINCT periode FROM stored_count WHERE file_type IN ('SBRS', 'MAINBILL')"))
     return set(found.scalars())
 
 
@@ -364,7 +389,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     thresholds = thresholds or stored_thresholds(conn)
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn)
-    history = _history(conn, shift_periode(periodes[0], -lookback(thresholds)), periodes[-1])
+    history = _history(conn, shift_periode(periodes[0], -lookback(thresholds)), shift_periode(periodes[-1], -1))
     latest_rayon = _latest_rayon(conn)
     for periode in periodes:
         conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
@@ -372,7 +397,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
             continue
         flagged = find_flags(conn, periode, thresholds, history, latest_rayon)
         if not flagged.empty:
-            conn.execute(insert(MeterFlag), _values(flagged))
+            _insert_flags(conn, flagged)
 
 
 RAYON_AGAIN = text("""
@@ -424,22 +449,40 @@ _DIRECTORY_FROM_SBRS = """
 """
 
 
-def refresh_directory(conn: Connection, periode: str | None) -> None:
-    """Re-derive the directory entries an MC or SBRS change of ``periode`` can touch
-    (every entry when ``periode`` is None)."""
+def refresh_directory(conn: Connection, file_type: str | None, periode: str | None) -> None:
+    """Bring the directory up to date after MC or SBRS of ``periode`` changed (everything
+    when ``periode`` is None). Customers the new rows show as recent take them directly;
+    only those whose entry came from the changed periode and are no longer in it are
+    looked up again among every stored periode."""
     if periode is None:
         conn.execute(text("DELETE FROM customer"))
         conn.execute(text(_DIRECTORY_FROM_MC.format(where="")))
         conn.execute(text(_DIRECTORY_FROM_SBRS.format(where="")))
         return
+    table = "mc" if file_type == "MC" else "sbrs"
     for statement in ("DROP TABLE IF EXISTS cd_affected",
                       "CREATE TEMPORARY TABLE cd_affected (nomen VARCHAR(20) PRIMARY KEY)"):
         conn.exec_driver_sql(statement)
-    conn.execute(text("INSERT INTO cd_affected (nomen) SELECT nomen FROM customer WHERE periode = :p "
-                      "UNION SELECT nomen FROM mc WHERE periode = :p UNION SELECT nomen FROM sbrs WHERE periode = :p"),
-                 {"p": periode})
+    # Entries taken from this periode's rows of this type that it no longer lists.
+    conn.execute(text(f"""
+        INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
+        WHERE periode = :p AND source = :source AND nomen NOT IN (SELECT nomen FROM {table} WHERE periode = :p)"""),
+                 {"p": periode, "source": "MC" if table == "mc" else "SBRS"})
+    # Customers of this periode whose entry is older or weaker (an MC beats any SBRS).
+    stale = ("(source = 'SBRS' OR periode <= :p)" if table == "mc"
+             else "(source = 'SBRS' AND periode <= :p)")
+    conn.execute(text(f"""
+        INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
+        WHERE {stale} AND nomen IN (SELECT nomen FROM {table} WHERE periode = :p)
+          AND nomen NOT IN (SELECT nomen FROM cd_affected)"""), {"p": periode})
     conn.exec_driver_sql("DELETE FROM customer WHERE nomen IN (SELECT nomen FROM cd_affected)")
-    where = "WHERE nomen IN (SELECT nomen FROM cd_affected)"
+    # Newcomers and refreshed entries from this periode's own rows ...
+    fresh = "WHERE periode = :p AND nomen NOT IN (SELECT nomen FROM customer)"
+    conn.execute(text((_DIRECTORY_FROM_MC if table == "mc" else _DIRECTORY_FROM_SBRS).format(where=fresh)),
+                 {"p": periode})
+    # ... and the rest of the affected from wherever they are now most recent.
+    conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
+    where = "WHERE nomen IN (SELECT nomen FROM cd_affected) AND nomen NOT IN (SELECT nomen FROM customer)"
     conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
     conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
     conn.exec_driver_sql("DROP TABLE cd_affected")
@@ -455,7 +498,7 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
         return
     if file_type in ("SBRS", "MC"):
         for periode in periodes:
-            refresh_directory(conn, periode)
+            refresh_directory(conn, file_type, periode)
     thresholds = stored_thresholds(conn)
     reach = lookback(thresholds) if file_type == "SBRS" else 0
     affected = {shift_periode(p, k) for p in periodes for k in range(reach + 1)}
@@ -467,5 +510,5 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
 
 def rebuild_all(conn: Connection) -> None:
     """The directory and every flag from the stored rows (a migration, a repair)."""
-    refresh_directory(conn, None)
+    refresh_directory(conn, None, None)
     rebuild_flags(conn)

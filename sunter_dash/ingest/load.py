@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import DATA_TABLES, Upload, UploadError
 from . import derive, summaries
-from .detect import Match, detect_periode, detect_type, shift_periode
+from .detect import Match, detect_periode, detect_type
 from .errors import IngestError, RowError
 from .parse import Cells, as_text, date_text
 from .bulk import BULK_ROWS, bulk_insert_sqlite, detach_stage

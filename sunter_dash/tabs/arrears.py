@@ -8,7 +8,7 @@ from .. import ids, queries
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
-from ..components.grids import column, grid
+from ..components.grids import column, grid, nomen_column
 from ..formatting import number, percent, periode_label, rupiah
 
 TAB_ID = "tunggakan"
@@ -19,7 +19,7 @@ BUCKET_CHART = "arrears-bucket-chart"
 TOP_GRID = "arrears-top-grid"
 
 TOP_COLUMNS = [
-    column("nomen", "Nomen", pinned="left", minWidth=100, flex=0, width=105, filter=True),
+    nomen_column(pinned="left", minWidth=100, flex=0, width=105, filter=True),
     column("nama", "Nama", minWidth=180, filter=True),
     column("alamat", "Alamat", minWidth=240, filter=True),
     column("rayon", "Rayon", minWidth=80, flex=0, width=90),

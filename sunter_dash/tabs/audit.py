@@ -17,7 +17,8 @@ ALERT = "audit-alert"
 ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Keluar", "upload": "Unggah",
            "upload_deleted": "Unggahan dihapus", "user_created": "Pengguna dibuat",
            "user_role_changed": "Peran diubah", "user_password_reset": "Kata sandi diganti",
-           "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali"}
+           "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali",
+           "analysis_created": "Analisa dibuat", "analysis_updated": "Analisa diubah"}
 COLUMNS = [
     column("created_at", "Waktu (UTC)", minWidth=170, flex=0, width=180, filter=True),
     column("username", "Pengguna", minWidth=120, filter=True),

@@ -1,6 +1,8 @@
 """Browser tests start the app behind its login and sign in through the form, as a person does."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 
@@ -9,7 +11,7 @@ def sign_in(dash_duo, app, name: str, password: str, path: str = "/") -> None:
     dash_duo.start_server(app, navigate=False)
     # dash_duo's server_url setter would open the app before we are logged in; set it quietly.
     dash_duo._url = dash_duo.server.url
-    dash_duo.driver.get(f"{dash_duo.server_url.rstrip('/')}/login?next={path}")
+    dash_duo.driver.get(f"{dash_duo.server_url.rstrip('/')}/login?next={quote(path, safe='')}")
     dash_duo.wait_for_element("#username").send_keys(name)
     dash_duo.find_element("#password").send_keys(password)
     dash_duo.find_element("#login-submit").click()

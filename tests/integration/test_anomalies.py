@@ -1,9 +1,6 @@
 """The meter-reading anomaly rules of METRICS.md, each at its edges, through the real
-ingest pipeline: hand-made SBRS, MC and MAINBILL files in the raw export formats.
-
-P = 2025-12. Every customer below is one case; its volumes are listed for
-2025-09, 2025-10, 2025-11 and 2025-12 (None: not read that periode). Stands run on
-from one reading to the next unless a case says otherwise.
+ingest pipeline: the hand-made branch of tests/fixtures/meter_branch.py (SBRS, MC and
+MAINBILL files in the raw export formats), one customer per case.
 """
 from __future__ import annotations
 
@@ -20,119 +17,13 @@ from sunter_dash import create_app
 from sunter_dash.config import Config, Thresholds
 from sunter_dash.db import get_engine, upgrade
 from sunter_dash.ingest import delete_upload, ingest_file
-from sunter_dash.ingest.anomalies import ANOMALIES, sync_thresholds
+from sunter_dash.ingest.anomalies import ANOMALIES, refresh_directory, sync_thresholds
 from sunter_dash.users import upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from make_fixtures import write_table  # noqa: E402
+from meter_branch import EXPECTED, NOMEN, P, write_files  # noqa: E402
 
-PERIODES = ["2025-09", "2025-10", "2025-11", "2025-12"]
-P = "2025-12"
 PASSWORD = "admin-pass-123"
-
-# name: (volumes per periode of PERIODES, what else the case needs)
-CASES = {
-    "X100": ([None, None, 60, 100], {}),  # 100 m3 is not extreme
-    "X101": ([None, None, 60, 101], {"zona": "351010101"}),  # 101 is; rayon 35
-    "D50": ([None, None, 40, 20], {}),  # exactly 50 %: not a drop
-    "D49": ([None, None, 40, 19], {}),  # below 50 %: a drop
-    # no reading in P-1: neither drop nor misrecord, though P-2 had 30 m3 and other stands
-    "NOPREV": ([None, 30, None, 5], {"lalu_gap": 7}),
-    "MIS_PREV": ([None, None, 10, 10], {"lalu_gap": 10}),  # STAND_LALU(P) != STAND_KINI(P-1)
-    "MIS_STATED": ([None, None, 10, 20], {"pakai": 25}),  # stated PAKAI 25 against stands 20
-    "MIS_NEGDIFF": ([None, None, 10, -10], {"pakai": 5}),  # stands fall: negative, not misrecord
-    "NEG_PAKAI": ([None, None, 10, 0], {"pakai": -3}),  # stated PAKAI < 0
-    "ZERO": ([None, None, None, 0], {}),
-    "REB_AMT": ([None, None, None, 15], {"amount": -50000}),  # SBRS Bill_Amount < 0
-    "REB_MSG": ([None, None, None, 15], {"msg": "Rebill bulan lalu"}),  # the special message
-    "REB_JENIS": ([None, None, None, None], {"bills": ["REBILL"]}),  # MAINBILL only, no reading
-    "REB_KOREKSI": ([None, None, None, 15], {"bills": ["KOREKSI"]}),
-    "REB_DUP": ([None, None, None, 15], {"bills": ["NORMAL", "NORMAL"]}),  # two bills for P
-    "NORMAL1": ([None, None, None, 15], {"bills": ["NORMAL"]}),  # one bill: no rebill
-    "EST": ([None, None, None, 15], {"method": "estimate"}),
-    "BLANKMETHOD": ([None, None, None, 15], {"method": ""}),  # no method stated: not an estimate
-    "STUCK3": ([None, 0, 0, 0], {}),  # three ACTUAL zeros
-    "STUCK2": ([None, 5, 0, 0], {}),  # two only
-    "STUCK_EST": ([None, 0, 0, 0], {"method_2510": "ESTIMATE"}),  # one zero was not an ACTUAL read
-    "SPIKE3": ([10, 10, 10, 21], {}),  # 21 > 2 x 10 and 11 >= 10 over three readings
-    "SPIKE2": ([None, 10, 10, 40], {}),  # two readings of history only
-    "SPIKE_EDGE": ([10, 10, 10, 20], {}),  # 20 is not > 2 x 10
-    "SPIKE_SMALL": ([2, 2, 2, 11], {}),  # 11 - 2 = 9 < 10 m3
-    "SPIKE_SMALL2": ([2, 2, 2, 12], {}),  # 12 - 2 = 10 m3
-    "INACTIVE": ([None, None, None, 5], {"status": "NONAKTIF"}),
-    "INACTIVE0": ([None, None, None, 0], {"status": "PUTUS"}),  # no use: zero only
-    "ACTIVE5": ([None, None, None, 5], {"status": "AKTIF"}),
-    "TAMPER0": ([None, None, None, 0], {"trouble": "BYPASS"}),
-    "TAMPER_DROP": ([None, None, 40, 10], {"trouble": "BYPASS"}),
-    "TROUBLE_OK": ([None, None, None, 15], {"trouble": "METER BURAM"}),
-}
-NOMEN = {name: f"6100{i:04d}" for i, name in enumerate(CASES, start=1)}
-
-EXPECTED = {
-    "extreme": {"X101"},
-    "drop": {"D49", "NEG_PAKAI", "TAMPER_DROP"},
-    "zero": {"ZERO", "STUCK3", "STUCK2", "STUCK_EST", "INACTIVE0", "TAMPER0"},
-    "negative": {"MIS_NEGDIFF", "NEG_PAKAI"},
-    "misrecord": {"MIS_PREV", "MIS_STATED", "NEG_PAKAI"},
-    "rebill": {"REB_AMT", "REB_MSG", "REB_JENIS", "REB_KOREKSI", "REB_DUP"},
-    "estimated": {"EST"},
-    "spike": {"SPIKE3", "SPIKE_SMALL2"},
-    "stuck": {"STUCK3"},
-    "inactive_use": {"INACTIVE"},
-    "tamper": {"TAMPER0", "TAMPER_DROP"},
-}
-
-SBRS_HEADER = ["cmr_account", "cmr_prev_read", "cmr_reading", "SB_Stand", "Read_Method", "cmr_trbl1_code",
-               "cmr_chg_spcl_msg", "cmr_route", "Bill_Amount", "cmr_name", "Tariff"]
-SBRS_FORMATS = {"2025-09": "xlsx", "2025-10": "txt-pipe", "2025-11": "csv-semicolon", "2025-12": "xlsx"}
-
-
-def sbrs_rows(periode: str, cases: dict = CASES) -> list[list]:
-    """The SBRS of a periode: stands run on from 1000, volumes as the cases say."""
-    rows = [SBRS_HEADER]
-    index = PERIODES.index(periode)
-    for name, (volumes, extra) in cases.items():
-        if volumes[index] is None:
-            continue
-        stand = 1000 + sum(v for v in volumes[:index] if v is not None and v > 0)
-        lalu = stand + (extra.get("lalu_gap", 0) if periode == P else 0)
-        kini = lalu + volumes[index]
-        at_p = periode == P
-        method = extra.get(f"method_{periode[2:4]}{periode[5:]}", extra.get("method", "ACTUAL") if at_p else "ACTUAL")
-        rows.append([NOMEN[name], lalu, kini, extra.get("pakai") if at_p else None, method,
-                     extra.get("trouble") if at_p else None, extra.get("msg") if at_p else None,
-                     "341010101" if "zona" not in extra else extra["zona"],
-                     extra.get("amount", 75000) if at_p else 75000, f"PELANGGAN {name}", "2A"])
-    return rows
-
-
-def mc_rows() -> list[list]:
-    rows = [["NOMEN", "NAMA_PEL", "ZONA_NOVAK", "TARIF", "KUBIK", "NOMINAL", "CUST_TYPE"]]
-    for name, (volumes, extra) in CASES.items():
-        if name == "REB_JENIS":
-            continue
-        volume = volumes[-1] if volumes[-1] is not None else 0
-        rows.append([NOMEN[name], f"PELANGGAN {name}", extra.get("zona", "341010101"), "2A", max(volume, 0),
-                     5000 * max(volume, 0), extra.get("status", "AKTIF")])
-    return rows
-
-
-def mainbill_rows() -> list[list]:
-    rows = [["NOMEN", "TOTAL_TAGIHAN", "PERIODE", "PAKAI", "JENIS_REK", "PCEZBK"]]
-    rows.append([NOMEN["D49"], 95000, "122025", 19, "NORMAL", "341010101"])  # Rp 5 000 per m3
-    for name, (_volumes, extra) in CASES.items():
-        for kind in extra.get("bills", []):
-            rows.append([NOMEN[name], 60000, "122025", 15, kind, "341010101"])
-    return rows
-
-
-def write_files(folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {f"SBRS {p}": write_table(folder, f"SBRS_{p.replace('-', '')}", SBRS_FORMATS[p], sbrs_rows(p))
-             for p in PERIODES}
-    files["MC"] = write_table(folder, "MC_2025-12", "csv-semicolon", mc_rows())
-    files["MAINBILL"] = write_table(folder, "MAINBILL_2025-12", "csv-semicolon", mainbill_rows())
-    return files
 
 
 def load(engine, path: Path):
@@ -167,6 +58,18 @@ class Branch:
         url = f"/api/anomalies?periode={periode}&type={key}&page_size=1000" + (f"&rayon={rayon}" if rayon else "")
         by_nomen = {v: k for k, v in NOMEN.items()}
         return {by_nomen[row["nomen"]] for row in self.get(url)["rows"]}
+
+    def directory(self) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT * FROM customer ORDER BY nomen")).all()
+
+    def directory_rebuilt(self) -> list[tuple]:
+        """The directory as a rebuild from every stored row gives it (nothing kept)."""
+        with self.engine.connect() as conn:
+            refresh_directory(conn, None, None)
+            rebuilt = conn.execute(text("SELECT * FROM customer ORDER BY nomen")).all()
+            conn.rollback()
+        return rebuilt
 
     def flags_table(self) -> list[tuple]:
         with self.engine.connect() as conn:
@@ -282,6 +185,27 @@ def test_missing_data_is_named(branch):
 def test_loading_in_another_order_gives_the_same_flags(branch, tmp_path):
     backwards = Branch(tmp_path, ["MAINBILL", "SBRS 2025-12", "MC", "SBRS 2025-11", "SBRS 2025-10", "SBRS 2025-09"])
     assert backwards.flags_table() == branch.flags_table()
+    assert backwards.directory() == branch.directory()
+
+
+def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path):
+    branch = Branch(tmp_path, IN_ORDER)
+    rows = {row.nomen: row for row in branch.directory()}
+    assert set(rows) == set(NOMEN.values()) - {NOMEN["REB_JENIS"]}  # in MAINBILL only: not a reading
+    d49 = rows[NOMEN["D49"]]
+    assert (d49.nama, d49.rayon, d49.periode, d49.source, d49.status) == ("PELANGGAN D49", "34", P, "MC", "AKTIF")
+    assert d49.search_text == "pelanggan d49 "
+    assert rows[NOMEN["X101"]].rayon == "35"
+    # Without the MC, every customer falls back to its most recent reading.
+    mc_upload = branch.uploads["MC"]
+    delete_upload(branch.engine, mc_upload)
+    rows = {row.nomen: row for row in branch.directory()}
+    assert {row.source for row in rows.values()} == {"SBRS"}
+    assert rows[NOMEN["NOPREV"]].periode == P and rows[NOMEN["STUCK3"]].periode == P
+    assert branch.directory() == branch.directory_rebuilt()
+    load(branch.engine, branch.files["MC"])
+    assert branch.directory() == branch.directory_rebuilt()
+    assert {row.source for row in branch.directory()} == {"MC"}
 
 
 def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path):
@@ -305,3 +229,30 @@ def test_changed_thresholds_recompute_the_flags(tmp_path):
     assert branch.flagged("extreme") == {"X100", "X101"}
     assert branch.flagged("drop") == {"NEG_PAKAI", "TAMPER_DROP"}  # 19 of 40 m3 is 47.5 %: no longer
     assert sync_thresholds(branch.engine, Thresholds(extreme_m3=60, drop_percent=47)) is False
+
+
+def test_the_grid_s_requests_and_the_export_follow_the_same_filters(branch):
+    from sunter_dash import export
+    from sunter_dash.tabs import meter
+
+    query = {"periode": P, "rayon": "semua", "key": "zero"}
+    request = {"startRow": 0, "endRow": 4, "sortModel": [{"colId": "nomen", "sort": "desc"}],
+               "filterModel": {"nama": {"filterType": "text", "type": "contains", "filter": "stuck"}}}
+    with branch.app.server.test_request_context():
+        page = meter.rows_page(query, request)
+        assert page["rowCount"] == 3  # STUCK3, STUCK2, STUCK_EST
+        assert [r["nomen"] for r in page["rowData"]] == sorted(
+            (NOMEN[n] for n in ("STUCK3", "STUCK2", "STUCK_EST")), reverse=True)
+        assert page["rowData"][0]["flag_names"] == "Pemakaian Nol"
+        stuck3 = next(r for r in page["rowData"] if r["nomen"] == NOMEN["STUCK3"])
+        assert stuck3["flag_names"] == "Pemakaian Nol, Meter Macet"
+        # A filter the server cannot apply gives an empty page, not an error.
+        assert meter.rows_page(query, {**request, "filterModel": {"secret": {"type": "contains"}}})["rowCount"] == 0
+
+        content, name = export.anomaly_list(P, "zero", None, "nomen:desc", meter._filter_text(request["filterModel"]),
+                                            "csv")
+    assert name == f"anomali-zero_{P}.csv"
+    lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Nomen,Nama,Rayon,Tarif,Stand Lalu,Stand Kini")
+    assert [line.split(",")[0] for line in lines[1:]] == [r["nomen"] for r in page["rowData"]]
+    assert "Pemakaian Nol, Meter Macet" in content.decode("utf-8-sig")

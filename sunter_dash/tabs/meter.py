@@ -1,0 +1,259 @@
+"""Tab "Meter": the meter-reading anomalies of METRICS.md for the periode and rayon filters.
+
+One card per anomaly with its count and change against the previous periode; a
+card opens its list in an AG Grid that pages, sorts and filters on the server
+(infinite row model), so a list of any length costs one page of rows. The whole
+filtered list downloads; a selected row becomes an analysis case.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlencode
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from .. import export, ids, queries
+from ..components.cards import missing_alert
+from ..components.grids import LOCALE, column, nomen_column
+from ..formatting import number, periode_label
+from ..ingest.anomalies import ANOMALIES
+
+TAB_ID = "meter"
+LABEL = "Meter"
+ALERT = "meter-alert"
+CARDS = "meter-cards"
+CARD = "meter-card"
+KEY = "meter-key"
+QUERY = "meter-query"
+TITLE = "meter-list-title"
+GRID = "meter-grid"
+NEW_CASE = "meter-new-case"
+DOWNLOAD = "meter-download"
+EXPORT_XLSX = "meter-export-xlsx"
+EXPORT_CSV = "meter-export-csv"
+PURGED = "meter-purged"
+PAGE_SIZE = 50
+
+ICONS = {
+    "extreme": "bi-graph-up-arrow", "drop": "bi-graph-down-arrow", "zero": "bi-0-circle",
+    "negative": "bi-dash-circle", "misrecord": "bi-pencil-square", "rebill": "bi-receipt",
+    "estimated": "bi-eye-slash", "spike": "bi-lightning", "stuck": "bi-pause-circle",
+    "inactive_use": "bi-plug", "tamper": "bi-shield-exclamation",
+}
+
+COLUMNS = [
+    nomen_column(pinned="left", minWidth=100, flex=0, width=110, filter="agTextColumnFilter"),
+    column("nama", "Nama", minWidth=170, filter="agTextColumnFilter"),
+    column("rayon", "Rayon", minWidth=75, flex=0, width=85, filter="agTextColumnFilter"),
+    column("tarif", "Tarif", minWidth=70, flex=0, width=80, filter="agTextColumnFilter"),
+    column("stand_lalu", "Stand Lalu", "number", minWidth=95, filter=True),
+    column("stand_kini", "Stand Kini", "number", minWidth=95, filter=True),
+    column("volume", "Pakai (m3)", "number", minWidth=95, filter=True),
+    column("prev_volume", "Pakai Bln Lalu", "number", minWidth=110, filter=True,
+           headerTooltip="Pemakaian periode sebelumnya (m3)"),
+    column("median_volume", "Median Riwayat", "number", minWidth=115, filter=True,
+           headerTooltip="Median pemakaian 6 periode sebelumnya (m3)"),
+    column("delta_m3", "Selisih (m3)", "number", minWidth=100, filter=True,
+           headerTooltip="Volume yang dipersoalkan (lihat docs/ANOMALIES.md)"),
+    column("at_stake", "Potensi (Rp)", "rupiah", minWidth=120, filter=True,
+           headerTooltip="Selisih m3 x harga rata-rata per m3 pelanggan"),
+    column("flag_names", "Anomali", minWidth=170, sortable=False),
+    column("prev_stand_kini", "Stand Kini Bln Lalu", "number", minWidth=130, filter=True),
+    column("read_method", "Metode Baca", minWidth=110, filter="agTextColumnFilter"),
+    column("trouble_code", "Kode Trouble", minWidth=110, filter="agTextColumnFilter"),
+    column("price_m3", "Harga/m3", "rupiah", minWidth=100, filter=True),
+]
+
+
+def layout() -> html.Div:
+    return html.Div([
+        dcc.Store(id=KEY, data=next(iter(ANOMALIES))),
+        dcc.Store(id=QUERY),
+        dcc.Store(id=PURGED),
+        dcc.Download(id=DOWNLOAD),
+        html.Div(id=ALERT),
+        html.Div(id=CARDS, className="mb-3"),
+        dbc.Card(dbc.CardBody([
+            html.Div([
+                html.H5(id=TITLE, className="card-title mb-0"),
+                html.Div([
+                    dbc.Button([html.I(className="bi bi-clipboard-plus me-1"), "Buat analisa"], id=NEW_CASE,
+                               href="", external_link=False, size="sm", color="primary", disabled=True,
+                               title="Pilih satu baris untuk membuat kasus analisa"),
+                    html.Span("Unduh", className="export-label"),
+                    dbc.ButtonGroup([
+                        dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id=EXPORT_XLSX,
+                                   size="sm", color="light", className="export-btn"),
+                        dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"], id=EXPORT_CSV,
+                                   size="sm", color="light", className="export-btn"),
+                    ], size="sm"),
+                ], className="d-flex align-items-center gap-2"),
+            ], className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
+            dag.AgGrid(
+                id=GRID, columnDefs=COLUMNS, rowModelType="infinite",
+                defaultColDef={"sortable": True, "resizable": True, "filter": False, "flex": 1, "minWidth": 90,
+                               "floatingFilter": True, "suppressHeaderMenuButton": True,
+                               "suppressFloatingFilterButton": True, "suppressHeaderFilterButton": True,
+                               "wrapHeaderText": True, "autoHeaderHeight": True,
+                               "filterParams": {"debounceMs": 400, "maxNumConditions": 1}},
+                dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
+                                 "paginationPageSizeSelector": False, "maxBlocksInCache": 20,
+                                 "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                                  "enableClickSelection": True},
+                                 "suppressCellFocus": True, "localeText": LOCALE},
+                getRowId="params.data.nomen", className="ag-theme-quartz", style={"height": "560px"},
+            ),
+        ])),
+    ])
+
+
+# --- cards ------------------------------------------------------------------------------------
+
+def _change(count: int, previous: int | None, before: str | None) -> html.Div:
+    if previous is None:
+        return html.Div("Tidak ada pembanding", className="meter-card-delta text-muted")
+    change = count - previous
+    if change == 0:
+        return html.Div(f"tetap vs {periode_label(before)}", className="meter-card-delta text-muted")
+    tone = "bad" if change > 0 else "good"  # more anomalies is worse
+    arrow = "bi-arrow-up-right" if change > 0 else "bi-arrow-down-right"
+    return html.Div([html.I(className=f"bi {arrow} me-1"), f"{'+' if change > 0 else '−'}{number(abs(change))}",
+                     html.Span(f" vs {periode_label(before)}", className="text-muted")],
+                    className=f"meter-card-delta kpi-delta-{tone}")
+
+
+def _missing_text(key: str, missing: list[str], periode: str) -> str:
+    if key == "spike" and not any(m.endswith(periode) for m in missing):
+        return "Perlu riwayat SBRS minimal 3 dari 6 periode sebelumnya"
+    return "Perlu " + ", ".join(f"{kind} {periode_label(p)}" for kind, p in (m.split(" ") for m in missing))
+
+
+def build_cards(summary: dict, selected: str) -> dbc.Row:
+    cards = []
+    for key, figures in summary["anomalies"].items():
+        body = [
+            html.Div([html.Span(figures["name"], className="meter-card-title"),
+                      html.I(className=f"bi {ICONS[key]} meter-card-icon")],
+                     className="d-flex justify-content-between align-items-start gap-1"),
+            html.Div(number(figures["count"]), className="meter-card-value"),
+            (html.Div(_missing_text(key, figures["missing"], summary["periode"]), className="meter-card-missing")
+             if figures["missing"] else _change(figures["count"], figures["previous"], summary["previous_periode"])),
+        ]
+        active = " meter-card-active" if key == selected else ""
+        cards.append(dbc.Col(html.Button(body, id={"type": CARD, "key": key}, n_clicks=0,
+                                         className=f"meter-card{active}", **{"aria-pressed": str(bool(active))}),
+                             xs=6, md=4, lg=3, xl=2))
+    return dbc.Row(cards, className="g-2")
+
+
+def cards_view(periode: str | None, rayon: str | None, selected: str):
+    if not periode:
+        return missing_alert("Belum ada data tersimpan. Unggah file SBRS."), None
+    summary = queries.anomaly_summary(periode, queries.rayon_filter(rayon))
+    types = next((set(p["types"]) for p in queries.periodes() if p["periode"] == periode), set())
+    alert = None
+    if "SBRS" not in types:
+        alert = missing_alert(f"Belum ada data SBRS untuk {periode_label(periode)}. Unggah file baca meter (SBRS) "
+                              "periode ini; tanpa itu hanya Rebill dari MAINBILL yang bisa dihitung.")
+    return alert, build_cards(summary, selected)
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+def _sort_text(sort_model: list[dict] | None) -> str | None:
+    parts = [f"{s['colId']}:{s['sort']}" for s in sort_model or [] if s.get("colId") in queries.ANOMALY_FIELDS]
+    return ",".join(parts) or None
+
+
+def _filter_text(filter_model: dict | None) -> str | None:
+    return json.dumps(filter_model, sort_keys=True) if filter_model else None
+
+
+def display_rows(rows: list[dict]) -> list[dict]:
+    return [{**row, "flag_names": ", ".join(ANOMALIES.get(k, k) for k in row["flags"])} for row in rows]
+
+
+def rows_page(query: dict | None, request: dict | None) -> dict:
+    """The grid's getRowsResponse for a getRowsRequest."""
+    if not query or not request:
+        return {"rowData": [], "rowCount": 0}
+    start, end = int(request.get("startRow", 0)), int(request.get("endRow", PAGE_SIZE))
+    try:
+        found = queries.anomaly_rows(query["periode"], query["key"], queries.rayon_filter(query["rayon"]), start,
+                                     max(1, min(end - start, 500)), _sort_text(request.get("sortModel")),
+                                     _filter_text(request.get("filterModel")))
+    except queries.BadListRequest:
+        return {"rowData": [], "rowCount": 0}
+    return {"rowData": display_rows(found["rows"]), "rowCount": found["total"]}
+
+
+def list_title(query: dict | None) -> str:
+    if not query:
+        return "Daftar anomali"
+    return f"{ANOMALIES[query['key']]} · {periode_label(query['periode'])}"
+
+
+def case_link(query: dict | None, selected: list[dict] | None, search: str | None) -> tuple[str, bool]:
+    """The Analisa tab's prefilled form for the selected row (``search`` keeps the filters)."""
+    if not query or not selected:
+        return "", True
+    kept = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if k in ("periode", "rayon")}
+    params = {**kept, "tab": "analisa", "new": "1", "nomen": selected[0]["nomen"], "anomaly": query["key"],
+              "periode": query["periode"]}
+    return f"?{urlencode(params)}", False
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(Output(ALERT, "children"), Output(CARDS, "children"),
+                  Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"), Input(KEY, "data"))
+    def refresh_cards(periode, rayon, key):
+        return cards_view(periode, rayon, key)
+
+    @app.callback(Output(KEY, "data"), Input({"type": CARD, "key": ALL}, "n_clicks"), prevent_initial_call=True)
+    def choose(clicks):
+        if not ctx.triggered_id or not any(clicks or []):
+            return no_update
+        return ctx.triggered_id["key"]
+
+    @app.callback(Output(QUERY, "data"), Output(TITLE, "children"),
+                  Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"), Input(KEY, "data"))
+    def set_query(periode, rayon, key):
+        query = {"periode": periode, "rayon": rayon, "key": key} if periode and key in ANOMALIES else None
+        return query, list_title(query)
+
+    # A new query empties the grid's cache: it asks again from the first page.
+    app.clientside_callback(
+        """
+        async function (query) {
+            const api = await dash_ag_grid.getApiAsync("%s");
+            api.deselectAll();
+            api.purgeInfiniteCache();
+            api.paginationGoToFirstPage();
+            return window.dash_clientside.no_update;
+        }
+        """ % GRID,
+        Output(PURGED, "data"), Input(QUERY, "data"), prevent_initial_call=True,
+    )
+
+    @app.callback(Output(GRID, "getRowsResponse"), Input(GRID, "getRowsRequest"), State(QUERY, "data"))
+    def serve_rows(request, query):
+        return rows_page(query, request)
+
+    @app.callback(Output(NEW_CASE, "href"), Output(NEW_CASE, "disabled"),
+                  Input(GRID, "selectedRows"), State(QUERY, "data"), State(ids.URL, "search"))
+    def new_case(selected, query, search):
+        return case_link(query, selected, search)
+
+    @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT_XLSX, "n_clicks"), Input(EXPORT_CSV, "n_clicks"),
+                  State(QUERY, "data"), State(GRID, "getRowsRequest"), prevent_initial_call=True)
+    def download(_xlsx, _csv, query, request):
+        if not query or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update
+        fmt = "xlsx" if ctx.triggered_id == EXPORT_XLSX else "csv"
+        request = request or {}
+        content, name = export.anomaly_list(query["periode"], query["key"], queries.rayon_filter(query["rayon"]),
+                                            _sort_text(request.get("sortModel")),
+                                            _filter_text(request.get("filterModel")), fmt)
+        return dcc.send_bytes(content, name)
