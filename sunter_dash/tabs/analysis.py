@@ -21,7 +21,7 @@ from .. import analyses, ids, queries
 from ..analyses import (FIELD_LABELS, PRIORITY_LABELS, RUTE_OFFICER, STATUS_LABELS, TRANSITIONS, TYPE_LABELS,
                         AnalysisError, StaleEdit, value_label)
 from ..auth import audit, may
-from ..components.grids import column, grid
+from ..components.grids import column, grid, nomen_column
 
 TAB_ID = "analisa"
 LABEL = "Analisa"
@@ -81,9 +81,9 @@ TYPE_OPTIONS = [{"label": label, "value": key} for key, label in TYPE_LABELS.ite
 
 COLUMNS = [
     column("id", "#", minWidth=60, flex=0, width=64, type="rightAligned"),
-    column("nomen", "Nomen", minWidth=105, flex=0, width=110, filter=True),
+    nomen_column(minWidth=105, width=110, filter=True),
     column("nama", "Nama", minWidth=140, filter=True, tooltipField="nama"),
-    column("periode", "Periode", minWidth=90, flex=0, width=95),
+    column("periode", "Periode", "periode", minWidth=90, flex=0, width=95),
     column("rayon", "Rayon", minWidth=75, flex=0, width=80),
     column("type_label", "Jenis anomali", minWidth=150, flex=0, width=170, filter=True),
     column("priority_label", "Prioritas", minWidth=95, flex=0, width=100,

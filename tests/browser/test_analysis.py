@@ -120,7 +120,7 @@ def test_a_viewer_creates_a_case_closes_it_and_reads_its_history(dash_duo, anali
     dash_duo.wait_for_text_to_equal("#analisa-result .alert", "Analisa #1 untuk nomen 60000001 dibuat.")
     dash_duo.wait_for_no_elements("#analisa-new-save")
     dash_duo.wait_for_no_elements(".modal-backdrop")
-    wait_rows(dash_duo, [("1", "60000001", "BUDI SANTOSO", "2025-12", "34", "Pemakaian Nol", "Tinggi", "Terbuka",
+    wait_rows(dash_duo, [("1", "60000001", "BUDI SANTOSO", "Des 2025", "34", "Pemakaian Nol", "Tinggi", "Terbuka",
                           "admin")])
     # The new case is open in the detail panel.
     dash_duo.wait_for_text_to_equal("#analisa-detail-title", "Kasus #1 · 60000001 · BUDI SANTOSO")
@@ -134,7 +134,7 @@ def test_a_viewer_creates_a_case_closes_it_and_reads_its_history(dash_duo, anali
     click(dash_duo, "#analisa-save")
     dash_duo.wait_for_text_to_equal("#analisa-detail-alert .alert", "Perubahan kasus #1 disimpan (versi 2).")
 
-    wait_rows(dash_duo, [("1", "60000001", "BUDI SANTOSO", "2025-12", "34", "Pemakaian Nol", "Tinggi", "Selesai",
+    wait_rows(dash_duo, [("1", "60000001", "BUDI SANTOSO", "Des 2025", "34", "Pemakaian Nol", "Tinggi", "Selesai",
                           "admin")])
     dash_duo.wait_for_contains_text("#analisa-timeline", "Status: Terbuka → Selesai")
     events = dash_duo.find_elements("#analisa-timeline .analisa-event")
@@ -172,11 +172,11 @@ def test_a_link_opens_the_create_form_prefilled_and_a_case_by_its_id(dash_duo, a
     dash_duo.wait_for_text_to_equal("#shell-periode-value", "November 2025")
     click(dash_duo, "#analisa-new-save")
     dash_duo.wait_for_text_to_equal("#analisa-result .alert", "Analisa #1 untuk nomen 60000002 dibuat.")
-    wait_rows(dash_duo, [("1", "60000002", "", "2025-11", "35", "Pemakaian Turun", "Sedang", "Terbuka", "")])
+    wait_rows(dash_duo, [("1", "60000002", "", "Nov 2025", "35", "Pemakaian Turun", "Sedang", "Terbuka", "")])
 
     # Filters changing the URL do not open the form again.
     choose(dash_duo, "#analisa-filter-status", "open,in_progress")
-    wait_rows(dash_duo, [("1", "60000002", "", "2025-11", "35", "Pemakaian Turun", "Sedang", "Terbuka", "")])
+    wait_rows(dash_duo, [("1", "60000002", "", "Nov 2025", "35", "Pemakaian Turun", "Sedang", "Terbuka", "")])
     click(dash_duo, "#analisa-all-periodes")
     dash_duo.wait_for_text_to_equal("#analisa-count", "1 kasus")
     assert not dash_duo.find_elements("#analisa-new-save")

@@ -135,6 +135,11 @@ def test_open_a_card_then_page_sort_and_filter_its_list(dash_duo, app, engine, s
     wait_until(dash_duo, lambda: "new=1" in (dash_duo.find_element("#meter-new-case").get_attribute("href") or ""))
     href = dash_duo.find_element("#meter-new-case").get_attribute("href")
     assert f"nomen={one}" in href and "anomaly=drop" in href and f"periode={P}" in href and "tab=analisa" in href
+    # ... and following it opens the Analisa tab's form with the row's customer and anomaly.
+    click(dash_duo, "#meter-new-case")
+    wait_until(dash_duo, lambda: dash_duo.find_element("#analisa-new-nomen").get_attribute("value") == one)
+    assert dash_duo.find_element("#analisa-new-type").get_attribute("value") == "drop"
+    assert dash_duo.find_element("#analisa-new-periode").get_attribute("value") == P
 
 
 def test_a_nomen_in_the_list_opens_the_customer_profile(dash_duo, app, engine, signed_in):

@@ -1,0 +1,102 @@
+"""What keeping the meter-reading flags and the customer directory costs at 200,000 customers.
+
+    python benchmarks/meter.py [--db build/bench/dashboard-200k.db] [--skip-rebuild]
+
+On a copy of the benchmark world (benchmarks/world.py: 200,000 customers, 12
+periodes of SBRS, MC and MAINBILL), through the real pipeline:
+
+- reloading the newest periode's SBRS, MC and MAINBILL (each replaces the stored
+  snapshot; the flags of that periode and the directory follow), timing the whole
+  ingest and the part spent in ``anomalies.refresh``;
+- reloading the oldest periode's SBRS (a back-fill: the six periodes after it look
+  back at it and are recomputed too);
+- recomputing everything (the directory and the flags of all 12 periodes: what a
+  migration or a change of thresholds costs).
+
+Prints seconds and peak memory.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "dashboard-200k.db")
+    parser.add_argument("--skip-rebuild", action="store_true", help="skip the full recomputation")
+    args = parser.parse_args()
+
+    from world import build_world, demo_dir
+
+    from sunter_dash.db import get_engine, upgrade
+    from sunter_dash.ingest import anomalies, ingest_file, summaries
+    from sunter_dash.ingest.detect import shift_periode
+
+    build_world(args.db)
+    work = args.db.with_name("meter-bench.db")
+    shutil.copyfile(args.db, work)
+    url = f"sqlite:///{work}"
+    started = time.perf_counter()
+    upgrade(url)
+    print(f"schema at head: {time.perf_counter() - started:.1f} s (a first upgrade computes every flag)")
+    engine = get_engine(url)
+
+    spent: list[float] = []
+    refresh = anomalies.refresh
+
+    def timed_refresh(*a, **k):
+        t0 = time.perf_counter()
+        refresh(*a, **k)
+        spent.append(time.perf_counter() - t0)
+    summaries.anomalies.refresh = timed_refresh
+
+    demo = demo_dir(200_000)
+    with engine.connect() as conn:
+        periodes = [p for (p,) in conn.exec_driver_sql("SELECT DISTINCT periode FROM sbrs ORDER BY 1")]
+    newest, oldest = periodes[-1], periodes[0]
+    compact = {p: p.replace("-", "") for p in periodes}
+    read = shift_periode(newest, -1)  # an MC is named by its reading month, the month before its periode
+    mc_file = next(demo.glob(f"MC{read[5:7]}{read[2:4]}*"))
+    cases = [
+        (f"SBRS {newest} (replaces it)", demo / f"SBRS_{compact[newest]}.xlsx"),
+        (f"MC {newest} (replaces it)", mc_file),
+        (f"MAINBILL {newest} (replaces it)", demo / f"MAINBILL_{compact[newest]}.csv"),
+        (f"SBRS {oldest} (back-fill: 7 periodes)", demo / f"SBRS_{compact[oldest]}.xlsx"),
+    ]
+    print(f"\n{'upload':<40}{'ingest s':>10}{'flags + directory s':>22}")
+    for name, path in cases:
+        spent.clear()
+        t0 = time.perf_counter()
+        result = ingest_file(engine, path)
+        total = time.perf_counter() - t0
+        assert result.status == "loaded", result.as_json()
+        print(f"{name:<40}{total:>10.1f}{sum(spent):>22.1f}", flush=True)
+
+    if not args.skip_rebuild:
+        with engine.begin() as conn:
+            t0 = time.perf_counter()
+            anomalies.refresh_directory(conn, None, None)
+            directory = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            anomalies.rebuild_flags(conn)
+            flags = time.perf_counter() - t0
+            rows = conn.exec_driver_sql("SELECT COUNT(*) FROM meter_flag").scalar()
+        print(f"\neverything again: directory {directory:.1f} s, flags of {len(periodes)} periodes {flags:.1f} s "
+              f"({rows:,} flag rows)")
+    print(f"peak memory (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    work.unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
