@@ -122,13 +122,17 @@ DATASETS: dict[str, tuple[str, Callable[[str, str | None], pd.DataFrame]]] = {
 }
 
 
+EVERY_RAYON = {"kpi-rayon", "data-status"}
+
+
 def build(dataset: str, fmt: str, periode: str, rayon: str | None) -> tuple[bytes, str, str]:
     """(content, file name, mime type) of a dataset."""
     if dataset not in DATASETS or fmt not in FORMATS:
         raise UnknownDataset(dataset)
     stem, make = DATASETS[dataset]
     frame = make(periode, queries.rayon_filter(rayon))
-    suffix = f"_rayon-{rayon}" if queries.rayon_filter(rayon) else ""
+    # A dataset of every rayon (or none) says nothing of the page's rayon filter in its name.
+    suffix = f"_rayon-{rayon}" if queries.rayon_filter(rayon) and dataset not in EVERY_RAYON else ""
     name = f"{stem}_{periode}{suffix}.{fmt}"
     return to_bytes(frame, fmt, stem), name, FORMATS[fmt]
 

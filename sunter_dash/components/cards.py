@@ -37,9 +37,12 @@ class Delta:
 
 
 def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta: Delta | None,
-             previous_periode: str | None, accent: str = "primary") -> dbc.Card:
+             previous_periode: str | None, accent: str = "primary", compared: bool = True) -> dbc.Card:
+    """``compared=False``: a figure that is not set against last month (no footer at all)."""
     change = delta.text() if delta else None
-    if change:
+    if not compared:
+        footer = None
+    elif change:
         arrow = ("bi-arrow-right" if delta.current == delta.previous
                  else "bi-arrow-up-right" if delta.current > delta.previous else "bi-arrow-down-right")
         footer = html.Div([html.I(className=f"bi {arrow} me-1"), change,

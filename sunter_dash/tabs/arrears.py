@@ -21,11 +21,11 @@ TOP_GRID = "arrears-top-grid"
 TOP_COLUMNS = [
     nomen_column(pinned="left", minWidth=100, flex=0, width=105, filter=True),
     column("nama", "Nama", minWidth=180, filter=True),
-    column("alamat", "Alamat", minWidth=240, filter=True),
+    column("total", "Tunggakan", "rupiah", minWidth=130, flex=0, width=140, sort="desc", filter=True),
+    column("alamat", "Alamat", minWidth=200, filter=True),
     column("rayon", "Rayon", minWidth=80, flex=0, width=90),
     column("tarif", "Tarif", minWidth=80, flex=0, width=90),
     column("bills", "Rek", "number", minWidth=80, flex=0, width=90),
-    column("total", "Tunggakan", "rupiah", minWidth=130, flex=0, width=140, sort="desc", filter=True),
     column("oldest_bill", "Rek Tertua", minWidth=110, flex=0, width=120),
 ]
 
@@ -59,12 +59,12 @@ def build_cards(summary: dict, previous: dict | None) -> dbc.Row:
                  "Saldo tunggakan di ARDEBT", "bi-wallet2", delta("nominal", False), before, "danger"),
         kpi_card("card-os-collected", "Tunggakan Tertagih", rupiah(collected["nominal"]),
                  f"{number(collected['nomen'])} pelanggan bayar tunggakan bulan ini", "bi-arrow-repeat",
-                 None, None, "success"),
+                 None, None, "success", compared=False),
         kpi_card("card-os-share", "Tertagih dari OS Bulan Lalu", percent(share) if share is not None else "-",
                  f"OS {periode_label(collected['previous_periode'])}: {rupiah(collected['previous_os_nominal'])}"
                  if collected["previous_os_nominal"] is not None
                  else f"Belum ada ARDEBT {periode_label(collected['previous_periode'])}",
-                 "bi-pie-chart", None, None, "info"),
+                 "bi-pie-chart", None, None, "info", compared=False),
     ]
     return dbc.Row([dbc.Col(card, xs=12, sm=6, xl=3) for card in cards], className="g-3 mb-3")
 

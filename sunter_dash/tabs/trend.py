@@ -75,6 +75,10 @@ def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str |
     """Points {series, periode, value, change} with the change from the previous periode of the same series."""
     _, _, path = METRICS[metric]
     points, last = [], {}
+    if per_rayon:  # customers with no rayon: only where they have figures of their own (as the Ringkasan grid)
+        unassigned = [f for f in series if not f["rayon"]]
+        if not any(_value(f, path) for f in unassigned):
+            series = [f for f in series if f["rayon"]]
     for figures in series:
         if per_rayon:
             name = f"Rayon {figures['rayon']}" if figures["rayon"] else "Tanpa rayon"
