@@ -1,6 +1,7 @@
 """Ingestion speed and memory, beside a bare baseline measured in the same run.
 
     python benchmarks/ingest.py [--customers 200000] [--work build/bench]
+        [--database-url postgresql+psycopg://user:pw@host/db] [--only Collection-1M]
 
 Makes a demo world with ``sunter_dash.demo``, then builds from its exports
   * a 1,000,000-row COLLECTION .txt (the month extracts joined),
@@ -13,6 +14,10 @@ same file read by pandas / python-calamine and inserted with ``executemany``
 into an unindexed table. Every measurement runs in its own process so that
 its peak RSS (VmHWM) belongs to that file alone; each is repeated (--repeat)
 and the median run is shown. Prints a table.
+
+With --database-url the pipeline loads into fresh databases created on that
+PostgreSQL server (the URL's role needs CREATEDB; each is dropped afterwards);
+the baseline stays SQLite's. --only keeps the files whose name contains it.
 """
 from __future__ import annotations
 
@@ -61,7 +66,21 @@ def child_baseline(path: Path, db: Path) -> dict:
             "peak_mb": _peak_mb()}
 
 
-def child_pipeline(path: Path, db: Path) -> dict:
+def _server_database(server_url: str, name: str, *, drop: bool = False) -> str:
+    """(Re)create the database ``name`` on the PostgreSQL server of ``server_url``; its URL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
     """Two loads of the file into two fresh databases: the first in a cold process (as
     the CLI runs), the second once the process is warm (as the server runs)."""
     from sunter_dash.db import get_engine, upgrade
@@ -69,22 +88,27 @@ def child_pipeline(path: Path, db: Path) -> dict:
 
     timings = []
     for run in ("cold", "warm"):
-        url = f"sqlite:///{db}-{run}"
+        name = f"bench_{db.stem}_{run}".lower().replace("-", "_")
+        url = _server_database(server_url, name) if server_url else f"sqlite:///{db}-{run}"
         upgrade(url)
         started = time.perf_counter()
         result = ingest_file(get_engine(url), path, max_bytes=100 * 1024 * 1024)
         timings.append(time.perf_counter() - started)
+        if server_url:
+            get_engine(url).dispose()
+            _server_database(server_url, name, drop=True)
         if result.status != "loaded":
             raise SystemExit(f"{path.name} not loaded: {result.status} {result.message}")
     return {"rows": result.stored + result.duplicate, "stored": result.stored, "seconds": timings[0],
             "warm_seconds": timings[1], "peak_mb": _peak_mb()}
 
 
-def run_child(kind: str, path: Path, work: Path) -> dict:
+def run_child(kind: str, path: Path, work: Path, server_url: str | None = None) -> dict:
     db = work / f"{kind}-{path.stem}.db"
     for leftover in work.glob(f"{db.name}*"):  # the database and its -cold/-warm, -wal, -shm
         leftover.unlink()
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path), str(db)],
+    server = ["--database-url", server_url] if server_url and kind == "pipeline" else []
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path), str(db), *server],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -133,12 +157,16 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=6)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bench")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is shown")
+    parser.add_argument("--database-url", help="a PostgreSQL server for the pipeline (default: SQLite files)")
+    parser.add_argument("--only", default="", help="only the files whose name contains this")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, path, db = args.child
-        fn = child_baseline if kind == "baseline" else child_pipeline
-        print(json.dumps(fn(Path(path), Path(db))))
+        if kind == "baseline":
+            print(json.dumps(child_baseline(Path(path), Path(db))))
+        else:
+            print(json.dumps(child_pipeline(Path(path), Path(db), args.database_url)))
         return
 
     from sunter_dash.demo import generate
@@ -162,8 +190,10 @@ def main() -> None:
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
           f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'peak MB':>9}")
     for path in (coll_1m, sbrs, coll_100):
+        if args.only not in path.name:
+            continue
         base = _median([run_child("baseline", path, work) for _ in range(args.repeat)])
-        pipe = _median([run_child("pipeline", path, work) for _ in range(args.repeat)])
+        pipe = _median([run_child("pipeline", path, work, args.database_url) for _ in range(args.repeat)])
         ratio = pipe["seconds"] / base["seconds"]
         print(f"{path.name:<32}{path.stat().st_size / 1048576:>7.1f}{pipe['rows']:>11,}"
               f"{pipe['seconds']:>8.2f}{pipe['rows'] / pipe['seconds']:>10,.0f}"

@@ -112,9 +112,13 @@ def cmd_db(args, config) -> int:
             uploads = conn.execute(select(Upload.status, func.count()).group_by(Upload.status)).all()
         print("unggahan    " + ", ".join(f"{status}={n}" for status, n in uploads))
         return 0
-    from .backup import backup
+    from .backup import BackupError, backup
 
-    target = backup(config.database_url, Path(args.out) if args.out else None)
+    try:
+        target = backup(config.database_url, Path(args.out) if args.out else None)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print(f"Cadangan ditulis ke {target}")
     return 0
 

@@ -34,7 +34,8 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server: connections checked before use (a restarted database), renewed hourly.
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
 
 
 def alembic_config(url: str) -> AlembicConfig:

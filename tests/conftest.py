@@ -6,11 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine, upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
+POSTGRES_VARIABLE = "SUNTER_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def pytest_setup_options():
@@ -33,11 +39,113 @@ def pytest_setup_options():
     return options
 
 
+class Databases:
+    """Fresh databases for tests, on SQLite or PostgreSQL.
+
+    SQLite: a new file in the folder given. PostgreSQL: a new database on the server
+    ``SUNTER_TEST_POSTGRES_URL`` names (its role needs CREATEDB), copied from a migrated
+    template (made once per session), and dropped again by ``drop`` or at the end.
+    """
+
+    def __init__(self, postgres_url: str | None):
+        self.postgres_url = make_url(postgres_url) if postgres_url else None
+        self.prefix = f"sunter_test_{os.getpid()}"
+        self.count = 0
+        self.created: list[str] = []
+        self.template: str | None = None
+
+    def new(self, backend: str, folder: Path, name: str = "test", migrated: bool = True) -> str:
+        self.count += 1
+        if backend == "sqlite":
+            url = f"sqlite:///{folder / f'{name}.db'}"
+            if migrated:
+                upgrade(url)
+            return url
+        if self.postgres_url is None:
+            pytest.skip(f"PostgreSQL: {POSTGRES_VARIABLE} is not set")
+        template = self._template() if migrated else "template0"
+        return self._create(f"{self.prefix}_{self.count}", template)
+
+    def _create(self, database: str, template: str) -> str:
+        self._admin(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        self.created.append(database)
+        return self.postgres_url.set(database=database).render_as_string(hide_password=False)
+
+    def _template(self) -> str:
+        if self.template is None:
+            url = self._create(f"{self.prefix}_template", "template0")
+            upgrade(url)
+            get_engine(url).dispose()  # a template must have no sessions when it is copied
+            self.template = make_url(url).database
+        return self.template
+
+    def _admin(self, statement: str) -> None:
+        engine = create_engine(self.postgres_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+        engine.dispose()
+
+    def drop(self, url: str) -> None:
+        database = make_url(url).database
+        if url.startswith("postgresql") and database in self.created:
+            self.created.remove(database)
+            self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    def drop_all(self) -> None:
+        for database in reversed(self.created):
+            self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """The factory of test databases (``Databases``); whatever is left is dropped at the end."""
+    made = Databases(os.environ.get(POSTGRES_VARIABLE))
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    """Each test that uses a database runs on SQLite, and again on PostgreSQL when
+    SUNTER_TEST_POSTGRES_URL is set (skipped otherwise). A test that is about SQLite
+    itself pins it: ``@pytest.mark.parametrize("backend", ["sqlite"])``."""
+    if request.param == "postgresql" and not os.environ.get(POSTGRES_VARIABLE):
+        pytest.skip(f"PostgreSQL: {POSTGRES_VARIABLE} is not set")
+    return request.param
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    upgrade(url)
-    return url
+def new_database(databases, backend, tmp_path):
+    """``new_database(name="test", migrated=True)``: a fresh database URL on this test's
+    back end, dropped after the test."""
+    made: list[str] = []
+
+    def new(name: str = "test", migrated: bool = True) -> str:
+        made.append(databases.new(backend, tmp_path, name, migrated))
+        return made[-1]
+    yield new
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture(scope="module")
+def module_database(databases, backend, tmp_path_factory):
+    """Like ``new_database``, for module fixtures: kept until the module's last test."""
+    made: list[str] = []
+
+    def new(name: str = "test", migrated: bool = True) -> str:
+        made.append(databases.new(backend, tmp_path_factory.mktemp(name), name, migrated))
+        return made[-1]
+    yield new
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture
+def db_url(new_database) -> str:
+    """A fresh, migrated database: SQLite, and PostgreSQL when configured (``backend``)."""
+    return new_database()
 
 
 @pytest.fixture

@@ -1,34 +1,58 @@
-"""Bulk insert into SQLite without binding every value from Python.
+"""Bulk insert without binding every value from Python.
 
 ``executemany`` spends most of its time converting Python objects, value by
-value. Instead the frame goes, as Arrow columns, into a staging database file
-through ADBC's bulk ingest (C), which is then attached to the app's own
-connection and copied with one ``INSERT ... SELECT``: still inside the upload's
-transaction, so the load stays atomic. See docs/PERFORMANCE.md for the figures.
+value. Instead the frame goes, as Arrow columns, into a staging table, which is
+copied with one ``INSERT ... SELECT``: still inside the upload's transaction, so
+the load stays atomic, and later SQL of the same transaction (the summaries) can
+read the new rows from the stage (``staged``).
+
+- SQLite: a staging database file written by ADBC's bulk ingest (C), attached to
+  the app's own connection as ``sunter_stage``;
+- PostgreSQL: a temporary table (dropped at commit) filled by ``COPY`` from CSV
+  that Arrow writes (C).
+
+See docs/PERFORMANCE.md for the figures.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+from io import BytesIO
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from sqlalchemy import Date
 from sqlalchemy.engine import Connection
 
 from .parse import date_text
 
 BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging file
-STAGE = "sunter_stage"
-STAGED_TABLE = "sunter_staged_table"  # which table the attached stage's rows went into
+STAGE = "sunter_stage"  # SQLite: the attached staging file's schema name
+STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
+STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
+STAGED_ROWS = {"sqlite": f"{STAGE}.rows", "postgresql": "pg_temp.sunter_stage_rows"}
+COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
 
 
-def staged(conn: Connection, table_name: str) -> bool:
-    """True while the rows just inserted into ``table_name`` are readable as sunter_stage.rows."""
-    return conn.info.get(STAGED_TABLE) == table_name and STAGE in conn.info
+def staged(conn: Connection, table_name: str) -> str | None:
+    """The relation holding the rows just inserted into ``table_name`` (to read in this
+    transaction), or None when they were not staged."""
+    if conn.info.get(STAGED_TABLE) == table_name:
+        return STAGED_ROWS[conn.dialect.name]
+    return None
+
+
+def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str]) -> None:
+    arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
+    arrow = arrow.take(_primary_key_order(table, arrow))
+    if conn.dialect.name == "postgresql":
+        _bulk_insert_postgresql(conn, table, arrow)
+    else:
+        _bulk_insert_sqlite(conn, table, arrow)
 
 
 def _arrow_column(series: pd.Series, column) -> pa.Array:
@@ -40,8 +64,8 @@ def _arrow_column(series: pd.Series, column) -> pa.Array:
 
 
 def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
-    """Row order of the primary key: a clustered (WITHOUT ROWID) table is then
-    appended to rather than split page by page."""
+    """Row order of the primary key: a clustered (WITHOUT ROWID) table, or a B-tree
+    index, is then appended to rather than split page by page."""
     keys = [c.name for c in table.primary_key.columns if c.name in arrow.column_names]
     if not keys:
         # A rowid table: follow its first index, so that index grows at its end.
@@ -52,9 +76,31 @@ def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 
 
-def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list[str]) -> None:
-    arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
-    arrow = arrow.take(_primary_key_order(table, arrow))
+def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in arrow.column_names)
+    stage = STAGED_ROWS["postgresql"]
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                         f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
+    # CSV as Arrow writes it: strings quoted (so "" stays an empty string), nulls as nothing (NULL).
+    options = pa_csv.WriteOptions(include_header=False)
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in arrow.to_batches(max_chunksize=COPY_CHUNK):
+                chunk = BytesIO()
+                pa_csv.write_csv(batch, chunk, options)
+                copy.write(chunk.getbuffer())
+    # The summaries group the staged rows: with statistics and room in memory, a hash
+    # aggregate instead of a sort that spills to disk.
+    conn.exec_driver_sql(f"ANALYZE {stage}")
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    conn.info[STAGED_TABLE] = table.name
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
+
+
+def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table) -> None:
+    names = arrow.column_names
     handle, path = tempfile.mkstemp(prefix="sunter-stage-", suffix=".db")
     os.close(handle)
     os.unlink(path)
@@ -65,7 +111,7 @@ def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list
             stage.commit()
         # ATTACH works inside the open transaction; DETACH has to wait for its end.
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (path,))
-        conn.info[STAGE] = path
+        conn.info[STAGE_FILE] = path
         conn.info[STAGED_TABLE] = table.name
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(n) for n in names)
@@ -77,7 +123,8 @@ def bulk_insert_sqlite(conn: Connection, table, frame: pd.DataFrame, names: list
 
 
 def detach_stage(conn: Connection) -> None:
-    """Call after the transaction that used ``bulk_insert_sqlite`` has ended."""
+    """Call after the transaction that used ``bulk_insert`` has ended (PostgreSQL's
+    stage went with the transaction)."""
     conn.info.pop(STAGED_TABLE, None)
-    if conn.info.pop(STAGE, None) is not None:
+    if conn.info.pop(STAGE_FILE, None) is not None:
         conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")

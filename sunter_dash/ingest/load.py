@@ -24,7 +24,7 @@ from . import derive, summaries
 from .detect import Match, detect_periode, detect_type
 from .errors import IngestError, RowError
 from .parse import Cells, as_text, date_text
-from .bulk import BULK_ROWS, bulk_insert_sqlite, detach_stage
+from .bulk import BULK_ROWS, bulk_insert, detach_stage
 from .read import RawTable, read_table
 from .specs import FileSpec
 
@@ -262,8 +262,8 @@ def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progres
         return 0
     if progress:
         progress(label, 0, len(frame))
-    if conn.dialect.name == "sqlite" and len(frame) >= BULK_ROWS:
-        bulk_insert_sqlite(conn, table, frame, names)
+    if len(frame) >= BULK_ROWS:
+        bulk_insert(conn, table, frame, names)
     else:
         _executemany(conn, table, frame, names, progress, label)
     if progress:

@@ -207,29 +207,31 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
 
 
 # The same folding in SQL, reading the new rows where the bulk insert staged them.
-PAY_CUSTOMER_FROM_STAGE = _PAY_CUSTOMER.format(source="sunter_stage.rows", where="true") + """
+PAY_CUSTOMER_FROM_STAGE = _PAY_CUSTOMER.format(source="{stage}", where="true") + """
     ON CONFLICT (periode, nomen) DO UPDATE SET
         cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
         undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum
 """
-DAILY_FROM_STAGE = text(f"""
+DAILY_FROM_STAGE = f"""
     INSERT INTO kpi_day (periode, rayon, day, payments, nominal)
     WITH m AS ({TARGET_SET_SQL.text})
     SELECT s.periode, m.rayon, s.pay_date, COUNT(*), SUM(s.amount)
-    FROM sunter_stage.rows s JOIN m ON m.nomen = s.nomen
+    FROM {{stage}} s JOIN m ON m.nomen = s.nomen
     WHERE s.periode = :p AND s.jenis = 'CURRENT'
     GROUP BY s.periode, m.rayon, s.pay_date
     ON CONFLICT (periode, rayon, day) DO UPDATE SET
         payments = kpi_day.payments + excluded.payments, nominal = kpi_day.nominal + excluded.nominal
-""")
+"""
 
 
 def add_payments(conn: Connection, added: pd.DataFrame) -> None:
     """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
-    if staged(conn, DATA_TABLES["COLLECTION"].name):
-        conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE)
+    stage = staged(conn, DATA_TABLES["COLLECTION"].name)
+    if stage:
+        conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE.format(stage=stage))
+        daily = text(DAILY_FROM_STAGE.format(stage=stage))
         for periode in sorted(added["periode"].dropna().unique().tolist()):
-            conn.execute(DAILY_FROM_STAGE, {"p": periode})
+            conn.execute(daily, {"p": periode})
         return
     current = (added["jenis"] == "CURRENT").to_numpy()
     amount = added["amount"].to_numpy(dtype=np.int64)

@@ -25,3 +25,10 @@ def signed_in(users):
     def start(dash_duo, app, role: str = "admin", path: str = "/") -> None:
         sign_in(dash_duo, app, *users[role], path=path)
     return start
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    """Browser tests run on SQLite only: they test the page, and the database tests
+    already run every query on both back ends."""
+    return "sqlite"

@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app
 from sunter_dash.config import Config, Thresholds
-from sunter_dash.db import get_engine, upgrade
+from sunter_dash.db import get_engine
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest.anomalies import ANOMALIES, refresh_directory, sync_thresholds
 from sunter_dash.users import upsert_user
@@ -33,9 +33,8 @@ def load(engine, path: Path):
 
 
 class Branch:
-    def __init__(self, root: Path, order: list[str]):
-        self.url = f"sqlite:///{root / 'meter.db'}"
-        upgrade(self.url)
+    def __init__(self, root: Path, order: list[str], url: str):
+        self.url = url
         self.engine = get_engine(self.url)
         self.files = write_files(root / "files")
         self.uploads = {key: load(self.engine, self.files[key]).upload_id for key in order}
@@ -80,8 +79,8 @@ IN_ORDER = ["SBRS 2025-09", "SBRS 2025-10", "SBRS 2025-11", "MC", "SBRS 2025-12"
 
 
 @pytest.fixture(scope="module")
-def branch(tmp_path_factory) -> Branch:
-    return Branch(tmp_path_factory.mktemp("meter"), IN_ORDER)
+def branch(tmp_path_factory, module_database) -> Branch:
+    return Branch(tmp_path_factory.mktemp("meter"), IN_ORDER, module_database("meter"))
 
 
 @pytest.mark.parametrize("key", list(EXPECTED))
@@ -182,14 +181,15 @@ def test_missing_data_is_named(branch):
     assert empty["rebill"]["missing"] == ["SBRS 2024-01", "MAINBILL 2024-01"]
 
 
-def test_loading_in_another_order_gives_the_same_flags(branch, tmp_path):
-    backwards = Branch(tmp_path, ["MAINBILL", "SBRS 2025-12", "MC", "SBRS 2025-11", "SBRS 2025-10", "SBRS 2025-09"])
+def test_loading_in_another_order_gives_the_same_flags(branch, tmp_path, new_database):
+    backwards = Branch(tmp_path, ["MAINBILL", "SBRS 2025-12", "MC", "SBRS 2025-11", "SBRS 2025-10", "SBRS 2025-09"],
+                       new_database("meter"))
     assert backwards.flags_table() == branch.flags_table()
     assert backwards.directory() == branch.directory()
 
 
-def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path):
-    branch = Branch(tmp_path, IN_ORDER)
+def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path, new_database):
+    branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
     rows = {row.nomen: row for row in branch.directory()}
     assert set(rows) == set(NOMEN.values()) - {NOMEN["REB_JENIS"]}  # in MAINBILL only: not a reading
     d49 = rows[NOMEN["D49"]]
@@ -208,8 +208,8 @@ def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path):
     assert {row.source for row in branch.directory()} == {"MC"}
 
 
-def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path):
-    branch = Branch(tmp_path, IN_ORDER)
+def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path, new_database):
+    branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
     before = branch.flags_table()
     delete_upload(branch.engine, branch.uploads["SBRS 2025-11"])
     assert branch.flagged("drop") == set()
@@ -223,8 +223,8 @@ def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path):
     assert branch.flags_table() == before
 
 
-def test_changed_thresholds_recompute_the_flags(tmp_path):
-    branch = Branch(tmp_path, IN_ORDER)
+def test_changed_thresholds_recompute_the_flags(tmp_path, new_database):
+    branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
     assert sync_thresholds(branch.engine, Thresholds(extreme_m3=60, drop_percent=47)) is True
     assert branch.flagged("extreme") == {"X100", "X101"}
     assert branch.flagged("drop") == {"NEG_PAKAI", "TAMPER_DROP"}  # 19 of 40 m3 is 47.5 %: no longer

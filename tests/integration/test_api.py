@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
-from sunter_dash.db import get_engine, upgrade
+from sunter_dash.db import get_engine
 from sunter_dash.ingest import ingest_file
 from sunter_dash.users import upsert_user
 
@@ -59,12 +59,11 @@ def write_world(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, module_database):
     """A loaded world and its app. The admin's password is re-hashed with a cheap werkzeug
     method (upsert_user's scrypt costs ~90 ms per Basic request); the Basic path is the same."""
     root = tmp_path_factory.mktemp("api")
-    url = f"sqlite:///{root / 'api.db'}"
-    upgrade(url)
+    url = module_database("api")
     engine = get_engine(url)
     for path in write_world(root / "files"):
         result = ingest_file(engine, path)

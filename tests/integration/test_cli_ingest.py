@@ -1,7 +1,8 @@
 """``python -m sunter_dash ingest FILE... [--type] [--periode] [--json]`` (INTERFACES.md), as a process.
 
-Each test runs the real command in a subprocess on a fresh SQLite database
-named by DATABASE_URL, in a working folder without any ``.env``.
+Each test runs the real command in a subprocess on a fresh, empty database (SQLite,
+and PostgreSQL when configured) named by DATABASE_URL, in a working folder without
+any ``.env``.
 """
 from __future__ import annotations
 
@@ -23,12 +24,12 @@ JSON_KEYS = {"file", "type", "periode", "periode_rule", "status", "read", "store
 
 
 @pytest.fixture
-def cli(tmp_path):
-    database = tmp_path / "x.db"
+def cli(tmp_path, new_database):
+    database = new_database("x", migrated=False)
     work = tmp_path / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUNTER_MAX_UPLOAD_MB")}
-    env.update(DATABASE_URL=f"sqlite:///{database}", PYTHONPATH=os.pathsep.join(
+    env.update(DATABASE_URL=database, PYTHONPATH=os.pathsep.join(
         p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
 
     def run(*args: str | Path) -> subprocess.CompletedProcess:
@@ -36,7 +37,7 @@ def cli(tmp_path):
                               capture_output=True, text=True, timeout=120)
 
     def query(sql: str) -> list[tuple]:
-        engine = create_engine(f"sqlite:///{database}")
+        engine = create_engine(database)
         try:
             with engine.connect() as conn:
                 return [tuple(r) for r in conn.execute(text(sql))]

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app, queries
 from sunter_dash.config import Config
-from sunter_dash.db import get_engine, upgrade
+from sunter_dash.db import get_engine
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis
 from sunter_dash.tabs import customer as customer_tab
@@ -33,11 +33,10 @@ def make_app(url: str, cache_type: str = "NullCache"):
 
 
 @pytest.fixture(scope="module")
-def branch(tmp_path_factory):
+def branch(tmp_path_factory, module_database):
     """(app, client, engine) on the hand-made branch, loaded through the ingest pipeline."""
     root = tmp_path_factory.mktemp("customers")
-    url = f"sqlite:///{root / 'customers.db'}"
-    upgrade(url)
+    url = module_database("customers")
     engine = get_engine(url)
     for path in write_files(root / "files"):
         result = ingest_file(engine, path)
@@ -248,9 +247,8 @@ def test_profile_of_a_customer_without_history_of_some_kind(branch):
 
 # --- analyses are read fresh ------------------------------------------------------------------------
 
-def test_analyses_appear_at_once_though_the_data_is_cached(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cached.db'}"
-    upgrade(url)
+def test_analyses_appear_at_once_though_the_data_is_cached(tmp_path, new_database):
+    url = new_database("cached")
     engine = get_engine(url)
     for path in write_files(tmp_path / "files")[:2]:
         assert ingest_file(engine, path).status == "loaded"
@@ -279,6 +277,8 @@ SMALL_TABLES = {"data_version", "stored_count"}  # one row, one row per type and
 
 def plans(engine, call) -> list[tuple[str, str]]:
     """(statement, plan line) of every SELECT that ``call`` runs."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's EXPLAIN QUERY PLAN")
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):

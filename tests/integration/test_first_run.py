@@ -38,9 +38,8 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float) -> bytes:
 
 
 @pytest.mark.slow
-def test_first_start_loads_demo_creates_admin_and_serves(tmp_path):
-    db = tmp_path / "first.db"
-    url = f"sqlite:///{db}"
+def test_first_start_loads_demo_creates_admin_and_serves(tmp_path, new_database):
+    url = new_database("first", migrated=False)
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SUNTER_ADMIN_PASSWORD": "rahasia-sunter-1",
            "PYTHONPATH": str(ROOT)}
@@ -73,12 +72,12 @@ def test_first_start_loads_demo_creates_admin_and_serves(tmp_path):
     assert ready < 60, f"first start took {ready:.1f} s"
 
 
-def test_admin_password_is_random_and_printed_once_without_the_variable(tmp_path, capsys):
+def test_admin_password_is_random_and_printed_once_without_the_variable(new_database, capsys):
     from sunter_dash.__main__ import first_run
     from sunter_dash.config import load_config
     from sunter_dash.db import upgrade
 
-    url = f"sqlite:///{tmp_path / 'x.db'}"
+    url = new_database("x", migrated=False)
     env = {k: v for k, v in os.environ.items() if k != "SUNTER_ADMIN_PASSWORD"}
     config = load_config({**env, "DATABASE_URL": url}, dotenv=None)
     upgrade(url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from make_fixtures import write_table, write_xls  # noqa: E402
 
 
+def _plain(value):
+    """A value as SQLite returns it: dates as ISO text, whole sums as int (PostgreSQL's are
+    date and Decimal)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def q(engine, sql: str, **params) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
+        return [tuple(map(_plain, r)) for r in conn.execute(text(sql), params)]
 
 
 def table_counts(engine) -> dict[str, int]:

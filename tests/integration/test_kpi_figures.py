@@ -27,7 +27,7 @@ from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
-from sunter_dash.db import get_engine, upgrade
+from sunter_dash.db import get_engine
 from sunter_dash.demo import generate
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.users import upsert_user
@@ -240,10 +240,9 @@ def write_hand_files(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def hand(tmp_path_factory) -> Api:
+def hand(tmp_path_factory, module_database) -> Api:
     root = tmp_path_factory.mktemp("hand")
-    url = f"sqlite:///{root / 'hand.db'}"
-    upgrade(url)
+    url = module_database("hand")
     engine = get_engine(url)
     for path in write_hand_files(root / "files"):
         loaded(ingest_file(engine, path))
@@ -734,10 +733,9 @@ def load_demo(engine, folder: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, module_database):
     root = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{root / 'demo.db'}"
-    upgrade(url)
+    url = module_database("demo")
     engine = get_engine(url)
     load_demo(engine, root / "files")
     raw = Raw(engine)
