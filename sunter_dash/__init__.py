@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dash_bootstrap_components as dbc  # noqa: F401  (registers the components)
 import plotly.io.json as plotly_json
-from dash import Dash, DiskcacheManager
+from dash import CeleryManager, Dash, DiskcacheManager
 from sqlalchemy import inspect
 
 from .config import Config, load_config
@@ -27,9 +27,10 @@ def create_app(config: Config | None = None) -> Dash:
     # Callback outputs are plain dicts and lists: the standard json engine encodes them
     # in a third of the time of orjson's path, which first walks every value in Python.
     plotly_json.config.default_engine = "json"
+    manager = background_manager(config)
     app = Dash(
         __name__,
-        background_callback_manager=background_manager(),
+        background_callback_manager=manager,
         title="sunter_dash · PAM JAYA Sunter",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=True,
@@ -37,6 +38,12 @@ def create_app(config: Config | None = None) -> Dash:
         update_title=None,
     )
     server = app.server
+    if config.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: the client's address (login throttle, audit log) and https come from its headers.
+        n = config.proxy_hops
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     server.config.update(
         SECRET_KEY=config.secret_key,
         # A file reaches the upload page's callback base64-encoded inside JSON: 4/3 of its size.
@@ -46,8 +53,12 @@ def create_app(config: Config | None = None) -> Dash:
         SUNTER_CONFIG=config,
     )
     if config.cache_redis_url:
-        server.config["CACHE_REDIS_URL"] = config.cache_redis_url
+        # A prefix: without one, cache.clear() after an upload would FLUSHDB, taking
+        # Celery's queue and results (same Redis) with it.
+        server.config.update(CACHE_REDIS_URL=config.cache_redis_url, CACHE_KEY_PREFIX="sunter_dash:")
     cache.init_app(server)
+    if isinstance(manager, CeleryManager):
+        server.extensions["sunter_celery"] = manager.handle  # what sunter_dash.worker hands to Celery
     server.extensions["sunter_engine"] = get_engine(config.database_url)
     if inspect(server.extensions["sunter_engine"]).has_table("anomaly_setting"):  # schema at 0005 or later
         from .ingest.anomalies import sync_thresholds
@@ -61,14 +72,33 @@ def create_app(config: Config | None = None) -> Dash:
     return app
 
 
-def background_manager():
-    """Background callbacks (the upload page) run in worker processes; diskcache holds their
-    jobs and progress in a folder every process of this machine sees."""
+def background_manager(config: Config):
+    """Background callbacks (the upload page) run outside the web process. With
+    CACHE_REDIS_URL: Celery on that Redis, run by ``celery -A sunter_dash.worker:celery_app
+    worker`` (the Procfile's ``worker``). Without: a spawned process per job, diskcache
+    holding jobs and progress in a folder every process of this machine sees."""
+    if config.cache_redis_url:
+        return CeleryManager(make_celery(config.cache_redis_url))
     import tempfile
 
     import diskcache
 
     return SpawningDiskcacheManager(diskcache.Cache(str(Path(tempfile.gettempdir()) / "sunter_dash-callbacks")))
+
+
+def make_celery(redis_url: str):
+    """The Celery app of the background callbacks: broker and results on the same Redis."""
+    from celery import Celery
+
+    celery_app = Celery("sunter_dash", broker=redis_url, backend=redis_url)
+    celery_app.conf.update(
+        # An upload job runs for minutes: a worker takes one job at a time, so a second
+        # upload waits in the queue instead of behind a busy process.
+        worker_prefetch_multiplier=1,
+        result_expires=24 * 3600,
+        broker_connection_retry_on_startup=True,
+    )
+    return celery_app
 
 
 class SpawningDiskcacheManager(DiskcacheManager):

@@ -109,6 +109,7 @@ class Config:
     debug: bool = False
     session_hours: int = 8  # a session unused this long must log in again
     secure_cookies: bool = False  # true behind HTTPS: cookies only travel encrypted
+    proxy_hops: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* headers are trusted
     branch_name: str = "PAM JAYA Cabang Sunter"
     thresholds: Thresholds = field(default_factory=Thresholds)
 
@@ -129,6 +130,10 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
 
     secret = env.get("SECRET_KEY")
     redis_url = env.get("CACHE_REDIS_URL") or None
+    if redis_url and not secret:
+        # Redis means several processes: each would sign sessions with its own random key.
+        raise ConfigError("SECRET_KEY is required with CACHE_REDIS_URL: every web worker and the Celery "
+                          "worker must sign sessions with the same key")
     cache_type = env.get("CACHE_TYPE") or ("RedisCache" if redis_url else "SimpleCache")
     return Config(
         database_url=env.get("DATABASE_URL") or Config.database_url,
@@ -142,6 +147,7 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         debug=parse_bool("SUNTER_DEBUG", env.get("SUNTER_DEBUG"), False),
         session_hours=parse_int("SUNTER_SESSION_HOURS", env.get("SUNTER_SESSION_HOURS"), 8),
         secure_cookies=parse_bool("SUNTER_SECURE_COOKIES", env.get("SUNTER_SECURE_COOKIES"), False),
+        proxy_hops=parse_int("SUNTER_PROXY_HOPS", env.get("SUNTER_PROXY_HOPS"), 0, minimum=0),
         branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
         thresholds=Thresholds.from_env(env),
     )
