@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from sqlalchemy import create_engine
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -89,12 +91,25 @@ class Databases:
         database = make_url(url).database
         if url.startswith("postgresql") and database in self.created:
             self.created.remove(database)
-            self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self._drop(database)
 
     def drop_all(self) -> None:
         for database in reversed(self.created):
-            self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self._drop(database)
         self.created.clear()
+
+    def _drop(self, database: str) -> None:
+        """FORCE ends the test's leftover sessions; an autovacuum worker on the database
+        may only be ended with pg_signal_backend (.ci/run grants it): without it, wait
+        for the worker to finish, then drop."""
+        for attempt in range(20):
+            try:
+                self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                return
+            except ProgrammingError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
 
 
 @pytest.fixture(scope="session")

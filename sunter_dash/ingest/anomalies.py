@@ -40,7 +40,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, delete, insert, select, text
+from sqlalchemy import Engine, bindparam, delete, select, text, update
 from sqlalchemy.engine import Connection
 
 from ..config import Thresholds
@@ -82,16 +82,26 @@ def stored_thresholds(conn: Connection) -> Thresholds:
 
 def sync_thresholds(engine: Engine, wanted: Thresholds) -> bool:
     """Store the configured thresholds; when they differ from those the flags were
-    computed with, recompute every flag. True when a recomputation ran."""
+    computed with, recompute every flag. True when a recomputation ran. Safe when
+    several processes start at once (gunicorn workers): the first stores the row,
+    the others wait for it and find it equal."""
+    wanted_json = json.dumps(asdict(wanted))
     with engine.begin() as conn:
-        current = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)).scalar()
-        if current is not None and stored_thresholds(conn) == wanted:
+        created = conn.execute(text("INSERT INTO anomaly_setting (id, thresholds) VALUES (1, :t) "
+                                    "ON CONFLICT (id) DO NOTHING"), {"t": wanted_json}).rowcount
+        if created:
+            # Flags stored so far (by the migration) follow the defaults.
+            changed = wanted != Thresholds()
+        else:
+            stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)
+                                  .with_for_update()).scalar()
+            known = {k: v for k, v in json.loads(stored).items() if k in Thresholds.__dataclass_fields__}
+            changed = Thresholds(**known) != wanted
+            if changed:
+                conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
+        if not changed:
             return False
-        conn.execute(delete(AnomalySetting))
-        conn.execute(insert(AnomalySetting).values(id=1, thresholds=json.dumps(asdict(wanted))))
-        if current is None and stored_thresholds(conn) == Thresholds() and wanted == Thresholds():
-            return False  # a new database (or one computed with the defaults): nothing to redo
-        rebuild_flags(conn)
+        rebuild_flags(conn, wanted)
         from .summaries import bump_version
         bump_version(conn)
         return True
@@ -417,9 +427,9 @@ def reassign_rayons(conn: Connection, periodes: list[str]) -> None:
         conn.execute(RAYON_AGAIN, {"p": periode})
 
 
-def rebuild_flags(conn: Connection) -> None:
+def rebuild_flags(conn: Connection, thresholds: Thresholds | None = None) -> None:
     stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
-    recompute(conn, sorted(_input_periodes(conn) | stored))
+    recompute(conn, sorted(_input_periodes(conn) | stored), thresholds)
 
 
 # --- the customer directory ----------------------------------------------------------------

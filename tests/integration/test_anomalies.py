@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,29 @@ def test_changed_thresholds_recompute_the_flags(tmp_path, new_database):
     assert branch.flagged("extreme") == {"X100", "X101"}
     assert branch.flagged("drop") == {"NEG_PAKAI", "TAMPER_DROP"}  # 19 of 40 m3 is 47.5 %: no longer
     assert sync_thresholds(branch.engine, Thresholds(extreme_m3=60, drop_percent=47)) is False
+
+
+@pytest.mark.parametrize("wanted", [Thresholds(), Thresholds(extreme_m3=60)], ids=["defaults", "changed"])
+def test_processes_starting_together_store_the_thresholds_once(engine, wanted):
+    """gunicorn starts its workers at once, and each syncs the thresholds at start."""
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def start():
+        barrier.wait()
+        try:
+            results.append(sync_thresholds(engine, wanted))
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(results) == [False, False, False, wanted != Thresholds()]  # one recomputes, if any
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM anomaly_setting")).scalar() == 1
 
 
 def test_the_grid_s_requests_and_the_export_follow_the_same_filters(branch):
