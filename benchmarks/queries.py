@@ -34,22 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+
+from dash_wire import callback_body  # noqa: E402  (re-exported for benchmarks/load.py)
 
 USER, PASSWORD = "bench", "bench-password-1"
-
-
-def callback_body(app, output_prefix: str, values: dict, changed: list[str]) -> dict:
-    """The body Dash's renderer POSTs for the callback whose output key starts with ``output_prefix``."""
-    key = next(k for k in app.callback_map if k.lstrip(".").startswith(output_prefix))
-    spec = app.callback_map[key]
-
-    def props(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
-                for i in items]
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
-               for part in key.strip(".").split("...")]
-    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
-            "inputs": props(spec["inputs"]), "state": props(spec.get("state", [])), "changedPropIds": changed}
 
 
 def percentile(samples: list[float], share: float) -> float:

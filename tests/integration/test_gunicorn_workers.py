@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from dash_wire import callback_body  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
 MC_AGAIN = MC + "60000003;341010102;600000\n"  # replaces the periode's target: 400.000 -> 1.000.000
@@ -135,17 +138,7 @@ def overview_body(db_url: str) -> bytes:
     from sunter_dash.config import Config
 
     app = create_app(Config(database_url=db_url, cache_type="NullCache", secret_key="x"))
-    key = next(k for k in app.callback_map if k.lstrip(".").startswith("overview-alert"))
-    spec = app.callback_map[key]
-
-    def props(items):
-        return [{"id": i["id"], "property": i["property"], "value": VIEW.get(f"{i['id']}.{i['property']}")}
-                for i in items]
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
-               for part in key.strip(".").split("...")]
-    return json.dumps({"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
-                       "inputs": props(spec["inputs"]), "state": props(spec.get("state", [])),
-                       "changedPropIds": ["shell-periode.value"]}).encode()
+    return json.dumps(callback_body(app, "overview-alert", VIEW, ["shell-periode.value"])).encode()
 
 
 def each_worker(server: Gunicorn, call, tries: int = 200) -> dict[int, list]:

@@ -20,6 +20,9 @@ from sunter_dash import create_app
 from sunter_dash.extensions import cache
 from sunter_dash.models import Mc
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from dash_wire import callback_body  # noqa: E402
+
 REDIS_VARIABLE = "SUNTER_TEST_REDIS_URL"
 ROOT = Path(__file__).resolve().parents[2]
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
@@ -123,19 +126,6 @@ def celery_worker(redis_config, redis_url, tmp_path):
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
-
-
-def callback_body(app, output: str, values: dict, changed: list[str]) -> dict:
-    """The body Dash's renderer POSTs for the callback whose output key is ``output``."""
-    spec = app.callback_map[output]
-
-    def props(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
-                for i in items]
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
-               for part in output.strip(".").split("...")]
-    return {"output": output, "outputs": outputs if output.startswith("..") else outputs[0],
-            "inputs": props(spec["inputs"]), "state": props(spec.get("state", [])), "changedPropIds": changed}
 
 
 def end_id(client) -> str:
