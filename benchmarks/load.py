@@ -66,7 +66,7 @@ class World:
         from sunter_dash import create_app
         from sunter_dash.config import Config
         from sunter_dash.db import get_engine
-        from sunter_dash.users import upsert_user
+        from sunter_dash.services.users import upsert as upsert_user
 
         engine = get_engine(database_url)
         upsert_user(engine, USER, "viewer", PASSWORD)

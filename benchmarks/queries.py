@@ -79,7 +79,7 @@ def main() -> None:
     from sunter_dash.config import Config
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.extensions import cache
-    from sunter_dash.users import upsert_user
+    from sunter_dash.services.users import upsert as upsert_user
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     url = build_world(args.db)

@@ -61,7 +61,7 @@ def create_app(config: Config | None = None) -> Dash:
         server.extensions["sunter_celery"] = manager.handle  # what sunter_dash.worker hands to Celery
     server.extensions["sunter_engine"] = get_engine(config.database_url)
     if inspect(server.extensions["sunter_engine"]).has_table("anomaly_setting"):  # schema at 0005 or later
-        from .ingest.anomalies import sync_thresholds
+        from .services.settings import sync_thresholds
         sync_thresholds(server.extensions["sunter_engine"], config.thresholds)
     auth.init_app(server)
     server.before_request(_serve_plotly_basic)

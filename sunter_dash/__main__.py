@@ -9,13 +9,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from . import queries
 from .config import ConfigError, load_config
 from .db import get_engine, prepare
-from .models import DATA_TABLES, Upload
-from .users import ROLES, UserError, count_users, random_password, upsert_user
+from .domain import files
+from .domain.errors import SunterError
+from .domain.roles import ROLES
+from .services import command_line, uploads
+from .services.users import random_password, upsert
 
 FIRST_RUN_CUSTOMERS = 3000
 
@@ -45,15 +48,13 @@ def _summary(result) -> str:
 
 
 def cmd_ingest(args, config) -> int:
-    from .ingest import ingest_file
-
     prepare(config)
     engine = get_engine(config.database_url)
+    actor = command_line(args.user)
     refused = False
     for name in args.files:
-        result = ingest_file(engine, Path(name), file_type=args.type, periode=args.periode,
-                             username=args.user, max_bytes=config.max_upload_bytes,
-                             progress=None if args.json else _progress_line)
+        result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
+                              max_bytes=config.max_upload_bytes, progress=None if args.json else _progress_line)
         refused |= result.refused
         if args.json:
             print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
@@ -74,9 +75,9 @@ def cmd_users(args, config) -> int:
         print("Tidak ada terminal untuk menanyakan kata sandi: gunakan --password-stdin.", file=sys.stderr)
         return 2
     try:
-        created = upsert_user(get_engine(config.database_url), args.name, args.role, password)
-    except UserError as exc:
-        print(str(exc), file=sys.stderr)
+        created = upsert(get_engine(config.database_url), args.name, args.role, password)
+    except SunterError as exc:
+        print(exc.message, file=sys.stderr)
         return 1
     print(f"Pengguna {args.name} {'dibuat' if created else 'diperbarui'} (peran {args.role}).")
     return 0
@@ -101,16 +102,13 @@ def cmd_db(args, config) -> int:
         print(f"Skema basis data mutakhir: {make_url(config.database_url).render_as_string()}")
         return 0
     if args.action == "stats":
-        with engine.connect() as conn:
-            for kind, table in DATA_TABLES.items():
-                rows = conn.execute(select(table.c.periode, func.count()).group_by(table.c.periode)
-                                    .order_by(table.c.periode)).all()
-                total = sum(n for _, n in rows)
-                print(f"{kind:<11} {total:>12,} baris".replace(",", "."))
-                for periode, n in rows:
-                    print(f"    {periode}  {n:>12,}".replace(",", "."))
-            uploads = conn.execute(select(Upload.status, func.count()).group_by(Upload.status)).all()
-        print("unggahan    " + ", ".join(f"{status}={n}" for status, n in uploads))
+        for kind, rows in queries.table_rows(engine).items():
+            total = sum(n for _, n in rows)
+            print(f"{kind:<11} {total:>12,} baris".replace(",", "."))
+            for periode, n in rows:
+                print(f"    {periode}  {n:>12,}".replace(",", "."))
+        statuses = queries.upload_statuses(engine)
+        print("unggahan    " + ", ".join(f"{status}={n}" for status, n in statuses))
         return 0
     from .backup import BackupError, backup
 
@@ -125,11 +123,8 @@ def cmd_db(args, config) -> int:
 
 def first_run(config, *, with_demo: bool) -> None:
     """On an empty database: load the demo world through the real pipeline; create admin."""
-    from .ingest import ingest_file
-
     engine = get_engine(config.database_url)
-    with engine.connect() as conn:
-        empty = not conn.execute(select(func.count()).select_from(Upload)).scalar()
+    empty = not queries.upload_count(engine)
     if empty and with_demo:
         from .demo import generate
 
@@ -138,14 +133,14 @@ def first_run(config, *, with_demo: bool) -> None:
         with tempfile.TemporaryDirectory(prefix="sunter-demo-") as folder:
             files = generate(Path(folder), customers=FIRST_RUN_CUSTOMERS)
             for i, path in enumerate(files, 1):
-                result = ingest_file(engine, path, username="demo", max_bytes=config.max_upload_bytes)
+                result = uploads.load(engine, command_line("demo"), path, max_bytes=config.max_upload_bytes)
                 repeated = f", {result.duplicate} sudah ada" if result.duplicate else ""
                 print(f"  [{i}/{len(files)}] {path.name}: {result.status}, {result.stored} baris baru"
                       f"{repeated} ({result.type}, {result.periode})", flush=True)
         print(f"Data demo dimuat dalam {time.perf_counter() - started:.1f} s.", flush=True)
-    if count_users(engine) == 0:
+    if queries.count_users(engine) == 0:
         password = config.admin_password or random_password()
-        upsert_user(engine, "admin", "admin", password)
+        upsert(engine, "admin", "admin", password)
         if config.admin_password:
             print("Pengguna admin dibuat dengan kata sandi dari SUNTER_ADMIN_PASSWORD.")
         else:
@@ -176,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="muat file ekspor billing")
     ingest.add_argument("files", nargs="+", metavar="FILE")
-    ingest.add_argument("--type", help="paksa tipe: MC, COLLECTION, SBRS, MAINBILL, MB, ARDEBT, RUTE")
+    ingest.add_argument("--type", help=f"paksa tipe: {', '.join(files.names())}")
     ingest.add_argument("--periode", help="paksa periode YYYY-MM")
     ingest.add_argument("--user", help="nama pengguna yang dicatat")
     ingest.add_argument("--json", action="store_true", help="satu objek JSON per file")

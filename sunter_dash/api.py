@@ -1,7 +1,7 @@
-"""The JSON API under /api (INTERFACES.md): the same query functions as the tabs.
+"""The JSON API under /api (INTERFACES.md): the same queries and services as the tabs.
 
-Errors are JSON ``{"error": ...}`` with 400 (saying which parameter), 401, 403,
-404 or 413; bad input never gets a 500.
+Every error is one of domain/errors.py, turned into ``{"error": <Indonesian>, "detail":
+<English>}`` with its status by one handler; bad input never gets a 500.
 """
 from __future__ import annotations
 
@@ -10,44 +10,48 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from . import analyses, export, queries
-from .auth import audit
-from .ingest import IngestError, delete_upload, ingest_file
-from .ingest.anomalies import ANOMALIES
-from .ingest.specs import SPECS
-from .openapi import SPEC
+from . import export, queries
+from .auth import current_actor
+from .domain import checks, files
+from .domain.errors import BadParameter, NotFound, SunterError
+from .domain.listing import rayon_filter
+from .domain.periodes import valid_periode
+from .extensions import app_engine
+from .grid_model import parse_filters, parse_sort
+from .openapi import spec
+from .queries.anomalies import DEFAULT_SORT, FIELDS
+from .services import analyses, uploads
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-PERIODE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 RAYON = re.compile(r"^[0-9A-Za-z]{1,8}$")
-
-
-class BadParameter(ValueError):
-    """A request parameter with a wrong value; the message says which and the form expected."""
+NOMEN = re.compile(r"^[0-9]{1,20}$")
+SEARCH_MAX = 100
 
 
 def periode_arg(name: str = "periode", required: bool = True) -> str | None:
     value = request.args.get(name, "").strip()
     if not value:
         if required:
-            raise BadParameter(f"Parameter '{name}' is required, in the form YYYY-MM (e.g. 2025-12).")
+            raise BadParameter(f"Parameter '{name}' wajib diisi, berbentuk YYYY-MM (mis. 2025-12).",
+                               f"Parameter '{name}' is required, in the form YYYY-MM (e.g. 2025-12).", field=name)
         return None
-    if not PERIODE.match(value):
-        raise BadParameter(f"Parameter '{name}' must be YYYY-MM (e.g. 2025-12), got {value!r}.")
+    if not valid_periode(value):
+        raise BadParameter(f"Parameter '{name}' harus berbentuk YYYY-MM (mis. 2025-12), bukan {value!r}.",
+                           f"Parameter '{name}' must be YYYY-MM (e.g. 2025-12), got {value!r}.", field=name)
     return value
 
 
 def rayon_arg() -> str | None:
     value = request.args.get("rayon", "").strip()
-    if queries.rayon_filter(value) is None:
+    if rayon_filter(value) is None:
         return None
     if not RAYON.match(value):
-        raise BadParameter(f"Parameter 'rayon' must be a rayon code such as 34, got {value!r}.")
+        raise BadParameter(f"Parameter 'rayon' harus kode rayon seperti 34, bukan {value!r}.",
+                           f"Parameter 'rayon' must be a rayon code such as 34, got {value!r}.", field="rayon")
     return value
 
 
@@ -56,165 +60,156 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     if not value:
         return default
     if not value.isdigit() or not minimum <= int(value) <= maximum:
-        raise BadParameter(f"Parameter '{name}' must be a whole number from {minimum} to {maximum}, "
-                           f"got {value!r}.")
+        raise BadParameter(f"Parameter '{name}' harus bilangan bulat {minimum} sampai {maximum}, bukan {value!r}.",
+                           f"Parameter '{name}' must be a whole number from {minimum} to {maximum}, got {value!r}.",
+                           field=name)
     return int(value)
 
 
-@bp.errorhandler(BadParameter)
-def _bad_parameter(exc: BadParameter):
-    return jsonify(error=str(exc)), 400
+@bp.errorhandler(SunterError)
+def _error(exc: SunterError):
+    return jsonify(exc.as_json()), exc.status
 
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(SPEC)
+    return jsonify(spec())
 
 
 @bp.get("/periodes")
 def periodes():
-    stored = queries.periodes()
-    return jsonify(periodes=[p["periode"] for p in stored],
-                   types={p["periode"]: p["types"] for p in stored})
+    stored = queries.periodes(app_engine())
+    return jsonify(periodes=[p["periode"] for p in stored], types={p["periode"]: p["types"] for p in stored})
 
 
 @bp.get("/kpi")
 def kpi():
-    return jsonify(queries.kpi(periode_arg(), rayon_arg()))
+    return jsonify(queries.kpi(app_engine(), periode_arg(), rayon_arg()))
 
 
 @bp.get("/kpi/rayon")
 def kpi_rayon():
-    return jsonify(queries.kpi_by_rayon(periode_arg()))
+    return jsonify(queries.kpi_by_rayon(app_engine(), periode_arg()))
 
 
 @bp.get("/kpi/daily")
 def kpi_daily():
-    return jsonify(queries.kpi_daily(periode_arg(), rayon_arg()))
+    return jsonify(queries.kpi_daily(app_engine(), periode_arg(), rayon_arg()))
 
 
 @bp.get("/kpi/series")
 def kpi_series():
     first, last = periode_arg("from"), periode_arg("to")
     if first > last:
-        raise BadParameter("Parameter 'from' must not come after 'to'.")
+        raise BadParameter("Parameter 'from' tidak boleh sesudah 'to'.",
+                           "Parameter 'from' must not come after 'to'.", field="from")
     by_rayon = request.args.get("by_rayon", "").lower() in ("1", "true", "yes")
-    return jsonify(series=queries.kpi_series(first, last, rayon_arg(), by_rayon))
+    return jsonify(series=queries.kpi_series(app_engine(), first, last, rayon_arg(), by_rayon))
 
 
 @bp.get("/arrears/summary")
 def arrears_summary():
-    return jsonify(queries.arrears_summary(periode_arg(), rayon_arg()))
+    return jsonify(queries.arrears_summary(app_engine(), periode_arg(), rayon_arg()))
 
 
 @bp.get("/arrears/top")
 def arrears_top():
     limit = int_arg("limit", 100, 1, 1000)
-    return jsonify(debtors=queries.arrears_top(periode_arg(), rayon_arg(), limit))
+    return jsonify(debtors=queries.arrears_top(app_engine(), periode_arg(), rayon_arg(), limit))
 
 
 @bp.get("/anomaly/summary")
 def anomaly_summary():
-    return jsonify(queries.anomaly_summary(periode_arg(), rayon_arg()))
+    return jsonify(queries.anomaly_summary(app_engine(), periode_arg(), rayon_arg()))
 
 
 @bp.get("/anomalies")
 def anomalies():
     periode, rayon = periode_arg(), rayon_arg()
     key = request.args.get("type", "").strip()
-    if key not in ANOMALIES:
-        raise BadParameter(f"Parameter 'type' must be one of {', '.join(ANOMALIES)}, got {key!r}.")
+    if key not in checks.names():
+        raise BadParameter(f"Parameter 'type' harus salah satu dari {', '.join(checks.names())}, bukan {key!r}.",
+                           f"Parameter 'type' must be one of {', '.join(checks.names())}, got {key!r}.",
+                           field="type")
     page = int_arg("page", 1, 1, 1_000_000)
     page_size = int_arg("page_size", 50, 1, 1000)
-    try:
-        found = queries.anomaly_rows(periode, key, rayon, (page - 1) * page_size, page_size,
-                                     request.args.get("sort") or None, request.args.get("filters") or None)
-    except queries.BadListRequest as exc:
-        raise BadParameter(f"Parameter {'sort' if 'sort' in str(exc) else 'filters'}: {exc}.") from None
+    sort = parse_sort(request.args.get("sort") or None, FIELDS, DEFAULT_SORT)
+    filters = parse_filters(request.args.get("filters") or None, FIELDS)
+    found = queries.anomaly_page(app_engine(), periode, key, rayon, (page - 1) * page_size, page_size, sort, filters)
     return jsonify(periode=periode, rayon=rayon, type=key, total=found["total"], page=page, page_size=page_size,
                    rows=found["rows"])
-
-
-# --- customers ---------------------------------------------------------------------------------
-
-NOMEN = re.compile(r"^[0-9]{1,20}$")
-SEARCH_MAX = 100
 
 
 @bp.get("/customers/search")
 def customer_search():
     q = request.args.get("q", "").strip()
     if not q:
-        raise BadParameter("Parameter 'q' is required: the start of a NOMEN, or words of the name or address.")
+        raise BadParameter("Parameter 'q' wajib diisi: awal NOMEN, atau kata dari nama atau alamat.",
+                           "Parameter 'q' is required: the start of a NOMEN, or words of the name or address.",
+                           field="q")
     if len(q) > SEARCH_MAX:
-        raise BadParameter(f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.")
+        raise BadParameter(f"Parameter 'q' paling banyak {SEARCH_MAX} karakter.",
+                           f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.", field="q")
     limit = int_arg("limit", 20, 1, 100)
-    return jsonify(results=queries.customer_search(q, rayon_arg(), limit))
+    return jsonify(results=queries.customer_search(app_engine(), q, rayon_arg(), limit))
 
 
 @bp.get("/customers/<nomen>")
 def customer_profile(nomen: str):
     if not NOMEN.match(nomen):
-        raise BadParameter(f"NOMEN must be digits (e.g. 60012345), got {nomen[:40]!r}.")
-    profile = queries.customer_profile(nomen)
+        raise BadParameter(f"NOMEN hanya berisi angka (mis. 60012345), bukan {nomen[:40]!r}.",
+                           f"NOMEN must be digits (e.g. 60012345), got {nomen[:40]!r}.", field="nomen")
+    profile = queries.customer_profile(app_engine(), nomen)
     if profile is None:
-        return jsonify(error=f"Customer {nomen} is in no stored data."), 404
+        raise NotFound(f"Pelanggan {nomen} tidak ada di data yang tersimpan.", f"Customer {nomen} is in no stored data.")
     return jsonify(profile)
 
 
 @bp.get("/export/<dataset>.<fmt>")
 def export_dataset(dataset: str, fmt: str):
     periode, rayon = periode_arg(), rayon_arg()
-    try:
-        content, name, mime = export.build(dataset, fmt, periode, rayon)
-    except export.UnknownDataset:
-        return jsonify(error=f"Unknown export {dataset}.{fmt}; datasets: {', '.join(export.DATASETS)}; "
-                             "formats: xlsx, csv."), 404
+    content, name, mime = export.build(app_engine(), dataset, fmt, periode, rayon)
     return Response(content, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/uploads")
-def uploads():
+def uploads_list():
     limit = int_arg("limit", 200, 1, 1000)
-    return jsonify(uploads=queries.uploads(limit))
+    return jsonify(uploads=queries.uploads(app_engine(), limit))
 
 
 @bp.post("/uploads")
 def upload_file():
-    """Admin (the guard checks the role for every write): the same pipeline as the page."""
+    """Admin: the same pipeline and service as the page."""
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        raise BadParameter("Send the file as multipart form field 'file'.")
+        raise BadParameter("Kirim file sebagai isian multipart 'file'.", "Send the file as multipart form field 'file'.",
+                           field="file")
     periode = request.form.get("periode", "").strip() or None
-    if periode and not PERIODE.match(periode):
-        raise BadParameter(f"Parameter 'periode' must be YYYY-MM (e.g. 2025-12), got {periode!r}.")
+    if periode and not valid_periode(periode):
+        raise BadParameter(f"Parameter 'periode' harus berbentuk YYYY-MM (mis. 2025-12), bukan {periode!r}.",
+                           f"Parameter 'periode' must be YYYY-MM (e.g. 2025-12), got {periode!r}.", field="periode")
     file_type = request.form.get("type", "").strip().upper() or None
-    if file_type and file_type not in SPECS:
-        raise BadParameter(f"Parameter 'type' must be one of {', '.join(SPECS)}, got {file_type!r}.")
+    if file_type and file_type not in files.names():
+        raise BadParameter(f"Parameter 'type' harus salah satu dari {', '.join(files.names())}, bukan {file_type!r}.",
+                           f"Parameter 'type' must be one of {', '.join(files.names())}, got {file_type!r}.",
+                           field="type")
     config = current_app.config["SUNTER_CONFIG"]
     with tempfile.TemporaryDirectory(prefix="sunter-api-") as folder:
         path = Path(folder) / (secure_filename(sent.filename) or "upload")
         sent.save(path)
-        result = ingest_file(current_app.extensions["sunter_engine"], path, filename=Path(sent.filename).name,
-                             file_type=file_type, periode=periode, username=current_user.username,
-                             max_bytes=config.max_upload_bytes)
-    audit("upload", detail=f"#{result.upload_id} {result.file}: {result.status}, {result.type or '-'} "
-                           f"{result.periode or '-'}, {result.stored} baris disimpan (API)")
+        result = uploads.load(app_engine(), current_actor(), path, filename=Path(sent.filename).name,
+                              file_type=file_type, periode=periode, max_bytes=config.max_upload_bytes)
     return jsonify(result.as_json())
 
 
 @bp.delete("/uploads/<int:upload_id>")
-def delete_upload_api(upload_id: int):
-    try:
-        removed = delete_upload(current_app.extensions["sunter_engine"], upload_id, current_user.username)
-    except IngestError as exc:
-        status = 404 if exc.code == "not_found" else 409
-        return jsonify(error=exc.message), status
-    audit("upload_deleted", detail=f"#{upload_id}: {removed} baris dikeluarkan (API)")
+def delete_upload(upload_id: int):
+    removed, _upload = uploads.delete(app_engine(), current_actor(), upload_id)
     return jsonify(upload_id=upload_id, removed=removed)
 
 
-# --- the manual-analysis workbench (analyses.py) ----------------------------------------------
+# --- the manual-analysis workbench ------------------------------------------------------------
 
 ANALYSIS_FILTERS = ("status", "priority", "assigned_to", "rayon", "periode", "anomaly_type", "nomen")
 
@@ -232,25 +227,16 @@ def _analysis_json(case: dict) -> dict:
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadParameter("Send a JSON object as the request body (Content-Type: application/json).")
+        raise BadParameter("Kirim objek JSON sebagai isi permintaan (Content-Type: application/json).",
+                           "Send a JSON object as the request body (Content-Type: application/json).")
     return body
-
-
-@bp.errorhandler(analyses.AnalysisError)
-def _analysis_error(exc: analyses.AnalysisError):
-    if isinstance(exc, analyses.NotFound):
-        return jsonify(error=exc.message), 404
-    if isinstance(exc, analyses.StaleEdit):
-        return jsonify(error=exc.message, current_version=exc.current_version, changed_by=exc.changed_by), 409
-    return jsonify(error=exc.message, field=exc.field), 400
 
 
 @bp.get("/analyses")
 def analyses_list():
     filters = {name: request.args.get(name, "").strip() or None for name in ANALYSIS_FILTERS}
     filters["rayon"] = rayon_arg()
-    found = analyses.find(current_app.extensions["sunter_engine"], **filters,
-                          limit=int_arg("limit", 500, 1, analyses.MAX_LIMIT))
+    found = queries.find_analyses(app_engine(), **filters, limit=int_arg("limit", 500, 1, 1000))
     return jsonify(analyses=[_analysis_json(case) for case in found])
 
 
@@ -260,26 +246,25 @@ def analyses_create():
     allowed = {"nomen", "periode", "rayon", "anomaly_type", "description", "priority", "assigned_to", "comment"}
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise BadParameter(f"Unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(allowed))}.")
+        raise BadParameter(f"Isian tidak dikenal: {', '.join(unknown)}.",
+                           f"Unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(allowed))}.",
+                           field=unknown[0])
     fields = {name: body[name] for name in allowed - {"nomen"} if name in body}
-    case = analyses.create(current_app.extensions["sunter_engine"], current_user.username,
-                           nomen=body.get("nomen"), **fields)
-    audit("analysis_created", detail=analyses.audit_detail(case) + " (API)")
+    case = analyses.create(app_engine(), current_actor(), nomen=body.get("nomen"), **fields)
     return jsonify(_analysis_json(case)), 201
 
 
 @bp.get("/analyses/<int:analysis_id>")
 def analyses_get(analysis_id: int):
-    return jsonify(_analysis_json(analyses.get(current_app.extensions["sunter_engine"], analysis_id)))
+    return jsonify(_analysis_json(queries.get_analysis(app_engine(), analysis_id)))
 
 
 @bp.patch("/analyses/<int:analysis_id>")
 def analyses_update(analysis_id: int):
     body = _json_body()
     changes = {key: value for key, value in body.items() if key not in ("version", "comment")}
-    case = analyses.update(current_app.extensions["sunter_engine"], analysis_id, body.get("version"),
-                           current_user.username, changes, body.get("comment"))
-    audit("analysis_updated", detail=analyses.audit_detail(case) + " (API)")
+    case = analyses.update(app_engine(), current_actor(), analysis_id, body.get("version"), changes,
+                           body.get("comment"))
     return jsonify(_analysis_json(case))
 
 
@@ -288,11 +273,12 @@ def kpi_data():
     """The old Flask app's shape, for existing scripts (deprecated; see /api/kpi)."""
     periode = periode_arg(required=False)
     if periode is None:
-        stored = queries.periodes()
+        stored = queries.periodes(app_engine())
         if not stored:
-            return jsonify(error="No data stored yet: upload MC and COLLECTION files first."), 404
+            raise NotFound("Belum ada data tersimpan: unggah file MC dan COLLECTION dahulu.",
+                           "No data stored yet: upload MC and COLLECTION files first.")
         periode = stored[0]["periode"]
-    figures = queries.kpi(periode)
+    figures = queries.kpi(app_engine(), periode)
     return jsonify({
         "periode": periode,
         "total_pelanggan": figures["total_pelanggan"],
@@ -304,19 +290,25 @@ def kpi_data():
     })
 
 
+HTTP_MESSAGES = {
+    404: ("Tidak ada endpoint ini; lihat /api/openapi.json.", "No such endpoint; see /api/openapi.json."),
+    405: ("Metode ini tidak diizinkan di sini.", "Method {method} is not allowed here."),
+    413: ("Permintaan lebih besar dari batas unggahan.", "The request is larger than the upload limit."),
+}
+
+
 def _json_error(exc: HTTPException):
     if not request.path.startswith("/api"):
         return exc
-    messages = {404: "No such endpoint; see /api/openapi.json.",
-                405: f"Method {request.method} is not allowed here.",
-                413: "The request is larger than the upload limit."}
-    return jsonify(error=messages.get(exc.code, exc.description)), exc.code
+    message, detail = HTTP_MESSAGES.get(exc.code, (exc.description, exc.description))
+    return jsonify(error=message, detail=detail.format(method=request.method)), exc.code
 
 
 def _unknown_api_path():
     # Dash's catch-all route would answer an unknown /api path with its HTML page.
     if request.path.startswith("/api/") and request.blueprint != bp.name:
-        return jsonify(error="No such endpoint; see /api/openapi.json."), 404
+        message, detail = HTTP_MESSAGES[404]
+        return jsonify(error=message, detail=detail), 404
     return None
 
 

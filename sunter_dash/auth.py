@@ -4,8 +4,8 @@
   scripts send HTTP Basic to /api. Every Dash route (the page, ``/_dash-layout``,
   ``/_dash-update-component``, ...) and every ``/api`` route needs a user: the
   guard runs in Flask's ``before_request``, so no route can forget it (STYLE.md 6).
-- ``PERMISSIONS`` is the one permission matrix. Hiding a tab is not
-  authorization: callbacks and API writes check ``may()`` on the server.
+- The permission matrix is domain/roles.py. Hiding a tab is not authorization:
+  callbacks and API writes check it on the server (services check it again).
 - Failed logins are slowed per user and address: after ``FREE_FAILURES`` in
   ``FAILURE_WINDOW``, each further try must wait twice as long as the last,
   counted from the audit log, so every worker sees the same count.
@@ -18,22 +18,20 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
-from .extensions import login_manager
+from .domain.clock import now_utc
+from .domain.errors import Forbidden
+from .domain.roles import allowed
+from .extensions import app_engine, login_manager
 from .models import AuditLog, User
-from .users import verify_password
+from .services import API, PAGE, Actor, record
 
-# The permission matrix: what each role may do. Reading is everyone's.
-PERMISSIONS = {
-    "admin": {"read", "analyse", "upload", "delete", "manage_users", "audit"},
-    "viewer": {"read", "analyse"},
-}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Served to anyone: the login page and the static files it and the app need.
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
@@ -52,7 +50,7 @@ class SessionUser(UserMixin):
     role: str
 
     def can(self, action: str) -> bool:
-        return action in PERMISSIONS.get(self.role, set())
+        return allowed(self.role, action)
 
 
 def may(action: str) -> bool:
@@ -60,36 +58,36 @@ def may(action: str) -> bool:
     return current_user.is_authenticated and current_user.can(action)
 
 
-def _engine():
-    return current_app.extensions["sunter_engine"]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
 def client_address() -> str:
     return (request.remote_addr or "-")[:64]
 
 
-def audit(action: str, username: str | None = None, detail: str | None = None) -> None:
-    """Record an event of this request in the audit log (its own transaction: it survives a
-    failed request)."""
-    if username is None and current_user.is_authenticated:
-        username = current_user.username
-    audit_as(_engine(), username, client_address(), action, detail)
+def current_actor() -> Actor:
+    """The signed-in user of this request, as the services take it."""
+    channel = API if request.path.startswith("/api/") else PAGE
+    if not current_user.is_authenticated:
+        return Actor(None, None, client_address(), channel)
+    return Actor(current_user.username, current_user.role, client_address(), channel)
 
 
-def audit_as(engine, username: str | None, address: str | None, action: str, detail: str | None = None) -> None:
-    """Record an event outside a request (a background upload job), on behalf of a user."""
-    with engine.begin() as conn:
-        conn.execute(insert(AuditLog).values(created_at=_now(), username=username, address=address,
-                                             action=action, detail=detail))
+def _audit(action: str, username: str | None) -> None:
+    """A sign-in event of this request (its own transaction: it survives a failed request)."""
+    record(app_engine(), Actor(username, None, client_address()), action)
+
+
+def verify_password(engine: Engine, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    with Session(engine) as session:
+        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        if user is None or not check_password_hash(user.password_hash, password):
+            return None
+        session.expunge(user)
+        return user
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
-    with Session(_engine()) as db:
+    with Session(app_engine()) as db:
         user = db.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
         return SessionUser(user.id, user.username, user.role) if user else None
 
@@ -111,11 +109,11 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
     remembered = _verified.get(key)
     if remembered and remembered[0] > time.monotonic():
         # Re-read the user (cheap, no hash): deactivation, a new role or password count at once.
-        with Session(_engine()) as db:
+        with Session(app_engine()) as db:
             user = db.scalar(select(User).where(User.username == auth.username, User.active.is_(True)))
         if user is not None and user.password_hash == remembered[1]:
             return SessionUser(user.id, user.username, user.role)
-    user = verify_password(_engine(), auth.username, password)
+    user = verify_password(app_engine(), auth.username, password)
     if user is None:
         _verified.pop(key, None)
         return None
@@ -127,7 +125,8 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
 
 
 def _unauthorized():
-    response = jsonify(error="Authentication required: log in, or send HTTP Basic credentials.")
+    response = jsonify(error="Perlu masuk: masuk lewat halaman login, atau kirim kredensial HTTP Basic.",
+                       detail="Authentication required: log in, or send HTTP Basic credentials.")
     response.status_code = 401
     response.headers["WWW-Authenticate"] = 'Basic realm="sunter_dash"'
     return response
@@ -144,13 +143,16 @@ def guard():
             return _unauthorized()
         if request.method == "GET" and not path.startswith("/_"):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return jsonify(error="Sesi berakhir: muat ulang halaman dan masuk kembali."), 401
+        return jsonify(error="Sesi berakhir: muat ulang halaman dan masuk kembali.",
+                       detail="The session has ended: reload the page and sign in again."), 401
     if api and request.method in WRITE_METHODS:
         # The analysis workbench is the viewers' to write too; every other write is the admins'.
         needed = "analyse" if path.startswith("/api/analyses") else "upload"
         if not current_user.can(needed):
-            return jsonify(error=f"User '{current_user.username}' (role {current_user.role}) "
-                                 "may not change data."), 403
+            refused = Forbidden(f"Pengguna '{current_user.username}' (peran {current_user.role}) tidak boleh "
+                                "mengubah data.",
+                                f"User '{current_user.username}' (role {current_user.role}) may not change data.")
+            return jsonify(refused.as_json()), refused.status
     return None
 
 
@@ -158,8 +160,8 @@ def guard():
 
 def _wait_seconds(username: str) -> int:
     """Seconds this user must still wait before trying again from this address."""
-    since = _now() - FAILURE_WINDOW
-    with _engine().connect() as conn:
+    since = now_utc() - FAILURE_WINDOW
+    with app_engine().connect() as conn:
         failures, last = conn.execute(
             select(func.count(), func.max(AuditLog.created_at)).where(
                 AuditLog.action == "login_failed", AuditLog.username == username,
@@ -167,7 +169,7 @@ def _wait_seconds(username: str) -> int:
     if failures < FREE_FAILURES:
         return 0
     wait = min(2 ** (failures - FREE_FAILURES + 1), MAX_WAIT_SECONDS)
-    return max(0, int(wait - (_now() - last).total_seconds()))
+    return max(0, int(wait - (now_utc() - last).total_seconds()))
 
 
 def _safe_next(target: str | None) -> str:
@@ -192,15 +194,15 @@ def login():
         if wait:
             error, status = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.", 429)
         else:
-            user = verify_password(_engine(), username, password) if username and password else None
+            user = verify_password(app_engine(), username, password) if username and password else None
             if user is None:
-                audit("login_failed", username or None)
+                _audit("login_failed", username or None)
                 error, status = "Nama pengguna atau kata sandi salah.", 401
             else:
                 session.clear()
                 session.permanent = True
                 login_user(SessionUser(user.id, user.username, user.role))
-                audit("login", user.username)
+                _audit("login", user.username)
                 return redirect(_safe_next(request.args.get("next")))
     page = render_template("login.html", error=error, username=username,
                            branch_name=current_app.config["SUNTER_CONFIG"].branch_name)
@@ -210,7 +212,7 @@ def login():
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     if current_user.is_authenticated:
-        audit("logout")
+        _audit("logout", current_user.username)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

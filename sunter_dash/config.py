@@ -10,11 +10,15 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .domain.checks import Thresholds
+from .domain.clock import DEFAULT_TIMEZONE, zone
+from .domain.errors import SunterError
+
 _TRUE = {"1", "true", "yes", "on", "ya"}
 _FALSE = {"0", "false", "no", "off", "tidak", ""}
 
 
-class ConfigError(ValueError):
+class ConfigError(SunterError, ValueError):
     """A setting has a value that cannot be used; the message says which."""
 
 
@@ -56,46 +60,6 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def parse_float(name: str, value: str | None, default: float, minimum: float) -> float:
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = float(value.replace(",", "."))
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
-    return number
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The meter-reading anomaly thresholds of METRICS.md (defaults as the spec gives them)."""
-
-    extreme_m3: int = 100  # extreme: volume above this
-    drop_percent: int = 50  # drop: volume below this share of last periode's
-    spike_factor: float = 2.0  # spike: volume above this times the median of the history ...
-    spike_min_m3: int = 10  # ... and at least this much above it
-    spike_history: int = 6  # the history: readings of the periodes before P, this many back
-    spike_min_readings: int = 3  # ... of which at least this many exist
-    stuck_periodes: int = 3  # stuck: zero ACTUAL reads in P and the periodes before it, this many in all
-
-    @classmethod
-    def from_env(cls, env: dict[str, str]) -> "Thresholds":
-        def number(key: str, default: int, minimum: int = 1) -> int:
-            return parse_int(f"SUNTER_ANOMALY_{key}", env.get(f"SUNTER_ANOMALY_{key}"), default, minimum)
-        return cls(
-            extreme_m3=number("EXTREME_M3", cls.extreme_m3, 0),
-            drop_percent=number("DROP_PERCENT", cls.drop_percent),
-            spike_factor=parse_float("SUNTER_ANOMALY_SPIKE_FACTOR", env.get("SUNTER_ANOMALY_SPIKE_FACTOR"),
-                                     cls.spike_factor, 1.0),
-            spike_min_m3=number("SPIKE_MIN_M3", cls.spike_min_m3, 0),
-            spike_history=number("SPIKE_HISTORY", cls.spike_history),
-            spike_min_readings=number("SPIKE_MIN_READINGS", cls.spike_min_readings),
-            stuck_periodes=number("STUCK_PERIODES", cls.stuck_periodes, 2),
-        )
-
-
 @dataclass(frozen=True)
 class Config:
     database_url: str = "sqlite:///data/sunter.db"
@@ -112,6 +76,7 @@ class Config:
     proxy_hops: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* headers are trusted
     branch_name: str = "PAM JAYA Cabang Sunter"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    timezone: str = DEFAULT_TIMEZONE  # the zone of every time a person sees or enters (the database keeps UTC)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -149,5 +114,22 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         secure_cookies=parse_bool("SUNTER_SECURE_COOKIES", env.get("SUNTER_SECURE_COOKIES"), False),
         proxy_hops=parse_int("SUNTER_PROXY_HOPS", env.get("SUNTER_PROXY_HOPS"), 0, minimum=0),
         branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
-        thresholds=Thresholds.from_env(env),
+        thresholds=_thresholds(env),
+        timezone=_timezone(env.get("SUNTER_TIMEZONE")),
     )
+
+
+def _thresholds(env: dict[str, str]) -> Thresholds:
+    try:
+        return Thresholds.from_env(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _timezone(value: str | None) -> str:
+    name = (value or "").strip() or DEFAULT_TIMEZONE
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise ConfigError(f"SUNTER_TIMEZONE: {exc}") from None
+    return name

@@ -61,7 +61,7 @@ def is_initialised(url: str) -> bool:
 def prepare(config) -> None:
     """Upgrade the schema, then make the stored anomaly flags follow the configured
     thresholds (recomputing them when the settings changed)."""
-    from .ingest.anomalies import sync_thresholds
+    from .services.settings import sync_thresholds
 
     upgrade(config.database_url)
     sync_thresholds(get_engine(config.database_url), config.thresholds)

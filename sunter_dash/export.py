@@ -1,6 +1,6 @@
 """Every grid's and chart's data as a table to download (.xlsx or .csv).
 
-A dataset is a function of (periode, rayon) returning a DataFrame whose columns
+A dataset is a function of (engine, periode, rayon) returning a DataFrame whose columns
 are the Indonesian headers the page shows. Text cells that a spreadsheet would
 run as a formula (starting with = + - @, or a tab / carriage return) are
 prefixed with an apostrophe; numbers stay numbers.
@@ -11,19 +11,20 @@ import io
 from typing import Callable
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from . import queries
-from .formatting import periode_label
+from .domain import checks
+from .domain.errors import NotFound
+from .domain.labels import rayon_label
+from .domain.listing import Filters, Sort, rayon_filter
+from .domain.periodes import periode_label
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-class UnknownDataset(KeyError):
-    pass
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,19 +58,15 @@ def _kpi_row(figures: dict, label: str) -> dict:
     }
 
 
-def rayon_label(rayon: str | None) -> str:
-    return f"Rayon {rayon}" if rayon else "Tanpa rayon"
-
-
-def kpi_rayon(periode: str, rayon: str | None) -> pd.DataFrame:
-    data = queries.kpi_by_rayon(periode)
+def kpi_rayon(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.kpi_by_rayon(engine, periode)
     rows = [_kpi_row(r, rayon_label(r["rayon"])) for r in data["rayons"]]
     rows.append(_kpi_row(data["total"], "Total"))
     return pd.DataFrame(rows)
 
 
-def kpi_daily(periode: str, rayon: str | None) -> pd.DataFrame:
-    data = queries.kpi_daily(periode, rayon)
+def kpi_daily(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.kpi_daily(engine, periode, rayon)
     return pd.DataFrame([{
         "Tanggal": day["date"],
         "Pembayaran": day["nomen"],
@@ -79,31 +76,31 @@ def kpi_daily(periode: str, rayon: str | None) -> pd.DataFrame:
     } for day in data["days"]])
 
 
-def arrears_buckets(periode: str, rayon: str | None) -> pd.DataFrame:
-    data = queries.arrears_summary(periode, rayon)
+def arrears_buckets(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
+    data = queries.arrears_summary(engine, periode, rayon)
     return pd.DataFrame([{"Jumlah Rekening": b["bucket"], "Pelanggan": b["nomen"], "Tunggakan (Rp)": b["nominal"]}
                          for b in data["buckets"]])
 
 
-def arrears_top(periode: str, rayon: str | None) -> pd.DataFrame:
+def arrears_top(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
     return pd.DataFrame([{
         "Nomen": d["nomen"], "Nama": d["nama"], "Alamat": d["alamat"], "Rayon": d["rayon"], "Tarif": d["tarif"],
         "Jumlah Rekening": d["bills"], "Tunggakan (Rp)": d["total"], "Rekening Tertua": d["oldest_bill"],
-    } for d in queries.arrears_top(periode, rayon, limit=1000)],
+    } for d in queries.arrears_top(engine, periode, rayon, limit=1000)],
         columns=["Nomen", "Nama", "Alamat", "Rayon", "Tarif", "Jumlah Rekening", "Tunggakan (Rp)",
                  "Rekening Tertua"])
 
 
-def kpi_series(periode: str, rayon: str | None) -> pd.DataFrame:
+def kpi_series(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
     """Every stored periode up to ``periode`` (the trend tab narrows the range on screen)."""
-    series = queries.kpi_series("0000-01", periode, rayon)
+    series = queries.kpi_series(engine, "0000-01", periode, rayon)
     rows = [{"Periode": s["periode"], **_kpi_row(s, rayon_label(rayon) if rayon else "Semua")} for s in series]
     return pd.DataFrame(rows)
 
 
-def data_status(periode: str, rayon: str | None) -> pd.DataFrame:
+def data_status(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
     """Rows stored per periode and file type (every periode; the filters do not apply)."""
-    frame = pd.DataFrame(queries.data_status(), columns=["periode", "type", "rows"])
+    frame = pd.DataFrame(queries.data_status(engine), columns=["periode", "type", "rows"])
     table = frame.pivot_table(index="periode", columns="type", values="rows", aggfunc="sum", fill_value=0)
     return table.sort_index(ascending=False).reset_index().rename(columns={"periode": "Periode"})
 
@@ -112,7 +109,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-DATASETS: dict[str, tuple[str, Callable[[str, str | None], pd.DataFrame]]] = {
+DATASETS: dict[str, tuple[str, Callable[[Engine, str, str | None], pd.DataFrame]]] = {
     "kpi-rayon": ("collection-per-rayon", kpi_rayon),
     "kpi-daily": ("grafik-harian", kpi_daily),
     "arrears-buckets": ("tunggakan-umur", arrears_buckets),
@@ -125,14 +122,15 @@ DATASETS: dict[str, tuple[str, Callable[[str, str | None], pd.DataFrame]]] = {
 EVERY_RAYON = {"kpi-rayon", "data-status"}
 
 
-def build(dataset: str, fmt: str, periode: str, rayon: str | None) -> tuple[bytes, str, str]:
+def build(engine: Engine, dataset: str, fmt: str, periode: str, rayon: str | None) -> tuple[bytes, str, str]:
     """(content, file name, mime type) of a dataset."""
     if dataset not in DATASETS or fmt not in FORMATS:
-        raise UnknownDataset(dataset)
+        raise NotFound(f"Unduhan {dataset}.{fmt} tidak ada.",
+                       f"Unknown export {dataset}.{fmt}; datasets: {', '.join(DATASETS)}; formats: xlsx, csv.")
     stem, make = DATASETS[dataset]
-    frame = make(periode, queries.rayon_filter(rayon))
+    frame = make(engine, periode, rayon_filter(rayon))
     # A dataset of every rayon (or none) says nothing of the page's rayon filter in its name.
-    suffix = f"_rayon-{rayon}" if queries.rayon_filter(rayon) and dataset not in EVERY_RAYON else ""
+    suffix = f"_rayon-{rayon}" if rayon_filter(rayon) and dataset not in EVERY_RAYON else ""
     name = f"{stem}_{periode}{suffix}.{fmt}"
     return to_bytes(frame, fmt, stem), name, FORMATS[fmt]
 
@@ -156,16 +154,15 @@ ANOMALY_HEADERS = {
     "median_volume": "Median Riwayat (m3)", "read_method": "Metode Baca", "trouble_code": "Kode Trouble",
     "flags": "Anomali", "delta_m3": "Selisih (m3)", "price_m3": "Harga per m3 (Rp)", "at_stake": "Potensi (Rp)",
 }
-ANOMALY_EXPORT_LIMIT = 1_000_000
 
 
-def anomaly_list(periode: str, key: str, rayon: str | None, sort: str | None, filters: str | None,
+def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort: Sort, filters: Filters,
                  fmt: str) -> tuple[bytes, str]:
     """The whole filtered list of one anomaly, as the Meter grid sorts it: (content, file name)."""
-    from .ingest.anomalies import ANOMALIES
-    found = queries.anomaly_rows(periode, key, rayon, 0, ANOMALY_EXPORT_LIMIT, sort, filters)
-    frame = pd.DataFrame(found["rows"], columns=list(ANOMALY_HEADERS))
-    frame["flags"] = frame["flags"].map(lambda keys: ", ".join(ANOMALIES.get(k, k) for k in keys))
+    rows = queries.anomaly_list(engine, periode, key, rayon, sort, filters)
+    frame = pd.DataFrame(rows, columns=list(ANOMALY_HEADERS))
+    names = checks.names()
+    frame["flags"] = frame["flags"].map(lambda keys: ", ".join(names.get(k, k) for k in keys))
     frame = frame.rename(columns=ANOMALY_HEADERS)
     suffix = f"_rayon-{rayon}" if rayon else ""
     return to_bytes(frame, fmt, f"anomali-{key}"), f"anomali-{key}_{periode}{suffix}.{fmt}"

@@ -2,6 +2,10 @@
 (a test compares this with the routes Flask has)."""
 from __future__ import annotations
 
+from .domain import checks, files
+from .domain.cases import PRIORITIES, STATUSES
+from .domain.labels import BUCKETS
+
 
 def _param(name: str, description: str, required: bool = False, pattern: str | None = None) -> dict:
     schema = {"type": "string"}
@@ -27,20 +31,24 @@ KPI = {
     },
 }
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"error": {"type": "string"}}}}}}
+    "type": "object", "required": ["error", "detail"], "properties": {
+        "error": {"type": "string", "description": "What went wrong and what to do, in Indonesian"},
+        "detail": {"type": "string", "description": "The same in English, for programs and logs"},
+        "field": {"type": "string", "nullable": True,
+                  "description": "The parameter or field at fault, when there is one"}}}}}}
 _NULLABLE = {"type": "string", "nullable": True}
 _ANALYSIS_FIELDS = {
     "periode": {**_NULLABLE, "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
     "anomaly_type": {**_NULLABLE, "description": "An anomaly key of METRICS.md (extreme, drop, ...) or lainnya"},
     "description": _NULLABLE,
-    "priority": {"type": "string", "enum": ["rendah", "sedang", "tinggi"]},
+    "priority": {"type": "string", "enum": list(PRIORITIES)},
     "assigned_to": {**_NULLABLE, "description": "An active user's name; in a request also '@rute': the RUTE "
                                                 "officer of the customer's PCEZ"},
 }
 ANALYSIS = {"type": "object", "properties": {
     "id": {"type": "integer"}, "nomen": {"type": "string"}, "nama": _NULLABLE, "rayon": _NULLABLE,
     **_ANALYSIS_FIELDS,
-    "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "dismissed"]},
+    "status": {"type": "string", "enum": list(STATUSES)},
     "created_by": _NULLABLE, "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"},
     "version": {"type": "integer", "description": "Send it back with PATCH"},
@@ -57,7 +65,7 @@ ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "properties": {
     **_ANALYSIS_FIELDS, "comment": _NULLABLE}}
 ANALYSIS_PATCH = {"type": "object", "required": ["version"], "properties": {
     "version": {"type": "integer"}, **_ANALYSIS_FIELDS,
-    "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "dismissed"]},
+    "status": {"type": "string", "enum": list(STATUSES)},
     "comment": _NULLABLE}}
 ANALYSIS_ID = {"name": "analysis_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -74,15 +82,8 @@ def _get(summary: str, params: list[dict], schema: dict, deprecated: bool = Fals
     return {"get": operation}
 
 
-SPEC = {
-    "openapi": "3.0.3",
-    "info": {"title": "sunter_dash API", "version": "1",
-             "description": "Figures of the Sunter branch dashboard (METRICS.md). Every endpoint needs a "
-                            "user: the browser session or HTTP Basic."},
-    "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
-                                       "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
-    "security": [{"basic": []}, {"session": []}],
-    "paths": {
+def _figures() -> dict:
+    return {
         "/api/openapi.json": _get("This description", [], {"type": "object"}),
         "/api/periodes": _get("Stored periodes, newest first, with the file types of each", [], {
             "type": "object", "properties": {
@@ -110,12 +111,29 @@ SPEC = {
             "type": "object", "properties": {
                 "periode": {"type": "string"}, "os": COUNT, "has_ardebt": {"type": "boolean"},
                 "buckets": {"type": "array", "items": {"type": "object", "properties": {
-                    "bucket": {"type": "string", "enum": ["1", "2", "3-6", "7-12", ">12"]},
+                    "bucket": {"type": "string", "enum": list(BUCKETS)},
                     "nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}},
                 "collected": {"type": "object", "description": "undue.nominal of P as a share of OS of P-1"}}}),
         "/api/arrears/top": _get("Top debtors of a periode", [
             PERIODE, RAYON, _param("limit", "How many (1-1000, default 100)")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
+        "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
+            _param("periode", "Periode YYYY-MM; default the latest")], {
+                "type": "object", "properties": {
+                    "total_pelanggan": {"type": "integer"}, "total_kubikasi": {"type": "integer"},
+                    "target": {"type": "object", "properties": {
+                        "total_nomen": {"type": "integer"}, "total_nominal": {"type": "integer"},
+                        "sudah_bayar_nomen": {"type": "integer"}, "sudah_bayar_nominal": {"type": "integer"}}},
+                    "collection_rate": {"type": "number"}}}, deprecated=True),
+        "/api/export/{dataset}.{fmt}": _get("Download a grid's or chart's data as .xlsx or .csv", [
+            {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": ["xlsx", "csv"]}},
+            PERIODE, RAYON], {"type": "string", "format": "binary"}),
+    }
+
+
+def _anomalies_and_uploads() -> dict:
+    return {
         "/api/anomaly/summary": _get("Meter-reading anomalies of a periode: customers per key", [
             PERIODE, RAYON], {"type": "object", "properties": {
                 "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
@@ -131,7 +149,7 @@ SPEC = {
                                                              "e.g. 'SBRS 2025-11'"}}}}}}),
         "/api/anomalies": _get("One anomaly's list, a page at a time", [
             PERIODE, RAYON,
-            _param("type", "Anomaly key (extreme, drop, zero, ...)", True),
+            {**_param("type", "Anomaly key", True), "schema": {"type": "string", "enum": list(checks.names())}},
             _param("page", "Page number from 1 (default 1)"),
             _param("page_size", "Rows per page, 1-1000 (default 50)"),
             _param("sort", "field:asc|desc, comma-separated (default at_stake:desc)"),
@@ -156,8 +174,7 @@ SPEC = {
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "type": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS", "MAINBILL", "MB",
-                                                           "ARDEBT", "RUTE"]},
+                        "type": {"type": "string", "enum": list(files.names())},
                         "periode": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}}}}}},
                 "responses": {"200": {"description": "The ingest summary: status loaded, duplicate, or refused "
                                                      "(then its message says what to fix)"},
@@ -170,6 +187,11 @@ SPEC = {
             "responses": {"200": {"description": "Removed"}, "404": ERROR, "409": ERROR, "401": ERROR,
                           "403": ERROR},
         }},
+    }
+
+
+def _workbench() -> dict:
+    return {
         "/api/analyses": {
             **_get("Manual-analysis cases, most recently changed first (filters combine)", [
                 _param("status", "open, in_progress, resolved, dismissed; several comma-separated"),
@@ -207,14 +229,11 @@ SPEC = {
                                                               "written. Reload it and apply the edit again."}},
             },
         },
-        "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
-            _param("periode", "Periode YYYY-MM; default the latest")], {
-                "type": "object", "properties": {
-                    "total_pelanggan": {"type": "integer"}, "total_kubikasi": {"type": "integer"},
-                    "target": {"type": "object", "properties": {
-                        "total_nomen": {"type": "integer"}, "total_nominal": {"type": "integer"},
-                        "sudah_bayar_nomen": {"type": "integer"}, "sudah_bayar_nominal": {"type": "integer"}}},
-                    "collection_rate": {"type": "number"}}}, deprecated=True),
+    }
+
+
+def _customers() -> dict:
+    return {
         "/api/customers/search": _get("Customers by NOMEN prefix (q all digits) or by words of name and address", [
             _param("q", "Start of a NOMEN, or words that must all occur in the name or address (max 100 chars)",
                    True), RAYON, _param("limit", "How many (1-100, default 20)")], {
@@ -237,9 +256,18 @@ SPEC = {
                         "readings", "mc", "bills", "payments", "mb_payments", "arrears", "flags", "analyses")}}}}}},
                           "400": ERROR, "401": ERROR, "404": ERROR},
         }},
-        "/api/export/{dataset}.{fmt}": _get("Download a grid's or chart's data as .xlsx or .csv", [
-            {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": ["xlsx", "csv"]}},
-            PERIODE, RAYON], {"type": "string", "format": "binary"}),
-    },
-}
+    }
+
+
+def spec() -> dict:
+    """The description, built from the catalogues (file types, checks) as they stand."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "sunter_dash API", "version": "1",
+                 "description": "Figures of the Sunter branch dashboard (METRICS.md). Every endpoint needs a "
+                                "user: the browser session or HTTP Basic."},
+        "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"basic": []}, {"session": []}],
+        "paths": {**_figures(), **_anomalies_and_uploads(), **_workbench(), **_customers()},
+    }

@@ -191,7 +191,7 @@ VIEWER = ("viewer", "viewer-pass-123")
 @pytest.fixture
 def users(engine):
     """An admin and a viewer, (name, password) each."""
-    from sunter_dash.users import upsert_user
+    from sunter_dash.services.users import upsert as upsert_user
 
     upsert_user(engine, *ADMIN[:1], "admin", ADMIN[1])
     upsert_user(engine, *VIEWER[:1], "viewer", VIEWER[1])

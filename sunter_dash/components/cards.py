@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import dash_bootstrap_components as dbc
 from dash import html
 
-from ..formatting import number, percent, periode_label
+from ..domain.periodes import periode_label
+from ..formatting import number, percent
 
 
 @dataclass(frozen=True)

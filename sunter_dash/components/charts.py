@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 
-from ..formatting import MONTH_NAMES, number, percent, periode_label
+from ..domain.labels import BUCKET_LABELS
+from ..domain.periodes import periode_label, short_periode
+from ..formatting import number, percent
 
 PRIMARY = "#2780e3"
 MUTED = "#adb5bd"
@@ -56,11 +58,6 @@ def empty(message: str = EMPTY_TEXT, height: int = 340) -> Figure:
                          annotations=[{"text": message, "showarrow": False, "font": {"size": 15, "color": MUTED},
                                        "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}])
     return figure
-
-
-def short_periode(periode: str) -> str:
-    """'2025-12' -> 'Des 25'."""
-    return f"{MONTH_NAMES[int(periode[5:7]) - 1][:3]} {periode[2:4]}"
 
 
 def rupiah_short(value: float) -> str:
@@ -132,7 +129,6 @@ def daily_chart(daily: dict) -> Figure:
     return figure
 
 
-BUCKET_LABELS = {"1": "1 rek", "2": "2 rek", "3-6": "3–6 rek", "7-12": "7–12 rek", ">12": "> 12 rek"}
 
 
 def bucket_chart(summary: dict) -> Figure:

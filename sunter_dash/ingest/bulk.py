@@ -28,7 +28,7 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Date
 from sqlalchemy.engine import Connection
 
-from .parse import date_text
+from ..domain.codes import date_text
 
 BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging file
 STAGE = "sunter_stage"  # SQLite: the attached staging file's schema name

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import IngestError
-from .parse import MONTH_PATTERN, MONTHS, date_text, valid_periode
-from .specs import SPECS, FileSpec, normalise_header
+from ..domain import files
+from ..domain.codes import month_of
+from ..domain.errors import AmbiguousType, MissingColumns, NoPeriode, UnknownType
+from ..domain.files import FileSpec, normalise_header
+from ..domain.periodes import MONTH_PATTERN, MONTHS, shift_periode, valid_periode
 
 
 @dataclass(frozen=True)
@@ -51,31 +53,34 @@ def filename_words(filename: str) -> set[str]:
     return words
 
 
+def _forced(headers: list[str], forced: str) -> Match:
+    spec = files.resolve(forced)
+    if spec is None:
+        raise UnknownType(f"Tipe '{forced}' tidak dikenal; pilih salah satu: {', '.join(files.names())}.",
+                          f"Unknown file type {forced!r}; one of {', '.join(files.names())}.", field="type")
+    match = match_columns(spec, headers)
+    if not match.fits:
+        raise MissingColumns(
+            f"File tidak cocok dengan tipe {spec.name}: kolom {', '.join(match.missing())} tidak ditemukan. "
+            f"Kolom di file: {_shown(headers)}.",
+            f"The file does not fit type {spec.name}: columns {', '.join(match.missing())} are missing.")
+    return match
+
+
 def detect_type(headers: list[str], filename: str, forced: str | None = None) -> tuple[Match, str]:
     """Return the match and how it was decided; refuse with what was found and missing."""
     if forced:
-        key = forced.strip().upper()
-        key = {"COLL": "COLLECTION", "MASTERBAYAR": "MB"}.get(key, key)
-        if key not in SPECS:
-            raise IngestError(f"Tipe '{forced}' tidak dikenal; pilih salah satu: {', '.join(SPECS)}.",
-                              code="unknown_type")
-        match = match_columns(SPECS[key], headers)
-        if not match.fits:
-            raise IngestError(
-                f"File tidak cocok dengan tipe {key}: kolom {', '.join(match.missing())} tidak ditemukan. "
-                f"Kolom di file: {_shown(headers)}.", code="missing_columns")
-        return match, "forced"
-
-    matches = [match_columns(spec, headers) for spec in SPECS.values()]
+        return _forced(headers, forced), "forced"
+    matches = [match_columns(spec, headers) for spec in files.specs()]
     fitting = [m for m in matches if m.fits]
     if len(fitting) == 1:
         return fitting[0], "header"
     if not fitting:
         nearest = sorted(matches, key=lambda m: (len(m.missing()), -len(m.columns)))[:3]
         lacks = "; ".join(f"{m.spec.name} kurang {', '.join(m.missing())}" for m in nearest)
-        raise IngestError(
+        raise UnknownType(
             f"Tipe file tidak dikenali. Kolom di file: {_shown(headers)}. Tipe terdekat: {lacks}.",
-            code="unknown_columns")
+            "The file type is not recognised from its columns.")
     words = filename_words(filename)
     named = [m for m in fitting if words & set(m.spec.filename_words)]
     if len(named) == 1:
@@ -89,9 +94,10 @@ def detect_type(headers: list[str], filename: str, forced: str | None = None) ->
     if all(best.exact > m.exact and len(best.columns) >= len(m.columns) for m in ranked[1:]):
         return best, "header"
     names = " dan ".join(m.spec.name for m in pool)
-    raise IngestError(
+    raise AmbiguousType(
         f"File cocok dengan lebih dari satu tipe ({names}). Pilih tipe secara eksplisit (--type) "
-        f"atau cantumkan tipenya di nama file.", code="ambiguous_type")
+        f"atau cantumkan tipenya di nama file.",
+        f"The file fits more than one type ({', '.join(m.spec.name for m in pool)}); name the type.")
 
 
 def _shown(headers: list[str], limit: int = 25) -> str:
@@ -100,15 +106,6 @@ def _shown(headers: list[str], limit: int = 25) -> str:
 
 
 # --- periode -------------------------------------------------------------------
-
-RULES = {
-    "explicit": "diberikan pengguna",
-    "column": "kolom periode di file",
-    "filename": "nama file",
-    "mc_filename": "nama file MC (bulan baca + 1)",
-    "mc_reading_date": "tanggal catat MC (bulan baca + 1)",
-    "payment_date": "tanggal bayar tiap baris",
-}
 
 _YEAR = r"(20\d{2})"
 _MONTH = r"(0[1-9]|1[0-2])"
@@ -119,13 +116,6 @@ _FILENAME_PATTERNS = [
     (re.compile(rf"(?<!\d){_MONTH}{_YEAR}(?!\d)"), "my"),  # 122025
     (re.compile(rf"(?<![A-Z])({MONTH_PATTERN})[-_ .]?(20\d{{2}}|\d{{2}})(?!\d)"), "ny"),  # DES 2025, Des25
 ]
-_MC_NAME = re.compile(rf"(?<![A-Z])MC[-_ ]?{_MONTH}(\d{{2}})(?!\d)")
-
-
-def shift_periode(periode: str, months: int) -> str:
-    year, month = int(periode[:4]), int(periode[5:7])
-    index = year * 12 + month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def periode_from_filename(filename: str) -> str | None:
@@ -146,14 +136,28 @@ def periode_from_filename(filename: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _reading_month(spec: FileSpec, frame: pd.DataFrame, filename: str) -> tuple[str, str] | None:
+    """DATA.md 4: a raw MC names its reading month (file name MC + MMYY, or TGL_CATAT); the
+    readings of month M are billed and collected in M+1."""
+    prefix, date_field = spec.reading_month
+    m = re.search(rf"(?<![A-Z]){re.escape(prefix)}[-_ ]?{_MONTH}(\d{{2}})(?!\d)", filename.upper())
+    if m:
+        return shift_periode(f"20{m.group(2)}-{m.group(1)}", 1), "mc_filename"
+    if date_field in frame:
+        months = month_of(frame[date_field]).value_counts()
+        if len(months) and months.iloc[0] * 2 > months.sum():
+            return shift_periode(months.index[0], 1), "mc_reading_date"
+    return None
+
+
 def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
                    explicit: str | None) -> tuple[str, str]:
     """DATA.md's order: explicit, periode column, file name, MC evidence, payment dates."""
     if explicit:
         explicit = explicit.strip()
         if not valid_periode(explicit):
-            raise IngestError(f"Periode '{explicit}' tidak valid; gunakan bentuk YYYY-MM, mis. 2025-12.",
-                              code="bad_periode")
+            raise NoPeriode(f"Periode '{explicit}' tidak valid; gunakan bentuk YYYY-MM, mis. 2025-12.",
+                            f"Periode {explicit!r} is not YYYY-MM.", field="periode")
         return explicit, "explicit"
     if spec.periode_field and spec.periode_field in frame:
         values = frame[spec.periode_field].dropna().unique()
@@ -162,18 +166,14 @@ def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
     from_name = periode_from_filename(filename)
     if from_name:
         return from_name, "filename"
-    if spec.name == "MC":
-        m = _MC_NAME.search(filename.upper())
-        if m:
-            return shift_periode(f"20{m.group(2)}-{m.group(1)}", 1), "mc_filename"
-        if "tgl_catat" in frame:
-            months = date_text(frame["tgl_catat"]).str.slice(0, 7).value_counts()
-            if len(months) and months.iloc[0] * 2 > months.sum():
-                return shift_periode(months.index[0], 1), "mc_reading_date"
+    evidence = _reading_month(spec, frame, filename) if spec.reading_month else None
+    if evidence:
+        return evidence
     if spec.date_field and spec.date_field in frame:
-        months = date_text(frame[spec.date_field]).str.slice(0, 7).value_counts()
+        months = month_of(frame[spec.date_field]).value_counts()
         if len(months):
             return months.index[0], "payment_date"
-    raise IngestError(
+    raise NoPeriode(
         "Periode file tidak dapat ditentukan: berikan periode (YYYY-MM) saat mengunggah "
-        "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).", code="no_periode")
+        "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).",
+        "The file's periode cannot be found: give one (YYYY-MM) or put it in the file name.")

@@ -1,21 +1,12 @@
-"""What goes wrong in ingestion, carried to the user (CLI, upload page, API)."""
+"""A row that did not load, carried to the user (CLI, upload page, API, Riwayat)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
-class IngestError(Exception):
-    """The file is refused whole. The message says what to fix, in the UI's language."""
-
-    def __init__(self, message: str, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
 @dataclass(frozen=True)
 class RowError:
-    """One cell that stops a row from loading (row: its number in the source file)."""
+    """One cell that stops a row from loading (row: its number in the source file; None: the file)."""
 
     row: int | None
     column: str | None

@@ -10,34 +10,15 @@ except the C-level ``map(type)`` that sorts Excel cells by kind.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ..domain.codes import WS
+from ..domain.periodes import MONTH_PATTERN, MONTHS
+
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-MONTHS = {
-    "JAN": 1, "JANUARI": 1, "JANUARY": 1,
-    "FEB": 2, "FEBRUARI": 2, "FEBRUARY": 2, "PEB": 2, "PEBRUARI": 2,
-    "MAR": 3, "MARET": 3, "MARCH": 3,
-    "APR": 4, "APRIL": 4,
-    "MEI": 5, "MAY": 5,
-    "JUN": 6, "JUNI": 6, "JUNE": 6,
-    "JUL": 7, "JULI": 7, "JULY": 7,
-    "AGU": 8, "AGS": 8, "AGT": 8, "AUG": 8, "AGUSTUS": 8, "AUGUST": 8,
-    "SEP": 9, "SEPT": 9, "SEPTEMBER": 9,
-    "OKT": 10, "OCT": 10, "OKTOBER": 10, "OCTOBER": 10,
-    "NOV": 11, "NOPEMBER": 11, "NOVEMBER": 11,
-    "DES": 12, "DEC": 12, "DESEMBER": 12, "DECEMBER": 12,
-}
-# Whitespace spelled out: pandas hands patterns with \s to Python's re, row by row,
-# but runs this class in pyarrow (RE2) on whole columns.
-WS = "[ \t\r\n\f\v\xa0]"
-
-# Longest names first so "DESEMBER" is not read as "DES" + "EMBER".
-MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 
 class Parsed(NamedTuple):
@@ -306,12 +287,6 @@ def parse_zone(s: pd.Series) -> Parsed:
     return Parsed(digits, bad)
 
 
-def rayon_from_code(code: pd.Series) -> pd.Series:
-    """The first two digits of a zone, PCEZ or route code."""
-    head = code.str.slice(0, 2)
-    return head.where(head.str.fullmatch(r"\d{2}").fillna(False).astype(bool))
-
-
 PARSERS = {
     "nomen": parse_nomen,
     "text": parse_text,
@@ -322,13 +297,6 @@ PARSERS = {
     "rayon": parse_rayon,
     "zone": parse_zone,
 }
-
-PERIODE_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def valid_periode(value: str) -> bool:
-    return bool(PERIODE_RE.match(value or ""))
-
 
 # Kinds whose parser is a few whole-column string operations: on text-file columns
 # (pyarrow strings) they run as fast on every row as on the distinct cells, and
@@ -388,13 +356,3 @@ class Cells:
 def parse_column(kind: str, s: pd.Series) -> Parsed:
     """Parse a whole column, each distinct cell once where that pays."""
     return Cells(s, kind).parse()
-
-
-def date_text(dates: pd.Series) -> pd.Series:
-    """Parsed dates as ISO 'YYYY-MM-DD' text (missing stays missing), formatting each
-    distinct date once."""
-    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
-    text = pd.Series([d.isoformat() for d in uniques] + [None], dtype="str")
-    spread = text.take(np.where(codes < 0, len(uniques), codes))
-    spread.index = dates.index
-    return spread

@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import IngestError
-from .load import prepare
+from ..domain.errors import FileRefused
+from .prepare import prepare
 from .read import EXCEL_MAGIC, read_table
 
 SAMPLE_LINES = 2000
@@ -40,7 +40,7 @@ def preview(path: Path, filename: str, file_type: str | None = None, periode: st
         prepared = prepare(read_table(_sample(Path(path), folder), filename), filename, file_type, periode)
         return {"type": prepared.spec.name, "periode": prepared.periode, "rule": prepared.periode_rule,
                 "error": None}
-    except IngestError as exc:
+    except FileRefused as exc:
         return {"type": getattr(exc, "file_type", None), "periode": None, "rule": None, "error": exc.message}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

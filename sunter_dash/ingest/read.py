@@ -14,14 +14,15 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import fastexcel
 
-from .errors import IngestError, RowError
-from .specs import header_score
+from ..domain.errors import EmptyFile, UnreadableFile
+from ..domain.files import header_score
+from .errors import RowError
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
@@ -42,7 +43,7 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
     name = filename or path.name
     suffix = Path(name).suffix.lower()
     if path.stat().st_size == 0:
-        raise IngestError("File kosong (0 byte).", code="empty")
+        raise EmptyFile("File kosong (0 byte).", "The file is empty (0 bytes).")
     with path.open("rb") as fh:
         head = fh.read(4096)
     # Files arrive hand-renamed: a workbook is read as one whatever its suffix says, and a
@@ -53,9 +54,8 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
         return read_text(path) if b"\x00" not in head else read_excel(path)
     if suffix in TEXT_SUFFIXES or not suffix:
         return read_text(path)
-    raise IngestError(
-        f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .csv atau .txt.",
-        code="unsupported_format")
+    raise UnreadableFile(f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .csv atau .txt.",
+                         f"Files of type {suffix!r} are not read; use .xlsx, .xls, .csv or .txt.")
 
 
 def _find_header(rows: list[list[object]]) -> int:
@@ -71,7 +71,7 @@ def _find_header(rows: list[list[object]]) -> int:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if any(str(c).strip() for c in row if c is not None):
             return i
-    raise IngestError("File tidak berisi data: 16 baris pertama kosong.", code="empty")
+    raise EmptyFile("File tidak berisi data: 16 baris pertama kosong.", "The first 16 rows are blank.")
 
 
 def _header_names(cells: list[object]) -> list[str]:
@@ -98,9 +98,9 @@ def _open_workbook(path: Path) -> fastexcel.ExcelReader:
             # The suffix lies (an .xlsx renamed .xls): let calamine tell the format by content.
             return fastexcel.read_excel(path.read_bytes())
     except (fastexcel.FastExcelError, OSError, ValueError) as exc:
-        raise IngestError(
-            "File tidak dapat dibaca sebagai Excel (rusak, terenkripsi, atau bukan file Excel): "
-            f"{exc}", code="unreadable") from None
+        raise UnreadableFile(
+            f"File tidak dapat dibaca sebagai Excel (rusak, terenkripsi, atau bukan file Excel): {exc}",
+            f"The file cannot be read as Excel: {exc}") from None
 
 
 def _load_sheet(workbook: fastexcel.ExcelReader, index: int) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def read_excel(path: Path) -> RawTable:
     workbook = _open_workbook(path)
     names = workbook.sheet_names
     if not names:
-        raise IngestError("File Excel tidak memiliki sheet.", code="empty")
+        raise EmptyFile("File Excel tidak memiliki sheet.", "The workbook has no sheet.")
     try:
         chosen = None
         for index, sheet_name in enumerate(names):
@@ -129,10 +129,10 @@ def read_excel(path: Path) -> RawTable:
             if any(header_score(r) >= 2 for r in head):
                 break
     except (fastexcel.FastExcelError, ValueError) as exc:
-        raise IngestError(f"Sheet Excel tidak dapat dibaca: {exc}", code="unreadable") from None
+        raise UnreadableFile(f"Sheet Excel tidak dapat dibaca: {exc}", f"The sheet cannot be read: {exc}") from None
     cells, head, sheet_name = chosen
     if cells.empty:
-        raise IngestError("File Excel kosong: sheet pertama tidak berisi baris.", code="empty")
+        raise EmptyFile("File Excel kosong: sheet pertama tidak berisi baris.", "The first sheet has no rows.")
     h = _find_header(head)
     frame = cells.iloc[h + 1:].reset_index(drop=True)
     frame.columns = _header_names(head[h])
@@ -181,9 +181,9 @@ def _sniff_delimiter(head: str) -> str:
     ranked = sorted(DELIMITERS, key=score, reverse=True)
     best = ranked[0]
     if score(best)[1] < 2:
-        raise IngestError(
+        raise UnreadableFile(
             "Pemisah kolom tidak dikenali: file teks harus dipisah dengan |, ;, koma, atau tab.",
-            code="no_delimiter")
+            "No column delimiter found: text files are split by |, ;, comma or tab.")
     return best
 
 
@@ -229,10 +229,10 @@ def read_text(path: Path) -> RawTable:
     encoding = _sniff_encoding(path)
     head = _head_lines(path, encoding)
     if not head.strip():
-        raise IngestError("File kosong: tidak ada baris berisi data.", code="empty")
+        raise EmptyFile("File kosong: tidak ada baris berisi data.", "The file holds no line with data.")
     if "\x00" in head:
-        raise IngestError("File ini bukan file teks (berisi data biner); periksa format file.",
-                          code="unreadable")
+        raise UnreadableFile("File ini bukan file teks (berisi data biner); periksa format file.",
+                             "The file is not text (it holds binary data).")
     delimiter = _sniff_delimiter(head)
     head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))
     h = _find_header(head_rows)
@@ -249,7 +249,7 @@ def read_text(path: Path) -> RawTable:
                 on_bad_lines="warn", engine="c", quotechar='"',
             )
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise IngestError(f"File teks tidak dapat dibaca: {exc}", code="unreadable") from None
+            raise UnreadableFile(f"File teks tidak dapat dibaca: {exc}", f"The text file cannot be read: {exc}") from None
     frame.columns = _header_names(list(frame.columns))
     frame = frame.rename(columns=lambda c: "(kolom)" if c.startswith("Unnamed:") else c)
     # pandas numbers lines after skiprows from 1 (the header); map back to the file.

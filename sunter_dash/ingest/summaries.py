@@ -18,130 +18,14 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
-import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Date, String, delete, func, insert, select, text, union, update
+from sqlalchemy import delete, func, insert, select, text, union, update
 from sqlalchemy.engine import Connection
 
-from ..models import (DATA_TABLES, ArrearsBucket, ArrearsCustomer, CustomerRayon, DataVersion, KpiDay,
-                      KpiPeriode, PayCustomer, StoredCount)
-from . import anomalies
-from .bulk import staged
-from .parse import date_text
-
-# Aging buckets by bills outstanding (METRICS.md), in display order.
-BUCKETS = ("1", "2", "3-6", "7-12", ">12")
-LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
-
-# The target: MC(P) per customer (a customer listed twice counts once, its rows summed).
-_MC_OF_P = f"""
-    SELECT nomen, COUNT(*) AS rows_, SUM(nominal) AS nominal, SUM(kubik) AS kubik,
-           COUNT(kubik) AS kubik_rows, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
-    FROM mc WHERE periode = :p GROUP BY nomen
-"""
-
-# Each part of kpi_periode comes from one statement; a change recomputes only its parts.
-PARTS = {
-    "target": text(f"""
-        WITH m AS ({_MC_OF_P})
-        SELECT m.rayon,
-               SUM(m.rows_) AS mc_rows,
-               COALESCE(SUM(m.kubik), 0) AS mc_kubik,
-               SUM(m.kubik_rows) AS mc_kubik_rows,
-               SUM(CASE WHEN m.nominal > 0 THEN 1 ELSE 0 END) AS target_nomen,
-               SUM(m.nominal) AS target_nominal,
-               SUM(CASE WHEN m.nominal > 0 AND s.cur_n > 0 THEN 1 ELSE 0 END) AS paid_nomen,
-               SUM(CASE WHEN m.nominal > 0 THEN COALESCE(s.cur_sum, 0) ELSE 0 END) AS paid_nominal,
-               SUM(CASE WHEN m.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END) AS unpaid_nomen,
-               SUM(CASE WHEN m.nominal > COALESCE(s.cur_sum, 0) THEN m.nominal - COALESCE(s.cur_sum, 0)
-                        ELSE 0 END) AS unpaid_nominal
-        FROM m LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = m.nomen
-        GROUP BY m.rayon
-    """),
-    # Payments beside the target: UNDUE ones are arrears collected; CURRENT ones by
-    # customers not in MC(P) are "unmatched" (METRICS.md).
-    "payers": text(f"""
-        WITH m AS (SELECT nomen, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
-                   FROM mc WHERE periode = :p GROUP BY nomen)
-        SELECT COALESCE(m.rayon, {LATEST.format('s.nomen')}, '') AS rayon,
-               SUM(CASE WHEN s.undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen,
-               SUM(s.undue_n) AS undue_count,
-               SUM(s.undue_sum) AS undue_nominal,
-               SUM(CASE WHEN m.nomen IS NULL AND s.cur_n > 0 THEN 1 ELSE 0 END) AS unmatched_nomen,
-               SUM(CASE WHEN m.nomen IS NULL THEN s.cur_n ELSE 0 END) AS unmatched_count,
-               SUM(CASE WHEN m.nomen IS NULL THEN s.cur_sum ELSE 0 END) AS unmatched_nominal
-        FROM pay_customer s LEFT JOIN m ON m.nomen = s.nomen
-        WHERE s.periode = :p AND (s.undue_n > 0 OR m.nomen IS NULL)
-        GROUP BY 1
-    """),
-    "sbrs": text(f"""
-        WITH m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
-        SELECT COALESCE(m.rayon, {LATEST.format('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
-               SUM(sbrs.volume) AS sbrs_volume
-        FROM sbrs LEFT JOIN m ON m.nomen = sbrs.nomen
-        WHERE sbrs.periode = :p
-        GROUP BY 1
-    """),
-}
-PART_FIGURES = {
-    "target": ("mc_rows", "mc_kubik", "mc_kubik_rows", "target_nomen", "target_nominal", "paid_nomen",
-               "paid_nominal", "unpaid_nomen", "unpaid_nominal"),
-    "payers": ("undue_nomen", "undue_count", "undue_nominal", "unmatched_nomen", "unmatched_count",
-               "unmatched_nominal"),
-    "sbrs": ("sbrs_volume",),
-}
-FIGURES = [name for names in PART_FIGURES.values() for name in names]
-
-# Payments per customer and pay month, from the stored rows of a periode or, as they
-# are inserted, from the bulk insert's staging table (add_payments).
-_PAY_CUSTOMER = """
-    INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
-    SELECT periode, nomen,
-           SUM(CASE WHEN jenis = 'CURRENT' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN jenis = 'CURRENT' THEN amount ELSE 0 END),
-           SUM(CASE WHEN jenis = 'UNDUE' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN jenis = 'UNDUE' THEN amount ELSE 0 END)
-    FROM {source} WHERE {where} GROUP BY periode, nomen
-"""
-PAY_CUSTOMER_SQL = text(_PAY_CUSTOMER.format(source="payment", where="periode = :p"))
-
-DAILY_SQL = text(f"""
-    WITH m AS ({_MC_OF_P})
-    SELECT p.pay_date AS day, m.rayon AS rayon, COUNT(*) AS payments, SUM(p.amount) AS nominal
-    FROM payment p JOIN m ON m.nomen = p.nomen
-    WHERE p.periode = :p AND p.jenis = 'CURRENT' AND m.nominal > 0
-    GROUP BY p.pay_date, m.rayon
-""").columns(day=Date, rayon=String, payments=BigInteger, nominal=BigInteger)
-
-TARGET_SET_SQL = text(f"""
-    SELECT nomen, COALESCE(MAX(rayon), {LATEST.format('mc.nomen')}, '') AS rayon
-    FROM mc WHERE periode = :p GROUP BY nomen HAVING SUM(nominal) > 0
-""")
-
-ARREARS_SQL = text(f"""
-    INSERT INTO arrears_customer (periode, nomen, rayon, bills, total, oldest_bill)
-    WITH a AS (
-        SELECT nomen,
-               CASE WHEN COUNT(bills) > 0 THEN SUM(bills) ELSE COUNT(*) END AS bills,
-               CASE WHEN COUNT(total) > 0 THEN SUM(total) ELSE COALESCE(SUM(amount), 0) END AS total,
-               MIN(bill_period) AS oldest_bill
-        FROM ardebt WHERE periode = :p GROUP BY nomen),
-         m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
-    SELECT CAST(:p AS VARCHAR(7)), a.nomen, COALESCE(m.rayon, {LATEST.format('a.nomen')}, ''),
-           a.bills, a.total, a.oldest_bill
-    FROM a LEFT JOIN m ON m.nomen = a.nomen
-""")
-
-BUCKET_SQL = text("""
-    SELECT rayon,
-           CASE WHEN bills <= 1 THEN '1' WHEN bills = 2 THEN '2' WHEN bills <= 6 THEN '3-6'
-                WHEN bills <= 12 THEN '7-12' ELSE '>12' END AS bucket,
-           COUNT(*) AS nomen, SUM(total) AS nominal
-    FROM arrears_customer WHERE periode = :p AND total > 0
-    GROUP BY 1, 2
-""")
+from ..domain import files
+from ..models import DATA_TABLES, CustomerRayon, DataVersion, KpiPeriode, PayCustomer, StoredCount
+from . import directory, flags
+from .figures import add_payments, rebuild_arrears, rebuild_daily, rebuild_kpi, rebuild_pay_customer
 
 # The most recent MC (with a rayon) of each customer.
 LATEST_RAYON_SQL = """
@@ -152,120 +36,6 @@ LATEST_RAYON_SQL = """
     WHERE m.rayon IS NOT NULL
     GROUP BY m.nomen, m.periode
 """
-
-
-# --- kpi_periode and kpi_day ----------------------------------------------------------
-
-def rebuild_kpi(conn: Connection, periode: str, parts=tuple(PARTS)) -> None:
-    """Recompute the given parts of kpi_periode for one periode; the others keep their values."""
-    by_rayon: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-    kept = [name for part in PARTS if part not in parts for name in PART_FIGURES[part]]
-    if kept:
-        stored = select(KpiPeriode.rayon, *[KpiPeriode.__table__.c[n] for n in kept]).where(
-            KpiPeriode.periode == periode)
-        for row in conn.execute(stored).mappings():
-            by_rayon[row["rayon"]].update({name: int(row[name]) for name in kept})
-    for part in parts:
-        for row in conn.execute(PARTS[part], {"p": periode}).mappings():
-            figures = by_rayon[row["rayon"] or ""]
-            for name in PART_FIGURES[part]:
-                figures[name] += int(row[name] or 0)
-    conn.execute(delete(KpiPeriode).where(KpiPeriode.periode == periode))
-    rows = [{"periode": periode, "rayon": rayon, **figures} for rayon, figures in by_rayon.items()
-            if any(figures.values())]
-    if rows:
-        conn.execute(insert(KpiPeriode), rows)
-
-
-def rebuild_daily(conn: Connection, periode: str) -> None:
-    conn.execute(delete(KpiDay).where(KpiDay.periode == periode))
-    days = [{"periode": periode, "rayon": row.rayon or "", "day": row.day, "payments": int(row.payments),
-             "nominal": int(row.nominal)} for row in conn.execute(DAILY_SQL, {"p": periode})]
-    if days:
-        conn.execute(insert(KpiDay), days)
-
-
-def rebuild_pay_customer(conn: Connection, periode: str) -> None:
-    conn.execute(delete(PayCustomer).where(PayCustomer.periode == periode))
-    conn.execute(PAY_CUSTOMER_SQL, {"p": periode})
-
-
-def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -> None:
-    """Add the frame's figures to the rows of the same key, inserting the missing ones."""
-    if frame.empty:
-        return
-    sums = [c for c in frame.columns if c not in keys]
-    quote = conn.dialect.identifier_preparer.quote
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = keys + sums
-    sql = (f"INSERT INTO {table.name} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join([marker] * len(names))}) "
-           f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET "
-           + ", ".join(f"{quote(s)} = {table.name}.{quote(s)} + excluded.{quote(s)}" for s in sums))
-    columns = [frame[n].tolist() for n in names]
-    conn.exec_driver_sql(sql, list(zip(*columns)))
-
-
-# The same folding in SQL, reading the new rows where the bulk insert staged them.
-PAY_CUSTOMER_FROM_STAGE = _PAY_CUSTOMER.format(source="{stage}", where="true") + """
-    ON CONFLICT (periode, nomen) DO UPDATE SET
-        cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
-        undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum
-"""
-DAILY_FROM_STAGE = f"""
-    INSERT INTO kpi_day (periode, rayon, day, payments, nominal)
-    WITH m AS ({TARGET_SET_SQL.text})
-    SELECT s.periode, m.rayon, s.pay_date, COUNT(*), SUM(s.amount)
-    FROM {{stage}} s JOIN m ON m.nomen = s.nomen
-    WHERE s.periode = :p AND s.jenis = 'CURRENT'
-    GROUP BY s.periode, m.rayon, s.pay_date
-    ON CONFLICT (periode, rayon, day) DO UPDATE SET
-        payments = kpi_day.payments + excluded.payments, nominal = kpi_day.nominal + excluded.nominal
-"""
-
-
-def add_payments(conn: Connection, added: pd.DataFrame) -> None:
-    """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
-    stage = staged(conn, DATA_TABLES["COLLECTION"].name)
-    if stage:
-        conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE.format(stage=stage))
-        daily = text(DAILY_FROM_STAGE.format(stage=stage))
-        for periode in sorted(added["periode"].dropna().unique().tolist()):
-            conn.execute(daily, {"p": periode})
-        return
-    current = (added["jenis"] == "CURRENT").to_numpy()
-    amount = added["amount"].to_numpy(dtype=np.int64)
-    parts = pd.DataFrame({
-        "periode": added["periode"].to_numpy(dtype=object), "nomen": added["nomen"].to_numpy(dtype=object),
-        "cur_n": current.astype(np.int64), "cur_sum": np.where(current, amount, 0),
-        "undue_n": (~current).astype(np.int64), "undue_sum": np.where(current, 0, amount)})
-    per_customer = parts.groupby(["periode", "nomen"], sort=True).sum().reset_index()
-    _upsert_add(conn, PayCustomer.__table__, per_customer, ["periode", "nomen"])
-
-    paid = pd.DataFrame({"periode": parts["periode"][current], "nomen": parts["nomen"][current],
-                         "day": date_text(added["pay_date"][current]).to_numpy(dtype=object),
-                         "amount": amount[current]})
-    for periode, rows in paid.groupby("periode", sort=True):
-        target = pd.DataFrame(conn.execute(TARGET_SET_SQL, {"p": periode}).all(), columns=["nomen", "rayon"])
-        rows = rows.merge(target, on="nomen")
-        if rows.empty:
-            continue
-        days = rows.groupby(["rayon", "day"], sort=True)["amount"].agg(["size", "sum"]).reset_index()
-        days = pd.DataFrame({"periode": periode, "rayon": days["rayon"].fillna(""), "day": days["day"],
-                             "payments": days["size"].astype(np.int64), "nominal": days["sum"].astype(np.int64)})
-        _upsert_add(conn, KpiDay.__table__, days, ["periode", "rayon", "day"])
-
-
-# --- arrears ----------------------------------------------------------------------------
-
-def rebuild_arrears(conn: Connection, periode: str) -> None:
-    conn.execute(delete(ArrearsCustomer).where(ArrearsCustomer.periode == periode))
-    conn.execute(delete(ArrearsBucket).where(ArrearsBucket.periode == periode))
-    conn.execute(ARREARS_SQL, {"p": periode})
-    buckets = [{"periode": periode, "rayon": row.rayon, "bucket": row.bucket, "nomen": int(row.nomen),
-                "nominal": int(row.nominal or 0)} for row in conn.execute(BUCKET_SQL, {"p": periode})]
-    if buckets:
-        conn.execute(insert(ArrearsBucket), buckets)
 
 
 # --- the rayon of customers outside their periode's MC ----------------------------------
@@ -322,42 +92,67 @@ def _kpi_periodes(conn: Connection) -> list[str]:
     return sorted(set(conn.execute(union(*[select(t.c.periode).distinct() for t in tables])).scalars()))
 
 
+def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None) -> list[str]:
+    """COLLECTION: new payments folded in (or the periodes rebuilt after a deletion)."""
+    if added is not None:
+        add_payments(conn, added)
+    for periode in periodes:
+        if added is None:
+            rebuild_pay_customer(conn, periode)
+            rebuild_daily(conn, periode)
+        rebuild_kpi(conn, periode, ("target", "payers"))
+    return []
+
+
+def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
+    """SBRS: kubikasi when MC has none."""
+    for periode in periodes:
+        rebuild_kpi(conn, periode, ("sbrs",))
+    return []
+
+
+def _arrears(conn: Connection, periodes: list[str], added) -> list[str]:
+    for periode in periodes:
+        rebuild_arrears(conn, periode)
+    return []
+
+
+def _target(conn: Connection, periodes: list[str], added) -> list[str]:
+    """MC: the target and every customer's rayon; returns the other periodes whose customers'
+    most recent rayon moved (METRICS.md's rayon rule reaches into the most recent MC)."""
+    moved: list[str] = []
+    for periode in periodes:
+        changed = refresh_customer_rayon(conn, periode)
+        for each in [periode, *(_periodes_holding(conn, changed, periode) if changed else [])]:
+            rebuild_kpi(conn, each)
+            rebuild_daily(conn, each)
+            rebuild_arrears(conn, each)
+            if each != periode:
+                moved.append(each)
+    return moved
+
+
+# A FileSpec's ``feeds`` name these; they run in this order.
+FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears}
+
+
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
             added: pd.DataFrame | None = None) -> None:
     """Bring the summaries up to date after rows of ``file_type`` changed in ``periodes``
-    (``added``: the new COLLECTION rows, when rows were only added); bump the data
-    version that every process's cache is keyed on."""
-    if file_type in DATA_TABLES:
+    (``added``: the new rows of a merged type, when rows were only added): the row counts,
+    the summaries the type feeds, the customer directory and the meter flags; then bump
+    the data version that every process's cache is keyed on."""
+    feeds = files.spec(file_type).feeds if file_type in files.names() else ()
+    if file_type in files.names():
         count_rows(conn, file_type, periodes)
-    if file_type == "COLLECTION":
-        if added is not None:
-            add_payments(conn, added)
-        for periode in periodes:
-            if added is None:
-                rebuild_pay_customer(conn, periode)
-                rebuild_daily(conn, periode)
-            rebuild_kpi(conn, periode, ("target", "payers"))
-    elif file_type == "SBRS":
-        for periode in periodes:
-            rebuild_kpi(conn, periode, ("sbrs",))
-    elif file_type == "ARDEBT":
-        for periode in periodes:
-            rebuild_arrears(conn, periode)
     moved: list[str] = []
-    if file_type == "MC":
+    for name, feed in FEEDS.items():
+        if name in feeds:
+            moved += feed(conn, periodes, added)
+    if "directory" in feeds:
         for periode in periodes:
-            changed = refresh_customer_rayon(conn, periode)
-            rebuild_kpi(conn, periode)
-            rebuild_daily(conn, periode)
-            rebuild_arrears(conn, periode)
-            # METRICS.md's rayon rule reaches into the most recent MC: periodes holding
-            # customers whose most recent rayon moved are rebuilt too.
-            for other in _periodes_holding(conn, changed, periode) if changed else []:
-                rebuild_kpi(conn, other)
-                rebuild_daily(conn, other)
-                rebuild_arrears(conn, other)
-                moved.append(other)
-    anomalies.refresh(conn, file_type, periodes, rayon_moved=moved)
+            directory.refresh(conn, file_type, periode)
+    flags.refresh(conn, file_type, periodes, rayon_moved=moved)
     bump_version(conn)
 
 

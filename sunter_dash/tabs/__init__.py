@@ -1,5 +1,9 @@
-"""The tab registry: the shell builds its tabs from this list, in this order."""
-from . import analysis, arrears, audit, customer, data_status, history, meter, overview, trend, upload, users
+"""The tab registry: the shell builds its tabs from this list, in this order.
 
-# A tab's PERMISSION (default "read") decides who is offered it and who may fetch it.
-TABS = [overview, arrears, trend, meter, customer, analysis, data_status, upload, history, users, audit]
+A tab is a module with its ids, ``layout()`` and ``register_callbacks(app)``, and a ``TAB``
+record at its end; adding a tab is its module and one line here."""
+from . import analysis, arrears, audit, customer, data_status, history, meter, overview, trend, upload, users
+from .base import Tab
+
+TABS: list[Tab] = [overview.TAB, arrears.TAB, trend.TAB, meter.TAB, customer.TAB, analysis.TAB, data_status.TAB,
+                   upload.TAB, history.TAB, users.TAB, audit.TAB]

@@ -9,7 +9,11 @@ from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
 from ..components.grids import column, grid, nomen_column
-from ..formatting import number, percent, periode_label, rupiah
+from ..domain.listing import rayon_filter
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from ..formatting import number, percent, rupiah
+from .base import Tab
 
 TAB_ID = "tunggakan"
 LABEL = "Tunggakan"
@@ -69,24 +73,30 @@ def build_cards(summary: dict, previous: dict | None) -> dbc.Row:
     return dbc.Row([dbc.Col(card, xs=12, sm=6, xl=3) for card in cards], className="g-3 mb-3")
 
 
-def update(periode: str | None, rayon: str | None):
+def update(periode: str | None, rayon: str | None) -> dict:
     if not periode:
-        return missing_alert("Belum ada data tersimpan. Unggah file ARDEBT."), None, charts.empty(), []
-    rayon = queries.rayon_filter(rayon)
-    summary = queries.arrears_summary(periode, rayon)
+        return {"alert": missing_alert("Belum ada data tersimpan. Unggah file ARDEBT."), "cards": None,
+                "chart": charts.empty(), "top": []}
+    engine = app_engine()
+    rayon = rayon_filter(rayon)
+    summary = queries.arrears_summary(engine, periode, rayon)
     previous_periode = summary["collected"]["previous_periode"]
-    previous = queries.arrears_summary(previous_periode, rayon) if summary["collected"][
+    previous = queries.arrears_summary(engine, previous_periode, rayon) if summary["collected"][
         "previous_os_nominal"] is not None else None
     alert = None if summary["has_ardebt"] else missing_alert(
         f"Belum ada data ARDEBT untuk {periode_label(periode)}. Unggah file tunggakan (ARDEBT) periode ini.")
-    return alert, build_cards(summary, previous), charts.bucket_chart(summary), queries.arrears_top(periode, rayon)
+    return {"alert": alert, "cards": build_cards(summary, previous), "chart": charts.bucket_chart(summary),
+            "top": queries.arrears_top(engine, periode, rayon)}
 
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(ALERT, "children"), Output(CARDS, "children"), Output(BUCKET_CHART, "figure"),
-        Output(TOP_GRID, "rowData"),
-        Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"),
+        output={"alert": Output(ALERT, "children"), "cards": Output(CARDS, "children"),
+                "chart": Output(BUCKET_CHART, "figure"), "top": Output(TOP_GRID, "rowData")},
+        inputs={"periode": Input(ids.PERIODE, "value"), "rayon": Input(ids.RAYON, "value")},
     )
     def refresh(periode, rayon):
         return update(periode, rayon)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

@@ -5,8 +5,10 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
 
 from .. import ids, queries
-from ..auth import may
 from ..components.grids import column, grid
+from ..domain.labels import AUDIT_ACTIONS
+from ..extensions import app_engine
+from .base import Tab, guarded
 
 TAB_ID = "audit"
 LABEL = "Audit"
@@ -14,11 +16,6 @@ PERMISSION = "audit"
 GRID = "audit-grid"
 ALERT = "audit-alert"
 
-ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Keluar", "upload": "Unggah",
-           "upload_deleted": "Unggahan dihapus", "user_created": "Pengguna dibuat",
-           "user_role_changed": "Peran diubah", "user_password_reset": "Kata sandi diganti",
-           "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali",
-           "analysis_created": "Analisa dibuat", "analysis_updated": "Analisa diubah"}
 COLUMNS = [
     column("created_at", "Waktu (UTC)", minWidth=170, flex=0, width=180, filter=True),
     column("username", "Pengguna", minWidth=120, filter=True),
@@ -41,14 +38,16 @@ def layout() -> html.Div:
 
 
 def rows() -> list[dict]:
-    return [{**event, "action_label": ACTIONS.get(event["action"], event["action"])}
-            for event in queries.audit_log()]
+    return [{**event, "action_label": AUDIT_ACTIONS.get(event["action"], event["action"])}
+            for event in queries.audit_log(app_engine())]
 
 
 def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(GRID, "rowData"), Output(ALERT, "children"), Input(ids.TABS, "active_tab"))
+    @app.callback(output={"rows": Output(GRID, "rowData"), "alert": Output(ALERT, "children")},
+                  inputs={"_tab": Input(ids.TABS, "active_tab")})
+    @guarded(PERMISSION, rows=[], alert=dbc.Alert("Hanya admin yang dapat membaca log audit.", color="danger"))
     def refresh(_tab):
-        # The server decides, not the tab list: a crafted request by a viewer gets nothing.
-        if not may(PERMISSION):
-            return [], dbc.Alert("Hanya admin yang dapat membaca log audit.", color="danger")
-        return rows(), None
+        return {"rows": rows(), "alert": None}
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

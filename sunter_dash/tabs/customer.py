@@ -8,18 +8,20 @@ profile can be bookmarked, shared and reached from any row.
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode
-
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from .. import ids, queries
-from ..analyses import PRIORITY_LABELS, STATUS_LABELS, TYPE_LABELS
+from .. import ids, queries, urls
 from ..components import charts
 from ..components.cards import missing_alert
 from ..components.grids import column, grid, tab_link_column
-from ..formatting import number, periode_label, rupiah
-from ..ingest.anomalies import ANOMALIES
+from ..domain import checks
+from ..domain.cases import PRIORITY_LABELS, STATUS_LABELS, type_labels
+from ..domain.listing import rayon_filter
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from ..formatting import number, rupiah
+from .base import Tab
 
 TAB_ID = "pelanggan"
 LABEL = "Pelanggan"
@@ -129,27 +131,15 @@ def layout() -> html.Div:
 
 
 # --- addresses ------------------------------------------------------------------------------
-# The shell keeps periode, rayon and tab in the URL; this tab adds its nomen (layout.py).
-
-def url_params(search: str | None) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
-
-
-def _href(periode: str | None, rayon: str | None, **params: str) -> str:
-    """An address in the shell's own order (periode, rayon, tab, the tab's own), so the
-    shell has nothing to rewrite and the page is built once."""
-    ordered = {"periode": periode, "rayon": queries.rayon_filter(rayon), **params}
-    return "?" + urlencode({key: value for key, value in ordered.items() if value})
-
 
 def profile_href(nomen: str, periode: str | None, rayon: str | None) -> str:
     """The profile's address, keeping the page's periode and rayon."""
-    return _href(periode, rayon, tab=TAB_ID, nomen=nomen)
+    return urls.link(periode, rayon, TAB_ID, nomen=nomen)
 
 
 def new_analysis_href(nomen: str, periode: str | None, rayon: str | None) -> str:
     """The Analisa tab's form for a new case on this customer and periode."""
-    return _href(periode, rayon, tab=ANALYSIS_TAB, new="1", nomen=nomen)
+    return urls.link(periode, rayon, ANALYSIS_TAB, new="1", nomen=nomen)
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -160,8 +150,8 @@ def build_results(q: str | None, periode: str | None, rayon: str | None):
         return None
     if len(q) > SEARCH_MAX:
         return _note(f"Kata pencarian terlalu panjang (paling banyak {SEARCH_MAX} huruf).")
-    rayon = queries.rayon_filter(rayon)
-    found = queries.customer_search(q, rayon, SEARCH_LIMIT + 1)
+    rayon = rayon_filter(rayon)
+    found = queries.customer_search(app_engine(), q, rayon, SEARCH_LIMIT + 1)
     where = f" di Rayon {rayon}" if rayon else ""
     if not found:
         hint = " Pilih Rayon Semua untuk mencari di semua rayon." if rayon else ""
@@ -192,7 +182,7 @@ def update(nomen: str | None, periode: str | None, rayon: str | None):
         return _note("Cari pelanggan di atas, atau klik nomen di tabel tab lain, untuk melihat profilnya.")
     if not (nomen.isascii() and nomen.isdigit()) or len(nomen) > 20:
         return missing_alert(f"Nomen “{nomen[:40]}” tidak valid: nomen hanya berisi angka.")
-    profile = queries.customer_profile(nomen)
+    profile = queries.customer_profile(app_engine(), nomen)
     if profile is None:
         return missing_alert(f"Pelanggan {nomen} tidak ditemukan di data yang tersimpan.")
     return build_profile(profile, periode, rayon)
@@ -202,7 +192,7 @@ def build_profile(profile: dict, periode: str | None, rayon: str | None) -> html
     types = {t for found in profile["stored"].values() for t in found}
     return html.Div([
         _side_by_side(identity_card(profile), 4, _section("Pemakaian dan stand meter", dcc.Graph(
-            id=CHART, figure=charts.reading_chart(profile["history"], ANOMALIES), config={"displayModeBar": False}),
+            id=CHART, figure=charts.reading_chart(profile["history"], checks.names()), config={"displayModeBar": False}),
             beside=True), 8),
         _section("Riwayat per periode", _history(profile)),
         _section("Pembacaan meter (SBRS)", _readings(profile, types)),
@@ -282,7 +272,8 @@ def _date(iso: str) -> str:
 
 def _history(profile: dict):
     # A month without payments shows blank, not Rp 0, like the other figures it lacks.
-    rows = [{**h, "flag_names": ", ".join(ANOMALIES.get(f, f) for f in h["flags"]),
+    names = checks.names()
+    rows = [{**h, "flag_names": ", ".join(names.get(f, f) for f in h["flags"]),
              **({} if h["payments"] else {"paid_current": None, "paid_undue": None})} for h in profile["history"]]
     if not rows:
         return _nothing("Belum ada data yang diunggah.")
@@ -328,7 +319,8 @@ def _flags(profile: dict, types: set[str]):
         if "SBRS" in types or "MAINBILL" in types:
             return _nothing("Tidak ada anomali meter pada pelanggan ini.")
         return _nothing("Belum ada data SBRS yang diunggah, anomali meter belum dapat diperiksa.")
-    rows = [{**f, "name": ANOMALIES.get(f["flag"], f["flag"])} for f in profile["flags"]]
+    names = checks.names()
+    rows = [{**f, "name": names.get(f["flag"], f["flag"])} for f in profile["flags"]]
     return grid(FLAGS_GRID, FLAG_COLUMNS, rows)
 
 
@@ -337,7 +329,7 @@ def _analyses(profile: dict, periode: str | None, rayon: str | None) -> dbc.Card
     periode = periode or profile["identity"]["periode"] or next(reversed(profile["stored"]), None)
     create = dcc.Link([html.I(className="bi bi-plus-lg me-1"), "Buat analisa"], id=NEW_ANALYSIS,
                       href=new_analysis_href(nomen, periode, rayon), className="btn btn-primary btn-sm")
-    rows = [{"id": a["id"], "periode": a["periode"], "type": TYPE_LABELS.get(a["anomaly_type"], a["anomaly_type"]),
+    rows = [{"id": a["id"], "periode": a["periode"], "type": type_labels().get(a["anomaly_type"], a["anomaly_type"]),
              "status": STATUS_LABELS.get(a["status"], a["status"]),
              "priority": PRIORITY_LABELS.get(a["priority"], a["priority"]), "assigned_to": a["assigned_to"],
              "created_at": a["created_at"], "description": a["description"]} for a in profile["analyses"]]
@@ -353,5 +345,8 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(Output(PROFILE, "children"), Input(ids.URL, "search"))
     def show(search):
-        asked = url_params(search)
+        asked = urls.params(search)
         return update(asked.get("nomen"), asked.get("periode"), asked.get("rayon"))
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

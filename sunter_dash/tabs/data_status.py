@@ -7,8 +7,11 @@ from dash import Dash, Input, Output, html
 
 from .. import ids, queries
 from ..components.export_buttons import panel
-from ..formatting import number, periode_label
-from ..ingest.specs import SPECS
+from ..domain import files
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from ..formatting import number
+from .base import Tab
 
 TAB_ID = "status"
 LABEL = "Status Data"
@@ -23,7 +26,7 @@ def layout() -> html.Div:
             dag.AgGrid(
                 id=GRID,
                 columnDefs=[{"field": "periode_label", "headerName": "Periode", "pinned": "left"}]
-                + [{"field": kind, "headerName": kind, "type": "rightAligned"} for kind in SPECS],
+                + [{"field": kind, "headerName": kind, "type": "rightAligned"} for kind in files.names()],
                 rowData=[],
                 defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
                 dashGridOptions={"domLayout": "autoHeight",
@@ -45,8 +48,9 @@ def build_rows(status: list[dict]) -> list[dict]:
 
 def build_summary(status: list[dict]) -> dbc.Alert:
     if not status:
-        return dbc.Alert("Belum ada data tersimpan. Unggah file MC, COLLECTION, SBRS, MAINBILL, MB, "
-                         "ARDEBT atau RUTE.", color="warning")
+        kinds = files.names()
+        return dbc.Alert(f"Belum ada data tersimpan. Unggah file {', '.join(kinds[:-1])} atau {kinds[-1]}.",
+                         color="warning")
     total = sum(item["rows"] for item in status)
     periodes = {item["periode"] for item in status}
     return dbc.Alert(f"{number(total)} baris tersimpan dalam {len(periodes)} periode "
@@ -54,7 +58,11 @@ def build_summary(status: list[dict]) -> dbc.Alert:
 
 
 def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(GRID, "rowData"), Output(SUMMARY, "children"), Input(ids.PERIODE, "options"))
+    @app.callback(output={"rows": Output(GRID, "rowData"), "summary": Output(SUMMARY, "children")},
+                  inputs={"_options": Input(ids.PERIODE, "options")})
     def refresh(_options):
-        status = queries.data_status()
-        return build_rows(status), build_summary(status)
+        status = queries.data_status(app_engine())
+        return {"rows": build_rows(status), "summary": build_summary(status)}
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

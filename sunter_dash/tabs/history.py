@@ -1,9 +1,8 @@
 """Tab "Riwayat" (admins): every upload, the rows each one rejected, and deleting an upload.
 
-Deleting goes through ``ingest.load.delete_upload``, which removes exactly the rows the
-upload stored and bumps the data version, so every page's figures follow at once.
-Every callback checks ``may(PERMISSION)`` on the server: hiding the tab from viewers is
-not authorization, anyone signed in can POST to ``/_dash-update-component``.
+Deleting goes through services/uploads.py, which removes exactly the rows the upload stored
+and bumps the data version, so every page's figures follow at once. Every callback checks
+the permission on the server (tabs/base.py ``guarded``).
 """
 from __future__ import annotations
 
@@ -12,16 +11,20 @@ import io
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
-from flask import current_app
-from flask_login import current_user
 
 from .. import queries
-from ..auth import audit, may
+from ..auth import current_actor
+from ..components.forms import heading, notice
 from ..components.grids import column, grid
+from ..domain.errors import SunterError
+from ..domain.labels import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
+from ..domain.periodes import periode_label
 from ..export import FORMATS, neutralise
-from ..formatting import number, periode_label
-from ..ingest.errors import IngestError
-from ..ingest.load import delete_upload
+from ..extensions import app_engine
+from ..formatting import number
+from ..services import uploads
+from ..services.uploads import describe
+from .base import Tab, guarded
 
 TAB_ID = "history"
 LABEL = "Riwayat"
@@ -47,15 +50,6 @@ PENDING = "history-pending"
 CHANGED = "history-changed"
 
 REFUSED = "Hanya admin yang dapat membaca riwayat unggahan dan menghapus unggahan."
-STATUS_LABELS = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Ditolak", "replaced": "Diganti",
-                 "deleted": "Dihapus", "running": "Berjalan"}
-# ingest/detect.py: which evidence decided an upload's periode (DATA.md's order).
-PERIODE_RULES = {"explicit": "diisi pengguna", "column": "kolom periode", "filename": "nama file",
-                 "mc_filename": "nama file MC", "mc_reading_date": "tanggal baca MC",
-                 "payment_date": "tanggal bayar"}
-# Only these may be deleted: a refused upload stored nothing, a replaced snapshot's rows
-# went when its successor landed, a deleted upload's rows are gone already.
-DELETABLE = {"loaded", "duplicate"}
 ERROR_HEADERS = {"row": "Baris", "column": "Kolom", "value": "Nilai", "reason": "Alasan"}
 # AG Grid's pager and text filter in Indonesian.
 COLUMNS = [
@@ -71,7 +65,7 @@ COLUMNS = [
     column("status_label", "Status", minWidth=105, flex=0, width=110, filter=True,
            cellClass="history-status",
            cellClassRules={f"history-status-{status}": f"params.data.status === '{status}'"
-                           for status in STATUS_LABELS}),
+                           for status in UPLOAD_STATUSES}),
     column("read", "Dibaca", "number", minWidth=80, flex=0, width=85),
     column("stored", "Disimpan", "number", minWidth=88, flex=0, width=92),
     column("rejected", "Ditolak", "number", minWidth=80, flex=0, width=85),
@@ -104,11 +98,8 @@ def layout() -> html.Div:
         html.Div(id=ALERT),
         html.Div(id=RESULT),
         dbc.Card(dbc.CardBody([
-            html.Div([
-                html.Div([html.H5("Riwayat unggahan", className="card-title mb-0"),
-                          html.Div("Setiap file yang pernah diunggah, terbaru di atas. Klik baris untuk melihat "
-                                   "baris yang ditolak atau menghapus unggahan.", className="text-muted small")]),
-            ], className="mb-2"),
+            heading("Riwayat unggahan", "Setiap file yang pernah diunggah, terbaru di atas. Klik baris untuk "
+                    "melihat baris yang ditolak atau menghapus unggahan."),
             history,
             html.Div([
                 html.Div("Belum ada unggahan terpilih.", id=SELECTION, className="history-selection"),
@@ -155,27 +146,9 @@ def history_rows(uploads: list[dict]) -> list[dict]:
         if item["status"] == "deleted":
             note = f"Dihapus oleh {item['deleted_by'] or '-'} pada {item['deleted_at']} UTC. {note}".strip()
         rows.append({**item, "row_id": str(item["id"]), "note": note,
-                     "status_label": STATUS_LABELS.get(item["status"], item["status"]),
+                     "status_label": UPLOAD_STATUSES.get(item["status"], item["status"]),
                      "periode_text": f"{periode} · {rule}" if rule else periode})
     return rows
-
-
-def describe(upload: dict) -> str:
-    """'#12 MC_2025-12.csv · MC · Desember 2025'."""
-    return " · ".join(filter(None, [f"#{upload['id']} {upload['file']}", upload["type"],
-                                    periode_label(upload["periode"]) if upload["periode"] else None]))
-
-
-def refusal(upload: dict | None, upload_id) -> str | None:
-    """Why this upload cannot be deleted (None: it can)."""
-    if upload is None:
-        return f"Unggahan #{upload_id} tidak ada."
-    if upload["status"] == "deleted":
-        return f"Unggahan #{upload['id']} sudah dihapus."
-    if upload["status"] not in DELETABLE:
-        label = STATUS_LABELS.get(upload["status"], upload["status"])
-        return f"Unggahan #{upload['id']} berstatus {label}: tidak ada baris tersimpan yang dapat dihapus."
-    return None
 
 
 def confirmation(upload: dict) -> list:
@@ -218,22 +191,17 @@ def denied() -> dbc.Alert:
     return dbc.Alert([html.I(className="bi bi-shield-lock me-2"), REFUSED], color="danger")
 
 
-def outcome(message: str, ok: bool) -> dbc.Alert:
-    icon = "bi-check-circle" if ok else "bi-exclamation-triangle"
-    return dbc.Alert([html.I(className=f"bi {icon} me-2"), message], color="success" if ok else "danger",
-                     dismissable=True)
-
-
 # --- what the callbacks do ---------------------------------------------------------------------
 
 def show_selection(rows: list[dict] | None):
     """(error rows, errors title, errors note, selection text, delete disabled, downloads disabled)."""
     upload_id = selected_id(rows)
-    upload = queries.upload(upload_id) if upload_id is not None else None
+    engine = app_engine()
+    upload = queries.upload(engine, upload_id) if upload_id is not None else None
     if upload is None:
         return [], "Baris bermasalah", "Pilih unggahan di tabel atas.", "Belum ada unggahan terpilih.", True, True
-    errors = queries.upload_errors(upload_id)
-    status = STATUS_LABELS.get(upload["status"], upload["status"])
+    errors = queries.upload_errors(engine, upload_id)
+    status = UPLOAD_STATUSES.get(upload["status"], upload["status"])
     note = (f"{number(len(errors))} masalah dicatat (baris menurut nomor baris di file sumber)." if errors
             else "Unggahan ini tidak mencatat baris bermasalah.")
     selection = [html.Strong("Terpilih: "), describe(upload),
@@ -250,68 +218,78 @@ def remove(upload_id) -> tuple[str, bool]:
         upload_id = int(upload_id)
     except (TypeError, ValueError):
         return "Tidak ada unggahan terpilih.", False
-    upload = queries.upload(upload_id)
-    reason = refusal(upload, upload_id)
-    if reason:
-        return reason, False
     try:
-        removed = delete_upload(current_app.extensions["sunter_engine"], upload_id, current_user.username)
-    except IngestError as exc:
+        removed, upload = uploads.delete(app_engine(), current_actor(), upload_id)
+    except SunterError as exc:
         return exc.message, False
-    audit("upload_deleted", detail=f"#{upload_id} {upload['file']} ({upload['type']} {upload['periode']}): "
-                                   f"{removed} baris dikeluarkan")
     return f"Unggahan #{upload_id} dihapus: {number(removed)} baris dikeluarkan ({describe(upload)}).", True
+
+
+def ask_to_delete(rows: list[dict] | None) -> dict:
+    """The confirmation of the selected upload's deletion, or why it cannot be deleted."""
+    upload_id = selected_id(rows)
+    upload = queries.upload(app_engine(), upload_id) if upload_id is not None else None
+    reason = uploads.refusal(upload, upload_id) if upload_id is not None else None
+    if upload_id is None or reason:
+        message = reason.message if reason else "Tidak ada unggahan terpilih."
+        return {"open": False, "body": None, "pending": None, "result": notice(message, "danger")}
+    return {"open": True, "body": confirmation(upload), "pending": upload_id, "result": None}
 
 
 def register_callbacks(app: Dash) -> None:
     # CHANGED fires when the tab mounts and after each deletion: the grid is read then only.
-    @app.callback(Output(GRID, "rowData"), Output(ALERT, "children"), Input(CHANGED, "data"))
+    @app.callback(output={"rows": Output(GRID, "rowData"), "alert": Output(ALERT, "children")},
+                  inputs={"_changed": Input(CHANGED, "data")})
+    @guarded(PERMISSION, rows=[], alert=denied())
     def refresh(_changed):
-        if not may(PERMISSION):
-            return [], denied()
-        return history_rows(queries.uploads()), None
+        return {"rows": history_rows(queries.uploads(app_engine())), "alert": None}
 
-    @app.callback(Output(ERRORS_GRID, "rowData"), Output(ERRORS_TITLE, "children"), Output(ERRORS_NOTE, "children"),
-                  Output(SELECTION, "children"), Output(DELETE, "disabled"), Output(ERRORS_XLSX, "disabled"),
-                  Output(ERRORS_CSV, "disabled"),
-                  Input(GRID, "selectedRows"), Input(CHANGED, "data"))
+    @app.callback(
+        output={"errors": Output(ERRORS_GRID, "rowData"), "title": Output(ERRORS_TITLE, "children"),
+                "note": Output(ERRORS_NOTE, "children"), "selection": Output(SELECTION, "children"),
+                "cannot_delete": Output(DELETE, "disabled"), "no_xlsx": Output(ERRORS_XLSX, "disabled"),
+                "no_csv": Output(ERRORS_CSV, "disabled")},
+        inputs={"rows": Input(GRID, "selectedRows"), "_changed": Input(CHANGED, "data")})
+    @guarded(PERMISSION, errors=[], title="Baris bermasalah", note=REFUSED, selection="", cannot_delete=True,
+             no_xlsx=True, no_csv=True)
     def select(rows, _changed):
         # The status is read again on the server: the grid's copy of a row may be stale.
-        if not may(PERMISSION):
-            return [], "Baris bermasalah", REFUSED, "", True, True, True
         errors, title, note, selection, cannot_delete, no_errors = show_selection(rows)
-        return errors, title, note, selection, cannot_delete, no_errors, no_errors
+        return {"errors": errors, "title": title, "note": note, "selection": selection,
+                "cannot_delete": cannot_delete, "no_xlsx": no_errors, "no_csv": no_errors}
 
-    @app.callback(Output(MODAL, "is_open"), Output(MODAL_BODY, "children"), Output(PENDING, "data"),
-                  Output(RESULT, "children"), Output(CHANGED, "data"),
-                  Input(DELETE, "n_clicks"), Input(CONFIRM, "n_clicks"), Input(CANCEL, "n_clicks"),
-                  State(GRID, "selectedRows"), State(PENDING, "data"), State(CHANGED, "data"),
-                  running=[(Output(CONFIRM, "disabled"), True, False)], prevent_initial_call=True)
+    @app.callback(
+        output={"open": Output(MODAL, "is_open"), "body": Output(MODAL_BODY, "children"),
+                "pending": Output(PENDING, "data"), "result": Output(RESULT, "children"),
+                "changed": Output(CHANGED, "data")},
+        inputs={"_ask": Input(DELETE, "n_clicks"), "_confirm": Input(CONFIRM, "n_clicks"),
+                "_cancel": Input(CANCEL, "n_clicks")},
+        state={"rows": State(GRID, "selectedRows"), "pending": State(PENDING, "data"),
+               "changed": State(CHANGED, "data")},
+        running=[(Output(CONFIRM, "disabled"), True, False)], prevent_initial_call=True)
+    @guarded(PERMISSION, open=False, body=None, pending=None, result=denied())
     def delete_flow(_ask, _confirm, _cancel, rows, pending, changed):
         if ctx.triggered_id == CANCEL:
-            return False, no_update, None, no_update, no_update
-        if not may(PERMISSION):
-            return False, None, None, denied(), no_update
+            return {"open": False, "body": no_update, "pending": None, "result": no_update, "changed": no_update}
         if ctx.triggered_id == DELETE:
-            upload_id = selected_id(rows)
-            upload = queries.upload(upload_id) if upload_id is not None else None
-            reason = refusal(upload, upload_id) if upload_id is not None else "Tidak ada unggahan terpilih."
-            if reason:
-                return False, None, None, outcome(reason, False), no_update
-            return True, confirmation(upload), upload_id, None, no_update
+            return {**ask_to_delete(rows), "changed": no_update}
         message, done = remove(pending)
         # Refreshed even when refused: another admin may have changed the upload meanwhile.
-        return False, no_update, None, outcome(message, done), (changed or 0) + 1
+        return {"open": False, "body": no_update, "pending": None, "result": notice(message, "success" if done else
+                                                                                      "danger"),
+                "changed": (changed or 0) + 1}
 
-    @app.callback(Output(ERRORS_DOWNLOAD, "data"), Output(ERRORS_ALERT, "children"),
-                  Input(ERRORS_XLSX, "n_clicks"), Input(ERRORS_CSV, "n_clicks"), State(GRID, "selectedRows"),
-                  prevent_initial_call=True)
+    @app.callback(output={"file": Output(ERRORS_DOWNLOAD, "data"), "alert": Output(ERRORS_ALERT, "children")},
+                  inputs={"_xlsx": Input(ERRORS_XLSX, "n_clicks"), "_csv": Input(ERRORS_CSV, "n_clicks")},
+                  state={"rows": State(GRID, "selectedRows")}, prevent_initial_call=True)
+    @guarded(PERMISSION, file=None, alert=denied())
     def download(_xlsx, _csv, rows):
-        if not may(PERMISSION):
-            return None, denied()
         upload_id = selected_id(rows)
         if upload_id is None or not ctx.triggered or not ctx.triggered[0]["value"]:
-            return no_update, None
+            return {"file": no_update, "alert": None}
         fmt = "xlsx" if ctx.triggered_id == ERRORS_XLSX else "csv"
-        content, name = errors_file(upload_id, queries.upload_errors(upload_id), fmt)
-        return dcc.send_bytes(content, name, type=FORMATS[fmt]), None
+        content, name = errors_file(upload_id, queries.upload_errors(app_engine(), upload_id), fmt)
+        return {"file": dcc.send_bytes(content, name, type=FORMATS[fmt]), "alert": None}
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

@@ -7,18 +7,23 @@ filtered list downloads; a selected row becomes an analysis case.
 """
 from __future__ import annotations
 
-import json
-from urllib.parse import parse_qs, urlencode
-
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from .. import export, ids, queries
+from .. import export, ids, queries, urls
 from ..components.cards import missing_alert
 from ..components.grids import LOCALE, column, nomen_column
-from ..formatting import number, periode_label
-from ..ingest.anomalies import ANOMALIES
+from ..domain import checks
+from ..domain.checks import AnyOf, Thresholds
+from ..domain.errors import BadParameter
+from ..domain.listing import rayon_filter
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from ..formatting import number
+from ..grid_model import filters_text, parse_filters, parse_sort, sort_from_grid
+from ..queries.anomalies import DEFAULT_SORT, FIELDS, thresholds
+from .base import Tab
 
 TAB_ID = "meter"
 LABEL = "Meter"
@@ -35,13 +40,6 @@ EXPORT_XLSX = "meter-export-xlsx"
 EXPORT_CSV = "meter-export-csv"
 PURGED = "meter-purged"
 PAGE_SIZE = 50
-
-ICONS = {
-    "extreme": "bi-graph-up-arrow", "drop": "bi-graph-down-arrow", "zero": "bi-0-circle",
-    "negative": "bi-dash-circle", "misrecord": "bi-pencil-square", "rebill": "bi-receipt",
-    "estimated": "bi-eye-slash", "spike": "bi-lightning", "stuck": "bi-pause-circle",
-    "inactive_use": "bi-plug", "tamper": "bi-shield-exclamation",
-}
 
 COLUMNS = [
     nomen_column(pinned="left", minWidth=100, flex=0, width=110, filter="agTextColumnFilter"),
@@ -69,7 +67,7 @@ COLUMNS = [
 
 def layout() -> html.Div:
     return html.Div([
-        dcc.Store(id=KEY, data=next(iter(ANOMALIES))),
+        dcc.Store(id=KEY, data=checks.checks()[0].key),
         dcc.Store(id=QUERY),
         dcc.Store(id=PURGED),
         dcc.Download(id=DOWNLOAD),
@@ -124,22 +122,27 @@ def _change(count: int, previous: int | None, before: str | None) -> html.Div:
                     className=f"meter-card-delta kpi-delta-{tone}")
 
 
-def _missing_text(key: str, missing: list[str], periode: str) -> str:
-    if key == "spike" and not any(m.endswith(periode) for m in missing):
-        return "Perlu riwayat SBRS minimal 3 dari 6 periode sebelumnya"
+def missing_text(key: str, missing: list[str], periode: str, thresholds: Thresholds) -> str:
+    """What a card lacks: the files, or a history of "at least N of M" earlier periodes."""
+    history = [n for n in checks.check(key).needs(thresholds) if isinstance(n, AnyOf) and n.at_least > 1]
+    if history and not any(m.endswith(periode) for m in missing):
+        group = history[0]
+        return (f"Perlu riwayat {group.needs[0].file_type} minimal {group.at_least} dari {len(group.needs)} "
+                "periode sebelumnya")
     return "Perlu " + ", ".join(f"{kind} {periode_label(p)}" for kind, p in (m.split(" ") for m in missing))
 
 
-def build_cards(summary: dict, selected: str) -> dbc.Row:
+def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row:
     cards = []
     for key, figures in summary["anomalies"].items():
+        missing = figures["missing"]
         body = [
             html.Div([html.Span(figures["name"], className="meter-card-title"),
-                      html.I(className=f"bi {ICONS[key]} meter-card-icon")],
+                      html.I(className=f"bi {checks.check(key).icon} meter-card-icon")],
                      className="d-flex justify-content-between align-items-start gap-1"),
             html.Div(number(figures["count"]), className="meter-card-value"),
-            (html.Div(_missing_text(key, figures["missing"], summary["periode"]), className="meter-card-missing")
-             if figures["missing"] else _change(figures["count"], figures["previous"], summary["previous_periode"])),
+            (html.Div(missing_text(key, missing, summary["periode"], thresholds), className="meter-card-missing")
+             if missing else _change(figures["count"], figures["previous"], summary["previous_periode"])),
         ]
         active = " meter-card-active" if key == selected else ""
         cards.append(dbc.Col(html.Button(body, id={"type": CARD, "key": key}, n_clicks=0,
@@ -151,28 +154,27 @@ def build_cards(summary: dict, selected: str) -> dbc.Row:
 def cards_view(periode: str | None, rayon: str | None, selected: str):
     if not periode:
         return missing_alert("Belum ada data tersimpan. Unggah file SBRS."), None
-    summary = queries.anomaly_summary(periode, queries.rayon_filter(rayon))
-    types = next((set(p["types"]) for p in queries.periodes() if p["periode"] == periode), set())
+    engine = app_engine()
+    summary = queries.anomaly_summary(engine, periode, rayon_filter(rayon))
     alert = None
-    if "SBRS" not in types:
+    if "SBRS" not in queries.types_of(engine, periode):
         alert = missing_alert(f"Belum ada data SBRS untuk {periode_label(periode)}. Unggah file baca meter (SBRS) "
                               "periode ini; tanpa itu hanya Rebill dari MAINBILL yang bisa dihitung.")
-    return alert, build_cards(summary, selected)
+    return alert, build_cards(summary, selected, thresholds(engine))
 
 
 # --- the list ---------------------------------------------------------------------------------
 
-def _sort_text(sort_model: list[dict] | None) -> str | None:
-    parts = [f"{s['colId']}:{s['sort']}" for s in sort_model or [] if s.get("colId") in queries.ANOMALY_FIELDS]
-    return ",".join(parts) or None
-
-
-def _filter_text(filter_model: dict | None) -> str | None:
-    return json.dumps(filter_model, sort_keys=True) if filter_model else None
+def list_request(request: dict | None):
+    """The grid's sort and filter models as the queries take them (BadParameter when unusable)."""
+    request = request or {}
+    return (parse_sort(sort_from_grid(request.get("sortModel"), FIELDS), FIELDS, DEFAULT_SORT),
+            parse_filters(filters_text(request.get("filterModel")), FIELDS))
 
 
 def display_rows(rows: list[dict]) -> list[dict]:
-    return [{**row, "flag_names": ", ".join(ANOMALIES.get(k, k) for k in row["flags"])} for row in rows]
+    names = checks.names()
+    return [{**row, "flag_names": ", ".join(names.get(k, k) for k in row["flags"])} for row in rows]
 
 
 def rows_page(query: dict | None, request: dict | None) -> dict:
@@ -181,28 +183,27 @@ def rows_page(query: dict | None, request: dict | None) -> dict:
         return {"rowData": [], "rowCount": 0}
     start, end = int(request.get("startRow", 0)), int(request.get("endRow", PAGE_SIZE))
     try:
-        found = queries.anomaly_rows(query["periode"], query["key"], queries.rayon_filter(query["rayon"]), start,
-                                     max(1, min(end - start, 500)), _sort_text(request.get("sortModel")),
-                                     _filter_text(request.get("filterModel")))
-    except queries.BadListRequest:
+        sort, filters = list_request(request)
+    except BadParameter:
         return {"rowData": [], "rowCount": 0}
+    found = queries.anomaly_page(app_engine(), query["periode"], query["key"], rayon_filter(query["rayon"]), start,
+                                 max(1, min(end - start, 500)), sort, filters)
     return {"rowData": display_rows(found["rows"]), "rowCount": found["total"]}
 
 
 def list_title(query: dict | None) -> str:
     if not query:
         return "Daftar anomali"
-    return f"{ANOMALIES[query['key']]} · {periode_label(query['periode'])}"
+    return f"{checks.check(query['key']).name} · {periode_label(query['periode'])}"
 
 
 def case_link(query: dict | None, selected: list[dict] | None, search: str | None) -> tuple[str, bool]:
     """The Analisa tab's prefilled form for the selected row (``search`` keeps the filters)."""
     if not query or not selected:
         return "", True
-    kept = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if k in ("periode", "rayon")}
-    params = {**kept, "tab": "analisa", "new": "1", "nomen": selected[0]["nomen"], "anomaly": query["key"],
-              "periode": query["periode"]}
-    return f"?{urlencode(params)}", False
+    rayon = urls.params(search).get("rayon")
+    return urls.link(query["periode"], rayon, "analisa", new="1", nomen=selected[0]["nomen"],
+                     anomaly=query["key"]), False
 
 
 def register_callbacks(app: Dash) -> None:
@@ -220,7 +221,7 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(Output(QUERY, "data"), Output(TITLE, "children"),
                   Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"), Input(KEY, "data"))
     def set_query(periode, rayon, key):
-        query = {"periode": periode, "rayon": rayon, "key": key} if periode and key in ANOMALIES else None
+        query = {"periode": periode, "rayon": rayon, "key": key} if periode and key in checks.names() else None
         return query, list_title(query)
 
     # A new query empties the grid's cache: it asks again from the first page.
@@ -252,8 +253,13 @@ def register_callbacks(app: Dash) -> None:
         if not query or not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
         fmt = "xlsx" if ctx.triggered_id == EXPORT_XLSX else "csv"
-        request = request or {}
-        content, name = export.anomaly_list(query["periode"], query["key"], queries.rayon_filter(query["rayon"]),
-                                            _sort_text(request.get("sortModel")),
-                                            _filter_text(request.get("filterModel")), fmt)
+        try:
+            sort, filters = list_request(request)
+        except BadParameter:
+            return no_update
+        content, name = export.anomaly_list(app_engine(), query["periode"], query["key"],
+                                            rayon_filter(query["rayon"]), sort, filters, fmt)
         return dcc.send_bytes(content, name)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

@@ -9,8 +9,12 @@ from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
 from ..components.grids import column, grid
-from ..formatting import number, percent, periode_label, rupiah
-from ..ingest.detect import shift_periode
+from ..domain.labels import rayon_label
+from ..domain.listing import ALL_RAYONS, rayon_filter
+from ..domain.periodes import periode_label, shift_periode
+from ..extensions import app_engine
+from ..formatting import number, percent, rupiah
+from .base import Tab
 
 TAB_ID = "ringkasan"
 LABEL = "Ringkasan"
@@ -109,33 +113,33 @@ def rayon_rows(by_rayon: dict) -> tuple[list[dict], list[dict]]:
                 "target_nomen": figures["target"]["nomen"], "paid_nomen": figures["paid"]["nomen"]}
     # Customers without a rayon show only when they carry a target (their payments
     # outside MC are on the cards), so the rows still add up to the total.
-    rows = [row(r, f"Rayon {r['rayon']}" if r["rayon"] else "Tanpa rayon") for r in by_rayon["rayons"]
+    rows = [row(r, rayon_label(r["rayon"])) for r in by_rayon["rayons"]
             if r["rayon"] or r["target"]["nominal"] or r["paid"]["nominal"]]
     return rows, [row(by_rayon["total"], "Total")]
 
 
-def update(periode: str | None, rayon: str | None):
-    """Everything the tab shows for a periode and rayon (the callback's outputs, in order)."""
+def update(periode: str | None, rayon: str | None) -> dict:
+    """Everything the tab shows for a periode and rayon (the callback's outputs)."""
     if not periode:
         empty = charts.empty("Belum ada data")
-        return (missing_alert("Belum ada data tersimpan. Unggah file MC dan COLLECTION di tab Unggah, "
-                              "atau jalankan: python -m sunter_dash ingest FILE..."),
-                None, empty, [], [], empty, "Grafik harian")
-    rayon = queries.rayon_filter(rayon)
-    current = queries.kpi(periode, rayon)
+        return {"alert": missing_alert("Belum ada data tersimpan. Unggah file MC dan COLLECTION di tab Unggah, "
+                                       "atau jalankan: python -m sunter_dash ingest FILE..."),
+                "cards": None, "rayon_chart": empty, "rows": [], "total": [], "daily": empty,
+                "title": "Grafik harian"}
+    engine = app_engine()
+    rayon = rayon_filter(rayon)
+    current = queries.kpi(engine, periode, rayon)
     previous_periode = shift_periode(periode, -1)
-    previous = queries.kpi(previous_periode, rayon) if any(
-        p["periode"] == previous_periode for p in queries.periodes()) else None
+    previous = queries.kpi(engine, previous_periode, rayon) if any(
+        p["periode"] == previous_periode for p in queries.periodes(engine)) else None
     message = missing_message(current, periode)
-    by_rayon = queries.kpi_by_rayon(periode)
+    by_rayon = queries.kpi_by_rayon(engine, periode)
     rows, total = rayon_rows(by_rayon)
-    daily = queries.kpi_daily(periode, rayon)
     where = f" · Rayon {rayon}" if rayon else ""
-    return (missing_alert(message) if message else None,
-            build_cards(current, previous),
-            charts.rayon_chart(by_rayon, rayon), rows, total,
-            charts.daily_chart(daily),
-            f"Grafik harian {periode_label(periode)}{where}")
+    return {"alert": missing_alert(message) if message else None, "cards": build_cards(current, previous),
+            "rayon_chart": charts.rayon_chart(by_rayon, rayon), "rows": rows, "total": total,
+            "daily": charts.daily_chart(queries.kpi_daily(engine, periode, rayon)),
+            "title": f"Grafik harian {periode_label(periode)}{where}"}
 
 
 def clicked_rayon(click: dict | None, current: str | None) -> str:
@@ -144,23 +148,27 @@ def clicked_rayon(click: dict | None, current: str | None) -> str:
     code = points[0].get("customdata") if points else None
     if not code:
         return no_update
-    return queries.ALL_RAYONS if code == current else code
+    return ALL_RAYONS if code == current else code
 
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(ALERT, "children"), Output(CARDS, "children"), Output(RAYON_CHART, "figure"),
-        Output(RAYON_GRID, "rowData"), Output(RAYON_GRID, "dashGridOptions"), Output(DAILY_CHART, "figure"),
-        Output(DAILY_TITLE, "children"),
-        Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"),
-        State(RAYON_GRID, "dashGridOptions"),
+        output={"alert": Output(ALERT, "children"), "cards": Output(CARDS, "children"),
+                "rayon_chart": Output(RAYON_CHART, "figure"), "rows": Output(RAYON_GRID, "rowData"),
+                "grid_options": Output(RAYON_GRID, "dashGridOptions"), "daily": Output(DAILY_CHART, "figure"),
+                "title": Output(DAILY_TITLE, "children")},
+        inputs={"periode": Input(ids.PERIODE, "value"), "rayon": Input(ids.RAYON, "value")},
+        state={"grid_options": State(RAYON_GRID, "dashGridOptions")},
     )
     def refresh(periode, rayon, grid_options):
-        alert, cards, rayon_figure, rows, total, daily_figure, title = update(periode, rayon)
-        return (alert, cards, rayon_figure, rows, {**(grid_options or {}), "pinnedBottomRowData": total},
-                daily_figure, title)
+        shown = update(periode, rayon)
+        total = shown.pop("total")
+        return {**shown, "grid_options": {**(grid_options or {}), "pinnedBottomRowData": total}}
 
     @app.callback(Output(ids.RAYON, "value", allow_duplicate=True), Input(RAYON_CHART, "clickData"),
                   State(ids.RAYON, "value"), prevent_initial_call=True)
     def cross_filter(click, current):
         return clicked_rayon(click, current)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

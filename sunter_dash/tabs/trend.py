@@ -10,7 +10,11 @@ from ..components import charts
 from ..components.cards import missing_alert
 from ..components.export_buttons import panel
 from ..components.grids import column, grid
-from ..formatting import periode_label
+from ..domain.labels import rayon_label
+from ..domain.listing import rayon_filter
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from .base import Tab
 
 TAB_ID = "tren"
 LABEL = "Tren"
@@ -81,7 +85,7 @@ def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str |
             series = [f for f in series if f["rayon"]]
     for figures in series:
         if per_rayon:
-            name = f"Rayon {figures['rayon']}" if figures["rayon"] else "Tanpa rayon"
+            name = rayon_label(figures["rayon"])
         else:
             name = f"Rayon {rayon}" if rayon else "Semua rayon"
         value = _value(figures, path)
@@ -95,17 +99,18 @@ def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str |
 def _series(metric: str, first: str, last: str, rayon: str | None, per_rayon: bool) -> list[dict]:
     """The figures of every periode in range: one series, or one per rayon (only the
     filtered rayon when the header filter names one)."""
+    engine = app_engine()
     if metric not in ARREARS_METRICS:
-        series = queries.kpi_series(first, last, None if per_rayon else rayon, per_rayon)
+        series = queries.kpi_series(engine, first, last, None if per_rayon else rayon, per_rayon)
         return [s for s in series if s["rayon"] == rayon] if per_rayon and rayon else series
     if not per_rayon:
-        return queries.arrears_series(first, last, rayon)
-    wanted = [rayon] if rayon else queries.rayons()
-    per = [s for r in wanted for s in queries.arrears_series(first, last, r)]
+        return queries.arrears_series(engine, first, last, rayon)
+    wanted = [rayon] if rayon else queries.rayons(engine)
+    per = [s for r in wanted for s in queries.arrears_series(engine, first, last, r)]
     return sorted(per, key=lambda s: (s["periode"], s["rayon"]))
 
 
-def update(metric: str, first: str | None, last: str | None, split: str, rayon: str | None):
+def update(metric: str, first: str | None, last: str | None, split: str, rayon: str | None) -> dict:
     label, unit, _ = METRICS[metric]
     kind = GRID_KIND[unit]
     columns = [column("periode_label", "Periode", minWidth=140), column("series", "Rayon", minWidth=120),
@@ -113,32 +118,43 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
                column("value", label, kind, colId=f"value-{metric}"),
                column("change", "Perubahan dari periode sebelumnya", DELTA_KIND[unit], colId=f"change-{metric}")]
     if not first or not last:
-        return missing_alert("Belum ada data tersimpan."), charts.empty(), [], columns
+        return {"alert": missing_alert("Belum ada data tersimpan."), "chart": charts.empty(), "rows": [],
+                "columns": columns}
     first, last = min(first, last), max(first, last)
-    rayon = queries.rayon_filter(rayon)
+    rayon = rayon_filter(rayon)
     per_rayon = split == PER_RAYON
     series = _series(metric, first, last, rayon, per_rayon)
     points = series_points(series, metric, per_rayon, rayon)
     alert = None if points else missing_alert(
         f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
-    return alert, charts.trend_chart(points, label, unit), list(reversed(points)), columns
+    return {"alert": alert, "chart": charts.trend_chart(points, label, unit), "rows": list(reversed(points)),
+            "columns": columns}
 
 
 def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(FIRST, "options"), Output(FIRST, "value"), Output(LAST, "options"), Output(LAST, "value"),
-                  Input(ids.PERIODE, "options"), Input(ids.PERIODE, "value"))
+    @app.callback(
+        output={"first_options": Output(FIRST, "options"), "first": Output(FIRST, "value"),
+                "last_options": Output(LAST, "options"), "last": Output(LAST, "value")},
+        inputs={"options": Input(ids.PERIODE, "options"), "periode": Input(ids.PERIODE, "value")},
+    )
     def fill_range(options, periode):
         options = options or []
         values = sorted(o["value"] for o in options)
         if not values:
-            return [], None, [], None
+            return {"first_options": [], "first": None, "last_options": [], "last": None}
         last = periode or values[-1]
         earlier = [v for v in values if v <= last]
-        return options, earlier[max(0, len(earlier) - 12)], options, last
+        return {"first_options": options, "first": earlier[max(0, len(earlier) - 12)], "last_options": options,
+                "last": last}
 
-    @app.callback(Output(ALERT, "children"), Output(CHART, "figure"), Output(GRID, "rowData"),
-                  Output(GRID, "columnDefs"),
-                  Input(METRIC, "value"), Input(FIRST, "value"), Input(LAST, "value"), Input(SPLIT, "value"),
-                  Input(ids.RAYON, "value"))
+    @app.callback(
+        output={"alert": Output(ALERT, "children"), "chart": Output(CHART, "figure"),
+                "rows": Output(GRID, "rowData"), "columns": Output(GRID, "columnDefs")},
+        inputs={"metric": Input(METRIC, "value"), "first": Input(FIRST, "value"), "last": Input(LAST, "value"),
+                "split": Input(SPLIT, "value"), "rayon": Input(ids.RAYON, "value")},
+    )
     def refresh(metric, first, last, split, rayon):
         return update(metric, first, last, split, rayon)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

@@ -1,12 +1,12 @@
 """Tab "Unggah" (admins): several files at once, checked before loading, loaded with progress.
 
 1. Dropped files are size-checked in the browser (a larger file gets a message and is
-   never sent), then staged on the server by a normal callback that checks the role:
+   never sent), then staged on the server (services/uploads.py, which checks the role):
    each file is written to a staging folder with a manifest naming the admin, and its
-   type, periode and deciding rule are previewed (ingest/preview.py).
+   type, periode and deciding rule are previewed.
 2. The staged files are listed in a grid whose type and periode cells can be edited.
 3. "Muat" runs a background callback (a worker process): it loads every staged file
-   through ``ingest_file``, reporting progress per file. The job only loads what a
+   through the upload service, reporting progress per file. The job only loads what a
    manifest holds, and a manifest is only ever written for an admin, so a crafted
    request cannot load anything (the token naming the staging folder is random).
 4. The result per file (stored / rejected / duplicate, the message, the row errors, which
@@ -14,28 +14,24 @@
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import secrets
-import shutil
-import tempfile
-import time
-from pathlib import Path
-
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
-from flask_login import current_user
-from werkzeug.utils import secure_filename
 
 from .. import ids, queries
-from ..auth import audit_as, client_address, may
+from ..auth import current_actor
+from ..components.forms import heading
 from ..components.grids import column, grid
+from ..domain import files
+from ..domain.labels import UPLOAD_STATUSES
+from ..domain.listing import ALL_RAYONS
+from ..domain.periodes import periode_label
 from ..export import neutralise
-from ..formatting import number, periode_label
-from ..ingest.specs import SPECS
+from ..extensions import app_engine
+from ..formatting import number
+from ..services.uploads import AUTO, load_staged, stage
+from .base import Tab, guarded
 
 TAB_ID = "upload"
 LABEL = "Unggah"
@@ -56,25 +52,18 @@ RESULTS = "upload-results"
 ERRORS_DOWNLOAD = "upload-errors-download"
 ERRORS_BUTTON = "upload-errors-button"
 
-STAGING = Path(tempfile.gettempdir()) / "sunter_dash-uploads"
-MANIFEST = "manifest.json"
-AUTO = "(otomatis)"
-STATUS = {"loaded": ("Dimuat", "success"), "duplicate": ("Duplikat", "secondary"),
-          "refused": ("Ditolak", "danger")}
-RULES = {"explicit": "ditentukan pengguna", "column": "kolom periode", "filename": "nama file",
-         "mc_filename": "nama file MC (bulan baca + 1)", "mc_reading_date": "tanggal baca MC (+1 bulan)",
-         "payment_date": "tanggal bayar"}
-
-STAGED_COLUMNS = [
-    column("file", "File", minWidth=260),
-    column("size_label", "Ukuran", minWidth=90, flex=0, width=110),
-    column("type", "Tipe", minWidth=130, flex=0, width=150, editable=True, cellEditor="agSelectCellEditor",
-           cellEditorParams={"values": [AUTO, *SPECS]}, cellClass="upload-editable"),
-    column("periode", "Periode (YYYY-MM)", minWidth=150, flex=0, width=170, editable=True,
-           cellClass="upload-editable"),
-    column("rule_label", "Ditentukan dari", minWidth=160),
-    column("note", "Catatan", minWidth=260),
-]
+STATUS_COLORS = {"loaded": "success", "duplicate": "secondary", "refused": "danger"}
+def staged_columns() -> list[dict]:
+    return [
+        column("file", "File", minWidth=260),
+        column("size_label", "Ukuran", minWidth=90, flex=0, width=110),
+        column("type", "Tipe", minWidth=130, flex=0, width=150, editable=True, cellEditor="agSelectCellEditor",
+               cellEditorParams={"values": [AUTO, *files.names()]}, cellClass="upload-editable"),
+        column("periode", "Periode (YYYY-MM)", minWidth=150, flex=0, width=170, editable=True,
+               cellClass="upload-editable"),
+        column("rule_label", "Ditentukan dari", minWidth=160),
+        column("note", "Catatan", minWidth=260),
+    ]
 
 # Sizes are judged in the browser, so a file over the limit is never sent.
 CHECK_SIZES = """
@@ -110,7 +99,7 @@ def layout() -> html.Div:
                 children=html.Div([
                     html.I(className="bi bi-cloud-arrow-up upload-icon"),
                     html.Div([html.Strong("Tarik dan lepas file di sini"), " atau klik untuk memilih"]),
-                    html.Div(f"MC, COLLECTION, SBRS, MAINBILL, MB, ARDEBT, RUTE · .xlsx .xls .csv .txt · "
+                    html.Div(f"{', '.join(files.names())} · .xlsx .xls .csv .txt · "
                              f"maks {limit // 1048576} MB per file; beberapa file sekaligus",
                              className="text-muted small"),
                 ], className="upload-drop-inner"),
@@ -120,123 +109,14 @@ def layout() -> html.Div:
             html.Div(id=STAGE_ALERT),
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([
-            html.Div([
-                html.Div([html.H5("Siap dimuat", className="card-title mb-0"),
-                          html.Div("Periksa tipe dan periode; klik sel untuk mengubahnya sebelum memuat.",
-                                   className="text-muted small")]),
-                dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START, color="primary",
-                           disabled=True),
-            ], className="d-flex justify-content-between align-items-center mb-2"),
-            grid(STAGED, STAGED_COLUMNS, singleClickEdit=True, stopEditingWhenCellsLoseFocus=True),
+            heading("Siap dimuat", "Periksa tipe dan periode; klik sel untuk mengubahnya sebelum memuat.",
+                    dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START, color="primary",
+                               disabled=True)),
+            grid(STAGED, staged_columns(), singleClickEdit=True, stopEditingWhenCellsLoseFocus=True),
             html.Div(id=PROGRESS, className="mt-3"),
         ]), className="mb-3"),
         html.Div(id=RESULTS),
     ])
-
-
-# --- staging ------------------------------------------------------------------------------
-
-def _size_label(size: int) -> str:
-    return f"{number(size / 1048576, 1)} MB" if size >= 1048576 else f"{number(size / 1024, 0)} KB"
-
-
-def stage(files: list[dict], username: str, address: str) -> tuple[str, list[dict]]:
-    """Write the files to a new staging folder with a manifest; preview each one."""
-    from ..ingest.preview import preview
-
-    _forget_abandoned()
-    token = secrets.token_urlsafe(24)
-    folder = STAGING / token
-    folder.mkdir(parents=True)
-    rows = []
-    for index, item in enumerate(files):
-        name = Path(item["name"]).name or f"file-{index}"
-        try:
-            content = base64.b64decode(item["content"].split(",", 1)[1], validate=True)
-        except (IndexError, ValueError, binascii.Error):
-            rows.append({"key": f"{index}", "file": name, "size_label": "-", "type": AUTO, "periode": "",
-                         "rule_label": "", "note": "File tidak terbaca oleh peramban; unggah ulang.",
-                         "path": None})
-            continue
-        path = folder / f"{index:03d}-{secure_filename(name) or 'file'}"
-        path.write_bytes(content)
-        seen = preview(path, name)
-        rows.append({
-            "key": f"{index}", "file": name, "size": len(content), "size_label": _size_label(len(content)),
-            "type": seen["type"] or AUTO, "periode": seen["periode"] or "",
-            "rule_label": RULES.get(seen["rule"], seen["rule"] or ""),
-            "note": seen["error"] or "", "path": path.name,
-        })
-    (folder / MANIFEST).write_text(json.dumps({"username": username, "address": address,
-                                               "files": [r["path"] for r in rows if r["path"]]}))
-    return token, rows
-
-
-def _forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
-    """Staged files nobody loaded (the page was closed) are removed after a day."""
-    if not STAGING.is_dir():
-        return
-    cutoff = time.time() - max_age_seconds
-    for folder in STAGING.iterdir():
-        try:
-            if folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            pass
-
-
-def _manifest(token: str | None) -> tuple[Path, dict] | None:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
-        return None
-    folder = STAGING / token
-    try:
-        return folder, json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-# --- loading (runs in the background worker) -------------------------------------------------
-
-def load_staged(database_url: str, max_bytes: int, token: str, rows: list[dict], set_progress) -> list[dict]:
-    """Load every staged file of a manifest; report progress after each step of each file."""
-    from ..db import get_engine
-    from ..ingest import ingest_file
-    from ..models import User
-    from sqlalchemy import select
-
-    found = _manifest(token)
-    if found is None:
-        return [{"file": "-", "status": "refused", "message": "Unggahan ini sudah tidak ada; pilih file lagi."}]
-    folder, manifest = found
-    engine = get_engine(database_url)
-    engine.dispose(close=False)  # a forked worker must not share the parent's connections
-    with engine.connect() as conn:
-        role = conn.execute(select(User.role).where(User.username == manifest["username"],
-                                                    User.active.is_(True))).scalar()
-    if role != "admin":
-        shutil.rmtree(folder, ignore_errors=True)
-        return [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
-    wanted = [r for r in rows if r.get("path") in manifest["files"]]
-    progress = [{"file": r["file"], "pct": 0, "stage": "menunggu"} for r in wanted]
-    results = []
-    for index, row in enumerate(wanted):
-        def report(stage: str, done: int, total: int, index=index) -> None:
-            share = {"membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
-            progress[index] = {"file": row["file"], "pct": round(share.get(stage, 50)), "stage": stage}
-            set_progress([list(progress)])
-        report("membaca", 0, 1)
-        result = ingest_file(engine, folder / row["path"], filename=row["file"],
-                             file_type=None if row.get("type") in (None, "", AUTO) else row["type"],
-                             periode=(row.get("periode") or "").strip() or None,
-                             username=manifest["username"], max_bytes=max_bytes, progress=report)
-        progress[index] = {"file": row["file"], "pct": 100, "stage": "selesai"}
-        set_progress([list(progress)])
-        audit_as(engine, manifest["username"], manifest.get("address"), "upload",
-                 f"#{result.upload_id} {row['file']}: {result.status}, {result.type or '-'} "
-                 f"{result.periode or '-'}, {result.stored} baris disimpan")
-        results.append(result.as_json())
-    shutil.rmtree(folder, ignore_errors=True)
-    return results
 
 
 # --- showing ----------------------------------------------------------------------------------
@@ -256,7 +136,8 @@ def progress_view(items: list[dict] | None):
 
 
 def result_card(result: dict) -> dbc.Card:
-    label, color = STATUS.get(result["status"], (result["status"], "secondary"))
+    label = UPLOAD_STATUSES.get(result["status"], result["status"])
+    color = STATUS_COLORS.get(result["status"], "secondary")
     counts = (f"dibaca {number(result.get('read', 0))} · disimpan {number(result.get('stored', 0))} · "
               f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))}")
     errors = [e for e in result.get("errors", []) if e.get("row") is not None]
@@ -293,25 +174,28 @@ def results_view(results: list[dict] | None):
                                   *[result_card(r) for r in results]]))
 
 
-def register_callbacks(app: Dash) -> None:
+def _register_loading(app: Dash) -> None:
     config = app.server.config["SUNTER_CONFIG"]
 
     app.clientside_callback(CHECK_SIZES, Output(INCOMING, "data"), Output(SIZE_ALERT, "children"),
                             Input(DROP, "contents"), State(DROP, "filename"), State(LIMIT, "data"),
                             prevent_initial_call=True)
 
-    @app.callback(Output(STAGED, "rowData"), Output(TOKEN, "data"), Output(STAGE_ALERT, "children"),
-                  Output(START, "disabled"), Output(DROP, "contents"),
-                  Input(INCOMING, "data"), prevent_initial_call=True)
+    @app.callback(
+        output={"rows": Output(STAGED, "rowData"), "token": Output(TOKEN, "data"),
+                "alert": Output(STAGE_ALERT, "children"), "disabled": Output(START, "disabled"),
+                "contents": Output(DROP, "contents")},
+        inputs={"incoming": Input(INCOMING, "data")}, prevent_initial_call=True)
+    @guarded(PERMISSION, rows=[], token=None, alert=dbc.Alert("Hanya admin yang dapat mengunggah file.",
+                                                              color="danger"), disabled=True, contents=None)
     def staged(incoming):
-        if not may(PERMISSION):
-            return [], None, dbc.Alert("Hanya admin yang dapat mengunggah file.", color="danger"), True, None
-        files = (incoming or {}).get("files") or []
-        if not files:
-            return no_update, no_update, no_update, no_update, None
-        token, rows = stage(files, current_user.username, client_address())
-        ready = any(r["path"] for r in rows)
-        return rows, token, None, not ready, None
+        sent = (incoming or {}).get("files") or []
+        if not sent:
+            return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update,
+                    "contents": None}
+        token, rows = stage(current_actor(), sent)
+        return {"rows": rows, "token": token, "alert": None, "disabled": not any(r["path"] for r in rows),
+                "contents": None}
 
     @app.callback(Output(RESULTS_STORE, "data"), Input(START, "n_clicks"),
                   State(TOKEN, "data"), State(STAGED, "rowData"),
@@ -321,33 +205,48 @@ def register_callbacks(app: Dash) -> None:
     def start(set_progress, _clicks, token, rows):
         return load_staged(config.database_url, config.max_upload_bytes, token, rows or [], set_progress)
 
+
+def _register_results(app: Dash) -> None:
     @app.callback(Output(PROGRESS, "children"), Input(PROGRESS_STORE, "data"))
     def show_progress(items):
         return progress_view(items)
 
-    @app.callback(Output(RESULTS, "children"), Output(STAGED, "rowData", allow_duplicate=True),
-                  Output(ids.PERIODE, "options", allow_duplicate=True),
-                  Output(ids.RAYON, "options", allow_duplicate=True),
-                  Output(ids.PERIODE, "value", allow_duplicate=True),
-                  Input(RESULTS_STORE, "data"), State(ids.PERIODE, "value"), prevent_initial_call=True)
+    @app.callback(
+        output={"results": Output(RESULTS, "children"), "staged": Output(STAGED, "rowData", allow_duplicate=True),
+                "periodes": Output(ids.PERIODE, "options", allow_duplicate=True),
+                "rayons": Output(ids.RAYON, "options", allow_duplicate=True),
+                "periode": Output(ids.PERIODE, "value", allow_duplicate=True)},
+        inputs={"results": Input(RESULTS_STORE, "data")}, state={"periode": State(ids.PERIODE, "value")},
+        prevent_initial_call=True)
     def show_results(results, periode):
-        # The header's periode and rayon lists follow what was just stored; a header that
-        # had no periode yet takes the newest.
+        # The header's periode and rayon lists follow what was just stored (the job ran in
+        # another process, whose cache this one does not share); a header that had no
+        # periode yet takes the newest.
         queries.invalidate()
-        stored = [p["periode"] for p in queries.periodes()]
-        periodes = [{"label": periode_label(p), "value": p} for p in stored]
-        rayons = [{"label": "Semua", "value": queries.ALL_RAYONS}] + [
-            {"label": f"Rayon {r}", "value": r} for r in queries.rayons()]
-        keep = periode if periode in stored else (stored[0] if stored else None)
-        return results_view(results), [], periodes, rayons, keep
+        engine = app_engine()
+        stored = [p["periode"] for p in queries.periodes(engine)]
+        rayons = [{"label": "Semua", "value": ALL_RAYONS}] + [
+            {"label": f"Rayon {r}", "value": r} for r in queries.rayons(engine)]
+        return {"results": results_view(results), "staged": [],
+                "periodes": [{"label": periode_label(p), "value": p} for p in stored], "rayons": rayons,
+                "periode": periode if periode in stored else (stored[0] if stored else None)}
 
     @app.callback(Output(ERRORS_DOWNLOAD, "data"), Input({"type": ERRORS_BUTTON, "upload": ALL}, "n_clicks"),
                   prevent_initial_call=True)
+    @guarded(PERMISSION)
     def download_errors(_clicks):
-        if not ctx.triggered or not ctx.triggered[0]["value"] or not may(PERMISSION):
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
         upload_id = ctx.triggered_id["upload"]
-        frame = pd.DataFrame(queries.upload_errors(upload_id), columns=["row", "column", "value", "reason"])
+        frame = pd.DataFrame(queries.upload_errors(app_engine(), upload_id), columns=["row", "column", "value", "reason"])
         frame.columns = ["Baris", "Kolom", "Nilai", "Alasan"]
         return dcc.send_bytes(neutralise(frame).to_csv(index=False).encode("utf-8-sig"),
                               f"kesalahan-unggahan-{upload_id}.csv")
+
+
+def register_callbacks(app: Dash) -> None:
+    _register_loading(app)
+    _register_results(app)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

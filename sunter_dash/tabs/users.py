@@ -1,8 +1,7 @@
 """Tab "Pengguna" (admins): the accounts, adding one, and a selected one's role, password, status.
 
-The rules (names, password length, no self-demotion, never without an active admin) live in
-``sunter_dash/users.py``; the callbacks here check the permission, call those functions,
-write the audit log and say what happened.
+The rules (names, password length, no self-demotion, never without an active admin) and the
+audit live in services/users.py; the callbacks here call it and say what happened.
 """
 from __future__ import annotations
 
@@ -10,11 +9,16 @@ from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, html, no_update
-from flask_login import current_user
 
-from .. import queries, users
-from ..auth import audit, may
+from .. import queries
+from ..auth import current_actor
+from ..components.forms import field, notice, password
 from ..components.grids import column, grid
+from ..domain.errors import SunterError
+from ..domain.roles import ROLE_LABELS
+from ..extensions import app_engine
+from ..services import users
+from .base import Tab, guarded
 
 TAB_ID = "users"
 LABEL = "Pengguna"
@@ -39,7 +43,6 @@ DEACTIVATE_BUTTON = "users-deactivate-button"
 REACTIVATE_BUTTON = "users-reactivate-button"
 GENERATED_PASSWORD = "users-generated-password"
 
-ROLE_LABELS = {"admin": "Admin", "viewer": "Viewer"}
 ROLE_OPTIONS = [{"label": ROLE_LABELS[role], "value": role} for role in ("viewer", "admin")]
 FORBIDDEN = "Hanya admin yang dapat mengelola pengguna."
 NOTHING_SELECTED = "Pilih pengguna di tabel untuk mengubah peran, kata sandi atau statusnya."
@@ -53,24 +56,14 @@ COLUMNS = [
 ]
 
 
-def _field(label: str, control, help_text: str | None = None) -> html.Div:
-    return html.Div([dbc.Label(label, html_for=control.id, className="users-label"), control,
-                     dbc.FormText(help_text) if help_text else None], className="mb-2")
-
-
-def _password(component_id: str, placeholder: str) -> dbc.Input:
-    return dbc.Input(id=component_id, type="password", value="", placeholder=placeholder,
-                     autocomplete="new-password", size="sm")
-
-
 def add_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H5("Tambah pengguna", className="card-title"),
-        _field("Nama pengguna", dbc.Input(id=ADD_USERNAME, value="", maxlength=64, autocomplete="off", size="sm"),
+        field("Nama pengguna", dbc.Input(id=ADD_USERNAME, value="", maxlength=64, autocomplete="off", size="sm"),
                "1–64 karakter: huruf, angka, titik, garis bawah, tanda hubung."),
-        _field("Peran", dbc.Select(id=ADD_ROLE, options=ROLE_OPTIONS, value="viewer", size="sm")),
-        _field("Kata sandi", _password(ADD_PASSWORD, "minimal 8 karakter")),
-        _field("Ulangi kata sandi", _password(ADD_CONFIRM, "ketik sekali lagi")),
+        field("Peran", dbc.Select(id=ADD_ROLE, options=ROLE_OPTIONS, value="viewer", size="sm")),
+        field("Kata sandi", password(ADD_PASSWORD, "minimal 8 karakter")),
+        field("Ulangi kata sandi", password(ADD_CONFIRM, "ketik sekali lagi")),
         dbc.Button([html.I(className="bi bi-person-plus me-1"), "Tambah pengguna"], id=ADD_BUTTON,
                    color="primary", size="sm", className="mt-1"),
     ]))
@@ -80,13 +73,13 @@ def selected_card() -> dbc.Card:
     at_bottom = "d-flex align-items-end gap-2 mb-2"
     fields = html.Fieldset([
         dbc.Row([
-            dbc.Col(_field("Peran", dbc.Select(id=ROLE, options=ROLE_OPTIONS, size="sm")), sm=4),
+            dbc.Col(field("Peran", dbc.Select(id=ROLE, options=ROLE_OPTIONS, size="sm")), sm=4),
             dbc.Col(dbc.Button("Ubah peran", id=ROLE_BUTTON, color="primary", outline=True, size="sm"),
                     width="auto", className=at_bottom),
         ], className="g-2"),
         dbc.Row([
-            dbc.Col(_field("Kata sandi baru", _password(NEW_PASSWORD, "minimal 8 karakter")), sm=4),
-            dbc.Col(_field("Ulangi kata sandi", _password(NEW_CONFIRM, "ketik sekali lagi")), sm=4),
+            dbc.Col(field("Kata sandi baru", password(NEW_PASSWORD, "minimal 8 karakter")), sm=4),
+            dbc.Col(field("Ulangi kata sandi", password(NEW_CONFIRM, "ketik sekali lagi")), sm=4),
             dbc.Col([
                 dbc.Button("Setel", id=PASSWORD_BUTTON, color="primary", outline=True, size="sm"),
                 dbc.Button([html.I(className="bi bi-shuffle me-1"), "Buat acak"], id=RANDOM_BUTTON,
@@ -131,7 +124,7 @@ def rows() -> list[dict]:
              "role_label": ROLE_LABELS.get(user["role"], user["role"]),
              "status": "Aktif" if user["active"] else "Nonaktif",
              "created_at": user["created_at"].strftime("%Y-%m-%d %H:%M") if user["created_at"] else None}
-            for user in users.list_users(queries.engine())]
+            for user in queries.list_users(app_engine())]
 
 
 # --- the actions ---------------------------------------------------------------------------------
@@ -150,53 +143,41 @@ class Form:
     new_confirm: str | None
 
 
-def notice(message, color: str = "success") -> dbc.Alert:
-    icon = {"success": "bi-check-circle", "danger": "bi-exclamation-triangle"}.get(color, "bi-info-circle")
-    return dbc.Alert([html.I(className=f"bi {icon} me-2"), html.Span(message)], color=color, dismissable=True,
-                     className="d-flex align-items-center")
-
-
 def add(form: Form) -> dbc.Alert:
-    name = users.create_user(queries.engine(), form.add_username, form.add_role, form.add_password,
-                             form.add_confirm)
-    audit("user_created", detail=f"{name} (peran {form.add_role})")
+    name = users.create(app_engine(), current_actor(), form.add_username, form.add_role, form.add_password,
+                        form.add_confirm)
     return notice(f"Pengguna {name} ditambahkan sebagai {ROLE_LABELS[form.add_role]}.")
 
 
 def change_role(form: Form) -> dbc.Alert:
-    before = users.set_role(queries.engine(), form.selected, form.role, acting=current_user.username)
+    before = users.set_role(app_engine(), current_actor(), form.selected, form.role)
     if before is None:
         return notice(f"{form.selected} sudah berperan {ROLE_LABELS[form.role]}.", "info")
-    audit("user_role_changed", detail=f"{form.selected}: {before} -> {form.role}")
     return notice(f"Peran {form.selected} sekarang {ROLE_LABELS[form.role]}.")
 
 
 def reset_password(form: Form) -> dbc.Alert:
-    users.set_password(queries.engine(), form.selected, form.new_password, form.new_confirm)
-    audit("user_password_reset", detail=form.selected)
+    users.set_password(app_engine(), current_actor(), form.selected, form.new_password, form.new_confirm)
     return notice(f"Kata sandi {form.selected} telah diganti.")
 
 
 def generate_password(form: Form) -> dbc.Alert:
-    password = users.random_password()
-    users.set_password(queries.engine(), form.selected, password)
-    audit("user_password_reset", detail=f"{form.selected} (acak)")
+    new = users.random_password()
+    users.set_password(app_engine(), current_actor(), form.selected, new, generated=True)
     # Shown this once: it is stored only as a hash, and the audit log never holds it.
-    return notice([f"Kata sandi baru {form.selected}: ", html.Code(password, id=GENERATED_PASSWORD),
-                 " — catat sekarang; kata sandi ini tidak akan ditampilkan lagi."], "warning")
+    return notice([f"Kata sandi baru {form.selected}: ", html.Code(new, id=GENERATED_PASSWORD),
+                   " — catat sekarang; kata sandi ini tidak akan ditampilkan lagi."], "warning")
 
 
 def deactivate(form: Form) -> dbc.Alert:
-    if not users.set_active(queries.engine(), form.selected, False, acting=current_user.username):
+    if not users.set_active(app_engine(), current_actor(), form.selected, False):
         return notice(f"{form.selected} sudah nonaktif.", "info")
-    audit("user_deactivated", detail=form.selected)
     return notice(f"{form.selected} dinonaktifkan: tidak dapat masuk lagi.")
 
 
 def reactivate(form: Form) -> dbc.Alert:
-    if not users.set_active(queries.engine(), form.selected, True, acting=current_user.username):
+    if not users.set_active(app_engine(), current_actor(), form.selected, True):
         return notice(f"{form.selected} sudah aktif.", "info")
-    audit("user_reactivated", detail=form.selected)
     return notice(f"{form.selected} diaktifkan kembali.")
 
 
@@ -214,8 +195,8 @@ def act(trigger: str | None, form: Form) -> tuple[dbc.Alert | None, bool]:
         return notice(NOTHING_SELECTED, "warning"), False
     try:
         return action(form), True
-    except users.UserError as exc:
-        return notice(str(exc), "danger"), False
+    except SunterError as exc:
+        return notice(exc.message, "danger"), False
 
 
 def selected_username(selected_rows) -> str | None:
@@ -227,43 +208,50 @@ def selected_username(selected_rows) -> str | None:
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(GRID, "rowData"), Output(ALERT, "children"),
-        Output(ADD_USERNAME, "value"), Output(ADD_PASSWORD, "value"), Output(ADD_CONFIRM, "value"),
-        Output(NEW_PASSWORD, "value"), Output(NEW_CONFIRM, "value"),
-        Input(ADD_BUTTON, "n_clicks"), Input(ROLE_BUTTON, "n_clicks"), Input(PASSWORD_BUTTON, "n_clicks"),
-        Input(RANDOM_BUTTON, "n_clicks"), Input(DEACTIVATE_BUTTON, "n_clicks"),
-        Input(REACTIVATE_BUTTON, "n_clicks"),
-        State(ADD_USERNAME, "value"), State(ADD_ROLE, "value"), State(ADD_PASSWORD, "value"),
-        State(ADD_CONFIRM, "value"), State(GRID, "selectedRows"), State(ROLE, "value"),
-        State(NEW_PASSWORD, "value"), State(NEW_CONFIRM, "value"),
+        output={"rows": Output(GRID, "rowData"), "alert": Output(ALERT, "children"),
+                "add_username": Output(ADD_USERNAME, "value"), "add_password": Output(ADD_PASSWORD, "value"),
+                "add_confirm": Output(ADD_CONFIRM, "value"), "new_password": Output(NEW_PASSWORD, "value"),
+                "new_confirm": Output(NEW_CONFIRM, "value")},
+        inputs=dict(_add=Input(ADD_BUTTON, "n_clicks"), _role=Input(ROLE_BUTTON, "n_clicks"),
+                    _password=Input(PASSWORD_BUTTON, "n_clicks"), _random=Input(RANDOM_BUTTON, "n_clicks"),
+                    _deactivate=Input(DEACTIVATE_BUTTON, "n_clicks"),
+                    _reactivate=Input(REACTIVATE_BUTTON, "n_clicks")),
+        state=dict(add_username=State(ADD_USERNAME, "value"), add_role=State(ADD_ROLE, "value"),
+                   add_password=State(ADD_PASSWORD, "value"), add_confirm=State(ADD_CONFIRM, "value"),
+                   selected_rows=State(GRID, "selectedRows"), role=State(ROLE, "value"),
+                   new_password=State(NEW_PASSWORD, "value"), new_confirm=State(NEW_CONFIRM, "value")),
     )
+    @guarded(PERMISSION, rows=[], alert=notice(FORBIDDEN, "danger"), add_password="", add_confirm="",
+             new_password="", new_confirm="")
     def update(_add, _role, _password, _random, _deactivate, _reactivate,
                add_username, add_role, add_password, add_confirm, selected_rows, role, new_password, new_confirm):
-        # The server decides, not the tab list: anyone can POST to /_dash-update-component.
-        if not may(PERMISSION):
-            return [], notice(FORBIDDEN, "danger"), no_update, "", "", "", ""
         form = Form(add_username, add_role, add_password, add_confirm, selected_username(selected_rows), role,
                     new_password, new_confirm)
         clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0]["value"] else None
         alert, succeeded = act(clicked, form)
         # Passwords never stay in a field once sent; a refused name stays to be corrected.
         added = succeeded and clicked == ADD_BUTTON
-        return rows(), alert, "" if added else no_update, "", "", "", ""
+        return {"rows": rows(), "alert": alert, "add_username": "" if added else no_update, "add_password": "",
+                "add_confirm": "", "new_password": "", "new_confirm": ""}
 
     @app.callback(
-        Output(SELECTED_NAME, "children"), Output(ROLE, "value"), Output(SELECTED_FIELDS, "disabled"),
-        Output(DEACTIVATE_BUTTON, "style"), Output(REACTIVATE_BUTTON, "style"),
-        Input(GRID, "selectedRows"), Input(GRID, "rowData"),
+        output={"name": Output(SELECTED_NAME, "children"), "role": Output(ROLE, "value"),
+                "disabled": Output(SELECTED_FIELDS, "disabled"), "deactivate": Output(DEACTIVATE_BUTTON, "style"),
+                "reactivate": Output(REACTIVATE_BUTTON, "style")},
+        inputs=dict(selected_rows=Input(GRID, "selectedRows"), row_data=Input(GRID, "rowData")),
     )
+    @guarded(PERMISSION, name="—", role=None, disabled=True)
     def show_selected(selected_rows, row_data):
-        if not may(PERMISSION):
-            return "—", None, True, no_update, no_update
         name = selected_username(selected_rows)
         # The rows are fresher than the selection, which keeps the data of the moment it was clicked.
         user = next((r for r in row_data or [] if isinstance(r, dict) and r.get("username") == name), None)
         # Only the status change that applies is offered (nothing selected: "Nonaktifkan", disabled).
         hidden = {"display": "none"}
         if user is None:
-            return "—", None, True, None, hidden
+            return {"name": "—", "role": None, "disabled": True, "deactivate": None, "reactivate": hidden}
         active = bool(user.get("active"))
-        return name, user.get("role"), False, None if active else hidden, hidden if active else None
+        return {"name": name, "role": user.get("role"), "disabled": False,
+                "deactivate": None if active else hidden, "reactivate": hidden if active else None}
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

@@ -6,27 +6,24 @@ set, else to build/screenshots/ (or SUNTER_SCREENSHOTS), as tests/browser/test_s
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import delete, insert
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Customer
 
+from .pages import SCREENSHOTS, click, open_tab, wait_until, wait_value
+from .pages import grid_rows as _grid_rows
+from .pages import select_value as choose
+from .pages import wait_rows as _wait_rows
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).parents[2]
-if os.environ.get("SUNTER_SCREENSHOTS_DOCS"):
-    SCREENSHOTS = ROOT / "docs" / "screenshots"
-else:
-    SCREENSHOTS = Path(os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
 CASE_COLUMNS = ("id", "nomen", "nama", "periode", "rayon", "type_label", "priority_label", "status_label",
                 "assigned_to")
 
@@ -47,54 +44,12 @@ def analisa_app(engine, config, tmp_path: Path):
     return create_app(config)
 
 
-def wait_until(dash_duo, condition, message: str, timeout: float = 10):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-        condition, message)
-
-
-def open_tab(dash_duo, label: str) -> None:
-    dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label).click()
-    dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", label)
-
-
 def grid_rows(dash_duo) -> list[tuple[str, ...]]:
-    rows = {}
-    for row in dash_duo.find_elements("#analisa-grid .ag-center-cols-container .ag-row"):
-        cells = {cell.get_attribute("col-id"): cell.text for cell in row.find_elements(By.CSS_SELECTOR, ".ag-cell")}
-        rows[int(row.get_attribute("row-index"))] = tuple(cells.get(c) for c in CASE_COLUMNS)
-    return [rows[i] for i in sorted(rows)]
+    return _grid_rows(dash_duo, "analisa-grid", CASE_COLUMNS)
 
 
 def wait_rows(dash_duo, expected: list[tuple]) -> None:
-    seen = []
-
-    def matches(_driver):
-        seen[:] = grid_rows(dash_duo)
-        return seen == expected
-    try:
-        wait_until(dash_duo, matches, "grid rows")
-    except Exception as error:
-        raise AssertionError(f"expected {expected}, found {seen}") from error
-
-
-def click(dash_duo, selector: str) -> None:
-    """Scrolled to the middle at once (Bootstrap scrolls smoothly): the detail panel is below the fold."""
-    button = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
-    wait_until(dash_duo, EC.element_to_be_clickable((By.CSS_SELECTOR, selector)), f"{selector} not clickable").click()
-
-
-def choose(dash_duo, selector: str, value: str) -> None:
-    Select(dash_duo.find_element(selector)).select_by_value(value)
-
-
-def value_of(dash_duo, selector: str) -> str:
-    return dash_duo.find_element(selector).get_attribute("value")
-
-
-def wait_value(dash_duo, selector: str, value: str) -> None:
-    wait_until(dash_duo, lambda _d: value_of(dash_duo, selector) == value, f"{selector} never {value!r}")
+    _wait_rows(dash_duo, "analisa-grid", CASE_COLUMNS, expected)
 
 
 def modal_open(dash_duo) -> None:

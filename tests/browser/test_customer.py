@@ -8,32 +8,27 @@ A screenshot of the profile at 1280 px goes to build/screenshots/pelanggan.png (
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import insert
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis
 
+from .pages import SCREENSHOTS, query, wait_cells, wait_until
+from .pages import column_cells as cells
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from customer_branch import A, C, D, write_files  # noqa: E402
+from customer_branch import A, C, D, write_files
 
 pytestmark = pytest.mark.browser
 
 WAIT = 10  # seconds, for every explicit wait below
-ROOT = Path(__file__).parents[2]
-if os.environ.get("SUNTER_SCREENSHOTS_DOCS"):
-    SCREENSHOTS = ROOT / "docs" / "screenshots"
-else:
-    SCREENSHOTS = Path(os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
 
 
 @pytest.fixture
@@ -44,42 +39,10 @@ def branch(config, engine, tmp_path):
     return create_app(config)
 
 
-def wait_until(dash_duo, condition, message: str):
-    return WebDriverWait(dash_duo.driver, WAIT, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-        condition, message)
-
-
-def query(dash_duo) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
-
-
 def wait_profile(dash_duo, nomen: str, name: str) -> None:
     wait_until(dash_duo, lambda d: d.find_element(By.CSS_SELECTOR, "#customer-identity .customer-nomen").text == nomen
                and d.find_element(By.CSS_SELECTOR, "#customer-identity .customer-name").text == name,
                f"profile of {nomen} never shown")
-
-
-def cells(dash_duo, grid_id: str, column: str) -> list[str]:
-    """The rendered texts of one column of an AG Grid, in row order (a pinned column's cells
-    sit in another container than the row's others: they share its row-index)."""
-    found = {}
-    for row in dash_duo.find_elements(f"#{grid_id} .ag-row"):
-        for cell in row.find_elements(By.CSS_SELECTOR, f".ag-cell[col-id='{column}']"):
-            found[int(row.get_attribute("row-index"))] = cell.text
-    return [found[index] for index in sorted(found)]
-
-
-def wait_cells(dash_duo, grid_id: str, column: str, expected: list[str]) -> None:
-    seen = []
-
-    def shows(_driver):
-        seen[:] = [cells(dash_duo, grid_id, column)]
-        return seen[0] == expected
-    try:
-        wait_until(dash_duo, shows, grid_id)
-    except Exception as error:
-        raise AssertionError(f"#{grid_id} {column}: expected {expected}, found {seen}") from error
 
 
 def test_search_and_open_a_customer(dash_duo, branch, signed_in):

@@ -45,22 +45,19 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                        TimeoutException)
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
+from .pages import choose, open_tab, wait_card, wait_idle, wait_query, wait_rows, wait_text, wait_until
+
 pytestmark = pytest.mark.browser
 
-WAIT = 10  # seconds, for every explicit wait below
 
 FILES = {
     "MC_2025-11.csv": (
@@ -138,88 +135,6 @@ def dashboard(dash_duo, config, engine, tmp_path: Path, signed_in):
 
 
 # --- helpers -------------------------------------------------------------------------
-
-def wait_until(dash_duo, condition, message: str, timeout: float = WAIT):
-    """WebDriverWait on ``condition(driver)``, polling every 0.1 s through elements that are
-    missing or re-rendered meanwhile."""
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-        condition, message)
-
-
-def wait_text(dash_duo, selector: str, text: str) -> None:
-    """Wait until the element's visible text is exactly ``text``."""
-    seen = []
-
-    def shows(driver):
-        seen[:] = [driver.find_element(By.CSS_SELECTOR, selector).text]
-        return seen[0] == text
-    try:
-        wait_until(dash_duo, shows, selector)
-    except TimeoutException as error:
-        raise AssertionError(f"{selector}: expected {text!r}, found {seen}") from error
-
-
-def wait_card(dash_duo, card_id: str, value: str, detail: str | None = None) -> None:
-    wait_text(dash_duo, f"#{card_id} .kpi-value", value)
-    if detail is not None:
-        wait_text(dash_duo, f"#{card_id} .kpi-detail", detail)
-
-
-def choose(dash_duo, dropdown_id: str, label: str) -> None:
-    """Pick an option of a Dash 4 dropdown by its text: the list opens in a popover."""
-    dash_duo.find_element(f"#{dropdown_id}").click()
-    option = wait_until(dash_duo, EC.element_to_be_clickable((
-        By.XPATH, "//div[contains(@class, 'dash-dropdown-options')]"
-                  f"//*[contains(@class, 'dash-dropdown-option')][normalize-space(.) = '{label}']")),
-        f"option {label!r} of #{dropdown_id} not offered")
-    option.click()
-    wait_text(dash_duo, f"#{dropdown_id}-value", label)
-    dash_duo.wait_for_element(f"#{dropdown_id}[aria-expanded='false']")
-
-
-def open_tab(dash_duo, label: str) -> None:
-    dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label).click()
-    wait_text(dash_duo, "#shell-tabs .nav-link.active", label)
-
-
-def wait_query(dash_duo, query: str) -> None:
-    wait_until(dash_duo, lambda driver: urlparse(driver.current_url).query == query,
-               f"address bar never had ?{query}")
-
-
-def grid_rows(dash_duo, grid_id: str, columns: tuple[str, ...], pinned: bool = False) -> list[tuple[str, ...]]:
-    """The rendered rows of an AG Grid (or its pinned bottom rows), in row order, as cell texts.
-    A row with pinned columns is split over several containers: they share its row-index."""
-    by_index: dict[str, dict[str, str]] = {}
-    for row in dash_duo.find_elements(f"#{grid_id} .ag-row"):
-        index = row.get_attribute("row-index") or ""
-        if index.startswith("b-") == pinned and not index.startswith("t-"):
-            cells = by_index.setdefault(index, {})
-            for cell in row.find_elements(By.CSS_SELECTOR, ".ag-cell"):
-                cells[cell.get_attribute("col-id")] = cell.text
-    order = sorted(by_index, key=lambda i: int(i.removeprefix("b-")))
-    return [tuple(by_index[i].get(c) for c in columns) for i in order]
-
-
-def wait_rows(dash_duo, grid_id: str, columns: tuple[str, ...], expected: list[tuple], pinned: bool = False,
-              timeout: float = WAIT) -> None:
-    seen = []
-
-    def matches(_driver):
-        seen[:] = grid_rows(dash_duo, grid_id, columns, pinned)
-        return seen == expected
-    try:
-        wait_until(dash_duo, matches, f"#{grid_id} rows", timeout)
-    except TimeoutException as error:
-        raise AssertionError(f"#{grid_id}: expected {expected}, found {seen}") from error
-
-
-def wait_idle(dash_duo) -> None:
-    """Wait until no callback is running (Dash marks the outputs it is computing)."""
-    wait_until(dash_duo, lambda driver: driver.execute_script(
-        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), "callbacks still running")
-
 
 def rayon_bars(dash_duo, trace: int) -> dict[str, object]:
     """The bars of a trace of the rayon chart (0 Target, 1 Terbayar), keyed by the x-axis

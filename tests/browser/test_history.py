@@ -11,22 +11,20 @@ Deleting #2 leaves the target and takes paid to Rp 0.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.ingest import ingest_file
 
+from .pages import SCREENSHOTS, open_tab, wait_card, wait_enabled, wait_rows, wait_text, wait_until
+
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(os.environ.get("SUNTER_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
 
 COLLECTION = "Collection-2025-12-01_sd_2025-12-31.txt"
 FILES = {
@@ -66,58 +64,11 @@ def history_app(engine, config, tmp_path: Path):
 
 # --- helpers (explicit waits, polling through elements re-rendered meanwhile) ---------------------
 
-def wait_until(dash_duo, condition, message: str, timeout: float = 10):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
-        condition, message)
-
-
-def wait_text(dash_duo, selector: str, text: str) -> None:
-    dash_duo.wait_for_text_to_equal(selector, text)
-
-
-def wait_card(dash_duo, card_id: str, value: str) -> None:
-    wait_text(dash_duo, f"#{card_id} .kpi-value", value)
-
-
-def open_tab(dash_duo, label: str) -> None:
-    dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label).click()
-    wait_text(dash_duo, "#shell-tabs .nav-link.active", label)
-
-
-def grid_rows(dash_duo, grid_id: str, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The rendered rows of an AG Grid as cell texts, in row order; a row with pinned
-    columns is split over several containers that share its row-index."""
-    by_index: dict[int, dict[str, str]] = {}
-    for row in dash_duo.find_elements(f"#{grid_id} .ag-row"):
-        cells = by_index.setdefault(int(row.get_attribute("row-index")), {})
-        for cell in row.find_elements(By.CSS_SELECTOR, ".ag-cell"):
-            cells[cell.get_attribute("col-id")] = cell.text
-    return [tuple(by_index[i].get(c) for c in columns) for i in sorted(by_index)]
-
-
-def wait_rows(dash_duo, grid_id: str, columns: tuple[str, ...], expected: list[tuple]) -> None:
-    seen = []
-
-    def matches(_driver):
-        seen[:] = grid_rows(dash_duo, grid_id, columns)
-        return seen == expected
-    try:
-        wait_until(dash_duo, matches, f"#{grid_id} rows")
-    except TimeoutException as error:
-        raise AssertionError(f"#{grid_id}: expected {expected}, found {seen}") from error
-
-
 def click_row(dash_duo, upload_id: int) -> None:
     wait_until(dash_duo, EC.element_to_be_clickable(
         (By.CSS_SELECTOR, f"#history-grid .ag-row[row-id='{upload_id}'] .ag-cell[col-id='file']")),
         f"row #{upload_id} not shown").click()
     dash_duo.wait_for_element(f"#history-grid .ag-row-selected[row-id='{upload_id}']")
-
-
-def wait_enabled(dash_duo, selector: str, enabled: bool) -> None:
-    wait_until(dash_duo, lambda driver: driver.find_element(By.CSS_SELECTOR, selector).is_enabled() == enabled,
-               f"{selector} never {'enabled' if enabled else 'disabled'}")
 
 
 def test_admin_reads_the_history_and_deletes_an_upload(dash_duo, history_app, signed_in):

@@ -1,24 +1,16 @@
 """Logging in and out in a real browser; what each role is offered."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 
+from .pages import SCREENSHOTS, tab_labels
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots" if os.environ.get("SUNTER_SCREENSHOTS_DOCS") else Path(
-    os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
-
-
-def tab_labels(dash_duo) -> list[str]:
-    return [link.text for link in dash_duo.find_elements("#shell-tabs .nav-link")]
 
 
 def test_login_form_refuses_a_wrong_password_then_signs_in_and_out(dash_duo, config, users):

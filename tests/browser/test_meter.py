@@ -7,14 +7,9 @@ by tests/integration/test_anomalies.py); this checks that the page shows them.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from sunter_dash import demo
@@ -22,11 +17,11 @@ from sunter_dash.db import get_engine, upgrade
 from sunter_dash.formatting import number
 from sunter_dash.ingest import ingest_file
 
+from .pages import SCREENSHOTS, wait_for
+from .pages import js_click as click
+
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).parents[2]
-SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("SUNTER_SCREENSHOTS_DOCS")
-               else Path(os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots")))
 P = "2025-12"
 
 
@@ -53,6 +48,10 @@ def flagged(engine, key: str, order: str) -> list[tuple]:
                                  f"ORDER BY {order}"), {"p": P, "k": key}).all()
 
 
+def wait_until(dash_duo, check, timeout: float = 10):
+    wait_for(dash_duo, check, timeout, screenshot="meter-failure.png")
+
+
 def card(dash_duo, name: str):
     return dash_duo.driver.find_element(
         By.XPATH, f"//button[contains(@class, 'meter-card')][.//span[text()='{name}']]")
@@ -77,22 +76,6 @@ def rows_on_page(dash_duo) -> list[str]:
             out.push(node.data ? node.data.nomen : null);
         }
         return out;""")
-
-
-def click(dash_duo, selector: str) -> None:
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", element)
-
-
-def wait_until(dash_duo, check, timeout: float = 10):
-    try:
-        WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1,
-                      ignored_exceptions=(NoSuchElementException, StaleElementReferenceException, IndexError,
-                                          AssertionError)).until(lambda _d: check())
-    except TimeoutException:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        dash_duo.driver.save_screenshot(str(SCREENSHOTS / "meter-failure.png"))
-        raise
 
 
 def test_open_a_card_then_page_sort_and_filter_its_list(dash_duo, app, engine, signed_in):

@@ -8,9 +8,7 @@ so an ordinary test run never rewrites the docs:
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -20,13 +18,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sunter_dash import create_app, demo
 from sunter_dash.ingest import ingest_file
 
+from .pages import SCREENSHOTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).parents[2]
-if os.environ.get("SUNTER_SCREENSHOTS_DOCS"):
-    SCREENSHOTS = ROOT / "docs" / "screenshots"
-else:
-    SCREENSHOTS = Path(os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
 
 RUPIAH = re.compile(r"^Rp \d{1,3}(\.\d{3})*$")
 PERCENT = re.compile(r"^\d{1,3},\d{2}%$")

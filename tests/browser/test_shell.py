@@ -1,7 +1,6 @@
 """The shell in a real browser: navbar, filters filled from stored data, the data tab."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
+from .pages import SCREENSHOTS
+
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(os.environ.get("SUNTER_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
 
 
 def _write_collection(folder: Path) -> Path:

@@ -9,8 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 
-ROOT = Path(__file__).parents[2]
-SCREENSHOTS = Path(__import__("os").environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
+from .pages import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 

@@ -1,23 +1,19 @@
 """Tab "Pengguna" in a real browser: an admin adds a viewer, finds it in the grid, deactivates it."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
+from sunter_dash.queries import list_users
 from sunter_dash.tabs import users as tab
-from sunter_dash.users import list_users
+
+from .pages import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots" if os.environ.get("SUNTER_SCREENSHOTS_DOCS") else Path(
-    os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
 ROW = "#users-grid .ag-center-cols-container .ag-row[row-id='{}']"
 
 

@@ -17,12 +17,16 @@ from werkzeug.security import generate_password_hash
 from sunter_dash import create_app
 from sunter_dash.config import Config, Thresholds
 from sunter_dash.db import get_engine
+from sunter_dash.domain.checks import names as check_names
 from sunter_dash.ingest import delete_upload, ingest_file
-from sunter_dash.ingest.anomalies import ANOMALIES, refresh_directory, sync_thresholds
-from sunter_dash.users import upsert_user
+from sunter_dash.ingest.directory import refresh as refresh_directory
+from sunter_dash.services.settings import sync_thresholds
+from sunter_dash.services.users import upsert as upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from meter_branch import EXPECTED, NOMEN, P, write_files  # noqa: E402
+
+ANOMALIES = check_names()
 
 PASSWORD = "admin-pass-123"
 
@@ -167,7 +171,7 @@ def test_paging_sorting_and_filters(branch):
 ])
 def test_bad_list_requests_say_what_is_wrong(branch, query, says):
     body = branch.get(f"/api/anomalies?{query}", status=400)
-    assert says in body["error"]
+    assert says in body["detail"]
 
 
 def test_missing_data_is_named(branch):
@@ -273,8 +277,8 @@ def test_the_grid_s_requests_and_the_export_follow_the_same_filters(branch):
         # A filter the server cannot apply gives an empty page, not an error.
         assert meter.rows_page(query, {**request, "filterModel": {"secret": {"type": "contains"}}})["rowCount"] == 0
 
-        content, name = export.anomaly_list(P, "zero", None, "nomen:desc", meter._filter_text(request["filterModel"]),
-                                            "csv")
+        sort, filters = meter.list_request(request)  # the grid's sort model names nomen:desc
+        content, name = export.anomaly_list(branch.engine, P, "zero", None, sort, filters, "csv")
     assert name == f"anomali-zero_{P}.csv"
     lines = content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Nomen,Nama,Rayon,Tarif,Stand Lalu,Stand Kini")

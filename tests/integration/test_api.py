@@ -2,7 +2,6 @@
 paths, exports (CSV and XLSX, formula-safe), and an OpenAPI entry for every route."""
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
@@ -11,25 +10,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import text
-from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine
 from sunter_dash.ingest import ingest_file
-from sunter_dash.users import upsert_user
+from sunter_dash.services.users import upsert as upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import basic, cheap_password  # noqa: E402
 from make_fixtures import write_table  # noqa: E402
 
 PASSWORD = "admin-pass-123"
 FORMULA_NAME = '=HYPERLINK("x")'
 FORMULA_ADDRESS = "@SUM(1+1)"
 
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 AUTH = basic("admin", PASSWORD)
@@ -69,9 +64,7 @@ def world(tmp_path_factory, module_database):
         result = ingest_file(engine, path)
         assert result.status == "loaded" and result.rejected == 0, result.as_json()
     upsert_user(engine, "admin", "admin", PASSWORD)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE app_user SET password_hash = :h WHERE username = 'admin'"),
-                     {"h": generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")})
+    cheap_password(engine, "admin", PASSWORD)  # the Basic path is the real one, only faster
     app = create_app(Config(database_url=url, secret_key="test-secret", secret_key_is_generated=False,
                             cache_type="NullCache", admin_password=PASSWORD))
     return app, app.server.test_client()

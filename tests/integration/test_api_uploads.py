@@ -1,19 +1,20 @@
 """/api/uploads: the upload history, loading a file and deleting an upload through the API."""
 from __future__ import annotations
 
-import base64
 import io
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from sunter_dash.models import AuditLog, Mc
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import basic  # noqa: E402
+
 MC = b"NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
 
-
-def basic(name: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
 
 
 def post_file(client, auth, content: bytes = MC, name: str = "MC_2025-12.csv", **fields):
@@ -71,7 +72,7 @@ def test_a_refused_file_says_why_and_stores_nothing(client, users, engine):
 def test_bad_parameters_are_400s_naming_them(client, users, fields, message):
     response = post_file(client, basic(*users["admin"]), **fields)
     assert response.status_code == 400
-    assert message in response.get_json()["error"]
+    assert message in response.get_json()["detail"]
 
 
 def test_a_post_without_a_file_is_a_400(client, users):

@@ -1,9 +1,10 @@
 """The guard in front of every route, the login form, roles enforced on the server, the audit log."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -11,9 +12,8 @@ from sqlalchemy import select, update
 from sunter_dash.auth import FREE_FAILURES
 from sunter_dash.models import AuditLog
 
-
-def basic(name: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import basic  # noqa: E402
 
 
 def dash_post(client, output: str, inputs: list[dict], changed: list[str]):
@@ -179,4 +179,4 @@ def test_viewer_reads_every_page_and_endpoint(client, users, log_in):
 def test_api_writes_need_the_admin_role(client, users):
     viewer = client.delete("/api/uploads/1", headers=basic(*users["viewer"]))
     assert viewer.status_code == 403
-    assert "may not change data" in viewer.get_json()["error"]
+    assert "may not change data" in viewer.get_json()["detail"]

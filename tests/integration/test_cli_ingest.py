@@ -1,8 +1,9 @@
-"""``python -m sunter_dash ingest FILE... [--type] [--periode] [--json]`` (INTERFACES.md), as a process.
+"""``python -m sunter_dash ingest FILE... [--type] [--periode] [--json]`` (INTERFACES.md).
 
-Each test runs the real command in a subprocess on a fresh, empty database (SQLite,
-and PostgreSQL when configured) named by DATABASE_URL, in a working folder without
-any ``.env``.
+Each test runs the command's ``main()`` in this process, with its arguments, on a fresh,
+empty database (SQLite, and PostgreSQL when configured) named by DATABASE_URL, in a working
+folder without any ``.env``; stdout, stderr and the exit code are what a shell would see.
+One test runs the real command in a subprocess.
 """
 from __future__ import annotations
 
@@ -18,23 +19,27 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from make_fixtures import MC_FIXTURE, write_table  # noqa: E402
 
+from sunter_dash.__main__ import main  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 JSON_KEYS = {"file", "type", "periode", "periode_rule", "status", "read", "stored", "rejected", "duplicate", "errors"}
 
 
 @pytest.fixture
-def cli(tmp_path, new_database):
+def cli(tmp_path, new_database, monkeypatch, capsys):
     database = new_database("x", migrated=False)
     work = tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUNTER_MAX_UPLOAD_MB")}
-    env.update(DATABASE_URL=database, PYTHONPATH=os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("SUNTER_MAX_UPLOAD_MB", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database)
 
     def run(*args: str | Path) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sunter_dash", "ingest", *map(str, args)], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=120)
+        capsys.readouterr()
+        code = main(["ingest", *map(str, args)])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["ingest", *map(str, args)], code, out.out, out.err)
 
     def query(sql: str) -> list[tuple]:
         engine = create_engine(database)
@@ -135,3 +140,17 @@ def test_text_summary_without_traceback(tmp_path, cli):
     assert "MC_2025-12.xlsx: LOADED" in out and "kosong.csv: REFUSED" in out
     assert "baris 3" in out and "6000000X" in out  # the row error: its row and value
     assert "File kosong" in out
+
+
+def test_the_command_runs_as_a_process(tmp_path, new_database):
+    """The one run through the interpreter: ``python -m sunter_dash ingest`` on a new database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUNTER_MAX_UPLOAD_MB")}
+    env.update(DATABASE_URL=new_database("x", migrated=False), PYTHONPATH=os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.run([sys.executable, "-m", "sunter_dash", "ingest", str(FIXTURES / MC_FIXTURE), "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [result] = json_lines(proc)
+    assert (result["type"], result["status"], result["stored"]) == ("MC", "loaded", 4)
+

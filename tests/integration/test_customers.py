@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert, text
-from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app, queries
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis
+from sunter_dash.services.users import upsert as upsert_user
 from sunter_dash.tabs import customer as customer_tab
-from sunter_dash.users import upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from customer_branch import A, B, C, D, E, F, U, write_files  # noqa: E402
+from helpers import cheap_password  # noqa: E402
 
 PASSWORD = "admin-pass-123"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
@@ -42,9 +42,7 @@ def branch(tmp_path_factory, module_database):
         result = ingest_file(engine, path)
         assert result.status == "loaded" and result.rejected == 0, result.as_json()
     upsert_user(engine, "admin", "admin", PASSWORD)
-    with engine.begin() as conn:  # a cheap hash: the Basic path is the real one, only faster
-        conn.execute(text("UPDATE app_user SET password_hash = :h WHERE username = 'admin'"),
-                     {"h": generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")})
+    cheap_password(engine, "admin", PASSWORD)  # the Basic path is the real one, only faster
     app = make_app(url)
     return app, app.server.test_client(), engine
 
@@ -116,7 +114,7 @@ def test_search_results_carry_name_address_rayon_tarif(branch):
 ])
 def test_bad_parameters_are_400_saying_which(branch, url, word):
     _, client, _ = branch
-    assert word in get(client, url, 400)["error"]
+    assert word in get(client, url, 400)["detail"]
 
 
 def test_a_100_character_search_is_allowed(branch):
@@ -254,20 +252,20 @@ def test_analyses_appear_at_once_though_the_data_is_cached(tmp_path, new_databas
         assert ingest_file(engine, path).status == "loaded"
     app = make_app(url, cache_type="SimpleCache")
     with app.server.app_context():
-        assert queries.customer_profile(B)["analyses"] == []
+        assert queries.customer_profile(engine, B)["analyses"] == []
         with engine.begin() as conn:
             conn.execute(insert(Analysis).values(nomen=B, periode="2025-12", anomaly_type="zero", status="open",
                                                  priority="tinggi", assigned_to="petugas1", created_by="admin",
                                                  created_at=dt.datetime(2025, 12, 20, 9, 30),
                                                  updated_at=dt.datetime(2025, 12, 20, 9, 30)))
-        cases = queries.customer_profile(B)["analyses"]
+        cases = queries.customer_profile(engine, B)["analyses"]
         assert [(c["periode"], c["anomaly_type"], c["status"], c["priority"], c["assigned_to"], c["created_at"])
                 for c in cases] == [("2025-12", "zero", "open", "tinggi", "petugas1", "2025-12-20T09:30:00Z")]
         # A customer with a case and no stored row still has a profile.
         with engine.begin() as conn:
             conn.execute(insert(Analysis).values(nomen="70000001", status="open", priority="sedang"))
-        assert queries.customer_profile("70000001")["identity"]["nama"] is None
-        assert queries.customer_profile("70000002") is None
+        assert queries.customer_profile(engine, "70000001")["identity"]["nama"] is None
+        assert queries.customer_profile(engine, "70000002") is None
 
 
 # --- the queries seek, never scan -----------------------------------------------------------------
@@ -306,7 +304,7 @@ def test_the_profile_queries_seek_by_index(branch):
     app, _, _ = branch
     engine = app.server.extensions["sunter_engine"]
     with app.server.app_context():
-        found = plans(engine, lambda: queries.customer_profile(A))
+        found = plans(engine, lambda: queries.customer_profile(engine, A))
     assert not scans(found), scans(found)
     lines = " | ".join(line for _, line in found)
     for table in ("customer", "sbrs", "mc", "mainbill", "payment", "mb_payment", "arrears_customer", "meter_flag",
@@ -318,7 +316,7 @@ def test_the_nomen_search_seeks_the_primary_key(branch):
     app, _, _ = branch
     engine = app.server.extensions["sunter_engine"]
     with app.server.app_context():
-        found = plans(engine, lambda: queries.customer_search("600123", "34"))
+        found = plans(engine, lambda: queries.customer_search(engine, "600123", "34"))
     assert not scans(found), scans(found)
     assert any(line.startswith("SEARCH customer USING") and "nomen>? AND nomen<?" in line for _, line in found), found
 

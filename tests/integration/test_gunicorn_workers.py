@@ -11,7 +11,6 @@ the one the test names. Which process answered is still read from its access log
 """
 from __future__ import annotations
 
-import base64
 import http.cookiejar
 import json
 import os
@@ -29,6 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from dash_wire import callback_body  # noqa: E402
+from helpers import basic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
@@ -121,9 +121,6 @@ def servers(request, db_url, users, tmp_path):
         for server in started:
             server.stop()
 
-
-def basic(name: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
 
 
 def multipart(name: str, text: str) -> tuple[bytes, str]:

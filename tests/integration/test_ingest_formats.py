@@ -8,43 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sunter_dash.ingest import ingest_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from make_fixtures import (  # noqa: E402
-    FORMATS,
-    MC_FIXTURE,
-    write_table,
-    write_text,
-    write_xls,
-    write_xlsx,
-)
+from helpers import q  # noqa: E402
+from make_fixtures import FORMATS, MC_FIXTURE, write_table, write_text, write_xls, write_xlsx  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ALL_FORMATS = list(FORMATS)
 EXCEL_FORMATS = ["xlsx", "xls"]
 TITLES = [["LAPORAN MASTER CUSTOMER RAYON 34"], ["Tanggal cetak: 01-12-2025"]]
 
-
-def _plain(value):
-    """A value as SQLite returns it: dates as ISO text, whole sums as int (PostgreSQL's are
-    date and Decimal)."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
-
-def q(engine, sql: str, **params) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(map(_plain, r)) for r in conn.execute(text(sql), params)]
 
 
 def error_dicts(result) -> list[dict]:

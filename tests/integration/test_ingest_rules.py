@@ -8,32 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sunter_dash.ingest import delete_upload, ingest_file, stored_rows
 from sunter_dash.models import DATA_TABLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import q  # noqa: E402
 from make_fixtures import write_table, write_xls  # noqa: E402
-
-
-def _plain(value):
-    """A value as SQLite returns it: dates as ISO text, whole sums as int (PostgreSQL's are
-    date and Decimal)."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
-
-def q(engine, sql: str, **params) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(map(_plain, r)) for r in conn.execute(text(sql), params)]
 
 
 def table_counts(engine) -> dict[str, int]:
@@ -579,7 +563,7 @@ def test_delete_upload_removes_exactly_its_rows(tmp_path, engine):
 
 
 def test_delete_unknown_or_deleted_upload_refused(tmp_path, engine):
-    from sunter_dash.ingest import IngestError
+    from sunter_dash.domain.errors import SunterError as IngestError  # not found / deleted already
 
     result = loaded(ingest_file(engine, write_table(tmp_path, "MC_2025-12", "csv-comma", mc_rows(("60000001", 1)))))
     with pytest.raises(IngestError):

@@ -22,17 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import text
-from werkzeug.security import generate_password_hash
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine
 from sunter_dash.demo import generate
 from sunter_dash.ingest import delete_upload, ingest_file
-from sunter_dash.users import upsert_user
+from sunter_dash.services.users import upsert as upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import cheap_password  # noqa: E402
 from make_fixtures import write_table  # noqa: E402
 
 PASSWORD = "admin-pass-123"
@@ -49,9 +48,7 @@ class Api:
         # upsert_user hashes with scrypt (~90 ms per Basic request). The same password
         # under a cheap werkzeug hash keeps the suite fast; verify_password accepts any
         # werkzeug method, so the Basic path exercised is the real one.
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE app_user SET password_hash = :h WHERE username = 'admin'"),
-                         {"h": generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")})
+        cheap_password(engine, "admin", PASSWORD)  # the Basic path is the real one, only faster
         self.client = app.server.test_client()
         token = base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}"}

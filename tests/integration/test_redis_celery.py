@@ -22,6 +22,7 @@ from sunter_dash.models import Mc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from dash_wire import callback_body  # noqa: E402
+from helpers import basic  # noqa: E402
 
 REDIS_VARIABLE = "SUNTER_TEST_REDIS_URL"
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +63,6 @@ def cache_keys(redis_url: str) -> set[bytes]:
 
     return set(redis.Redis.from_url(redis_url).keys("sunter_dash:*"))
 
-
-def basic(name: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
 
 
 def post_file(client, auth, text: str):
@@ -136,7 +134,7 @@ def end_id(client) -> str:
 
 
 def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users, log_in, engine, celery_worker):
-    from sunter_dash.tabs import upload
+    from sunter_dash.services import uploads as upload
 
     app = redis_app(redis_config)
     client = app.server.test_client()
@@ -169,4 +167,4 @@ def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users
     assert [(r["file"], r["status"], r["stored"]) for r in results] == [("MC_2025-12.csv", "loaded", 2)]
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Mc)).scalar() == 2
-    assert upload._manifest(token) is None, "the worker read the staged files and removed them"
+    assert upload.manifest(token) is None, "the worker read the staged files and removed them"

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from sunter_dash.demo import generate
-from sunter_dash.ingest import delete_upload, ingest_file, load
+from sunter_dash.ingest import delete_upload, ingest_file
+from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.summaries import rebuild_all
 
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",

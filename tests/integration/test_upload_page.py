@@ -7,7 +7,8 @@ import json
 from sqlalchemy import func, select
 
 from sunter_dash.models import Mc
-from sunter_dash.tabs import upload
+from sunter_dash.services import Actor
+from sunter_dash.services import uploads as upload
 
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
 
@@ -40,7 +41,7 @@ def test_admin_stages_files_with_their_detected_type_and_periode(client, users, 
     assert [(r["file"], r["type"], r["periode"], r["rule_label"], r["note"]) for r in rows] == [
         ("MC_2025-12.csv", "MC", "2025-12", "nama file", "")]
     assert answer["upload-start"]["disabled"] is False
-    folder, manifest = upload._manifest(answer["upload-token"]["data"])
+    folder, manifest = upload.manifest(answer["upload-token"]["data"])
     assert manifest["username"] == "admin" and manifest["files"] == [rows[0]["path"]]
 
 
@@ -65,17 +66,17 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", [], progress.append)
     assert refused[0]["status"] == "refused"
     # A manifest naming a viewer (written by hand: the page never writes one) loads nothing.
-    token, rows = upload.stage(incoming()["files"], "viewer", "127.0.0.1")
+    token, rows = upload.stage(Actor("viewer", "admin", "127.0.0.1"), incoming()["files"])
     refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
     assert refused == [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
     assert mc_rows(engine) == 0
     # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
-    token, rows = upload.stage(incoming()["files"], "admin", "127.0.0.1")
+    token, rows = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
     assert [(r["status"], r["stored"]) for r in loaded] == [("loaded", 2)]
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
     assert mc_rows(engine) == 2
-    assert upload._manifest(token) is None
+    assert upload.manifest(token) is None
 
 
 def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatch):
@@ -83,9 +84,9 @@ def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatc
     import time
 
     monkeypatch.setattr(upload, "STAGING", tmp_path / "staging")
-    old_token, _ = upload.stage(incoming()["files"], "admin", "127.0.0.1")
+    old_token, _ = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     day_ago = time.time() - 25 * 3600
     os.utime(upload.STAGING / old_token, (day_ago, day_ago))
-    new_token, _ = upload.stage(incoming()["files"], "admin", "127.0.0.1")
-    assert upload._manifest(old_token) is None
-    assert upload._manifest(new_token) is not None
+    new_token, _ = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
+    assert upload.manifest(old_token) is None
+    assert upload.manifest(new_token) is not None

@@ -18,10 +18,10 @@ from sunter_dash.ingest.parse import (
     parse_nomen,
     parse_rayon,
     parse_zone,
-    rayon_from_code,
-    valid_periode,
 )
-from sunter_dash.ingest.specs import normalise_header
+from sunter_dash.domain.codes import rayon_from_code
+from sunter_dash.domain.files import normalise_header
+from sunter_dash.domain.periodes import valid_periode
 
 
 def one(parser, cell):

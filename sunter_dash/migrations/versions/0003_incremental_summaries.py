@@ -4,8 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 03:20:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from sunter_dash.ingest.summaries import rebuild_all
 

@@ -4,10 +4,10 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22 06:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from sunter_dash.ingest.anomalies import rebuild_all
+from sunter_dash.ingest import directory, flags
 
 revision = '0005'
 down_revision = '0004'
@@ -62,7 +62,8 @@ def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index('ix_customer_periode', ['periode'], unique=False)
     # Flags and the directory of what is already stored (an upgraded database).
-    rebuild_all(op.get_bind())
+    directory.refresh(op.get_bind(), None, None)
+    flags.rebuild(op.get_bind())
 
 
 def downgrade() -> None:

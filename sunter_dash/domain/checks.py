@@ -1,0 +1,185 @@
+"""The catalogue of meter-reading checks (METRICS.md): one ``Check`` per anomaly key.
+
+A check declares its key, its name and icon in the UI, the data it needs, its thresholds
+and its evaluation. Everything that lists checks (the flag engine, the Meter cards, the
+"missing data" of each card, the API's enum, the docs table) is derived from ``checks()``,
+so adding a check is one entry in ``meter_checks.py`` plus its test.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .settings import Setting
+
+
+@dataclass(frozen=True)
+class Need:
+    """A stored file the check reads: ``file_type`` of ``back`` periodes before P."""
+    file_type: str
+    back: int = 0
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least ``at_least`` of these files (rebill: SBRS or MAINBILL; spike: enough history)."""
+    needs: tuple[Need, ...]
+    at_least: int = 1
+
+
+Needs = tuple  # of Need and AnyOf
+
+
+@dataclass
+class Hit:
+    """What a check found among the readings of P.
+
+    ``mask``: the flagged readings; ``delta``: the volume in question per reading (m3);
+    ``stake``: the money at stake per reading when the check says it itself (else
+    |delta| x price); ``extra``: customers flagged from other data than a reading of P."""
+    mask: np.ndarray
+    delta: np.ndarray
+    stake: np.ndarray | None = None
+    extra: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    name: str  # shown in the UI (METRICS.md's "name (UI)")
+    icon: str  # a Bootstrap icon
+    rule: str  # when a customer is flagged, in words (English, for the docs table)
+    evaluate: Callable[["object", "Thresholds"], Hit]  # (readings.Readings, thresholds) -> Hit
+    needs: Callable[["Thresholds"], Needs] = lambda t: (Need("SBRS"),)
+    settings: tuple[Setting, ...] = ()
+
+    def flat_needs(self, thresholds: "Thresholds") -> list[Need]:
+        out: list[Need] = []
+        for need in self.needs(thresholds):
+            out.extend(need.needs if isinstance(need, AnyOf) else (need,))
+        return out
+
+    def missing(self, thresholds: "Thresholds", stored: Callable[[Need], bool]) -> list[Need]:
+        """The needs not stored that keep the check from a full count (none: it can run)."""
+        missing: list[Need] = []
+        for need in self.needs(thresholds):
+            if isinstance(need, AnyOf):
+                absent = [n for n in need.needs if not stored(n)]
+                if len(need.needs) - len(absent) < need.at_least:
+                    missing.extend(absent)
+            elif not stored(need):
+                missing.append(need)
+        return missing
+
+    def runnable(self, thresholds: "Thresholds", types_of_p: set[str]) -> bool:
+        """Whether the files stored for P itself let the check flag anyone."""
+        def stored(need: Need) -> bool:
+            return need.back != 0 or need.file_type in types_of_p
+        return not any(need.back == 0 for need in self.missing(thresholds, stored))
+
+
+_CHECKS: list[Check] = []
+KEY_LENGTH = 16  # a key is stored with every flag (meter_flag.flag)
+
+
+def register(check: Check) -> Check:
+    if not check.key.isidentifier() or len(check.key) > KEY_LENGTH:
+        raise ValueError(f"a check key is a name of at most {KEY_LENGTH} characters, not {check.key!r}")
+    if any(c.key == check.key for c in _CHECKS):
+        raise ValueError(f"a check {check.key!r} is registered already")
+    _CHECKS.append(check)
+    return check
+
+
+@contextmanager
+def registered(check: Check) -> Iterator[Check]:
+    """A check added for a while (tests)."""
+    register(check)
+    try:
+        yield check
+    finally:
+        _CHECKS.remove(check)
+
+
+def checks() -> tuple[Check, ...]:
+    return tuple(_CHECKS)
+
+
+def check(key: str) -> Check:
+    found = next((c for c in _CHECKS if c.key == key), None)
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+def names() -> dict[str, str]:
+    """key -> name in the UI, in catalogue order."""
+    return {c.key: c.name for c in _CHECKS}
+
+
+def lookback(thresholds: "Thresholds", file_type: str = "SBRS") -> int:
+    """How many periodes back any check of P reads ``file_type`` (at least 1 for SBRS)."""
+    backs = [n.back for c in _CHECKS for n in c.flat_needs(thresholds) if n.file_type == file_type]
+    return max(backs + [1 if file_type == "SBRS" else 0])
+
+
+def inputs() -> set[str]:
+    """Every file type some check reads."""
+    t = Thresholds()
+    return {n.file_type for c in _CHECKS for n in c.flat_needs(t)}
+
+
+def markdown_table() -> str:
+    """The docs table of the checks (docs/ANOMALIES.md holds it; a test keeps it in step)."""
+    lines = ["| key | Meter card | flagged when (defaults) |", "| --- | --- | --- |"]
+    lines += [f"| `{c.key}` | {c.name} | {c.rule} |" for c in _CHECKS]
+    return "\n".join(lines)
+
+
+class Thresholds:
+    """The values of every registered check's settings (defaults where not given)."""
+
+    def __init__(self, **values: int | float):
+        known = {s.key: s for c in _CHECKS for s in c.settings}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise TypeError(f"unknown threshold(s): {', '.join(unknown)}")
+        self._values = {key: setting.check(values[key]) if key in values else setting.default
+                        for key, setting in known.items()}
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Thresholds":
+        """ValueError names the variable with an unusable value."""
+        known = {s.key: s for c in _CHECKS for s in c.settings}
+        return cls(**{key: s.parse(env.get(s.env)) for key, s in known.items()})
+
+    @classmethod
+    def from_stored(cls, stored: dict) -> "Thresholds":
+        """Stored values; keys of checks no longer registered are left out."""
+        known = {s.key for c in _CHECKS for s in c.settings}
+        return cls(**{k: v for k, v in stored.items() if k in known})
+
+    @staticmethod
+    def settings() -> list[Setting]:
+        return [s for c in _CHECKS for s in c.settings]
+
+    def as_dict(self) -> dict[str, int | float]:
+        return dict(self._values)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Thresholds) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"Thresholds({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"

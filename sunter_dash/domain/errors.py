@@ -1,0 +1,96 @@
+"""The one error hierarchy. Every error carries the message a person reads (Indonesian,
+saying what to fix), an English detail for API clients and logs, and an HTTP status; the
+API turns any of them into ``{"error": message, "detail": detail}`` with one handler, and
+the pages show ``message``. Callers catch by class, never by comparing text."""
+from __future__ import annotations
+
+
+class SunterError(Exception):
+    status = 400
+
+    def __init__(self, message: str, detail: str | None = None, *, field: str | None = None, **extra):
+        self.message = message
+        self.detail = detail or message
+        self.field = field  # the parameter or form field at fault, when there is one
+        self.extra = extra  # further facts for the API body (e.g. current_version)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message if self.detail == self.message else f"{self.message} [{self.detail}]"
+
+    def as_json(self) -> dict:
+        return {"error": self.message, "detail": self.detail, "field": self.field, **self.extra}
+
+
+class BadParameter(SunterError):
+    """A request parameter or a form value that cannot be used; ``field`` says which."""
+
+
+class Unauthorized(SunterError):
+    status = 401
+
+
+class Forbidden(SunterError):
+    status = 403
+
+
+class NotFound(SunterError):
+    status = 404
+
+
+class Conflict(SunterError):
+    """The request clashes with what is stored (a stale edit, a name taken, a deleted upload)."""
+    status = 409
+
+
+# --- files refused whole by the ingestion pipeline (DATA.md) ----------------------------
+
+class FileRefused(SunterError):
+    """A file refused whole: nothing of it is stored, and the attempt is recorded."""
+
+
+class FileMissing(FileRefused, NotFound):
+    status = 404
+
+
+class FileTooLarge(FileRefused):
+    status = 413
+
+
+class EmptyFile(FileRefused):
+    pass
+
+
+class UnreadableFile(FileRefused):
+    pass
+
+
+class UnknownType(FileRefused):
+    pass
+
+
+class AmbiguousType(FileRefused):
+    pass
+
+
+class MissingColumns(FileRefused):
+    pass
+
+
+class NoPeriode(FileRefused):
+    pass
+
+
+class TooManyBadRows(FileRefused):
+    """More than half the rows failed (DATA.md): the row errors come along to be shown."""
+
+    def __init__(self, read: int, rejected: int, errors: list, file_type: str | None):
+        super().__init__(
+            f"Lebih dari separuh baris bermasalah ({rejected} dari {read}); file ditolak seluruhnya. "
+            "Periksa apakah tipe file dan kolomnya benar, lalu perbaiki baris yang dilaporkan.",
+            f"More than half the rows failed ({rejected} of {read}); the file is refused whole.")
+        self.read, self.rejected, self.errors, self.file_type = read, rejected, errors, file_type
+
+
+class PaymentConflict(FileRefused, Conflict):
+    status = 409

@@ -1,0 +1,51 @@
+"""Periodes (DATA.md): one calendar month, canonical form ``YYYY-MM``."""
+from __future__ import annotations
+
+import re
+
+PERIODE_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+PERIODE_RE = re.compile(PERIODE_PATTERN)
+
+MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+               "September", "Oktober", "November", "Desember")
+
+# Month words as files write them: Indonesian and English names and 3-letter abbreviations.
+MONTHS = {
+    "JAN": 1, "JANUARI": 1, "JANUARY": 1,
+    "FEB": 2, "FEBRUARI": 2, "FEBRUARY": 2, "PEB": 2, "PEBRUARI": 2,
+    "MAR": 3, "MARET": 3, "MARCH": 3,
+    "APR": 4, "APRIL": 4,
+    "MEI": 5, "MAY": 5,
+    "JUN": 6, "JUNI": 6, "JUNE": 6,
+    "JUL": 7, "JULI": 7, "JULY": 7,
+    "AGU": 8, "AGS": 8, "AGT": 8, "AUG": 8, "AGUSTUS": 8, "AUGUST": 8,
+    "SEP": 9, "SEPT": 9, "SEPTEMBER": 9,
+    "OKT": 10, "OCT": 10, "OKTOBER": 10, "OCTOBER": 10,
+    "NOV": 11, "NOPEMBER": 11, "NOVEMBER": 11,
+    "DES": 12, "DEC": 12, "DESEMBER": 12, "DECEMBER": 12,
+}
+# Longest names first so "DESEMBER" is not read as "DES" + "EMBER".
+MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+
+def valid_periode(value: object) -> bool:
+    return isinstance(value, str) and PERIODE_RE.fullmatch(value) is not None
+
+
+def shift_periode(periode: str, months: int) -> str:
+    """``shift_periode("2025-12", 1) == "2026-01"``."""
+    year, month = int(periode[:4]), int(periode[5:7])
+    index = year * 12 + month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def periode_label(periode: str | None) -> str:
+    """'2025-12' -> 'Desember 2025'."""
+    if not periode or len(periode) != 7:
+        return periode or "-"
+    return f"{MONTH_NAMES[int(periode[5:7]) - 1]} {periode[:4]}"
+
+
+def short_periode(periode: str) -> str:
+    """'2025-12' -> 'Des 25'."""
+    return f"{MONTH_NAMES[int(periode[5:7]) - 1][:3]} {periode[2:4]}"

@@ -1,0 +1,150 @@
+"""What the meter checks look at: SBRS(P)'s readings beside the customer's earlier readings,
+MC(P) and MAINBILL(P), as whole columns (numpy arrays aligned with the readings of P).
+
+The flag engine (ingest/anomalies.py) reads the stored rows and builds a ``Readings``; each
+check's ``evaluate`` takes what it compares from here. Decisions where METRICS.md leaves room
+are in docs/ANOMALIES.md: looking back, a periode's reading of a customer is its last row;
+the history is the customer's readings of the ``spike_history`` periodes before P.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .periodes import shift_periode
+
+ACTUAL_CODES = frozenset({"ACTUAL"})  # read-method codes that are actual reads (METRICS.md)
+
+
+class Readings:
+    def __init__(self, periode: str, thresholds, rows: pd.DataFrame, history: pd.DataFrame,
+                 mc: pd.DataFrame, bills: pd.DataFrame, load: Callable[[str, str], pd.DataFrame] | None = None,
+                 actual_codes: frozenset[str] = ACTUAL_CODES):
+        """``rows``: SBRS(P), one row per reading; ``history``: the last reading per customer and
+        periode before P (periode, nomen, stand_kini, volume, read_method); ``mc`` and ``bills``:
+        MC(P) and MAINBILL(P) per customer (indexed by nomen); ``load(file_type, periode)``: the
+        stored rows of any other file a check needs."""
+        self.periode, self.thresholds = periode, thresholds
+        self.rows, self.history, self.mc, self.bills = rows, history, mc, bills
+        self._load = load
+        self.actual_codes = actual_codes
+
+    def frame(self, file_type: str, back: int = 0) -> pd.DataFrame:
+        """The stored rows of ``file_type`` for P - ``back`` (a check reading another file)."""
+        if self._load is None:
+            raise LookupError(f"no loader for {file_type}")
+        return self._load(file_type, shift_periode(self.periode, -back))
+
+    # --- this periode's readings ---------------------------------------------------------------
+
+    @cached_property
+    def nomen(self) -> pd.Series:
+        return self.rows["nomen"]
+
+    @cached_property
+    def volume(self) -> np.ndarray:
+        return self.rows["volume"].astype("int64").to_numpy()
+
+    @cached_property
+    def stand_lalu(self) -> np.ndarray:
+        return self.rows["stand_lalu"].astype("int64").to_numpy()
+
+    @cached_property
+    def stand_kini(self) -> np.ndarray:
+        return self.rows["stand_kini"].astype("int64").to_numpy()
+
+    @cached_property
+    def difference(self) -> np.ndarray:
+        """STAND_KINI - STAND_LALU."""
+        return self.stand_kini - self.stand_lalu
+
+    @cached_property
+    def stated(self) -> np.ndarray:
+        """Whether the file states PAKAI."""
+        return self.rows["pakai"].astype("Float64").notna().to_numpy(dtype=bool)
+
+    @cached_property
+    def pakai(self) -> np.ndarray:
+        """The stated PAKAI (0 where not stated)."""
+        return self.rows["pakai"].astype("Float64").fillna(0).to_numpy(dtype="int64")
+
+    @cached_property
+    def method(self) -> pd.Series:
+        return self.rows["read_method"]
+
+    @cached_property
+    def is_actual(self) -> np.ndarray:
+        return self.method.isin(self.actual_codes).to_numpy(dtype=bool)
+
+    @cached_property
+    def trouble(self) -> np.ndarray:
+        return self.rows["trouble_code"].notna().to_numpy(dtype=bool)
+
+    @cached_property
+    def bill_amount(self) -> pd.Series:
+        return self.rows["bill_amount"].astype("Float64")
+
+    # --- looking back --------------------------------------------------------------------------
+
+    def previous(self, back: int) -> pd.DataFrame:
+        """The last reading of each customer ``back`` periodes before P, indexed by nomen."""
+        earlier = self.history[self.history["periode"] == shift_periode(self.periode, -back)]
+        return earlier.drop_duplicates("nomen", keep="last").set_index("nomen")
+
+    @cached_property
+    def prev_volume_or_na(self) -> pd.Series:
+        return self.nomen.map(self.previous(1)["volume"]).astype("Float64")
+
+    @cached_property
+    def prev_kini_or_na(self) -> pd.Series:
+        return self.nomen.map(self.previous(1)["stand_kini"]).astype("Float64")
+
+    @cached_property
+    def has_prev(self) -> np.ndarray:
+        return self.prev_volume_or_na.notna().to_numpy(dtype=bool)
+
+    @cached_property
+    def prev_volume(self) -> np.ndarray:
+        return self.prev_volume_or_na.fillna(0).to_numpy(dtype="int64")
+
+    @cached_property
+    def prev_kini(self) -> np.ndarray:
+        return self.prev_kini_or_na.fillna(0).to_numpy(dtype="int64")
+
+    @cached_property
+    def _history_stats(self) -> pd.DataFrame:
+        window = self.history[(self.history["periode"] < self.periode) & (
+            self.history["periode"] >= shift_periode(self.periode, -self.thresholds.spike_history))]
+        return window.groupby("nomen")["volume"].agg(["median", "count"])
+
+    @cached_property
+    def median(self) -> np.ndarray:
+        """The median volume of the customer's history (NaN without one)."""
+        return self.nomen.map(self._history_stats["median"]).astype("float64").to_numpy()
+
+    @cached_property
+    def history_count(self) -> np.ndarray:
+        """How many readings the customer's history holds."""
+        return self.nomen.map(self._history_stats["count"]).fillna(0).to_numpy()
+
+    @cached_property
+    def against_expected(self) -> np.ndarray:
+        """volume minus the expected volume: the history's median, else P-1's volume."""
+        expected = np.where(self.history_count >= 1, self.median,
+                            np.where(self.has_prev, self.prev_volume, np.nan))
+        return self.volume - expected
+
+    def zero_actual_before(self, back: int) -> np.ndarray:
+        """Whether the customer's reading ``back`` periodes before P was an actual read of 0 m3."""
+        earlier = self.previous(back)
+        zero = (earlier["volume"] == 0) & earlier["read_method"].isin(self.actual_codes)
+        return self.nomen.map(zero.astype(bool)).astype(object).fillna(False).to_numpy(dtype=bool)
+
+    # --- the customer's MC(P) ----------------------------------------------------------------
+
+    def mc_flag(self, column: str) -> np.ndarray:
+        """A 0/1 column of MC(P) per reading, as booleans (customers not in MC(P): False)."""
+        return self.nomen.map(self.mc[column]).fillna(0).to_numpy() == 1

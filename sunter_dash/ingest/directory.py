@@ -1,0 +1,70 @@
+"""The customer directory (table ``customer``): each customer as last seen, the most recent
+MC that lists it, else its most recent SBRS reading. The search box and the profile read it;
+it is kept with the summaries, for the file types that feed "directory" (MC and SBRS)."""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+_DIRECTORY_FROM_MC = """
+    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source,
+                          search_text)
+    SELECT m.nomen, m.nama, m.alamat, COALESCE(m.rayon, cr.rayon, ''), m.tarif, m.zona_novak, m.pcez, m.nomet,
+           m.cust_type, m.periode, 'MC', LOWER(COALESCE(m.nama, '') || ' ' || COALESCE(m.alamat, ''))
+    FROM mc m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
+    WHERE m.id IN (SELECT MAX(x.id) FROM mc x
+                   JOIN (SELECT nomen, MAX(periode) AS periode FROM mc {where} GROUP BY nomen) l
+                     ON l.nomen = x.nomen AND l.periode = x.periode
+                   GROUP BY x.nomen)
+"""
+_DIRECTORY_FROM_SBRS = """
+    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source,
+                          search_text)
+    SELECT s.nomen, s.nama, s.alamat, COALESCE(cr.rayon, s.rayon, ''), s.tarif, NULL, NULL, s.nomet, NULL,
+           s.periode, 'SBRS', LOWER(COALESCE(s.nama, '') || ' ' || COALESCE(s.alamat, ''))
+    FROM sbrs s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
+    WHERE s.id IN (SELECT MAX(x.id) FROM sbrs x
+                   JOIN (SELECT nomen, MAX(periode) AS periode FROM sbrs {where} GROUP BY nomen) l
+                     ON l.nomen = x.nomen AND l.periode = x.periode
+                   GROUP BY x.nomen)
+      AND s.nomen NOT IN (SELECT nomen FROM customer)
+"""
+
+
+def refresh(conn: Connection, file_type: str | None, periode: str | None) -> None:
+    """Bring the directory up to date after MC or SBRS of ``periode`` changed (everything
+    when ``periode`` is None). Customers the new rows show as recent take them directly;
+    only those whose entry came from the changed periode and are no longer in it are
+    looked up again among every stored periode."""
+    if periode is None:
+        conn.execute(text("DELETE FROM customer"))
+        conn.execute(text(_DIRECTORY_FROM_MC.format(where="")))
+        conn.execute(text(_DIRECTORY_FROM_SBRS.format(where="")))
+        return
+    table = "mc" if file_type == "MC" else "sbrs"
+    for statement in ("DROP TABLE IF EXISTS cd_affected",
+                      "CREATE TEMPORARY TABLE cd_affected (nomen VARCHAR(20) PRIMARY KEY)"):
+        conn.exec_driver_sql(statement)
+    # Entries taken from this periode's rows of this type that it no longer lists.
+    conn.execute(text(f"""
+        INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
+        WHERE periode = :p AND source = :source AND nomen NOT IN (SELECT nomen FROM {table} WHERE periode = :p)"""),
+                 {"p": periode, "source": "MC" if table == "mc" else "SBRS"})
+    # Customers of this periode whose entry is older or weaker (an MC beats any SBRS).
+    stale = ("(source = 'SBRS' OR periode <= :p)" if table == "mc"
+             else "(source = 'SBRS' AND periode <= :p)")
+    conn.execute(text(f"""
+        INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
+        WHERE {stale} AND nomen IN (SELECT nomen FROM {table} WHERE periode = :p)
+          AND nomen NOT IN (SELECT nomen FROM cd_affected)"""), {"p": periode})
+    conn.exec_driver_sql("DELETE FROM customer WHERE nomen IN (SELECT nomen FROM cd_affected)")
+    # Newcomers and refreshed entries from this periode's own rows ...
+    fresh = "WHERE periode = :p AND nomen NOT IN (SELECT nomen FROM customer)"
+    conn.execute(text((_DIRECTORY_FROM_MC if table == "mc" else _DIRECTORY_FROM_SBRS).format(where=fresh)),
+                 {"p": periode})
+    # ... and the rest of the affected from wherever they are now most recent.
+    conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
+    where = "WHERE nomen IN (SELECT nomen FROM cd_affected) AND nomen NOT IN (SELECT nomen FROM customer)"
+    conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
+    conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
+    conn.exec_driver_sql("DROP TABLE cd_affected")

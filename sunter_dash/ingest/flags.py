@@ -1,0 +1,322 @@
+"""The meter flags (``meter_flag``: one row per periode, check and customer), kept with the
+summaries: recomputed, inside the transaction that changes their inputs, for the periodes a
+change can reach. The checks themselves are the catalogue's (domain/checks.py); this module
+reads their inputs, runs them and stores what they find.
+
+A file type reaches the periodes that look back at it: SBRS(Q) feeds Q and the periodes up
+to ``lookback`` after it; MC(Q) and MAINBILL(Q) feed Q. When an MC moves a customer's most
+recent rayon, the flags of other periodes get their rayon again (METRICS.md's rayon rule).
+
+Also decided here (docs/ANOMALIES.md): a customer read twice in a periode is checked on
+every row, and a flag shows the first row that raised it; the money at stake is
+``|delta_m3| x price_m3``, the price being the customer's bills of MAINBILL(P) per m3, else
+MC(P)'s NOMINAL / KUBIK, else the same over its MC rows of the six periodes before P.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.engine import Connection
+
+from ..domain import checks
+from ..domain.checks import Thresholds
+from ..domain.meter_checks import INACTIVE
+from ..domain.periodes import shift_periode
+from ..domain.readings import Readings
+from ..models import AnomalySetting, MeterFlag, data_table
+
+READING_COLUMNS = ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume",
+                   "median_volume", "read_method", "trouble_code"]
+INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
+            "delta_m3", "price_m3", "at_stake"}
+
+
+def stored_thresholds(conn: Connection) -> Thresholds:
+    """The thresholds the stored flags follow (the defaults before any were stored)."""
+    stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)).scalar()
+    return Thresholds.from_stored(json.loads(stored)) if stored else Thresholds()
+
+
+# --- reading the inputs -------------------------------------------------------------------
+
+def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+    result = conn.execute(text(sql), params)
+    # The driver's own tuples: building a million Row objects would cost more than the query.
+    return pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
+
+
+def _upper(series: pd.Series) -> pd.Series:
+    cleaned = series.astype("string").str.strip().str.upper()
+    return cleaned.where(cleaned != "")
+
+
+def _history(conn: Connection, first: str, last: str) -> pd.DataFrame:
+    """The last SBRS row of each customer in each periode from ``first`` to ``last``."""
+    frame = _frame(conn, """
+        SELECT periode, nomen, stand_kini, volume, read_method FROM sbrs
+        WHERE periode BETWEEN :a AND :b ORDER BY periode, nomen, id""", {"a": first, "b": last})
+    frame = frame.drop_duplicates(["periode", "nomen"], keep="last")
+    frame["volume"] = frame["volume"].astype("float64")
+    frame["read_method"] = _upper(frame["read_method"])
+    return frame
+
+
+def _readings(conn: Connection, periode: str) -> pd.DataFrame:
+    frame = _frame(conn, """
+        SELECT id, nomen, stand_lalu, stand_kini, pakai, volume, read_method, trouble_code, special_msg,
+               bill_amount, rayon, nama, tarif
+        FROM sbrs WHERE periode = :p ORDER BY id""", {"p": periode})
+    for name in ("read_method", "trouble_code", "special_msg"):
+        frame[name] = _upper(frame[name])
+    return frame
+
+
+def _mc(conn: Connection, periode: str) -> pd.DataFrame:
+    inactive = ", ".join(f"'{status}'" for status in sorted(INACTIVE))
+    frame = _frame(conn, f"""
+        SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
+               SUM(nominal) AS nominal, SUM(kubik) AS kubik,
+               MAX(CASE WHEN UPPER(TRIM(cust_type)) IN ({inactive}) THEN 1 ELSE 0 END) AS inactive
+        FROM mc WHERE periode = :p GROUP BY nomen""", {"p": periode})
+    return frame.set_index("nomen")
+
+
+def _bills(conn: Connection, periode: str) -> pd.DataFrame:
+    frame = _frame(conn, """
+        SELECT nomen,
+               SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END) AS bills,
+               MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ('REBILL', 'KOREKSI') THEN 1 ELSE 0 END) AS corrected,
+               SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
+               SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
+               MAX(rayon) AS rayon, MAX(tarif) AS tarif
+        FROM mainbill WHERE periode = :p GROUP BY nomen""", {"p": periode})
+    return frame.set_index("nomen")
+
+
+def _stored_rows(conn: Connection):
+    """A loader of any file type's stored rows of a periode, for checks that read other files."""
+    def load(file_type: str, periode: str) -> pd.DataFrame:
+        table = data_table(file_type)
+        result = conn.execute(select(table).where(table.c.periode == periode))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return load
+
+
+def _latest_rayon(conn: Connection) -> pd.Series:
+    frame = _frame(conn, "SELECT nomen, rayon FROM customer_rayon", {})
+    return frame.set_index("nomen")["rayon"]
+
+
+def _by_nomen(conn: Connection, sql: str, nomens: list[str], params: dict) -> list:
+    query = text(sql).bindparams(bindparam("n", expanding=True))
+    found = []
+    for i in range(0, len(nomens), 5000):
+        found += conn.execute(query, {**params, "n": nomens[i:i + 5000]}).all()
+    return found
+
+
+def _directory(conn: Connection, nomens: list[str]) -> pd.DataFrame:
+    rows = _by_nomen(conn, "SELECT nomen, nama, tarif FROM customer WHERE nomen IN :n", nomens, {})
+    return pd.DataFrame(rows, columns=["nomen", "nama", "tarif"]).set_index("nomen")
+
+
+def _earlier_prices(conn: Connection, periode: str, nomens: list[str]) -> pd.Series:
+    """Rupiah per m3 of each customer's MC rows with m3 in the six periodes before P."""
+    rows = _by_nomen(conn, """
+        SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
+        WHERE periode >= :a AND periode < :p AND nomen IN :n AND kubik > 0 AND nominal > 0
+        GROUP BY nomen""", nomens, {"a": shift_periode(periode, -6), "p": periode})
+    return pd.Series({nomen: nominal / kubik for nomen, nominal, kubik in rows}, dtype="float64")
+
+
+def _first(*candidates: pd.Series) -> pd.Series:
+    """Per row, the first of the candidates that has a value."""
+    result = candidates[0].astype(object)
+    for candidate in candidates[1:]:
+        result = result.where(result.notna(), candidate.astype(object))
+    return result
+
+
+# --- running the checks --------------------------------------------------------------------
+
+def _base(r: Readings) -> pd.DataFrame:
+    """What every flag row shows of the reading that raised it."""
+    rows = r.rows
+    return pd.DataFrame({
+        "nomen": rows["nomen"], "stand_lalu": r.stand_lalu, "stand_kini": r.stand_kini, "pakai": rows["pakai"],
+        "volume": r.volume, "prev_stand_kini": r.prev_kini_or_na, "prev_volume": r.prev_volume_or_na,
+        "median_volume": pd.Series(np.floor(r.median + 0.5), index=rows.index),
+        "read_method": r.method, "trouble_code": rows["trouble_code"],
+        "own_rayon": rows["rayon"], "own_nama": rows["nama"], "own_tarif": rows["tarif"],
+    }, index=rows.index)
+
+
+def _hits(r: Readings, thresholds: Thresholds) -> pd.DataFrame:
+    """Every check's flagged rows (one per check and customer: the first row that raised it)."""
+    base = _base(r)
+    found = []
+    for check in checks.checks():
+        hit = check.evaluate(r, thresholds)
+        stake = hit.stake if hit.stake is not None else np.full(len(base), np.nan)
+        rows = base[hit.mask].assign(flag=check.key, delta_m3=hit.delta[hit.mask], given_stake=stake[hit.mask],
+                                     priced=hit.stake is None)
+        rows = rows.drop_duplicates("nomen", keep="first")
+        extra = [n for n in dict.fromkeys(hit.extra) if n not in set(rows["nomen"])]
+        if extra:  # customers flagged from other files: a customer read in P shows its reading
+            readings = base.drop_duplicates("nomen")
+            more = pd.DataFrame({"nomen": extra}).merge(readings, on="nomen", how="left")
+            rows = pd.concat([rows, more.assign(flag=check.key, delta_m3=np.nan, given_stake=np.nan,
+                                                priced=hit.stake is None)], ignore_index=True)
+        found.append(rows)
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+
+
+def _identify(conn: Connection, flagged: pd.DataFrame, r: Readings, latest_rayon: pd.Series) -> None:
+    """Rayon (METRICS.md's rule), name and tarif of each flagged customer."""
+    mc, bills = r.mc, r.bills
+    customer = flagged["nomen"]
+    flagged["rayon"] = _first(customer.map(mc["rayon"]), customer.map(latest_rayon), flagged["own_rayon"],
+                              customer.map(bills["rayon"])).fillna("")
+    flagged["nama"] = _first(customer.map(mc["nama"]), flagged["own_nama"])
+    flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
+    unnamed = flagged.loc[flagged["nama"].isna(), "nomen"].unique().tolist()
+    if unnamed:  # flagged from MAINBILL only: the name as last seen
+        directory = _directory(conn, unnamed)
+        flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
+        flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]))
+
+
+def _price(conn: Connection, flagged: pd.DataFrame, r: Readings, periode: str) -> None:
+    """Rupiah per m3 and the money at stake of each flag."""
+    mc, bills, customer = r.mc, r.bills, flagged["nomen"]
+    priced_m3 = customer.map(bills["priced_m3"]).astype("float64")
+    from_bills = customer.map(bills["priced_total"]).astype("float64") / priced_m3.where(priced_m3 > 0)
+    kubik = customer.map(mc["kubik"]).astype("float64")
+    from_mc = customer.map(mc["nominal"]).astype("float64") / kubik.where(kubik > 0)
+    price = from_bills.fillna(from_mc)
+    unpriced = flagged.loc[price.isna(), "nomen"].unique().tolist()
+    if unpriced:  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
+        price = price.fillna(customer.map(_earlier_prices(conn, periode, unpriced)).astype("float64"))
+    price = np.floor(price + 0.5)
+    flagged["price_m3"] = price
+    delta = flagged["delta_m3"].astype("float64")
+    stake = np.floor(delta.abs() * price + 0.5)
+    flagged["at_stake"] = stake.where(flagged["priced"].astype(bool), flagged["given_stake"].astype("float64"))
+    flagged["delta_m3"] = np.floor(delta + 0.5)
+
+
+def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
+               latest_rayon: pd.Series) -> pd.DataFrame:
+    """The meter_flag rows of one periode (``history``: last SBRS rows per customer and
+    periode, covering at least ``lookback`` periodes before it)."""
+    r = Readings(periode, thresholds, _readings(conn, periode), history, _mc(conn, periode),
+                 _bills(conn, periode), load=_stored_rows(conn))
+    flagged = _hits(r, thresholds)
+    if flagged.empty:
+        return flagged
+    order = {key: i for i, key in enumerate(checks.names())}
+    flags_of = (flagged.assign(o=flagged["flag"].map(order)).sort_values("o")
+                .groupby("nomen")["flag"].agg(",".join))
+    flagged["flags"] = flagged["nomen"].map(flags_of)
+    _identify(conn, flagged, r, latest_rayon)
+    _price(conn, flagged, r, periode)
+    flagged["periode"] = periode
+    return flagged[["periode", "flag", "nomen", "rayon", "nama", "tarif", *READING_COLUMNS, "flags",
+                    "delta_m3", "price_m3", "at_stake"]]
+
+
+# --- storing -------------------------------------------------------------------------------
+
+def _values(frame: pd.DataFrame) -> list[tuple]:
+    """Rows for insert, in the frame's column order: missing values None, figures int."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if name in INTEGERS:
+            numbers = pd.to_numeric(column, errors="coerce").astype("Int64")
+            columns.append([None if v is pd.NA else int(v) for v in numbers.tolist()])
+        else:
+            column = column.astype(object)
+            columns.append(column.where(column.notna(), None).tolist())
+    return list(zip(*columns))
+
+
+def _insert_flags(conn: Connection, frame: pd.DataFrame) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO meter_flag ({', '.join(quote(c) for c in frame.columns)}) "
+           f"VALUES ({', '.join([marker] * len(frame.columns))})")
+    conn.exec_driver_sql(sql, _values(frame))
+
+
+def _types_by_periode(conn: Connection) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for file_type, periode in conn.execute(text("SELECT file_type, periode FROM stored_count")):
+        found.setdefault(periode, set()).add(file_type)
+    return found
+
+
+def _input_periodes(conn: Connection, thresholds: Thresholds) -> set[str]:
+    """Periodes whose own files let some check flag anyone (from the counts the summaries keep)."""
+    return {periode for periode, types in _types_by_periode(conn).items()
+            if any(c.runnable(thresholds, types) for c in checks.checks())}
+
+
+def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None) -> None:
+    """Replace the flags of these periodes with what their inputs say now."""
+    if not periodes:
+        return
+    thresholds = thresholds or stored_thresholds(conn)
+    periodes = sorted(set(periodes))
+    with_inputs = _input_periodes(conn, thresholds)
+    history = _history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
+                       shift_periode(periodes[-1], -1))
+    latest_rayon = _latest_rayon(conn)
+    for periode in periodes:
+        conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
+        if periode not in with_inputs:
+            continue
+        flagged = find_flags(conn, periode, thresholds, history, latest_rayon)
+        if not flagged.empty:
+            _insert_flags(conn, flagged)
+
+
+RAYON_AGAIN = text("""
+    UPDATE meter_flag SET rayon = COALESCE(
+        (SELECT MAX(m.rayon) FROM mc m WHERE m.periode = meter_flag.periode AND m.nomen = meter_flag.nomen),
+        (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = meter_flag.nomen),
+        (SELECT MAX(s.rayon) FROM sbrs s WHERE s.periode = meter_flag.periode AND s.nomen = meter_flag.nomen),
+        (SELECT MAX(b.rayon) FROM mainbill b WHERE b.periode = meter_flag.periode AND b.nomen = meter_flag.nomen),
+        '')
+    WHERE periode = :p
+""")
+
+
+def reassign_rayons(conn: Connection, periodes: list[str]) -> None:
+    """Give the flags of these periodes the rayon METRICS.md's rule says now."""
+    for periode in periodes:
+        conn.execute(RAYON_AGAIN, {"p": periode})
+
+
+def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
+    """Every flag from the stored rows (thresholds changed, a migration, a repair)."""
+    thresholds = thresholds or stored_thresholds(conn)
+    stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
+    recompute(conn, sorted(_input_periodes(conn, thresholds) | stored), thresholds)
+
+
+def refresh(conn: Connection, file_type: str | None, periodes: list[str],
+            rayon_moved: list[str] | None = None) -> None:
+    """After rows of ``file_type`` changed in ``periodes``: the flags of the periodes that
+    read it (``rayon_moved``: other periodes whose customers' latest rayon moved)."""
+    thresholds = stored_thresholds(conn)
+    backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
+    affected = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)} if backs else set()
+    if affected:
+        stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
+        recompute(conn, sorted(affected & (stored | _input_periodes(conn, thresholds))), thresholds)
+    if rayon_moved:
+        reassign_rayons(conn, sorted(set(rayon_moved) - affected))

@@ -1,0 +1,41 @@
+"""What loading a file did: the summary the CLI prints, the API returns and the page shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import RowError
+
+MAX_ERRORS_RETURNED = 20
+
+
+@dataclass
+class IngestResult:
+    file: str
+    type: str | None = None
+    periode: str | None = None
+    periode_rule: str | None = None
+    status: str = "refused"
+    read: int = 0
+    stored: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    message: str = ""
+    upload_id: int | None = None
+    replaced: list[int] = field(default_factory=list)
+    row_periodes: list[str] = field(default_factory=list)
+    fmt: dict = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    def as_json(self) -> dict:
+        return {
+            "file": self.file, "type": self.type, "periode": self.periode,
+            "periode_rule": self.periode_rule, "status": self.status, "read": self.read,
+            "stored": self.stored, "rejected": self.rejected, "duplicate": self.duplicate,
+            "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS_RETURNED]],
+            "error_count": len(self.errors), "message": self.message,
+            "upload_id": self.upload_id, "replaced_uploads": self.replaced,
+        }

@@ -1,0 +1,157 @@
+"""Store prepared rows inside the upload's transaction: a snapshot replaces its periode, payments
+are merged by their key (DATA.md, Loading rules)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, delete, select, update
+from sqlalchemy.engine import Connection
+
+from ..domain.codes import date_text
+from ..domain.files import MERGE, SNAPSHOT, FileSpec
+from ..models import Upload, data_table
+from .bulk import BULK_ROWS, bulk_insert
+from .prepare import Prepared
+from .result import IngestResult
+
+Progress = Callable[[str, int, int], None]
+BATCH = 50_000
+KEY_LOOKUP_BATCH = 10_000  # bound parameters per query (SQLite allows 32766)
+
+HASH_KEY = "sunter-dash-2025"  # fixed: the 64-bit keys are the same across runs and processes
+
+
+def payment_keys(spec: FileSpec, frame: pd.DataFrame) -> np.ndarray:
+    """The spec's merge key per row (DATA.md): its reference (NO_TRANSAKSI) when a row has
+    one, else the combination of its parts.
+
+    Each part is hashed as a column (its distinct values once) and the parts' hashes
+    combined, so no per-row key string is ever built. Text is hashed as text, amounts as
+    numbers and dates as ISO text, so keys stay equal to those stored by earlier versions.
+    """
+    def text(name: str) -> pd.Series:
+        if name in frame:
+            return frame[name].astype("str").fillna("")
+        return pd.Series("", index=frame.index, dtype="str")
+
+    def part(name) -> pd.Series:
+        if isinstance(name, tuple):  # the first of these that is filled
+            found = text(name[0])
+            for other in name[1:]:
+                found = found.where(found != "", text(other))
+            return found
+        kind = spec.column(name).kind
+        return date_text(frame[name]) if kind == "date" else frame[name] if kind == "int" else text(name)
+
+    def hashed(parts: list[pd.Series]) -> np.ndarray:
+        return pd.util.hash_pandas_object(pd.DataFrame(dict(enumerate(parts))), index=False, hash_key=HASH_KEY,
+                                          categorize=True).to_numpy(copy=True)
+
+    key = spec.key
+    keys = hashed([pd.Series("K", index=frame.index, dtype="str"), *(part(p) for p in key.parts)])
+    reference = text(key.reference) if key.reference else pd.Series("", index=frame.index, dtype="str")
+    has_reference = (reference != "").to_numpy()
+    if has_reference.any():
+        keys[has_reference] = hashed([pd.Series("T", index=reference.index[has_reference], dtype="str"),
+                                      reference[has_reference]])
+    return keys.view(np.int64)
+
+
+def _stored_keys(conn: Connection, table, spec: FileSpec, frame: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
+    """Keys of this file already stored.
+
+    A composite key fixes its pay date, so it can only be stored in the file's own
+    pay months; a NO_TRANSAKSI key may have been posted under another date, so those
+    few are looked up by value (through the partial unique index).
+    """
+    months = sorted(frame["periode"].dropna().unique().tolist())
+    found = conn.execute(select(table.c.pay_key).where(table.c.periode.in_(months))).scalars().all()
+    reference = spec.key.reference
+    if reference and reference in frame and reference in table.c:
+        wanted = np.unique(keys[frame[reference].notna().to_numpy()]).tolist()
+        for start in range(0, len(wanted), KEY_LOOKUP_BATCH):
+            found.extend(conn.execute(select(table.c.pay_key).where(
+                table.c[reference].is_not(None),
+                table.c.pay_key.in_(wanted[start:start + KEY_LOOKUP_BATCH]))).scalars())
+    return np.fromiter(found, dtype=np.int64, count=len(found))
+
+
+def _column_values(series: pd.Series, column) -> list:
+    if isinstance(column.type, Date):
+        # ISO text binds as a date in SQLite and PostgreSQL alike.
+        series = date_text(series)
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str) -> int:
+    names = [c.name for c in table.columns if c.name in frame]
+    if frame.empty:
+        return 0
+    if progress:
+        progress(label, 0, len(frame))
+    if len(frame) >= BULK_ROWS:
+        bulk_insert(conn, table, frame, names)
+    else:
+        _executemany(conn, table, frame, names, progress, label)
+    if progress:
+        progress(label, len(frame), len(frame))
+    return len(frame)
+
+
+def _executemany(conn: Connection, table, frame: pd.DataFrame, names: list[str],
+                 progress: Progress | None, label: str) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([marker] * len(names))})")
+    columns = [_column_values(frame[n], table.c[n]) for n in names]
+    total = len(frame)
+    for start in range(0, total, BATCH):
+        conn.exec_driver_sql(sql, list(zip(*(c[start:start + BATCH] for c in columns))))
+        if progress:
+            progress(label, min(start + BATCH, total), total)
+
+
+def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
+           result: IngestResult, progress: Progress | None) -> pd.DataFrame | None:
+    """Store the prepared rows; return the rows stored (None when nothing was)."""
+    # The prepared frame is this function's to extend (upload_id, periode, pay_key).
+    spec, frame = prepared.spec, prepared.frame
+    table = data_table(spec.name)
+    frame["upload_id"] = upload_id
+    if spec.mode == SNAPSHOT:
+        current = conn.execute(
+            select(Upload.id, Upload.sha256).where(
+                Upload.file_type == spec.name, Upload.periode == prepared.periode,
+                Upload.status == "loaded", Upload.id != upload_id)).all()
+        if any(row.sha256 == sha for row in current):
+            result.status, result.duplicate = "duplicate", len(frame)
+            same = next(row.id for row in current if row.sha256 == sha)
+            result.message = f"File yang sama sudah dimuat (unggahan #{same}); tidak ada yang berubah."
+            return None
+        frame["periode"] = prepared.periode
+        replaced = [row.id for row in current]
+        # DATA.md: a snapshot replaces the stored one of its periode, atomically (one transaction).
+        conn.execute(delete(table).where(table.c.periode == prepared.periode))
+        if replaced:
+            conn.execute(update(Upload).where(Upload.id.in_(replaced)).values(status="replaced"))
+        result.replaced = replaced
+    else:
+        keys = payment_keys(spec, frame)
+        first = ~pd.Series(keys).duplicated().to_numpy()
+        stored = _stored_keys(conn, table, spec, frame, keys)
+        new = first & ~np.isin(keys, stored)
+        result.duplicate = int(len(frame) - new.sum())
+        frame["pay_key"] = keys
+        if not new.all():
+            frame = frame[new]
+    result.stored = _insert_rows(conn, table, frame, progress, "menyimpan")
+    result.row_periodes = sorted(frame["periode"].dropna().unique().tolist()) if len(frame) else []
+    if spec.mode == MERGE and result.stored == 0 and result.duplicate:
+        result.status = "duplicate"
+        result.message = "Semua pembayaran di file ini sudah tersimpan; tidak ada yang baru."
+    else:
+        result.status = "loaded"
+    return frame

@@ -1,0 +1,56 @@
+"""The data model: a table per file type, uploads, users, analyses, and the summaries.
+
+``data_table(file_type)`` is the table a file type's rows go to (its FileSpec names it), so
+the loader, the summaries and the CLI need no list of types of their own.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Table
+
+from ..domain import files
+from .accounts import Analysis, AnalysisEvent, AuditLog, User
+from .base import Base
+from .data import Ardebt, Mainbill, MbPayment, Mc, Payment, Rute, Sbrs
+from .summaries import (
+    AnomalySetting,
+    ArrearsBucket,
+    ArrearsCustomer,
+    Customer,
+    CustomerRayon,
+    DataVersion,
+    KpiDay,
+    KpiPeriode,
+    MeterFlag,
+    PayCustomer,
+    StoredCount,
+)
+from .uploads import Upload, UploadError
+
+
+def data_table(file_type: str) -> Table:
+    return Base.metadata.tables[files.spec(file_type).table]
+
+
+class _DataTables(Mapping):
+    """file type -> its table, for every type in the catalogue (read afresh on each use)."""
+
+    def __getitem__(self, file_type: str) -> Table:
+        if file_type not in files.names():
+            raise KeyError(file_type)
+        return data_table(file_type)
+
+    def __iter__(self):
+        return iter(files.names())
+
+    def __len__(self) -> int:
+        return len(files.names())
+
+
+DATA_TABLES = _DataTables()
+
+__all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog",
+           "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "Mainbill",
+           "MbPayment", "Mc", "MeterFlag", "PayCustomer", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
+           "UploadError", "User", "data_table"]

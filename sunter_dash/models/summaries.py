@@ -1,0 +1,194 @@
+"""Summary tables, kept up to date inside the transaction that stores or deletes an upload
+(ingest/summaries.py, ingest/flags.py), so that the dashboard reads a handful of rows
+instead of aggregating millions of payments. rayon '' holds customers with no rayon: they
+count in the all-rayon figures only (METRICS.md)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..domain.checks import KEY_LENGTH
+from ..domain.files import NAME_LENGTH
+from .base import Base
+
+
+class DataVersion(Base):
+    """One row; bumped by every upload and deletion, so every process's cache sees it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StoredCount(Base):
+    """Rows stored per file type and periode: the data overview and the periode list
+    without counting millions of payments on every page load."""
+
+    __tablename__ = "stored_count"
+
+    file_type: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PayCustomer(Base):
+    """COLLECTION per customer and pay month: CURRENT and UNDUE payments and sums.
+    Payments only ever add to it, so an upload folds its new rows in without a rescan."""
+
+    __tablename__ = "pay_customer"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cur_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    cur_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CustomerRayon(Base):
+    """The rayon of each customer's most recent MC that gives one (METRICS.md's fallback)."""
+
+    __tablename__ = "customer_rayon"
+
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8))
+    periode: Mapped[str] = mapped_column(String(7))
+
+    __table_args__ = (Index("ix_customer_rayon_periode", "periode"),)
+
+
+class KpiPeriode(Base):
+    """METRICS.md's collection KPI of a periode, per rayon; the all-rayon figure is the sum."""
+
+    __tablename__ = "kpi_periode"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    mc_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik_rows: Mapped[int] = mapped_column(BigInteger, default=0)  # rows with a KUBIK value
+    sbrs_volume: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KpiDay(Base):
+    """CURRENT payments per pay day by customers of the periode's target, per rayon."""
+
+    __tablename__ = "kpi_day"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    payments: Mapped[int] = mapped_column(BigInteger, default=0)
+    nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ArrearsCustomer(Base):
+    """ARDEBT(P) per customer: bills outstanding, total, oldest bill; rayon by METRICS.md's rule."""
+
+    __tablename__ = "arrears_customer"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    bills: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    oldest_bill: Mapped[str | None] = mapped_column(String(7))
+
+    __table_args__ = (
+        Index("ix_arrears_customer_top", "periode", "total"),
+        Index("ix_arrears_customer_rayon_top", "periode", "rayon", "total"),
+    )
+
+
+class ArrearsBucket(Base):
+    """Aging buckets of ARDEBT(P) per rayon (customers with total > 0)."""
+
+    __tablename__ = "arrears_bucket"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(8), primary_key=True)
+    nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MeterFlag(Base):
+    """One anomaly of METRICS.md found for a customer in a periode (a customer can carry
+    several: one row each, and ``flags`` lists all of them)."""
+
+    __tablename__ = "meter_flag"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    nama: Mapped[str | None] = mapped_column(String(200))
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    stand_lalu: Mapped[int | None] = mapped_column(BigInteger)
+    stand_kini: Mapped[int | None] = mapped_column(BigInteger)
+    pakai: Mapped[int | None] = mapped_column(BigInteger)  # stated in SBRS
+    volume: Mapped[int | None] = mapped_column(BigInteger)
+    prev_stand_kini: Mapped[int | None] = mapped_column(BigInteger)
+    prev_volume: Mapped[int | None] = mapped_column(BigInteger)
+    median_volume: Mapped[int | None] = mapped_column(BigInteger)  # of the last readings, when any
+    read_method: Mapped[str | None] = mapped_column(String(32))
+    trouble_code: Mapped[str | None] = mapped_column(String(64))
+    flags: Mapped[str] = mapped_column(String(160))  # every flag of the customer in P, comma-separated
+    delta_m3: Mapped[int | None] = mapped_column(BigInteger)  # the volume in question (see anomalies.py)
+    price_m3: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah per m3, from MAINBILL(P) or MC(P)
+    at_stake: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah
+
+    __table_args__ = (
+        Index("ix_meter_flag_rayon", "periode", "flag", "rayon"),
+        Index("ix_meter_flag_nomen", "nomen", "periode"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class AnomalySetting(Base):
+    """The thresholds the stored flags were computed with (one row), so that every
+    process computes with the same ones and a change of settings recomputes them."""
+
+    __tablename__ = "anomaly_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thresholds: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class Customer(Base):
+    """Each customer as last seen: the most recent MC that lists it, else its most
+    recent SBRS reading. The search box and the profile read it."""
+
+    __tablename__ = "customer"
+
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    nama: Mapped[str | None] = mapped_column(String(200))
+    alamat: Mapped[str | None] = mapped_column(String(400))
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    zona_novak: Mapped[str | None] = mapped_column(String(12))
+    pcez: Mapped[str | None] = mapped_column(String(8))
+    nomet: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(32))
+    periode: Mapped[str] = mapped_column(String(7))  # of the row it was taken from
+    source: Mapped[str] = mapped_column(String(8))  # MC | SBRS
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-case name and address
+
+    __table_args__ = (Index("ix_customer_periode", "periode"),)

@@ -1,0 +1,21 @@
+"""Every read, by subject: engine in, plain data out (lists and dicts of figures). The pages
+and the API call the same functions, so a figure cannot differ between them. SQL for the
+pages and the API lives here and in nothing above it."""
+from .analyses import assignable_users, assignees
+from .analyses import find as find_analyses
+from .analyses import get as get_analysis
+from .anomalies import anomaly_list, anomaly_page, anomaly_summary
+from .arrears import arrears_series, arrears_summary, arrears_top
+from .audit import audit_log
+from .cache import cached, invalidate
+from .customers import customer_profile, customer_search
+from .kpi import kpi, kpi_by_rayon, kpi_daily, kpi_series
+from .stored import data_status, periodes, rayons, table_rows, types_of, upload_count, upload_statuses
+from .uploads import upload, upload_errors, uploads
+from .users import count_users, list_users
+
+__all__ = ["anomaly_list", "anomaly_page", "anomaly_summary", "arrears_series", "arrears_summary", "arrears_top",
+           "assignable_users", "assignees", "audit_log", "cached", "count_users", "customer_profile",
+           "customer_search", "data_status", "find_analyses", "get_analysis", "invalidate", "kpi", "kpi_by_rayon",
+           "kpi_daily", "kpi_series", "list_users", "periodes", "rayons", "table_rows", "types_of", "upload",
+           "upload_count", "upload_errors", "upload_statuses", "uploads"]

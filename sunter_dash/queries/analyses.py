@@ -1,0 +1,112 @@
+"""Reads of the manual-analysis workbench: cases, a case with its history, who may be assigned.
+
+Not memoized with the data-version cache: cases change without any upload, so every read is
+a small indexed query (ix_analysis_nomen, ix_analysis_status).
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, Engine, select
+
+from ..domain.cases import (
+    MAX_LIMIT,
+    as_list,
+    check_anomaly_type,
+    check_nomen,
+    check_periode,
+    check_priority,
+    check_rayon,
+    check_status,
+    text_value,
+)
+from ..domain.errors import BadParameter, NotFound
+from ..models import Analysis, AnalysisEvent, Customer, CustomerRayon, Mc, Rute, User
+
+
+def rute_officer(conn: Connection, nomen: str, periode: str | None = None) -> tuple[str | None, str | None]:
+    """(officer, pcez): who reads the customer's route by RUTE, the periode's RUTE first, else the
+    newest. The PCEZ is the customer directory's, else the customer's MC (that periode's first)."""
+    pcez = conn.scalar(select(Customer.pcez).where(Customer.nomen == nomen))
+    if not pcez:
+        pcez = conn.scalar(select(Mc.pcez).where(Mc.nomen == nomen, Mc.pcez.is_not(None), Mc.pcez != "")
+                           .order_by((Mc.periode == (periode or "")).desc(), Mc.periode.desc()).limit(1))
+    if not pcez:
+        return None, None
+    officer = conn.scalar(select(Rute.petugas).where(Rute.pcez == pcez.strip())
+                          .order_by((Rute.periode == (periode or "")).desc(), Rute.periode.desc()).limit(1))
+    return officer, pcez
+
+
+def rayon_of(conn: Connection, nomen: str, given: str | None) -> str | None:
+    rayon = conn.scalar(select(Customer.rayon).where(Customer.nomen == nomen))
+    if not rayon:
+        rayon = conn.scalar(select(CustomerRayon.rayon).where(CustomerRayon.nomen == nomen))
+    return rayon or given
+
+
+_CASE = [Analysis.id, Analysis.nomen, Customer.nama, Analysis.periode, Analysis.rayon, Analysis.anomaly_type,
+         Analysis.description, Analysis.status, Analysis.priority, Analysis.assigned_to, Analysis.created_by,
+         Analysis.created_at, Analysis.updated_at, Analysis.version]
+
+
+def _cases():
+    return select(*_CASE).outerjoin(Customer, Customer.nomen == Analysis.nomen)
+
+
+def find(engine: Engine, *, status=None, priority=None, assigned_to=None, rayon=None, periode=None,
+         anomaly_type=None, nomen=None, limit: int = 500) -> list[dict]:
+    """Cases matching every filter given, most recently changed first. ``status``, ``priority``
+    and ``anomaly_type`` take one value or several (comma-separated or a list)."""
+    conditions = []
+    statuses = as_list("status", status, check_status)
+    if statuses:
+        conditions.append(Analysis.status.in_(statuses))
+    priorities = as_list("priority", priority, check_priority)
+    if priorities:
+        conditions.append(Analysis.priority.in_(priorities))
+    types = as_list("anomaly_type", anomaly_type, check_anomaly_type)
+    if types:
+        conditions.append(Analysis.anomaly_type.in_(types))
+    if assigned_to:
+        conditions.append(Analysis.assigned_to == text_value("assigned_to", assigned_to, 120))
+    if rayon:
+        conditions.append(Analysis.rayon == check_rayon(rayon))
+    if periode:
+        conditions.append(Analysis.periode == check_periode(periode))
+    if nomen:
+        conditions.append(Analysis.nomen == check_nomen(nomen))
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise BadParameter(f"Batas harus 1 sampai {MAX_LIMIT}.", f"'limit' must be a whole number from 1 to {MAX_LIMIT}.",
+                           field="limit")
+    stmt = _cases().where(*conditions).order_by(Analysis.updated_at.desc(), Analysis.id.desc())
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(stmt.limit(limit))]
+
+
+def _history(conn: Connection, analysis_id: int) -> list[dict]:
+    stmt = (select(AnalysisEvent.id, AnalysisEvent.username, AnalysisEvent.created_at, AnalysisEvent.change,
+                   AnalysisEvent.comment)
+            .where(AnalysisEvent.analysis_id == analysis_id).order_by(AnalysisEvent.created_at, AnalysisEvent.id))
+    return [{**row._mapping, "change": json.loads(row.change or "{}")} for row in conn.execute(stmt)]
+
+
+def get(engine: Engine, analysis_id: int) -> dict:
+    """A case with its ``history``, oldest event first (the creation); NotFound when missing."""
+    with engine.connect() as conn:
+        row = conn.execute(_cases().where(Analysis.id == analysis_id)).first()
+        if row is None:
+            raise NotFound(f"Analisa #{analysis_id} tidak ada.", f"Analysis {analysis_id} does not exist.")
+        return {**row._mapping, "history": _history(conn, analysis_id)}
+
+
+def assignable_users(engine: Engine) -> list[str]:
+    """Active usernames, the people a case may be assigned to (besides the RUTE officer)."""
+    with engine.connect() as conn:
+        return list(conn.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username)))
+
+
+def assignees(engine: Engine) -> list[str]:
+    """Everyone some case is assigned to (users and RUTE officers), sorted."""
+    with engine.connect() as conn:
+        return sorted(conn.scalars(select(Analysis.assigned_to).distinct().where(Analysis.assigned_to.is_not(None))))

@@ -1,0 +1,131 @@
+"""Meter-reading anomalies from meter_flag, which the ingest keeps (ingest/flags.py): one row
+per periode, check and customer, so a count is a count of rows."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from ..domain import checks
+from ..domain.checks import Need, Thresholds
+from ..domain.listing import Filters, Group, Sort, Test
+from ..domain.periodes import shift_periode
+from ..models import AnomalySetting, MeterFlag
+from .cache import cached
+from .stored import types_of
+
+# Columns a list may be sorted and filtered on: field -> kind.
+FIELDS = {
+    "nomen": "text", "nama": "text", "rayon": "text", "tarif": "text", "stand_lalu": "number",
+    "stand_kini": "number", "pakai": "number", "volume": "number", "prev_stand_kini": "number",
+    "prev_volume": "number", "median_volume": "number", "read_method": "text", "trouble_code": "text",
+    "flags": "text", "delta_m3": "number", "price_m3": "number", "at_stake": "number",
+}
+DEFAULT_SORT = "at_stake:desc"
+
+
+@cached
+def thresholds(engine: Engine) -> Thresholds:
+    """The thresholds the stored flags were computed with."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)).scalar()
+    return Thresholds.from_stored(json.loads(stored)) if stored else Thresholds()
+
+
+def _missing(engine: Engine, periode: str, check, t: Thresholds) -> list[str]:
+    """The files a check needs for ``periode`` that are not stored, e.g. ["SBRS 2025-11"]."""
+    def stored(need: Need) -> bool:
+        return need.file_type in types_of(engine, shift_periode(periode, -need.back))
+    return [f"{n.file_type} {shift_periode(periode, -n.back)}" for n in check.missing(t, stored)]
+
+
+@cached
+def _flag_counts(engine: Engine, periode: str, rayon: str | None) -> dict[str, int]:
+    flag = MeterFlag.__table__
+    query = select(flag.c.flag, func.count()).where(flag.c.periode == periode).group_by(flag.c.flag)
+    if rayon:
+        query = query.where(flag.c.rayon == rayon)
+    with engine.connect() as conn:
+        return {key: int(n) for key, n in conn.execute(query)}
+
+
+@cached
+def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> dict:
+    """Every check of the catalogue with its count of customers in P, the count in P-1 when
+    SBRS(P-1) or MAINBILL(P-1) is stored, and the files missing for a full count."""
+    previous_periode = shift_periode(periode, -1)
+    current = _flag_counts(engine, periode, rayon)
+    compare = bool({"SBRS", "MAINBILL"} & types_of(engine, previous_periode))
+    before = _flag_counts(engine, previous_periode, rayon) if compare else {}
+    t = thresholds(engine)
+    anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0),
+                         "previous": before.get(c.key, 0) if compare else None,
+                         "missing": _missing(engine, periode, c, t)} for c in checks.checks()}
+    return {"periode": periode, "rayon": rayon, "previous_periode": previous_periode if compare else None,
+            "anomalies": anomalies}
+
+
+_TEXT_TESTS = {
+    "contains": lambda c, v: c.icontains(v, autoescape=True),
+    "notContains": lambda c, v: ~c.icontains(v, autoescape=True) | c.is_(None),
+    "equals": lambda c, v: func.lower(c) == v.lower(),
+    "notEqual": lambda c, v: (func.lower(c) != v.lower()) | c.is_(None),
+    "startsWith": lambda c, v: c.istartswith(v, autoescape=True),
+    "endsWith": lambda c, v: c.iendswith(v, autoescape=True),
+}
+_NUMBER_TESTS = {
+    "equals": lambda c, v, _: c == v, "notEqual": lambda c, v, _: (c != v) | c.is_(None),
+    "lessThan": lambda c, v, _: c < v, "lessThanOrEqual": lambda c, v, _: c <= v,
+    "greaterThan": lambda c, v, _: c > v, "greaterThanOrEqual": lambda c, v, _: c >= v,
+    "inRange": lambda c, v, to: c.between(min(v, to), max(v, to)),
+}
+
+
+def _sql(condition: Test | Group):
+    """One neutral filter as SQL (values always bound as parameters)."""
+    if isinstance(condition, Group):
+        parts = [_sql(p) for p in condition.parts]
+        return and_(*parts) if condition.operator == "AND" else or_(*parts)
+    column = MeterFlag.__table__.c[condition.field]
+    number = FIELDS[condition.field] == "number"
+    if condition.test == "blank":
+        return column.is_(None) if number else (column.is_(None) | (column == ""))
+    if condition.test == "notBlank":
+        return column.is_not(None) if number else (column.is_not(None) & (column != ""))
+    if number:
+        return _NUMBER_TESTS[condition.test](column, condition.value, condition.value_to)
+    return _TEXT_TESTS[condition.test](column, str(condition.value))
+
+
+def _select(periode: str, key: str, rayon: str | None, sort: Sort, filters: Filters):
+    flag = MeterFlag.__table__
+    clauses = [flag.c.periode == periode, flag.c.flag == key, *(_sql(f) for f in filters)]
+    if rayon:
+        clauses.append(flag.c.rayon == rayon)
+    order = [flag.c[f].desc().nulls_last() if d == "desc" else flag.c[f].asc().nulls_last() for f, d in sort]
+    order.append(flag.c.nomen.asc())
+    columns = [flag.c[name] for name in ("nomen", *[f for f in FIELDS if f != "nomen"])]
+    return select(func.count()).select_from(flag).where(*clauses), select(*columns).where(*clauses).order_by(*order)
+
+
+def _flag_row(row) -> dict:
+    found = dict(row._mapping)
+    found["flags"] = found["flags"].split(",") if found["flags"] else []
+    return found
+
+
+@cached
+def anomaly_page(engine: Engine, periode: str, key: str, rayon: str | None = None, start: int = 0,
+                 count: int = 50, sort: Sort = (), filters: Filters = ()) -> dict:
+    """A page of one anomaly's list: {"total", "rows"}."""
+    total, rows = _select(periode, key, rayon, sort, filters)
+    with engine.connect() as conn:
+        return {"total": int(conn.execute(total).scalar() or 0),
+                "rows": [_flag_row(r) for r in conn.execute(rows.offset(start).limit(count))]}
+
+
+def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort: Sort, filters: Filters) -> list[dict]:
+    """The whole filtered list, as the grid sorts it (an export: never cached)."""
+    _total, rows = _select(periode, key, rayon, sort, filters)
+    with engine.connect() as conn:
+        return [_flag_row(r) for r in conn.execute(rows)]

@@ -1,0 +1,161 @@
+"""The pure builders of the pages, without a browser or a database: cards and their deltas,
+rayon rows, series points, addresses, list requests, chart axes, and the Meter card that
+names the history a check lacks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sunter_dash import urls
+from sunter_dash.components import charts
+from sunter_dash.components.cards import Delta, kpi_card
+from sunter_dash.domain.checks import Thresholds
+from sunter_dash.domain.errors import BadParameter
+from sunter_dash.domain.listing import Group, Test
+from sunter_dash.grid_model import parse_filters, parse_sort, sort_from_grid
+from sunter_dash.tabs import meter, overview, trend
+
+FIELDS = {"nomen": "text", "volume": "number"}
+
+
+def texts(component) -> str:
+    return json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json())
+
+
+def figures(periode: str, rayon: str | None, target: int, paid: int, nomen: int = 1) -> dict:
+    return {"periode": periode, "rayon": rayon, "target": {"nominal": target, "nomen": nomen},
+            "paid": {"nominal": paid, "nomen": nomen}, "unpaid": {"nominal": target - paid, "nomen": 0},
+            "collection_rate": 100 * paid / target if target else 0.0, "total_pelanggan": nomen,
+            "total_kubikasi": 10, "undue": {"nominal": 0, "nomen": 0}, "has_mc": True}
+
+
+@pytest.mark.parametrize("current, previous, points, text, tone", [
+    (110, 100, False, "+10,0%", "good"),
+    (90, 100, False, "−10,0%", "bad"),
+    (100, 100, False, "tetap", "neutral"),
+    (85.5, 80.25, True, "+5,25 poin", "good"),
+    (5, 0, False, None, "good"),  # no percentage of nothing
+    (None, 100, False, None, "neutral"),
+])
+def test_a_delta_says_its_change_and_whether_it_is_good(current, previous, points, text, tone):
+    delta = Delta(current, previous, True, points)
+    assert (delta.text(), delta.tone()) == (text, tone)
+    assert Delta(current, previous, False, points).tone() == {"good": "bad", "bad": "good"}.get(tone, tone)
+
+
+def test_a_card_without_a_comparison_says_so_or_says_nothing():
+    said = texts(kpi_card("c", "Target", "Rp 1", "x", "bi-x", None, "2025-11"))
+    assert "Tidak ada pembanding bulan lalu" in said
+    assert "pembanding" not in texts(kpi_card("c", "Target", "Rp 1", "x", "bi-x", None, None, compared=False))
+    shown = texts(kpi_card("c", "Target", "Rp 1", "x", "bi-x", Delta(2, 1), "2025-11"))
+    assert "+100,0%" in shown and "vs November 2025" in shown
+
+
+def test_rayon_rows_keep_unassigned_customers_only_with_figures_and_add_the_total():
+    by_rayon = {"rayons": [figures("2025-12", "34", 100, 50), figures("2025-12", "35", 200, 200),
+                           figures("2025-12", None, 0, 0)],
+                "total": figures("2025-12", None, 300, 250)}
+    rows, total = overview.rayon_rows(by_rayon)
+    assert [(r["label"], r["target_nominal"], r["rate"]) for r in rows] == [("Rayon 34", 100, 50.0),
+                                                                           ("Rayon 35", 200, 100.0)]
+    assert [(t["label"], t["paid_nominal"], t["rate"]) for t in total] == [("Total", 250, 83.33)]
+    by_rayon["rayons"][2] = figures("2025-12", None, 10, 0)
+    assert overview.rayon_rows(by_rayon)[0][-1]["label"] == "Tanpa rayon"
+
+
+def test_the_missing_message_names_what_to_upload():
+    assert overview.missing_message({"has_mc": True, "has_collection": True}, "2025-12") is None
+    assert "MC dan COLLECTION" in overview.missing_message({"has_mc": False, "has_collection": False}, "2025-12")
+    assert "file MC periode ini" in overview.missing_message({"has_mc": False, "has_collection": True}, "2025-12")
+
+
+def test_series_points_carry_the_change_from_the_previous_periode_of_their_series():
+    series = [figures("2025-10", "34", 100, 50), figures("2025-10", "35", 100, 100),
+              figures("2025-11", "34", 100, 75), figures("2025-11", "35", 100, 90)]
+    points = trend.series_points(series, "collection_rate", True, None)
+    assert [(p["series"], p["periode"], p["value"], p["change"]) for p in points] == [
+        ("Rayon 34", "2025-10", 50.0, None), ("Rayon 35", "2025-10", 100.0, None),
+        ("Rayon 34", "2025-11", 75.0, 25.0), ("Rayon 35", "2025-11", 90.0, -10.0)]
+    single = trend.series_points(series[:1], "paid_nominal", False, "34")
+    assert [(p["series"], p["value"], p["periode_label"]) for p in single] == [("Rayon 34", 50, "Oktober 2025")]
+
+
+@pytest.mark.parametrize("search, expected", [
+    ("?periode=2025-11&rayon=34&tab=tren", ("2025-11", "34", "tren")),
+    ("?periode=2024-01&rayon=99&tab=nope", ("2025-12", "semua", "ringkasan")),
+    ("", ("2025-12", "semua", "ringkasan")),
+    (None, ("2025-12", "semua", "ringkasan")),
+])
+def test_the_view_of_an_address_falls_back_to_defaults(search, expected):
+    assert urls.view(search, ["2025-12", "2025-11"], ["34", "35"], ["ringkasan", "tren"]) == expected
+
+
+def test_links_keep_the_shell_order_and_leave_defaults_out():
+    assert urls.link("2025-12", "semua", "ringkasan", "ringkasan") == "?periode=2025-12"
+    assert urls.link("2025-12", "34", "pelanggan", "ringkasan", nomen="600") == (
+        "?periode=2025-12&rayon=34&tab=pelanggan&nomen=600")
+    assert urls.link(None, None, "analisa", new="1", nomen=None) == "?tab=analisa&new=1"
+    assert urls.link(None, None, "ringkasan", "ringkasan") == ""
+    assert urls.tab_params("?periode=2025-12&tab=pelanggan&nomen=600&x=1") == {"nomen": "600", "x": "1"}
+    assert urls.params("?a=1&a=2&b=") == {"a": "1"}
+
+
+def test_the_grid_edge_turns_ag_grid_models_into_a_neutral_request():
+    assert parse_sort("volume:desc,nomen", FIELDS, "volume:desc") == (("volume", "desc"), ("nomen", "asc"))
+    assert parse_sort(None, FIELDS, "volume:desc") == (("volume", "desc"),)
+    assert sort_from_grid([{"colId": "volume", "sort": "asc"}, {"colId": "secret", "sort": "asc"}], FIELDS) == (
+        "volume:asc")
+    model = {"nomen": {"filterType": "text", "type": "startsWith", "filter": 600},
+             "volume": {"operator": "OR", "conditions": [{"type": "lessThan", "filter": "5"},
+                                                         {"type": "inRange", "filter": 10, "filterTo": 20}]}}
+    assert parse_filters(json.dumps(model), FIELDS) == (
+        Test("nomen", "startsWith", "600"),
+        Group("OR", (Test("volume", "lessThan", 5.0), Test("volume", "inRange", 10.0, 20.0))))
+
+
+@pytest.mark.parametrize("text, field, detail", [
+    ("not json", "filters", "JSON object"),
+    ('{"secret": {"type": "contains", "filter": "x"}}', "filters", "cannot filter on 'secret'"),
+    ('{"volume": {"type": "lessThan", "filter": "abc"}}', "filters", "needs a number"),
+    ('{"volume": {"conditions": "x"}}', "filters", "list of filter models"),
+    ('{"nomen": {"type": "regex", "filter": "x"}}', "filters", "unknown text filter"),
+])
+def test_the_grid_edge_refuses_what_it_cannot_apply(text, field, detail):
+    with pytest.raises(BadParameter) as refused:
+        parse_filters(text, FIELDS)
+    assert refused.value.field == field and detail in refused.value.detail and refused.value.message
+
+
+def test_a_deeply_nested_filter_is_refused():
+    model: dict = {"type": "equals", "filter": 1}
+    for _ in range(50):
+        model = {"operator": "AND", "conditions": [model]}
+    with pytest.raises(BadParameter):
+        parse_filters(json.dumps({"volume": model}), FIELDS)
+
+
+@pytest.mark.parametrize("value, text", [(999, "Rp 999"), (1500, "Rp 1,5 rb"), (2_000_000, "Rp 2 jt"),
+                                         (3_250_000_000, "Rp 3,2 M"), (1e12, "Rp 1 T")])
+def test_rupiah_ticks_speak_indonesian_units(value, text):
+    assert charts.rupiah_short(value) == text
+
+
+def test_a_rupiah_axis_starts_at_zero_with_round_steps():
+    axis = charts.rupiah_axis([0, 430_000, 1_000_000])
+    assert axis["tickvals"][:3] == [0, 200_000, 400_000] and axis["tickvals"][-1] >= 1_000_000
+    assert axis["ticktext"][1] == "Rp 200 rb"
+
+
+def test_an_empty_chart_says_why():
+    figure = charts.empty("Belum ada data")
+    assert figure["layout"]["annotations"][0]["text"] == "Belum ada data"
+
+
+def test_the_meter_card_names_the_history_a_check_lacks_from_its_settings():
+    missing = ["SBRS 2025-11", "SBRS 2025-10"]
+    assert meter.missing_text("spike", missing, "2025-12", Thresholds()) == (
+        "Perlu riwayat SBRS minimal 3 dari 6 periode sebelumnya")
+    assert meter.missing_text("spike", missing, "2025-12", Thresholds(spike_history=8, spike_min_readings=4)) == (
+        "Perlu riwayat SBRS minimal 4 dari 8 periode sebelumnya")
+    assert meter.missing_text("drop", ["SBRS 2025-11"], "2025-12", Thresholds()) == "Perlu SBRS November 2025"
