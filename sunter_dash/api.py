@@ -16,6 +16,7 @@ from werkzeug.utils import secure_filename
 from . import export, queries
 from .auth import current_actor
 from .domain import checks, files
+from .domain.cases import MAX_LIMIT
 from .domain.errors import BadParameter, NotFound, SunterError
 from .domain.listing import rayon_filter
 from .domain.periodes import valid_periode
@@ -236,7 +237,7 @@ def _json_body() -> dict:
 def analyses_list():
     filters = {name: request.args.get(name, "").strip() or None for name in ANALYSIS_FILTERS}
     filters["rayon"] = rayon_arg()
-    found = queries.find_analyses(app_engine(), **filters, limit=int_arg("limit", 500, 1, 1000))
+    found = queries.find_analyses(app_engine(), **filters, limit=int_arg("limit", 500, 1, MAX_LIMIT))
     return jsonify(analyses=[_analysis_json(case) for case in found])
 
 
@@ -292,23 +293,29 @@ def kpi_data():
 
 HTTP_MESSAGES = {
     404: ("Tidak ada endpoint ini; lihat /api/openapi.json.", "No such endpoint; see /api/openapi.json."),
-    405: ("Metode ini tidak diizinkan di sini.", "Method {method} is not allowed here."),
+    405: ("Metode ini tidak diizinkan di sini.", "This method is not allowed here."),
     413: ("Permintaan lebih besar dari batas unggahan.", "The request is larger than the upload limit."),
 }
+
+
+def http_error(status: int, description: str | None = None) -> SunterError:
+    """One of werkzeug's HTTP errors as this API's error (its body in the shape of every other)."""
+    message, detail = HTTP_MESSAGES.get(status, ("Permintaan tidak dapat diproses.", description or str(status)))
+    error = SunterError(message, detail)
+    error.status = status
+    return error
 
 
 def _json_error(exc: HTTPException):
     if not request.path.startswith("/api"):
         return exc
-    message, detail = HTTP_MESSAGES.get(exc.code, (exc.description, exc.description))
-    return jsonify(error=message, detail=detail.format(method=request.method)), exc.code
+    return _error(http_error(exc.code, exc.description))
 
 
 def _unknown_api_path():
     # Dash's catch-all route would answer an unknown /api path with its HTML page.
     if request.path.startswith("/api/") and request.blueprint != bp.name:
-        message, detail = HTTP_MESSAGES[404]
-        return jsonify(error=message, detail=detail), 404
+        return _error(http_error(404))
     return None
 
 

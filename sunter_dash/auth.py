@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from .domain.clock import now_utc
-from .domain.errors import Forbidden
+from .domain.errors import Forbidden, Unauthorized
 from .domain.roles import allowed
 from .extensions import app_engine, login_manager
 from .models import AuditLog, User
@@ -125,9 +125,10 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
 
 
 def _unauthorized():
-    response = jsonify(error="Perlu masuk: masuk lewat halaman login, atau kirim kredensial HTTP Basic.",
-                       detail="Authentication required: log in, or send HTTP Basic credentials.")
-    response.status_code = 401
+    refused = Unauthorized("Perlu masuk: masuk lewat halaman login, atau kirim kredensial HTTP Basic.",
+                           "Authentication required: log in, or send HTTP Basic credentials.")
+    response = jsonify(refused.as_json())
+    response.status_code = refused.status
     response.headers["WWW-Authenticate"] = 'Basic realm="sunter_dash"'
     return response
 
@@ -143,8 +144,9 @@ def guard():
             return _unauthorized()
         if request.method == "GET" and not path.startswith("/_"):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return jsonify(error="Sesi berakhir: muat ulang halaman dan masuk kembali.",
-                       detail="The session has ended: reload the page and sign in again."), 401
+        ended = Unauthorized("Sesi berakhir: muat ulang halaman dan masuk kembali.",
+                             "The session has ended: reload the page and sign in again.")
+        return jsonify(ended.as_json()), ended.status
     if api and request.method in WRITE_METHODS:
         # The analysis workbench is the viewers' to write too; every other write is the admins'.
         needed = "analyse" if path.startswith("/api/analyses") else "upload"

@@ -15,8 +15,8 @@ from flask_login import current_user
 from . import export, ids, queries, urls
 from .auth import may
 from .components.export_buttons import EXPORT
+from .components.forms import periode_options, rayon_options
 from .domain.listing import ALL_RAYONS
-from .domain.periodes import periode_label
 from .domain.roles import ROLE_LABELS
 from .extensions import app_engine
 from .tabs import TABS
@@ -37,7 +37,7 @@ def navbar(branch_name: str) -> dbc.Navbar:
                                  className="navbar-filter"), width="auto"),
             dbc.Col(html.Label("Rayon", htmlFor=ids.RAYON, className="navbar-filter-label"), width="auto"),
             dbc.Col(dcc.Dropdown(id=ids.RAYON, clearable=False, searchable=False, value=ALL_RAYONS,
-                                 options=[{"label": "Semua", "value": ALL_RAYONS}],
+                                 options=rayon_options([]),
                                  className="navbar-filter navbar-filter-rayon"), width="auto"),
         ],
         className="g-2 align-items-center flex-nowrap",
@@ -89,10 +89,8 @@ def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -
 
     def changed(new, old):
         return no_update if new == old else new
-    return {"periode_options": [{"label": periode_label(p), "value": p} for p in stored],
-            "periode": changed(periode, asked[0]),
-            "rayon_options": [{"label": "Semua", "value": ALL_RAYONS}] + [
-                {"label": f"Rayon {r}", "value": r} for r in rayons],
+    return {"periode_options": periode_options(stored), "periode": changed(periode, asked[0]),
+            "rayon_options": rayon_options(rayons),
             "rayon": changed(rayon, asked[1]), "tab": changed(tab, asked[2]),
             "search": changed(new_search, search or "")}
 

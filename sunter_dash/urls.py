@@ -30,7 +30,7 @@ def view(search: str | None, stored: list[str], rayons: list[str], tabs: list[st
     return periode, rayon, tab
 
 
-def link(periode: str | None, rayon: str | None, tab: str | None, default_tab: str | None = None,
+def link(periode: str | None, rayon: str | None, tab: str | None, default_tab: str | None = None, /,
          **extra: str | None) -> str:
     """A view's address; the default tab and "all rayons" are left out, as are empty values."""
     ordered = {"periode": periode, "rayon": rayon_filter(rayon),

@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import create_engine
-from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from sunter_dash import create_app

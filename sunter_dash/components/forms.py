@@ -5,6 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from ..domain.labels import rayon_label
+from ..domain.listing import ALL_RAYONS
+from ..domain.periodes import periode_label
+
 ICONS = {"success": "bi-check-circle", "danger": "bi-exclamation-triangle", "warning": "bi-exclamation-triangle"}
 
 
@@ -33,3 +37,12 @@ def heading(title: str, subtitle: str, action=None) -> html.Div:
     return html.Div([html.Div([html.H5(title, className="card-title mb-0"),
                                html.Div(subtitle, className="text-muted small")]), action],
                     className="d-flex justify-content-between align-items-start gap-3 mb-2")
+
+
+def periode_options(periodes: list[str]) -> list[dict]:
+    return [{"label": periode_label(p), "value": p} for p in periodes]
+
+
+def rayon_options(rayons: list[str]) -> list[dict]:
+    """"Semua" first, then each rayon."""
+    return [{"label": "Semua", "value": ALL_RAYONS}] + [{"label": rayon_label(r), "value": r} for r in rayons]

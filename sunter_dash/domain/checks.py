@@ -51,7 +51,7 @@ class Check:
     key: str
     name: str  # shown in the UI (METRICS.md's "name (UI)")
     icon: str  # a Bootstrap icon
-    rule: str  # when a customer is flagged, in words (English, for the docs table)
+    rule: str  # when a customer is flagged, in words (English, for the docs table; {setting} is its value)
     evaluate: Callable[["object", "Thresholds"], Hit]  # (readings.Readings, thresholds) -> Hit
     needs: Callable[["Thresholds"], Needs] = lambda t: (Need("SBRS"),)
     settings: tuple[Setting, ...] = ()
@@ -135,7 +135,8 @@ def inputs() -> set[str]:
 def markdown_table() -> str:
     """The docs table of the checks (docs/ANOMALIES.md holds it; a test keeps it in step)."""
     lines = ["| key | Meter card | flagged when (defaults) |", "| --- | --- | --- |"]
-    lines += [f"| `{c.key}` | {c.name} | {c.rule} |" for c in _CHECKS]
+    defaults = Thresholds().as_dict()
+    lines += [f"| `{c.key}` | {c.name} | {c.rule.format(**defaults)} |" for c in _CHECKS]
     return "\n".join(lines)
 
 

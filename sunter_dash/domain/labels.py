@@ -1,23 +1,6 @@
 """Statuses, rules and buckets, each with the one Indonesian label the pages and files show."""
 from __future__ import annotations
 
-# Which evidence decided an upload's periode (DATA.md's order).
-PERIODE_RULES = {
-    "explicit": "diisi pengguna",
-    "column": "kolom periode di file",
-    "filename": "nama file",
-    "mc_filename": "nama file MC (bulan baca + 1)",
-    "mc_reading_date": "tanggal catat MC (bulan baca + 1)",
-    "payment_date": "tanggal bayar tiap baris",
-}
-
-# An upload's life: running -> loaded | duplicate | refused; a newer snapshot -> replaced; -> deleted.
-UPLOAD_STATUSES = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Ditolak", "replaced": "Diganti",
-                   "deleted": "Dihapus", "running": "Berjalan"}
-# Only these have rows to delete: a refused upload stored nothing, a replaced snapshot's
-# rows went when its successor landed, a deleted upload's rows are gone already.
-DELETABLE = frozenset({"loaded", "duplicate"})
-
 # Aging buckets by bills outstanding (METRICS.md), in display order.
 BUCKETS = ("1", "2", "3-6", "7-12", ">12")
 BUCKET_LABELS = {"1": "1 rek", "2": "2 rek", "3-6": "3–6 rek", "7-12": "7–12 rek", ">12": "> 12 rek"}

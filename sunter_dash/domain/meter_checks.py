@@ -13,7 +13,9 @@ from .checks import AnyOf, Check, Hit, Need, register
 from .readings import Readings
 from .settings import anomaly_setting
 
+# MC statuses of a customer that is not active, and MAINBILL kinds of a corrected bill (METRICS.md).
 INACTIVE = ("NONAKTIF", "NON AKTIF", "NON-AKTIF", "PUTUS", "TUTUP", "INACTIVE", "CLOSED")
+CORRECTIONS = ("REBILL", "KOREKSI")
 
 
 def _extreme(r: Readings, t) -> Hit:
@@ -87,10 +89,10 @@ def _with_previous(t):
 
 
 for _check in (
-    Check("extreme", "Pemakaian Ekstrem", "bi-graph-up-arrow", "volume > 100 m3", _extreme,
+    Check("extreme", "Pemakaian Ekstrem", "bi-graph-up-arrow", "volume > {extreme_m3} m3", _extreme,
           settings=(anomaly_setting("extreme_m3", 100, 0, "Pemakaian ekstrem di atas (m³)"),)),
     Check("drop", "Pemakaian Turun", "bi-graph-down-arrow",
-          "SBRS(P-1) has the customer with volume > 0 and volume(P) < 50 % of it", _drop,
+          "SBRS(P-1) has the customer with volume > 0 and volume(P) < {drop_percent} % of it", _drop,
           needs=_with_previous,
           settings=(anomaly_setting("drop_percent", 50, 1, "Pemakaian turun di bawah (% bulan lalu)"),)),
     Check("zero", "Pemakaian Nol", "bi-0-circle", "volume = 0", _zero),
@@ -100,13 +102,13 @@ for _check in (
           "STAND_LALU(P) differs from STAND_KINI(P-1), or a stated PAKAI differs from STAND_KINI - STAND_LALU "
           "when that is >= 0", _misrecord, needs=_with_previous),
     Check("rebill", "Rebill", "bi-receipt",
-          "SBRS(P): Bill_Amount < 0 or a special message containing REBILL; MAINBILL(P): JENIS_REK REBILL or "
-          "KOREKSI, or more than one bill for P", _rebill, needs=lambda t: (AnyOf((Need("SBRS"), Need("MAINBILL"))),)),
+          "SBRS(P): Bill_Amount < 0 or a special message containing REBILL; MAINBILL(P): JENIS_REK "
+          + " or ".join(CORRECTIONS) + ", or more than one bill for P", _rebill, needs=lambda t: (AnyOf((Need("SBRS"), Need("MAINBILL"))),)),
     Check("estimated", "Bukan Baca Aktual", "bi-eye-slash",
           "a read method is given and it is not ACTUAL", _estimated),
     Check("spike", "Lonjakan vs Riwayat", "bi-lightning",
-          "volume > 2 x the median of the customer's readings in the 6 periodes before P (at least 3 of them) and "
-          "volume - median >= 10 m3",
+          "volume > {spike_factor} x the median of the customer's readings in the {spike_history} periodes before P "
+          "(at least {spike_min_readings} of them) and volume - median >= {spike_min_m3} m3",
           _spike,
           needs=lambda t: (Need("SBRS"), AnyOf(tuple(Need("SBRS", b) for b in range(1, t.spike_history + 1)),
                                                t.spike_min_readings)),
@@ -115,11 +117,11 @@ for _check in (
                     anomaly_setting("spike_history", 6, 1, "Lonjakan: periode riwayat"),
                     anomaly_setting("spike_min_readings", 3, 1, "Lonjakan: minimal pembacaan riwayat"))),
     Check("stuck", "Meter Macet", "bi-pause-circle",
-          "volume 0 on ACTUAL reads in P and the 2 periodes before it", _stuck,
+          "volume 0 on ACTUAL reads in P and the periodes before it, {stuck_periodes} in all", _stuck,
           needs=lambda t: tuple(Need("SBRS", b) for b in range(t.stuck_periodes)),
           settings=(anomaly_setting("stuck_periodes", 3, 2, "Meter macet: periode berturut-turut"),)),
     Check("inactive_use", "Pakai Saat Nonaktif", "bi-plug",
-          "volume > 0 while MC(P) gives the status NONAKTIF, PUTUS or TUTUP (also NON AKTIF, INACTIVE, CLOSED)", _inactive_use,
+          "volume > 0 while MC(P) gives a status of " + ", ".join(INACTIVE), _inactive_use,
           needs=lambda t: (Need("SBRS"), Need("MC"))),
     Check("tamper", "Indikasi Pelanggaran", "bi-shield-exclamation",
           "a trouble code (cmr_trbl1_code) and volume 0 or a drop", _tamper),

@@ -1,7 +1,7 @@
 """What the meter checks look at: SBRS(P)'s readings beside the customer's earlier readings,
 MC(P) and MAINBILL(P), as whole columns (numpy arrays aligned with the readings of P).
 
-The flag engine (ingest/anomalies.py) reads the stored rows and builds a ``Readings``; each
+The flag engine (ingest/flags.py) reads the stored rows and builds a ``Readings``; each
 check's ``evaluate`` takes what it compares from here. Decisions where METRICS.md leaves room
 are in docs/ANOMALIES.md: looking back, a periode's reading of a customer is its last row;
 the history is the customer's readings of the ``spike_history`` periodes before P.

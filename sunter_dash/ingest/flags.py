@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain import checks
 from ..domain.checks import Thresholds
-from ..domain.meter_checks import INACTIVE
+from ..domain.meter_checks import CORRECTIONS, INACTIVE
 from ..domain.periodes import shift_periode
 from ..domain.readings import Readings
 from ..models import AnomalySetting, MeterFlag, data_table
@@ -85,10 +85,11 @@ def _mc(conn: Connection, periode: str) -> pd.DataFrame:
 
 
 def _bills(conn: Connection, periode: str) -> pd.DataFrame:
-    frame = _frame(conn, """
+    corrections = ", ".join(f"'{kind}'" for kind in CORRECTIONS)
+    frame = _frame(conn, f"""
         SELECT nomen,
                SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END) AS bills,
-               MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ('REBILL', 'KOREKSI') THEN 1 ELSE 0 END) AS corrected,
+               MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({corrections}) THEN 1 ELSE 0 END) AS corrected,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
                MAX(rayon) AS rayon, MAX(tarif) AS tarif

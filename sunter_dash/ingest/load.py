@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.clock import now_utc
-from ..domain.errors import Conflict, FileMissing, FileRefused, FileTooLarge, NotFound, PaymentConflict, TooManyBadRows
+from ..domain.errors import FileMissing, FileRefused, FileTooLarge, PaymentConflict, TooManyBadRows
 from ..domain.files import MERGE
-from ..domain.labels import DELETABLE, UPLOAD_STATUSES
+from ..domain.uploads import deletion_refusal
 from ..models import DATA_TABLES, Upload, UploadError
 from . import summaries
 from .bulk import detach_stage
@@ -137,14 +137,9 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
     """Remove exactly the rows an upload stored; the upload record stays, marked deleted."""
     with engine.begin() as conn:
         upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
-        if upload is None:
-            raise NotFound(f"Unggahan #{upload_id} tidak ada.", f"Upload {upload_id} does not exist.")
-        if upload.status == "deleted":
-            raise Conflict(f"Unggahan #{upload_id} sudah dihapus.", f"Upload {upload_id} is deleted already.")
-        if upload.status not in DELETABLE:
-            label = UPLOAD_STATUSES.get(upload.status, upload.status)
-            raise Conflict(f"Unggahan #{upload_id} berstatus {label}: tidak ada baris tersimpan yang dapat dihapus.",
-                           f"Upload {upload_id} is {upload.status}: it holds no rows to delete.")
+        refused = deletion_refusal(upload_id, upload.status if upload else None)
+        if refused:
+            raise refused
         removed = 0
         table = DATA_TABLES.get(upload.file_type or "")
         periodes = (upload.row_periodes or "").split(",")

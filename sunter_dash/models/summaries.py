@@ -151,7 +151,7 @@ class MeterFlag(Base):
     read_method: Mapped[str | None] = mapped_column(String(32))
     trouble_code: Mapped[str | None] = mapped_column(String(64))
     flags: Mapped[str] = mapped_column(String(160))  # every flag of the customer in P, comma-separated
-    delta_m3: Mapped[int | None] = mapped_column(BigInteger)  # the volume in question (see anomalies.py)
+    delta_m3: Mapped[int | None] = mapped_column(BigInteger)  # the volume in question (domain/meter_checks.py)
     price_m3: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah per m3, from MAINBILL(P) or MC(P)
     at_stake: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah
 

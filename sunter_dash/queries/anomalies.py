@@ -52,12 +52,13 @@ def _flag_counts(engine: Engine, periode: str, rayon: str | None) -> dict[str, i
 @cached
 def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> dict:
     """Every check of the catalogue with its count of customers in P, the count in P-1 when
-    SBRS(P-1) or MAINBILL(P-1) is stored, and the files missing for a full count."""
+    P-1's files let a check run (SBRS or MAINBILL), and the files missing for a full count."""
     previous_periode = shift_periode(periode, -1)
     current = _flag_counts(engine, periode, rayon)
-    compare = bool({"SBRS", "MAINBILL"} & types_of(engine, previous_periode))
-    before = _flag_counts(engine, previous_periode, rayon) if compare else {}
     t = thresholds(engine)
+    # Compared with P-1 when P-1's own files let some check run there.
+    compare = any(c.runnable(t, types_of(engine, previous_periode)) for c in checks.checks())
+    before = _flag_counts(engine, previous_periode, rayon) if compare else {}
     anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0),
                          "previous": before.get(c.key, 0) if compare else None,
                          "missing": _missing(engine, periode, c, t)} for c in checks.checks()}

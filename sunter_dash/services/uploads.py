@@ -19,9 +19,9 @@ from typing import Callable
 from sqlalchemy import Engine
 from werkzeug.utils import secure_filename
 
-from ..domain.errors import Conflict, NotFound
-from ..domain.labels import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
+from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
+from ..domain.uploads import PERIODE_RULES, deletion_refusal
 from ..ingest import IngestResult, delete_upload, ingest_file
 from ..ingest.preview import preview
 from ..queries.cache import invalidate
@@ -52,17 +52,9 @@ def describe(upload: dict) -> str:
                                     periode_label(upload["periode"]) if upload["periode"] else None]))
 
 
-def refusal(upload: dict | None, upload_id) -> Conflict | NotFound | None:
+def refusal(upload: dict | None, upload_id) -> SunterError | None:
     """Why this upload cannot be deleted (None: it can)."""
-    if upload is None:
-        return NotFound(f"Unggahan #{upload_id} tidak ada.", f"Upload {upload_id} does not exist.")
-    if upload["status"] == "deleted":
-        return Conflict(f"Unggahan #{upload['id']} sudah dihapus.", f"Upload {upload['id']} is deleted already.")
-    if upload["status"] not in DELETABLE:
-        label = UPLOAD_STATUSES.get(upload["status"], upload["status"])
-        return Conflict(f"Unggahan #{upload['id']} berstatus {label}: tidak ada baris tersimpan yang dapat dihapus.",
-                        f"Upload {upload['id']} is {upload['status']}: it holds no rows to delete.")
-    return None
+    return deletion_refusal(upload_id, upload["status"] if upload else None)
 
 
 def delete(engine: Engine, actor: Actor, upload_id: int) -> tuple[int, dict]:

@@ -38,6 +38,7 @@ from ..domain.errors import NotFound, SunterError
 from ..domain.listing import rayon_filter
 from ..domain.periodes import valid_periode
 from ..extensions import app_engine
+from ..formatting import number
 from ..services import analyses
 from .base import Tab, guarded
 
@@ -259,7 +260,7 @@ def cases(status, priority, assignee, anomaly_type, all_periodes, periode, rayon
                                       limit=MAX_LIMIT)
     except SunterError as exc:
         return {"rows": [], "count": "", "alert": notice(exc.message, "danger"), "assignees": no_update}
-    count = f"{len(found)} kasus" + (" (1.000 terbaru ditampilkan)" if len(found) == MAX_LIMIT else "")
+    count = f"{len(found)} kasus" + (f" ({number(MAX_LIMIT)} terbaru ditampilkan)" if len(found) == MAX_LIMIT else "")
     return {"rows": case_rows(found), "count": count, "alert": None,
             "assignees": ALL + [{"label": name, "value": name} for name in names]}
 

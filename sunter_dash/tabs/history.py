@@ -17,8 +17,8 @@ from ..auth import current_actor
 from ..components.forms import heading, notice
 from ..components.grids import column, grid
 from ..domain.errors import SunterError
-from ..domain.labels import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
 from ..domain.periodes import periode_label
+from ..domain.uploads import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
 from ..export import FORMATS, neutralise
 from ..extensions import app_engine
 from ..formatting import number

@@ -52,7 +52,7 @@ COLUMNS = [
     column("prev_volume", "Pakai Bln Lalu", "number", minWidth=110, filter=True,
            headerTooltip="Pemakaian periode sebelumnya (m3)"),
     column("median_volume", "Median Riwayat", "number", minWidth=115, filter=True,
-           headerTooltip="Median pemakaian 6 periode sebelumnya (m3)"),
+           headerTooltip="Median pemakaian pelanggan pada periode-periode sebelumnya (m3)"),
     column("delta_m3", "Selisih (m3)", "number", minWidth=100, filter=True,
            headerTooltip="Volume yang dipersoalkan (lihat docs/ANOMALIES.md)"),
     column("at_stake", "Potensi (Rp)", "rupiah", minWidth=120, filter=True,

@@ -21,12 +21,11 @@ from flask import current_app
 
 from .. import ids, queries
 from ..auth import current_actor
-from ..components.forms import heading
+from ..components.forms import heading, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
-from ..domain.labels import UPLOAD_STATUSES
-from ..domain.listing import ALL_RAYONS
 from ..domain.periodes import periode_label
+from ..domain.uploads import UPLOAD_STATUSES
 from ..export import neutralise
 from ..extensions import app_engine
 from ..formatting import number
@@ -225,10 +224,8 @@ def _register_results(app: Dash) -> None:
         queries.invalidate()
         engine = app_engine()
         stored = [p["periode"] for p in queries.periodes(engine)]
-        rayons = [{"label": "Semua", "value": ALL_RAYONS}] + [
-            {"label": f"Rayon {r}", "value": r} for r in queries.rayons(engine)]
-        return {"results": results_view(results), "staged": [],
-                "periodes": [{"label": periode_label(p), "value": p} for p in stored], "rayons": rayons,
+        return {"results": results_view(results), "staged": [], "periodes": periode_options(stored),
+                "rayons": rayon_options(queries.rayons(engine)),
                 "periode": periode if periode in stored else (stored[0] if stored else None)}
 
     @app.callback(Output(ERRORS_DOWNLOAD, "data"), Input({"type": ERRORS_BUTTON, "upload": ALL}, "n_clicks"),

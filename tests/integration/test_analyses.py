@@ -1,4 +1,4 @@
-"""The manual-analysis workbench (issue 5): the service of sunter_dash/analyses.py, /api/analyses,
+"""The manual-analysis workbench (issue 5): the services of sunter_dash/services/analyses.py, /api/analyses,
 and the Analisa tab's builders and actions on the server."""
 from __future__ import annotations
 

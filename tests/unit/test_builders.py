@@ -99,6 +99,9 @@ def test_links_keep_the_shell_order_and_leave_defaults_out():
     assert urls.link(None, None, "ringkasan", "ringkasan") == ""
     assert urls.tab_params("?periode=2025-12&tab=pelanggan&nomen=600&x=1") == {"nomen": "600", "x": "1"}
     assert urls.params("?a=1&a=2&b=") == {"a": "1"}
+    # A tab's own parameter may be called anything, even like an argument of link().
+    assert urls.link("2025-12", None, "pelanggan", "ringkasan", default_tab="x") == (
+        "?periode=2025-12&tab=pelanggan&default_tab=x")
 
 
 def test_the_grid_edge_turns_ag_grid_models_into_a_neutral_request():

@@ -10,6 +10,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from sunter_dash.domain.codes import rayon_from_code
+from sunter_dash.domain.files import normalise_header
+from sunter_dash.domain.periodes import valid_periode
 from sunter_dash.ingest.parse import (
     parse_bill_month,
     parse_code,
@@ -19,9 +22,6 @@ from sunter_dash.ingest.parse import (
     parse_rayon,
     parse_zone,
 )
-from sunter_dash.domain.codes import rayon_from_code
-from sunter_dash.domain.files import normalise_header
-from sunter_dash.domain.periodes import valid_periode
 
 
 def one(parser, cell):

@@ -1,0 +1,33 @@
+"""Uploads: how an upload's periode was decided, its statuses, and when it may be deleted."""
+from __future__ import annotations
+
+from .errors import Conflict, NotFound, SunterError
+
+# Which evidence decided an upload's periode (DATA.md's order).
+PERIODE_RULES = {
+    "explicit": "diisi pengguna",
+    "column": "kolom periode di file",
+    "filename": "nama file",
+    "mc_filename": "nama file MC (bulan baca + 1)",
+    "mc_reading_date": "tanggal catat MC (bulan baca + 1)",
+    "payment_date": "tanggal bayar tiap baris",
+}
+
+# An upload's life: running -> loaded | duplicate | refused; a newer snapshot -> replaced; -> deleted.
+UPLOAD_STATUSES = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Ditolak", "replaced": "Diganti",
+                   "deleted": "Dihapus", "running": "Berjalan"}
+# Only these have rows to delete: a refused upload stored nothing, a replaced snapshot's
+# rows went when its successor landed, a deleted upload's rows are gone already.
+DELETABLE = frozenset({"loaded", "duplicate"})
+
+
+def deletion_refusal(upload_id: int, status: str | None) -> SunterError | None:
+    """Why an upload cannot be deleted (None: it can; ``status`` None: there is no such upload)."""
+    if status is None:
+        return NotFound(f"Unggahan #{upload_id} tidak ada.", f"Upload {upload_id} does not exist.")
+    if status == "deleted":
+        return Conflict(f"Unggahan #{upload_id} sudah dihapus.", f"Upload {upload_id} is deleted already.")
+    if status not in DELETABLE:
+        return Conflict(f"Unggahan #{upload_id} berstatus {UPLOAD_STATUSES.get(status, status)}: tidak ada baris "
+                        "tersimpan yang dapat dihapus.", f"Upload {upload_id} is {status}: it holds no rows to delete.")
+    return None
