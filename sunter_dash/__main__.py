@@ -29,22 +29,46 @@ def _progress_line(stage: str, done: int, total: int) -> None:
         sys.stderr.flush()
 
 
+def _periode_shown(result) -> str:
+    """The periode and its rule; a payment file names the periodes its rows landed in."""
+    if result.type in files.names() and files.spec(result.type).mode == files.MERGE and result.row_periodes:
+        return f"periode={','.join(result.row_periodes)} (tanggal bayar)"
+    return f"periode={result.periode or '-'} ({result.periode_rule or '-'})"
+
+
+def _problem_line(problem) -> str:
+    where = f"baris {problem.row}" if problem.row else "file"
+    column = f", kolom {problem.column}" if problem.column else ""
+    value = f" ({problem.value!r})" if problem.value is not None else ""
+    return f"  - {where}{column}{value}: {problem.reason}"
+
+
 def _summary(result) -> str:
-    head = (f"{result.file}: {result.status.upper()}  tipe={result.type or '-'}  "
-            f"periode={result.periode or '-'} ({result.periode_rule or '-'})  "
+    head = (f"{result.file}: {result.status.upper()}  tipe={result.type or '-'}  {_periode_shown(result)}  "
             f"dibaca={result.read} disimpan={result.stored} ditolak={result.rejected} "
-            f"duplikat={result.duplicate}")
+            f"duplikat={result.duplicate} peringatan={len(result.warnings)}")
     lines = [head]
+    if result.profile:
+        lines.append(f"  profil kolom: {result.profile}")
     if result.message:
         lines.append(f"  {result.message}")
-    for error in result.errors[:5] if result.status != "refused" or result.rejected else []:
-        where = f"baris {error.row}" if error.row else "file"
-        column = f", kolom {error.column}" if error.column else ""
-        value = f" ({error.value!r})" if error.value is not None else ""
-        lines.append(f"  - {where}{column}{value}: {error.reason}")
+    lines.extend(f"  {note}" for note in result.notes)
+    lines.extend(_problem_line(e) for e in (result.errors[:5] if result.status != "refused" or result.rejected else []))
     if len(result.errors) > 5 and result.rejected:
         lines.append(f"  ... dan {len(result.errors) - 5} kesalahan lain")
+    if result.warnings:
+        lines.append(f"  peringatan (nilai dikosongkan, baris tetap dimuat): {len(result.warnings)}")
+        lines.extend(_problem_line(w) for w in result.warnings[:5])
+    if result.needs_replace:
+        lines.append("  Ulangi dengan --replace bila file ini memang menggantikan yang tersimpan.")
     return "\n".join(lines)
+
+
+def _mapping_pair(text: str) -> tuple[str, str]:
+    column, sep, file_column = text.partition("=")
+    if not sep or not column.strip() or not file_column.strip():
+        raise argparse.ArgumentTypeError(f"--map harus berbentuk KOLOM=KOLOM_FILE (mis. NOMEN=NOTAG), bukan {text!r}")
+    return column.strip(), file_column.strip()
 
 
 def cmd_ingest(args, config) -> int:
@@ -53,8 +77,14 @@ def cmd_ingest(args, config) -> int:
     actor = command_line(args.user)
     refused = False
     for name in args.files:
-        result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
-                              max_bytes=config.max_upload_bytes, progress=None if args.json else _progress_line)
+        try:
+            result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
+                                  max_bytes=config.max_upload_bytes,
+                                  progress=None if args.json else _progress_line,
+                                  mapping=dict(args.map or []) or None, profile=args.profile, replace=args.replace)
+        except SunterError as exc:  # a profile that does not exist: nothing was read
+            print(f"{name}: {exc.message}", file=sys.stderr)
+            return 1
         refused |= result.refused
         if args.json:
             print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
@@ -173,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", metavar="FILE")
     ingest.add_argument("--type", help=f"paksa tipe: {', '.join(files.names())}")
     ingest.add_argument("--periode", help="paksa periode YYYY-MM")
+    ingest.add_argument("--map", action="append", type=_mapping_pair, metavar="KOLOM=KOLOM_FILE",
+                        help="kolom file untuk sebuah kolom tipe, mis. --map NOMEN=NOTAG (boleh berulang)")
+    ingest.add_argument("--profile", help="terapkan profil kolom yang tersimpan")
+    ingest.add_argument("--replace", action="store_true",
+                        help="konfirmasi: file ini menggantikan snapshot tersimpan walau jauh lebih kecil")
     ingest.add_argument("--user", help="nama pengguna yang dicatat")
     ingest.add_argument("--json", action="store_true", help="satu objek JSON per file")
     ingest.set_defaults(func=cmd_ingest)

@@ -5,6 +5,7 @@ Every error is one of domain/errors.py, turned into ``{"error": <Indonesian>, "d
 """
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -195,19 +196,47 @@ def upload_file():
         raise BadParameter(f"Parameter 'type' harus salah satu dari {', '.join(files.names())}, bukan {file_type!r}.",
                            f"Parameter 'type' must be one of {', '.join(files.names())}, got {file_type!r}.",
                            field="type")
+    mapping, replace = _mapping_field(), _flag_field("replace")
+    profile = request.form.get("profile", "").strip() or None
     config = current_app.config["SUNTER_CONFIG"]
     with tempfile.TemporaryDirectory(prefix="sunter-api-") as folder:
         path = Path(folder) / (secure_filename(sent.filename) or "upload")
         sent.save(path)
         result = uploads.load(app_engine(), current_actor(), path, filename=Path(sent.filename).name,
-                              file_type=file_type, periode=periode, max_bytes=config.max_upload_bytes)
+                              file_type=file_type, periode=periode, max_bytes=config.max_upload_bytes,
+                              mapping=mapping, profile=profile, replace=replace)
     return jsonify(result.as_json())
+
+
+def _mapping_field() -> dict[str, str] | None:
+    """The form's ``map``: a JSON object, the type's column -> the file's column."""
+    text = request.form.get("map", "").strip()
+    if not text:
+        return None
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                for k, v in mapping.items()):
+        raise BadParameter('Isian \'map\' harus objek JSON kolom -> kolom file, mis. {"NOMEN": "NOTAG"}.',
+                           'Field \'map\' must be a JSON object of column -> file column, e.g. {"NOMEN": "NOTAG"}.',
+                           field="map")
+    return mapping
+
+
+def _flag_field(name: str) -> bool:
+    text = request.form.get(name, "").strip().lower()
+    if text not in ("", "true", "false", "1", "0"):
+        raise BadParameter(f"Isian '{name}' harus true atau false, bukan {text[:20]!r}.",
+                           f"Field {name!r} must be true or false, got {text[:20]!r}.", field=name)
+    return text in ("true", "1")
 
 
 @bp.delete("/uploads/<int:upload_id>")
 def delete_upload(upload_id: int):
-    removed, _upload = uploads.delete(app_engine(), current_actor(), upload_id)
-    return jsonify(upload_id=upload_id, removed=removed)
+    removed, _upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
+    return jsonify(upload_id=upload_id, removed=removed, restored_upload=restored["id"] if restored else None)
 
 
 # --- the manual-analysis workbench ------------------------------------------------------------

@@ -166,3 +166,16 @@ def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort
     frame = frame.rename(columns=ANOMALY_HEADERS)
     suffix = f"_rayon-{rayon}" if rayon else ""
     return to_bytes(frame, fmt, f"anomali-{key}"), f"anomali-{key}_{periode}{suffix}.{fmt}"
+
+
+PROBLEM_HEADERS = {"kind": "Jenis", "row": "Baris", "column": "Kolom", "value": "Nilai", "reason": "Alasan"}
+PROBLEM_KINDS = {"error": "Kesalahan", "warning": "Peringatan"}
+
+
+def upload_problems(engine: Engine, upload_id: int, fmt: str) -> tuple[bytes, str]:
+    """An upload's row errors and warnings (DATA.md), in source order: (content, file name)."""
+    frame = pd.DataFrame(queries.upload_errors(engine, upload_id), columns=list(PROBLEM_HEADERS))
+    frame["kind"] = frame["kind"].map(PROBLEM_KINDS).fillna(PROBLEM_KINDS["error"])
+    frame["row"] = frame["row"].astype("Int64")
+    frame = frame.rename(columns=PROBLEM_HEADERS)
+    return to_bytes(frame, fmt, f"unggahan-{upload_id}"), f"baris-bermasalah_unggahan-{upload_id}.{fmt}"

@@ -135,7 +135,7 @@ def inputs() -> set[str]:
 def markdown_table() -> str:
     """The docs table of the checks (docs/ANOMALIES.md holds it; a test keeps it in step)."""
     lines = ["| key | Meter card | flagged when (defaults) |", "| --- | --- | --- |"]
-    defaults = Thresholds().as_dict()
+    defaults = {s.key: ", ".join(s.default) if s.kind is tuple else s.default for s in Thresholds.settings()}
     lines += [f"| `{c.key}` | {c.name} | {c.rule.format(**defaults)} |" for c in _CHECKS]
     return "\n".join(lines)
 
@@ -143,7 +143,7 @@ def markdown_table() -> str:
 class Thresholds:
     """The values of every registered check's settings (defaults where not given)."""
 
-    def __init__(self, **values: int | float):
+    def __init__(self, **values):
         known = {s.key: s for c in _CHECKS for s in c.settings}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -165,10 +165,12 @@ class Thresholds:
 
     @staticmethod
     def settings() -> list[Setting]:
-        return [s for c in _CHECKS for s in c.settings]
+        """Every check's settings, once each (two checks may share one)."""
+        return list({s.key: s for c in _CHECKS for s in c.settings}.values())
 
-    def as_dict(self) -> dict[str, int | float]:
-        return dict(self._values)
+    def as_dict(self) -> dict:
+        """The values as JSON keeps them (codes as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._values.items()}
 
     def __getattr__(self, name: str):
         try:

@@ -16,6 +16,15 @@ def rayon_from_code(code: pd.Series) -> pd.Series:
     return head.where(head.str.fullmatch(r"\d{2}").fillna(False).astype(bool))
 
 
+def pcez_parts(digits: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(PCEZ, rayon) of PCEZ digits (DATA.md): 5 digits are the PCEZ itself and say no rayon;
+    7 digits are rayon + PCEZ; 9 digits are a zone (rayon, PC, EZ, block)."""
+    length = digits.str.len()
+    pcez = digits.where(length == 5, digits.str.slice(2, 7))
+    rayon = digits.str.slice(0, 2).where(length.isin([7, 9]).fillna(False).astype(bool))
+    return pcez.where(digits.notna()), rayon
+
+
 def date_text(dates: pd.Series) -> pd.Series:
     """Parsed dates as ISO 'YYYY-MM-DD' text (missing stays missing), formatting each
     distinct date once."""

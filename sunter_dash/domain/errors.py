@@ -81,6 +81,10 @@ class NoPeriode(FileRefused):
     pass
 
 
+class InconsistentFile(FileRefused):
+    """The file contradicts itself: one PCEZ given two officers, one NOMEN given twice."""
+
+
 class TooManyBadRows(FileRefused):
     """More than half the rows failed (DATA.md): the row errors come along to be shown."""
 
@@ -90,6 +94,25 @@ class TooManyBadRows(FileRefused):
             "Periksa apakah tipe file dan kolomnya benar, lalu perbaiki baris yang dilaporkan.",
             f"More than half the rows failed ({rejected} of {read}); the file is refused whole.")
         self.read, self.rejected, self.errors, self.file_type = read, rejected, errors, file_type
+
+
+class ShrinkRefused(FileRefused):
+    """A snapshot with fewer than half the customers of the stored one it would replace (DATA.md):
+    refused unless confirmed, so a wrong or partial file cannot silently wipe a month."""
+
+    def __init__(self, spec, periode: str, stored: int, found: int, stored_upload: int):
+        from .periodes import periode_label
+
+        def count(n: int) -> str:
+            return f"{n:,}".replace(",", ".")
+        super().__init__(
+            f"File ini hanya berisi {count(found)} pelanggan, padahal {spec.name} {periode_label(periode)} yang "
+            f"tersimpan (unggahan #{stored_upload}) berisi {count(stored)}: kurang dari separuh. Periksa apakah "
+            "file ini memang pengganti lengkapnya; jika ya, muat lagi dengan konfirmasi penggantian.",
+            f"The file holds {found} customers where the stored {spec.name} of {periode} holds {stored}: "
+            "fewer than half. Confirm the replacement to load it.",
+            needs_replace=True, stored_customers=stored, file_customers=found, stored_upload=stored_upload)
+        self.stored_customers, self.file_customers, self.stored_upload = stored, found, stored_upload
 
 
 class PaymentConflict(FileRefused, Conflict):

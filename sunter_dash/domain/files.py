@@ -63,9 +63,16 @@ class FileSpec:
     key: PaymentKey | None = None  # MERGE only
     feeds: tuple[str, ...] = ()  # summaries it feeds (ingest/summaries.py FEEDS)
     aliases: tuple[str, ...] = ()  # other names a user may give the type (--type COLL)
-    # DATA.md periode rule 4: a raw export naming its *reading* month, billed the month after:
-    # (file-name prefix followed by MMYY, the reading-date field).
+    # DATA.md periode rule 4: the bill's (year, month) fields (rule mc_bill_month), else a raw
+    # export naming its *reading* month, billed the month after: (file-name prefix followed by
+    # MMYY, the reading-date field).
+    bill_month: tuple[str, str] | None = None
     reading_month: tuple[str, str] | None = None
+    one_row_per_customer: bool = False  # a NOMEN given twice with different values refuses the file
+    # What a loaded file of this type should tell its uploader: (rows stored, settings) ->
+    # (details for the summary, notes in words).
+    report: Callable | None = None
+    undated: bool = False  # may have no periode at all (rule "none"; DATA.md, RUTE)
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)

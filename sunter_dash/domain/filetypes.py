@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .codes import WS, month_of, no_errors, rayon_from_code, row_errors
-from .errors import MissingColumns
+from .codes import WS, month_of, no_errors, pcez_parts, rayon_from_code, row_errors
+from .errors import InconsistentFile, MissingColumns
 from .files import MERGE, SNAPSHOT, Column, FileSpec, PaymentKey, register
 
 NOMEN_ALIASES = ("NO_PELANGGAN", "NOPEL", "NO_PLGGN", "ID_PELANGGAN")
@@ -91,6 +91,24 @@ def _sbrs(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, p
     return frame, no_errors()
 
 
+def _sbrs_report(frame: pd.DataFrame, settings) -> tuple[dict, list[str]]:
+    """The read-method codes of the readings, with how many rows each, and whether each counts
+    as an actual read (METRICS.md: a setting); a warning when none does."""
+    if "read_method" not in frame:
+        return {"read_methods": []}, []
+    actual = set(settings.actual_read_methods)
+    counts = frame["read_method"].value_counts()
+    methods = [{"code": code, "rows": int(rows), "actual": code in actual} for code, rows in counts.items()]
+    listed = ", ".join(f"{m['code']} ({m['rows']:,} baris)".replace(",", ".") for m in methods[:12])
+    counted = ", ".join(sorted(actual & set(counts.index))) or "tidak ada"
+    notes = [f"kode metode baca: {listed}; dihitung baca aktual: {counted}"] if methods else []
+    if methods and not any(m["actual"] for m in methods):
+        notes.append(f"Peringatan: tidak satu pun kode metode baca file ini dihitung sebagai baca aktual (setelan: "
+                     f"{', '.join(sorted(actual))}), jadi setiap pembacaan akan ditandai Bukan Baca Aktual. Jika kode "
+                     "baca aktual cabang lain (mis. SE, PS), ubah setelannya di tab Pengaturan.")
+    return {"read_methods": methods}, notes
+
+
 def _mainbill(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     if "pcezbk" in frame:
         frame["rayon"] = rayon_from_code(frame["pcezbk"])
@@ -98,6 +116,10 @@ def _mainbill(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFram
 
 
 def _ardebt(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # DATA.md: the row's own RAYON and PCEZ, used where no MC knows the customer.
+    if "pcez" in frame:
+        frame["pcez"], from_pcez = pcez_parts(frame["pcez"])
+        frame["rayon"] = frame["rayon"].fillna(from_pcez) if "rayon" in frame else from_pcez
     if "amount" in frame and "total" not in frame:
         return frame, row_errors(frame["amount"].isna(), "amount", "wajib diisi")
     if "total" in frame and "amount" not in frame:
@@ -107,10 +129,17 @@ def _ardebt(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame,
 
 
 def _rute(frame: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    digits = frame["pcez"].str.replace(r"\D", "", regex=True)
-    frame["pcez"] = digits.where(digits != "", frame["pcez"].str.upper())
-    frame["petugas"] = frame["petugas"].str.upper()
-    frame["rayon"] = rayon_from_code(frame["pcez"]).where(frame["pcez"].str.len() >= 7)
+    frame["pcez"], frame["rayon"] = pcez_parts(frame["pcez"])
+    # Officer names compare trimmed and upper-cased (DATA.md).
+    frame["petugas"] = frame["petugas"].str.strip().str.upper()
+    pairs = frame[["pcez", "petugas"]].dropna().drop_duplicates()
+    twice = sorted(pairs.loc[pairs["pcez"].duplicated(keep=False), "pcez"].unique().tolist())
+    if twice:
+        shown = ", ".join(f"{p[:3]}/{p[3:]}" for p in twice[:20])
+        raise InconsistentFile(
+            f"RUTE memberi satu PCEZ dua petugas atau lebih: {shown}. Perbaiki file sehingga setiap PCEZ "
+            "hanya punya satu petugas, lalu unggah lagi.",
+            f"The RUTE gives {len(twice)} PCEZ more than one officer: {', '.join(twice[:20])}.")
     return frame, no_errors()
 
 
@@ -136,9 +165,12 @@ register(FileSpec(
         Column("notagihan", "NOTAGIHAN", "text", ("NOTAG",)),
         Column("cust_type", "CUST_TYPE", "code", ("STATUS", "STATUS_PELANGGAN")),
         Column("periode_col", "PERIODE", "month", ("BULAN", "BILL_PERIOD")),
+        Column("tahun2", "TAHUN2", "int"),  # the bill's year and month, as the billing system's MC names them
+        Column("nama_bln2", "NAMA_BLN2", "code"),
     ),
     required=(frozenset({"nomen", "nominal", "zona_novak"}), frozenset({"nomen", "nominal", "rayon"})),
     periode_field="periode_col", derive=_mc, feeds=("target", "directory"), reading_month=("MC", "tgl_catat"),
+    bill_month=("tahun2", "nama_bln2"), one_row_per_customer=True,
 ))
 
 register(FileSpec(
@@ -147,9 +179,10 @@ register(FileSpec(
     columns=(
         _nomen(),
         Column("pay_date", "PAY_DT", "date", ("TGL_BAYAR", "TANGGAL_BAYAR")),
-        Column("amount", "AMT_COLLECT", "int", ("JUMLAH_BAYAR", "JML_BAYAR", "NOMINAL", "JUMLAH", "AMOUNT")),
+        Column("amount", "AMT_COLLECT", "int", ("JUMLAH_BAYAR", "JML_BAYAR", "NOMINAL", "JUMLAH", "AMOUNT",
+                                                "PAY_AMT")),
         Column("bill_period", "BILL_PERIOD", "month", ("PERIODE_REK", "BULAN_REK", "PERIODE_TAGIHAN")),
-        Column("notag", "NOTAG", "text", ("NOTAGIHAN", "NO_TAGIHAN")),
+        Column("notag", "NOTAG", "text", ("NOTAGIHAN", "NO_TAGIHAN", "BILL_ID")),
         Column("bill_reason", "BILL_REASON", "code"),
         Column("vol_collect", "VOL_COLLECT", "int"),
         Column("freeze_dttm", "FREEZE_DTTM", "text"),
@@ -165,8 +198,9 @@ register(FileSpec(
     name="SBRS", label="SBRS (baca meter)", table="sbrs", mode=SNAPSHOT, filename_words=("SBRS",),
     columns=(
         _nomen("cmr_account", "NOMEN"),
-        Column("stand_lalu", "cmr_prev_read", "int", ("STAND_LALU", "STAND_AWAL", "STAN_AWAL")),
-        Column("stand_kini", "cmr_reading", "int", ("STAND_KINI", "STAND_AKHIR", "STAN_AKIR")),
+        Column("stand_lalu", "cmr_prev_read", "int", ("STAND_LALU", "STAND_AWAL", "STAN_AWAL", "PREV_READ_1")),
+        Column("stand_kini", "cmr_reading", "int", ("STAND_KINI", "STAND_AKHIR", "STAN_AKIR", "CURR_READ_1",
+                                                    "END_READ_STAN")),
         Column("pakai", "SB_Stand", "int", ("PAKAI", "VOLUME", "PEMAKAIAN")),
         Column("read_method", "Read_Method", "code", ("READMETHOD", "METODE_BACA")),
         Column("skip_code", "cmr_skip_code", "code", ("SKIPSTS", "KODE_SKIP")),
@@ -182,17 +216,17 @@ register(FileSpec(
         Column("bill_amount", "Bill_Amount", "int", ("TAGIHAN",)),
     ),
     required=(frozenset({"nomen", "stand_lalu", "stand_kini"}),),
-    periode_field="bill_period", derive=_sbrs, feeds=("volume", "directory"),
+    periode_field="bill_period", derive=_sbrs, feeds=("volume", "directory"), report=_sbrs_report,
 ))
 
 register(FileSpec(
     name="MAINBILL", label="Mainbill (tagihan)", table="mainbill", mode=SNAPSHOT, filename_words=("MAINBILL",),
     columns=(
         _nomen(),
-        Column("total", "TOTAL_TAGIHAN", "int", ("NOMINAL", "TAGIHAN", "TOTAL")),
+        Column("total", "TOTAL_TAGIHAN", "int", ("NOMINAL", "TAGIHAN", "TOTAL", "TAGIHAN_AIR", "REK_AIR")),
         Column("bill_period", "PERIODE", "month", ("BILL_PERIOD", "BULAN_REK")),
         Column("tgl_tagihan", "TGL_TAGIHAN", "date"),
-        Column("pakai", "PAKAI", "int", ("VOLUME", "KUBIK")),
+        Column("pakai", "PAKAI", "int", ("VOLUME", "KUBIK", "KONSUMSI")),
         Column("tarif", "TARIF", "code", ("KODETARIF",)),
         Column("pcezbk", "PCEZBK", "zone", ("ZONA_NOVAK",)),
         Column("jenis_rek", "JENIS_REK", "code", ("STATUS_REK",)),
@@ -219,11 +253,14 @@ register(FileSpec(
     name="ARDEBT", label="Ardebt (tunggakan)", table="ardebt", mode=SNAPSHOT, filename_words=("ARDEBT",),
     columns=(
         _nomen(),
-        Column("bill_period", "PERIODE_BILL", "month"),
-        Column("amount", "JUMLAH", "int"),
+        Column("bill_period", "PERIODE_BILL", "month", ("BILL_PERIODE",)),
+        Column("amount", "JUMLAH", "int", ("BILL_AMT",)),
         Column("volume", "VOLUME", "int"),
-        Column("bills", "JUMLAH_REK", "int", ("LEMBAR",)),
-        Column("total", "SALDO_TUNGGAKAN", "int", ("TOTAL_TUNGGAKAN", "TUNGGAKAN")),
+        # MS Access' per-customer totals export names its columns after the query: SumOf..., CountOf...
+        Column("bills", "JUMLAH_REK", "int", ("LEMBAR", "CountOfPERIODE_BILL")),
+        Column("total", "SALDO_TUNGGAKAN", "int", ("TOTAL_TUNGGAKAN", "TUNGGAKAN", "SumOfJUMLAH")),
+        Column("rayon", "RAYON", "rayon", ("KODE_RAYON",)),
+        Column("pcez", "PCEZ", "pcez", ("PCEZBK", "ZONA_NOVAK")),
         Column("periode_col", "PERIODE", "month"),
     ),
     # One row per unpaid bill, or one row per customer (DATA.md).
@@ -234,10 +271,10 @@ register(FileSpec(
 register(FileSpec(
     name="RUTE", label="Rute petugas", table="rute", mode=SNAPSHOT, filename_words=("RUTE",),
     columns=(
-        Column("pcez", "PCEZ", "text"),
+        Column("pcez", "PCEZ", "pcez"),
         Column("petugas", "PETUGAS", "text"),
         Column("periode_col", "PERIODE", "month"),
     ),
     required=(frozenset({"pcez", "petugas"}),),
-    periode_field="periode_col", derive=_rute,
+    periode_field="periode_col", derive=_rute, undated=True,
 ))

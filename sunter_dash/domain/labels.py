@@ -9,7 +9,9 @@ AUDIT_ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Kel
                  "upload_deleted": "Unggahan dihapus", "user_created": "Pengguna dibuat",
                  "user_role_changed": "Peran diubah", "user_password_reset": "Kata sandi diganti",
                  "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali",
-                 "analysis_created": "Analisa dibuat", "analysis_updated": "Analisa diubah"}
+                 "analysis_created": "Analisa dibuat", "analysis_updated": "Analisa diubah",
+                 "setting_changed": "Setelan diubah", "profile_saved": "Profil kolom disimpan",
+                 "profile_deleted": "Profil kolom dihapus"}
 
 
 def rayon_label(rayon: str | None) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .checks import AnyOf, Check, Hit, Need, register
 from .readings import Readings
-from .settings import anomaly_setting
+from .settings import ACTUAL_READ_METHODS, anomaly_setting
 
 # MC statuses of a customer that is not active, and MAINBILL kinds of a corrected bill (METRICS.md).
 INACTIVE = ("NONAKTIF", "NON AKTIF", "NON-AKTIF", "PUTUS", "TUTUP", "INACTIVE", "CLOSED")
@@ -105,7 +105,8 @@ for _check in (
           "SBRS(P): Bill_Amount < 0 or a special message containing REBILL; MAINBILL(P): JENIS_REK "
           + " or ".join(CORRECTIONS) + ", or more than one bill for P", _rebill, needs=lambda t: (AnyOf((Need("SBRS"), Need("MAINBILL"))),)),
     Check("estimated", "Bukan Baca Aktual", "bi-eye-slash",
-          "a read method is given and it is not ACTUAL", _estimated),
+          "a read method is given and it is not one of the codes set as actual reads ({actual_read_methods})",
+          _estimated, settings=(ACTUAL_READ_METHODS,)),
     Check("spike", "Lonjakan vs Riwayat", "bi-lightning",
           "volume > {spike_factor} x the median of the customer's readings in the {spike_history} periodes before P "
           "(at least {spike_min_readings} of them) and volume - median >= {spike_min_m3} m3",
@@ -117,9 +118,10 @@ for _check in (
                     anomaly_setting("spike_history", 6, 1, "Lonjakan: periode riwayat"),
                     anomaly_setting("spike_min_readings", 3, 1, "Lonjakan: minimal pembacaan riwayat"))),
     Check("stuck", "Meter Macet", "bi-pause-circle",
-          "volume 0 on ACTUAL reads in P and the periodes before it, {stuck_periodes} in all", _stuck,
+          "volume 0 on actual reads ({actual_read_methods}) in P and the periodes before it, {stuck_periodes} in all", _stuck,
           needs=lambda t: tuple(Need("SBRS", b) for b in range(t.stuck_periodes)),
-          settings=(anomaly_setting("stuck_periodes", 3, 2, "Meter macet: periode berturut-turut"),)),
+          settings=(anomaly_setting("stuck_periodes", 3, 2, "Meter macet: periode berturut-turut"),
+                    ACTUAL_READ_METHODS)),
     Check("inactive_use", "Pakai Saat Nonaktif", "bi-plug",
           "volume > 0 while MC(P) gives a status of " + ", ".join(INACTIVE), _inactive_use,
           needs=lambda t: (Need("SBRS"), Need("MC"))),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 
 PERIODE_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+# Where a file of no periode is kept (an undated RUTE: DATA.md); never a periode anyone picks.
+UNDATED = "0000-00"
 PERIODE_RE = re.compile(PERIODE_PATTERN)
 
 MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -41,6 +43,8 @@ def shift_periode(periode: str, months: int) -> str:
 
 def periode_label(periode: str | None) -> str:
     """'2025-12' -> 'Desember 2025'."""
+    if periode == UNDATED:
+        return "tanpa periode"
     if not periode or len(periode) != 7:
         return periode or "-"
     return f"{MONTH_NAMES[int(periode[5:7]) - 1]} {periode[:4]}"

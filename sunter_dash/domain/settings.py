@@ -2,14 +2,18 @@
 default, its bounds and its label. The environment gives the defaults (config.py)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+Value = int | float | tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Setting:
+    """A number with a minimum, or a list of codes (a tuple default: at least ``minimum`` codes)."""
     key: str  # the name in code and in the stored JSON, e.g. "extreme_m3"
     env: str  # the environment variable, e.g. "SUNTER_ANOMALY_EXTREME_M3"
-    default: int | float
+    default: Value
     minimum: int | float
     label: str  # Indonesian, for the settings page and the docs
 
@@ -17,11 +21,13 @@ class Setting:
     def kind(self) -> type:
         return type(self.default)
 
-    def parse(self, value: str | None) -> int | float:
+    def parse(self, value: str | None) -> Value:
         """The value of a setting from its text (blank: the default); ValueError says why."""
         if value is None or str(value).strip() == "":
             return self.default
         text = str(value).strip()
+        if self.kind is tuple:
+            return self.check(tuple(code for code in re.split(r"[,;\s]+", text) if code))
         try:
             number = int(text) if self.kind is int else float(text.replace(",", "."))
         except ValueError:
@@ -29,13 +35,31 @@ class Setting:
             raise ValueError(f"{self.env} must be {what}, got {value!r}") from None
         return self.check(number)
 
-    def check(self, number: int | float) -> int | float:
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise ValueError(f"{self.env} must be a number, got {number!r}")
-        if number < self.minimum:
-            raise ValueError(f"{self.env} must be at least {self.minimum}, got {number}")
-        return self.kind(number)
+    def check(self, value) -> Value:
+        if self.kind is tuple:
+            codes = tuple(value) if isinstance(value, (list, tuple)) else None
+            if codes is None or not all(isinstance(c, str) and c.strip() for c in codes):
+                raise ValueError(f"{self.env} must be a list of codes, got {value!r}")
+            codes = tuple(dict.fromkeys(c.strip().upper() for c in codes))
+            if len(codes) < self.minimum:
+                raise ValueError(f"{self.env} needs at least {self.minimum} code(s)")
+            return codes
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{self.env} must be a number, got {value!r}")
+        if value < self.minimum:
+            raise ValueError(f"{self.env} must be at least {self.minimum}, got {value}")
+        return self.kind(value)
+
+    def shown(self, value: Value) -> str:
+        """The value as the settings page shows it (codes comma-separated, numbers Indonesian)."""
+        if self.kind is tuple:
+            return ", ".join(value)
+        return str(value).replace(".", ",")
 
 
 def anomaly_setting(key: str, default: int | float, minimum: int | float, label: str) -> Setting:
     return Setting(key, f"SUNTER_ANOMALY_{key.upper()}", default, minimum, label)
+
+
+ACTUAL_READ_METHODS = Setting("actual_read_methods", "SUNTER_ACTUAL_READ_METHODS", ("ACTUAL",), 1,
+                              "Kode metode baca yang dihitung sebagai baca aktual")

@@ -10,7 +10,9 @@ PERIODE_RULES = {
     "filename": "nama file",
     "mc_filename": "nama file MC (bulan baca + 1)",
     "mc_reading_date": "tanggal catat MC (bulan baca + 1)",
+    "mc_bill_month": "bulan tagihan MC (TAHUN2, NAMA_BLN2)",
     "payment_date": "tanggal bayar tiap baris",
+    "none": "tanpa periode (berlaku sebelum RUTE bertanggal pertama)",
 }
 
 # An upload's life: running -> loaded | duplicate | refused; a newer snapshot -> replaced; -> deleted.
@@ -21,13 +23,18 @@ UPLOAD_STATUSES = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Dito
 DELETABLE = frozenset({"loaded", "duplicate"})
 
 
-def deletion_refusal(upload_id: int, status: str | None) -> SunterError | None:
-    """Why an upload cannot be deleted (None: it can; ``status`` None: there is no such upload)."""
+def deletion_refusal(upload_id: int, status: str | None, kept: bool = False) -> SunterError | None:
+    """Why an upload cannot be deleted (None: it can; ``status`` None: there is no such upload). A
+    replaced snapshot whose rows are kept may be deleted: that drops its kept rows."""
     if status is None:
         return NotFound(f"Unggahan #{upload_id} tidak ada.", f"Upload {upload_id} does not exist.")
     if status == "deleted":
         return Conflict(f"Unggahan #{upload_id} sudah dihapus.", f"Upload {upload_id} is deleted already.")
-    if status not in DELETABLE:
+    if status == "replaced" and not kept:
+        return Conflict(f"Unggahan #{upload_id} sudah diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi "
+                        "tidak ada yang dapat dihapus atau dipulihkan.",
+                        f"Upload {upload_id} was replaced before version 0.2.0: its rows were not kept.")
+    if status not in DELETABLE and not (status == "replaced" and kept):
         return Conflict(f"Unggahan #{upload_id} berstatus {UPLOAD_STATUSES.get(status, status)}: tidak ada baris "
                         "tersimpan yang dapat dihapus.", f"Upload {upload_id} is {status}: it holds no rows to delete.")
     return None

@@ -10,7 +10,7 @@ from ..domain import files
 from ..domain.codes import month_of
 from ..domain.errors import AmbiguousType, MissingColumns, NoPeriode, UnknownType
 from ..domain.files import FileSpec, normalise_header
-from ..domain.periodes import MONTH_PATTERN, MONTHS, shift_periode, valid_periode
+from ..domain.periodes import MONTH_PATTERN, MONTHS, UNDATED, shift_periode, valid_periode
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,30 @@ class Match:
         return self.spec.headers_of(nearest - self.columns.keys())
 
 
-def match_columns(spec: FileSpec, headers: list[str]) -> Match:
+def mapped_fields(spec: FileSpec, mapping: dict[str, str] | None) -> dict[str, str]:
+    """field -> file header, for the keys of a column mapping that name a column of ``spec``
+    (its header or any alias, matched like headers; DATA.md, column mapping)."""
+    wanted = {normalise_header(key): header for key, header in (mapping or {}).items()}
+    found = {}
+    for col in spec.columns:
+        for name in col.names:
+            if normalise_header(name) in wanted:
+                found[col.field] = wanted[normalise_header(name)]
+                break
+    return found
+
+
+def match_columns(spec: FileSpec, headers: list[str], mapping: dict[str, str] | None = None) -> Match:
+    """Which header of the file holds each column of ``spec``: a mapped one first, else the
+    first of its names (the export's own, then its aliases) the file has."""
     by_norm: dict[str, str] = {}
     for h in headers:
         by_norm.setdefault(normalise_header(h), h)
-    found: dict[str, str] = {}
-    exact = 0
+    found = mapped_fields(spec, mapping)
+    exact = len(found)
     for col in spec.columns:
+        if col.field in found:
+            continue
         for i, name in enumerate(col.names):
             header = by_norm.get(normalise_header(name))
             if header is not None and header not in found.values():
@@ -43,6 +60,26 @@ def match_columns(spec: FileSpec, headers: list[str]) -> Match:
                 exact += i == 0
                 break
     return Match(spec, found, exact)
+
+
+def check_mapping(headers: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
+    """The mapping with each file column written as the file writes it; refused when a column is
+    not in the file or a key names a column of no type."""
+    if not mapping:
+        return {}
+    by_norm = {normalise_header(h): h for h in headers}
+    known = {normalise_header(name) for spec in files.specs() for col in spec.columns for name in col.names}
+    checked = {}
+    for key, header in mapping.items():
+        if normalise_header(key) not in known:
+            raise MissingColumns(f"Pemetaan kolom '{key}' tidak dikenal: sebutkan kolom tipe file (mis. NOMEN, "
+                                 "AMT_COLLECT) atau salah satu nama lainnya.",
+                                 f"The mapping names {key!r}, a column of no file type.", field="map")
+        if normalise_header(header) not in by_norm:
+            raise MissingColumns(f"Kolom '{header}' yang dipetakan ke {key} tidak ada di file. Kolom di file: "
+                                 f"{_shown(headers)}.", f"Mapped column {header!r} is not in the file.", field="map")
+        checked[key] = by_norm[normalise_header(header)]
+    return checked
 
 
 def filename_words(filename: str) -> set[str]:
@@ -53,12 +90,12 @@ def filename_words(filename: str) -> set[str]:
     return words
 
 
-def _forced(headers: list[str], forced: str) -> Match:
+def _forced(headers: list[str], forced: str, mapping: dict[str, str]) -> Match:
     spec = files.resolve(forced)
     if spec is None:
         raise UnknownType(f"Tipe '{forced}' tidak dikenal; pilih salah satu: {', '.join(files.names())}.",
                           f"Unknown file type {forced!r}; one of {', '.join(files.names())}.", field="type")
-    match = match_columns(spec, headers)
+    match = match_columns(spec, headers, mapping)
     if not match.fits:
         raise MissingColumns(
             f"File tidak cocok dengan tipe {spec.name}: kolom {', '.join(match.missing())} tidak ditemukan. "
@@ -67,11 +104,13 @@ def _forced(headers: list[str], forced: str) -> Match:
     return match
 
 
-def detect_type(headers: list[str], filename: str, forced: str | None = None) -> tuple[Match, str]:
+def detect_type(headers: list[str], filename: str, forced: str | None = None,
+                mapping: dict[str, str] | None = None) -> tuple[Match, str]:
     """Return the match and how it was decided; refuse with what was found and missing."""
+    mapping = check_mapping(headers, mapping)
     if forced:
-        return _forced(headers, forced), "forced"
-    matches = [match_columns(spec, headers) for spec in files.specs()]
+        return _forced(headers, forced, mapping), "forced"
+    matches = [match_columns(spec, headers, mapping) for spec in files.specs()]
     fitting = [m for m in matches if m.fits]
     if len(fitting) == 1:
         return fitting[0], "header"
@@ -136,6 +175,24 @@ def periode_from_filename(filename: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _bill_month(spec: FileSpec, frame: pd.DataFrame) -> tuple[str, str] | None:
+    """DATA.md 4: the bill's year and month in two columns (TAHUN2, NAMA_BLN2: a month name or
+    number), the same on most rows; no shift."""
+    year_field, month_field = spec.bill_month
+    if year_field not in frame or month_field not in frame:
+        return None
+    months = frame[month_field].str.strip().str.upper()
+    number = pd.to_numeric(months, errors="coerce").where(lambda m: m.between(1, 12))
+    month = number.fillna(months.map(MONTHS)).astype("Float64")
+    year = frame[year_field].astype("Float64")
+    ok = month.notna() & year.between(1980, 2100)
+    found = (year[ok].astype("Int64").astype(str) + "-" + month[ok].astype("Int64").astype(str).str.zfill(2))
+    counts = found.value_counts()
+    if len(counts) and counts.iloc[0] * 2 > len(frame):
+        return counts.index[0], "mc_bill_month"
+    return None
+
+
 def _reading_month(spec: FileSpec, frame: pd.DataFrame, filename: str) -> tuple[str, str] | None:
     """DATA.md 4: a raw MC names its reading month (file name MC + MMYY, or TGL_CATAT); the
     readings of month M are billed and collected in M+1."""
@@ -166,13 +223,16 @@ def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
     from_name = periode_from_filename(filename)
     if from_name:
         return from_name, "filename"
-    evidence = _reading_month(spec, frame, filename) if spec.reading_month else None
+    evidence = (_bill_month(spec, frame) if spec.bill_month else None) or (
+        _reading_month(spec, frame, filename) if spec.reading_month else None)
     if evidence:
         return evidence
     if spec.date_field and spec.date_field in frame:
         months = month_of(frame[spec.date_field]).value_counts()
         if len(months):
             return months.index[0], "payment_date"
+    if spec.undated:
+        return UNDATED, "none"
     raise NoPeriode(
         "Periode file tidak dapat ditentukan: berikan periode (YYYY-MM) saat mengunggah "
         "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).",

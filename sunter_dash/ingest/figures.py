@@ -110,10 +110,10 @@ ARREARS_SQL = text(f"""
         SELECT nomen,
                CASE WHEN COUNT(bills) > 0 THEN SUM(bills) ELSE COUNT(*) END AS bills,
                CASE WHEN COUNT(total) > 0 THEN SUM(total) ELSE COALESCE(SUM(amount), 0) END AS total,
-               MIN(bill_period) AS oldest_bill
+               MIN(bill_period) AS oldest_bill, MAX(rayon) AS own_rayon
         FROM ardebt WHERE periode = :p GROUP BY nomen),
          m AS (SELECT nomen, MAX(rayon) AS rayon FROM mc WHERE periode = :p GROUP BY nomen)
-    SELECT CAST(:p AS VARCHAR(7)), a.nomen, COALESCE(m.rayon, {LATEST.format('a.nomen')}, ''),
+    SELECT CAST(:p AS VARCHAR(7)), a.nomen, COALESCE(m.rayon, {LATEST.format('a.nomen')}, a.own_rayon, ''),
            a.bills, a.total, a.oldest_bill
     FROM a LEFT JOIN m ON m.nomen = a.nomen
 """)

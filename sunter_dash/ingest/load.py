@@ -15,11 +15,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.clock import now_utc
-from ..domain.errors import FileMissing, FileRefused, FileTooLarge, PaymentConflict, TooManyBadRows
+from ..domain.errors import FileMissing, FileRefused, FileTooLarge, PaymentConflict, ShrinkRefused, TooManyBadRows
 from ..domain.files import MERGE
 from ..domain.uploads import deletion_refusal
-from ..models import DATA_TABLES, Upload, UploadError
-from . import summaries
+from ..models import DATA_TABLES, Upload, UploadError, data_table, superseded_table
+from . import flags, profiles, summaries
 from .bulk import detach_stage
 from .errors import RowError
 from .prepare import Prepared, prepare
@@ -47,13 +47,14 @@ def _record(conn: Connection, result: IngestResult, filename: str, size: int, sh
 def _finish(conn: Connection, upload_id: int, result: IngestResult) -> None:
     conn.execute(update(Upload).where(Upload.id == upload_id).values(
         status=result.status, rows_read=result.read, rows_stored=result.stored,
-        rows_rejected=result.rejected, rows_duplicate=result.duplicate,
-        row_periodes=",".join(result.row_periodes) or None,
-        message=result.message or None, finished_at=now_utc()))
-    if result.errors:
+        rows_rejected=result.rejected, rows_duplicate=result.duplicate, rows_warned=len(result.warnings),
+        row_periodes=",".join(result.row_periodes) or None, profile=result.profile,
+        message="\n".join(filter(None, [result.message, *result.notes])) or None, finished_at=now_utc()))
+    problems = [(e, "error") for e in result.errors] + [(w, "warning") for w in result.warnings]
+    if problems:
         conn.execute(insert(UploadError), [
-            {"upload_id": upload_id, "row": e.row, "column": e.column, "value": e.value, "reason": e.reason}
-            for e in result.errors])
+            {"upload_id": upload_id, "row": e.row, "column": e.column, "value": e.value, "reason": e.reason,
+             "kind": kind} for e, kind in problems])
 
 
 def _checked(path: Path, name: str, size: int, max_bytes: int) -> None:
@@ -67,14 +68,18 @@ def _checked(path: Path, name: str, size: int, max_bytes: int) -> None:
 
 
 def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, size: int, sha: str,
-           username: str | None, progress: Progress | None) -> None:
+           username: str | None, progress: Progress | None, replace: bool) -> None:
     """Store the rows, record the upload and bring the summaries up to date: one transaction."""
     try:
         with engine.connect() as conn:
             try:
                 with conn.begin():
                     result.upload_id = _record(conn, result, name, size, sha, username)
-                    stored = store(conn, prepared, result.upload_id, sha, result, progress)
+                    stored = store(conn, prepared, result.upload_id, sha, result, progress, replace)
+                    if stored is not None and prepared.spec.report:
+                        details, notes = prepared.spec.report(stored, flags.stored_thresholds(conn))
+                        result.details.update(details)
+                        result.notes += notes
                     _finish(conn, result.upload_id, result)
                     if result.stored:
                         if progress:
@@ -96,8 +101,14 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
 def _refused(engine: Engine, result: IngestResult, exc: FileRefused, name: str, size: int, sha: str | None,
              username: str | None) -> None:
     result.status, result.message, result.stored, result.duplicate = "refused", exc.message, 0, 0
+    result.notes, result.details = [], {}
     if isinstance(exc, TooManyBadRows):
         result.type, result.read, result.rejected, result.errors = exc.file_type, exc.read, exc.rejected, exc.errors
+    if isinstance(exc, ShrinkRefused):
+        result.needs_replace = True
+        result.stored_customers, result.file_customers = exc.stored_customers, exc.file_customers
+        result.details = {"stored_upload": exc.stored_upload}
+        result.warnings = []
     if not result.errors:
         result.errors = [RowError(None, None, None, exc.message)]
     with engine.begin() as conn:
@@ -108,11 +119,14 @@ def _refused(engine: Engine, result: IngestResult, exc: FileRefused, name: str, 
 def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None,
                 file_type: str | None = None, periode: str | None = None,
                 username: str | None = None, max_bytes: int = 100 * 1024 * 1024,
-                progress: Progress | None = None) -> IngestResult:
-    """Run one file through the whole pipeline and record the attempt."""
+                progress: Progress | None = None, mapping: dict[str, str] | None = None,
+                profile: str | None = None, replace: bool = False) -> IngestResult:
+    """Run one file through the whole pipeline and record the attempt. ``mapping`` names the
+    file's column for a column of the type; ``profile`` applies a saved mapping; ``replace``
+    confirms a snapshot the shrink guard would refuse."""
     path = Path(path)
     name = filename or path.name
-    result = IngestResult(file=name)
+    result = IngestResult(file=name, periode=periode)  # a refused file keeps the periode given
     size = path.stat().st_size if path.exists() else 0
     sha = None
     try:
@@ -122,35 +136,64 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
             progress("membaca", 0, size)
         table = read_table(path, name)
         result.fmt = table.fmt
-        prepared = prepare(table, name, file_type, periode)
+        with engine.connect() as conn:
+            mapping, file_type, result.profile = profiles.resolve(conn, list(table.frame.columns), mapping, profile,
+                                                                  file_type)
+        prepared = prepare(table, name, file_type, periode, mapping)
         del table  # the raw cells are done with; free them before the insert needs memory
         result.type, result.periode, result.periode_rule = (
             prepared.spec.name, prepared.periode, prepared.periode_rule)
         result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
-        _write(engine, prepared, result, name, size, sha, username, progress)
+        result.warnings = prepared.warnings
+        _write(engine, prepared, result, name, size, sha, username, progress, replace)
     except FileRefused as exc:
         _refused(engine, result, exc, name, size, sha, username)
     return result
 
 
+def _restore(conn: Connection, upload) -> int | None:
+    """Bring back the most recent snapshot this upload replaced that is still kept (DATA.md):
+    its rows move back from the superseded table; return its id."""
+    archive = superseded_table(upload.file_type)
+    previous = conn.execute(select(Upload.id).where(
+        Upload.file_type == upload.file_type, Upload.periode == upload.periode, Upload.status == "replaced",
+        Upload.kept.is_(True)).order_by(Upload.id.desc()).limit(1)).scalar()
+    if archive is None or previous is None:
+        return None
+    table = data_table(upload.file_type)
+    names = [c.name for c in archive.columns]
+    conn.execute(insert(table).from_select(names, select(*[archive.c[n] for n in names])
+                                           .where(archive.c.upload_id == previous)))
+    conn.execute(delete(archive).where(archive.c.upload_id == previous))
+    conn.execute(update(Upload).where(Upload.id == previous).values(status="loaded", kept=False))
+    return previous
+
+
 def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -> int:
-    """Remove exactly the rows an upload stored; the upload record stays, marked deleted."""
+    """Remove exactly the rows an upload stored; the upload record stays, marked deleted. Deleting
+    the current upload of a snapshot restores the one it replaced (when kept); deleting a replaced
+    one drops its kept rows."""
     with engine.begin() as conn:
         upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
-        refused = deletion_refusal(upload_id, upload.status if upload else None)
+        refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
         if refused:
             raise refused
-        removed = 0
-        table = DATA_TABLES.get(upload.file_type or "")
+        removed, known = 0, upload.file_type in DATA_TABLES
         periodes = (upload.row_periodes or "").split(",")
-        if table is not None and upload.row_periodes:
+        if upload.status == "replaced" and known:
+            archive = superseded_table(upload.file_type)
+            removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
+            periodes = []  # what the dashboard shows does not change
+        elif upload.row_periodes and known:
+            table = DATA_TABLES[upload.file_type]
             # Only the upload's own periodes are scanned: data tables have no upload_id index.
             removed = conn.execute(delete(table).where(
                 table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
         conn.execute(update(Upload).where(Upload.id == upload_id).values(
-            status="deleted", deleted_at=now_utc(), deleted_by=username))
-        if removed:
-            summaries.refresh(conn, upload.file_type, periodes)
+            status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
+        restored = _restore(conn, upload) if known and upload.status == "loaded" else None
+        if removed or restored:
+            summaries.refresh(conn, upload.file_type, periodes or [upload.periode])
     return removed
 
 

@@ -173,6 +173,10 @@ def _dates_from_text(text: pd.Series) -> pd.Series:
         (rf"^(?P<d>\d{{1,2}})[-/. ]+(?P<mn>{MONTH_PATTERN})[-/. ,]+(?P<y>\d{{4}}|\d{{2}}){time}", "names"),
         # 20251231
         (rf"^(?P<y>20\d{{2}})(?P<m>[01]\d)(?P<d>[0-3]\d){time}", None),
+        # 31122025: DDMMYYYY, as SBRS writes cmr_rd_date (a date YYYYMMDD could not be read first)
+        (rf"^(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>(?:19|20)\d{{2}}){time}", None),
+        # 1072025: the same written as a number, which lost the day's leading zero
+        (rf"^(?P<d>[1-9])(?P<m>[01]\d)(?P<y>(?:19|20)\d{{2}}){time}", None),
     ]
     for pattern, kind in patterns:
         todo = out.isna() & t.notna()
@@ -201,12 +205,17 @@ def _from_serial(numbers: pd.Series) -> pd.Series:
 
 
 def parse_date(s: pd.Series) -> Parsed:
-    """Excel dates and serials, '31-12-2025', '2025-12-31', '31-Des-25', '31 Desember 2025'."""
+    """Excel dates and serials, '31-12-2025', '2025-12-31', '31-Des-25', '01-Apr-26',
+    '31 Desember 2025', '20251231', '31122025' (a number cell of 8 digits is read as text)."""
     is_number, is_date = _cell_kinds(s)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
     if is_date.any():
         out[is_date] = pd.to_datetime(s[is_date], errors="coerce").astype("datetime64[s]")
     if is_number.any():
+        numbers = pd.to_numeric(s[is_number], errors="coerce")
+        digits8 = numbers.between(1_000_000, 99_999_999) & (numbers % 1 == 0)
+        is_number = is_number.copy()
+        is_number[digits8.index[digits8.to_numpy()]] = False
         out[is_number] = _from_serial(pd.to_numeric(s[is_number], errors="coerce"))
     rest = ~(is_number | is_date)
     text = as_text(s[rest]) if rest.any() else pd.Series(dtype="str")
@@ -287,6 +296,15 @@ def parse_zone(s: pd.Series) -> Parsed:
     return Parsed(digits, bad)
 
 
+def parse_pcez(s: pd.Series) -> Parsed:
+    """PCEZ: '151/10', '15110', '3415110' (rayon + PCEZ) or a 9-digit zone -> its digits (5, 7 or 9 of
+    them; domain/codes.pcez_parts takes the PCEZ and any rayon from them)."""
+    text = as_text(s)
+    digits = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True).str.replace(r"\D", "", regex=True)
+    ok = digits.str.len().isin([5, 7, 9]).fillna(False).astype(bool)
+    return Parsed(digits.where(ok), text.notna() & ~ok)
+
+
 PARSERS = {
     "nomen": parse_nomen,
     "text": parse_text,
@@ -296,6 +314,7 @@ PARSERS = {
     "month": parse_bill_month,
     "rayon": parse_rayon,
     "zone": parse_zone,
+    "pcez": parse_pcez,
 }
 
 # Kinds whose parser is a few whole-column string operations: on text-file columns
@@ -303,7 +322,7 @@ PARSERS = {
 # such columns (names, bill numbers, timestamps) are mostly distinct anyway.
 CHEAP_ON_TEXT = frozenset({"text", "nomen"})
 # Kinds whose parser only looks at a cell's text (not whether Excel stored a number).
-TEXT_KINDS = frozenset({"text", "code", "nomen", "rayon", "zone"})
+TEXT_KINDS = frozenset({"text", "code", "nomen", "rayon", "zone", "pcez"})
 
 
 class Cells:

@@ -1,8 +1,10 @@
 """Readers: a file in, a raw table out (header found, rows numbered as in the source).
 
-Excel (.xlsx, .xls, .xlsm, .ods) is read by fastexcel (calamine, into Arrow); text (.csv, .txt)
-by pandas' C parser after sniffing encoding, delimiter and the header row.
-The header may sit below up to 15 title or blank rows.
+Excel (.xlsx, .xls, .xlsm, .ods) is read by fastexcel (calamine, into Arrow); dBase (.dbf) by
+dbfread in the file's own code page; text (.csv, .txt) by pyarrow's CSV reader, or pandas' C
+parser, after sniffing encoding, delimiter and the header row. The header of a spreadsheet or a
+text file may sit below up to 15 title or blank rows; a .dbf's header is its field list, and
+its rows are numbered by record.
 """
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import codecs
 import csv
 import io
 import re
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dbfread
 import fastexcel
 import numpy as np
 import pandas as pd
@@ -25,6 +29,9 @@ from ..domain.files import header_score
 from .errors import RowError
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+DBF_SUFFIXES = {".dbf"}
+DBF_FALLBACK_ENCODING = "cp1252"  # a .dbf that names no code page: the billing system's Windows one
+DBF_SKIPPED_TYPES = frozenset("MGBP")  # memo and binary fields: not columns of any export
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
 HEADER_SEARCH_ROWS = 16  # the header may sit below up to 15 title rows
 DELIMITERS = ("|", ";", "\t", ",")
@@ -50,12 +57,14 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
     # text export saved under an Excel name (.xls) as text.
     if head.startswith(EXCEL_MAGIC):
         return read_excel(path)
+    if suffix in DBF_SUFFIXES:
+        return read_dbf(path)
     if suffix in EXCEL_SUFFIXES:
         return read_text(path) if b"\x00" not in head else read_excel(path)
     if suffix in TEXT_SUFFIXES or not suffix:
         return read_text(path)
-    raise UnreadableFile(f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .csv atau .txt.",
-                         f"Files of type {suffix!r} are not read; use .xlsx, .xls, .csv or .txt.")
+    raise UnreadableFile(f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .dbf, .csv atau .txt.",
+                         f"Files of type {suffix!r} are not read; use .xlsx, .xls, .dbf, .csv or .txt.")
 
 
 def _find_header(rows: list[list[object]]) -> int:
@@ -138,6 +147,31 @@ def read_excel(path: Path) -> RawTable:
     frame.columns = _header_names(head[h])
     source_rows = np.arange(h + 2, h + 2 + len(frame))
     return RawTable(frame, source_rows, {"format": "excel", "sheet": sheet_name, "header_row": h + 1})
+
+
+def read_dbf(path: Path) -> RawTable:
+    """A dBase table: its fields are the header, its records the rows, text in its code page."""
+    try:
+        table = dbfread.DBF(str(path), raw=True, recfactory=None, ignorecase=False,
+                            ignore_missing_memofile=True)
+        encoding = table.encoding if table.header.language_driver else DBF_FALLBACK_ENCODING
+        records = [[value for _, value in record] for record in table]
+    except (ValueError, OSError, struct.error, dbfread.exceptions.DBFNotFound) as exc:
+        raise UnreadableFile(f"File tidak dapat dibaca sebagai dBase (.dbf): {exc}",
+                             f"The file cannot be read as dBase: {exc}") from None
+    if not table.fields:
+        raise EmptyFile("File .dbf tidak memiliki kolom.", "The .dbf file has no fields.")
+    columns = {}
+    for index, spec in enumerate(table.fields):
+        raw = pd.Series([record[index] for record in records], dtype=object)
+        if spec.type in DBF_SKIPPED_TYPES or raw.empty:
+            columns[spec.name] = pd.Series([None] * len(raw), dtype=object)
+            continue
+        text = raw.str.decode(encoding, errors="replace").str.strip(" \x00")
+        columns[spec.name] = text.where(text != "")
+    frame = pd.DataFrame(columns)
+    frame.columns = _header_names(list(columns))
+    return RawTable(frame, np.arange(1, len(frame) + 1), {"format": "dbf", "encoding": encoding})
 
 
 def _sniff_encoding(path: Path) -> str:

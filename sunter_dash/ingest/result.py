@@ -25,6 +25,13 @@ class IngestResult:
     replaced: list[int] = field(default_factory=list)
     row_periodes: list[str] = field(default_factory=list)
     fmt: dict = field(default_factory=dict)
+    warnings: list[RowError] = field(default_factory=list)  # optional values left empty, rows stored
+    profile: str | None = None  # the column-mapping profile that applied
+    needs_replace: bool = False  # refused by the shrink guard: loads when confirmed
+    stored_customers: int | None = None  # the snapshot it would replace, and this file's
+    file_customers: int | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know beyond the counts
+    details: dict = field(default_factory=dict)  # per type (SBRS: the read-method codes)
 
     @property
     def refused(self) -> bool:
@@ -37,5 +44,10 @@ class IngestResult:
             "stored": self.stored, "rejected": self.rejected, "duplicate": self.duplicate,
             "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS_RETURNED]],
             "error_count": len(self.errors), "message": self.message,
-            "upload_id": self.upload_id, "replaced_uploads": self.replaced,
+            "warnings": [e.as_dict() for e in self.warnings[:MAX_ERRORS_RETURNED]],
+            "warning_count": len(self.warnings), "notes": self.notes,
+            "upload_id": self.upload_id, "replaced_uploads": self.replaced, "row_periodes": self.row_periodes,
+            "profile": self.profile, "needs_replace": self.needs_replace,
+            "stored_customers": self.stored_customers, "file_customers": self.file_customers,
+            **self.details,
         }

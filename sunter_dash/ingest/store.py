@@ -6,12 +6,15 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, delete, select, update
+from sqlalchemy import Date, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
+from ..domain.errors import ShrinkRefused
 from ..domain.files import MERGE, SNAPSHOT, FileSpec
-from ..models import Upload, data_table
+from ..domain.periodes import periode_label
+from ..formatting import number
+from ..models import Upload, data_table, superseded_table
 from .bulk import BULK_ROWS, bulk_insert
 from .prepare import Prepared
 from .result import IngestResult
@@ -114,30 +117,80 @@ def _executemany(conn: Connection, table, frame: pd.DataFrame, names: list[str],
             progress(label, min(start + BATCH, total), total)
 
 
+def customers_of(frame: pd.DataFrame, spec) -> int:
+    """How many customers (distinct NOMEN; a RUTE: distinct PCEZ) a snapshot holds."""
+    return int(frame[spec.key_field].nunique())
+
+
+def stored_customers(conn: Connection, spec, periode: str) -> int:
+    table = data_table(spec.name)
+    column = table.c[spec.key_field]
+    return int(conn.execute(select(func.count(func.distinct(column))).where(table.c.periode == periode)).scalar()
+               or 0)
+
+
+def current_uploads(conn: Connection, spec, periode: str, but: int | None = None) -> list:
+    """The loaded uploads (id, sha256) whose rows a snapshot type holds for a periode, oldest first."""
+    return conn.execute(select(Upload.id, Upload.sha256).where(
+        Upload.file_type == spec.name, Upload.periode == periode, Upload.status == "loaded",
+        Upload.id != (but or 0)).order_by(Upload.id)).all()
+
+
+def replacement(conn: Connection, spec, periode: str, frame: pd.DataFrame, current: list | None = None) -> dict | None:
+    """What loading this snapshot would replace (DATA.md): the stored upload and both customer
+    counts, the note that says so, and whether the shrink guard asks for a confirmation."""
+    current = current_uploads(conn, spec, periode) if current is None else current
+    if spec.mode != SNAPSHOT or not current:
+        return None
+    before, now = stored_customers(conn, spec, periode), customers_of(frame, spec)
+    return {"upload_id": current[-1].id, "stored_customers": before, "file_customers": now,
+            "needs_replace": now * 2 < before,
+            "note": f"menggantikan {spec.name} {periode_label(periode)}: {number(before)} pelanggan, "
+                    f"unggahan #{current[-1].id}"}
+
+
+def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list, result: IngestResult,
+             replace: bool) -> None:
+    """DATA.md: a snapshot replaces the stored one of its periode atomically (one transaction);
+    one with fewer than half its customers only when confirmed; the replaced rows are kept,
+    superseded, to come back if this upload is deleted."""
+    spec, frame, periode = prepared.spec, prepared.frame, prepared.periode
+    table = data_table(spec.name)
+    replaced = replacement(conn, spec, periode, frame, current)
+    if replaced:
+        if replaced["needs_replace"] and not replace:
+            raise ShrinkRefused(spec, periode, replaced["stored_customers"], replaced["file_customers"],
+                                replaced["upload_id"])
+        result.notes.append(replaced["note"])
+    archive = superseded_table(spec.name)
+    kept = archive is not None and bool(current)
+    if kept:
+        names = [c.name for c in archive.columns]
+        conn.execute(insert(archive).from_select(names, select(*[table.c[n] for n in names])
+                                                 .where(table.c.periode == periode)))
+    conn.execute(delete(table).where(table.c.periode == periode))
+    if current:
+        conn.execute(update(Upload).where(Upload.id.in_([row.id for row in current]))
+                     .values(status="replaced", kept=kept))
+    result.replaced = [row.id for row in current]
+
+
 def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
-           result: IngestResult, progress: Progress | None) -> pd.DataFrame | None:
+          result: IngestResult, progress: Progress | None, replace: bool = False) -> pd.DataFrame | None:
     """Store the prepared rows; return the rows stored (None when nothing was)."""
     # The prepared frame is this function's to extend (upload_id, periode, pay_key).
     spec, frame = prepared.spec, prepared.frame
     table = data_table(spec.name)
     frame["upload_id"] = upload_id
     if spec.mode == SNAPSHOT:
-        current = conn.execute(
-            select(Upload.id, Upload.sha256).where(
-                Upload.file_type == spec.name, Upload.periode == prepared.periode,
-                Upload.status == "loaded", Upload.id != upload_id)).all()
+        current = current_uploads(conn, spec, prepared.periode, but=upload_id)
         if any(row.sha256 == sha for row in current):
             result.status, result.duplicate = "duplicate", len(frame)
             same = next(row.id for row in current if row.sha256 == sha)
             result.message = f"File yang sama sudah dimuat (unggahan #{same}); tidak ada yang berubah."
             return None
         frame["periode"] = prepared.periode
-        replaced = [row.id for row in current]
-        # DATA.md: a snapshot replaces the stored one of its periode, atomically (one transaction).
-        conn.execute(delete(table).where(table.c.periode == prepared.periode))
-        if replaced:
-            conn.execute(update(Upload).where(Upload.id.in_(replaced)).values(status="replaced"))
-        result.replaced = replaced
+        _replace(conn, prepared, upload_id, current, result, replace)
     else:
         keys = payment_keys(spec, frame)
         first = ~pd.Series(keys).duplicated().to_numpy()

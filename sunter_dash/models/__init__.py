@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Index, Integer, Table
 
 from ..domain import files
 from .accounts import Analysis, AnalysisEvent, AuditLog, User
 from .base import Base
 from .data import Ardebt, Mainbill, MbPayment, Mc, Payment, Rute, Sbrs
+from .settings import MappingProfile, SavedSetting
 from .summaries import (
     AnomalySetting,
     ArrearsBucket,
@@ -31,6 +32,29 @@ from .uploads import Upload, UploadError
 
 def data_table(file_type: str) -> Table:
     return Base.metadata.tables[files.spec(file_type).table]
+
+
+SUPERSEDED = "{}_superseded"  # where a replaced snapshot's rows are kept (DATA.md, Loading rules)
+
+
+def superseded_table(file_type: str) -> Table | None:
+    """The table keeping a type's replaced snapshots (None for a type that keeps none)."""
+    return Base.metadata.tables.get(SUPERSEDED.format(files.spec(file_type).table))
+
+
+def _superseded_tables() -> None:
+    """Every snapshot table of the built-in types has a twin holding its superseded rows."""
+    for spec in files.specs():
+        if spec.mode == files.SNAPSHOT:
+            table = Base.metadata.tables[spec.table]
+            kept = [column for column in table.columns if column.name not in ("id", "upload_id")]
+            archive = Table(SUPERSEDED.format(table.name), Base.metadata,
+                            Column("upload_id", Integer, nullable=False, index=True),
+                            *[Column(c.name, c.type, nullable=c.nullable) for c in kept])
+            Index(f"ix_{archive.name}_periode", archive.c.periode)
+
+
+_superseded_tables()
 
 
 class _DataTables(Mapping):
@@ -53,4 +77,4 @@ DATA_TABLES = _DataTables()
 __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "PayCustomer", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
-           "UploadError", "User", "data_table"]
+           "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "SavedSetting"]

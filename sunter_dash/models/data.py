@@ -174,6 +174,8 @@ class Ardebt(Base):
     volume: Mapped[int | None] = mapped_column(BigInteger)
     bills: Mapped[int | None] = mapped_column(Integer)  # per-customer layout
     total: Mapped[int | None] = mapped_column(BigInteger)  # per-customer layout
+    rayon: Mapped[str | None] = mapped_column(String(8))  # the row's own, used where no MC knows the customer
+    pcez: Mapped[str | None] = mapped_column(String(8))  # 5 digits
 
     __table_args__ = (
         Index("ix_ardebt_periode_nomen", "periode", "nomen"),
@@ -181,7 +183,8 @@ class Ardebt(Base):
 
 
 class Rute(Base):
-    """RUTE: which officer reads and collects each route (PCEZ)."""
+    """RUTE: which officer reads and collects each route (PCEZ, 5 digits). An undated RUTE is stored
+    under the periode ``UNDATED`` (domain/periodes.py)."""
 
     __tablename__ = "rute"
 

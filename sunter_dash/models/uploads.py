@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.clock import now_utc
@@ -33,6 +33,11 @@ class Upload(Base):
     rows_stored: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_warned: Mapped[int] = mapped_column(Integer, default=0)  # optional values left empty (warnings)
+    profile: Mapped[str | None] = mapped_column(String(64))  # the mapping profile that applied, if any
+    # A replaced snapshot whose rows are kept (superseded), so deleting its successor brings it back;
+    # uploads replaced before version 0.2.0 were not kept.
+    kept: Mapped[bool] = mapped_column(Boolean, default=False)
     # loaded | refused | replaced (a newer snapshot took its place) | deleted
     status: Mapped[str] = mapped_column(String(16), default="running")
     message: Mapped[str | None] = mapped_column(Text)
@@ -46,7 +51,8 @@ class Upload(Base):
 
 
 class UploadError(Base):
-    """One rejected row (or file-level problem, row NULL) of an upload."""
+    """One rejected row (or file-level problem, row NULL) of an upload, or a warning: a row stored
+    with an optional value left empty."""
 
     __tablename__ = "upload_error"
 
@@ -56,5 +62,6 @@ class UploadError(Base):
     column: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8), default="error")  # error | warning
 
     __table_args__ = (Index("ix_upload_error_upload", "upload_id", "row"),)

@@ -21,21 +21,21 @@ from ..domain.cases import (
     text_value,
 )
 from ..domain.errors import BadParameter, NotFound
-from ..models import Analysis, AnalysisEvent, Customer, CustomerRayon, Mc, Rute, User
+from ..models import Analysis, AnalysisEvent, Customer, CustomerRayon, Mc, User
+from .rute import officer_of
 
 
 def rute_officer(conn: Connection, nomen: str, periode: str | None = None) -> tuple[str | None, str | None]:
-    """(officer, pcez): who reads the customer's route by RUTE, the periode's RUTE first, else the
-    newest. The PCEZ is the customer directory's, else the customer's MC (that periode's first)."""
+    """(officer, pcez): who reads the customer's route by the RUTE in effect for the periode (the
+    newest without one). The PCEZ is the customer directory's, else the customer's MC (that
+    periode's first)."""
     pcez = conn.scalar(select(Customer.pcez).where(Customer.nomen == nomen))
     if not pcez:
         pcez = conn.scalar(select(Mc.pcez).where(Mc.nomen == nomen, Mc.pcez.is_not(None), Mc.pcez != "")
                            .order_by((Mc.periode == (periode or "")).desc(), Mc.periode.desc()).limit(1))
     if not pcez:
         return None, None
-    officer = conn.scalar(select(Rute.petugas).where(Rute.pcez == pcez.strip())
-                          .order_by((Rute.periode == (periode or "")).desc(), Rute.periode.desc()).limit(1))
-    return officer, pcez
+    return officer_of(conn, pcez, periode), pcez
 
 
 def rayon_of(conn: Connection, nomen: str, given: str | None) -> str | None:

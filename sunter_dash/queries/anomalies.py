@@ -10,7 +10,8 @@ from ..domain import checks
 from ..domain.checks import Need, Thresholds
 from ..domain.listing import Filters, Group, Sort, Test
 from ..domain.periodes import shift_periode
-from ..models import AnomalySetting, MeterFlag
+from ..domain.settings import ACTUAL_READ_METHODS
+from ..models import AnomalySetting, MeterFlag, data_table
 from .cache import cached
 from .stored import types_of
 
@@ -50,6 +51,15 @@ def _flag_counts(engine: Engine, periode: str, rayon: str | None) -> dict[str, i
 
 
 @cached
+def read_methods(engine: Engine, periode: str) -> list[str]:
+    """The distinct read-method codes of SBRS(P)."""
+    sbrs = data_table("SBRS")
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(sbrs.c.read_method).distinct().where(
+            sbrs.c.periode == periode, sbrs.c.read_method.is_not(None))).scalars())
+
+
+@cached
 def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> dict:
     """Every check of the catalogue with its count of customers in P, the count in P-1 when
     P-1's files let a check run (SBRS or MAINBILL), and the files missing for a full count."""
@@ -59,11 +69,16 @@ def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> d
     # Compared with P-1 when P-1's own files let some check run there.
     compare = any(c.runnable(t, types_of(engine, previous_periode)) for c in checks.checks())
     before = _flag_counts(engine, previous_periode, rayon) if compare else {}
+    # METRICS.md: when no read-method code of SBRS(P) is one set as actual, every reading is
+    # "not actual"; the checks that use the setting say so.
+    codes = read_methods(engine, periode)
+    no_actual = bool(codes) and not set(codes) & set(t.actual_read_methods)
     anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0),
                          "previous": before.get(c.key, 0) if compare else None,
-                         "missing": _missing(engine, periode, c, t)} for c in checks.checks()}
+                         "missing": _missing(engine, periode, c, t),
+                         "no_actual_reads": no_actual and ACTUAL_READ_METHODS in c.settings} for c in checks.checks()}
     return {"periode": periode, "rayon": rayon, "previous_periode": previous_periode if compare else None,
-            "anomalies": anomalies}
+            "anomalies": anomalies, "read_methods": codes, "actual_read_methods": list(t.actual_read_methods)}
 
 
 _TEXT_TESTS = {

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
+from ..domain.periodes import UNDATED
 from ..models import DATA_TABLES, ArrearsBucket, KpiPeriode, StoredCount, Upload
 from .cache import cached
 
 
 @cached
 def periodes(engine: Engine) -> list[dict]:
-    """Stored periodes, newest first, with the file types present for each."""
+    """Stored periodes, newest first, with the file types present for each (an undated RUTE is
+    no periode)."""
     found: dict[str, set[str]] = {}
     with engine.connect() as conn:
-        for file_type, periode in conn.execute(select(StoredCount.file_type, StoredCount.periode)):
+        for file_type, periode in conn.execute(select(StoredCount.file_type, StoredCount.periode)
+                                               .where(StoredCount.periode != UNDATED)):
             found.setdefault(periode, set()).add(file_type)
     return [{"periode": p, "types": sorted(found[p])} for p in sorted(found, reverse=True)]
 

@@ -27,13 +27,22 @@ def _upload_row(row) -> dict:
         "status": row["status"], "read": row["rows_read"], "stored": row["rows_stored"],
         "rejected": row["rows_rejected"], "duplicate": row["rows_duplicate"], "message": row["message"],
         "deleted_at": row["deleted_at"].strftime("%Y-%m-%d %H:%M:%S") if row["deleted_at"] else None,
-        "deleted_by": row["deleted_by"],
+        "deleted_by": row["deleted_by"], "warned": row["rows_warned"], "profile": row["profile"], "kept": row["kept"],
     }
 
 
+def current_upload(engine: Engine, file_type: str, periode: str) -> dict | None:
+    """The upload whose rows a snapshot type holds for a periode now."""
+    with engine.connect() as conn:
+        row = conn.execute(select(Upload).where(Upload.file_type == file_type, Upload.periode == periode,
+                                                Upload.status == "loaded").order_by(Upload.id.desc())).mappings().first()
+    return _upload_row(row) if row else None
+
+
 def upload_errors(engine: Engine, upload_id: int, limit: int = 10_000) -> list[dict]:
-    """The row errors of an upload in source order: row (None for the file), column, value, reason."""
-    stmt = (select(UploadError.row, UploadError.column, UploadError.value, UploadError.reason)
+    """The row errors and warnings of an upload in source order: row (None for the file), column,
+    value, reason, kind (error or warning)."""
+    stmt = (select(UploadError.row, UploadError.column, UploadError.value, UploadError.reason, UploadError.kind)
             .where(UploadError.upload_id == upload_id).order_by(UploadError.row, UploadError.id).limit(limit))
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(stmt).mappings()]

@@ -1,35 +1,106 @@
-"""Settings kept in the database so that every process computes with the same ones."""
+"""Settings: the environment gives the defaults, a value an admin saves wins and survives restarts
+(METRICS.md, settings precedence). The meter-check settings the stored flags were computed with
+are kept in the database too, so every process computes with the same ones and a change
+recomputes the flags."""
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy.engine import Connection
 
 from ..domain.checks import Thresholds
+from ..domain.clock import now_utc
+from ..domain.errors import BadParameter
 from ..ingest import flags, summaries
-from ..models import AnomalySetting
+from ..models import AnomalySetting, SavedSetting
+from ..queries.cache import invalidate
+from . import Actor, record
 
 
-def sync_thresholds(engine: Engine, wanted: Thresholds) -> bool:
-    """Store the configured thresholds; when they differ from those the flags were
-    computed with, recompute every flag. True when a recomputation ran. Safe when
-    several processes start at once (gunicorn workers): the first stores the row,
-    the others wait for it and find it equal."""
+def saved(conn: Connection) -> dict:
+    """The values admins saved: key -> value (as JSON keeps it)."""
+    return {row.key: json.loads(row.value) for row in conn.execute(select(SavedSetting.key, SavedSetting.value))}
+
+
+def effective(conn: Connection, defaults: Thresholds) -> Thresholds:
+    """The environment's values, with every value an admin saved in their place."""
+    values = defaults.as_dict()
+    values.update({k: v for k, v in saved(conn).items() if k in values})
+    return Thresholds.from_stored(values)
+
+
+def _apply(conn: Connection, wanted: Thresholds) -> bool:
+    """Store ``wanted`` as what the flags follow; recompute them when it differs. Safe when
+    several processes start at once (gunicorn workers): the first stores the row, the others
+    wait for it and find it equal."""
     wanted_json = json.dumps(wanted.as_dict())
-    with engine.begin() as conn:
-        created = conn.execute(text("INSERT INTO anomaly_setting (id, thresholds) VALUES (1, :t) "
-                                    "ON CONFLICT (id) DO NOTHING"), {"t": wanted_json}).rowcount
-        if created:
-            # Flags stored so far (by the migration) follow the defaults.
-            changed = wanted != Thresholds()
-        else:
-            stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)
-                                  .with_for_update()).scalar()
-            changed = Thresholds.from_stored(json.loads(stored)) != wanted
-            if changed:
-                conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
-        if not changed:
-            return False
+    created = conn.execute(text("INSERT INTO anomaly_setting (id, thresholds) VALUES (1, :t) "
+                                "ON CONFLICT (id) DO NOTHING"), {"t": wanted_json}).rowcount
+    if created:
+        # Flags stored so far (by the migration) follow the defaults.
+        changed = wanted != Thresholds()
+    else:
+        stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)
+                              .with_for_update()).scalar()
+        changed = Thresholds.from_stored(json.loads(stored)) != wanted
+        if changed:
+            conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
+    if changed:
         flags.rebuild(conn, wanted)
         summaries.bump_version(conn)
-        return True
+    return changed
+
+
+def sync_thresholds(engine: Engine, defaults: Thresholds) -> bool:
+    """At start: the flags follow the environment's defaults and the values admins saved; True
+    when a recomputation ran."""
+    with engine.begin() as conn:
+        return _apply(conn, effective(conn, defaults))
+
+
+def save(engine: Engine, actor: Actor, defaults: Thresholds, key: str, value) -> Thresholds:
+    """An admin's value for a setting (None: back to the environment's default); the flags are
+    recomputed with it, and the change is audited."""
+    actor.require("settings")
+    setting = next((s for s in Thresholds.settings() if s.key == key), None)
+    if setting is None:
+        raise BadParameter(f"Setelan '{key}' tidak dikenal.", f"Unknown setting {key!r}.", field="key")
+    try:
+        checked = None if value is None else setting.check(setting.parse(value) if isinstance(value, str) else value)
+    except ValueError as exc:
+        raise BadParameter(f"{setting.label}: nilai {value!r} tidak dapat dipakai.", str(exc), field=key) from None
+    with engine.begin() as conn:
+        before = effective(conn, defaults)
+        conn.execute(delete(SavedSetting).where(SavedSetting.key == key))
+        if checked is not None:
+            stored = list(checked) if isinstance(checked, tuple) else checked
+            conn.execute(SavedSetting.__table__.insert().values(key=key, value=json.dumps(stored),
+                                                                updated_by=actor.username, updated_at=now_utc()))
+        after = effective(conn, defaults)
+        _apply(conn, after)
+    old, new = getattr(before, key), getattr(after, key)
+    if old != new or checked is None:
+        record(engine, actor, "setting_changed",
+               f"{setting.label}: {setting.shown(old)} -> {setting.shown(new)}"
+               + (" (kembali ke bawaan)" if checked is None else ""))
+    invalidate()
+    return after
+
+
+def listed(engine: Engine, defaults: Thresholds) -> list[dict]:
+    """Each setting as the Pengaturan page shows it: the environment's default, the value an admin
+    saved (None when none), the value in force, and who saved it when."""
+    with engine.connect() as conn:
+        rows = {row.key: row for row in conn.execute(select(SavedSetting))}
+        current = effective(conn, defaults)
+    found = []
+    for setting in Thresholds.settings():
+        row = rows.get(setting.key)
+        found.append({"key": setting.key, "label": setting.label, "env": setting.env,
+                      "default": setting.shown(getattr(defaults, setting.key)),
+                      "saved": setting.shown(getattr(current, setting.key)) if row else None,
+                      "value": setting.shown(getattr(current, setting.key)),
+                      "updated_by": row.updated_by if row else None,
+                      "updated_at": row.updated_at.strftime("%Y-%m-%d %H:%M") if row else None})
+    return found

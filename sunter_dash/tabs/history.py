@@ -6,20 +6,18 @@ the permission on the server (tabs/base.py ``guarded``).
 """
 from __future__ import annotations
 
-import io
-
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import queries
 from ..auth import current_actor
 from ..components.forms import heading, notice
 from ..components.grids import column, grid
+from ..domain import files
 from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
 from ..domain.uploads import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
-from ..export import FORMATS, neutralise
+from ..export import FORMATS, PROBLEM_KINDS, upload_problems
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import uploads
@@ -49,8 +47,9 @@ CANCEL = "history-cancel"
 PENDING = "history-pending"
 CHANGED = "history-changed"
 
+REPLACED_UNKEPT = ("Diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi tidak dapat dikembalikan dengan "
+                   "menghapus penggantinya.")
 REFUSED = "Hanya admin yang dapat membaca riwayat unggahan dan menghapus unggahan."
-ERROR_HEADERS = {"row": "Baris", "column": "Kolom", "value": "Nilai", "reason": "Alasan"}
 # AG Grid's pager and text filter in Indonesian.
 COLUMNS = [
     # Thirteen columns do not fit 1280 px: the upload's number and file stay pinned while
@@ -70,9 +69,13 @@ COLUMNS = [
     column("stored", "Disimpan", "number", minWidth=88, flex=0, width=92),
     column("rejected", "Ditolak", "number", minWidth=80, flex=0, width=85),
     column("duplicate", "Duplikat", "number", minWidth=85, flex=0, width=90),
+    column("warned", "Peringatan", "number", minWidth=95, flex=0, width=100,
+           headerTooltip="Nilai kolom opsional yang tidak terbaca: dikosongkan, barisnya tetap dimuat"),
     column("note", "Keterangan", minWidth=260, filter=True, tooltipField="note"),
 ]
 ERROR_COLUMNS = [
+    column("kind_label", "Jenis", minWidth=100, flex=0, width=110, filter=True,
+           cellClassRules={"history-warning": "params.data.kind === 'warning'"}),
     column("row", "Baris", "number", minWidth=80, flex=0, width=90),
     column("column", "Kolom", minWidth=130, flex=0, width=170, filter=True),
     column("value", "Nilai", minWidth=140, filter=True, tooltipField="value"),
@@ -143,8 +146,12 @@ def history_rows(uploads: list[dict]) -> list[dict]:
         rule = PERIODE_RULES.get(item["periode_rule"], item["periode_rule"])
         periode = item["periode"] or "-"
         note = item["message"] or ""
+        if item["profile"]:
+            note = f"Profil kolom: {item['profile']}. {note}".strip()
         if item["status"] == "deleted":
             note = f"Dihapus oleh {item['deleted_by'] or '-'} pada {item['deleted_at']} UTC. {note}".strip()
+        elif item["status"] == "replaced" and not item["kept"]:
+            note = f"{REPLACED_UNKEPT} {note}".strip()
         rows.append({**item, "row_id": str(item["id"]), "note": note,
                      "status_label": UPLOAD_STATUSES.get(item["status"], item["status"]),
                      "periode_text": f"{periode} · {rule}" if rule else periode})
@@ -164,20 +171,6 @@ def confirmation(upload: dict) -> list:
                "semua angka di dasbor dihitung ulang. Catatan unggahan tetap ada dengan status Dihapus.",
                className="mb-0"),
     ]
-
-
-def errors_file(upload_id: int, errors: list[dict], fmt: str) -> tuple[bytes, str]:
-    """The row errors of an upload as .csv or .xlsx, formula cells neutralised like every export."""
-    frame = neutralise(pd.DataFrame(errors, columns=list(ERROR_HEADERS)).rename(columns=ERROR_HEADERS))
-    frame["Baris"] = frame["Baris"].astype("Int64")
-    name = f"baris-bermasalah_unggahan-{upload_id}.{fmt}"
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig"), name
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as writer:
-        frame.to_excel(writer, index=False, sheet_name=f"unggahan-{upload_id}")
-    return buffer.getvalue(), name
 
 
 def selected_id(rows: list[dict] | None) -> int | None:
@@ -200,9 +193,12 @@ def show_selection(rows: list[dict] | None):
     upload = queries.upload(engine, upload_id) if upload_id is not None else None
     if upload is None:
         return [], "Baris bermasalah", "Pilih unggahan di tabel atas.", "Belum ada unggahan terpilih.", True, True
-    errors = queries.upload_errors(engine, upload_id)
+    errors = [{**e, "kind_label": PROBLEM_KINDS.get(e["kind"], e["kind"])}
+              for e in queries.upload_errors(engine, upload_id)]
     status = UPLOAD_STATUSES.get(upload["status"], upload["status"])
-    note = (f"{number(len(errors))} masalah dicatat (baris menurut nomor baris di file sumber)." if errors
+    warned = sum(e["kind"] == "warning" for e in errors)
+    note = (f"{number(len(errors) - warned)} kesalahan dan {number(warned)} peringatan dicatat (baris menurut nomor "
+            "baris di file sumber; peringatan: nilai dikosongkan, baris tetap dimuat)." if errors
             else "Unggahan ini tidak mencatat baris bermasalah.")
     selection = [html.Strong("Terpilih: "), describe(upload),
                  f" · {status} · {number(upload['stored'])} baris tersimpan"]
@@ -219,10 +215,17 @@ def remove(upload_id) -> tuple[str, bool]:
     except (TypeError, ValueError):
         return "Tidak ada unggahan terpilih.", False
     try:
-        removed, upload = uploads.delete(app_engine(), current_actor(), upload_id)
+        removed, upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
     except SunterError as exc:
         return exc.message, False
-    return f"Unggahan #{upload_id} dihapus: {number(removed)} baris dikeluarkan ({describe(upload)}).", True
+    message = f"Unggahan #{upload_id} dihapus: {number(removed)} baris dikeluarkan ({describe(upload)})."
+    if restored:
+        message += (f" {upload['type']} {periode_label(upload['periode'])} kembali ke unggahan #{restored['id']} "
+                    f"{restored['file']} ({number(restored['stored'])} baris).")
+    elif upload["status"] == "loaded" and upload["type"] in files.names() and \
+            files.spec(upload["type"]).mode == files.SNAPSHOT:
+        message += f" {upload['type']} {periode_label(upload['periode'])} kini kosong."
+    return message, True
 
 
 def ask_to_delete(rows: list[dict] | None) -> dict:
@@ -288,7 +291,7 @@ def register_callbacks(app: Dash) -> None:
         if upload_id is None or not ctx.triggered or not ctx.triggered[0]["value"]:
             return {"file": no_update, "alert": None}
         fmt = "xlsx" if ctx.triggered_id == ERRORS_XLSX else "csv"
-        content, name = errors_file(upload_id, queries.upload_errors(app_engine(), upload_id), fmt)
+        content, name = upload_problems(app_engine(), upload_id, fmt)
         return {"file": dcc.send_bytes(content, name, type=FORMATS[fmt]), "alert": None}
 
 

@@ -132,6 +132,12 @@ def missing_text(key: str, missing: list[str], periode: str, thresholds: Thresho
     return "Perlu " + ", ".join(f"{kind} {periode_label(p)}" for kind, p in (m.split(" ") for m in missing))
 
 
+def no_actual_text(summary: dict) -> str:
+    """METRICS.md: no read-method code of SBRS(P) is set as an actual read."""
+    return (f"Tidak ada kode baca aktual ({', '.join(summary['read_methods'][:4])} bukan "
+            f"{', '.join(summary['actual_read_methods'])}); ubah di Pengaturan")
+
+
 def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row:
     cards = []
     for key, figures in summary["anomalies"].items():
@@ -144,6 +150,8 @@ def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row
             (html.Div(missing_text(key, missing, summary["periode"], thresholds), className="meter-card-missing")
              if missing else _change(figures["count"], figures["previous"], summary["previous_periode"])),
         ]
+        if figures.get("no_actual_reads"):
+            body.append(html.Div(no_actual_text(summary), className="meter-card-missing meter-card-caveat"))
         active = " meter-card-active" if key == selected else ""
         cards.append(dbc.Col(html.Button(body, id={"type": CARD, "key": key}, n_clicks=0,
                                          className=f"meter-card{active}", **{"aria-pressed": str(bool(active))}),

@@ -3,33 +3,41 @@
 1. Dropped files are size-checked in the browser (a larger file gets a message and is
    never sent), then staged on the server (services/uploads.py, which checks the role):
    each file is written to a staging folder with a manifest naming the admin, and its
-   type, periode and deciding rule are previewed.
+   type, periode and deciding rule are previewed, with the snapshot it would replace, the
+   column profile that applies and columns no type knows.
 2. The staged files are listed in a grid whose type and periode cells can be edited.
-3. "Muat" runs a background callback (a worker process): it loads every staged file
-   through the upload service, reporting progress per file. The job only loads what a
-   manifest holds, and a manifest is only ever written for an admin, so a crafted
-   request cannot load anything (the token naming the staging folder is random).
-4. The result per file (stored / rejected / duplicate, the message, the row errors, which
-   download as CSV) appears below; the figures of every page follow at once.
+   Selecting a file shows the type's columns beside the file's: a missing or optional
+   column can be mapped to one of the file's, and the mapping saved as a profile that
+   applies by itself to later files with the same headers (DATA.md, column mapping).
+3. "Muat semua" asks first when a snapshot would replace one with more than twice its
+   customers (the shrink guard, both counts shown), then runs a background callback (a
+   worker process) that loads every staged file through the upload service, reporting
+   progress per file. The job only loads what a manifest holds, and a manifest is only
+   ever written for an admin, so a crafted request cannot load anything (the token naming
+   the staging folder is random).
+4. The result per file (stored / rejected / duplicate / warnings, the notes, the row errors
+   and warnings, which download as CSV) appears below; the figures of every page follow at
+   once. A file the shrink guard refused at load time goes back to the list to confirm.
 """
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from .. import ids, queries
 from ..auth import current_actor
-from ..components.forms import heading, periode_options, rayon_options
+from ..components.forms import heading, notice, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
+from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
 from ..domain.uploads import UPLOAD_STATUSES
-from ..export import neutralise
+from ..export import upload_problems
 from ..extensions import app_engine
 from ..formatting import number
-from ..services.uploads import AUTO, load_staged, stage
+from ..services import profiles
+from ..services.uploads import AUTO, fields_for, load_staged, restage, stage
 from .base import Tab, guarded
 
 TAB_ID = "upload"
@@ -50,19 +58,38 @@ RESULTS_STORE = "upload-results-store"
 RESULTS = "upload-results"
 ERRORS_DOWNLOAD = "upload-errors-download"
 ERRORS_BUTTON = "upload-errors-button"
+RUN = "upload-run"
+MAP_CARD = "upload-map-card"
+MAP_TITLE = "upload-map-title"
+MAP_FIELDS = "upload-map-fields"
+MAP_FIELD = "upload-map-field"
+MAP_APPLY = "upload-map-apply"
+MAP_ALERT = "upload-map-alert"
+PROFILE_NAME = "upload-profile-name"
+PROFILE_SAVE = "upload-profile-save"
+REPLACE_MODAL = "upload-replace-modal"
+REPLACE_BODY = "upload-replace-body"
+REPLACE_CONFIRM = "upload-replace-confirm"
+REPLACE_CANCEL = "upload-replace-cancel"
 
 STATUS_COLORS = {"loaded": "success", "duplicate": "secondary", "refused": "danger"}
+NO_COLUMN = "(tidak ada)"
+
+
 def staged_columns() -> list[dict]:
     return [
-        column("file", "File", minWidth=260),
-        column("size_label", "Ukuran", minWidth=90, flex=0, width=110),
+        column("file", "File", minWidth=220),
+        column("size_label", "Ukuran", minWidth=90, flex=0, width=100),
         column("type", "Tipe", minWidth=130, flex=0, width=150, editable=True, cellEditor="agSelectCellEditor",
                cellEditorParams={"values": [AUTO, *files.names()]}, cellClass="upload-editable"),
         column("periode", "Periode (YYYY-MM)", minWidth=150, flex=0, width=170, editable=True,
                cellClass="upload-editable"),
-        column("rule_label", "Ditentukan dari", minWidth=160),
-        column("note", "Catatan", minWidth=260),
+        column("rule_label", "Ditentukan dari", minWidth=150),
+        column("note", "Catatan", minWidth=300, tooltipField="note", wrapText=True, autoHeight=True,
+               cellClassRules={"upload-note-refused": "params.data.refused",
+                               "upload-note-confirm": "params.data.replaces && params.data.replaces.needs_replace"}),
     ]
+
 
 # Sizes are judged in the browser, so a file over the limit is never sent.
 CHECK_SIZES = """
@@ -82,12 +109,50 @@ function (contents, names, limit) {
 """
 
 
+def _mapping_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        heading("Kolom file", "Pilih kolom file untuk kolom yang tidak dikenali; kolom yang dipilih di sini "
+                "didahulukan dari nama kolom yang dikenal.", html.Span(id=MAP_TITLE, className="fw-semibold")),
+        html.Div(id=MAP_ALERT),
+        html.Div(id=MAP_FIELDS, className="upload-map-fields"),
+        html.Div([
+            dbc.Button([html.I(className="bi bi-check2 me-1"), "Terapkan kolom"], id=MAP_APPLY, color="primary",
+                       size="sm"),
+            html.Div([
+                dbc.Input(id=PROFILE_NAME, placeholder="Nama profil, mis. Collection Bank X", size="sm",
+                          maxLength=64, className="upload-profile-name", debounce=False),
+                dbc.Button([html.I(className="bi bi-bookmark-plus me-1"), "Simpan sebagai profil"],
+                           id=PROFILE_SAVE, color="secondary", outline=True, size="sm"),
+            ], className="d-flex gap-2 align-items-center flex-wrap"),
+        ], className="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2"),
+        html.Div("Profil yang disimpan diterapkan sendiri pada file berikutnya dengan judul kolom yang sama.",
+                 className="text-muted small mt-1"),
+    ]), id=MAP_CARD, className="mb-3", style={"display": "none"})
+
+
+def _replace_modal() -> dbc.Modal:
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle("Ganti data yang tersimpan?")),
+        dbc.ModalBody(id=REPLACE_BODY),
+        dbc.ModalFooter([
+            dbc.Button("Batal", id=REPLACE_CANCEL, color="secondary", outline=True),
+            dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Ya, ganti dan muat"], id=REPLACE_CONFIRM,
+                       color="danger"),
+        ]),
+    ], id=REPLACE_MODAL, is_open=False, centered=True)
+
+
 def layout() -> html.Div:
     limit = current_app.config["SUNTER_CONFIG"].max_upload_bytes
+    staged = grid(STAGED, staged_columns(), singleClickEdit=True, stopEditingWhenCellsLoseFocus=True,
+                  rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+                  tooltipShowDelay=400)
+    staged.getRowId = "params.data.key"
     return html.Div([
         dcc.Store(id=LIMIT, data=limit),
         dcc.Store(id=INCOMING),
         dcc.Store(id=TOKEN),
+        dcc.Store(id=RUN, data=0),
         dcc.Store(id=PROGRESS_STORE),
         dcc.Store(id=RESULTS_STORE),
         dcc.Download(id=ERRORS_DOWNLOAD),
@@ -98,7 +163,7 @@ def layout() -> html.Div:
                 children=html.Div([
                     html.I(className="bi bi-cloud-arrow-up upload-icon"),
                     html.Div([html.Strong("Tarik dan lepas file di sini"), " atau klik untuk memilih"]),
-                    html.Div(f"{', '.join(files.names())} · .xlsx .xls .csv .txt · "
+                    html.Div(f"{', '.join(files.names())} · .xlsx .xls .dbf .csv .txt · "
                              f"maks {limit // 1048576} MB per file; beberapa file sekaligus",
                              className="text-muted small"),
                 ], className="upload-drop-inner"),
@@ -108,13 +173,16 @@ def layout() -> html.Div:
             html.Div(id=STAGE_ALERT),
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([
-            heading("Siap dimuat", "Periksa tipe dan periode; klik sel untuk mengubahnya sebelum memuat.",
+            heading("Siap dimuat", "Periksa tipe dan periode; klik sel untuk mengubahnya. Klik baris untuk "
+                    "memilih kolom file.",
                     dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START, color="primary",
                                disabled=True)),
-            grid(STAGED, staged_columns(), singleClickEdit=True, stopEditingWhenCellsLoseFocus=True),
+            staged,
             html.Div(id=PROGRESS, className="mt-3"),
         ]), className="mb-3"),
+        _mapping_card(),
         html.Div(id=RESULTS),
+        _replace_modal(),
     ])
 
 
@@ -134,22 +202,39 @@ def progress_view(items: list[dict] | None):
     ], className="upload-progress-item") for item in items])
 
 
+def periode_text(result: dict) -> str:
+    """A payment file names the periodes its rows landed in; a snapshot its periode."""
+    spec = files.resolve(result.get("type"))
+    if spec and spec.mode == files.MERGE and result.get("row_periodes"):
+        return ", ".join(periode_label(p) for p in result["row_periodes"]) + " (menurut tanggal bayar)"
+    return periode_label(result.get("periode"))
+
+
 def result_card(result: dict) -> dbc.Card:
     label = UPLOAD_STATUSES.get(result["status"], result["status"])
     color = STATUS_COLORS.get(result["status"], "secondary")
     counts = (f"dibaca {number(result.get('read', 0))} · disimpan {number(result.get('stored', 0))} · "
-              f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))}")
-    errors = [e for e in result.get("errors", []) if e.get("row") is not None]
+              f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))} · "
+              f"peringatan {number(result.get('warning_count', 0))}")
+    problems = ([{**e, "kind": "Kesalahan"} for e in result.get("errors", []) if e.get("row") is not None]
+                + [{**w, "kind": "Peringatan"} for w in result.get("warnings", [])])
     detail = [html.Div(counts, className="small")]
     if result.get("type"):
-        detail.insert(0, html.Div(f"{result['type']} · {periode_label(result.get('periode'))}", className="small"))
+        detail.insert(0, html.Div(f"{result['type']} · {periode_text(result)}", className="small"))
+    if result.get("profile"):
+        detail.append(html.Div(f"Profil kolom: {result['profile']}", className="small"))
     if result.get("message"):
         detail.append(html.Div(result["message"], className="small mt-1"))
-    if errors:
-        detail.append(_errors_grid(result, errors))
-    if result.get("error_count") and result.get("upload_id"):
+    detail.extend(html.Div(note, className="small mt-1 upload-result-note") for note in result.get("notes") or [])
+    if result.get("needs_replace"):
+        detail.append(html.Div("File ini dikembalikan ke daftar di atas: klik Muat semua untuk mengonfirmasi "
+                               "penggantian.", className="small mt-1 fw-semibold"))
+    if problems:
+        detail.append(_problems_grid(result, problems))
+    total = (result.get("error_count") or 0) + (result.get("warning_count") or 0)
+    if total and result.get("upload_id"):
         detail.append(dbc.Button([html.I(className="bi bi-filetype-csv me-1"),
-                                  f"Unduh semua {number(result['error_count'])} kesalahan"],
+                                  f"Unduh semua {number(total)} kesalahan dan peringatan"],
                                  id={"type": ERRORS_BUTTON, "upload": result["upload_id"]}, size="sm",
                                  color="light", className="export-btn mt-2"))
     return dbc.Card(dbc.CardBody([
@@ -159,11 +244,12 @@ def result_card(result: dict) -> dbc.Card:
     ]), className="mb-2 upload-result", id={"type": "upload-result", "upload": result.get("upload_id") or 0})
 
 
-def _errors_grid(result: dict, errors: list[dict]):
-    return html.Div(grid(f"upload-errors-{result['upload_id']}", [
-        column("row", "Baris", "number", flex=0, width=90), column("column", "Kolom", minWidth=120),
-        column("value", "Nilai", minWidth=140), column("reason", "Alasan", minWidth=260),
-    ], errors), className="mt-2")
+def _problems_grid(result: dict, problems: list[dict]):
+    return html.Div(grid(f"upload-errors-{result.get('upload_id') or 0}", [
+        column("kind", "Jenis", flex=0, width=110), column("row", "Baris", "number", flex=0, width=90),
+        column("column", "Kolom", minWidth=120), column("value", "Nilai", minWidth=140),
+        column("reason", "Alasan", minWidth=260),
+    ], problems), className="mt-2")
 
 
 def results_view(results: list[dict] | None):
@@ -173,9 +259,53 @@ def results_view(results: list[dict] | None):
                                   *[result_card(r) for r in results]]))
 
 
-def _register_loading(app: Dash) -> None:
-    config = app.server.config["SUNTER_CONFIG"]
+def mapping_fields(row: dict) -> list:
+    """One line per column of the row's type: its name, required or not, and a choice of the
+    file's columns (the one found or mapped chosen)."""
+    found = fields_for(row)
+    if found is None:
+        return [html.Div("Pilih tipe file di kolom Tipe dulu; lalu pilih kolom file untuk tiap kolom tipe itu.",
+                         className="text-muted small")]
+    options = [{"label": c, "value": c} for c in row.get("columns") or []]
+    lines = []
+    for item in found:
+        state = "wajib" if item["required"] else "opsional"
+        missing = item["required"] and not item["column"]
+        lines.append(html.Div([
+            html.Label([html.Span(item["header"], className="fw-semibold"),
+                        html.Span(f" {state}", className="text-danger small" if missing else "text-muted small")],
+                       htmlFor=f"upload-map-{item['header']}", className="upload-map-label"),
+            dcc.Dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
+                         placeholder=NO_COLUMN, clearable=True, className="upload-map-choice"),
+        ], className="upload-map-line" + (" upload-map-missing" if missing else "")))
+    return lines
 
+
+def replace_question(rows: list[dict]) -> list:
+    """The confirmation of the shrink guard: each file with both counts (DATA.md)."""
+    items = []
+    for row in rows:
+        found = row["replaces"]
+        stored = number(found["stored_customers"])
+        now = number(found["file_customers"]) if found.get("file_customers") is not None else "?"
+        items.append(html.Li([html.Strong(row["file"]), f" ({row['type']} {periode_label(row['periode'])}): "
+                              f"{now} pelanggan, menggantikan {stored} pelanggan unggahan #{found['upload_id']}."]))
+    return [html.P("File berikut berisi kurang dari separuh pelanggan data yang tersimpan untuk periode yang "
+                   "sama:"), html.Ul(items),
+            html.P("Bila file ini memang pengganti lengkapnya, lanjutkan. Data lama disimpan: menghapus unggahan "
+                   "baru di tab Riwayat mengembalikannya.", className="mb-0")]
+
+
+def _needing_confirmation(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if (r.get("replaces") or {}).get("needs_replace") and not r.get("replace")]
+
+
+def _selected(rows: list[dict] | None, selected: list[dict] | None) -> dict | None:
+    key = (selected or [{}])[0].get("key")
+    return next((r for r in rows or [] if r.get("key") == key), None)
+
+
+def _register_staging(app: Dash) -> None:
     app.clientside_callback(CHECK_SIZES, Output(INCOMING, "data"), Output(SIZE_ALERT, "children"),
                             Input(DROP, "contents"), State(DROP, "filename"), State(LIMIT, "data"),
                             prevent_initial_call=True)
@@ -192,17 +322,99 @@ def _register_loading(app: Dash) -> None:
         if not sent:
             return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update,
                     "contents": None}
-        token, rows = stage(current_actor(), sent)
+        token, rows = stage(app_engine(), current_actor(), sent)
         return {"rows": rows, "token": token, "alert": None, "disabled": not any(r["path"] for r in rows),
                 "contents": None}
 
-    @app.callback(Output(RESULTS_STORE, "data"), Input(START, "n_clicks"),
+    @app.callback(
+        output={"style": Output(MAP_CARD, "style"), "title": Output(MAP_TITLE, "children"),
+                "fields": Output(MAP_FIELDS, "children"), "alert": Output(MAP_ALERT, "children", allow_duplicate=True)},
+        inputs={"selected": Input(STAGED, "selectedRows"), "rows": Input(STAGED, "rowData")},
+        prevent_initial_call=True)
+    @guarded(PERMISSION, style={"display": "none"}, title="", fields=[], alert=None)
+    def show_mapping(selected, rows):
+        row = _selected(rows, selected)
+        if row is None or not row.get("path"):
+            return {"style": {"display": "none"}, "title": "", "fields": [], "alert": None}
+        title = f"{row['file']} · {row['type']}" + (f" · profil {row['profile']}" if row.get("profile") else "")
+        return {"style": {}, "title": title, "fields": mapping_fields(row), "alert": no_update}
+
+    @app.callback(
+        output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
+                "alert": Output(MAP_ALERT, "children", allow_duplicate=True)},
+        inputs={"_apply": Input(MAP_APPLY, "n_clicks"), "_save": Input(PROFILE_SAVE, "n_clicks")},
+        state={"values": State({"type": MAP_FIELD, "field": ALL}, "value"),
+               "fields": State({"type": MAP_FIELD, "field": ALL}, "id"), "selected": State(STAGED, "selectedRows"),
+               "rows": State(STAGED, "rowData"), "token": State(TOKEN, "data"), "name": State(PROFILE_NAME, "value")},
+        running=[(Output(MAP_APPLY, "disabled"), True, False), (Output(PROFILE_SAVE, "disabled"), True, False)],
+        prevent_initial_call=True)
+    @guarded(PERMISSION, rows=no_update, alert=None)
+    def apply_mapping(_apply, _save, values, fields, selected, rows, token, name):
+        row = _selected(rows, selected)
+        if row is None or fields_for(row) is None:
+            return {"rows": no_update, "alert": notice("Pilih file dan tipenya dulu.", "warning")}
+        mapping = {f["field"]: v for f, v in zip(fields, values) if v}
+        engine, actor = app_engine(), current_actor()
+        try:
+            if ctx.triggered_id == PROFILE_SAVE:
+                saved = profiles.save(engine, actor, name or "", row["type"], row["columns"], mapping)
+                fresh = restage(engine, actor, token, {**row, "type": saved["file_type"]}, None)
+                message = f"Profil '{saved['name']}' disimpan dan diterapkan."
+            else:
+                fresh = restage(engine, actor, token, row, mapping)
+                message = "Kolom diterapkan."
+        except SunterError as exc:
+            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+        outcome = notice(fresh["note"], "danger") if fresh["refused"] else notice(message)
+        return {"rows": [fresh if r.get("key") == row["key"] else r for r in rows], "alert": outcome}
+
+
+def _register_loading(app: Dash) -> None:
+    config = app.server.config["SUNTER_CONFIG"]
+
+    @app.callback(
+        output={"open": Output(REPLACE_MODAL, "is_open"), "body": Output(REPLACE_BODY, "children"),
+                "run": Output(RUN, "data"), "rows": Output(STAGED, "rowData", allow_duplicate=True)},
+        inputs={"_start": Input(START, "n_clicks"), "_confirm": Input(REPLACE_CONFIRM, "n_clicks"),
+                "_cancel": Input(REPLACE_CANCEL, "n_clicks")},
+        state={"rows": State(STAGED, "rowData"), "run": State(RUN, "data")}, prevent_initial_call=True)
+    @guarded(PERMISSION, open=False, body=None, run=no_update, rows=no_update)
+    def go(_start, _confirm, _cancel, rows, run):
+        """Load, after asking when the shrink guard would refuse a file (DATA.md)."""
+        rows = rows or []
+        asking = _needing_confirmation(rows)
+        if ctx.triggered_id == REPLACE_CANCEL:
+            return {"open": False, "body": no_update, "run": no_update, "rows": no_update}
+        if ctx.triggered_id == START and asking:
+            return {"open": True, "body": replace_question(asking), "run": no_update, "rows": no_update}
+        if ctx.triggered_id == REPLACE_CONFIRM:
+            rows = [{**r, "replace": True} if r in asking else r for r in rows]
+        return {"open": False, "body": no_update, "run": (run or 0) + 1, "rows": rows}
+
+    @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"),
                   State(TOKEN, "data"), State(STAGED, "rowData"),
                   background=True, progress=[Output(PROGRESS_STORE, "data")],
                   running=[(Output(START, "disabled"), True, True), (Output(DROP, "disabled"), True, False)],
                   prevent_initial_call=True)
-    def start(set_progress, _clicks, token, rows):
+    def start(set_progress, _run, token, rows):
         return load_staged(config.database_url, config.max_upload_bytes, token, rows or [], set_progress)
+
+
+def returned(results: list[dict]) -> list[dict]:
+    """Files the shrink guard refused at load time, back in the list with both counts."""
+    rows = []
+    for result in results:
+        row = result.get("staged")
+        if row:
+            note = (f"Menggantikan {result['type']} {periode_label(result['periode'])}: "
+                    f"{number(result['stored_customers'])} pelanggan, unggahan #{result.get('stored_upload')}; file "
+                    f"ini hanya {number(result['file_customers'])}: perlu konfirmasi penggantian")
+            rows.append({**row, "note": note, "replace": False,
+                         "replaces": {**(row.get("replaces") or {}), "needs_replace": True,
+                                      "stored_customers": result["stored_customers"],
+                                      "file_customers": result["file_customers"],
+                                      "upload_id": result.get("stored_upload")}})
+    return rows
 
 
 def _register_results(app: Dash) -> None:
@@ -212,6 +424,7 @@ def _register_results(app: Dash) -> None:
 
     @app.callback(
         output={"results": Output(RESULTS, "children"), "staged": Output(STAGED, "rowData", allow_duplicate=True),
+                "start": Output(START, "disabled", allow_duplicate=True),
                 "periodes": Output(ids.PERIODE, "options", allow_duplicate=True),
                 "rayons": Output(ids.RAYON, "options", allow_duplicate=True),
                 "periode": Output(ids.PERIODE, "value", allow_duplicate=True)},
@@ -224,8 +437,9 @@ def _register_results(app: Dash) -> None:
         queries.invalidate()
         engine = app_engine()
         stored = [p["periode"] for p in queries.periodes(engine)]
-        return {"results": results_view(results), "staged": [], "periodes": periode_options(stored),
-                "rayons": rayon_options(queries.rayons(engine)),
+        again = returned(results or [])
+        return {"results": results_view(results), "staged": again, "start": not again,
+                "periodes": periode_options(stored), "rayons": rayon_options(queries.rayons(engine)),
                 "periode": periode if periode in stored else (stored[0] if stored else None)}
 
     @app.callback(Output(ERRORS_DOWNLOAD, "data"), Input({"type": ERRORS_BUTTON, "upload": ALL}, "n_clicks"),
@@ -234,14 +448,12 @@ def _register_results(app: Dash) -> None:
     def download_errors(_clicks):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
-        upload_id = ctx.triggered_id["upload"]
-        frame = pd.DataFrame(queries.upload_errors(app_engine(), upload_id), columns=["row", "column", "value", "reason"])
-        frame.columns = ["Baris", "Kolom", "Nilai", "Alasan"]
-        return dcc.send_bytes(neutralise(frame).to_csv(index=False).encode("utf-8-sig"),
-                              f"kesalahan-unggahan-{upload_id}.csv")
+        content, name = upload_problems(app_engine(), ctx.triggered_id["upload"], "csv")
+        return dcc.send_bytes(content, name)
 
 
 def register_callbacks(app: Dash) -> None:
+    _register_staging(app)
     _register_loading(app)
     _register_results(app)
 

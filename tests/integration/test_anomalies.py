@@ -106,7 +106,8 @@ def test_summary_counts_every_key_and_compares_with_last_periode(branch):
 
 def test_summary_by_rayon_and_names(branch):
     r35 = branch.get(f"/api/anomaly/summary?periode={P}&rayon=35")["anomalies"]
-    assert r35["extreme"] == {"name": "Pemakaian Ekstrem", "count": 1, "previous": 0, "missing": []}
+    assert r35["extreme"] == {"name": "Pemakaian Ekstrem", "count": 1, "previous": 0, "missing": [],
+                             "no_actual_reads": False}
     assert sum(v["count"] for v in r35.values()) == 1
     assert branch.flagged("extreme", rayon="34") == set()
     assert branch.flagged("drop", rayon="34") == EXPECTED["drop"]

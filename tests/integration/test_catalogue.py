@@ -89,7 +89,7 @@ def test_a_new_file_type_and_check_appear_without_editing_any_list(catalogue, co
     # The check ran on both files: one customer read zero after complaining.
     summary = client.get("/api/anomaly/summary?periode=2025-12").get_json()["anomalies"]
     assert summary["zero_complaint"] == {"name": "Nol Setelah Aduan", "count": 1, "previous": None,
-                                               "missing": []}
+                                         "missing": [], "no_actual_reads": False}
     assert summary["zero"]["count"] == 1
     rows = client.get("/api/anomalies?periode=2025-12&type=zero_complaint").get_json()["rows"]
     assert [r["nomen"] for r in rows] == ["60000001"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sunter_dash.config import Config
 from sunter_dash.ingest import ingest_file
@@ -182,20 +182,22 @@ def test_admin_sees_every_upload_newest_first(admin):
 
 def test_selecting_an_upload_shows_its_row_errors(admin):
     answer = pick(admin, 2)
+    error = {"kind": "error", "kind_label": "Kesalahan"}
     assert answer[history.ERRORS_GRID]["rowData"] == [
-        {"row": 4, "column": "NOMEN", "value": "=1+2", "reason": "NOMEN harus berupa angka"},
-        {"row": 5, "column": "NOMINAL", "value": "abc", "reason": "bukan angka yang valid"},
+        {"row": 4, "column": "NOMEN", "value": "=1+2", "reason": "NOMEN harus berupa angka", **error},
+        {"row": 5, "column": "NOMINAL", "value": "abc", "reason": "bukan angka yang valid", **error},
     ]
     assert answer[history.ERRORS_TITLE]["children"] == "Baris bermasalah unggahan #2"
-    assert answer[history.ERRORS_NOTE]["children"].startswith("2 masalah dicatat")
+    assert answer[history.ERRORS_NOTE]["children"].startswith("2 kesalahan dan 0 peringatan dicatat")
     assert text_of(answer[history.SELECTION]["children"]) == (
-        "Terpilih: #2 MC_2025-12.csv · MC · Desember 2025 · Dimuat · 3 baris tersimpan")
+        "Terpilih: #2 MC_2025-12.csv · MC · Desember 2025 · Dimuat · 3 baris tersimpan"
+        "menggantikan MC Desember 2025: 2 pelanggan, unggahan #1")
     assert answer[history.DELETE]["disabled"] is False
     assert answer[history.ERRORS_CSV]["disabled"] is False
 
     collection = pick(admin, 3)[history.ERRORS_GRID]["rowData"]
     assert collection == [{"row": 3, "column": "PAY_DT", "value": "32-12-2025",
-                           "reason": "tanggal tidak dikenali (contoh: 31-12-2025)"}]
+                           "reason": "tanggal tidak dikenali (contoh: 31-12-2025)", **error}]
     # A file refused whole: its errors, but nothing to delete.
     refused = pick(admin, 5)
     assert [e["row"] for e in refused[history.ERRORS_GRID]["rowData"]] == [2, 3]
@@ -211,17 +213,17 @@ def test_row_errors_download_as_csv_and_xlsx_with_formulas_neutralised(admin):
     assert sent["filename"] == "baris-bermasalah_unggahan-2.csv"
     content = base64.b64decode(sent["content"]).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(content))) == [
-        ["Baris", "Kolom", "Nilai", "Alasan"],
-        ["4", "NOMEN", "'=1+2", "NOMEN harus berupa angka"],
-        ["5", "NOMINAL", "abc", "bukan angka yang valid"],
+        ["Jenis", "Baris", "Kolom", "Nilai", "Alasan"],
+        ["Kesalahan", "4", "NOMEN", "'=1+2", "NOMEN harus berupa angka"],
+        ["Kesalahan", "5", "NOMINAL", "abc", "bukan angka yang valid"],
     ]
     sent = download(admin, "xlsx", 2)[history.ERRORS_DOWNLOAD]["data"]
     assert sent["filename"] == "baris-bermasalah_unggahan-2.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"]))).active
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
-        ["Baris", "Kolom", "Nilai", "Alasan"],
-        [4, "NOMEN", "'=1+2", "NOMEN harus berupa angka"],
-        [5, "NOMINAL", "abc", "bukan angka yang valid"],
+        ["Jenis", "Baris", "Kolom", "Nilai", "Alasan"],
+        ["Kesalahan", 4, "NOMEN", "'=1+2", "NOMEN harus berupa angka"],
+        ["Kesalahan", 5, "NOMINAL", "abc", "bukan angka yang valid"],
     ]
 
 
@@ -271,11 +273,14 @@ def test_delete_removes_exactly_the_uploads_rows_and_every_figure_follows(admin,
 
 
 @pytest.mark.parametrize("upload_id, message", [
-    (1, "Unggahan #1 berstatus Diganti: tidak ada baris tersimpan yang dapat dihapus."),
+    (1, "Unggahan #1 sudah diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi tidak ada yang dapat dihapus "
+        "atau dipulihkan."),
     (5, "Unggahan #5 berstatus Ditolak: tidak ada baris tersimpan yang dapat dihapus."),
     (99, "Unggahan #99 tidak ada."),
 ])
 def test_uploads_with_nothing_stored_are_refused_on_the_server(admin, engine, upload_id, message):
+    with engine.begin() as conn:  # #1 as replaced by a version that did not keep replaced rows
+        conn.execute(update(Upload).where(Upload.id == 1).values(kept=False))
     before = stored(engine)
     for button, args in ((history.DELETE, {"selected": upload_id}), (history.CONFIRM, {"pending": upload_id})):
         answer = flow(admin, button, **args)
@@ -288,10 +293,12 @@ def test_uploads_with_nothing_stored_are_refused_on_the_server(admin, engine, up
 
 
 def test_deleting_twice_is_refused_with_the_message(admin, engine):
-    assert "dihapus: 3 baris" in text_of(flow(admin, history.CONFIRM, pending=2)[history.RESULT]["children"])
+    done = text_of(flow(admin, history.CONFIRM, pending=2)[history.RESULT]["children"])
+    assert done == ("Unggahan #2 dihapus: 3 baris dikeluarkan (#2 MC_2025-12.csv · MC · Desember 2025). MC Desember "
+                    "2025 kembali ke unggahan #1 MC_2025-12_awal.csv (2 baris).")
     again = flow(admin, history.CONFIRM, pending=2)
     assert text_of(again[history.RESULT]["children"]) == "Unggahan #2 sudah dihapus."
-    assert stored(engine) == {3: 3}
+    assert stored(engine) == {1: 2, 3: 3}  # the MC #2 replaced is back (DATA.md)
 
 
 # --- viewer --------------------------------------------------------------------------------------

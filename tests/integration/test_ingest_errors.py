@@ -206,23 +206,29 @@ def test_broken_rows_reported_while_the_rest_loads(tmp_path, engine, fmt):
     # titles: rows 1-2; header: row 3; data from row 4
     rows.insert(2, ["6001234A", 341010203.0, dt.date(2025, 11, 10), 5.0])  # row 5
     rows.insert(4, ["60009991", 341010203.0, dt.date(2025, 11, 10), "seribu"])  # row 7
-    rows.insert(5, ["60009992", 341010203.0, "32-13-2025", 7.0])  # row 8
+    rows.insert(5, ["60009992", 341010203.0, "32-13-2025", 7.0])  # row 8: an optional date, a warning
     rows.insert(7, ["60009993", None, dt.date(2025, 11, 10), 8.0])  # row 10: no zone and no rayon
-    rows.insert(8, ["6000999X", 341010203.0, "kemarin", 9.0])  # row 11: two problems, one row
+    rows.insert(8, ["6000999X", 341010203.0, "kemarin", 9.0])  # row 11: rejected; its date is not reported
     path = write_table(tmp_path, "MC_2025-12", fmt, rows, titles=TITLES)
     result = ingest_file(engine, path)
-    assert (result.status, result.read, result.stored, result.rejected) == ("loaded", 13, 8, 5)
+    assert (result.status, result.read, result.stored, result.rejected) == ("loaded", 13, 9, 4)
     got = [(e.row, e.column, e.value) for e in result.errors]
-    assert got == [
-        (5, "NOMEN", "6001234A"), (7, "Rek Air", "seribu"), (8, "Tgl Baca", "32-13-2025"), (10, "ZONA_NOVAK", None),
-        (11, "NOMEN", "6000999X"), (11, "Tgl Baca", "kemarin")]
+    assert got == [(5, "NOMEN", "6001234A"), (7, "Rek Air", "seribu"), (10, "ZONA_NOVAK", None),
+                   (11, "NOMEN", "6000999X")]
     assert all(e.reason for e in result.errors)
-    assert len({e.reason for e in result.errors}) == 4  # nomen, number, date, required: each its own reason
-    assert q(engine, 'SELECT "row", "column", value, reason FROM upload_error ORDER BY id') == [
-        (e.row, e.column, e.value, e.reason) for e in result.errors]
+    assert len({e.reason for e in result.errors}) == 3  # nomen, number, required: each its own reason
+    # DATA.md: an unreadable optional value leaves its field empty and is a warning, not an error.
+    assert [(w.row, w.column, w.value, w.reason) for w in result.warnings] == [
+        (8, "Tgl Baca", "32-13-2025",
+         "tanggal tidak dikenali (contoh: 31-12-2025); dibiarkan kosong, baris tetap dimuat")]
+    assert q(engine, 'SELECT "row", "column", value, reason, kind FROM upload_error ORDER BY "row", id') == sorted(
+        [(e.row, e.column, e.value, e.reason, "error") for e in result.errors]
+        + [(w.row, w.column, w.value, w.reason, "warning") for w in result.warnings])
     assert q(engine, "SELECT count(*), sum(nominal), min(nomen), max(nomen) FROM mc") == [
-        (8, 36000, "60000001", "60000008")]
-    assert q(engine, "SELECT rows_read, rows_stored, rows_rejected, status FROM upload") == [(13, 8, 5, "loaded")]
+        (9, 36007, "60000001", "60009992")]
+    assert q(engine, "SELECT tgl_catat FROM mc WHERE nomen = '60009992'") == [(None,)]
+    assert q(engine, "SELECT rows_read, rows_stored, rows_rejected, rows_warned, status FROM upload") == [
+        (13, 9, 4, 1, "loaded")]
 
 
 def test_text_line_with_too_many_fields_is_a_row_error(tmp_path, engine):

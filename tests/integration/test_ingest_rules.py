@@ -59,7 +59,7 @@ DETECTION_CASES = {
                             "SELECT nomen, bill_period, amount, bills, total FROM ardebt",
                             [("60012345", None, None, 3, 378000)]),
     "RUTE": ([["PCEZ", "PETUGAS"], ["34.101.02", "anto wijaya"]],
-             "SELECT pcez, petugas, rayon FROM rute", [("3410102", "ANTO WIJAYA", "34")]),
+             "SELECT pcez, petugas, rayon FROM rute", [("10102", "ANTO WIJAYA", "34")]),
 }
 
 

@@ -870,8 +870,13 @@ def test_summaries_follow_changes(tmp_path, engine, app):
     assert raw.mc[raw.mc["periode"] == "2025-12"]["kubik"].isna().all()
     assert oracle_kpi(raw, "2025-12", None)["unmatched"]["count"] > 15
 
-    # the revised MC deleted as well: 2025-12 has no MC left, every payment of it is unmatched
+    # the revised MC deleted: the MC it replaced is back (DATA.md), with its figures
     assert delete_upload(engine, result.upload_id) > 0
+    raw = check_all(api, engine, ALL_PERIODES)
+    assert raw.mc[raw.mc["periode"] == "2025-12"]["kubik"].notna().any()
+    assert oracle_kpi(raw, "2025-12", None)["target"]["nomen"] > 300
+    # and that one deleted too: 2025-12 has no MC left, every payment of it is unmatched
+    assert delete_upload(engine, ids["MC1125_AB_Sunter.xls"]) > 0
     raw = check_all(api, engine, ALL_PERIODES)
     december = oracle_kpi(raw, "2025-12", None)
     assert december["target"] == {"nomen": 0, "nominal": 0} and december["unmatched"]["count"] > 300

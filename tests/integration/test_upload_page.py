@@ -66,12 +66,12 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", [], progress.append)
     assert refused[0]["status"] == "refused"
     # A manifest naming a viewer (written by hand: the page never writes one) loads nothing.
-    token, rows = upload.stage(Actor("viewer", "admin", "127.0.0.1"), incoming()["files"])
+    token, rows = upload.stage(engine, Actor("viewer", "admin", "127.0.0.1"), incoming()["files"])
     refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
     assert refused == [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
     assert mc_rows(engine) == 0
     # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
-    token, rows = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
+    token, rows = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
     assert [(r["status"], r["stored"]) for r in loaded] == [("loaded", 2)]
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
@@ -79,14 +79,14 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     assert upload.manifest(token) is None
 
 
-def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatch):
+def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatch, engine):
     import os
     import time
 
     monkeypatch.setattr(upload, "STAGING", tmp_path / "staging")
-    old_token, _ = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
+    old_token, _ = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     day_ago = time.time() - 25 * 3600
     os.utime(upload.STAGING / old_token, (day_ago, day_ago))
-    new_token, _ = upload.stage(Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
+    new_token, _ = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     assert upload.manifest(old_token) is None
     assert upload.manifest(new_token) is not None

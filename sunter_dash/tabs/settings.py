@@ -1,0 +1,212 @@
+"""Tab "Pengaturan" (admins): the settings an admin may change (the meter checks' thresholds and
+the read-method codes taken as actual reads), each beside the environment's default, and the
+column-mapping profiles.
+
+A value saved here wins over the environment and survives restarts (METRICS.md, settings
+precedence); saving recomputes the flags. The rules and the audit live in services/settings.py
+and services/profiles.py.
+"""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask import current_app
+
+from ..auth import current_actor
+from ..components.forms import field, heading, notice
+from ..components.grids import column, grid
+from ..domain.errors import BadParameter, SunterError
+from ..extensions import app_engine
+from ..services import profiles, settings
+from .base import Tab, guarded
+
+TAB_ID = "settings"
+LABEL = "Pengaturan"
+PERMISSION = "settings"
+
+ALERT = "settings-alert"
+TABLE = "settings-table"
+VALUE = "settings-value"
+SAVE = "settings-save"
+RESET = "settings-reset"
+CHANGED = "settings-changed"
+PROFILES = "settings-profiles"
+PROFILE_NAME = "settings-profile-name"
+PROFILE_MAPPING = "settings-profile-mapping"
+PROFILE_SAVE = "settings-profile-save"
+PROFILE_DELETE = "settings-profile-delete"
+PROFILE_FIELDS = "settings-profile-fields"
+PROFILE_ALERT = "settings-profile-alert"
+
+FORBIDDEN = "Hanya admin yang dapat mengubah pengaturan."
+PROFILE_COLUMNS = [
+    column("name", "Nama profil", minWidth=160, filter=True),
+    column("file_type", "Tipe", minWidth=100, flex=0, width=120),
+    column("mapping_text", "Pemetaan (kolom tipe = kolom file)", minWidth=260, tooltipField="mapping_text"),
+    column("updated_by", "Diubah oleh", minWidth=110, flex=0, width=130),
+    column("updated_at", "Diubah (UTC)", minWidth=140, flex=0, width=150),
+]
+
+
+def layout() -> html.Div:
+    table = grid(PROFILES, PROFILE_COLUMNS, rowSelection={"mode": "singleRow", "checkboxes": False,
+                                                          "enableClickSelection": True},
+                 localeText={"noRowsToShow": "Belum ada profil kolom; simpan dari tab Unggah."}, tooltipShowDelay=400)
+    table.getRowId = "params.data.row_id"
+    return html.Div([
+        html.Div(id=ALERT),
+        dbc.Card(dbc.CardBody([
+            heading("Setelan", "Nilai bawaan berasal dari lingkungan server (variabel SUNTER_...). Nilai yang "
+                    "disimpan di sini berlaku sampai dikembalikan ke bawaan; menyimpan menghitung ulang anomali."),
+            html.Div(id=TABLE),
+        ]), className="mb-3"),
+        dbc.Card(dbc.CardBody([
+            heading("Profil kolom", "Pemetaan kolom file yang disimpan dari tab Unggah; diterapkan sendiri pada "
+                    "file dengan judul kolom yang sama."),
+            html.Div(id=PROFILE_ALERT),
+            table,
+            html.Fieldset([
+                dbc.Row([
+                    dbc.Col(field("Nama profil", dbc.Input(id=PROFILE_NAME, maxLength=64, size="sm")), md=4),
+                    dbc.Col(field("Pemetaan", dbc.Textarea(id=PROFILE_MAPPING, rows=4, size="sm",
+                                                           className="settings-mapping"),
+                                  "Satu baris per kolom: KOLOM_TIPE=KOLOM_FILE, mis. AMT_COLLECT=NILAI_BAYAR."),
+                            md=8),
+                ], className="g-2 mt-2"),
+                html.Div([
+                    dbc.Button([html.I(className="bi bi-save me-1"), "Simpan profil"], id=PROFILE_SAVE,
+                               color="primary", size="sm"),
+                    dbc.Button([html.I(className="bi bi-trash me-1"), "Hapus profil"], id=PROFILE_DELETE,
+                               color="danger", outline=True, size="sm"),
+                ], className="d-flex gap-2"),
+            ], id=PROFILE_FIELDS, disabled=True),
+        ])),
+        dcc.Store(id=CHANGED, data=0),
+    ])
+
+
+# --- pure builders ----------------------------------------------------------------------------
+
+def settings_table(rows: list[dict]) -> dbc.Table:
+    """One line per setting: what it is, the default, the value in force (editable), save, reset."""
+    lines = []
+    for row in rows:
+        source = (f"disimpan {row['updated_by'] or '-'} {row['updated_at']} UTC" if row["saved"] is not None
+                  else "bawaan")
+        lines.append(html.Tr([
+            html.Td([html.Div(row["label"]), html.Code(row["env"], className="small text-muted")]),
+            html.Td(row["default"], className="settings-default"),
+            html.Td([dbc.Input(id={"type": VALUE, "key": row["key"]}, value=row["value"], size="sm",
+                               className="settings-input", **{"aria-label": row["label"]}),
+                     html.Div(source, className="small text-muted")]),
+            html.Td(html.Div([
+                dbc.Button("Simpan", id={"type": SAVE, "key": row["key"]}, size="sm", color="primary", outline=True),
+                dbc.Button("Bawaan", id={"type": RESET, "key": row["key"]}, size="sm", color="secondary",
+                           outline=True, disabled=row["saved"] is None, title="Kembalikan ke nilai bawaan"),
+            ], className="d-flex gap-1")),
+        ], id=f"settings-row-{row['key']}"))
+    return dbc.Table([html.Thead(html.Tr([html.Th("Setelan"), html.Th("Bawaan"), html.Th("Nilai berlaku"),
+                                          html.Th("")])), html.Tbody(lines)],
+                     size="sm", responsive=True, className="settings-table align-middle")
+
+
+def profile_rows(found: list[dict]) -> list[dict]:
+    return [{**p, "row_id": str(p["id"]), "mapping_text": mapping_text(p["mapping"]),
+             "updated_at": p["updated_at"].strftime("%Y-%m-%d %H:%M") if p["updated_at"] else None} for p in found]
+
+
+def mapping_text(mapping: dict) -> str:
+    return "\n".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def parse_mapping(text: str | None) -> dict:
+    """Lines of KOLOM_TIPE=KOLOM_FILE; BadParameter names the line that is not."""
+    mapping = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise BadParameter(f"Baris {number} pemetaan harus berbentuk KOLOM_TIPE=KOLOM_FILE, bukan {line!r}.",
+                               f"Mapping line {number} is not COLUMN=FILE_COLUMN.", field="mapping")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _selected_id(rows: list[dict] | None) -> int | None:
+    try:
+        return int(rows[0]["id"]) if rows else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def register_callbacks(app: Dash) -> None:
+    def defaults():
+        return current_app.config["SUNTER_CONFIG"].thresholds
+
+    @app.callback(output={"table": Output(TABLE, "children"), "profiles": Output(PROFILES, "rowData")},
+                  inputs={"_changed": Input(CHANGED, "data")})
+    @guarded(PERMISSION, table=notice(FORBIDDEN, "danger"), profiles=[])
+    def refresh(_changed):
+        engine = app_engine()
+        return {"table": settings_table(settings.listed(engine, defaults())),
+                "profiles": profile_rows(profiles.listed(engine))}
+
+    @app.callback(output={"alert": Output(ALERT, "children"), "changed": Output(CHANGED, "data")},
+                  inputs={"_save": Input({"type": SAVE, "key": ALL}, "n_clicks"),
+                          "_reset": Input({"type": RESET, "key": ALL}, "n_clicks")},
+                  state={"values": State({"type": VALUE, "key": ALL}, "value"),
+                         "keys": State({"type": VALUE, "key": ALL}, "id"), "changed": State(CHANGED, "data")},
+                  prevent_initial_call=True)
+    @guarded(PERMISSION, alert=notice(FORBIDDEN, "danger"))
+    def save(_save, _reset, values, keys, changed):
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            return {"alert": no_update, "changed": no_update}
+        key = ctx.triggered_id["key"]
+        value = None if ctx.triggered_id["type"] == RESET else dict(zip((k["key"] for k in keys), values)).get(key)
+        if value is not None and not str(value).strip():
+            return {"alert": notice("Isi nilainya dulu, atau klik Bawaan untuk kembali ke nilai bawaan.", "warning"),
+                    "changed": no_update}
+        try:
+            after = settings.save(app_engine(), current_actor(), defaults(), key, value)
+        except SunterError as exc:
+            return {"alert": notice(exc.message, "danger"), "changed": no_update}
+        setting = next(s for s in after.settings() if s.key == key)
+        shown = setting.shown(getattr(after, key))
+        what = "dikembalikan ke bawaan" if value is None else "disimpan"
+        return {"alert": notice(f"{setting.label} {what}: {shown}. Anomali dihitung ulang."),
+                "changed": (changed or 0) + 1}
+
+    @app.callback(output={"name": Output(PROFILE_NAME, "value"), "mapping": Output(PROFILE_MAPPING, "value"),
+                          "disabled": Output(PROFILE_FIELDS, "disabled")},
+                  inputs={"rows": Input(PROFILES, "selectedRows")})
+    @guarded(PERMISSION, name="", mapping="", disabled=True)
+    def select(rows):
+        if not rows:
+            return {"name": "", "mapping": "", "disabled": True}
+        return {"name": rows[0]["name"], "mapping": rows[0]["mapping_text"], "disabled": False}
+
+    @app.callback(output={"alert": Output(PROFILE_ALERT, "children"),
+                          "changed": Output(CHANGED, "data", allow_duplicate=True)},
+                  inputs={"_save": Input(PROFILE_SAVE, "n_clicks"), "_delete": Input(PROFILE_DELETE, "n_clicks")},
+                  state={"rows": State(PROFILES, "selectedRows"), "name": State(PROFILE_NAME, "value"),
+                         "mapping": State(PROFILE_MAPPING, "value"), "changed": State(CHANGED, "data")},
+                  prevent_initial_call=True)
+    @guarded(PERMISSION, alert=notice(FORBIDDEN, "danger"))
+    def change_profile(_save, _delete, rows, name, mapping, changed):
+        profile_id = _selected_id(rows)
+        if profile_id is None:
+            return {"alert": notice("Pilih profil di tabel dulu.", "warning"), "changed": no_update}
+        engine, actor = app_engine(), current_actor()
+        try:
+            if ctx.triggered_id == PROFILE_DELETE:
+                message = f"Profil '{profiles.remove(engine, actor, profile_id)}' dihapus."
+            else:
+                saved = profiles.change(engine, actor, profile_id, name, parse_mapping(mapping))
+                message = f"Profil '{saved['name']}' disimpan."
+        except SunterError as exc:
+            return {"alert": notice(exc.message, "danger"), "changed": no_update}
+        return {"alert": notice(message), "changed": (changed or 0) + 1}
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)
