@@ -7,11 +7,13 @@ Makes a demo world with ``sunter_dash.demo``, then builds from its exports
   * a 1,000,000-row COLLECTION .txt (the month extracts joined),
   * a COLLECTION .txt of just under 100 MB (for peak memory),
   * the newest SBRS .xlsx (one row per customer: 200,000 rows),
+  * the newest MC written as a dBase .dbf in Windows-1252 (200,000 rows, as the billing
+    system writes it, by the ``dbf`` library),
 and times each through the real pipeline (``ingest_file`` on a fresh SQLite
 database, de-duplication and indexes included; once in a cold process as the
 CLI runs, once more in the same, now warm, process as the server runs) and through the baseline: the
-same file read by pandas / python-calamine and inserted with ``executemany``
-into an unindexed table. Every measurement runs in its own process so that
+same file read by pandas / python-calamine / dbfread and inserted with
+``executemany`` into an unindexed table. Every measurement runs in its own process so that
 its peak RSS (VmHWM) belongs to that file alone; each is repeated (--repeat)
 and the median run is shown. Prints a table.
 
@@ -47,7 +49,12 @@ def child_baseline(path: Path, db: Path) -> dict:
     from python_calamine import CalamineWorkbook
 
     started = time.perf_counter()
-    if path.suffix == ".xlsx":
+    if path.suffix == ".dbf":
+        from dbfread import DBF
+        table = DBF(str(path), encoding="cp1252")
+        header = table.field_names
+        body = [tuple(record.values()) for record in table]
+    elif path.suffix == ".xlsx":
         workbook = CalamineWorkbook.from_path(str(path))
         rows = workbook.get_sheet_by_index(0).to_python()
         header, body = rows[0], rows[1:]
@@ -146,6 +153,45 @@ def build_collection(demo: Path, target: Path, *, rows: int | None = None, max_b
     return written
 
 
+MC_DBF_FIELDS = ("NOMEN C(12); NAMA_PEL C(60); ALM1_PEL C(120); ZONA_NOVAK C(9); TARIF C(8); NOMET C(20); "
+                 "TGL_CATAT D; STAN_AWAL N(9,0); STAN_AKIR N(9,0); KUBIK N(9,0); NOMINAL N(12,0); "
+                 "CUST_TYPE C(12); TAHUN2 N(4,0); NAMA_BLN2 C(10)")
+MONTH_NAMES = ("JANUARI", "FEBRUARI", "MARET", "APRIL", "MEI", "JUNI", "JULI", "AGUSTUS", "SEPTEMBER", "OKTOBER",
+               "NOVEMBER", "DESEMBER")
+
+
+def build_mc_dbf(demo: Path, target: Path) -> int:
+    """The newest MC of the demo world as the billing system's dBase export (with TAHUN2 and
+    NAMA_BLN2 naming the bill month), written by the ``dbf`` library."""
+    import dbf
+    import pandas as pd
+
+    from sunter_dash.ingest.prepare import prepare
+    from sunter_dash.ingest.read import read_table
+
+    source = sorted(demo.glob("MC*"), key=lambda p: p.stat().st_mtime)[-1]
+    prepared = prepare(read_table(source), source.name, None, None)
+    frame, year, month = prepared.frame, int(prepared.periode[:4]), int(prepared.periode[5:])
+
+    def number(name: str) -> list:
+        return [None if pd.isna(v) else int(v) for v in frame[name]] if name in frame else [None] * len(frame)
+
+    def text(name: str) -> list:
+        return [None if pd.isna(v) else str(v) for v in frame[name]] if name in frame else [None] * len(frame)
+
+    dates = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["tgl_catat"]] if "tgl_catat" in frame else [None] * len(frame)
+    rows = zip(text("nomen"), text("nama"), text("alamat"), text("zona_novak"), text("tarif"), text("nomet"), dates,
+               number("stan_awal"), number("stan_akir"), number("kubik"), number("nominal"), text("cust_type"))
+    table = dbf.Table(str(target), MC_DBF_FIELDS, codepage="cp1252")
+    table.open(dbf.READ_WRITE)
+    written = 0
+    for row in rows:
+        table.append((*row, year, MONTH_NAMES[month - 1]))
+        written += 1
+    table.close()
+    return written
+
+
 def _median(runs: list[dict]) -> dict:
     """The run of median time (its own rows and peak memory with it)."""
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
@@ -186,10 +232,15 @@ def main() -> None:
     if not coll_100.exists():
         build_collection(demo, coll_100, max_bytes=100 * 1024 * 1024 - 4096)
     sbrs = sorted(demo.glob("SBRS_*.xlsx"))[-1]
+    mc_dbf = work / "MC-200k.dbf"
+    if not mc_dbf.exists():
+        started = time.perf_counter()
+        rows = build_mc_dbf(demo, mc_dbf)
+        print(f"{mc_dbf.name}: {rows:,} rows written in {time.perf_counter() - started:.1f} s")
 
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
           f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'peak MB':>9}")
-    for path in (coll_1m, sbrs, coll_100):
+    for path in (coll_1m, sbrs, mc_dbf, coll_100):
         if args.only not in path.name:
             continue
         base = _median([run_child("baseline", path, work) for _ in range(args.repeat)])

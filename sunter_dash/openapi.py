@@ -146,7 +146,13 @@ def _anomalies_and_uploads() -> dict:
                                   "previous": {"type": "integer", "nullable": True},
                                   "missing": {"type": "array", "items": {"type": "string"},
                                               "description": "files not stored that the check needs, "
-                                                             "e.g. 'SBRS 2025-11'"}}}}}}),
+                                                             "e.g. 'SBRS 2025-11'"},
+                                  "no_actual_reads": {"type": "boolean", "description": "the check uses the "
+                                                      "actual read-method codes and no code of SBRS(P) is one"}}}},
+                "read_methods": {"type": "array", "items": {"type": "string"},
+                                 "description": "the distinct read-method codes of SBRS(P)"},
+                "actual_read_methods": {"type": "array", "items": {"type": "string"},
+                                        "description": "the codes counted as actual reads (a setting)"}}}),
         "/api/anomalies": _get("One anomaly's list, a page at a time", [
             PERIODE, RAYON,
             {**_param("type", "Anomaly key", True), "schema": {"type": "string", "enum": list(checks.names())}},
@@ -175,16 +181,29 @@ def _anomalies_and_uploads() -> dict:
                     "type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "type": {"type": "string", "enum": list(files.names())},
-                        "periode": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}}}}}},
+                        "periode": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+                        "map": {"type": "string", "description": "JSON object: a column of the type (its header, "
+                                "an alias or its field) -> the file's column, e.g. {\"AMT_COLLECT\": \"NILAI\"}"},
+                        "profile": {"type": "string", "description": "a saved column-mapping profile to apply"},
+                        "replace": {"type": "string", "enum": ["true", "false"],
+                                    "description": "true confirms a snapshot the shrink guard would refuse"}}}}}},
                 "responses": {"200": {"description": "The ingest summary: status loaded, duplicate, or refused "
-                                                     "(then its message says what to fix)"},
-                              "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR},
+                                                     "(then its message says what to fix; needs_replace with "
+                                                     "stored_customers and file_customers when the shrink guard "
+                                                     "refused it); warnings and warning_count beside errors"},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR},
             },
         },
         "/api/uploads/{upload_id}": {"delete": {
-            "summary": "Admin: remove exactly the rows an upload stored",
+            "summary": "Admin: remove exactly the rows an upload stored; deleting the current upload of a snapshot "
+                       "restores the one it replaced",
             "parameters": [{"name": "upload_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "Removed"}, "404": ERROR, "409": ERROR, "401": ERROR,
+            "responses": {"200": {"description": "Removed", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "upload_id": {"type": "integer"}, "removed": {"type": "integer"},
+                    "restored_upload": {"type": "integer", "nullable": True,
+                                        "description": "the replaced upload whose rows are current again"}}}}}},
+                          "404": ERROR, "409": ERROR, "401": ERROR,
                           "403": ERROR},
         }},
     }

@@ -50,6 +50,15 @@ class Setting:
             raise ValueError(f"{self.env} must be at least {self.minimum}, got {value}")
         return self.kind(value)
 
+    @property
+    def hint(self) -> str:
+        """What a value must look like, in Indonesian, for a refused one."""
+        if self.kind is tuple:
+            return "isi kode dipisah koma, mis. ACTUAL, SE"
+        if self.kind is int:
+            return f"isi bilangan bulat, minimal {self.minimum}"
+        return f"isi angka (mis. 2,5), minimal {str(self.minimum).replace('.', ',')}"
+
     def shown(self, value: Value) -> str:
         """The value as the settings page shows it (codes comma-separated, numbers Indonesian)."""
         if self.kind is tuple:

@@ -97,10 +97,14 @@ def _forced(headers: list[str], forced: str, mapping: dict[str, str]) -> Match:
                           f"Unknown file type {forced!r}; one of {', '.join(files.names())}.", field="type")
     match = match_columns(spec, headers, mapping)
     if not match.fits:
-        raise MissingColumns(
-            f"File tidak cocok dengan tipe {spec.name}: kolom {', '.join(match.missing())} tidak ditemukan. "
-            f"Kolom di file: {_shown(headers)}.",
-            f"The file does not fit type {spec.name}: columns {', '.join(match.missing())} are missing.")
+        missing = match.missing()
+        refusal = MissingColumns(
+            f"File tidak cocok dengan tipe {spec.name}: kolom {', '.join(missing)} tidak ditemukan. "
+            f"Kolom di file: {_shown(headers)}. Bila kolom itu ada dengan nama lain, pilih kolomnya di pratinjau "
+            f"Unggah (atau --map {missing[0]}=NAMA_KOLOM_DI_FILE).",
+            f"The file does not fit type {spec.name}: columns {', '.join(missing)} are missing.")
+        refusal.file_type = spec.name  # the preview offers this type's columns for mapping
+        raise refusal
     return match
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.clock import now_utc
 from ..domain.errors import FileMissing, FileRefused, FileTooLarge, PaymentConflict, ShrinkRefused, TooManyBadRows
 from ..domain.files import MERGE
+from ..domain.periodes import valid_periode
 from ..domain.uploads import deletion_refusal
 from ..models import DATA_TABLES, Upload, UploadError, data_table, superseded_table
 from . import flags, profiles, summaries
@@ -126,7 +127,8 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
     confirms a snapshot the shrink guard would refuse."""
     path = Path(path)
     name = filename or path.name
-    result = IngestResult(file=name, periode=periode)  # a refused file keeps the periode given
+    # A refused file keeps the periode given (when it is one).
+    result = IngestResult(file=name, periode=periode.strip() if periode and valid_periode(periode.strip()) else None)
     size = path.stat().st_size if path.exists() else 0
     sha = None
     try:

@@ -20,7 +20,7 @@ from ..domain import files
 from ..domain.errors import FileRefused
 from ..domain.files import normalise_header
 from . import profiles
-from .detect import match_columns
+from .detect import filename_words, match_columns
 from .prepare import prepare
 from .read import DBF_SUFFIXES, EXCEL_MAGIC, read_table
 from .store import replacement
@@ -67,6 +67,13 @@ def suspicious(headers: list[str], matched: int) -> list[str]:
     return unknown if len(unknown) >= 2 and len(unknown) >= matched else []
 
 
+def _named_type(filename: str) -> str | None:
+    """The one type the file name names (e.g. COLLECTION_setoran.csv), if exactly one."""
+    words = filename_words(filename)
+    named = [s.name for s in files.specs() if words & set(s.filename_words)]
+    return named[0] if len(named) == 1 else None
+
+
 def preview(path: Path, filename: str, file_type: str | None = None, periode: str | None = None, *,
             engine: Engine | None = None, mapping: dict | None = None, profile: str | None = None) -> dict:
     """The decision, or the refusal's message, with what the page needs to fix either."""
@@ -97,8 +104,12 @@ def preview(path: Path, filename: str, file_type: str | None = None, periode: st
                 replaces.update(file_customers=None, needs_replace=False)
             found["replaces"] = replaces
     except FileRefused as exc:
-        found["type"] = found["type"] or getattr(exc, "file_type", None)
+        found["type"] = found["type"] or getattr(exc, "file_type", None) or (
+            _named_type(filename) if found["columns"] else None)
         found["error"] = exc.message
+        if found["type"] and not found["fields"] and found["columns"]:
+            # The columns of the type the refusal or the file name points to, to be mapped.
+            found["fields"] = fields_of(files.spec(found["type"]), found["columns"], mapping)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return found

@@ -69,7 +69,8 @@ def save(engine: Engine, actor: Actor, defaults: Thresholds, key: str, value) ->
     try:
         checked = None if value is None else setting.check(setting.parse(value) if isinstance(value, str) else value)
     except ValueError as exc:
-        raise BadParameter(f"{setting.label}: nilai {value!r} tidak dapat dipakai.", str(exc), field=key) from None
+        raise BadParameter(f"{setting.label}: nilai {value!r} tidak dapat dipakai; {setting.hint}.", str(exc),
+                           field=key) from None
     with engine.begin() as conn:
         before = effective(conn, defaults)
         conn.execute(delete(SavedSetting).where(SavedSetting.key == key))

@@ -89,6 +89,8 @@ def restored_by(engine: Engine, deleted: dict) -> dict | None:
 # --- the page's two steps: stage (preview), then load in a background job ---------------------
 
 def _size_label(size: int) -> str:
+    if size < 1024:
+        return f"{number(size)} byte"
     return f"{number(size / 1048576, 1)} MB" if size >= 1048576 else f"{number(size / 1024, 0)} KB"
 
 

@@ -96,8 +96,9 @@ def settings_table(rows: list[dict]) -> dbc.Table:
         lines.append(html.Tr([
             html.Td([html.Div(row["label"]), html.Code(row["env"], className="small text-muted")]),
             html.Td(row["default"], className="settings-default"),
-            html.Td([dbc.Input(id={"type": VALUE, "key": row["key"]}, value=row["value"], size="sm",
-                               className="settings-input", **{"aria-label": row["label"]}),
+            html.Td([html.Label([html.Span(row["label"], className="visually-hidden"),  # the input's name
+                                 dbc.Input(id={"type": VALUE, "key": row["key"]}, value=row["value"], size="sm",
+                                           className="settings-input")], className="d-block mb-0"),
                      html.Div(source, className="small text-muted")]),
             html.Td(html.Div([
                 dbc.Button("Simpan", id={"type": SAVE, "key": row["key"]}, size="sm", color="primary", outline=True),

@@ -112,7 +112,8 @@ function (contents, names, limit) {
 def _mapping_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         heading("Kolom file", "Pilih kolom file untuk kolom yang tidak dikenali; kolom yang dipilih di sini "
-                "didahulukan dari nama kolom yang dikenal.", html.Span(id=MAP_TITLE, className="fw-semibold")),
+                "didahulukan dari nama kolom yang dikenal."),
+        html.Div(id=MAP_TITLE, className="fw-semibold mb-2 text-break"),
         html.Div(id=MAP_ALERT),
         html.Div(id=MAP_FIELDS, className="upload-map-fields"),
         html.Div([
@@ -176,7 +177,7 @@ def layout() -> html.Div:
             heading("Siap dimuat", "Periksa tipe dan periode; klik sel untuk mengubahnya. Klik baris untuk "
                     "memilih kolom file.",
                     dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START, color="primary",
-                               disabled=True)),
+                               disabled=True, className="text-nowrap")),
             staged,
             html.Div(id=PROGRESS, className="mt-3"),
         ]), className="mb-3"),
@@ -277,7 +278,8 @@ def mapping_fields(row: dict) -> list:
                        htmlFor=f"upload-map-{item['header']}", className="upload-map-label"),
             dcc.Dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
                          placeholder=NO_COLUMN, clearable=True, className="upload-map-choice"),
-        ], className="upload-map-line" + (" upload-map-missing" if missing else "")))
+        ], id=f"upload-map-line-{item['field']}", className="upload-map-line" + (" upload-map-missing" if missing
+                                                                                   else "")))
     return lines
 
 

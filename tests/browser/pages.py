@@ -168,3 +168,18 @@ def js_click(dash_duo, selector: str) -> None:
     header or a grid overlay still takes the click)."""
     element = dash_duo.find_element(selector)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", element)
+
+
+def choose_within(dash_duo, container: str, label: str) -> None:
+    """Pick an option of the Dash 4 dropdown inside ``container`` (a dropdown whose id is a
+    pattern-matching dict has no CSS-friendly id of its own)."""
+    toggle = dash_duo.find_element(f"{container} [aria-expanded]")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", toggle)
+    toggle.click()
+    option = wait_until(dash_duo, EC.element_to_be_clickable((
+        By.XPATH, "//div[contains(@class, 'dash-dropdown-options')]"
+                  f"//*[contains(@class, 'dash-dropdown-option')][normalize-space(.) = '{label}']")),
+        f"option {label!r} in {container} not offered")
+    option.click()
+    wait_until(dash_duo, lambda d: label in d.find_element(By.CSS_SELECTOR, container).text,
+               f"{container} never showed {label!r}")

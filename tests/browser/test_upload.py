@@ -5,11 +5,15 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import text
 
 from sunter_dash import create_app
+from sunter_dash.ingest import ingest_file
 
-from .pages import SCREENSHOTS
+from .pages import (SCREENSHOTS, choose_within, click, open_tab, screenshot, wait_card, wait_enabled, wait_for,
+                    wait_text, wait_until)
 
 pytestmark = pytest.mark.browser
 
@@ -77,4 +81,118 @@ def test_a_file_over_the_limit_gets_a_message_and_is_not_sent(dash_duo, config, 
     dash_duo.wait_for_contains_text("#upload-size-alert", "Terlalu besar, tidak diunggah: " + big.name)
     assert "Batasnya 1 MB per file" in dash_duo.find_element("#upload-size-alert").text
     assert grid_texts(dash_duo, "upload-staged-grid", "file") == []
+    assert dash_duo.get_logs() == []
+
+
+# --- real exports: column mapping with a profile, and the shrink guard ----------------------------
+
+BANK_HEADER = "NOMEN;TGL_BAYAR;NILAI_SETOR;BILL_PERIOD\n"
+
+
+def staged_note(dash_duo, row: int = 0) -> str:
+    return dash_duo.find_element(
+        f"#upload-staged-grid .ag-center-cols-container [row-index='{row}'] [col-id='note']").text
+
+
+def drop(dash_duo, *paths: Path) -> None:
+    """Choose files anew (a file input that chose before keeps its files: a person picks afresh)."""
+    chooser = dash_duo.find_element("#upload-drop input[type=file]")
+    dash_duo.driver.execute_script("arguments[0].value = ''", chooser)
+    chooser.send_keys("\n".join(str(p) for p in paths))
+
+
+def test_a_missing_amount_column_is_mapped_saved_as_a_profile_and_applied_to_the_next_file(
+        dash_duo, config, signed_in, tmp_path, engine):
+    first = tmp_path / "COLLECTION_setoran_2025-12.csv"
+    first.write_text(BANK_HEADER + "60000001;03-12-2025;150000;122025\n60000002;04-12-2025;75000;112025\n",
+                     encoding="utf-8")
+    signed_in(dash_duo, create_app(config), path="/?tab=upload")
+    dash_duo.wait_for_element("#upload-drop")
+    drop(dash_duo, first)
+    wait_for(dash_duo, lambda: staged_note(dash_duo).startswith("Tipe file tidak dikenali."))
+    assert grid_texts(dash_duo, "upload-staged-grid", "type") == ["COLLECTION"]  # from the file name
+    # Selecting the file shows COLLECTION's columns beside the file's; AMT_COLLECT is missing.
+    click(dash_duo, "#upload-staged-grid .ag-center-cols-container [row-index='0'] [col-id='file']")
+    dash_duo.wait_for_contains_text("#upload-map-title", "COLLECTION_setoran_2025-12.csv · COLLECTION")
+    missing = dash_duo.find_element("#upload-map-line-amount")
+    assert "upload-map-missing" in missing.get_attribute("class") and "wajib" in missing.text
+    for size in ((1280, 800), (390, 844)):
+        dash_duo.driver.set_window_size(*size)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'})",
+                                       dash_duo.find_element("#upload-map-card"))
+        screenshot(dash_duo, f"unggah-pemetaan-kolom-{size[0]}.png")
+    dash_duo.driver.set_window_size(1280, 800)
+    choose_within(dash_duo, "#upload-map-line-amount", "NILAI_SETOR")
+    dash_duo.find_element("#upload-profile-name").send_keys("Setoran Bank X")
+    click(dash_duo, "#upload-profile-save")
+    dash_duo.wait_for_contains_text("#upload-map-alert", "Profil 'Setoran Bank X' disimpan dan diterapkan.")
+    wait_for(dash_duo, lambda: staged_note(dash_duo) == "Profil kolom 'Setoran Bank X' diterapkan",
+             screenshot="profile-applied.png")
+    click(dash_duo, "#upload-start")
+    dash_duo.wait_for_contains_text("#upload-results", "Dimuat", timeout=60)
+    assert "disimpan 2" in dash_duo.find_element("#upload-results").text
+    assert "Profil kolom: Setoran Bank X" in dash_duo.find_element("#upload-results").text
+
+    # A second file with the same headers, named nothing like a type: loaded without being asked.
+    second = tmp_path / "setoran bank 05.csv"
+    second.write_text(BANK_HEADER + "60000003;05-12-2025;50000;122025\n", encoding="utf-8")
+    drop(dash_duo, second)
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "file") == ["setoran bank 05.csv"],
+             screenshot="second-drop.png")
+    wait_for(dash_duo, lambda: staged_note(dash_duo) == "Profil kolom 'Setoran Bank X' diterapkan")
+    assert grid_texts(dash_duo, "upload-staged-grid", "type") == ["COLLECTION"]
+    click(dash_duo, "#upload-start")
+    wait_for(dash_duo, lambda: "setoran bank 05.csv" in dash_duo.find_element("#upload-results").text, timeout=60)
+    assert "disimpan 1" in dash_duo.find_element("#upload-results").text
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT filename, profile, rows_stored FROM upload ORDER BY id")).all() == [
+            ("COLLECTION_setoran_2025-12.csv", "Setoran Bank X", 2), ("setoran bank 05.csv", "Setoran Bank X", 1)]
+    assert dash_duo.get_logs() == []
+
+
+def test_the_shrink_guard_asks_then_the_deleted_replacement_gives_the_month_back(
+        dash_duo, config, signed_in, tmp_path, engine):
+    full = tmp_path / "MC_2025-12.csv"
+    full.write_text("NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341511001;100000\n" for i in range(1, 3001)),
+                    encoding="utf-8")
+    ingest_file(engine, full)
+    partial = tmp_path / "MC_2025-12_susulan.csv"
+    partial.write_text("NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341511001;90000\n" for i in range(1, 61)),
+                       encoding="utf-8")
+    signed_in(dash_duo, create_app(config), path="/?tab=upload")
+    dash_duo.wait_for_element("#upload-drop")
+    drop(dash_duo, partial)
+    wait_for(dash_duo, lambda: staged_note(dash_duo) == (
+        "Menggantikan MC Desember 2025: 3.000 pelanggan, unggahan #1; file ini hanya 60 pelanggan, kurang dari "
+        "separuh: perlu konfirmasi penggantian"))
+    click(dash_duo, "#upload-start")
+    body = dash_duo.wait_for_element("#upload-replace-body")
+    wait_for(dash_duo, lambda: "MC_2025-12_susulan.csv (MC Desember 2025): 60 pelanggan, menggantikan 3.000 "
+                               "pelanggan unggahan #1." in body.text)
+    dash_duo.wait_for_element(".modal.show #upload-replace-body")
+    for size in ((1280, 800), (390, 844)):
+        dash_duo.driver.set_window_size(*size)
+        screenshot(dash_duo, f"unggah-konfirmasi-ganti-{size[0]}.png")
+    wait_until(dash_duo, EC.element_to_be_clickable((By.ID, "upload-replace-confirm")), "confirm").click()
+    dash_duo.wait_for_contains_text("#upload-results", "Dimuat", timeout=60)
+    assert "menggantikan MC Desember 2025: 3.000 pelanggan, unggahan #1" in dash_duo.find_element(
+        "#upload-results").text
+    dash_duo.driver.set_window_size(1280, 800)
+    open_tab(dash_duo, "Ringkasan")
+    wait_card(dash_duo, "card-target", "Rp 5.400.000")
+
+    # Deleting the replacement gives the month its 3,000 customers back.
+    open_tab(dash_duo, "Riwayat")
+    wait_until(dash_duo, EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, "#history-grid .ag-row[row-id='2'] .ag-cell[col-id='file']")), "row #2").click()
+    dash_duo.wait_for_element("#history-grid .ag-row-selected[row-id='2']")
+    wait_enabled(dash_duo, "#history-delete", True)
+    dash_duo.find_element("#history-delete").click()
+    wait_until(dash_duo, EC.element_to_be_clickable((By.ID, "history-confirm")), "confirm").click()
+    wait_text(dash_duo, "#history-result .alert", (
+        "Unggahan #2 dihapus: 60 baris dikeluarkan (#2 MC_2025-12_susulan.csv · MC · Desember 2025). MC Desember "
+        "2025 kembali ke unggahan #1 MC_2025-12.csv (3.000 baris)."))
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "history-grid", "status_label") == ["Dihapus", "Dimuat"])
+    open_tab(dash_duo, "Ringkasan")
+    wait_card(dash_duo, "card-target", "Rp 300.000.000")
     assert dash_duo.get_logs() == []

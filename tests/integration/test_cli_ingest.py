@@ -154,3 +154,58 @@ def test_the_command_runs_as_a_process(tmp_path, new_database):
     [result] = json_lines(proc)
     assert (result["type"], result["status"], result["stored"]) == ("MC", "loaded", 4)
 
+
+
+def test_map_profile_and_replace_options(tmp_path, cli, capsys):
+    bank = tmp_path / "setoran.csv"
+    bank.write_text("NO_PEL;TANGGAL;NILAI;KET\n60000001;03-12-2025;-1000;122025\n60000002;04-12-2025;-500;112025\n",
+                    encoding="utf-8")
+    refused = cli(bank, "--type", "COLLECTION")
+    assert refused.returncode == 1
+    assert ("File tidak cocok dengan tipe COLLECTION: kolom PAY_DT, AMT_COLLECT tidak ditemukan. Kolom di file: "
+            "NO_PEL, TANGGAL, NILAI, KET. Bila kolom itu ada dengan nama lain, pilih kolomnya di pratinjau Unggah "
+            "(atau --map PAY_DT=NAMA_KOLOM_DI_FILE).") in refused.stdout
+    mapped = cli(bank, "--type", "COLLECTION", "--map", "NOMEN=NO_PEL", "--map", "PAY_DT=TANGGAL",
+                 "--map", "AMT_COLLECT=NILAI", "--map", "BILL_PERIOD=KET")
+    assert mapped.returncode == 0, mapped.stdout
+    assert mapped.stdout.splitlines()[0] == (
+        "setoran.csv: LOADED  tipe=COLLECTION  periode=2025-12 (tanggal bayar)  dibaca=2 disimpan=2 ditolak=0 "
+        "duplikat=0 peringatan=0")
+    assert cli.query("SELECT nomen, amount, jenis FROM payment ORDER BY nomen") == [
+        ("60000001", 1000, "CURRENT"), ("60000002", 500, "UNDUE")]
+    with pytest.raises(SystemExit) as exited:  # argparse's own exit, as a shell sees it
+        cli(bank, "--map", "NOMEN")
+    assert exited.value.code == 2 and "--map harus berbentuk KOLOM=KOLOM_FILE" in capsys.readouterr().err
+    unknown = cli(bank, "--profile", "Tidak Ada")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == (f"{bank}: Profil kolom 'Tidak Ada' tidak ada; lihat daftar profil di tab "
+                                      "Pengaturan.")
+
+    mc = tmp_path / "MC_2025-12.csv"
+    mc.write_text("NOMEN;RAYON;NOMINAL\n" + "".join(f"6{i:07d};34;100\n" for i in range(1, 11)), encoding="utf-8")
+    small = tmp_path / "MC_2025-12_ulang.csv"
+    small.write_text("NOMEN;RAYON;NOMINAL;TGL_CATAT\n60000001;34;100;32-11-2025\n", encoding="utf-8")
+    assert cli(mc).returncode == 0
+    shrunk = cli(small)
+    assert shrunk.returncode == 1
+    assert "Ulangi dengan --replace bila file ini memang menggantikan yang tersimpan." in shrunk.stdout
+    as_json = json_lines(cli(small, "--json"))[0]
+    assert (as_json["needs_replace"], as_json["stored_customers"], as_json["file_customers"]) == (True, 10, 1)
+    confirmed = cli(small, "--replace")
+    assert confirmed.returncode == 0
+    assert confirmed.stdout.splitlines() == [
+        "MC_2025-12_ulang.csv: LOADED  tipe=MC  periode=2025-12 (filename)  dibaca=1 disimpan=1 ditolak=0 duplikat=0 "
+        "peringatan=1",
+        "  menggantikan MC Desember 2025: 10 pelanggan, unggahan #3",
+        "  peringatan (nilai dikosongkan, baris tetap dimuat): 1",
+        "  - baris 2, kolom TGL_CATAT ('32-11-2025'): tanggal tidak dikenali (contoh: 31-12-2025); dibiarkan kosong, "
+        "baris tetap dimuat"]
+
+
+def test_a_payment_history_names_the_periodes_its_rows_landed_in(tmp_path, cli):
+    mb = tmp_path / "MB_2025-12.txt"
+    mb.write_text("NOMEN|BULAN_REK|TGL_BAYAR|NOMINAL\n60000001|102025|05-11-2025|1000\n"
+                  "60000001|112025|03-12-2025|1000\n", encoding="utf-8")
+    proc = cli(mb)
+    assert proc.stdout.splitlines()[0].startswith("MB_2025-12.txt: LOADED  tipe=MB  periode=2025-11,2025-12 "
+                                                  "(tanggal bayar)")

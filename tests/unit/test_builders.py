@@ -162,3 +162,16 @@ def test_the_meter_card_names_the_history_a_check_lacks_from_its_settings():
     assert meter.missing_text("spike", missing, "2025-12", Thresholds(spike_history=8, spike_min_readings=4)) == (
         "Perlu riwayat SBRS minimal 4 dari 8 periode sebelumnya")
     assert meter.missing_text("drop", ["SBRS 2025-11"], "2025-12", Thresholds()) == "Perlu SBRS November 2025"
+
+
+def test_the_meter_cards_of_checks_on_actual_reads_say_when_no_code_counts_as_one():
+    figures = {"name": "x", "count": 5, "previous": None, "missing": []}
+    summary = {"periode": "2025-12", "previous_periode": None, "read_methods": ["30/PE", "PS", "SE"],
+               "actual_read_methods": ["ACTUAL"],
+               "anomalies": {"estimated": {**figures, "no_actual_reads": True},
+                             "extreme": {**figures, "no_actual_reads": False}}}
+    cards = json.dumps(meter.build_cards(summary, "estimated", Thresholds()).to_plotly_json(),
+                       default=lambda o: o.to_plotly_json())
+    note = "Tidak ada kode baca aktual (30/PE, PS, SE bukan ACTUAL); ubah di Pengaturan"
+    assert meter.no_actual_text(summary) == note
+    assert cards.count(note) == 1
