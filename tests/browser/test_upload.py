@@ -12,8 +12,18 @@ from sqlalchemy import text
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
-from .pages import (SCREENSHOTS, choose_within, click, open_tab, screenshot, wait_card, wait_enabled, wait_for,
-                    wait_text, wait_until)
+from .pages import (
+    SCREENSHOTS,
+    choose_within,
+    click,
+    open_tab,
+    screenshot,
+    wait_card,
+    wait_enabled,
+    wait_for,
+    wait_text,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 

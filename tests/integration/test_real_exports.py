@@ -18,13 +18,13 @@ from pathlib import Path
 import dbf
 import openpyxl
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.domain.checks import Thresholds
 from sunter_dash.ingest import delete_upload, ingest_file
-from sunter_dash.models import AuditLog, Upload
+from sunter_dash.models import AuditLog
 from sunter_dash.queries.analyses import rute_officer
 from sunter_dash.services import Actor, profiles, settings
 

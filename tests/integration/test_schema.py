@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from sqlalchemy import inspect
 
 from sunter_dash.domain import files
