@@ -44,7 +44,8 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sunter_dash.demo.common import PAD2, days_in, fmt_date, join, month_start, num_str, parse_periode, ym  # noqa: E402
+from sunter_dash.demo.common import (PAD2, days_in, fmt_date, join, month_start, num_str,  # noqa: E402
+                                     parse_periode, ym)
 from sunter_dash.demo.vocab import LOKET_SHARE, LOKETS  # noqa: E402
 from sunter_dash.demo.writers import text_lines, write_text  # noqa: E402
 
