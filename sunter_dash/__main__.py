@@ -17,6 +17,7 @@ from .db import get_engine, prepare
 from .domain import files
 from .domain.errors import SunterError
 from .domain.roles import ROLES
+from .domain.uploads import shown_periodes
 from .services import command_line, uploads
 from .services.users import random_password, upsert
 
@@ -31,8 +32,9 @@ def _progress_line(stage: str, done: int, total: int) -> None:
 
 def _periode_shown(result) -> str:
     """The periode and its rule; a payment file names the periodes its rows landed in."""
-    if result.type in files.names() and files.spec(result.type).mode == files.MERGE and result.row_periodes:
-        return f"periode={','.join(result.row_periodes)} (tanggal bayar)"
+    periodes, by_row = shown_periodes(result.type, result.periode, result.row_periodes)
+    if by_row:
+        return f"periode={','.join(periodes)} (tanggal bayar)"
     return f"periode={result.periode or '-'} ({result.periode_rule or '-'})"
 
 
@@ -77,14 +79,9 @@ def cmd_ingest(args, config) -> int:
     actor = command_line(args.user)
     refused = False
     for name in args.files:
-        try:
-            result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
-                                  max_bytes=config.max_upload_bytes,
-                                  progress=None if args.json else _progress_line,
-                                  mapping=dict(args.map or []) or None, profile=args.profile, replace=args.replace)
-        except SunterError as exc:  # a profile that does not exist: nothing was read
-            print(f"{name}: {exc.message}", file=sys.stderr)
-            return 1
+        result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
+                              max_bytes=config.max_upload_bytes, progress=None if args.json else _progress_line,
+                              mapping=dict(args.map or []) or None, profile=args.profile, replace=args.replace)
         refused |= result.refused
         if args.json:
             print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)

@@ -85,6 +85,10 @@ class InconsistentFile(FileRefused):
     """The file contradicts itself: one PCEZ given two officers, one NOMEN given twice."""
 
 
+class UnknownProfile(FileRefused):
+    """A column-mapping profile named for a file that no longer exists (or never did)."""
+
+
 class TooManyBadRows(FileRefused):
     """More than half the rows failed (DATA.md): the row errors come along to be shown."""
 
@@ -101,16 +105,15 @@ class ShrinkRefused(FileRefused):
     refused unless confirmed, so a wrong or partial file cannot silently wipe a month."""
 
     def __init__(self, spec, periode: str, stored: int, found: int, stored_upload: int):
+        from ..formatting import number
         from .periodes import periode_label
-
-        def count(n: int) -> str:
-            return f"{n:,}".replace(",", ".")
         super().__init__(
-            f"File ini hanya berisi {count(found)} pelanggan, padahal {spec.name} {periode_label(periode)} yang "
-            f"tersimpan (unggahan #{stored_upload}) berisi {count(stored)}: kurang dari separuh. Periksa apakah "
-            "file ini memang pengganti lengkapnya; jika ya, muat lagi dengan konfirmasi penggantian.",
-            f"The file holds {found} customers where the stored {spec.name} of {periode} holds {stored}: "
-            "fewer than half. Confirm the replacement to load it.",
+            f"File ini hanya berisi {number(found)} {spec.unit}, padahal {spec.name} {periode_label(periode)} yang "
+            f"tersimpan (unggahan #{stored_upload}) berisi {number(stored)}: kurang dari separuh. Periksa apakah "
+            "file ini memang pengganti lengkapnya; jika ya, muat lagi dengan konfirmasi penggantian (halaman "
+            "Unggah: Ya, ganti; perintah ingest: --replace; API: replace=true).",
+            f"The file holds {found} where the stored {spec.name} of {periode} holds {stored}: fewer than half. "
+            "Confirm the replacement (replace=true) to load it.",
             needs_replace=True, stored_customers=stored, file_customers=found, stored_upload=stored_upload)
         self.stored_customers, self.file_customers, self.stored_upload = stored, found, stored_upload
 

@@ -73,6 +73,7 @@ class FileSpec:
     # (details for the summary, notes in words).
     report: Callable | None = None
     undated: bool = False  # may have no periode at all (rule "none"; DATA.md, RUTE)
+    unit: str = "pelanggan"  # what a snapshot counts (its distinct key_field), for the shrink guard
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)

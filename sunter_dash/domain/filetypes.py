@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..formatting import number
 from .codes import WS, month_of, no_errors, pcez_parts, rayon_from_code, row_errors
 from .errors import InconsistentFile, MissingColumns
 from .files import MERGE, SNAPSHOT, Column, FileSpec, PaymentKey, register
+from .settings import no_actual_reads
 
 NOMEN_ALIASES = ("NO_PELANGGAN", "NOPEL", "NO_PLGGN", "ID_PELANGGAN")
 # DATA.md: NO_TRANSAKSI when present, else (NOMEN, bill number or bill periode, pay date, amount).
@@ -99,13 +101,14 @@ def _sbrs_report(frame: pd.DataFrame, settings) -> tuple[dict, list[str]]:
     actual = set(settings.actual_read_methods)
     counts = frame["read_method"].value_counts()
     methods = [{"code": code, "rows": int(rows), "actual": code in actual} for code, rows in counts.items()]
-    listed = ", ".join(f"{m['code']} ({m['rows']:,} baris)".replace(",", ".") for m in methods[:12])
+    listed = ", ".join(f"{m['code']} ({number(m['rows'])} baris)" for m in methods[:12])
     counted = ", ".join(sorted(actual & set(counts.index))) or "tidak ada"
     notes = [f"kode metode baca: {listed}; dihitung baca aktual: {counted}"] if methods else []
-    if methods and not any(m["actual"] for m in methods):
+    if no_actual_reads(counts.index, actual):
         notes.append(f"Peringatan: tidak satu pun kode metode baca file ini dihitung sebagai baca aktual (setelan: "
-                     f"{', '.join(sorted(actual))}), jadi setiap pembacaan akan ditandai Bukan Baca Aktual. Jika kode "
-                     "baca aktual cabang lain (mis. SE, PS), ubah setelannya di tab Pengaturan.")
+                     f"{', '.join(sorted(actual))}), jadi setiap pembacaan akan ditandai Bukan Baca Aktual. Bila "
+                     "cabang memakai kode lain untuk baca aktual (mis. SE, PS), admin dapat mengubah setelannya di tab "
+                     "Pengaturan.")
     return {"read_methods": methods}, notes
 
 
@@ -276,5 +279,5 @@ register(FileSpec(
         Column("periode_col", "PERIODE", "month"),
     ),
     required=(frozenset({"pcez", "petugas"}),),
-    periode_field="periode_col", derive=_rute, undated=True,
+    periode_field="periode_col", derive=_rute, undated=True, unit="PCEZ",
 ))

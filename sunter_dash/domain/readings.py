@@ -16,13 +16,10 @@ import pandas as pd
 
 from .periodes import shift_periode
 
-ACTUAL_CODES = frozenset({"ACTUAL"})  # read-method codes that are actual reads (METRICS.md)
-
 
 class Readings:
     def __init__(self, periode: str, thresholds, rows: pd.DataFrame, history: pd.DataFrame,
-                 mc: pd.DataFrame, bills: pd.DataFrame, load: Callable[[str, str], pd.DataFrame] | None = None,
-                 actual_codes: frozenset[str] = ACTUAL_CODES):
+                 mc: pd.DataFrame, bills: pd.DataFrame, load: Callable[[str, str], pd.DataFrame] | None = None):
         """``rows``: SBRS(P), one row per reading; ``history``: the last reading per customer and
         periode before P (periode, nomen, stand_kini, volume, read_method); ``mc`` and ``bills``:
         MC(P) and MAINBILL(P) per customer (indexed by nomen); ``load(file_type, periode)``: the
@@ -30,7 +27,8 @@ class Readings:
         self.periode, self.thresholds = periode, thresholds
         self.rows, self.history, self.mc, self.bills = rows, history, mc, bills
         self._load = load
-        self.actual_codes = actual_codes
+        # METRICS.md: the read-method codes that are actual reads are a setting.
+        self.actual_codes = frozenset(thresholds.actual_read_methods)
 
     def frame(self, file_type: str, back: int = 0) -> pd.DataFrame:
         """The stored rows of ``file_type`` for P - ``back`` (a check reading another file)."""

@@ -72,3 +72,10 @@ def anomaly_setting(key: str, default: int | float, minimum: int | float, label:
 
 ACTUAL_READ_METHODS = Setting("actual_read_methods", "SUNTER_ACTUAL_READ_METHODS", ("ACTUAL",), 1,
                               "Kode metode baca yang dihitung sebagai baca aktual")
+
+
+def no_actual_reads(codes, actual) -> bool:
+    """METRICS.md: read-method codes are given and none is one set as an actual read, so every
+    reading counts as an estimate (both the upload result and the Meter card say so)."""
+    codes = {c for c in codes if c}
+    return bool(codes) and not codes & set(actual)

@@ -1,7 +1,10 @@
 """Uploads: how an upload's periode was decided, its statuses, and when it may be deleted."""
 from __future__ import annotations
 
+from ..formatting import number
+from . import files
 from .errors import Conflict, NotFound, SunterError
+from .periodes import periode_label
 
 # Which evidence decided an upload's periode (DATA.md's order).
 PERIODE_RULES = {
@@ -18,8 +21,8 @@ PERIODE_RULES = {
 # An upload's life: running -> loaded | duplicate | refused; a newer snapshot -> replaced; -> deleted.
 UPLOAD_STATUSES = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Ditolak", "replaced": "Diganti",
                    "deleted": "Dihapus", "running": "Berjalan"}
-# Only these have rows to delete: a refused upload stored nothing, a replaced snapshot's
-# rows went when its successor landed, a deleted upload's rows are gone already.
+# These have rows to delete; so has a replaced snapshot whose rows are kept (deletion_refusal). A
+# refused upload stored nothing, a deleted upload's rows are gone already.
 DELETABLE = frozenset({"loaded", "duplicate"})
 
 
@@ -31,10 +34,24 @@ def deletion_refusal(upload_id: int, status: str | None, kept: bool = False) -> 
     if status == "deleted":
         return Conflict(f"Unggahan #{upload_id} sudah dihapus.", f"Upload {upload_id} is deleted already.")
     if status == "replaced" and not kept:
-        return Conflict(f"Unggahan #{upload_id} sudah diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi "
-                        "tidak ada yang dapat dihapus atau dipulihkan.",
+        return Conflict(f"Unggahan #{upload_id} diganti sebelum data lama mulai disimpan (pembaruan 0.2.0): "
+                        "barisnya sudah tidak ada, jadi tidak ada yang dapat dihapus atau dipulihkan.",
                         f"Upload {upload_id} was replaced before version 0.2.0: its rows were not kept.")
     if status not in DELETABLE and not (status == "replaced" and kept):
         return Conflict(f"Unggahan #{upload_id} berstatus {UPLOAD_STATUSES.get(status, status)}: tidak ada baris "
                         "tersimpan yang dapat dihapus.", f"Upload {upload_id} is {status}: it holds no rows to delete.")
     return None
+
+
+def replacement_note(file_type: str, periode: str, count: int, upload_id) -> str:
+    """DATA.md: every snapshot that replaces a stored one says so, in these words."""
+    return (f"menggantikan {file_type} {periode_label(periode)}: {number(count)} {files.spec(file_type).unit}, "
+            f"unggahan #{upload_id}")
+
+
+def shown_periodes(file_type: str | None, periode: str | None, row_periodes: list[str]) -> tuple[list[str], bool]:
+    """The periodes a result names: a payment file's rows' own (True), else the file's periode."""
+    spec = files.resolve(file_type)
+    if spec is not None and spec.mode == files.MERGE and row_periodes:
+        return list(row_periodes), True
+    return ([periode] if periode else []), False

@@ -31,11 +31,11 @@ class Match:
 
 def mapped_fields(spec: FileSpec, mapping: dict[str, str] | None) -> dict[str, str]:
     """field -> file header, for the keys of a column mapping that name a column of ``spec``
-    (its header or any alias, matched like headers; DATA.md, column mapping)."""
+    (its header, any alias or its field, matched like headers; DATA.md, column mapping)."""
     wanted = {normalise_header(key): header for key, header in (mapping or {}).items()}
     found = {}
     for col in spec.columns:
-        for name in col.names:
+        for name in (*col.names, col.field):
             if normalise_header(name) in wanted:
                 found[col.field] = wanted[normalise_header(name)]
                 break
@@ -62,26 +62,36 @@ def match_columns(spec: FileSpec, headers: list[str], mapping: dict[str, str] | 
     return Match(spec, found, exact)
 
 
-def check_mapping(headers: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
-    """The mapping with each file column written as the file writes it; refused when a column is
-    not in the file or a key names a column of no type."""
+def check_mapping(headers: list[str], mapping: dict[str, str] | None,
+                  spec: FileSpec | None = None) -> dict[str, str]:
+    """The mapping with each file column written as the file writes it. Refused: a key that names
+    a column of no type (of ``spec``, when the type is chosen), a file column the file lacks, and
+    one file column given for two columns."""
     if not mapping:
         return {}
     by_norm = {normalise_header(h): h for h in headers}
-    known = {normalise_header(name) for spec in files.specs() for col in spec.columns for name in col.names}
+    specs = [spec] if spec else files.specs()
+    known = {normalise_header(name) for s in specs for col in s.columns for name in (*col.names, col.field)}
     checked = {}
     for key, header in mapping.items():
+        if not isinstance(key, str) or not isinstance(header, str):
+            raise MissingColumns("Pemetaan kolom harus berupa pasangan nama kolom, mis. AMT_COLLECT=NILAI_BAYAR.",
+                                 "A column mapping maps names to names.", field="map")
         if normalise_header(key) not in known:
-            raise MissingColumns(f"Pemetaan kolom '{key}' tidak dikenal: sebutkan kolom tipe file (mis. NOMEN, "
+            where = f"tipe {spec.name}" if spec else "tipe file mana pun"
+            raise MissingColumns(f"Pemetaan kolom '{key}' bukan kolom {where}: sebutkan kolom tipe file (mis. NOMEN, "
                                  "AMT_COLLECT) atau salah satu nama lainnya.",
                                  f"The mapping names {key!r}, a column of no file type.", field="map")
         if normalise_header(header) not in by_norm:
             raise MissingColumns(f"Kolom '{header}' yang dipetakan ke {key} tidak ada di file. Kolom di file: "
                                  f"{_shown(headers)}.", f"Mapped column {header!r} is not in the file.", field="map")
         checked[key] = by_norm[normalise_header(header)]
+    twice = sorted({h for h in checked.values() if list(checked.values()).count(h) > 1})
+    if twice:
+        keys = ", ".join(k for k, h in checked.items() if h == twice[0])
+        raise MissingColumns(f"Kolom file '{twice[0]}' dipetakan ke lebih dari satu kolom ({keys}); satu kolom file "
+                             "hanya untuk satu kolom tipe.", f"File column {twice[0]!r} is mapped twice.", field="map")
     return checked
-
-
 def filename_words(filename: str) -> set[str]:
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", filename).upper()
     words = set(re.findall(r"[A-Z]+", stem))
@@ -90,12 +100,12 @@ def filename_words(filename: str) -> set[str]:
     return words
 
 
-def _forced(headers: list[str], forced: str, mapping: dict[str, str]) -> Match:
+def _forced(headers: list[str], forced: str, mapping: dict[str, str] | None) -> Match:
     spec = files.resolve(forced)
     if spec is None:
         raise UnknownType(f"Tipe '{forced}' tidak dikenal; pilih salah satu: {', '.join(files.names())}.",
                           f"Unknown file type {forced!r}; one of {', '.join(files.names())}.", field="type")
-    match = match_columns(spec, headers, mapping)
+    match = match_columns(spec, headers, check_mapping(headers, mapping, spec))
     if not match.fits:
         missing = match.missing()
         refusal = MissingColumns(
@@ -111,9 +121,9 @@ def _forced(headers: list[str], forced: str, mapping: dict[str, str]) -> Match:
 def detect_type(headers: list[str], filename: str, forced: str | None = None,
                 mapping: dict[str, str] | None = None) -> tuple[Match, str]:
     """Return the match and how it was decided; refuse with what was found and missing."""
-    mapping = check_mapping(headers, mapping)
     if forced:
         return _forced(headers, forced, mapping), "forced"
+    mapping = check_mapping(headers, mapping)
     matches = [match_columns(spec, headers, mapping) for spec in files.specs()]
     fitting = [m for m in matches if m.fits]
     if len(fitting) == 1:

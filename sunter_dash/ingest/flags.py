@@ -214,8 +214,7 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
     """The meter_flag rows of one periode (``history``: last SBRS rows per customer and
     periode, covering at least ``lookback`` periodes before it)."""
     r = Readings(periode, thresholds, _readings(conn, periode), history, _mc(conn, periode),
-                 _bills(conn, periode), load=_stored_rows(conn),
-                 actual_codes=frozenset(thresholds.actual_read_methods))
+                 _bills(conn, periode), load=_stored_rows(conn))
     flagged = _hits(r, thresholds)
     if flagged.empty:
         return flagged

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -171,32 +172,36 @@ def _restore(conn: Connection, upload) -> int | None:
     return previous
 
 
-def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -> int:
+class Deleted(NamedTuple):
+    removed: int  # rows the upload's deletion took out (of its table, or of the kept ones)
+    restored: int | None  # the replaced upload whose rows are current again
+
+
+def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -> Deleted:
     """Remove exactly the rows an upload stored; the upload record stays, marked deleted. Deleting
     the current upload of a snapshot restores the one it replaced (when kept); deleting a replaced
-    one drops its kept rows."""
+    one drops its kept rows and changes nothing the dashboard shows."""
     with engine.begin() as conn:
         upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
         refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
         if refused:
             raise refused
         removed, known = 0, upload.file_type in DATA_TABLES
-        periodes = (upload.row_periodes or "").split(",")
         if upload.status == "replaced" and known:
             archive = superseded_table(upload.file_type)
             removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
-            periodes = []  # what the dashboard shows does not change
         elif upload.row_periodes and known:
             table = DATA_TABLES[upload.file_type]
             # Only the upload's own periodes are scanned: data tables have no upload_id index.
             removed = conn.execute(delete(table).where(
-                table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
+                table.c.periode.in_(upload.row_periodes.split(",")), table.c.upload_id == upload_id)).rowcount
         conn.execute(update(Upload).where(Upload.id == upload_id).values(
             status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
         restored = _restore(conn, upload) if known and upload.status == "loaded" else None
-        if removed or restored:
-            summaries.refresh(conn, upload.file_type, periodes or [upload.periode])
-    return removed
+        if upload.status != "replaced" and (removed or restored):
+            summaries.refresh(conn, upload.file_type, (upload.row_periodes or "").split(",") if removed
+                              else [upload.periode])
+    return Deleted(removed, restored)
 
 
 def stored_rows(engine: Engine, upload_id: int) -> int:

@@ -21,6 +21,7 @@ REASONS = {
     "date": "tanggal tidak dikenali (contoh: 31-12-2025)",
     "month": "periode tidak dikenali (contoh: 122025 atau 2025-12)",
     "zone": "kode zona tidak valid",
+    "pcez": "kode PCEZ tidak dikenali (contoh: 151/10, 15110, 3415110)",
 }
 WARNED = "; dibiarkan kosong, baris tetap dimuat"
 _TOTAL_ROW = r"^[ \t]*(?:GRAND[ \t]*)?(?:SUB[ \t]*)?(?:TOTAL|JUMLAH)(?:[^A-Z]|$)"
@@ -37,6 +38,7 @@ class Prepared:
     periode: str
     periode_rule: str
     warnings: list[RowError] = field(default_factory=list)  # optional values left empty
+    repeated: int = 0  # exact repeats of a row, kept once (MC)
 
 
 def _data_rows(blank: np.ndarray, key: pd.Series) -> np.ndarray:
@@ -150,10 +152,13 @@ def prepare(table: RawTable, filename: str, file_type: str | None, periode: str 
     valid = parsed.drop(index=bad_index) if len(bad_index) else parsed
     if rejected * 2 > rows_read:
         raise TooManyBadRows(rows_read, rejected, errors, spec.name)
+    repeated = 0
     if spec.one_row_per_customer:
+        before = len(valid)
         valid = _once_per_customer(valid, source_rows, filename)
+        repeated = before - len(valid)
     found_periode, rule = detect_periode(spec, valid, filename, periode)
-    return Prepared(spec, match, valid, rows_read, errors, rejected, found_periode, rule, warnings)
+    return Prepared(spec, match, valid, rows_read, errors, rejected, found_periode, rule, warnings, repeated)
 
 
 def _row_errors(problems: list[pd.DataFrame], raw: pd.DataFrame, source_rows: pd.Series,

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from ..domain.errors import NotFound
+from ..domain.errors import UnknownProfile
 from ..domain.files import normalise_header
 from ..models import MappingProfile
 
@@ -22,8 +22,9 @@ def signature(headers: list[str]) -> str:
 def by_name(conn: Connection, name: str) -> dict:
     row = conn.execute(select(MappingProfile).where(MappingProfile.name == name.strip())).first()
     if row is None:
-        raise NotFound(f"Profil kolom '{name}' tidak ada; lihat daftar profil di tab Pengaturan.",
-                       f"No mapping profile {name!r}.", field="profile")
+        raise UnknownProfile(f"Profil kolom '{name}' tidak ada (mungkin baru dihapus atau diganti namanya); pilih "
+                             "kolom file lagi, atau lihat daftar profil di tab Pengaturan.",
+                             f"No mapping profile {name!r}.", field="profile")
     return _shown(row)
 
 
@@ -41,10 +42,11 @@ def _shown(row) -> dict:
 
 def resolve(conn: Connection, headers: list[str], mapping: dict | None, profile: str | None,
             file_type: str | None) -> tuple[dict | None, str | None, str | None]:
-    """(mapping to apply, the type, the profile that applied): a mapping given wins, else a named
-    profile, else a profile saved for files with these headers."""
+    """(mapping to apply, the type, the profile that applied): a mapping given wins (with a profile
+    named beside it, that name is only recorded: the page sends the mapping it previewed), else a
+    named profile, else a profile saved for files with these headers."""
     if mapping:
-        return mapping, file_type, None
+        return mapping, file_type, (profile or None)
     found = by_name(conn, profile) if profile else for_headers(conn, headers)
     if found is None:
         return None, file_type, None

@@ -32,6 +32,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 DBF_SUFFIXES = {".dbf"}
 DBF_FALLBACK_ENCODING = "cp1252"  # a .dbf that names no code page: the billing system's Windows one
 DBF_SKIPPED_TYPES = frozenset("MGBP")  # memo and binary fields: not columns of any export
+DBF_TEXT_TYPES = frozenset("CNFDL")  # fields a record holds as text (character, numbers, dates, logicals)
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
 HEADER_SEARCH_ROWS = 16  # the header may sit below up to 15 title rows
 DELIMITERS = ("|", ";", "\t", ",")
@@ -150,28 +151,59 @@ def read_excel(path: Path) -> RawTable:
 
 
 def read_dbf(path: Path) -> RawTable:
-    """A dBase table: its fields are the header, its records the rows, text in its code page."""
+    """A dBase table: its fields are the header, its records the rows, text in its code page.
+    dbfread reads the header; the records of the common table (text fields, a single-byte code
+    page) are cut into columns at once, any other table goes record by record through dbfread."""
     try:
-        table = dbfread.DBF(str(path), raw=True, recfactory=None, ignorecase=False,
-                            ignore_missing_memofile=True)
+        table = dbfread.DBF(str(path), recfactory=None, ignorecase=False, load=False, ignore_missing_memofile=True,
+                            char_decode_errors="replace")
         encoding = table.encoding if table.header.language_driver else DBF_FALLBACK_ENCODING
-        records = [[value for _, value in record] for record in table]
+        columns = _dbf_columns(path, table, encoding)
+        if columns is None:  # binary fields (integers, timestamps, ...) or a multi-byte code page
+            table.encoding = encoding
+            records = [[value for _, value in record] for record in table]
+            columns = {spec.name: _dbf_values([record[i] for record in records])
+                       for i, spec in enumerate(table.fields) if spec.type not in DBF_SKIPPED_TYPES}
     except (ValueError, OSError, struct.error, dbfread.exceptions.DBFNotFound) as exc:
-        raise UnreadableFile(f"File tidak dapat dibaca sebagai dBase (.dbf): {exc}",
-                             f"The file cannot be read as dBase: {exc}") from None
-    if not table.fields:
-        raise EmptyFile("File .dbf tidak memiliki kolom.", "The .dbf file has no fields.")
-    columns = {}
-    for index, spec in enumerate(table.fields):
-        raw = pd.Series([record[index] for record in records], dtype=object)
-        if spec.type in DBF_SKIPPED_TYPES or raw.empty:
-            columns[spec.name] = pd.Series([None] * len(raw), dtype=object)
-            continue
-        text = raw.str.decode(encoding, errors="replace").str.strip(" \x00")
-        columns[spec.name] = text.where(text != "")
+        raise UnreadableFile("File .dbf ini rusak atau bukan tabel dBase; ekspor ulang dari sistem billing, atau "
+                             "simpan sebagai .xlsx atau .csv.", f"The file cannot be read as dBase: {exc}") from None
+    if not columns:
+        raise EmptyFile("File .dbf ini tidak memiliki kolom data; ekspor ulang dari sistem billing.",
+                        "The .dbf file has no data fields.")
     frame = pd.DataFrame(columns)
     frame.columns = _header_names(list(columns))
     return RawTable(frame, np.arange(1, len(frame) + 1), {"format": "dbf", "encoding": encoding})
+
+
+def _dbf_values(values: list) -> pd.Series:
+    """dbfread's values of a field (text, numbers, dates, booleans) as the text cells parse.py reads."""
+    text = pd.Series([None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v)
+                      for v in values], dtype="str").str.strip(" \x00")
+    return text.where(text != "")
+
+
+def _dbf_columns(path: Path, table: dbfread.DBF, encoding: str) -> dict[str, pd.Series] | None:
+    """Every field of a table whose fields are all stored as text, in a single-byte code page, as
+    columns, from fixed-width slices of the record block; None for any other table."""
+    if any(f.type not in DBF_TEXT_TYPES | DBF_SKIPPED_TYPES for f in table.fields) or \
+            len(bytes(range(256)).decode(encoding, errors="replace")) != 256:
+        return None
+    width, count = table.header.recordlen, table.header.numrecords
+    with path.open("rb") as fh:
+        fh.seek(table.header.headerlen)
+        block = fh.read(width * count)
+    records = np.frombuffer(block, dtype=np.uint8, count=len(block) // width * width).reshape(-1, width)
+    records = records[records[:, 0] == ord(" ")]  # "*" marks a deleted record
+    columns, offset = {}, 1  # each record starts with its deletion flag
+    for spec in table.fields:
+        if spec.type not in DBF_SKIPPED_TYPES:
+            cut = np.ascontiguousarray(records[:, offset:offset + spec.length]).tobytes()
+            # A single-byte code page gives one character per byte, so the fixed widths hold.
+            cells = np.frombuffer(cut.decode(encoding, errors="replace").encode("utf-32-le"), dtype=f"<U{spec.length}")
+            text = pd.Series(cells, dtype="str").str.strip(" \x00")
+            columns[spec.name] = text.where(text != "")
+        offset += spec.length
+    return columns
 
 
 def _sniff_encoding(path: Path) -> str:

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Connection
 from ..domain.codes import date_text
 from ..domain.errors import ShrinkRefused
 from ..domain.files import MERGE, SNAPSHOT, FileSpec
-from ..domain.periodes import periode_label
-from ..formatting import number
+from ..domain.uploads import replacement_note
 from ..models import Upload, data_table, superseded_table
 from .bulk import BULK_ROWS, bulk_insert
 from .prepare import Prepared
@@ -144,9 +143,8 @@ def replacement(conn: Connection, spec, periode: str, frame: pd.DataFrame, curre
         return None
     before, now = stored_customers(conn, spec, periode), customers_of(frame, spec)
     return {"upload_id": current[-1].id, "stored_customers": before, "file_customers": now,
-            "needs_replace": now * 2 < before,
-            "note": f"menggantikan {spec.name} {periode_label(periode)}: {number(before)} pelanggan, "
-                    f"unggahan #{current[-1].id}"}
+            "needs_replace": now * 2 < before, "unit": spec.unit,
+            "note": replacement_note(spec.name, periode, before, current[-1].id)}
 
 
 def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list, result: IngestResult,
@@ -191,6 +189,7 @@ def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
             return None
         frame["periode"] = prepared.periode
         _replace(conn, prepared, upload_id, current, result, replace)
+        result.duplicate = prepared.repeated
     else:
         keys = payment_keys(spec, frame)
         first = ~pd.Series(keys).duplicated().to_numpy()

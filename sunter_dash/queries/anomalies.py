@@ -10,7 +10,7 @@ from ..domain import checks
 from ..domain.checks import Need, Thresholds
 from ..domain.listing import Filters, Group, Sort, Test
 from ..domain.periodes import shift_periode
-from ..domain.settings import ACTUAL_READ_METHODS
+from ..domain.settings import ACTUAL_READ_METHODS, no_actual_reads
 from ..models import AnomalySetting, MeterFlag, data_table
 from .cache import cached
 from .stored import types_of
@@ -72,7 +72,7 @@ def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> d
     # METRICS.md: when no read-method code of SBRS(P) is one set as actual, every reading is
     # "not actual"; the checks that use the setting say so.
     codes = read_methods(engine, periode)
-    no_actual = bool(codes) and not set(codes) & set(t.actual_read_methods)
+    no_actual = no_actual_reads(codes, t.actual_read_methods)
     anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0),
                          "previous": before.get(c.key, 0) if compare else None,
                          "missing": _missing(engine, periode, c, t),

@@ -31,14 +31,6 @@ def _upload_row(row) -> dict:
     }
 
 
-def current_upload(engine: Engine, file_type: str, periode: str) -> dict | None:
-    """The upload whose rows a snapshot type holds for a periode now."""
-    with engine.connect() as conn:
-        row = conn.execute(select(Upload).where(Upload.file_type == file_type, Upload.periode == periode,
-                                                Upload.status == "loaded").order_by(Upload.id.desc())).mappings().first()
-    return _upload_row(row) if row else None
-
-
 def upload_errors(engine: Engine, upload_id: int, limit: int = 10_000) -> list[dict]:
     """The row errors and warnings of an upload in source order: row (None for the file), column,
     value, reason, kind (error or warning)."""

@@ -45,12 +45,16 @@ def save(engine: Engine, actor: Actor, name: str, file_type: str, headers: list[
     values = {"file_type": spec.name, "signature": profiles.signature(headers), "headers": json.dumps(headers),
               "mapping": json.dumps(mapping), "updated_by": actor.username, "updated_at": now_utc()}
     with engine.begin() as conn:
-        existing = conn.execute(select(MappingProfile.id).where(MappingProfile.name == name)).scalar()
+        existing = conn.execute(select(MappingProfile).where(MappingProfile.name == name)).first()
+        if existing is not None and (existing.file_type, existing.signature) != (spec.name, values["signature"]):
+            raise Conflict(f"Nama profil '{name}' sudah dipakai profil lain (tipe {existing.file_type}, kolom file "
+                           "lain); pilih nama lain, atau ubah profil itu di tab Pengaturan.",
+                           f"Profile name {name!r} is taken by another profile.", field="name")
         if existing is None:
             conn.execute(MappingProfile.__table__.insert().values(
                 name=name, created_by=actor.username, created_at=now_utc(), **values))
         else:
-            conn.execute(update(MappingProfile).where(MappingProfile.id == existing).values(**values))
+            conn.execute(update(MappingProfile).where(MappingProfile.id == existing.id).values(**values))
         found = profiles.by_name(conn, name)
     record(engine, actor, "profile_saved", f"{name} ({spec.name}): " + _shown(mapping))
     return found

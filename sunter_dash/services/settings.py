@@ -80,11 +80,10 @@ def save(engine: Engine, actor: Actor, defaults: Thresholds, key: str, value) ->
                                                                 updated_by=actor.username, updated_at=now_utc()))
         after = effective(conn, defaults)
         _apply(conn, after)
+    # Audited even when the value in force stays: a saved value is pinned against the environment.
     old, new = getattr(before, key), getattr(after, key)
-    if old != new or checked is None:
-        record(engine, actor, "setting_changed",
-               f"{setting.label}: {setting.shown(old)} -> {setting.shown(new)}"
-               + (" (kembali ke bawaan)" if checked is None else ""))
+    record(engine, actor, "setting_changed", f"{setting.label}: {setting.shown(old)} -> {setting.shown(new)}"
+           + (" (kembali ke bawaan)" if checked is None else ""))
     invalidate()
     return after
 

@@ -20,14 +20,13 @@ from sqlalchemy import Engine
 from werkzeug.utils import secure_filename
 
 from ..domain import files
-from ..domain.errors import NotFound, SunterError
+from ..domain.errors import BadParameter, NotFound, SunterError
 from ..domain.periodes import UNDATED, periode_label
-from ..domain.uploads import PERIODE_RULES, deletion_refusal
+from ..domain.uploads import PERIODE_RULES, deletion_refusal, replacement_note
 from ..formatting import number
 from ..ingest import IngestResult, delete_upload, ingest_file
 from ..ingest.preview import fields_of, preview
 from ..queries.cache import invalidate
-from ..queries.uploads import current_upload
 from ..queries.uploads import upload as stored_upload
 from . import Actor, record
 
@@ -70,20 +69,12 @@ def delete(engine: Engine, actor: Actor, upload_id: int) -> tuple[int, dict, dic
     reason = refusal(upload, upload_id)
     if reason:
         raise reason
-    removed = delete_upload(engine, upload_id, actor.username)
-    restored = restored_by(engine, upload)
+    removed, restored_id = delete_upload(engine, upload_id, actor.username)
+    restored = stored_upload(engine, restored_id) if restored_id else None
     detail = f"#{upload_id} {upload['file']} ({upload['type']} {upload['periode']}): {removed} baris dikeluarkan"
-    record(engine, actor, "upload_deleted", detail + (f"; unggahan #{restored['id']} berlaku lagi" if restored else ""))
+    record(engine, actor, "upload_deleted", detail + (f"; unggahan #{restored_id} berlaku lagi" if restored else ""))
     invalidate()
     return removed, upload, restored
-
-
-def restored_by(engine: Engine, deleted: dict) -> dict | None:
-    """The snapshot that became current again when ``deleted`` (a current snapshot) went."""
-    if deleted["status"] != "loaded" or deleted["type"] not in files.names() or \
-            files.spec(deleted["type"]).mode != files.SNAPSHOT:
-        return None
-    return current_upload(engine, deleted["type"], deleted["periode"])
 
 
 # --- the page's two steps: stage (preview), then load in a background job ---------------------
@@ -94,20 +85,22 @@ def _size_label(size: int) -> str:
     return f"{number(size / 1048576, 1)} MB" if size >= 1048576 else f"{number(size / 1024, 0)} KB"
 
 
-def staged_note(seen: dict) -> str:
+def staged_note(seen: dict, shrink: dict | None = None) -> str:
     """What the preview says about a staged file, in one line: why it would be refused, or the
-    profile applied, the snapshot it replaces (and whether that needs confirming), unknown columns."""
+    profile applied, the snapshot it replaces (and whether that needs confirming), unknown columns.
+    ``shrink``: the counts with which a load of this file was refused (DATA.md's shrink guard)."""
     if seen["error"]:
         return seen["error"]
     notes = []
     if seen["profile"]:
         notes.append(f"profil kolom '{seen['profile']}' diterapkan")
-    replaces = seen["replaces"]
+    replaces = {**(seen["replaces"] or {}), **(shrink or {})}
     if replaces:
-        notes.append(replaces["note"])
+        notes.append(replacement_note(seen["type"], seen["periode"], replaces["stored_customers"],
+                                      replaces["upload_id"]))
         if replaces["needs_replace"]:
-            notes.append(f"file ini hanya {number(replaces['file_customers'])} pelanggan, kurang dari separuh: "
-                         "perlu konfirmasi penggantian")
+            notes.append(f"file ini hanya {number(replaces['file_customers'])} {files.spec(seen['type']).unit}, "
+                         "kurang dari separuh: perlu konfirmasi penggantian")
     if seen["unknown"]:
         notes.append(f"kolom tidak dikenal: {', '.join(seen['unknown'][:12])}"
                      + (f" (dan {len(seen['unknown']) - 12} lagi)" if len(seen["unknown"]) > 12 else "")
@@ -116,63 +109,120 @@ def staged_note(seen: dict) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _row(key: str, name: str, size: int, path: str | None, seen: dict) -> dict:
-    return {"key": key, "file": name, "size": size, "size_label": _size_label(size),
+def fields_for(row: dict) -> list[dict] | None:
+    """The columns of a listed file's type beside the file's (None: no type chosen yet)."""
+    spec = files.resolve(None if row.get("type") in (None, "", AUTO) else str(row["type"]))
+    mapping = row.get("mapping") if isinstance(row.get("mapping"), dict) else None
+    columns = [str(c) for c in row.get("columns") or []]
+    return fields_of(spec, columns, mapping) if spec else None
+
+
+def _shown(key: str, staged: dict, seen: dict) -> dict:
+    """A staged file as the page lists it (what the page sends back is only ever a key and the
+    user's edits: the manifest keeps what will be loaded)."""
+    shrink = staged.get("shrink")
+    replaces = {**(seen["replaces"] or {}), **(shrink or {})} or None
+    return {"key": key, "file": staged["file"], "size_label": _size_label(staged["size"]),
             "type": seen["type"] or AUTO, "periode": seen["periode"] if seen["periode"] != UNDATED else "",
-            "rule_label": PERIODE_RULES.get(seen["rule"], seen["rule"] or ""), "note": staged_note(seen),
-            "path": path, "columns": seen["columns"], "fields": seen["fields"], "mapping": seen["mapping"],
-            "profile": seen["profile"], "unknown": seen["unknown"], "replaces": seen["replaces"],
-            "replace": False, "refused": bool(seen["error"])}
+            "rule_label": PERIODE_RULES.get(seen["rule"], seen["rule"] or ""), "note": staged_note(seen, shrink),
+            "columns": seen["columns"], "fields": seen["fields"], "mapping": seen["mapping"],
+            "profile": seen["profile"], "unknown": seen["unknown"], "replaces": replaces,
+            "refused": bool(seen["error"]), "loadable": True}
 
 
-def _staged_row(engine: Engine, index: int, name: str, folder: Path, content: bytes) -> dict:
-    path = folder / f"{index:03d}-{secure_filename(name) or 'file'}"
-    path.write_bytes(content)
-    return _row(f"{index}", name, len(content), path.name, preview(path, name, engine=engine))
+def _unreadable(key: str, name: str) -> dict:
+    return {"key": key, "file": name, "size_label": "-", "type": AUTO, "periode": "", "rule_label": "",
+            "note": "File tidak terbaca oleh peramban; unggah ulang.", "columns": [], "fields": [], "mapping": {},
+            "profile": None, "unknown": [], "replaces": None, "refused": True, "loadable": False}
 
 
-def stage(engine: Engine, actor: Actor, files: list[dict]) -> tuple[str, list[dict]]:
+def _seen(engine: Engine, folder: Path, staged: dict) -> dict:
+    return preview(folder / staged["path"], staged["file"], staged["type"], staged["periode"], engine=engine,
+                   mapping=staged["mapping"] or None, profile=staged["profile"])
+
+
+def stage(engine: Engine, actor: Actor, sent: list[dict]) -> tuple[str, list[dict]]:
     """Write the files (browser data URLs) to a new staging folder with a manifest naming the
-    admin; preview each one. The token naming the folder is random."""
+    admin and what each file will be loaded with; preview each one. The token naming the folder is
+    random."""
     actor.require("upload")
     _forget_abandoned()
     token = secrets.token_urlsafe(24)
     folder = STAGING / token
     folder.mkdir(parents=True)
-    rows = []
-    for index, item in enumerate(files):
-        name = Path(item["name"]).name or f"file-{index}"
+    staged, rows = {}, []
+    for index, item in enumerate(sent):
+        key, name = str(index), Path(str(item.get("name") or "")).name or f"file-{index}"
         try:
-            content = base64.b64decode(item["content"].split(",", 1)[1], validate=True)
-        except (IndexError, ValueError, binascii.Error):
-            rows.append({"key": f"{index}", "file": name, "size_label": "-", "type": AUTO, "periode": "",
-                         "rule_label": "", "note": "File tidak terbaca oleh peramban; unggah ulang.", "path": None,
-                         "columns": [], "fields": [], "mapping": {}, "refused": True})
+            content = base64.b64decode(str(item["content"]).split(",", 1)[1], validate=True)
+        except (KeyError, IndexError, ValueError, binascii.Error):
+            rows.append(_unreadable(key, name))
             continue
-        rows.append(_staged_row(engine, index, name, folder, content))
-    (folder / MANIFEST).write_text(json.dumps({"username": actor.username, "address": actor.address,
-                                               "files": [r["path"] for r in rows if r["path"]]}))
+        path = f"{index:03d}-{secure_filename(name) or 'file'}"
+        (folder / path).write_bytes(content)
+        # type and periode: the user's choice (None: as detected); mapping and profile: as found.
+        entry = {"file": name, "path": path, "size": len(content), "type": None, "periode": None, "mapping": {},
+                 "profile": None, "replace": False}
+        seen = _seen(engine, folder, entry)
+        entry.update(mapping=seen["mapping"], profile=seen["profile"])
+        staged[key] = entry
+        rows.append(_shown(key, entry, seen))
+    _write_manifest(folder, {"username": actor.username, "address": actor.address, "rows": staged})
     return token, rows
 
 
-def fields_for(row: dict) -> list[dict] | None:
-    """The columns of a staged row's type beside the file's (None: no type chosen yet)."""
-    spec = files.resolve(None if row.get("type") in (None, "", AUTO) else row["type"])
-    return fields_of(spec, row.get("columns") or [], row.get("mapping") or None) if spec else None
+KEEP = object()
 
 
-def restage(engine: Engine, actor: Actor, token: str | None, row: dict, mapping: dict | None) -> dict:
-    """Preview a staged file again with the type and periode of its row and a column mapping
-    (empty: the one found by itself)."""
+def restage(engine: Engine, actor: Actor, token: str | None, key, *, file_type=KEEP, periode=KEEP,
+            mapping=KEEP) -> dict:
+    """Change what a staged file will be loaded with (its type, its periode, a column mapping;
+    an empty mapping: the one found by itself) and preview it again."""
     actor.require("upload")
-    found = manifest(token)
-    if found is None or found[1]["username"] != actor.username or row.get("path") not in found[1]["files"]:
-        raise NotFound("File ini sudah tidak ada di antrean; pilih file lagi.", "The staged file is gone.")
-    folder, _staged = found
-    file_type = None if row.get("type") in (None, "", AUTO) else row["type"]
-    seen = preview(folder / row["path"], row["file"], file_type, (row.get("periode") or "").strip() or None,
-                   engine=engine, mapping={k: v for k, v in (mapping or {}).items() if v} or None)
-    return _row(row["key"], row["file"], row.get("size") or 0, row["path"], seen)
+    folder, found = _owned(actor, token)
+    entry = found["rows"].get(str(key))
+    if entry is None:
+        raise NotFound("File ini sudah tidak ada di antrean; pilih file lagi.", f"No staged file {key!r}.")
+    if file_type is not KEEP:
+        entry["type"] = _chosen_type(file_type)
+    if periode is not KEEP:
+        entry["periode"] = str(periode or "").strip()[:20] or None
+    if mapping is not KEEP:
+        entry["mapping"], entry["profile"] = _chosen_mapping(mapping), None
+    entry.pop("shrink", None)  # what the guard said of the file as it was
+    seen = _seen(engine, folder, entry)
+    entry.update(mapping=seen["mapping"], profile=seen["profile"], replace=False)
+    _write_manifest(folder, found)
+    return _shown(str(key), entry, seen)
+
+
+def confirm_replace(actor: Actor, token: str | None, keys: list) -> None:
+    """The admin confirmed that these staged snapshots replace the stored ones (DATA.md's guard)."""
+    actor.require("upload")
+    folder, found = _owned(actor, token)
+    for key in keys:
+        if str(key) in found["rows"]:
+            found["rows"][str(key)]["replace"] = True
+    _write_manifest(folder, found)
+
+
+def _chosen_type(value) -> str | None:
+    if value in (None, "", AUTO):
+        return None
+    spec = files.resolve(str(value))
+    if spec is None:
+        raise BadParameter(f"Tipe '{str(value)[:20]}' tidak dikenal; pilih salah satu: {', '.join(files.names())}.",
+                           f"Unknown file type {str(value)[:20]!r}.", field="type")
+    return spec.name
+
+
+def _chosen_mapping(value) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise BadParameter("Pemetaan kolom tidak terbaca; pilih kolom file lagi.", "A mapping maps names to names.",
+                           field="mapping")
+    return {k: v for k, v in value.items() if v}
 
 
 def _forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
@@ -189,7 +239,7 @@ def _forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
 
 
 def manifest(token: str | None) -> tuple[Path, dict] | None:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+    if not isinstance(token, str) or not token or not token.replace("-", "").replace("_", "").isalnum():
         return None
     folder = STAGING / token
     try:
@@ -198,48 +248,65 @@ def manifest(token: str | None) -> tuple[Path, dict] | None:
         return None
 
 
+def _write_manifest(folder: Path, found: dict) -> None:
+    (folder / MANIFEST).write_text(json.dumps(found))
+
+
+def _owned(actor: Actor, token: str | None) -> tuple[Path, dict]:
+    found = manifest(token)
+    if found is None or found[1].get("username") != actor.username:
+        raise NotFound("Antrean file ini sudah tidak ada; pilih file lagi.", "No such staging folder.")
+    return found
+
+
 def _staged_actor(engine: Engine, found: dict) -> Actor:
     """The admin who staged the files, as the database knows them now (role and status)."""
     from ..queries.users import active_role
     return Actor(found["username"], active_role(engine, found["username"]), found.get("address"))
 
 
-def load_staged(database_url: str, max_bytes: int, token: str, rows: list[dict], set_progress) -> list[dict]:
-    """Load every staged file of a manifest (the page's background job), reporting progress after
-    each step of each file. Only what a manifest written for an admin names is loaded."""
+def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> dict:
+    """Load every file a manifest names, as the manifest says (the page's background job),
+    reporting progress after each step of each file: {"results": [...], "staged": [rows]}. A file
+    the shrink guard refused stays staged, to be confirmed; the rest leave the folder."""
     from ..db import get_engine
 
     found = manifest(token)
     if found is None:
-        return [{"file": "-", "status": "refused", "message": "Unggahan ini sudah tidak ada; pilih file lagi."}]
+        return {"results": [{"file": "-", "status": "refused", "message": "Unggahan ini sudah tidak ada; pilih file "
+                             "lagi."}], "staged": []}
     folder, staged = found
     engine = get_engine(database_url)
     engine.dispose(close=False)  # a forked worker must not share the parent's connections
     actor = _staged_actor(engine, staged)
     if not actor.can("upload"):
         shutil.rmtree(folder, ignore_errors=True)
-        return [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
-    wanted = [r for r in rows if r.get("path") in staged["files"]]
-    progress = [{"file": r["file"], "pct": 0, "stage": "menunggu"} for r in wanted]
-    results = []
-    for index, row in enumerate(wanted):
-        def report(step: str, done: int, total: int, index=index, row=row) -> None:
+        return {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}],
+                "staged": []}
+    wanted = list(staged["rows"].items())
+    progress = [{"file": entry["file"], "pct": 0, "stage": "menunggu"} for _key, entry in wanted]
+    results, kept = [], {}
+    for index, (key, entry) in enumerate(wanted):
+        def report(step: str, done: int, total: int, index=index, entry=entry) -> None:
             share = {"membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
-            progress[index] = {"file": row["file"], "pct": round(share.get(step, 50)), "stage": step}
+            progress[index] = {"file": entry["file"], "pct": round(share.get(step, 50)), "stage": step}
             set_progress([list(progress)])
         report("membaca", 0, 1)
-        try:
-            result = load(engine, actor, folder / row["path"], filename=row["file"],
-                          file_type=None if row.get("type") in (None, "", AUTO) else row["type"],
-                          periode=(row.get("periode") or "").strip() or None, max_bytes=max_bytes, progress=report,
-                          mapping=None if row.get("profile") else row.get("mapping") or None,
-                          profile=row.get("profile") or None, replace=bool(row.get("replace"))).as_json()
-        except SunterError as exc:  # the mapping no longer fits (a profile deleted meanwhile)
-            result = {"file": row["file"], "status": "refused", "message": exc.message}
-        progress[index] = {"file": row["file"], "pct": 100, "stage": "selesai"}
+        result = load(engine, actor, folder / entry["path"], filename=entry["file"], file_type=entry["type"],
+                      periode=entry["periode"], max_bytes=max_bytes, progress=report,
+                      mapping=entry["mapping"] or None, profile=entry["profile"], replace=entry["replace"]).as_json()
+        progress[index] = {"file": entry["file"], "pct": 100, "stage": "selesai"}
         set_progress([list(progress)])
-        result["staged"] = row if result.get("needs_replace") else None  # kept for the confirmation
         results.append(result)
-    if not any(r["staged"] for r in results):
+        if result.get("needs_replace"):
+            kept[key] = {**entry, "replace": False, "shrink": {
+                "needs_replace": True, "stored_customers": result["stored_customers"],
+                "file_customers": result["file_customers"], "upload_id": result.get("stored_upload")}}
+        else:
+            (folder / entry["path"]).unlink(missing_ok=True)
+    if not kept:
         shutil.rmtree(folder, ignore_errors=True)
-    return results
+        return {"results": results, "staged": []}
+    _write_manifest(folder, {**staged, "rows": kept})
+    return {"results": results, "staged": [_shown(key, entry, _seen(engine, folder, entry))
+                                           for key, entry in kept.items()]}

@@ -16,7 +16,7 @@ from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
-from ..domain.uploads import DELETABLE, PERIODE_RULES, UPLOAD_STATUSES
+from ..domain.uploads import PERIODE_RULES, UPLOAD_STATUSES
 from ..export import FORMATS, PROBLEM_KINDS, upload_problems
 from ..extensions import app_engine
 from ..formatting import number
@@ -47,7 +47,7 @@ CANCEL = "history-cancel"
 PENDING = "history-pending"
 CHANGED = "history-changed"
 
-REPLACED_UNKEPT = ("Diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi tidak dapat dikembalikan dengan "
+REPLACED_UNKEPT = ("Diganti sebelum data lama mulai disimpan (pembaruan 0.2.0): tidak dapat dikembalikan dengan "
                    "menghapus penggantinya.")
 REFUSED = "Hanya admin yang dapat membaca riwayat unggahan dan menghapus unggahan."
 # AG Grid's pager and text filter in Indonesian.
@@ -205,7 +205,7 @@ def show_selection(rows: list[dict] | None):
     if upload["message"]:
         selection.append(html.Div(upload["message"], className="history-selection-note"))
     return (errors, f"Baris bermasalah unggahan #{upload_id}", note, selection,
-            upload["status"] not in DELETABLE, not errors)
+            uploads.refusal(upload, upload_id) is not None, not errors)
 
 
 def remove(upload_id) -> tuple[str, bool]:

@@ -135,7 +135,7 @@ def missing_text(key: str, missing: list[str], periode: str, thresholds: Thresho
 def no_actual_text(summary: dict) -> str:
     """METRICS.md: no read-method code of SBRS(P) is set as an actual read."""
     return (f"Tidak ada kode baca aktual ({', '.join(summary['read_methods'][:4])} bukan "
-            f"{', '.join(summary['actual_read_methods'])}); ubah di Pengaturan")
+            f"{', '.join(summary['actual_read_methods'])}); admin dapat mengubahnya di Pengaturan")
 
 
 def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row:

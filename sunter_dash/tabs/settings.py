@@ -26,6 +26,7 @@ PERMISSION = "settings"
 
 ALERT = "settings-alert"
 TABLE = "settings-table"
+ROW = "settings-row"
 VALUE = "settings-value"
 SAVE = "settings-save"
 RESET = "settings-reset"
@@ -105,7 +106,7 @@ def settings_table(rows: list[dict]) -> dbc.Table:
                 dbc.Button("Bawaan", id={"type": RESET, "key": row["key"]}, size="sm", color="secondary",
                            outline=True, disabled=row["saved"] is None, title="Kembalikan ke nilai bawaan"),
             ], className="d-flex gap-1")),
-        ], id=f"settings-row-{row['key']}"))
+        ], id={"type": ROW, "key": row["key"]}))
     return dbc.Table([html.Thead(html.Tr([html.Th("Setelan"), html.Th("Bawaan"), html.Th("Nilai berlaku"),
                                           html.Th("")])), html.Tbody(lines)],
                      size="sm", responsive=True, className="settings-table align-middle")

@@ -32,12 +32,12 @@ from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
-from ..domain.uploads import UPLOAD_STATUSES
-from ..export import upload_problems
+from ..domain.uploads import UPLOAD_STATUSES, shown_periodes
+from ..export import PROBLEM_KINDS, upload_problems
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import profiles
-from ..services.uploads import AUTO, fields_for, load_staged, restage, stage
+from ..services.uploads import AUTO, confirm_replace, fields_for, load_staged, restage, stage
 from .base import Tab, guarded
 
 TAB_ID = "upload"
@@ -63,6 +63,9 @@ MAP_CARD = "upload-map-card"
 MAP_TITLE = "upload-map-title"
 MAP_FIELDS = "upload-map-fields"
 MAP_FIELD = "upload-map-field"
+MAP_LINE = "upload-map-line"
+RESULT = "upload-result"
+PROBLEMS_GRID = "upload-problems-grid"
 MAP_APPLY = "upload-map-apply"
 MAP_ALERT = "upload-map-alert"
 PROFILE_NAME = "upload-profile-name"
@@ -74,6 +77,11 @@ REPLACE_CANCEL = "upload-replace-cancel"
 
 STATUS_COLORS = {"loaded": "success", "duplicate": "secondary", "refused": "danger"}
 NO_COLUMN = "(tidak ada)"
+PROBLEM_COLUMNS = [
+    column("kind", "Jenis", flex=0, width=110), column("row", "Baris", "number", flex=0, width=90),
+    column("column", "Kolom", minWidth=120), column("value", "Nilai", minWidth=140),
+    column("reason", "Alasan", minWidth=260),
+]
 
 
 def staged_columns() -> list[dict]:
@@ -205,20 +213,18 @@ def progress_view(items: list[dict] | None):
 
 def periode_text(result: dict) -> str:
     """A payment file names the periodes its rows landed in; a snapshot its periode."""
-    spec = files.resolve(result.get("type"))
-    if spec and spec.mode == files.MERGE and result.get("row_periodes"):
-        return ", ".join(periode_label(p) for p in result["row_periodes"]) + " (menurut tanggal bayar)"
-    return periode_label(result.get("periode"))
+    periodes, by_row = shown_periodes(result.get("type"), result.get("periode"), result.get("row_periodes") or [])
+    return ", ".join(periode_label(p) for p in periodes) + (" (menurut tanggal bayar)" if by_row else "")
 
 
-def result_card(result: dict) -> dbc.Card:
+def result_card(result: dict, index: int) -> dbc.Card:
     label = UPLOAD_STATUSES.get(result["status"], result["status"])
     color = STATUS_COLORS.get(result["status"], "secondary")
     counts = (f"dibaca {number(result.get('read', 0))} · disimpan {number(result.get('stored', 0))} · "
               f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))} · "
               f"peringatan {number(result.get('warning_count', 0))}")
-    problems = ([{**e, "kind": "Kesalahan"} for e in result.get("errors", []) if e.get("row") is not None]
-                + [{**w, "kind": "Peringatan"} for w in result.get("warnings", [])])
+    problems = ([{**e, "kind": PROBLEM_KINDS["error"]} for e in result.get("errors", []) if e.get("row") is not None]
+                + [{**w, "kind": PROBLEM_KINDS["warning"]} for w in result.get("warnings", [])])
     detail = [html.Div(counts, className="small")]
     if result.get("type"):
         detail.insert(0, html.Div(f"{result['type']} · {periode_text(result)}", className="small"))
@@ -231,7 +237,8 @@ def result_card(result: dict) -> dbc.Card:
         detail.append(html.Div("File ini dikembalikan ke daftar di atas: klik Muat semua untuk mengonfirmasi "
                                "penggantian.", className="small mt-1 fw-semibold"))
     if problems:
-        detail.append(_problems_grid(result, problems))
+        detail.append(html.Div(grid({"type": PROBLEMS_GRID, "index": index}, PROBLEM_COLUMNS, problems),
+                               className="mt-2"))
     total = (result.get("error_count") or 0) + (result.get("warning_count") or 0)
     if total and result.get("upload_id"):
         detail.append(dbc.Button([html.I(className="bi bi-filetype-csv me-1"),
@@ -242,22 +249,14 @@ def result_card(result: dict) -> dbc.Card:
         html.Div([html.Span(result["file"], className="fw-semibold"), dbc.Badge(label, color=color)],
                  className="d-flex justify-content-between align-items-center mb-1"),
         *detail,
-    ]), className="mb-2 upload-result", id={"type": "upload-result", "upload": result.get("upload_id") or 0})
-
-
-def _problems_grid(result: dict, problems: list[dict]):
-    return html.Div(grid(f"upload-errors-{result.get('upload_id') or 0}", [
-        column("kind", "Jenis", flex=0, width=110), column("row", "Baris", "number", flex=0, width=90),
-        column("column", "Kolom", minWidth=120), column("value", "Nilai", minWidth=140),
-        column("reason", "Alasan", minWidth=260),
-    ], problems), className="mt-2")
+    ]), className="mb-2 upload-result", id={"type": RESULT, "index": index})
 
 
 def results_view(results: list[dict] | None):
     if not results:
         return None
     return dbc.Card(dbc.CardBody([html.H5("Hasil", className="card-title"),
-                                  *[result_card(r) for r in results]]))
+                                  *[result_card(r, i) for i, r in enumerate(results)]]))
 
 
 def mapping_fields(row: dict) -> list:
@@ -273,13 +272,13 @@ def mapping_fields(row: dict) -> list:
         state = "wajib" if item["required"] else "opsional"
         missing = item["required"] and not item["column"]
         lines.append(html.Div([
-            html.Label([html.Span(item["header"], className="fw-semibold"),
-                        html.Span(f" {state}", className="text-danger small" if missing else "text-muted small")],
-                       htmlFor=f"upload-map-{item['header']}", className="upload-map-label"),
+            html.Div([html.Span(item["header"], className="fw-semibold"),
+                      html.Span(f" {state}", className="text-danger small" if missing else "text-muted small")],
+                     className="upload-map-label"),
             dcc.Dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
                          placeholder=NO_COLUMN, clearable=True, className="upload-map-choice"),
-        ], id=f"upload-map-line-{item['field']}", className="upload-map-line" + (" upload-map-missing" if missing
-                                                                                   else "")))
+        ], id={"type": MAP_LINE, "field": item["field"]},
+            className="upload-map-line" + (" upload-map-missing" if missing else "")))
     return lines
 
 
@@ -287,24 +286,33 @@ def replace_question(rows: list[dict]) -> list:
     """The confirmation of the shrink guard: each file with both counts (DATA.md)."""
     items = []
     for row in rows:
-        found = row["replaces"]
-        stored = number(found["stored_customers"])
+        found, unit = row["replaces"], files.spec(row["type"]).unit
         now = number(found["file_customers"]) if found.get("file_customers") is not None else "?"
         items.append(html.Li([html.Strong(row["file"]), f" ({row['type']} {periode_label(row['periode'])}): "
-                              f"{now} pelanggan, menggantikan {stored} pelanggan unggahan #{found['upload_id']}."]))
-    return [html.P("File berikut berisi kurang dari separuh pelanggan data yang tersimpan untuk periode yang "
-                   "sama:"), html.Ul(items),
+                              f"{now} {unit}, menggantikan {number(found['stored_customers'])} {unit} unggahan "
+                              f"#{found['upload_id']}."]))
+    return [html.P("File berikut berisi kurang dari separuh data yang tersimpan untuk periode yang sama:"),
+            html.Ul(items),
             html.P("Bila file ini memang pengganti lengkapnya, lanjutkan. Data lama disimpan: menghapus unggahan "
                    "baru di tab Riwayat mengembalikannya.", className="mb-0")]
 
 
 def _needing_confirmation(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if (r.get("replaces") or {}).get("needs_replace") and not r.get("replace")]
+    return [r for r in rows if (r.get("replaces") or {}).get("needs_replace")]
 
 
 def _selected(rows: list[dict] | None, selected: list[dict] | None) -> dict | None:
     key = (selected or [{}])[0].get("key")
     return next((r for r in rows or [] if r.get("key") == key), None)
+
+
+def _swap(rows: list[dict], fresh: dict) -> list[dict]:
+    return [fresh if r.get("key") == fresh["key"] else r for r in rows]
+
+
+def _edits(changed) -> list[dict]:
+    """AG Grid's cellValueChanged: one event or a list of them."""
+    return [e for e in (changed if isinstance(changed, list) else [changed]) if isinstance(e, dict)]
 
 
 def _register_staging(app: Dash) -> None:
@@ -320,13 +328,33 @@ def _register_staging(app: Dash) -> None:
     @guarded(PERMISSION, rows=[], token=None, alert=dbc.Alert("Hanya admin yang dapat mengunggah file.",
                                                               color="danger"), disabled=True, contents=None)
     def staged(incoming):
-        sent = (incoming or {}).get("files") or []
-        if not sent:
+        sent = (incoming or {}).get("files") if isinstance(incoming, dict) else None
+        if not isinstance(sent, list) or not sent:
             return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update,
                     "contents": None}
-        token, rows = stage(app_engine(), current_actor(), sent)
-        return {"rows": rows, "token": token, "alert": None, "disabled": not any(r["path"] for r in rows),
+        token, rows = stage(app_engine(), current_actor(), [f for f in sent if isinstance(f, dict)])
+        return {"rows": rows, "token": token, "alert": None, "disabled": not any(r["loadable"] for r in rows),
                 "contents": None}
+
+    @app.callback(
+        output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
+                "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
+        inputs={"changed": Input(STAGED, "cellValueChanged")},
+        state={"rows": State(STAGED, "rowData"), "token": State(TOKEN, "data")}, prevent_initial_call=True)
+    @guarded(PERMISSION, rows=no_update, alert=None)
+    def edited(changed, rows, token):
+        """A type or periode typed in the grid: the file is previewed again with it."""
+        rows = rows or []
+        try:
+            for event in _edits(changed):
+                key, column, value = (event.get("data") or {}).get("key"), event.get("colId"), event.get("value")
+                if column == "type":
+                    rows = _swap(rows, restage(app_engine(), current_actor(), token, key, file_type=value))
+                elif column == "periode":
+                    rows = _swap(rows, restage(app_engine(), current_actor(), token, key, periode=value))
+        except SunterError as exc:
+            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+        return {"rows": rows, "alert": None}
 
     @app.callback(
         output={"style": Output(MAP_CARD, "style"), "title": Output(MAP_TITLE, "children"),
@@ -336,7 +364,7 @@ def _register_staging(app: Dash) -> None:
     @guarded(PERMISSION, style={"display": "none"}, title="", fields=[], alert=None)
     def show_mapping(selected, rows):
         row = _selected(rows, selected)
-        if row is None or not row.get("path"):
+        if row is None or not row.get("loadable"):
             return {"style": {"display": "none"}, "title": "", "fields": [], "alert": None}
         title = f"{row['file']} · {row['type']}" + (f" · profil {row['profile']}" if row.get("profile") else "")
         return {"style": {}, "title": title, "fields": mapping_fields(row), "alert": no_update}
@@ -355,20 +383,19 @@ def _register_staging(app: Dash) -> None:
         row = _selected(rows, selected)
         if row is None or fields_for(row) is None:
             return {"rows": no_update, "alert": notice("Pilih file dan tipenya dulu.", "warning")}
-        mapping = {f["field"]: v for f, v in zip(fields, values) if v}
+        mapping = {f["field"]: v for f, v in zip(fields, values) if isinstance(v, str) and v}
         engine, actor = app_engine(), current_actor()
         try:
-            if ctx.triggered_id == PROFILE_SAVE:
-                saved = profiles.save(engine, actor, name or "", row["type"], row["columns"], mapping)
-                fresh = restage(engine, actor, token, {**row, "type": saved["file_type"]}, None)
+            fresh = restage(engine, actor, token, row["key"], file_type=row["type"], mapping=mapping)
+            message = "Kolom diterapkan."
+            if ctx.triggered_id == PROFILE_SAVE and not fresh["refused"]:
+                saved = profiles.save(engine, actor, name or "", fresh["type"], fresh["columns"], mapping)
+                fresh = restage(engine, actor, token, row["key"], mapping=None)  # the profile applies now
                 message = f"Profil '{saved['name']}' disimpan dan diterapkan."
-            else:
-                fresh = restage(engine, actor, token, row, mapping)
-                message = "Kolom diterapkan."
         except SunterError as exc:
             return {"rows": no_update, "alert": notice(exc.message, "danger")}
         outcome = notice(fresh["note"], "danger") if fresh["refused"] else notice(message)
-        return {"rows": [fresh if r.get("key") == row["key"] else r for r in rows], "alert": outcome}
+        return {"rows": _swap(rows or [], fresh), "alert": outcome}
 
 
 def _register_loading(app: Dash) -> None:
@@ -376,47 +403,34 @@ def _register_loading(app: Dash) -> None:
 
     @app.callback(
         output={"open": Output(REPLACE_MODAL, "is_open"), "body": Output(REPLACE_BODY, "children"),
-                "run": Output(RUN, "data"), "rows": Output(STAGED, "rowData", allow_duplicate=True)},
+                "run": Output(RUN, "data"), "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
         inputs={"_start": Input(START, "n_clicks"), "_confirm": Input(REPLACE_CONFIRM, "n_clicks"),
                 "_cancel": Input(REPLACE_CANCEL, "n_clicks")},
-        state={"rows": State(STAGED, "rowData"), "run": State(RUN, "data")}, prevent_initial_call=True)
-    @guarded(PERMISSION, open=False, body=None, run=no_update, rows=no_update)
-    def go(_start, _confirm, _cancel, rows, run):
-        """Load, after asking when the shrink guard would refuse a file (DATA.md)."""
-        rows = rows or []
-        asking = _needing_confirmation(rows)
+        state={"rows": State(STAGED, "rowData"), "run": State(RUN, "data"), "token": State(TOKEN, "data")},
+        prevent_initial_call=True)
+    @guarded(PERMISSION, open=False, body=None, run=no_update, alert=None)
+    def go(_start, _confirm, _cancel, rows, run, token):
+        """Load, after asking when the shrink guard would refuse a file (DATA.md); the
+        confirmation is kept with the staged files, on the server."""
+        asking = _needing_confirmation(rows or [])
         if ctx.triggered_id == REPLACE_CANCEL:
-            return {"open": False, "body": no_update, "run": no_update, "rows": no_update}
+            return {"open": False, "body": no_update, "run": no_update, "alert": no_update}
         if ctx.triggered_id == START and asking:
-            return {"open": True, "body": replace_question(asking), "run": no_update, "rows": no_update}
+            return {"open": True, "body": replace_question(asking), "run": no_update, "alert": no_update}
         if ctx.triggered_id == REPLACE_CONFIRM:
-            rows = [{**r, "replace": True} if r in asking else r for r in rows]
-        return {"open": False, "body": no_update, "run": (run or 0) + 1, "rows": rows}
+            try:
+                confirm_replace(current_actor(), token, [r["key"] for r in asking])
+            except SunterError as exc:
+                return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.message, "danger")}
+        return {"open": False, "body": no_update, "run": (run or 0) + 1, "alert": None}
 
-    @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"),
-                  State(TOKEN, "data"), State(STAGED, "rowData"),
+    @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"), State(TOKEN, "data"),
                   background=True, progress=[Output(PROGRESS_STORE, "data")],
                   running=[(Output(START, "disabled"), True, True), (Output(DROP, "disabled"), True, False)],
                   prevent_initial_call=True)
-    def start(set_progress, _run, token, rows):
-        return load_staged(config.database_url, config.max_upload_bytes, token, rows or [], set_progress)
-
-
-def returned(results: list[dict]) -> list[dict]:
-    """Files the shrink guard refused at load time, back in the list with both counts."""
-    rows = []
-    for result in results:
-        row = result.get("staged")
-        if row:
-            note = (f"Menggantikan {result['type']} {periode_label(result['periode'])}: "
-                    f"{number(result['stored_customers'])} pelanggan, unggahan #{result.get('stored_upload')}; file "
-                    f"ini hanya {number(result['file_customers'])}: perlu konfirmasi penggantian")
-            rows.append({**row, "note": note, "replace": False,
-                         "replaces": {**(row.get("replaces") or {}), "needs_replace": True,
-                                      "stored_customers": result["stored_customers"],
-                                      "file_customers": result["file_customers"],
-                                      "upload_id": result.get("stored_upload")}})
-    return rows
+    def start(set_progress, _run, token):
+        # Loads only what the manifest of an admin's staging folder says (services/uploads.py).
+        return load_staged(config.database_url, config.max_upload_bytes, token, set_progress)
 
 
 def _register_results(app: Dash) -> None:
@@ -430,17 +444,18 @@ def _register_results(app: Dash) -> None:
                 "periodes": Output(ids.PERIODE, "options", allow_duplicate=True),
                 "rayons": Output(ids.RAYON, "options", allow_duplicate=True),
                 "periode": Output(ids.PERIODE, "value", allow_duplicate=True)},
-        inputs={"results": Input(RESULTS_STORE, "data")}, state={"periode": State(ids.PERIODE, "value")},
+        inputs={"done": Input(RESULTS_STORE, "data")}, state={"periode": State(ids.PERIODE, "value")},
         prevent_initial_call=True)
-    def show_results(results, periode):
+    def show_results(done, periode):
         # The header's periode and rayon lists follow what was just stored (the job ran in
         # another process, whose cache this one does not share); a header that had no
-        # periode yet takes the newest.
+        # periode yet takes the newest. A file the shrink guard refused is listed again.
         queries.invalidate()
         engine = app_engine()
         stored = [p["periode"] for p in queries.periodes(engine)]
-        again = returned(results or [])
-        return {"results": results_view(results), "staged": again, "start": not again,
+        done = done if isinstance(done, dict) else {}
+        again = done.get("staged") or []
+        return {"results": results_view(done.get("results")), "staged": again, "start": not again,
                 "periodes": periode_options(stored), "rayons": rayon_options(queries.rayons(engine)),
                 "periode": periode if periode in stored else (stored[0] if stored else None)}
 
@@ -450,7 +465,11 @@ def _register_results(app: Dash) -> None:
     def download_errors(_clicks):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
-        content, name = upload_problems(app_engine(), ctx.triggered_id["upload"], "csv")
+        try:
+            upload_id = int(ctx.triggered_id["upload"])
+        except (TypeError, ValueError, KeyError):
+            return no_update
+        content, name = upload_problems(app_engine(), upload_id, "csv")
         return dcc.send_bytes(content, name)
 
 

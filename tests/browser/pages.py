@@ -2,6 +2,7 @@
 re-rendered meanwhile, the shell's tabs and filters, AG Grid rows, form controls, screenshots."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -183,3 +184,9 @@ def choose_within(dash_duo, container: str, label: str) -> None:
     option.click()
     wait_until(dash_duo, lambda d: label in d.find_element(By.CSS_SELECTOR, container).text,
                f"{container} never showed {label!r}")
+
+
+def pattern(kind: str, **keys) -> str:
+    """The CSS selector of a component whose id is a pattern-matching dict (Dash writes such an
+    id as JSON with its keys sorted)."""
+    return f"[id='{json.dumps({**keys, 'type': kind}, sort_keys=True, separators=(',', ':'))}']"

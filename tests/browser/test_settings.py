@@ -10,7 +10,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.services import Actor, profiles
 
-from .pages import click, screenshot, tab_labels, wait_for, wait_rows, wait_text, wait_until
+from .pages import click, pattern, screenshot, tab_labels, wait_for, wait_rows, wait_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,12 @@ def estimated(engine) -> list[str]:
         return conn.execute(text("SELECT nomen FROM meter_flag WHERE flag = 'estimated' ORDER BY nomen")).scalars().all()
 
 
+def row(key: str) -> str:
+    return pattern("settings-row", key=key)
+
+
 def row_text(dash_duo, key: str) -> str:
-    return dash_duo.find_element(f"#settings-row-{key}").text
+    return dash_duo.find_element(row(key)).text
 
 
 def test_admin_saves_the_actual_read_codes_and_manages_profiles(dash_duo, config, signed_in, tmp_path, engine):
@@ -39,19 +43,19 @@ def test_admin_saves_the_actual_read_codes_and_manages_profiles(dash_duo, config
     assert "SUNTER_ACTUAL_READ_METHODS" in row_text(dash_duo, "actual_read_methods")
     assert "bawaan" in row_text(dash_duo, "actual_read_methods")
 
-    field = dash_duo.find_element("#settings-row-actual_read_methods input")
+    field = dash_duo.find_element(f"{row('actual_read_methods')} input")
     field.clear()
     field.send_keys("se, ps")
-    click(dash_duo, "#settings-row-actual_read_methods button")
+    click(dash_duo, f"{row('actual_read_methods')} button")
     wait_text(dash_duo, "#settings-alert .alert",
               "Kode metode baca yang dihitung sebagai baca aktual disimpan: SE, PS. Anomali dihitung ulang.")
     wait_for(dash_duo, lambda: "disimpan admin" in row_text(dash_duo, "actual_read_methods"))
     assert estimated(engine) == ["60000003"]
     # A value that cannot be used says why, and nothing changes.
-    extreme = dash_duo.find_element("#settings-row-extreme_m3 input")
+    extreme = dash_duo.find_element(f"{row('extreme_m3')} input")
     extreme.clear()
     extreme.send_keys("banyak")
-    click(dash_duo, "#settings-row-extreme_m3 button")
+    click(dash_duo, f"{row('extreme_m3')} button")
     wait_text(dash_duo, "#settings-alert .alert", "Pemakaian ekstrem di atas (m³): nilai 'banyak' tidak dapat dipakai; "
                                                   "isi bilangan bulat, minimal 0.")
     for size in ((1280, 800), (390, 844)):
@@ -60,7 +64,7 @@ def test_admin_saves_the_actual_read_codes_and_manages_profiles(dash_duo, config
     dash_duo.driver.set_window_size(1280, 800)
 
     # Back to the environment's default.
-    buttons = dash_duo.find_elements("#settings-row-actual_read_methods button")
+    buttons = dash_duo.find_elements(f"{row('actual_read_methods')} button")
     dash_duo.driver.execute_script("arguments[0].click()", buttons[1])
     wait_text(dash_duo, "#settings-alert .alert", "Kode metode baca yang dihitung sebagai baca aktual dikembalikan "
                                                   "ke bawaan: ACTUAL. Anomali dihitung ulang.")

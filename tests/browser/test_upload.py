@@ -17,6 +17,7 @@ from .pages import (
     choose_within,
     click,
     open_tab,
+    pattern,
     screenshot,
     wait_card,
     wait_enabled,
@@ -124,7 +125,8 @@ def test_a_missing_amount_column_is_mapped_saved_as_a_profile_and_applied_to_the
     # Selecting the file shows COLLECTION's columns beside the file's; AMT_COLLECT is missing.
     click(dash_duo, "#upload-staged-grid .ag-center-cols-container [row-index='0'] [col-id='file']")
     dash_duo.wait_for_contains_text("#upload-map-title", "COLLECTION_setoran_2025-12.csv · COLLECTION")
-    missing = dash_duo.find_element("#upload-map-line-amount")
+    amount = pattern("upload-map-line", field="amount")
+    missing = dash_duo.find_element(amount)
     assert "upload-map-missing" in missing.get_attribute("class") and "wajib" in missing.text
     for size in ((1280, 800), (390, 844)):
         dash_duo.driver.set_window_size(*size)
@@ -132,7 +134,7 @@ def test_a_missing_amount_column_is_mapped_saved_as_a_profile_and_applied_to_the
                                        dash_duo.find_element("#upload-map-card"))
         screenshot(dash_duo, f"unggah-pemetaan-kolom-{size[0]}.png")
     dash_duo.driver.set_window_size(1280, 800)
-    choose_within(dash_duo, "#upload-map-line-amount", "NILAI_SETOR")
+    choose_within(dash_duo, amount, "NILAI_SETOR")
     dash_duo.find_element("#upload-profile-name").send_keys("Setoran Bank X")
     click(dash_duo, "#upload-profile-save")
     dash_duo.wait_for_contains_text("#upload-map-alert", "Profil 'Setoran Bank X' disimpan dan diterapkan.")

@@ -176,10 +176,9 @@ def test_map_profile_and_replace_options(tmp_path, cli, capsys):
     with pytest.raises(SystemExit) as exited:  # argparse's own exit, as a shell sees it
         cli(bank, "--map", "NOMEN")
     assert exited.value.code == 2 and "--map harus berbentuk KOLOM=KOLOM_FILE" in capsys.readouterr().err
-    unknown = cli(bank, "--profile", "Tidak Ada")
-    assert unknown.returncode == 1
-    assert unknown.stderr.strip() == (f"{bank}: Profil kolom 'Tidak Ada' tidak ada; lihat daftar profil di tab "
-                                      "Pengaturan.")
+    unknown = cli(bank, bank, "--profile", "Tidak Ada")
+    assert unknown.returncode == 1  # both files refused and recorded, each with the reason
+    assert unknown.stdout.count("Profil kolom 'Tidak Ada' tidak ada") == 2
 
     mc = tmp_path / "MC_2025-12.csv"
     mc.write_text("NOMEN;RAYON;NOMINAL\n" + "".join(f"6{i:07d};34;100\n" for i in range(1, 11)), encoding="utf-8")
@@ -196,7 +195,7 @@ def test_map_profile_and_replace_options(tmp_path, cli, capsys):
     assert confirmed.stdout.splitlines() == [
         "MC_2025-12_ulang.csv: LOADED  tipe=MC  periode=2025-12 (filename)  dibaca=1 disimpan=1 ditolak=0 duplikat=0 "
         "peringatan=1",
-        "  menggantikan MC Desember 2025: 10 pelanggan, unggahan #3",
+        "  menggantikan MC Desember 2025: 10 pelanggan, unggahan #5",
         "  peringatan (nilai dikosongkan, baris tetap dimuat): 1",
         "  - baris 2, kolom TGL_CATAT ('32-11-2025'): tanggal tidak dikenali (contoh: 31-12-2025); dibiarkan kosong, "
         "baris tetap dimuat"]

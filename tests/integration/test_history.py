@@ -204,6 +204,7 @@ def test_selecting_an_upload_shows_its_row_errors(admin):
     assert refused[history.DELETE]["disabled"] is True
     # Nothing to download for an upload without errors; nothing selected, nothing shown.
     assert pick(admin, 1)[history.ERRORS_CSV]["disabled"] is True
+    assert pick(admin, 1)[history.DELETE]["disabled"] is False  # a replaced snapshot: its kept rows can go
     assert pick(admin, None)[history.ERRORS_GRID]["rowData"] == []
     assert pick(admin, None)[history.DELETE]["disabled"] is True
 
@@ -273,8 +274,8 @@ def test_delete_removes_exactly_the_uploads_rows_and_every_figure_follows(admin,
 
 
 @pytest.mark.parametrize("upload_id, message", [
-    (1, "Unggahan #1 sudah diganti sebelum versi 0.2.0: barisnya tidak disimpan, jadi tidak ada yang dapat dihapus "
-        "atau dipulihkan."),
+    (1, "Unggahan #1 diganti sebelum data lama mulai disimpan (pembaruan 0.2.0): barisnya sudah tidak ada, jadi "
+        "tidak ada yang dapat dihapus atau dipulihkan."),
     (5, "Unggahan #5 berstatus Ditolak: tidak ada baris tersimpan yang dapat dihapus."),
     (99, "Unggahan #99 tidak ada."),
 ])

@@ -546,12 +546,12 @@ def test_delete_upload_removes_exactly_its_rows(tmp_path, engine):
                 for last in (10, 20)]
     assert table_counts(engine)["COLLECTION"] == 40
 
-    assert delete_upload(engine, dec.upload_id, username="admin") == 2
+    assert delete_upload(engine, dec.upload_id, username="admin").removed == 2
     assert q(engine, "SELECT periode, nomen FROM mc") == [("2025-11", "60000001")]
     assert q(engine, "SELECT status, deleted_by FROM upload WHERE id = :i", i=dec.upload_id) == [("deleted", "admin")]
 
     # the second extract stored only days 11-20; deleting it leaves days 1-10 whole
-    assert delete_upload(engine, extracts[1].upload_id) == 20
+    assert delete_upload(engine, extracts[1].upload_id).removed == 20
     assert q(engine, "SELECT count(*), sum(amount), max(pay_date) FROM payment") == [
         (20, expected_sum(10), "2025-12-10")]
     assert table_counts(engine) == {**{k: 0 for k in DATA_TABLES}, "MC": 1, "COLLECTION": 20}

@@ -848,7 +848,7 @@ def test_summaries_follow_changes(tmp_path, engine, app):
     revision = Revision(engine)
 
     # a COLLECTION extract deleted: the payments it stored (11-20 Dec) leave every figure
-    assert delete_upload(engine, ids["Collection-2025-12-01_sd_2025-12-20.txt"]) > 0
+    assert delete_upload(engine, ids["Collection-2025-12-01_sd_2025-12-20.txt"]).removed > 0
     raw = check_all(api, engine)
     assert not raw.pay[raw.pay["month"] == "2025-12"]["pay_date"].map(lambda d: 11 <= d.day <= 20).any()
 
@@ -871,12 +871,12 @@ def test_summaries_follow_changes(tmp_path, engine, app):
     assert oracle_kpi(raw, "2025-12", None)["unmatched"]["count"] > 15
 
     # the revised MC deleted: the MC it replaced is back (DATA.md), with its figures
-    assert delete_upload(engine, result.upload_id) > 0
+    assert delete_upload(engine, result.upload_id).removed > 0
     raw = check_all(api, engine, ALL_PERIODES)
     assert raw.mc[raw.mc["periode"] == "2025-12"]["kubik"].notna().any()
     assert oracle_kpi(raw, "2025-12", None)["target"]["nomen"] > 300
     # and that one deleted too: 2025-12 has no MC left, every payment of it is unmatched
-    assert delete_upload(engine, ids["MC1125_AB_Sunter.xls"]) > 0
+    assert delete_upload(engine, ids["MC1125_AB_Sunter.xls"]).removed > 0
     raw = check_all(api, engine, ALL_PERIODES)
     december = oracle_kpi(raw, "2025-12", None)
     assert december["target"] == {"nomen": 0, "nominal": 0} and december["unmatched"]["count"] > 300

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.domain.checks import Thresholds
+from sunter_dash.domain.errors import SunterError
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.models import AuditLog
 from sunter_dash.queries.analyses import rute_officer
@@ -184,11 +185,33 @@ def test_mc_as_dbf_in_its_code_page_with_the_bill_month_in_tahun2_nama_bln2(tmp_
     assert (kpi["total_pelanggan"], kpi["target"]) == (3, {"nomen": 2, "nominal": 400000})
 
 
+def test_a_dbf_with_deleted_records_and_binary_fields(tmp_path, engine):
+    """A Visual FoxPro table: an integer field stored binary, a logical; a record marked deleted."""
+    path = tmp_path / "MC_2025-12.dbf"
+    table = dbf.Table(str(path), "NOMEN C(10); NOMINAL I; TGL_CATAT D; RAYON C(2); AKTIF L", codepage="cp1252",
+                      dbf_type="vfp")
+    table.open(dbf.READ_WRITE)
+    for row in (("60000001", 150000, dt.date(2025, 11, 10), "34", True), ("60000002", 5, None, "35", False),
+                ("60000003", 7, None, "35", False)):
+        table.append(row)
+    dbf.delete(table[2])
+    table.close()
+    result = loaded(ingest_file(engine, path))
+    assert (result.read, result.stored) == (2, 2)
+    assert q(engine, "SELECT nomen, nominal, tgl_catat, rayon FROM mc ORDER BY nomen") == [
+        ("60000001", 150000, "2025-11-10", "34"), ("60000002", 5, None, "35")]
+
+
 def test_a_dbf_in_another_code_page_is_read_in_it(tmp_path, engine):
     path = write_dbf(tmp_path, "MC_2025-12.dbf", "NOMEN C(10); NAMA C(20); RAYON C(2); NOMINAL N(10,0)",
                      [("60000001", "ŁUKASZ", "34", 5000)], codepage="cp852")
     loaded(ingest_file(engine, path))
     assert q(engine, "SELECT nama FROM mc") == [("ŁUKASZ",)]
+    # A multi-byte code page (Japanese Shift-JIS) is read record by record.
+    path = write_dbf(tmp_path, "MC_2025-11.dbf", "NOMEN C(10); NAMA C(20); RAYON C(2); NOMINAL N(10,0)",
+                     [("60000001", "山田", "34", 5000)], codepage="cp932")
+    loaded(ingest_file(engine, path))
+    assert q(engine, "SELECT nama FROM mc WHERE periode = '2025-11'") == [("山田",)]
 
 
 # --- RUTE ------------------------------------------------------------------------------------------
@@ -243,7 +266,7 @@ def test_a_field_visit_list_cannot_silently_replace_a_months_mc(tmp_path, engine
     assert refused.message == (
         "File ini hanya berisi 8 pelanggan, padahal MC Desember 2025 yang tersimpan (unggahan #1) berisi 3.000: "
         "kurang dari separuh. Periksa apakah file ini memang pengganti lengkapnya; jika ya, muat lagi dengan "
-        "konfirmasi penggantian.")
+        "konfirmasi penggantian (halaman Unggah: Ya, ganti; perintah ingest: --replace; API: replace=true).")
     assert q(engine, "SELECT count(*) FROM mc") == [(3000,)]
     assert client.get(f"/api/kpi?periode={P}", headers=admin).get_json()["target"]["nomen"] == 3000
     # Confirmed: it loads, says what it replaced, and the replaced rows are kept.
@@ -276,7 +299,7 @@ def test_deleting_a_replaced_upload_drops_only_its_kept_rows(tmp_path, engine):
     assert third.notes == ["menggantikan MC Desember 2025: 9 pelanggan, unggahan #2"]
     assert q(engine, "SELECT upload_id, count(*) FROM mc_superseded GROUP BY upload_id ORDER BY upload_id") == [
         (1, 10), (2, 9)]
-    assert delete_upload(engine, first.upload_id) == 10
+    assert delete_upload(engine, first.upload_id).removed == 10
     assert q(engine, "SELECT upload_id, count(*) FROM mc_superseded GROUP BY upload_id") == [(2, 9)]
     assert q(engine, "SELECT count(*), sum(nominal) FROM mc") == [(7, 14)]  # what the dashboard shows: unchanged
     # The current one deleted: the most recent replaced one still recorded comes back.
@@ -299,8 +322,8 @@ def test_an_mc_giving_one_nomen_two_rows_is_refused_and_exact_repeats_kept_once(
     repeats = write_text(tmp_path, "MC_2025-12b.csv", [
         ["NOMEN", "ZONA_NOVAK", "NOMINAL"], ["60000001", "341511001", "1000"], ["60000001", "341511001", "1000"]],
         sep=";")
-    assert (loaded(ingest_file(engine, repeats, periode=P)).stored, q(engine, "SELECT count(*) FROM mc")) == (
-        1, [(1,)])
+    again = loaded(ingest_file(engine, repeats, periode=P))
+    assert (again.read, again.stored, again.duplicate, q(engine, "SELECT count(*) FROM mc")) == (2, 1, 1, [(1,)])
 
 
 # --- read-method codes ---------------------------------------------------------------------------
@@ -392,6 +415,12 @@ def test_columns_no_type_knows_are_mapped_through_the_api(tmp_path, engine, clie
         "Kolom 'TGL' yang dipetakan ke PAY_DT tidak ada di file.")
     bad = post(client, admin, path, map="[1, 2]")
     assert bad.status_code == 400 and bad.get_json()["field"] == "map"
+    twice = post(client, admin, path, type="COLLECTION", map=json.dumps(
+        {"NOMEN": "NILAI_SETOR", "AMT_COLLECT": "NILAI_SETOR"})).get_json()
+    assert twice["message"] == ("Kolom file 'NILAI_SETOR' dipetakan ke lebih dari satu kolom (NOMEN, AMT_COLLECT); "
+                                "satu kolom file hanya untuk satu kolom tipe.")
+    other = post(client, admin, path, type="COLLECTION", map=json.dumps({"STAND_KINI": "NILAI_SETOR"})).get_json()
+    assert other["message"].startswith("Pemetaan kolom 'STAND_KINI' bukan kolom tipe COLLECTION")
     mapped = post(client, admin, path, type="COLLECTION", map=json.dumps(
         {"PAY_DT": "TANGGAL", "AMT_COLLECT": "NILAI_SETOR", "BILL_PERIOD": "KETERANGAN"})).get_json()
     assert (mapped["status"], mapped["stored"], mapped["row_periodes"]) == ("loaded", 2, [P]), mapped["message"]
@@ -415,11 +444,18 @@ def test_a_saved_profile_applies_by_itself_to_files_with_the_same_headers(tmp_pa
     assert (result["status"], result["profile"], result["type"], result["stored"]) == (
         "loaded", "Setoran Bank X", "COLLECTION", 1)
     assert post(client, admin, first, profile="Setoran Bank X").get_json()["stored"] == 2
-    missing = post(client, admin, first, profile="Tidak Ada")
-    assert missing.status_code == 404 and missing.get_json()["field"] == "profile"
-    assert q(engine, "SELECT profile FROM upload ORDER BY id") == [("Setoran Bank X",), ("Setoran Bank X",)]
+    missing = post(client, admin, first, profile="Tidak Ada").get_json()  # refused, and recorded
+    assert (missing["status"], missing["message"]) == ("refused", (
+        "Profil kolom 'Tidak Ada' tidak ada (mungkin baru dihapus atau diganti namanya); pilih kolom file lagi, atau "
+        "lihat daftar profil di tab Pengaturan."))
+    assert q(engine, "SELECT profile, status FROM upload ORDER BY id") == [
+        ("Setoran Bank X", "loaded"), ("Setoran Bank X", "loaded"), (None, "refused")]
+    # A name is one profile's: another file's headers cannot take it over.
+    with pytest.raises(SunterError) as taken:
+        profiles.save(engine, ADMIN, "Setoran Bank X", "MC", ["NO", "RP", "RAYON"], {"NOMEN": "NO", "NOMINAL": "RP"})
+    assert taken.value.message.startswith("Nama profil 'Setoran Bank X' sudah dipakai profil lain (tipe COLLECTION")
     history = client.get("/api/uploads", headers=admin).get_json()["uploads"]
-    assert history[0]["profile"] == "Setoran Bank X"
+    assert [h["profile"] for h in history] == [None, "Setoran Bank X", "Setoran Bank X"]
     # Changed and deleted, each audited.
     profiles.change(engine, ADMIN, saved["id"], "Bank X", {"TGL_BAYAR": "TANGGAL", "AMT_COLLECT": "NILAI_SETOR"})
     assert profiles.remove(engine, ADMIN, saved["id"]) == "Bank X"
@@ -435,7 +471,6 @@ def test_a_saved_profile_applies_by_itself_to_files_with_the_same_headers(tmp_pa
 
 
 def test_a_profile_must_name_columns_of_its_type_and_of_its_file(engine):
-    from sunter_dash.domain.errors import SunterError
     for name, mapping, message in (
             ("", {"PAY_DT": "TANGGAL"}, "Nama profil wajib diisi"),
             ("X", {}, "Profil tanpa pemetaan kolom"),
@@ -452,7 +487,7 @@ def test_the_preview_names_the_profile_the_replacement_and_unknown_columns(tmp_p
     small = write_text(tmp_path, "MC_2025-12_kecil.csv", mc_lines(20), sep=";")
     seen = preview(small, small.name, engine=engine)
     assert seen["replaces"] == {"upload_id": 1, "stored_customers": 100, "file_customers": 20, "needs_replace": True,
-                                "note": "menggantikan MC Desember 2025: 100 pelanggan, unggahan #1"}
+                                "unit": "pelanggan", "note": "menggantikan MC Desember 2025: 100 pelanggan, unggahan #1"}
     # A file that fits MC by its three required columns and holds many of no type.
     odd = write_text(tmp_path, "MC_2025-12_survei.csv", [
         ["NOMEN", "ZONA_NOVAK", "NOMINAL", "SKOR_SURVEI", "JAWABAN_1", "JAWABAN_2", "PETUGAS_SURVEI"],

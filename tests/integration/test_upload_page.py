@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
+
 from sqlalchemy import func, select
 
 from sunter_dash.models import Mc
@@ -42,7 +44,12 @@ def test_admin_stages_files_with_their_detected_type_and_periode(client, users, 
         ("MC_2025-12.csv", "MC", "2025-12", "nama file", "")]
     assert answer["upload-start"]["disabled"] is False
     folder, manifest = upload.manifest(answer["upload-token"]["data"])
-    assert manifest["username"] == "admin" and manifest["files"] == [rows[0]["path"]]
+    assert manifest["username"] == "admin"
+    # What will be loaded is kept with the files, not taken from the page: none chosen yet.
+    assert manifest["rows"] == {"0": {"file": "MC_2025-12.csv", "path": "000-MC_2025-12.csv", "size": len(MC),
+                                      "type": None, "periode": None, "mapping": {}, "profile": None,
+                                      "replace": False}}
+    assert (folder / "000-MC_2025-12.csv").read_text() == MC
 
 
 def test_a_file_that_would_be_refused_says_why_before_loading(client, users, log_in):
@@ -63,17 +70,18 @@ def test_viewer_cannot_stage_files(client, users, log_in):
 
 def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config, engine):
     progress = []
-    refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", [], progress.append)
-    assert refused[0]["status"] == "refused"
+    refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", progress.append)
+    assert refused["results"][0]["status"] == "refused"
     # A manifest naming a viewer (written by hand: the page never writes one) loads nothing.
     token, rows = upload.stage(engine, Actor("viewer", "admin", "127.0.0.1"), incoming()["files"])
-    refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
-    assert refused == [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}]
+    refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
+    assert refused == {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat "
+                                    "file."}], "staged": []}
     assert mc_rows(engine) == 0
     # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
     token, rows = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
-    loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, rows, progress.append)
-    assert [(r["status"], r["stored"]) for r in loaded] == [("loaded", 2)]
+    loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
+    assert [(r["status"], r["stored"]) for r in loaded["results"]] == [("loaded", 2)]
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
     assert mc_rows(engine) == 2
     assert upload.manifest(token) is None
@@ -90,3 +98,44 @@ def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatc
     new_token, _ = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"])
     assert upload.manifest(old_token) is None
     assert upload.manifest(new_token) is not None
+
+
+def test_what_is_loaded_comes_from_the_manifest_and_the_guard_needs_the_confirmation(config, engine, users):
+    from sunter_dash.domain.errors import BadParameter, NotFound
+    from sunter_dash.ingest import ingest_file
+    admin = Actor("admin", "admin", "127.0.0.1")
+    full = "NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341010101;1000\n" for i in range(1, 11))
+    path = upload.STAGING.parent / "MC_2025-12-full.csv"
+    path.write_text(full, encoding="utf-8")
+    ingest_file(engine, path, filename="MC_2025-12.csv")
+    token, rows = upload.stage(engine, admin, incoming()["files"])  # 2 customers where 10 are stored
+    assert rows[0]["note"] == ("Menggantikan MC Desember 2025: 10 pelanggan, unggahan #1; file ini hanya 2 "
+                               "pelanggan, kurang dari separuh: perlu konfirmasi penggantian")
+    # Only the admin who staged may change it, and only with a known type and a mapping of names.
+    with pytest.raises(NotFound):
+        upload.restage(engine, Actor("other", "admin"), token, "0", periode="2025-11")
+    with pytest.raises(BadParameter):
+        upload.restage(engine, admin, token, "0", file_type="DROP TABLE")
+    with pytest.raises(BadParameter):
+        upload.restage(engine, admin, token, "0", mapping=["NOMEN"])
+    # Loaded without the confirmation: refused, kept staged with both counts.
+    first = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    assert [(r["status"], r["needs_replace"]) for r in first["results"]] == [("refused", True)]
+    assert first["staged"][0]["replaces"]["needs_replace"] is True
+    assert mc_rows(engine) == 10
+    upload.confirm_replace(admin, token, ["0"])
+    second = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    assert [(r["status"], r["stored"]) for r in second["results"]] == [("loaded", 2)]
+    assert second["staged"] == [] and upload.manifest(token) is None
+    assert mc_rows(engine) == 2
+
+
+def test_a_periode_typed_in_the_grid_is_previewed_and_loaded_as_given(config, engine, users):
+    admin = Actor("admin", "admin", "127.0.0.1")
+    token, rows = upload.stage(engine, admin, incoming("master.csv")["files"])
+    assert rows[0]["note"].startswith("Periode file tidak dapat ditentukan")
+    fresh = upload.restage(engine, admin, token, "0", periode="2025-11")
+    assert (fresh["type"], fresh["periode"], fresh["rule_label"], fresh["note"]) == ("MC", "2025-11",
+                                                                                     "diisi pengguna", "")
+    done = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    assert [(r["periode"], r["periode_rule"]) for r in done["results"]] == [("2025-11", "explicit")]

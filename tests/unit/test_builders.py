@@ -172,6 +172,6 @@ def test_the_meter_cards_of_checks_on_actual_reads_say_when_no_code_counts_as_on
                              "extreme": {**figures, "no_actual_reads": False}}}
     cards = json.dumps(meter.build_cards(summary, "estimated", Thresholds()).to_plotly_json(),
                        default=lambda o: o.to_plotly_json())
-    note = "Tidak ada kode baca aktual (30/PE, PS, SE bukan ACTUAL); ubah di Pengaturan"
+    note = "Tidak ada kode baca aktual (30/PE, PS, SE bukan ACTUAL); admin dapat mengubahnya di Pengaturan"
     assert meter.no_actual_text(summary) == note
     assert cards.count(note) == 1

@@ -136,6 +136,9 @@ def upgrade() -> None:
         sa.UniqueConstraint('name'),
     )
     op.create_index('ix_mapping_profile_signature', 'mapping_profile', ['signature'])
+    # PCEZ as 5 digits everywhere (DATA.md): a RUTE stored with 7-digit codes (rayon + PCEZ) or
+    # 9-digit zones by an earlier version would match none of its customers.
+    op.execute("UPDATE rute SET pcez = substr(pcez, 3, 5) WHERE length(pcez) IN (7, 9)")
 
 
 def downgrade() -> None:
