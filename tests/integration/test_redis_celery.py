@@ -147,9 +147,9 @@ def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users
         ["upload-incoming.data"])).get_json()["response"]
     token, rows = staged["upload-token"]["data"], staged["upload-staged-grid"]["rowData"]
 
-    body = callback_body(app, "upload-results-store.data",
-                         {"upload-start.n_clicks": 1, "upload-token.data": token, "upload-staged-grid.rowData": rows},
-                         ["upload-start.n_clicks"])
+    assert rows[0]["type"] == "MC"
+    body = callback_body(app, "upload-results-store.data", {"upload-run.data": 1, "upload-token.data": token},
+                         ["upload-run.data"])
     page = end_id(client)
     handles = client.post(f"/_dash-update-component?endId={page}", json=body).get_json()
     assert set(handles) >= {"cacheKey", "job"}
@@ -164,7 +164,8 @@ def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users
         else:
             time.sleep(0.2)
 
-    assert [(r["file"], r["status"], r["stored"]) for r in results] == [("MC_2025-12.csv", "loaded", 2)]
+    assert [(r["file"], r["status"], r["stored"]) for r in results["results"]] == [("MC_2025-12.csv", "loaded", 2)]
+    assert results["staged"] == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Mc)).scalar() == 2
     assert upload.manifest(token) is None, "the worker read the staged files and removed them"
