@@ -21,7 +21,7 @@ PLOTLY_BASIC = "plotly-basic-4.1.1.min.js"
 
 def create_app(config: Config | None = None) -> Dash:
     """Build the Dash app on its Flask server (the one factory)."""
-    from . import api, auth, layout  # tabs import Dash components; keep the package import light
+    from . import api, auth, failures, layout  # tabs import Dash components; keep the package import light
 
     config = config or load_config()
     # Callback outputs are plain dicts and lists: the standard json engine encodes them
@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
         update_title=None,
+        on_error=failures.callback_error,
     )
     server = app.server
     if config.proxy_hops:
@@ -62,7 +63,10 @@ def create_app(config: Config | None = None) -> Dash:
     server.extensions["sunter_engine"] = get_engine(config.database_url)
     if inspect(server.extensions["sunter_engine"]).has_table("anomaly_setting"):  # schema at 0005 or later
         from .services.settings import sync_thresholds
+        from .services.uploads import tidy
         sync_thresholds(server.extensions["sunter_engine"], config.thresholds)
+        tidy(server.extensions["sunter_engine"])
+    failures.init_app(server)
     auth.init_app(server)
     server.before_request(_serve_plotly_basic)
     api.init_app(server)

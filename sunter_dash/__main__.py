@@ -46,6 +46,8 @@ def _problem_line(problem) -> str:
 
 
 def _summary(result) -> str:
+    if result.busy:  # one line: nothing was read, try again later
+        return f"{result.file}: {result.message}"
     head = (f"{result.file}: {result.status.upper()}  tipe={result.type or '-'}  {_periode_shown(result)}  "
             f"dibaca={result.read} disimpan={result.stored} ditolak={result.rejected} "
             f"duplikat={result.duplicate} peringatan={len(result.warnings)}")
@@ -81,7 +83,8 @@ def cmd_ingest(args, config) -> int:
     for name in args.files:
         result = uploads.load(engine, actor, Path(name), file_type=args.type, periode=args.periode,
                               max_bytes=config.max_upload_bytes, progress=None if args.json else _progress_line,
-                              mapping=dict(args.map or []) or None, profile=args.profile, replace=args.replace)
+                              mapping=dict(args.map or []) or None, profile=args.profile, replace=args.replace,
+                              wait_seconds=config.load_wait_seconds)
         refused |= result.refused
         if args.json:
             print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)

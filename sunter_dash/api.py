@@ -12,13 +12,12 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.utils import secure_filename
 
 from . import export, queries
 from .auth import current_actor
 from .domain import checks, files
 from .domain.cases import MAX_LIMIT
-from .domain.errors import BadParameter, NotFound, SunterError
+from .domain.errors import BadParameter, LoadBusy, NotFound, SunterError
 from .domain.listing import rayon_filter
 from .domain.periodes import valid_periode
 from .extensions import app_engine
@@ -70,7 +69,10 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
 
 @bp.errorhandler(SunterError)
 def _error(exc: SunterError):
-    return jsonify(exc.as_json()), exc.status
+    response = jsonify(exc.as_json())
+    if exc.extra.get("retry_after"):
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response, exc.status
 
 
 @bp.get("/openapi.json")
@@ -200,11 +202,13 @@ def upload_file():
     profile = request.form.get("profile", "").strip() or None
     config = current_app.config["SUNTER_CONFIG"]
     with tempfile.TemporaryDirectory(prefix="sunter-api-") as folder:
-        path = Path(folder) / (secure_filename(sent.filename) or "upload")
+        path = Path(folder) / "upload"  # our own name: the client's may be anything (it is recorded as given)
         sent.save(path)
         result = uploads.load(app_engine(), current_actor(), path, filename=Path(sent.filename).name,
                               file_type=file_type, periode=periode, max_bytes=config.max_upload_bytes,
-                              mapping=mapping, profile=profile, replace=replace)
+                              mapping=mapping, profile=profile, replace=replace, wait_seconds=config.load_wait_seconds)
+    if result.busy:  # recorded as refused; the client is told when to try again
+        raise LoadBusy.after(result)
     return jsonify(result.as_json())
 
 
@@ -235,8 +239,9 @@ def _flag_field(name: str) -> bool:
 
 @bp.delete("/uploads/<int:upload_id>")
 def delete_upload(upload_id: int):
-    removed, _upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
-    return jsonify(upload_id=upload_id, removed=removed, restored_upload=restored["id"] if restored else None)
+    deleted, _upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
+    return jsonify(upload_id=upload_id, removed=deleted.removed, restored_upload=restored["id"] if restored else None,
+                   kept=deleted.kept, kept_by=list(deleted.kept_by))
 
 
 # --- the manual-analysis workbench ------------------------------------------------------------

@@ -77,6 +77,7 @@ class Config:
     branch_name: str = "PAM JAYA Cabang Sunter"
     thresholds: Thresholds = field(default_factory=Thresholds)
     timezone: str = DEFAULT_TIMEZONE  # the zone of every time a person sees or enters (the database keeps UTC)
+    load_wait_seconds: int = 120  # an upload by the API or the CLI waits this long for its turn
 
     @property
     def max_upload_bytes(self) -> int:
@@ -116,6 +117,7 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         branch_name=env.get("SUNTER_BRANCH_NAME") or Config.branch_name,
         thresholds=_thresholds(env),
         timezone=_timezone(env.get("SUNTER_TIMEZONE")),
+        load_wait_seconds=parse_int("SUNTER_LOAD_WAIT_SECONDS", env.get("SUNTER_LOAD_WAIT_SECONDS"), 120, minimum=1),
     )
 
 

@@ -31,7 +31,7 @@ def get_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 60})  # a load holds the write lock for seconds
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A server: connections checked before use (a restarted database), renewed hourly.

@@ -6,3 +6,4 @@ PERIODE = "shell-periode"
 RAYON = "shell-rayon"
 DOWNLOAD = "shell-download"
 LOGOUT = "shell-logout"
+ERROR = "shell-error"  # an unexpected failure of a callback, with its code (failures.py)

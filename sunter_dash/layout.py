@@ -64,6 +64,7 @@ def shell(branch_name: str) -> html.Div:
         dcc.Download(id=ids.DOWNLOAD),
         navbar(branch_name),
         dbc.Container([
+            html.Div(id=ids.ERROR),
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
                      id=ids.TABS, active_tab=TABS[0].id, className="shell-tabs"),
             html.Main(id=ids.CONTENT, className="shell-content"),

@@ -85,6 +85,28 @@ class InconsistentFile(FileRefused):
     """The file contradicts itself: one PCEZ given two officers, one NOMEN given twice."""
 
 
+RETRY_AFTER = 60  # seconds a client told "busy" should wait
+
+
+class LoadBusy(FileRefused):
+    """Another load held the branch's load slot for longer than this one may wait."""
+
+    status = 503
+
+    def __init__(self, waited: float):
+        super().__init__(
+            f"Server sedang memuat file lain; file ini sudah menunggu {waited:.0f} detik dan belum mendapat giliran. "
+            "Tidak ada yang disimpan; coba lagi beberapa menit lagi.",
+            f"Another load held the slot; gave up after {waited:.0f} s. Retry later.", retry_after=RETRY_AFTER)
+
+    @classmethod
+    def after(cls, result) -> "LoadBusy":
+        """The refusal of a recorded load, for an API answer (503 with Retry-After)."""
+        busy = cls(0)
+        busy.message, busy.extra = result.message, {**busy.extra, "upload_id": result.upload_id}
+        return busy
+
+
 class UnknownProfile(FileRefused):
     """A column-mapping profile named for a file that no longer exists (or never did)."""
 

@@ -18,9 +18,10 @@ PERIODE_RULES = {
     "none": "tanpa periode (berlaku sebelum RUTE bertanggal pertama)",
 }
 
-# An upload's life: running -> loaded | duplicate | refused; a newer snapshot -> replaced; -> deleted.
+# An upload's life: queued -> running -> loaded | duplicate | refused; a newer snapshot -> replaced;
+# -> deleted.
 UPLOAD_STATUSES = {"loaded": "Dimuat", "duplicate": "Duplikat", "refused": "Ditolak", "replaced": "Diganti",
-                   "deleted": "Dihapus", "running": "Berjalan"}
+                   "deleted": "Dihapus", "running": "Berjalan", "queued": "Antre"}
 # These have rows to delete; so has a replaced snapshot whose rows are kept (deletion_refusal). A
 # refused upload stored nothing, a deleted upload's rows are gone already.
 DELETABLE = frozenset({"loaded", "duplicate"})
@@ -55,3 +56,17 @@ def shown_periodes(file_type: str | None, periode: str | None, row_periodes: lis
     if spec is not None and spec.mode == files.MERGE and row_periodes:
         return list(row_periodes), True
     return ([periode] if periode else []), False
+
+
+FILENAME_LENGTH = 255  # upload.filename
+
+
+def recorded_name(name: str) -> str:
+    """A file's name as its upload records it: the name the user gave, cut to the column's length
+    with its suffix kept. (The file itself is always stored under a name of our own.)"""
+    name = "".join(ch for ch in str(name) if ch.isprintable()).strip() or "file"
+    if len(name) <= FILENAME_LENGTH:
+        return name
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot and len(name) - dot <= 16 else ""
+    return name[:FILENAME_LENGTH - len(suffix)] + suffix

@@ -7,27 +7,41 @@ recorded as an upload like every other attempt.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
+import secrets
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ..domain import files
 from ..domain.clock import now_utc
-from ..domain.errors import FileMissing, FileRefused, FileTooLarge, PaymentConflict, ShrinkRefused, TooManyBadRows
+from ..domain.errors import (
+    FileMissing,
+    FileRefused,
+    FileTooLarge,
+    LoadBusy,
+    PaymentConflict,
+    ShrinkRefused,
+    TooManyBadRows,
+)
 from ..domain.files import MERGE
 from ..domain.periodes import valid_periode
-from ..domain.uploads import deletion_refusal
-from ..models import DATA_TABLES, Upload, UploadError, data_table, superseded_table
-from . import flags, profiles, summaries
+from ..domain.uploads import deletion_refusal, recorded_name
+from ..models import DATA_TABLES, PaymentCarrier, Upload, UploadError, data_table, superseded_table
+from . import flags, profiles, queue, summaries
 from .bulk import detach_stage
 from .errors import RowError
 from .prepare import Prepared, prepare
 from .read import read_table
 from .result import IngestResult
 from .store import Progress, store
+
+log = logging.getLogger(__name__)
 
 
 def sha256_of(path: Path) -> str:
@@ -39,11 +53,15 @@ def sha256_of(path: Path) -> str:
 
 
 def _record(conn: Connection, result: IngestResult, filename: str, size: int, sha: str | None,
-            username: str | None) -> int:
-    return conn.execute(insert(Upload).values(
-        filename=filename, size=size, sha256=sha, file_type=result.type, periode=result.periode,
-        periode_rule=result.periode_rule, username=username, created_at=now_utc(),
-        status="running")).inserted_primary_key[0]
+            username: str | None, status: str = "running") -> int:
+    """The upload's record: created (queued), or brought up to date when it exists."""
+    values = {"filename": filename, "size": size, "sha256": sha, "file_type": result.type,
+              "periode": result.periode, "periode_rule": result.periode_rule, "username": username,
+              "status": status}
+    if result.upload_id is not None:
+        conn.execute(update(Upload).where(Upload.id == result.upload_id).values(**values))
+        return result.upload_id
+    return conn.execute(insert(Upload).values(created_at=now_utc(), **values)).inserted_primary_key[0]
 
 
 def _finish(conn: Connection, upload_id: int, result: IngestResult) -> None:
@@ -118,16 +136,33 @@ def _refused(engine: Engine, result: IngestResult, exc: FileRefused, name: str, 
         _finish(conn, result.upload_id, result)
 
 
+LOAD_WAIT_SECONDS = 120  # how long a load waits for its turn before it is refused (SUNTER_LOAD_WAIT_SECONDS)
+UNFINISHED_AFTER = dt.timedelta(hours=2)  # longer than any load waits and runs: its process is gone
+UNFINISHED = ("Pemuatan terhenti: server berhenti sebelum file ini selesai dimuat, dan tidak ada yang disimpan. "
+              "Unggah file ini lagi.")
+
+
+def close_unfinished(engine: Engine, older_than: dt.timedelta) -> int:
+    """Uploads left queued or running by a process that was killed: refused, saying so (their
+    transaction rolled back, so nothing of them is stored)."""
+    with engine.begin() as conn:
+        return conn.execute(update(Upload).where(
+            Upload.status.in_(queue.WAITING), Upload.created_at < now_utc() - older_than).values(
+            status="refused", message=UNFINISHED, finished_at=now_utc())).rowcount
+
+
 def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None,
                 file_type: str | None = None, periode: str | None = None,
                 username: str | None = None, max_bytes: int = 100 * 1024 * 1024,
                 progress: Progress | None = None, mapping: dict[str, str] | None = None,
-                profile: str | None = None, replace: bool = False) -> IngestResult:
+                profile: str | None = None, replace: bool = False,
+                wait_seconds: float = LOAD_WAIT_SECONDS) -> IngestResult:
     """Run one file through the whole pipeline and record the attempt. ``mapping`` names the
     file's column for a column of the type; ``profile`` applies a saved mapping; ``replace``
-    confirms a snapshot the shrink guard would refuse."""
+    confirms a snapshot the shrink guard would refuse. Loads run one at a time (ingest/queue.py):
+    this one waits up to ``wait_seconds`` for its turn, recorded as queued."""
     path = Path(path)
-    name = filename or path.name
+    name = recorded_name(filename or path.name)
     # A refused file keeps the periode given (when it is one).
     result = IngestResult(file=name, periode=periode.strip() if periode and valid_periode(periode.strip()) else None)
     size = path.stat().st_size if path.exists() else 0
@@ -135,23 +170,48 @@ def ingest_file(engine: Engine, path: str | Path, *, filename: str | None = None
     try:
         _checked(path, name, size, max_bytes)
         sha = sha256_of(path)
-        if progress:
-            progress("membaca", 0, size)
-        table = read_table(path, name)
-        result.fmt = table.fmt
-        with engine.connect() as conn:
-            mapping, file_type, result.profile = profiles.resolve(conn, list(table.frame.columns), mapping, profile,
-                                                                  file_type)
-        prepared = prepare(table, name, file_type, periode, mapping)
-        del table  # the raw cells are done with; free them before the insert needs memory
-        result.type, result.periode, result.periode_rule = (
-            prepared.spec.name, prepared.periode, prepared.periode_rule)
-        result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
-        result.warnings = prepared.warnings
-        _write(engine, prepared, result, name, size, sha, username, progress, replace)
+        with engine.begin() as conn:
+            result.upload_id = _record(conn, result, name, size, sha, username, status="queued")
+
+        def waiting(_seconds: float) -> None:
+            if progress:
+                progress("antre", queue.position(engine, result.upload_id), 0)
+
+        with queue.load_slot(engine, wait_seconds, waiting):
+            _load(engine, path, result, name, size, sha, username, file_type, periode, max_bytes, progress,
+                  mapping, profile, replace)
     except FileRefused as exc:
         _refused(engine, result, exc, name, size, sha, username)
+    except queue.Busy as exc:
+        _refused(engine, result, LoadBusy(exc.waited), name, size, sha, username)
+        result.busy = True
+    except Exception as exc:  # a bug: the attempt is still recorded, and the log has it with its code
+        code = secrets.token_hex(4)
+        log.exception("load %s of %s failed [%s]", result.upload_id, name, code)
+        _refused(engine, result, FileRefused(
+            f"Terjadi kesalahan tak terduga saat memuat file ini (kode {code}); tidak ada yang disimpan. Coba lagi; "
+            f"bila terulang, kirim file dan kode ini ke admin.", f"Unexpected {type(exc).__name__} [{code}]"),
+            name, size, sha, username)
     return result
+
+
+def _load(engine: Engine, path: Path, result: IngestResult, name: str, size: int, sha: str, username: str | None,
+          file_type: str | None, periode: str | None, max_bytes: int, progress: Progress | None,
+          mapping: dict[str, str] | None, profile: str | None, replace: bool) -> None:
+    if progress:
+        progress("membaca", 0, size)
+    table = read_table(path, name, max_bytes)
+    result.fmt = table.fmt
+    with engine.connect() as conn:
+        mapping, file_type, result.profile = profiles.resolve(conn, list(table.frame.columns), mapping, profile,
+                                                              file_type)
+    prepared = prepare(table, name, file_type, periode, mapping)
+    del table  # the raw cells are done with; free them before the insert needs memory
+    result.type, result.periode, result.periode_rule = (
+        prepared.spec.name, prepared.periode, prepared.periode_rule)
+    result.read, result.rejected, result.errors = prepared.rows_read, prepared.rejected, prepared.errors
+    result.warnings = prepared.warnings
+    _write(engine, prepared, result, name, size, sha, username, progress, replace)
 
 
 def _restore(conn: Connection, upload) -> int | None:
@@ -175,33 +235,73 @@ def _restore(conn: Connection, upload) -> int | None:
 class Deleted(NamedTuple):
     removed: int  # rows the upload's deletion took out (of its table, or of the kept ones)
     restored: int | None  # the replaced upload whose rows are current again
+    kept: int = 0  # payments that stay because another remaining upload carried them too
+    kept_by: tuple[int, ...] = ()  # those uploads
+
+
+def _hand_over(conn: Connection, upload, periodes: list[str]) -> tuple[int, tuple[int, ...]]:
+    """DATA.md: a payment another remaining upload also carried stays, and now belongs to it (the
+    earliest such upload). Returns (payments kept, the uploads now holding them)."""
+    table = DATA_TABLES[upload.file_type]
+    carrier = PaymentCarrier.__table__
+    own = select(table.c.pay_key).where(table.c.periode.in_(periodes), table.c.upload_id == upload.id)
+    carriers = conn.execute(
+        select(carrier.c.upload_id).distinct()
+        .join(Upload, Upload.id == carrier.c.upload_id)
+        .where(carrier.c.table_name == table.name, carrier.c.upload_id != upload.id,
+               Upload.status.in_(("loaded", "duplicate")), carrier.c.pay_key.in_(own))
+        .order_by(carrier.c.upload_id)).scalars().all()
+    kept, holders = 0, []
+    for holder in carriers:
+        carried = select(carrier.c.pay_key).where(carrier.c.table_name == table.name, carrier.c.upload_id == holder)
+        moved = conn.execute(update(table).where(
+            table.c.periode.in_(periodes), table.c.upload_id == upload.id, table.c.pay_key.in_(carried))
+            .values(upload_id=holder)).rowcount
+        if not moved:
+            continue
+        kept += moved
+        holders.append(holder)
+        conn.execute(delete(carrier).where(carrier.c.table_name == table.name, carrier.c.upload_id == holder,
+                                           carrier.c.pay_key.in_(select(table.c.pay_key).where(
+                                               table.c.periode.in_(periodes), table.c.upload_id == holder))))
+        row = conn.execute(select(Upload.row_periodes).where(Upload.id == holder)).scalar()
+        held = sorted(set(filter(None, (row or "").split(","))) | set(periodes))
+        conn.execute(update(Upload).where(Upload.id == holder).values(
+            status="loaded", rows_stored=Upload.rows_stored + moved,
+            rows_duplicate=case((Upload.rows_duplicate > moved, Upload.rows_duplicate - moved), else_=0),
+            row_periodes=",".join(held)))
+    return kept, tuple(holders)
 
 
 def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -> Deleted:
     """Remove exactly the rows an upload stored; the upload record stays, marked deleted. Deleting
     the current upload of a snapshot restores the one it replaced (when kept); deleting a replaced
-    one drops its kept rows and changes nothing the dashboard shows."""
+    one drops its kept rows and changes nothing the dashboard shows; a payment another remaining
+    upload also carried stays, and now belongs to it."""
     with engine.begin() as conn:
         upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
         refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
         if refused:
             raise refused
-        removed, known = 0, upload.file_type in DATA_TABLES
+        removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
+        periodes = [p for p in (upload.row_periodes or "").split(",") if p]
         if upload.status == "replaced" and known:
             archive = superseded_table(upload.file_type)
             removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
-        elif upload.row_periodes and known:
+        elif periodes and known:
             table = DATA_TABLES[upload.file_type]
+            if files.spec(upload.file_type).mode == files.MERGE:
+                kept, kept_by = _hand_over(conn, upload, periodes)
             # Only the upload's own periodes are scanned: data tables have no upload_id index.
             removed = conn.execute(delete(table).where(
-                table.c.periode.in_(upload.row_periodes.split(",")), table.c.upload_id == upload_id)).rowcount
+                table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
+        conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
         conn.execute(update(Upload).where(Upload.id == upload_id).values(
             status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
         restored = _restore(conn, upload) if known and upload.status == "loaded" else None
         if upload.status != "replaced" and (removed or restored):
-            summaries.refresh(conn, upload.file_type, (upload.row_periodes or "").split(",") if removed
-                              else [upload.periode])
-    return Deleted(removed, restored)
+            summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode])
+    return Deleted(removed, restored, kept, kept_by)
 
 
 def stored_rows(engine: Engine, upload_id: int) -> int:

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import struct
-import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +22,12 @@ import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ..domain.errors import EmptyFile, UnreadableFile
 from ..domain.files import header_score
+from ..formatting import number
 from .errors import RowError
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -34,9 +36,16 @@ DBF_FALLBACK_ENCODING = "cp1252"  # a .dbf that names no code page: the billing 
 DBF_SKIPPED_TYPES = frozenset("MGBP")  # memo and binary fields: not columns of any export
 DBF_TEXT_TYPES = frozenset("CNFDL")  # fields a record holds as text (character, numbers, dates, logicals)
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
+FIELD_LIMIT = 32_768  # characters in one text cell; a longer one is a row error (no export writes one)
+TEXT_CHUNK = 100_000  # records gathered before they become Arrow columns
+csv.field_size_limit(FIELD_LIMIT)
 HEADER_SEARCH_ROWS = 16  # the header may sit below up to 15 title rows
 DELIMITERS = ("|", ";", "\t", ",")
-EXCEL_MAGIC = (b"PK\x03\x04", bytes.fromhex("D0CF11E0A1B11AE1"))  # zip (xlsx, ods), OLE2 (xls)
+ZIP_MAGIC = b"PK\x03\x04"  # xlsx
+EXCEL_MAGIC = (ZIP_MAGIC, bytes.fromhex("D0CF11E0A1B11AE1"))  # zip (xlsx), OLE2 (xls)
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # the upload limit's default (config.py)
+UNFOLD_FACTOR = 10  # a workbook may unfold to ten times the upload limit
+MAX_CELLS = 20_000_000  # cells a sheet may span
 
 
 @dataclass
@@ -47,7 +56,9 @@ class RawTable:
     bad_lines: list[RowError] = field(default_factory=list)
 
 
-def read_table(path: Path, filename: str | None = None) -> RawTable:
+def read_table(path: Path, filename: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> RawTable:
+    """The file's raw table. ``max_bytes`` is the upload limit: a workbook may unfold to at most
+    ten times it (docs/SECURITY.md)."""
     name = filename or path.name
     suffix = Path(name).suffix.lower()
     if path.stat().st_size == 0:
@@ -57,6 +68,8 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
     # Files arrive hand-renamed: a workbook is read as one whatever its suffix says, and a
     # text export saved under an Excel name (.xls) as text.
     if head.startswith(EXCEL_MAGIC):
+        if head.startswith(ZIP_MAGIC):
+            check_workbook(path, max_bytes)
         return read_excel(path)
     if suffix in DBF_SUFFIXES:
         return read_dbf(path)
@@ -66,6 +79,99 @@ def read_table(path: Path, filename: str | None = None) -> RawTable:
         return read_text(path)
     raise UnreadableFile(f"Format file '{suffix}' tidak didukung; gunakan .xlsx, .xls, .dbf, .csv atau .txt.",
                          f"Files of type {suffix!r} are not read; use .xlsx, .xls, .dbf, .csv or .txt.")
+
+
+# --- workbooks: what a zip may unfold to, checked before calamine reads it --------------------
+
+_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]{1,3})?(\d+)?:?([A-Z]{1,3})?(\d+)?"')
+_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+_CELL = {width: re.compile(rb'<c\b[^>]*?\br="([A-Z]{%d})\d' % width) for width in (2, 3)}
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_extent(stream) -> tuple[int, int, bool]:
+    """(last row, last column, whether a dimension said so) of a worksheet's XML, read as a stream:
+    rows come in order, so the last row element names the last row; the widest cell reference
+    names the last column."""
+    last_row = last_column = 0
+    declared, tail, first = False, b"", True
+    while chunk := stream.read(1 << 20):
+        text = tail + chunk
+        if first:
+            first = False
+            found = _DIMENSION.search(text[:4096])
+            if found and found.group(4):
+                last_row = int(found.group(4))
+                last_column = _column_number(found.group(3) or found.group(1) or b"A")
+                declared = True
+        for width, pattern in _CELL.items():
+            if width == 2 and last_column > 702:
+                continue
+            for letters in set(pattern.findall(text)):
+                last_column = max(last_column, _column_number(letters))
+        rows = _ROW.findall(text[-65536:])
+        if rows:
+            last_row = max(last_row, int(rows[-1]))
+        tail = text[-64:]
+    return last_row, max(last_column, 26 if last_row else 0), declared
+
+
+def check_workbook(path: Path, max_bytes: int) -> None:
+    """Refuse a zipped workbook that would unfold to more than ten times the upload limit, or whose
+    sheet spans more than MAX_CELLS cells (a single far cell such as XFD1048576 makes the reader
+    allocate the whole rectangle), before any of it is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            unfolded = sum(m.file_size for m in members)
+            limit = max_bytes * UNFOLD_FACTOR
+            if unfolded > limit:
+                raise UnreadableFile(
+                    f"File Excel ini mengembang menjadi {number(unfolded / 1048576, 0)} MB saat dibuka; batasnya "
+                    f"{number(limit / 1048576, 0)} MB (10 kali batas unggah). Simpan ulang hanya sheet datanya, atau "
+                    "ekspor sebagai .csv.", f"The workbook unfolds to {unfolded} bytes; the limit is {limit}.")
+            if not any(m.filename == "xl/workbook.xml" for m in members):
+                raise UnreadableFile("File ini bukan buku kerja Excel .xlsx (mis. .ods atau .xlsb); simpan ulang "
+                                     "sebagai .xlsx atau .csv.", "A zip that is no .xlsx workbook.")
+            for member in members:
+                if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                    with archive.open(member) as stream:
+                        rows, columns, _declared = _sheet_extent(stream)
+                    if rows * columns > MAX_CELLS:
+                        sheet = _sheet_title(archive, member.filename)
+                        raise UnreadableFile(
+                            f"Sheet '{sheet}' membentang sampai sel {_column_letters(columns)}{rows} "
+                            f"({number(rows)} baris x {number(columns)} kolom); batasnya {number(MAX_CELLS)} sel. "
+                            "Hapus isi sel yang jauh di luar tabel, atau salin tabelnya ke file baru.",
+                            f"The sheet spans {rows} rows x {columns} columns; the limit is {MAX_CELLS} cells.")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, ValueError) as exc:
+        raise UnreadableFile("File Excel ini rusak (arsip .xlsx tidak utuh); simpan ulang dari Excel atau ekspor "
+                             "ulang.", f"The workbook is not a readable zip: {exc}") from None
+
+
+def _sheet_title(archive: zipfile.ZipFile, member: str) -> str:
+    """The name a user sees for a worksheet part (sheet1.xml is the first sheet's, usually)."""
+    try:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8", errors="replace")
+        names = re.findall(r'<sheet\b[^>]*\bname="([^"]*)"', workbook)
+        index = int(re.search(r"sheet(\d+)\.xml$", member).group(1)) - 1
+        return names[index]
+    except (KeyError, AttributeError, IndexError, ValueError):
+        return Path(member).stem
 
 
 def _find_header(rows: list[list[object]]) -> int:
@@ -228,13 +334,25 @@ def _sniff_encoding(path: Path) -> str:
 
 def _head_lines(path: Path, encoding: str, limit: int = 60) -> str:
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
-        return "".join(line for _, line in zip(range(limit), fh))
+        return "".join(line[:FIELD_LIMIT] for _, line in zip(range(limit), fh))
+
+
+def _records(text: str, delimiter: str) -> list[list[str]]:
+    """The records of a short text (the head), a record that cannot be read skipped."""
+    found, reader = [], csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    while True:
+        try:
+            found.append(next(reader))
+        except StopIteration:
+            return found
+        except csv.Error:
+            continue
 
 
 def _sniff_delimiter(head: str) -> str:
     """The delimiter that splits the head into the most consistent, widest rows."""
     def score(delim: str) -> tuple[float, int]:
-        rows = [r for r in csv.reader(io.StringIO(head), delimiter=delim) if any(c.strip() for c in r)]
+        rows = [r for r in _records(head, delim) if any(c.strip() for c in r)]
         widths = [len(r) for r in rows]
         # Title lines above the header ("LAPORAN ...") are one field wide whatever the
         # delimiter: the table's width is the commonest among the rows it splits.
@@ -253,16 +371,27 @@ def _sniff_delimiter(head: str) -> str:
     return best
 
 
-_BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)")
+def _physical_lines(path: Path) -> int:
+    """Lines of the file as an editor counts them: ended by CR LF, LF or a lone CR; a last line
+    without its end counts too."""
+    lines, last, previous_cr = 0, b"", False
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if previous_cr and chunk.startswith(b"\n"):
+                lines -= 1  # a CR LF split between two chunks
+            previous_cr, last = chunk.endswith(b"\r"), chunk[-1:]
+    return lines + (1 if last not in (b"\n", b"\r", b"") else 0)
 
 
 def _read_text_arrow(path: Path, encoding: str, delimiter: str, h: int,
                      names: list[str]) -> pd.DataFrame | None:
     """pyarrow's multi-threaded CSV reader, for the common well-formed file.
 
-    Returns None when any line does not split into the header's columns (a blank
-    line too): the pandas reader then reads the file again and numbers every line
-    exactly, which is what row errors need.
+    Returns None when any line does not split into the header's columns (a blank line, a
+    short or cut one, a trailing delimiter, a line no block holds), or when a quoted value
+    holds a line break (records then no longer match lines): the exact reader then reads the
+    file again and numbers every line, which is what row errors need.
     """
     invalid: list[int] = []
 
@@ -270,6 +399,8 @@ def _read_text_arrow(path: Path, encoding: str, delimiter: str, h: int,
         invalid.append(row.number)
         return "skip"
 
+    if not encoding.startswith("utf-8") and encoding != "cp1252":
+        return None
     try:
         table = pa_csv.read_csv(
             path,
@@ -285,10 +416,73 @@ def _read_text_arrow(path: Path, encoding: str, delimiter: str, h: int,
         )
     except (pa.ArrowInvalid, UnicodeError, LookupError):
         return None
-    if invalid:
+    if invalid or table.num_rows + h + 1 != _physical_lines(path):
         return None
+    if any(table.num_rows and pc.max(pc.utf8_length(column)).as_py() > FIELD_LIMIT for column in table.columns):
+        return None  # a cell over the limit: the exact reader reports its line
     # A byte-order mark sits on the first line, which is skipped (title or header).
     return table.to_pandas()
+
+
+def _field_count_error(line: int, found: int, width: int) -> RowError:
+    why = "baris terpotong atau kolomnya bergeser" if found < width else "ada kolom berlebih (pemisah di dalam nilai?)"
+    return RowError(line, None, None, f"baris ini berisi {found} kolom, padahal judul kolom berisi {width}: {why}; "
+                                      "perbaiki atau hapus baris ini")
+
+
+def _read_text_exact(path: Path, encoding: str, delimiter: str, h: int,
+                     names: list[str]) -> tuple[pd.DataFrame, np.ndarray, list[RowError]]:
+    """Python's csv reader, record by record: each record numbered by the line it starts on; a
+    record with fewer or more fields than the header, a field over the limit or a line break
+    inside an unquoted field is a row error, never an exception. Columns are built in chunks
+    of Arrow strings, so a large file never holds a Python object per cell for long."""
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    chunks: list[list[pa.Array]] = [[] for _ in names]
+    starts: list[int] = []
+    errors: list[RowError] = []
+
+    def flush() -> None:
+        for j, values in enumerate(columns):
+            chunks[j].append(pa.array(values, type=pa.large_string()))
+            values.clear()
+
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"')
+        ended = 0  # the physical line the previous record ended on
+        record = -1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                record += 1
+                if record > h:
+                    reason = (f"baris ini berisi nilai lebih dari {number(FIELD_LIMIT)} karakter"
+                              if "field limit" in str(exc) else "baris baru (CR) di tengah nilai tanpa tanda kutip")
+                    errors.append(RowError(ended + 1, None, None, f"{reason}; perbaiki atau hapus baris ini"))
+                ended = reader.line_num
+                continue
+            record += 1
+            line, ended = ended + 1, reader.line_num
+            if record <= h:
+                continue  # titles and the header
+            if len(row) > width and not any(cell.strip() for cell in row[width:]):
+                row = row[:width]  # a trailing delimiter is no extra column
+            if not any(cell.strip() for cell in row):
+                row = [""] * width  # a blank line: dropped later, never an error
+            elif len(row) != width:
+                errors.append(_field_count_error(line, len(row), width))
+                continue
+            for j, cell in enumerate(row):
+                columns[j].append(cell)
+            starts.append(line)
+            if len(starts) % TEXT_CHUNK == 0:
+                flush()
+    flush()
+    frame = pa.table([pa.chunked_array(c, type=pa.large_string()) for c in chunks], names=names).to_pandas()
+    return frame, np.asarray(starts, dtype=np.int64), errors
 
 
 def read_text(path: Path) -> RawTable:
@@ -300,35 +494,13 @@ def read_text(path: Path) -> RawTable:
         raise UnreadableFile("File ini bukan file teks (berisi data biner); periksa format file.",
                              "The file is not text (it holds binary data).")
     delimiter = _sniff_delimiter(head)
-    head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))
+    head_rows = _records(head, delimiter)
     h = _find_header(head_rows)
+    names = _header_names(head_rows[h])
     fmt = {"format": "text", "encoding": encoding, "delimiter": delimiter, "header_row": h + 1}
-    frame = _read_text_arrow(path, encoding, delimiter, h, _header_names(head_rows[h]))
+    frame = _read_text_arrow(path, encoding, delimiter, h, names)
     if frame is not None:
         return RawTable(frame, np.arange(h + 2, h + 2 + len(frame)), fmt)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            frame = pd.read_csv(
-                path, sep=delimiter, encoding=encoding, skiprows=h, header=0, dtype=str,
-                keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                on_bad_lines="warn", engine="c", quotechar='"',
-            )
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise UnreadableFile(f"File teks tidak dapat dibaca: {exc}", f"The text file cannot be read: {exc}") from None
-    frame.columns = _header_names(list(frame.columns))
-    frame = frame.rename(columns=lambda c: "(kolom)" if c.startswith("Unnamed:") else c)
-    # pandas numbers lines after skiprows from 1 (the header); map back to the file.
-    bad_lines: list[RowError] = []
-    skipped: list[int] = []
-    for warning in caught:
-        for m in _BAD_LINE.finditer(str(warning.message)):
-            line = int(m.group(1)) + h
-            skipped.append(line)
-            bad_lines.append(RowError(line, None, None,
-                                      f"jumlah kolom {m.group(3)}, seharusnya {m.group(2)}"))
-    first = h + 2
-    lines = np.arange(first, first + len(frame) + len(skipped))
-    if skipped:
-        lines = lines[~np.isin(lines, skipped)]
-    return RawTable(frame, lines[: len(frame)], fmt, bad_lines)
+    frame, lines, errors = _read_text_exact(path, encoding, delimiter, h, names)
+    frame.columns = names
+    return RawTable(frame, lines, fmt, errors)

@@ -32,6 +32,7 @@ class IngestResult:
     file_customers: int | None = None
     notes: list[str] = field(default_factory=list)  # what the user should know beyond the counts
     details: dict = field(default_factory=dict)  # per type (SBRS: the read-method codes)
+    busy: bool = False  # refused because another load kept the slot too long: retry later
 
     @property
     def refused(self) -> bool:
@@ -48,6 +49,6 @@ class IngestResult:
             "warning_count": len(self.warnings), "notes": self.notes,
             "upload_id": self.upload_id, "replaced_uploads": self.replaced, "row_periodes": self.row_periodes,
             "profile": self.profile, "needs_replace": self.needs_replace,
-            "stored_customers": self.stored_customers, "file_customers": self.file_customers,
+            "stored_customers": self.stored_customers, "file_customers": self.file_customers, "busy": self.busy,
             **self.details,
         }

@@ -13,7 +13,7 @@ from ..domain.codes import date_text
 from ..domain.errors import ShrinkRefused
 from ..domain.files import MERGE, SNAPSHOT, FileSpec
 from ..domain.uploads import replacement_note
-from ..models import Upload, data_table, superseded_table
+from ..models import PaymentCarrier, Upload, data_table, superseded_table
 from .bulk import BULK_ROWS, bulk_insert
 from .prepare import Prepared
 from .result import IngestResult
@@ -173,6 +173,15 @@ def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list
     result.replaced = [row.id for row in current]
 
 
+def _carried(conn: Connection, table_name: str, keys: np.ndarray, upload_id: int) -> None:
+    """Record the payments this upload carried that another had stored (DATA.md: deleting that
+    one hands them to this one)."""
+    rows = [(table_name, int(key), upload_id) for key in keys.tolist()]
+    for start in range(0, len(rows), BATCH):
+        conn.execute(insert(PaymentCarrier), [{"table_name": t, "pay_key": k, "upload_id": u}
+                                             for t, k, u in rows[start:start + BATCH]])
+
+
 def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
           result: IngestResult, progress: Progress | None, replace: bool = False) -> pd.DataFrame | None:
     """Store the prepared rows; return the rows stored (None when nothing was)."""
@@ -194,8 +203,10 @@ def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
         keys = payment_keys(spec, frame)
         first = ~pd.Series(keys).duplicated().to_numpy()
         stored = _stored_keys(conn, table, spec, frame, keys)
-        new = first & ~np.isin(keys, stored)
+        known = np.isin(keys, stored)
+        new = first & ~known
         result.duplicate = int(len(frame) - new.sum())
+        _carried(conn, table.name, np.unique(keys[first & known]), upload_id)
         frame["pay_key"] = keys
         if not new.all():
             frame = frame[new]

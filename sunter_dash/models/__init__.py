@@ -27,7 +27,7 @@ from .summaries import (
     PayCustomer,
     StoredCount,
 )
-from .uploads import Upload, UploadError
+from .uploads import PaymentCarrier, Upload, UploadError
 
 
 def data_table(file_type: str) -> Table:
@@ -76,5 +76,5 @@ DATA_TABLES = _DataTables()
 
 __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "Mainbill",
-           "MbPayment", "Mc", "MeterFlag", "PayCustomer", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
+           "MbPayment", "Mc", "MeterFlag", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "SavedSetting"]

@@ -65,3 +65,17 @@ class UploadError(Base):
     kind: Mapped[str] = mapped_column(String(8), default="error")  # error | warning
 
     __table_args__ = (Index("ix_upload_error_upload", "upload_id", "row"),)
+
+
+class PaymentCarrier(Base):
+    """A payment an upload carried but did not store, because another upload had stored it
+    already (overlapping extracts). Deleting the upload that stored it hands the payment to a
+    remaining carrier instead of losing it (DATA.md, Loading rules)."""
+
+    __tablename__ = "payment_carrier"
+
+    table_name: Mapped[str] = mapped_column(String(32), primary_key=True)  # payment or mb_payment
+    pay_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    upload_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    __table_args__ = (Index("ix_payment_carrier_upload", "upload_id"),)

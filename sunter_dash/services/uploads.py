@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Engine
-from werkzeug.utils import secure_filename
 
 from ..domain import files
 from ..domain.errors import BadParameter, NotFound, SunterError
@@ -25,6 +24,7 @@ from ..domain.periodes import UNDATED, periode_label
 from ..domain.uploads import PERIODE_RULES, deletion_refusal, replacement_note
 from ..formatting import number
 from ..ingest import IngestResult, delete_upload, ingest_file
+from ..ingest.load import LOAD_WAIT_SECONDS, UNFINISHED_AFTER, Deleted, close_unfinished
 from ..ingest.preview import fields_of, preview
 from ..queries.cache import invalidate
 from ..queries.uploads import upload as stored_upload
@@ -32,18 +32,20 @@ from . import Actor, record
 
 STAGING = Path(tempfile.gettempdir()) / "sunter_dash-uploads"
 MANIFEST = "manifest.json"
+PAGE_WAIT_SECONDS = 30 * 60  # the page's job may wait this long for its turn (it runs in the background)
 AUTO = "(otomatis)"
 Progress = Callable[[str, int, int], None]
 
 
 def load(engine: Engine, actor: Actor, path: Path, *, filename: str | None = None, file_type: str | None = None,
          periode: str | None = None, max_bytes: int, progress: Progress | None = None,
-         mapping: dict[str, str] | None = None, profile: str | None = None, replace: bool = False) -> IngestResult:
+         mapping: dict[str, str] | None = None, profile: str | None = None, replace: bool = False,
+         wait_seconds: float = LOAD_WAIT_SECONDS) -> IngestResult:
     """Run one file through the pipeline for ``actor`` (an admin) and audit the attempt."""
     actor.require("upload")
     result = ingest_file(engine, path, filename=filename, file_type=file_type, periode=periode,
                          username=actor.username, max_bytes=max_bytes, progress=progress, mapping=mapping,
-                         profile=profile, replace=replace)
+                         profile=profile, replace=replace, wait_seconds=wait_seconds)
     record(engine, actor, "upload", f"#{result.upload_id} {result.file}: {result.status}, {result.type or '-'} "
                                     f"{result.periode or '-'}, {result.stored} baris disimpan")
     invalidate()
@@ -61,20 +63,29 @@ def refusal(upload: dict | None, upload_id) -> SunterError | None:
     return deletion_refusal(upload_id, upload["status"] if upload else None, bool(upload and upload["kept"]))
 
 
-def delete(engine: Engine, actor: Actor, upload_id: int) -> tuple[int, dict, dict | None]:
-    """Remove what an upload stored: (rows removed, the upload as it was, the upload it brought
-    back: a snapshot it had replaced, or None)."""
+def delete(engine: Engine, actor: Actor, upload_id: int) -> tuple[Deleted, dict, dict | None]:
+    """Remove what an upload stored: (what the deletion did, the upload as it was, the upload it
+    brought back: a snapshot it had replaced, or None)."""
     actor.require("delete")
     upload = stored_upload(engine, upload_id)
     reason = refusal(upload, upload_id)
     if reason:
         raise reason
-    removed, restored_id = delete_upload(engine, upload_id, actor.username)
-    restored = stored_upload(engine, restored_id) if restored_id else None
-    detail = f"#{upload_id} {upload['file']} ({upload['type']} {upload['periode']}): {removed} baris dikeluarkan"
-    record(engine, actor, "upload_deleted", detail + (f"; unggahan #{restored_id} berlaku lagi" if restored else ""))
+    deleted = delete_upload(engine, upload_id, actor.username)
+    restored = stored_upload(engine, deleted.restored) if deleted.restored else None
+    detail = (f"#{upload_id} {upload['file']} ({upload['type']} {upload['periode']}): {deleted.removed} baris "
+              "dikeluarkan")
+    if restored:
+        detail += f"; unggahan #{deleted.restored} berlaku lagi"
+    if deleted.kept:
+        detail += f"; {deleted.kept} pembayaran tetap, kini milik unggahan {kept_by_text(deleted.kept_by)}"
+    record(engine, actor, "upload_deleted", detail)
     invalidate()
-    return removed, upload, restored
+    return deleted, upload, restored
+
+
+def kept_by_text(uploads: tuple[int, ...]) -> str:
+    return ", ".join(f"#{u}" for u in uploads)
 
 
 # --- the page's two steps: stage (preview), then load in a background job ---------------------
@@ -158,7 +169,7 @@ def stage(engine: Engine, actor: Actor, sent: list[dict]) -> tuple[str, list[dic
         except (KeyError, IndexError, ValueError, binascii.Error):
             rows.append(_unreadable(key, name))
             continue
-        path = f"{index:03d}-{secure_filename(name) or 'file'}"
+        path = f"{index:03d}.upload"  # our own name: the browser's may be anything
         (folder / path).write_bytes(content)
         # type and periode: the user's choice (None: as detected); mapping and profile: as found.
         entry = {"file": name, "path": path, "size": len(content), "type": None, "periode": None, "mapping": {},
@@ -225,17 +236,28 @@ def _chosen_mapping(value) -> dict[str, str]:
     return {k: v for k, v in value.items() if v}
 
 
+TEMPORARY = ("sunter-api-*", "sunter-preview-*", "sunter-stage-*")  # what loads leave in the temporary folder
+
+
 def _forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
-    """Staged files nobody loaded (the page was closed) are removed after a day."""
-    if not STAGING.is_dir():
-        return
+    """Staged files nobody loaded (the page was closed) and the temporary files of loads that
+    were killed are removed after a day: no load runs that long."""
     cutoff = time.time() - max_age_seconds
-    for folder in STAGING.iterdir():
+    found = list(STAGING.iterdir()) if STAGING.is_dir() else []
+    found += [p for pattern in TEMPORARY for p in Path(tempfile.gettempdir()).glob(pattern)]
+    for path in found:
         try:
-            if folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
+            if path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def tidy(engine: Engine, max_age_seconds: int = 24 * 3600) -> int:
+    """At start: remove what killed loads left behind, and close the records of loads that never
+    finished (queued or running for longer than any load waits and runs). Returns how many."""
+    _forget_abandoned(max_age_seconds)
+    return close_unfinished(engine, UNFINISHED_AFTER)
 
 
 def manifest(token: str | None) -> tuple[Path, dict] | None:
@@ -288,12 +310,13 @@ def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> 
     results, kept = [], {}
     for index, (key, entry) in enumerate(wanted):
         def report(step: str, done: int, total: int, index=index, entry=entry) -> None:
-            share = {"membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
-            progress[index] = {"file": entry["file"], "pct": round(share.get(step, 50)), "stage": step}
+            share = {"antre": 2, "membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
+            label = f"menunggu giliran (antrean ke-{done + 1})" if step == "antre" else step
+            progress[index] = {"file": entry["file"], "pct": round(share.get(step, 50)), "stage": label}
             set_progress([list(progress)])
         report("membaca", 0, 1)
         result = load(engine, actor, folder / entry["path"], filename=entry["file"], file_type=entry["type"],
-                      periode=entry["periode"], max_bytes=max_bytes, progress=report,
+                      periode=entry["periode"], max_bytes=max_bytes, progress=report, wait_seconds=PAGE_WAIT_SECONDS,
                       mapping=entry["mapping"] or None, profile=entry["profile"], replace=entry["replace"]).as_json()
         progress[index] = {"file": entry["file"], "pct": 100, "stage": "selesai"}
         set_progress([list(progress)])

@@ -215,10 +215,13 @@ def remove(upload_id) -> tuple[str, bool]:
     except (TypeError, ValueError):
         return "Tidak ada unggahan terpilih.", False
     try:
-        removed, upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
+        deleted, upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
     except SunterError as exc:
         return exc.message, False
-    message = f"Unggahan #{upload_id} dihapus: {number(removed)} baris dikeluarkan ({describe(upload)})."
+    message = f"Unggahan #{upload_id} dihapus: {number(deleted.removed)} baris dikeluarkan ({describe(upload)})."
+    if deleted.kept:
+        message += (f" {number(deleted.kept)} pembayaran tetap tersimpan karena juga dibawa unggahan "
+                    f"{uploads.kept_by_text(deleted.kept_by)}, dan kini menjadi miliknya.")
     if restored:
         message += (f" {upload['type']} {periode_label(upload['periode'])} kembali ke unggahan #{restored['id']} "
                     f"{restored['file']} ({number(restored['stored'])} baris).")

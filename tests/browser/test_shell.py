@@ -59,3 +59,18 @@ def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tm
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dash_duo.driver.save_screenshot(str(SCREENSHOTS / "shell.png"))
     assert dash_duo.get_logs() == []
+
+
+def test_a_callback_that_fails_unexpectedly_shows_its_code(dash_duo, config, signed_in, monkeypatch, caplog):
+    """A 500 that remains is a bug: the shell says so with the request id the log has."""
+    from sunter_dash import queries
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in a query")
+    monkeypatch.setattr(queries, "data_status", broken)
+    signed_in(dash_duo, create_app(config), path="/?tab=status")
+    dash_duo.wait_for_contains_text("#shell-error", "Terjadi kesalahan di server (kode ", timeout=15)
+    text = dash_duo.find_element("#shell-error").text
+    code = text.split("(kode ")[1].split(")")[0]
+    assert len(code) == 8 and "a bug" not in text
+    assert any(code in record.getMessage() for record in caplog.records)

@@ -42,7 +42,8 @@ def test_admin_loads_lists_and_deletes_an_upload(client, users, engine):
         (summary["upload_id"], "MC_2025-12.csv", "admin", "loaded")]
 
     deleted = client.delete(f"/api/uploads/{summary['upload_id']}", headers=admin)
-    assert deleted.get_json() == {"upload_id": summary["upload_id"], "removed": 2, "restored_upload": None}
+    assert deleted.get_json() == {"upload_id": summary["upload_id"], "removed": 2, "restored_upload": None, "kept": 0,
+                                  "kept_by": []}
     assert mc_rows(engine) == 0
     assert client.get("/api/kpi?periode=2025-12", headers=admin).get_json()["target"]["nominal"] == 0
     again = client.delete(f"/api/uploads/{summary['upload_id']}", headers=admin)

@@ -279,7 +279,7 @@ def test_a_field_visit_list_cannot_silently_replace_a_months_mc(tmp_path, engine
     assert client.get(f"/api/kpi?periode={P}", headers=admin).get_json()["target"]["nomen"] == 8
     # Deleting the replacement brings the 3,000 back, with every figure.
     answer = client.delete(f"/api/uploads/{replaced.upload_id}", headers=admin).get_json()
-    assert answer == {"upload_id": replaced.upload_id, "removed": 8, "restored_upload": 1}
+    assert answer == {"upload_id": replaced.upload_id, "removed": 8, "restored_upload": 1, "kept": 0, "kept_by": []}
     assert (q(engine, "SELECT count(*) FROM mc"), q(engine, "SELECT count(*) FROM mc_superseded")) == ([(3000,)],
                                                                                                       [(0,)])
     assert q(engine, "SELECT id, status FROM upload ORDER BY id") == [

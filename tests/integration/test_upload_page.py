@@ -5,7 +5,6 @@ import base64
 import json
 
 import pytest
-
 from sqlalchemy import func, select
 
 from sunter_dash.models import Mc
@@ -46,10 +45,10 @@ def test_admin_stages_files_with_their_detected_type_and_periode(client, users, 
     folder, manifest = upload.manifest(answer["upload-token"]["data"])
     assert manifest["username"] == "admin"
     # What will be loaded is kept with the files, not taken from the page: none chosen yet.
-    assert manifest["rows"] == {"0": {"file": "MC_2025-12.csv", "path": "000-MC_2025-12.csv", "size": len(MC),
+    assert manifest["rows"] == {"0": {"file": "MC_2025-12.csv", "path": "000.upload", "size": len(MC),
                                       "type": None, "periode": None, "mapping": {}, "profile": None,
                                       "replace": False}}
-    assert (folder / "000-MC_2025-12.csv").read_text() == MC
+    assert (folder / "000.upload").read_text() == MC
 
 
 def test_a_file_that_would_be_refused_says_why_before_loading(client, users, log_in):

@@ -1,0 +1,59 @@
+"""A 500 is a bug: every request gets an id, an unexpected exception is logged with it, and the
+user sees that id (an API body, a plain page, or an alert in the shell for a callback), so the
+log line can be found. Bad input never reaches here: it is a SunterError with its own status."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from dash import html, set_props
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import ids
+
+log = logging.getLogger("sunter_dash")
+
+MESSAGE = ("Terjadi kesalahan di server (kode {code}). Tidak ada yang berubah karena kesalahan ini; coba lagi, dan "
+           "bila terulang, kirim kode ini ke admin.")
+
+
+def request_id() -> str:
+    """This request's id (made on first use)."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(4)
+    return g.request_id
+
+
+def _server_error(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return exc
+    code = request_id()
+    log.exception("unexpected error [%s] %s %s", code, request.method, request.path)
+    if request.path.startswith("/api"):
+        response = jsonify(error=MESSAGE.format(code=code), detail=f"Internal error {type(exc).__name__}",
+                           field=None, request_id=code)
+        return response, 500
+    page = (f"<!doctype html><html lang='id'><meta charset='utf-8'><title>Kesalahan server</title>"
+            f"<body style='font-family:sans-serif;margin:3rem'><h1>Kesalahan server</h1>"
+            f"<p>{MESSAGE.format(code=code)}</p><p><a href='/'>Kembali ke dasbor</a></p></body></html>")
+    return page, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def callback_error(exc: Exception) -> None:
+    """Dash's on_error: a callback that raised is logged, and the shell says so with the code; its
+    outputs stay as they were."""
+    code = request_id()
+    log.error("unexpected error in a callback [%s]", code, exc_info=exc)
+    set_props(ids.ERROR, {"children": html.Div(MESSAGE.format(code=code), className="alert alert-danger mb-2",
+                                               role="alert")})
+
+
+def init_app(server: Flask) -> None:
+    server.after_request(_tag)
+    server.register_error_handler(Exception, _server_error)
+
+
+def _tag(response):
+    response.headers["X-Request-Id"] = request_id()
+    return response
