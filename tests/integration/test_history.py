@@ -246,15 +246,24 @@ def test_delete_asks_first_naming_the_upload(admin, engine):
 def test_delete_removes_exactly_the_uploads_rows_and_every_figure_follows(admin, engine):
     assert stored(engine) == {2: 3, 3: 3}
     # Read (and cache) the figures first: the deletion must not be hidden by the cache.
-    assert kpi(admin) == {"target": {"nomen": 3, "nominal": 445000}, "paid": {"nomen": 2, "nominal": 275000},
-                          "undue": {"count": 1, "nomen": 1, "nominal": 95000}}
+    paid = {"target": {"nomen": 3, "nominal": 445000}, "paid": {"nomen": 2, "nominal": 275000},
+            "undue": {"count": 1, "nomen": 1, "nominal": 95000}}
+    assert kpi(admin) == paid
 
+    # #4 carried the same payments (the same file again): deleting #3 hands them to #4 (DATA.md).
     answer = flow(admin, history.CONFIRM, pending=3)
     assert answer[history.MODAL]["is_open"] is False
     assert text_of(answer[history.RESULT]["children"]) == (
-        f"Unggahan #3 dihapus: 3 baris dikeluarkan (#3 {COLLECTION} · COLLECTION · Desember 2025).")
+        f"Unggahan #3 dihapus: 0 baris dikeluarkan (#3 {COLLECTION} · COLLECTION · Desember 2025). 3 pembayaran "
+        "tetap tersimpan karena juga dibawa unggahan #4, dan kini menjadi miliknya.")
     assert answer[history.CHANGED]["data"] == 1
+    assert stored(engine) == {2: 3, 4: 3}
+    assert kpi(admin) == paid
 
+    # Deleting #4 as well takes them out, and every figure follows.
+    answer = flow(admin, history.CONFIRM, pending=4)
+    assert text_of(answer[history.RESULT]["children"]) == (
+        f"Unggahan #4 dihapus: 3 baris dikeluarkan (#4 {COLLECTION} · COLLECTION · Desember 2025).")
     assert stored(engine) == {2: 3}
     assert kpi(admin) == {"target": {"nomen": 3, "nominal": 445000}, "paid": {"nomen": 0, "nominal": 0},
                           "undue": {"count": 0, "nomen": 0, "nominal": 0}}
@@ -264,8 +273,10 @@ def test_delete_removes_exactly_the_uploads_rows_and_every_figure_follows(admin,
                               .where(AuditLog.action == "upload_deleted")).all()
     assert (upload.status, upload.deleted_by, upload.rows_stored) == ("deleted", "admin", 3)
     assert upload.deleted_at is not None
-    assert events == [("upload_deleted", "admin",
-                       f"#3 {COLLECTION} (COLLECTION 2025-12): 3 baris dikeluarkan")]
+    assert events == [
+        ("upload_deleted", "admin", f"#3 {COLLECTION} (COLLECTION 2025-12): 0 baris dikeluarkan; 3 pembayaran tetap, "
+                                    "kini milik unggahan #4"),
+        ("upload_deleted", "admin", f"#4 {COLLECTION} (COLLECTION 2025-12): 3 baris dikeluarkan")]
     # The grid shows it deleted, and the delete button is no longer offered for it.
     rows, _alert = history_grid(admin)
     deleted = next(r for r in rows if r["id"] == 3)

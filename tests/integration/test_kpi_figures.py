@@ -847,10 +847,17 @@ def test_summaries_follow_changes(tmp_path, engine, app):
     ids = load_demo(engine, tmp_path / "files")
     revision = Revision(engine)
 
-    # a COLLECTION extract deleted: the payments it stored (11-20 Dec) leave every figure
-    assert delete_upload(engine, ids["Collection-2025-12-01_sd_2025-12-20.txt"]).removed > 0
+    # a COLLECTION extract deleted while a later one also carried its payments (11-20 Dec): they
+    # stay, now the later extract's (DATA.md), and no figure moves
+    before = check_all(api, engine)
+    deleted = delete_upload(engine, ids["Collection-2025-12-01_sd_2025-12-20.txt"])
+    assert (deleted.removed, deleted.kept_by) == (0, (ids["Collection-2025-12-01_sd_2025-12-31.txt"],))
     raw = check_all(api, engine)
-    assert not raw.pay[raw.pay["month"] == "2025-12"]["pay_date"].map(lambda d: 11 <= d.day <= 20).any()
+    assert len(raw.pay) == len(before.pay)
+    # the later extract deleted too: the payments only they carried (11-31 Dec) leave every figure
+    assert delete_upload(engine, ids["Collection-2025-12-01_sd_2025-12-31.txt"]).removed > 0
+    raw = check_all(api, engine)
+    assert not raw.pay[raw.pay["month"] == "2025-12"]["pay_date"].map(lambda d: 11 <= d.day <= 31).any()
 
     # an overlapping extract: what is stored is not stored twice; the rest (the deleted
     # extract's payments again, and the new ones) counts
