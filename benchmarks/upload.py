@@ -5,8 +5,8 @@
 
 The first form uploads a ~100 MB COLLECTION .txt (built by benchmarks/ingest.py). ``--hostile``
 builds and uploads, one after the other, the files of the hardening issue that cost most memory:
-the fuzz corpus's worst (a 4,000,000-row .xlsx of one NOMEN, 1.2 MB zipped, which the readers'
-cell limit lets through and the MC rules then refuse), and a crafted 100 MB text file whose every
+a 4,000,000-row .xlsx of one NOMEN (42 MB; it loaded as an MC with a 1.6 GB peak before the
+readers checked a sheet's extent before reading it), and a crafted 100 MB text file whose every
 line ends with a stray delimiter (so it takes the exact, record-by-record reader). Each must be
 loaded or refused with the server's and the worker's memory under 2 GB.
 

@@ -21,7 +21,8 @@ PLOTLY_BASIC = "plotly-basic-4.1.1.min.js"
 
 def create_app(config: Config | None = None) -> Dash:
     """Build the Dash app on its Flask server (the one factory)."""
-    from . import api, auth, failures, layout  # tabs import Dash components; keep the package import light
+    from . import api, auth, failures, layout, web  # tabs import Dash components; keep the package import light
+    from .tabs.base import guard_jobs
 
     config = config or load_config()
     # Callback outputs are plain dicts and lists: the standard json engine encodes them
@@ -47,8 +48,6 @@ def create_app(config: Config | None = None) -> Dash:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     server.config.update(
         SECRET_KEY=config.secret_key,
-        # A file reaches the upload page's callback base64-encoded inside JSON: 4/3 of its size.
-        MAX_CONTENT_LENGTH=config.max_upload_bytes * 4 // 3 + 4 * 1024 * 1024,
         CACHE_TYPE=config.cache_type,
         CACHE_DEFAULT_TIMEOUT=config.cache_timeout,
         SUNTER_CONFIG=config,
@@ -67,7 +66,10 @@ def create_app(config: Config | None = None) -> Dash:
         sync_thresholds(server.extensions["sunter_engine"], config.thresholds)
         tidy(server.extensions["sunter_engine"])
     failures.init_app(server)
+    web.init_app(app)
     auth.init_app(server)
+    server.before_request(web.dash_body_shape)  # after the sign-in guard: anonymous requests get 401
+    server.before_request(guard_jobs)
     server.before_request(_serve_plotly_basic)
     api.init_app(server)
     # A function: the navbar names the user and the tabs follow their role.

@@ -11,15 +11,16 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import export, queries
 from .auth import current_actor
 from .domain import checks, files
-from .domain.cases import MAX_LIMIT
 from .domain.errors import BadParameter, LoadBusy, NotFound, SunterError
 from .domain.listing import rayon_filter
+from .domain.params import ID_MAX, LIMITS, NOMEN_PATTERN, RAYON_PATTERN, SEARCH_MAX
 from .domain.periodes import valid_periode
+from .domain.text import is_text_everywhere
 from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
@@ -28,9 +29,8 @@ from .services import analyses, uploads
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-RAYON = re.compile(r"^[0-9A-Za-z]{1,8}$")
-NOMEN = re.compile(r"^[0-9]{1,20}$")
-SEARCH_MAX = 100
+RAYON = re.compile(RAYON_PATTERN)
+NOMEN = re.compile(NOMEN_PATTERN)
 
 
 def periode_arg(name: str = "periode", required: bool = True) -> str | None:
@@ -56,7 +56,9 @@ def rayon_arg() -> str | None:
     return value
 
 
-def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+def int_arg(name: str, limits: str) -> int:
+    """A whole-number parameter within its LIMITS (domain/params.py)."""
+    default, minimum, maximum = LIMITS[limits]
     value = request.args.get(name, "").strip()
     if not value:
         return default
@@ -118,7 +120,7 @@ def arrears_summary():
 
 @bp.get("/arrears/top")
 def arrears_top():
-    limit = int_arg("limit", 100, 1, 1000)
+    limit = int_arg("limit", "arrears_top")
     return jsonify(debtors=queries.arrears_top(app_engine(), periode_arg(), rayon_arg(), limit))
 
 
@@ -135,8 +137,8 @@ def anomalies():
         raise BadParameter(f"Parameter 'type' harus salah satu dari {', '.join(checks.names())}, bukan {key!r}.",
                            f"Parameter 'type' must be one of {', '.join(checks.names())}, got {key!r}.",
                            field="type")
-    page = int_arg("page", 1, 1, 1_000_000)
-    page_size = int_arg("page_size", 50, 1, 1000)
+    page = int_arg("page", "anomalies_page")
+    page_size = int_arg("page_size", "anomalies_page_size")
     sort = parse_sort(request.args.get("sort") or None, FIELDS, DEFAULT_SORT)
     filters = parse_filters(request.args.get("filters") or None, FIELDS)
     found = queries.anomaly_page(app_engine(), periode, key, rayon, (page - 1) * page_size, page_size, sort, filters)
@@ -154,7 +156,7 @@ def customer_search():
     if len(q) > SEARCH_MAX:
         raise BadParameter(f"Parameter 'q' paling banyak {SEARCH_MAX} karakter.",
                            f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.", field="q")
-    limit = int_arg("limit", 20, 1, 100)
+    limit = int_arg("limit", "search_limit")
     return jsonify(results=queries.customer_search(app_engine(), q, rayon_arg(), limit))
 
 
@@ -178,7 +180,7 @@ def export_dataset(dataset: str, fmt: str):
 
 @bp.get("/uploads")
 def uploads_list():
-    limit = int_arg("limit", 200, 1, 1000)
+    limit = int_arg("limit", "uploads_limit")
     return jsonify(uploads=queries.uploads(app_engine(), limit))
 
 
@@ -237,7 +239,7 @@ def _flag_field(name: str) -> bool:
     return text in ("true", "1")
 
 
-@bp.delete("/uploads/<int:upload_id>")
+@bp.delete(f"/uploads/<int(max={ID_MAX}):upload_id>")
 def delete_upload(upload_id: int):
     deleted, _upload, restored = uploads.delete(app_engine(), current_actor(), upload_id)
     return jsonify(upload_id=upload_id, removed=deleted.removed, restored_upload=restored["id"] if restored else None,
@@ -260,7 +262,13 @@ def _analysis_json(case: dict) -> dict:
 
 
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than any body this API takes
+        body = None
+    if isinstance(body, dict) and not is_text_everywhere(body):
+        raise BadParameter("Isi permintaan berisi karakter yang bukan teks (mis. \\ud800); kirim teks UTF-8 yang sah.",
+                           "The body holds characters that are not text (lone surrogates).")
     if not isinstance(body, dict):
         raise BadParameter("Kirim objek JSON sebagai isi permintaan (Content-Type: application/json).",
                            "Send a JSON object as the request body (Content-Type: application/json).")
@@ -271,7 +279,7 @@ def _json_body() -> dict:
 def analyses_list():
     filters = {name: request.args.get(name, "").strip() or None for name in ANALYSIS_FILTERS}
     filters["rayon"] = rayon_arg()
-    found = queries.find_analyses(app_engine(), **filters, limit=int_arg("limit", 500, 1, MAX_LIMIT))
+    found = queries.find_analyses(app_engine(), **filters, limit=int_arg("limit", "analyses_limit"))
     return jsonify(analyses=[_analysis_json(case) for case in found])
 
 
@@ -289,12 +297,12 @@ def analyses_create():
     return jsonify(_analysis_json(case)), 201
 
 
-@bp.get("/analyses/<int:analysis_id>")
+@bp.get(f"/analyses/<int(max={ID_MAX}):analysis_id>")
 def analyses_get(analysis_id: int):
     return jsonify(_analysis_json(queries.get_analysis(app_engine(), analysis_id)))
 
 
-@bp.patch("/analyses/<int:analysis_id>")
+@bp.patch(f"/analyses/<int(max={ID_MAX}):analysis_id>")
 def analyses_update(analysis_id: int):
     body = _json_body()
     changes = {key: value for key, value in body.items() if key not in ("version", "comment")}
@@ -346,9 +354,30 @@ def _json_error(exc: HTTPException):
     return _error(http_error(exc.code, exc.description))
 
 
+def _api_methods() -> list[str]:
+    """The methods an API route of this path takes (not Dash's catch-all page, which takes GET of
+    any path: an id past its converter's range matches no API route, and is a 404)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = []
+    for method in request.routing_exception.valid_methods or ():
+        try:
+            rule, _args = adapter.match(request.path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if rule.endpoint.startswith(f"{bp.name}."):
+            methods.append(method)
+    return sorted(methods)
+
+
 def _unknown_api_path():
-    # Dash's catch-all route would answer an unknown /api path with its HTML page.
+    # Dash's catch-all route would answer an unknown /api path with its HTML page; a known path
+    # asked with a method it does not take is a 405 (with Allow).
     if request.path.startswith("/api/") and request.blueprint != bp.name:
+        allowed = _api_methods() if isinstance(request.routing_exception, MethodNotAllowed) else []
+        if allowed:
+            response = _error(http_error(405))[0]
+            response.headers["Allow"] = ", ".join(allowed)
+            return response, 405
         return _error(http_error(404))
     return None
 

@@ -6,39 +6,41 @@
   guard runs in Flask's ``before_request``, so no route can forget it (STYLE.md 6).
 - The permission matrix is domain/roles.py. Hiding a tab is not authorization:
   callbacks and API writes check it on the server (services check it again).
-- Failed logins are slowed per user and address: after ``FREE_FAILURES`` in
-  ``FAILURE_WINDOW``, each further try must wait twice as long as the last,
-  counted from the audit log, so every worker sees the same count.
+- Sign-in attempts (form and Basic alike) go through one throttle per (user, address) and
+  per address, in the database so every worker sees the same count (services/signin.py).
+- A session carries its user's session generation: signing out, a new password, a new role,
+  deactivation and "end all sessions" raise it, which ends every session of that user at its
+  next request, on every device (docs/SECURITY.md).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Engine, func, select
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
 
-from .domain.clock import now_utc
-from .domain.errors import Forbidden, Unauthorized
+from .domain.errors import Forbidden, TooManyAttempts, Unauthorized
 from .domain.roles import allowed
 from .extensions import app_engine, login_manager
-from .models import AuditLog, User
-from .services import API, PAGE, Actor, record
+from .models import User
+from .services import API, PAGE, Actor, record, signin
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Served to anyone: the login page and the static files it and the app need.
-PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
-FREE_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_WAIT_SECONDS = 15 * 60
+# Served to anyone: the login page and the static files it and the app need (exact paths, so
+# /loginx or /login/x are not the login page).
+PUBLIC_PATHS = ("/login", "/_favicon.ico")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+GENERATION = "generation"  # the session key holding the user's session generation
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
 
@@ -75,21 +77,14 @@ def _audit(action: str, username: str | None) -> None:
     record(app_engine(), Actor(username, None, client_address()), action)
 
 
-def verify_password(engine: Engine, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None."""
-    with Session(engine) as session:
-        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-        if user is None or not check_password_hash(user.password_hash, password):
-            return None
-        session.expunge(user)
-        return user
-
-
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
+    """The session's user, while the session's generation is the user's (else it has ended)."""
     with Session(app_engine()) as db:
         user = db.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
-        return SessionUser(user.id, user.username, user.role) if user else None
+        if user is None or session.get(GENERATION) != user.session_generation:
+            return None
+        return SessionUser(user.id, user.username, user.role)
 
 
 # A password hash takes ~100 ms to check on purpose; a script calling the API many
@@ -104,24 +99,37 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
     auth = req.authorization
     if auth is None or auth.type != "basic" or not auth.username or not req.path.startswith("/api/"):
         return None
-    password = auth.password or ""
-    key = hashlib.sha256(f"{auth.username}\0{password}".encode()).hexdigest()
+    username, password = auth.username[:64], auth.password or ""
+    key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
     remembered = _verified.get(key)
     if remembered and remembered[0] > time.monotonic():
         # Re-read the user (cheap, no hash): deactivation, a new role or password count at once.
         with Session(app_engine()) as db:
-            user = db.scalar(select(User).where(User.username == auth.username, User.active.is_(True)))
+            user = db.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if user is not None and user.password_hash == remembered[1]:
             return SessionUser(user.id, user.username, user.role)
-    user = verify_password(app_engine(), auth.username, password)
+    wait, attempt = signin.attempt(app_engine(), username, client_address())
+    if wait:
+        g.throttled = wait
+        return None
+    user = signin.verify_password(app_engine(), username, password)
     if user is None:
         _verified.pop(key, None)
+        record(app_engine(), Actor(username, None, client_address(), API), "login_failed", "HTTP Basic")
         return None
+    signin.succeeded(app_engine(), username, client_address(), attempt)
     if len(_verified) > 1000:
         _verified.clear()
-    found = SessionUser(user.id, user.username, user.role)
     _verified[key] = (time.monotonic() + BASIC_TTL_SECONDS, user.password_hash)
-    return found
+    return SessionUser(user.id, user.username, user.role)
+
+
+def _throttled(wait: int):
+    refused = TooManyAttempts(wait)
+    response = jsonify(refused.as_json())
+    response.status_code = refused.status
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _unauthorized():
@@ -136,10 +144,12 @@ def _unauthorized():
 def guard():
     """before_request: everything but the public prefixes needs a user; /api writes need the role."""
     path = request.path
-    if path.startswith(PUBLIC_PREFIXES):
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
     api = path.startswith("/api/") or path == "/api"
     if not current_user.is_authenticated:
+        if api and g.get("throttled"):
+            return _throttled(g.throttled)
         if api:
             return _unauthorized()
         if request.method == "GET" and not path.startswith("/_"):
@@ -160,20 +170,6 @@ def guard():
 
 # --- login and logout --------------------------------------------------------------------
 
-def _wait_seconds(username: str) -> int:
-    """Seconds this user must still wait before trying again from this address."""
-    since = now_utc() - FAILURE_WINDOW
-    with app_engine().connect() as conn:
-        failures, last = conn.execute(
-            select(func.count(), func.max(AuditLog.created_at)).where(
-                AuditLog.action == "login_failed", AuditLog.username == username,
-                AuditLog.address == client_address(), AuditLog.created_at >= since)).one()
-    if failures < FREE_FAILURES:
-        return 0
-    wait = min(2 ** (failures - FREE_FAILURES + 1), MAX_WAIT_SECONDS)
-    return max(0, int(wait - (now_utc() - last).total_seconds()))
-
-
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: never an absolute URL someone slipped into ?next=."""
     if not target:
@@ -186,38 +182,70 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error, status = None, 200
+    error, status, headers = None, 200, {"Cache-Control": "no-store"}
+    if request.args.get("ended"):
+        error = "Sesi berakhir, silakan masuk lagi."
     username = ""
     if request.method == "POST":
         csrf.protect()
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")
-        wait = _wait_seconds(username) if username else 0
+        wait, attempt = signin.attempt(app_engine(), username, client_address()) if username else (0, [])
         if wait:
-            error, status = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.", 429)
+            error, status = f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.", 429
+            headers["Retry-After"] = str(wait)
         else:
-            user = verify_password(app_engine(), username, password) if username and password else None
+            user = signin.verify_password(app_engine(), username, password) if username and password else None
             if user is None:
                 _audit("login_failed", username or None)
                 error, status = "Nama pengguna atau kata sandi salah.", 401
             else:
+                signin.succeeded(app_engine(), username, client_address(), attempt)
                 session.clear()
                 session.permanent = True
+                session[GENERATION] = user.session_generation
+                # A new CSRF secret now, in the session the redirect sets: otherwise the page's
+                # first parallel requests would each make one, and the last cookie would win.
+                g.pop("csrf_token", None)
+                generate_csrf()
                 login_user(SessionUser(user.id, user.username, user.role))
                 _audit("login", user.username)
                 return redirect(_safe_next(request.args.get("next")))
     page = render_template("login.html", error=error, username=username,
                            branch_name=current_app.config["SUNTER_CONFIG"].branch_name)
-    return page, status, {"Cache-Control": "no-store"}
+    return page, status, headers
 
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """POST (with the form's CSRF token) signs out, ending every session of the user on every
+    device; a GET (a link from elsewhere) only offers the button."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        page = render_template("logout.html", username=current_user.username,
+                               branch_name=current_app.config["SUNTER_CONFIG"].branch_name)
+        return page, 200, {"Cache-Control": "no-store"}
+    csrf.protect()
     if current_user.is_authenticated:
+        signin.end_sessions(app_engine(), current_user.username)
         _audit("logout", current_user.username)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+_warned_proxy: list[bool] = []
+
+
+def _warn_untrusted_proxy():
+    """before_request: proxy headers that are not trusted make every client one address (the
+    throttle and the audit log then see the proxy); say so once."""
+    if not _warned_proxy and request.headers.get("X-Forwarded-For") and \
+            not current_app.config["SUNTER_CONFIG"].proxy_hops:
+        _warned_proxy.append(True)
+        log.warning("X-Forwarded-For arrives but SUNTER_PROXY_HOPS is 0: every client shares the proxy's "
+                    "address for the sign-in throttle and the audit log; set SUNTER_PROXY_HOPS=1 behind nginx")
 
 
 def _csrf_error(exc: CSRFError):
@@ -244,4 +272,5 @@ def init_app(server: Flask) -> None:
     csrf.init_app(server)
     server.register_blueprint(bp)
     server.register_error_handler(CSRFError, _csrf_error)
+    server.before_request(_warn_untrusted_proxy)
     server.before_request(guard)

@@ -41,12 +41,13 @@ def _server_error(exc: Exception):
 
 
 def callback_error(exc: Exception) -> None:
-    """Dash's on_error: a callback that raised is logged, and the shell says so with the code; its
-    outputs stay as they were."""
+    """Dash's on_error: a callback that raised is logged, and the tab's panel is replaced by the
+    message with its code, so no figure of before stays on screen under a new label."""
     code = request_id()
     log.error("unexpected error in a callback [%s]", code, exc_info=exc)
-    set_props(ids.ERROR, {"children": html.Div(MESSAGE.format(code=code), className="alert alert-danger mb-2",
-                                               role="alert")})
+    set_props(ids.CONTENT, {"children": html.Div([
+        html.Div(MESSAGE.format(code=code), className="alert alert-danger", role="alert", id=ids.ERROR),
+        html.A("Muat ulang halaman", href="", className="btn btn-outline-primary btn-sm")])})
 
 
 def init_app(server: Flask) -> None:

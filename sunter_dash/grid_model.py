@@ -7,6 +7,7 @@ import json
 
 from .domain.errors import BadParameter
 from .domain.listing import Filters, Group, Sort, Test
+from .domain.text import is_text_everywhere
 
 TEXT_TESTS = frozenset({"contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"})
 NUMBER_TESTS = frozenset({"equals", "notEqual", "lessThan", "lessThanOrEqual", "greaterThan",
@@ -46,7 +47,9 @@ def parse_filters(text: str | None, fields: dict[str, str]) -> Filters:
     """AG Grid's filter model (JSON) -> tests; ``fields``: field -> "text" or "number"."""
     try:
         model = json.loads(text) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any filter (json's own limit)
+        model = None
+    if not is_text_everywhere(model):
         model = None
     if not isinstance(model, dict):
         raise _bad("Parameter filters: filters must be a JSON object of AG Grid filter models.",

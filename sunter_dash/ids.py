@@ -6,4 +6,4 @@ PERIODE = "shell-periode"
 RAYON = "shell-rayon"
 DOWNLOAD = "shell-download"
 LOGOUT = "shell-logout"
-ERROR = "shell-error"  # an unexpected failure of a callback, with its code (failures.py)
+ERROR = "shell-error"  # the message of an unexpected failure of a callback, in place of the panel (failures.py)

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import has_request_context
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from . import export, ids, queries, urls
 from .auth import may
@@ -44,9 +45,14 @@ def navbar(branch_name: str) -> dbc.Navbar:
     )
     user = html.Div()
     if has_request_context() and current_user.is_authenticated:
+        # Signing out is a POST with the session's CSRF token: a link from another site cannot.
+        sign_out = html.Form([
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("Keluar", id=ids.LOGOUT, type="submit", className="navbar-logout",
+                        title="Keluar: mengakhiri semua sesi akun ini, di perangkat mana pun"),
+        ], method="POST", action="/logout", className="d-inline")
         user = html.Div([html.I(className="bi bi-person-circle me-1"), current_user.username,
-                         html.Span(f" · {ROLE_LABELS.get(current_user.role, current_user.role)}"),
-                         html.A("Keluar", href="/logout", id=ids.LOGOUT)],
+                         html.Span(f" · {ROLE_LABELS.get(current_user.role, current_user.role)}"), sign_out],
                         className="navbar-user")
     brand = html.Div([
         html.I(className="bi bi-droplet-fill brand-icon"),
@@ -64,7 +70,6 @@ def shell(branch_name: str) -> html.Div:
         dcc.Download(id=ids.DOWNLOAD),
         navbar(branch_name),
         dbc.Container([
-            html.Div(id=ids.ERROR),
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
                      id=ids.TABS, active_tab=TABS[0].id, className="shell-tabs"),
             html.Main(id=ids.CONTENT, className="shell-content"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from .domain import checks, files
 from .domain.cases import PRIORITIES, STATUSES
 from .domain.labels import BUCKETS
+from .domain.params import ALL_RAYONS_WORD, ID_MAX, LIMITS, NOMEN_PATTERN, RAYON_PARAM_PATTERN, SEARCH_MAX
+from .domain.periodes import PERIODE_PATTERN
+from .export import DATASETS, FORMATS
 
 
 def _param(name: str, description: str, required: bool = False, pattern: str | None = None) -> dict:
@@ -14,8 +17,18 @@ def _param(name: str, description: str, required: bool = False, pattern: str | N
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
-PERIODE = _param("periode", "Periode YYYY-MM", True, r"^\d{4}-(0[1-9]|1[0-2])$")
-RAYON = _param("rayon", "Rayon code (34, 35, ...); absent or 'semua' for all rayons")
+def _int(name: str, description: str, limits: str) -> dict:
+    default, minimum, maximum = LIMITS[limits]
+    return {"name": name, "in": "query", "required": False,
+            "description": f"{description} ({minimum}-{maximum}, default {default})",
+            "schema": {"type": "integer", "minimum": minimum, "maximum": maximum, "default": default}}
+
+
+PERIODE = _param("periode", "Periode YYYY-MM (years 1900-2199)", True, f"^{PERIODE_PATTERN}$")
+RAYON = {"name": "rayon", "in": "query", "required": False,
+         "description": f"Rayon code (34, 35, ...); absent or '{ALL_RAYONS_WORD}' for all rayons",
+         "schema": {"type": "string", "pattern": RAYON_PARAM_PATTERN}}
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 COUNT = {"type": "object", "properties": {"nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}
 KPI = {
     "type": "object",
@@ -38,7 +51,7 @@ ERROR = {"description": "Error", "content": {"application/json": {"schema": {
                   "description": "The parameter or field at fault, when there is one"}}}}}}
 _NULLABLE = {"type": "string", "nullable": True}
 _ANALYSIS_FIELDS = {
-    "periode": {**_NULLABLE, "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+    "periode": {**_NULLABLE, "pattern": f"^{PERIODE_PATTERN}$"},
     "anomaly_type": {**_NULLABLE, "description": "An anomaly key of METRICS.md (extreme, drop, ...) or lainnya"},
     "description": _NULLABLE,
     "priority": {"type": "string", "enum": list(PRIORITIES)},
@@ -59,15 +72,15 @@ ANALYSIS = {"type": "object", "properties": {
                     "change": {"type": "object", "description": '{"field": [old, new], ...}'},
                     "comment": _NULLABLE}}},
 }}
-ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "properties": {
-    "nomen": {"type": "string", "pattern": r"^\d{1,20}$"},
+ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "additionalProperties": False, "properties": {
+    "nomen": {"type": "string", "pattern": NOMEN_PATTERN},
     "rayon": {**_NULLABLE, "description": "Used only when the customer's rayon is not known"},
     **_ANALYSIS_FIELDS, "comment": _NULLABLE}}
-ANALYSIS_PATCH = {"type": "object", "required": ["version"], "properties": {
+ANALYSIS_PATCH = {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
     "version": {"type": "integer"}, **_ANALYSIS_FIELDS,
     "status": {"type": "string", "enum": list(STATUSES)},
     "comment": _NULLABLE}}
-ANALYSIS_ID = {"name": "analysis_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ANALYSIS_ID = {"name": "analysis_id", "in": "path", "required": True, "schema": ID}
 
 
 def _get(summary: str, params: list[dict], schema: dict, deprecated: bool = False) -> dict:
@@ -80,6 +93,17 @@ def _get(summary: str, params: list[dict], schema: dict, deprecated: bool = Fals
     if deprecated:
         operation["deprecated"] = True
     return {"get": operation}
+
+
+def _download() -> dict:
+    """The export's answer: the file, in the type its format names."""
+    return {"get": {**_get("Download a grid's or chart's data as .xlsx or .csv", [
+        {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DATASETS)}},
+        {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}},
+        PERIODE, RAYON], {})["get"], "responses": {
+        "200": {"description": "The file (Content-Disposition: attachment)", "content": {
+            mime.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for mime in FORMATS.values()}},
+        "400": ERROR, "401": ERROR}}}
 
 
 def _figures() -> dict:
@@ -115,7 +139,7 @@ def _figures() -> dict:
                     "nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}},
                 "collected": {"type": "object", "description": "undue.nominal of P as a share of OS of P-1"}}}),
         "/api/arrears/top": _get("Top debtors of a periode", [
-            PERIODE, RAYON, _param("limit", "How many (1-1000, default 100)")], {
+            PERIODE, RAYON, _int("limit", "How many", "arrears_top")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
         "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
             _param("periode", "Periode YYYY-MM; default the latest")], {
@@ -125,10 +149,7 @@ def _figures() -> dict:
                         "total_nomen": {"type": "integer"}, "total_nominal": {"type": "integer"},
                         "sudah_bayar_nomen": {"type": "integer"}, "sudah_bayar_nominal": {"type": "integer"}}},
                     "collection_rate": {"type": "number"}}}, deprecated=True),
-        "/api/export/{dataset}.{fmt}": _get("Download a grid's or chart's data as .xlsx or .csv", [
-            {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": ["xlsx", "csv"]}},
-            PERIODE, RAYON], {"type": "string", "format": "binary"}),
+        "/api/export/{dataset}.{fmt}": _download(),
     }
 
 
@@ -156,8 +177,8 @@ def _anomalies_and_uploads() -> dict:
         "/api/anomalies": _get("One anomaly's list, a page at a time", [
             PERIODE, RAYON,
             {**_param("type", "Anomaly key", True), "schema": {"type": "string", "enum": list(checks.names())}},
-            _param("page", "Page number from 1 (default 1)"),
-            _param("page_size", "Rows per page, 1-1000 (default 50)"),
+            _int("page", "Page number", "anomalies_page"),
+            _int("page_size", "Rows per page", "anomalies_page_size"),
             _param("sort", "field:asc|desc, comma-separated (default at_stake:desc)"),
             _param("filters", "AG Grid filter model as JSON, e.g. {\"volume\": {\"filterType\": \"number\", "
                               "\"type\": \"greaterThan\", \"filter\": 100}}")], {
@@ -173,7 +194,7 @@ def _anomalies_and_uploads() -> dict:
                         "delta_m3": {"type": "integer"}, "price_m3": {"type": "integer"},
                         "at_stake": {"type": "integer", "description": "Rupiah: |delta_m3| x price_m3"}}}}}}),
         "/api/uploads": {
-            **_get("Upload history, newest first", [_param("limit", "How many (1-1000, default 200)")], {
+            **_get("Upload history, newest first", [_int("limit", "How many", "uploads_limit")], {
                 "type": "object", "properties": {"uploads": {"type": "array", "items": {"type": "object"}}}}),
             "post": {
                 "summary": "Admin: load a file through the ingestion pipeline (the same as `ingest --json`)",
@@ -181,7 +202,7 @@ def _anomalies_and_uploads() -> dict:
                     "type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "type": {"type": "string", "enum": list(files.names())},
-                        "periode": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+                        "periode": {"type": "string", "pattern": f"^{PERIODE_PATTERN}$"},
                         "map": {"type": "string", "description": "JSON object: a column of the type (its header, "
                                 "an alias or its field) -> the file's column, e.g. {\"AMT_COLLECT\": \"NILAI\"}"},
                         "profile": {"type": "string", "description": "a saved column-mapping profile to apply"},
@@ -191,13 +212,17 @@ def _anomalies_and_uploads() -> dict:
                                                      "(then its message says what to fix; needs_replace with "
                                                      "stored_customers and file_customers when the shrink guard "
                                                      "refused it); warnings and warning_count beside errors"},
-                              "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR,
+                              "503": {**ERROR, "description": "Another load kept the slot past "
+                                      "SUNTER_LOAD_WAIT_SECONDS; the attempt is recorded as refused. Send it "
+                                      "again after Retry-After",
+                                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}}},
             },
         },
         "/api/uploads/{upload_id}": {"delete": {
             "summary": "Admin: remove exactly the rows an upload stored; deleting the current upload of a snapshot "
                        "restores the one it replaced",
-            "parameters": [{"name": "upload_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "upload_id", "in": "path", "required": True, "schema": ID}],
             "responses": {"200": {"description": "Removed", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "upload_id": {"type": "integer"}, "removed": {"type": "integer"},
@@ -218,7 +243,8 @@ def _workbench() -> dict:
                 _param("assigned_to", "A username or RUTE officer's name"), RAYON,
                 _param("periode", "Periode YYYY-MM of the case"),
                 _param("anomaly_type", "An anomaly key (extreme, drop, ...) or lainnya; several comma-separated"),
-                _param("nomen", "Customer number"), _param("limit", "How many (1-1000, default 500)")], {
+                {**_param("nomen", "Customer number"), "schema": {"type": "string", "pattern": NOMEN_PATTERN}},
+                _int("limit", "How many", "analyses_limit")], {
                     "type": "object", "properties": {"analyses": {"type": "array", "items": ANALYSIS}}}),
             "post": {
                 "summary": "Open a case (admin and viewer: permission 'analyse'); its creation is the first event",
@@ -254,8 +280,9 @@ def _workbench() -> dict:
 def _customers() -> dict:
     return {
         "/api/customers/search": _get("Customers by NOMEN prefix (q all digits) or by words of name and address", [
-            _param("q", "Start of a NOMEN, or words that must all occur in the name or address (max 100 chars)",
-                   True), RAYON, _param("limit", "How many (1-100, default 20)")], {
+            {**_param("q", "Start of a NOMEN, or words that must all occur in the name or address", True),
+             "schema": {"type": "string", "minLength": 1, "maxLength": SEARCH_MAX, "pattern": r"\S"}},
+            RAYON, _int("limit", "How many", "search_limit")], {
                 "type": "object", "properties": {"results": {"type": "array", "items": {
                     "type": "object", "properties": {k: {"type": "string", "nullable": True} for k in (
                         "nomen", "nama", "alamat", "rayon", "tarif")}}}}}),
@@ -263,7 +290,7 @@ def _customers() -> dict:
             "summary": "A customer's profile: identity and per-periode history (readings, MC targets and "
                        "MAINBILL bills, COLLECTION and MB payments, arrears, meter flags) and analyses",
             "parameters": [{"name": "nomen", "in": "path", "required": True,
-                            "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"}}],
+                            "schema": {"type": "string", "pattern": NOMEN_PATTERN}}],
             "responses": {"200": {"description": "The profile", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "nomen": {"type": "string"},
@@ -278,6 +305,22 @@ def _customers() -> dict:
     }
 
 
+# Answers any operation may give (docs/SECURITY.md): a bad parameter, no user, a path or id that
+# names nothing, a method the path does not take, a body over its limit, the sign-in throttle.
+EVERY = ("400", "401", "404", "405", "413", "429")
+WRITES = ("403", "409")  # a role that may not, a clash with what is stored
+
+
+def _complete(paths: dict) -> dict:
+    """Every operation lists every error status the server can answer it with."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status in EVERY + (WRITES if method != "get" else ()):
+                responses.setdefault(status, ERROR)
+    return paths
+
+
 def spec() -> dict:
     """The description, built from the catalogues (file types, checks) as they stand."""
     return {
@@ -288,5 +331,5 @@ def spec() -> dict:
         "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
                                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"basic": []}, {"session": []}],
-        "paths": {**_figures(), **_anomalies_and_uploads(), **_workbench(), **_customers()},
+        "paths": _complete({**_figures(), **_anomalies_and_uploads(), **_workbench(), **_customers()}),
     }

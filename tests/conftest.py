@@ -209,6 +209,17 @@ def _log_in(client, name: str, password: str, next_path: str = ""):
     return client.post(url, data={"username": name, "password": password, "csrf_token": _csrf_token(client)})
 
 
+def _log_out(client):
+    """Sign out as the navbar does: a POST with the session's CSRF token."""
+    return client.post("/logout", data={"csrf_token": _csrf_token(client)})
+
+
+@pytest.fixture
+def log_out():
+    """``log_out(client)``: sign out through the real form (a POST with its CSRF token)."""
+    return _log_out
+
+
 @pytest.fixture
 def csrf_token():
     """``csrf_token(client)``: the token the login form carries."""

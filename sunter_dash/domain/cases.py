@@ -6,6 +6,7 @@ import re
 from . import checks
 from .errors import BadParameter, Conflict
 from .periodes import PERIODE_RE as PERIODE
+from .text import is_text
 
 STATUSES = ("open", "in_progress", "resolved", "dismissed")
 STATUS_LABELS = {"open": "Terbuka", "in_progress": "Diproses", "resolved": "Selesai", "dismissed": "Diabaikan"}
@@ -70,6 +71,9 @@ def text_value(name: str, value, max_length: int) -> str | None:
         raise refused(f"Field '{name}' must be text.", f"{FIELD_LABELS.get(name, name)} harus berupa teks.",
                             name)
     value = value.strip()
+    if not is_text(value):
+        raise refused(f"Field '{name}' holds characters that are not text (lone surrogates).",
+                      f"{FIELD_LABELS.get(name, name)} berisi karakter yang bukan teks; ketik ulang isinya.", name)
     if len(value) > max_length:
         raise refused(f"Field '{name}' is longer than {max_length} characters.",
                             f"{FIELD_LABELS.get(name, name)} lebih dari {max_length} karakter.", name)

@@ -38,6 +38,25 @@ class NotFound(SunterError):
     status = 404
 
 
+class TooManyAttempts(SunterError):
+    """Sign-in attempts beyond the throttle (docs/SECURITY.md); ``retry_after`` in seconds."""
+
+    status = 429
+
+    def __init__(self, wait: int):
+        super().__init__(f"Terlalu banyak percobaan masuk gagal. Coba lagi dalam {wait} detik.",
+                         f"Too many sign-in attempts; retry in {wait} s.", retry_after=wait)
+
+
+class TooManyJobs(SunterError):
+    """Background jobs beyond their cap (per user, and in all)."""
+
+    status = 429
+
+    def __init__(self, message: str):
+        super().__init__(message, "Too many background jobs run now; retry when one ends.", retry_after=30)
+
+
 class Conflict(SunterError):
     """The request clashes with what is stored (a stale edit, a name taken, a deleted upload)."""
     status = 409

@@ -11,7 +11,7 @@ AUDIT_ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Kel
                  "user_deactivated": "Pengguna dinonaktifkan", "user_reactivated": "Pengguna diaktifkan kembali",
                  "analysis_created": "Analisa dibuat", "analysis_updated": "Analisa diubah",
                  "setting_changed": "Setelan diubah", "profile_saved": "Profil kolom disimpan",
-                 "profile_deleted": "Profil kolom dihapus"}
+                 "profile_deleted": "Profil kolom dihapus", "sessions_ended": "Sesi diakhiri"}
 
 
 def rayon_label(rayon: str | None) -> str:

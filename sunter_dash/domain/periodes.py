@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-PERIODE_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+# Years 1900-2199: a periode of year 1 would be no month of any bill (and no date can be made of it).
+PERIODE_PATTERN = r"(19|20|21)\d{2}-(0[1-9]|1[0-2])"
 # Where a file of no periode is kept (an undated RUTE: DATA.md); never a periode anyone picks.
 UNDATED = "0000-00"
 PERIODE_RE = re.compile(PERIODE_PATTERN)

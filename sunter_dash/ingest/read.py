@@ -46,6 +46,7 @@ EXCEL_MAGIC = (ZIP_MAGIC, bytes.fromhex("D0CF11E0A1B11AE1"))  # zip (xlsx), OLE2
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # the upload limit's default (config.py)
 UNFOLD_FACTOR = 10  # a workbook may unfold to ten times the upload limit
 MAX_CELLS = 20_000_000  # cells a sheet may span
+MAX_SHEET_ROWS = 1_048_576  # Excel's own rows per sheet: a sheet with more was not made by Excel
 
 
 @dataclass
@@ -127,12 +128,12 @@ def _sheet_extent(stream) -> tuple[int, int, bool]:
         if rows:
             last_row = max(last_row, int(rows[-1]))
         tail = text[-64:]
-    return last_row, max(last_column, 26 if last_row else 0), declared
+    return last_row, last_column, declared
 
 
 def check_workbook(path: Path, max_bytes: int) -> None:
-    """Refuse a zipped workbook that would unfold to more than ten times the upload limit, or whose
-    sheet spans more than MAX_CELLS cells (a single far cell such as XFD1048576 makes the reader
+    """Refuse a zipped workbook that would unfold to more than ten times the upload limit, whose
+    sheet has more rows than Excel allows, or whose sheet spans more than MAX_CELLS cells (a single far cell such as XFD1048576 makes the reader
     allocate the whole rectangle), before any of it is read."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -151,6 +152,13 @@ def check_workbook(path: Path, max_bytes: int) -> None:
                 if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
                     with archive.open(member) as stream:
                         rows, columns, _declared = _sheet_extent(stream)
+                    if rows > MAX_SHEET_ROWS:
+                        sheet = _sheet_title(archive, member.filename)
+                        raise UnreadableFile(
+                            f"Sheet '{sheet}' berisi {number(rows)} baris; Excel sendiri hanya memuat "
+                            f"{number(MAX_SHEET_ROWS)} baris per sheet, jadi file ini bukan ekspor yang utuh. "
+                            "Ekspor ulang dari sistem billing, sebagai .csv/.txt bila datanya sebanyak itu.",
+                            f"The sheet has {rows} rows; Excel holds {MAX_SHEET_ROWS} per sheet.")
                     if rows * columns > MAX_CELLS:
                         sheet = _sheet_title(archive, member.filename)
                         raise UnreadableFile(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from sqlalchemy import Column, Index, Integer, Table
 
 from ..domain import files
-from .accounts import Analysis, AnalysisEvent, AuditLog, User
+from .accounts import Analysis, AnalysisEvent, AuditLog, LoginAttempt, User
 from .base import Base
 from .data import Ardebt, Mainbill, MbPayment, Mc, Payment, Rute, Sbrs
 from .settings import MappingProfile, SavedSetting
@@ -75,6 +75,6 @@ class _DataTables(Mapping):
 DATA_TABLES = _DataTables()
 
 __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog",
-           "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "Mainbill",
+           "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "SavedSetting"]

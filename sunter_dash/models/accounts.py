@@ -19,6 +19,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin | viewer
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
+    # Every session carries the generation it began in; raising it ends them all (sign-out, a new
+    # password, a new role, deactivation, "end all sessions"; docs/SECURITY.md).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditLog(Base):
@@ -79,3 +82,16 @@ class AnalysisEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_analysis_event_analysis", "analysis_id"),)
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, counted by the throttle before the password is checked: one row under
+    the (user, address) key and one under the address key (docs/SECURITY.md)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
+
+    __table_args__ = (Index("ix_login_attempt_key", "key", "created_at"),)

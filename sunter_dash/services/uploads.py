@@ -6,9 +6,8 @@ the cache, whoever asks (the page, the API, the CLI).
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -19,9 +18,9 @@ from typing import Callable
 from sqlalchemy import Engine
 
 from ..domain import files
-from ..domain.errors import BadParameter, NotFound, SunterError
+from ..domain.errors import BadParameter, Conflict, NotFound, SunterError, TooManyJobs
 from ..domain.periodes import UNDATED, periode_label
-from ..domain.uploads import PERIODE_RULES, deletion_refusal, replacement_note
+from ..domain.uploads import PERIODE_RULES, deletion_refusal, recorded_name, replacement_note
 from ..formatting import number
 from ..ingest import IngestResult, delete_upload, ingest_file
 from ..ingest.load import LOAD_WAIT_SECONDS, UNFINISHED_AFTER, Deleted, close_unfinished
@@ -143,7 +142,7 @@ def _shown(key: str, staged: dict, seen: dict) -> dict:
 
 def _unreadable(key: str, name: str) -> dict:
     return {"key": key, "file": name, "size_label": "-", "type": AUTO, "periode": "", "rule_label": "",
-            "note": "File tidak terbaca oleh peramban; unggah ulang.", "columns": [], "fields": [], "mapping": {},
+            "note": "File tidak terkirim utuh; unggah ulang.", "columns": [], "fields": [], "mapping": {},
             "profile": None, "unknown": [], "replaces": None, "refused": True, "loadable": False}
 
 
@@ -152,27 +151,33 @@ def _seen(engine: Engine, folder: Path, staged: dict) -> dict:
                    mapping=staged["mapping"] or None, profile=staged["profile"])
 
 
-def stage(engine: Engine, actor: Actor, sent: list[dict]) -> tuple[str, list[dict]]:
-    """Write the files (browser data URLs) to a new staging folder with a manifest naming the
-    admin and what each file will be loaded with; preview each one. The token naming the folder is
-    random."""
+def stage(engine: Engine, actor: Actor, sent: list, max_bytes: int) -> tuple[str, list[dict]]:
+    """Write the files (uploaded parts: ``filename`` and ``save(path)``, as werkzeug gives them) to
+    a new staging folder, streamed to disk, with a manifest naming the admin and what each file
+    will be loaded with; preview each one. A file over ``max_bytes`` is listed, refused. The token
+    naming the folder is random."""
     actor.require("upload")
     _forget_abandoned()
     token = secrets.token_urlsafe(24)
     folder = STAGING / token
     folder.mkdir(parents=True)
     staged, rows = {}, []
-    for index, item in enumerate(sent):
-        key, name = str(index), Path(str(item.get("name") or "")).name or f"file-{index}"
+    for index, part in enumerate(sent):
+        key, name = str(index), recorded_name(Path(str(getattr(part, "filename", "") or "")).name or f"file-{index}")
+        path = f"{index:03d}.upload"  # our own name: the browser's may be anything
         try:
-            content = base64.b64decode(str(item["content"]).split(",", 1)[1], validate=True)
-        except (KeyError, IndexError, ValueError, binascii.Error):
+            part.save(folder / path)
+            size = (folder / path).stat().st_size
+        except OSError:
             rows.append(_unreadable(key, name))
             continue
-        path = f"{index:03d}.upload"  # our own name: the browser's may be anything
-        (folder / path).write_bytes(content)
+        if size > max_bytes:
+            (folder / path).unlink(missing_ok=True)
+            rows.append({**_unreadable(key, name), "note": f"File terlalu besar ({_size_label(size)}); batasnya "
+                                                           f"{_size_label(max_bytes)}. Pecah file per periode atau per rayon."})
+            continue
         # type and periode: the user's choice (None: as detected); mapping and profile: as found.
-        entry = {"file": name, "path": path, "size": len(content), "type": None, "periode": None, "mapping": {},
+        entry = {"file": name, "path": path, "size": size, "type": None, "periode": None, "mapping": {},
                  "profile": None, "replace": False}
         seen = _seen(engine, folder, entry)
         entry.update(mapping=seen["mapping"], profile=seen["profile"])
@@ -281,6 +286,49 @@ def _owned(actor: Actor, token: str | None) -> tuple[Path, dict]:
     return found
 
 
+RUNNING = "running"  # a staging folder's marker while its job runs
+JOBS_PER_USER = 2
+JOBS_TOTAL = 6
+JOB_MARKER_HOURS = 2  # an older marker is a job that was killed
+
+
+def _running_jobs() -> list[tuple[Path, str]]:
+    """(folder, the admin's name) of the staging folders whose job runs now."""
+    found = []
+    cutoff = time.time() - JOB_MARKER_HOURS * 3600
+    for folder in STAGING.iterdir() if STAGING.is_dir() else []:
+        marker = folder / RUNNING
+        try:
+            if marker.stat().st_mtime >= cutoff:
+                found.append((folder, marker.read_text()))
+        except OSError:
+            continue
+    return found
+
+
+def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
+    """May this admin start loading these staged files now? At most JOBS_PER_USER jobs of one
+    user and JOBS_TOTAL in all run at once, and one job per staged set; with ``claim`` the slot is
+    taken (the job frees it when it ends). Checked before a worker is spawned."""
+    actor.require("upload")
+    folder, _found = _owned(actor, token)
+    running = _running_jobs()
+    if any(f == folder for f, _user in running):
+        raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.")
+    if sum(user == actor.username for _f, user in running) >= JOBS_PER_USER:
+        raise TooManyJobs(f"Anda sudah menjalankan {JOBS_PER_USER} pemuatan; tunggu salah satunya selesai.")
+    if len(running) >= JOBS_TOTAL:
+        raise TooManyJobs(f"Server sedang menjalankan {JOBS_TOTAL} pemuatan; coba lagi sebentar lagi.")
+    if claim:
+        try:
+            descriptor = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.") \
+                from None
+        with os.fdopen(descriptor, "w") as marker:
+            marker.write(actor.username or "")
+
+
 def _staged_actor(engine: Engine, found: dict) -> Actor:
     """The admin who staged the files, as the database knows them now (role and status)."""
     from ..queries.users import active_role
@@ -305,6 +353,13 @@ def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> 
         shutil.rmtree(folder, ignore_errors=True)
         return {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}],
                 "staged": []}
+    try:
+        return _load_all(engine, actor, folder, staged, max_bytes, set_progress)
+    finally:
+        (folder / RUNNING).unlink(missing_ok=True)
+
+
+def _load_all(engine: Engine, actor: Actor, folder: Path, staged: dict, max_bytes: int, set_progress) -> dict:
     wanted = list(staged["rows"].items())
     progress = [{"file": entry["file"], "pct": 0, "stage": "menunggu"} for _key, entry in wanted]
     results, kept = [], {}

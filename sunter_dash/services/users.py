@@ -64,8 +64,9 @@ def upsert(engine: Engine, username: str, role: str, password: str) -> bool:
         values = {"role": role, "active": True, "password_hash": generate_password_hash(password)}
         if found is None:
             conn.execute(insert(User).values(username=username, **values))
-        else:
-            conn.execute(update(User).where(User.id == found).values(**values))
+        else:  # a new password ends the user's sessions everywhere
+            conn.execute(update(User).where(User.id == found).values(
+                session_generation=User.session_generation + 1, **values))
     return found is None
 
 
@@ -96,7 +97,9 @@ def set_password(engine: Engine, actor: Actor, username: str, password, confirm=
     actor.require("manage_users")
     password_hash = generate_password_hash(check_password(password, confirm))
     with engine.begin() as conn:
-        changed = conn.execute(update(User).where(User.username == username).values(password_hash=password_hash))
+        # A new password ends the user's sessions everywhere (docs/SECURITY.md).
+        changed = conn.execute(update(User).where(User.username == username).values(
+            password_hash=password_hash, session_generation=User.session_generation + 1))
         if changed.rowcount == 0:
             raise _not_found(username)
     # The audit log never holds the password itself.
@@ -145,7 +148,9 @@ def _change(engine: Engine, username: str, field: str, value, acting: str | None
         previous = getattr(user, field)
         if previous == value:
             return None
-        stmt = update(User).where(User.id == user.id).values({field: value})
+        # A new role or status ends the user's sessions everywhere (docs/SECURITY.md).
+        stmt = update(User).where(User.id == user.id).values(
+            {field: value, "session_generation": User.session_generation + 1})
         if not (user.role == "admin" and user.active):
             conn.execute(stmt)
             return previous

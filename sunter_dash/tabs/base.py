@@ -8,8 +8,19 @@ from functools import wraps
 from typing import Callable
 
 from dash import Dash, ctx, no_update
+from flask import jsonify, request
 
 from ..auth import may
+from ..domain.errors import Forbidden, SunterError
+
+
+@dataclass(frozen=True)
+class Background:
+    """A background callback of a tab: Dash spawns a worker for it before the callback runs, so
+    who may start one, and how many may run, is checked on the request itself (``guard_jobs``)."""
+    output: str  # as Dash names the callback's output, e.g. "upload-results-store.data"
+    permission: str
+    claim: Callable[[dict], None] | None = None  # (the request's body) -> None, or raises SunterError
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,7 @@ class Tab:
     layout: Callable
     register: Callable[[Dash], None]
     permission: str = "read"  # who is offered the tab and may run its callbacks
+    background: tuple[Background, ...] = ()
 
 
 def guarded(permission: str, **refusal):
@@ -36,3 +48,31 @@ def guarded(permission: str, **refusal):
             return refusal.get("value", no_update)
         return checked
     return wrap
+
+
+def guard_jobs():
+    """before_request: a request that would start a background job (Dash's callback route, an
+    output a tab declared, no job of it yet) needs the permission, and a slot, before Dash spawns
+    anything; a refusal answers in the API's error shape."""
+    if request.path != "/_dash-update-component" or request.method != "POST" or request.args.get("cacheKey"):
+        return None
+    body = request.get_json(silent=True)
+    output = body.get("output") if isinstance(body, dict) else None
+    from . import TABS
+    job = next((b for tab in TABS for b in tab.background if b.output == output), None)
+    if job is None:
+        return None
+    try:
+        if not may(job.permission):
+            raise Forbidden("Anda tidak berhak menjalankan pekerjaan ini.", "Not allowed to start this job.")
+        if job.claim:
+            job.claim(body)
+    except SunterError as refused:
+        return jsonify(refused.as_json()), refused.status
+    return None
+
+
+def state_value(body: dict, component_id: str, prop: str = "data"):
+    """The value a Dash callback request carries for a State (for a Background's claim)."""
+    return next((s.get("value") for s in body.get("state") or []
+                 if isinstance(s, dict) and s.get("id") == component_id and s.get("property") == prop), None)

@@ -1,4 +1,5 @@
-"""Tab "Riwayat" (admins): every upload, the rows each one rejected, and deleting an upload.
+"""Tab "Riwayat": every upload and the rows each one rejected (everyone signed in, as
+``/api/uploads``), and deleting an upload (admins).
 
 Deleting goes through services/uploads.py, which removes exactly the rows the upload stored
 and bumps the data version, so every page's figures follow at once. Every callback checks
@@ -10,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import queries
-from ..auth import current_actor
+from ..auth import current_actor, may
 from ..components.forms import heading, notice
 from ..components.grids import column, grid
 from ..domain import files
@@ -26,7 +27,8 @@ from .base import Tab, guarded
 
 TAB_ID = "history"
 LABEL = "Riwayat"
-PERMISSION = "delete"
+PERMISSION = "read"  # the history is everyone's to read, as /api/uploads is
+DELETING = "delete"
 
 ALERT = "history-alert"
 RESULT = "history-result"
@@ -49,7 +51,8 @@ CHANGED = "history-changed"
 
 REPLACED_UNKEPT = ("Diganti sebelum data lama mulai disimpan (pembaruan 0.2.0): tidak dapat dikembalikan dengan "
                    "menghapus penggantinya.")
-REFUSED = "Hanya admin yang dapat membaca riwayat unggahan dan menghapus unggahan."
+REFUSED = "Perlu masuk untuk membaca riwayat unggahan."
+NOT_DELETING = "Hanya admin yang dapat menghapus unggahan."
 # AG Grid's pager and text filter in Indonesian.
 COLUMNS = [
     # Thirteen columns do not fit 1280 px: the upload's number and file stay pinned while
@@ -102,12 +105,13 @@ def layout() -> html.Div:
         html.Div(id=RESULT),
         dbc.Card(dbc.CardBody([
             heading("Riwayat unggahan", "Setiap file yang pernah diunggah, terbaru di atas. Klik baris untuk "
-                    "melihat baris yang ditolak atau menghapus unggahan."),
+                    "melihat baris yang ditolak" + (" atau menghapus unggahan." if may(DELETING) else ".")),
             history,
             html.Div([
                 html.Div("Belum ada unggahan terpilih.", id=SELECTION, className="history-selection"),
                 dbc.Button([html.I(className="bi bi-trash me-1"), "Hapus unggahan"], id=DELETE, color="danger",
-                           outline=True, size="sm", disabled=True),
+                           outline=True, size="sm", disabled=True,
+                           style=None if may(DELETING) else {"display": "none"}),
             ], className="d-flex justify-content-between align-items-center gap-3 mt-2"),
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([
@@ -180,8 +184,8 @@ def selected_id(rows: list[dict] | None) -> int | None:
         return None
 
 
-def denied() -> dbc.Alert:
-    return dbc.Alert([html.I(className="bi bi-shield-lock me-2"), REFUSED], color="danger")
+def denied(message: str = REFUSED) -> dbc.Alert:
+    return dbc.Alert([html.I(className="bi bi-shield-lock me-2"), message], color="danger")
 
 
 # --- what the callbacks do ---------------------------------------------------------------------
@@ -205,7 +209,7 @@ def show_selection(rows: list[dict] | None):
     if upload["message"]:
         selection.append(html.Div(upload["message"], className="history-selection-note"))
     return (errors, f"Baris bermasalah unggahan #{upload_id}", note, selection,
-            uploads.refusal(upload, upload_id) is not None, not errors)
+            not may(DELETING) or uploads.refusal(upload, upload_id) is not None, not errors)
 
 
 def remove(upload_id) -> tuple[str, bool]:
@@ -273,7 +277,7 @@ def register_callbacks(app: Dash) -> None:
         state={"rows": State(GRID, "selectedRows"), "pending": State(PENDING, "data"),
                "changed": State(CHANGED, "data")},
         running=[(Output(CONFIRM, "disabled"), True, False)], prevent_initial_call=True)
-    @guarded(PERMISSION, open=False, body=None, pending=None, result=denied())
+    @guarded(DELETING, open=False, body=None, pending=None, result=denied(NOT_DELETING))
     def delete_flow(_ask, _confirm, _cancel, rows, pending, changed):
         if ctx.triggered_id == CANCEL:
             return {"open": False, "body": no_update, "pending": None, "result": no_update, "changed": no_update}

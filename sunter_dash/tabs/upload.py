@@ -23,29 +23,31 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
-from flask import current_app
+from flask import current_app, jsonify, request
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import ids, queries
-from ..auth import current_actor
+from ..auth import csrf, current_actor
 from ..components.forms import heading, notice, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
-from ..domain.errors import SunterError
+from ..domain.errors import BadParameter, SunterError
 from ..domain.periodes import periode_label
 from ..domain.uploads import UPLOAD_STATUSES, shown_periodes
 from ..export import PROBLEM_KINDS, upload_problems
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import profiles
-from ..services.uploads import AUTO, confirm_replace, fields_for, load_staged, restage, stage
-from .base import Tab, guarded
+from ..services.uploads import AUTO, claim_job, confirm_replace, fields_for, load_staged, restage, stage
+from .base import Background, Tab, guarded, state_value
 
 TAB_ID = "upload"
 LABEL = "Unggah"
 PERMISSION = "upload"
 
 DROP = "upload-drop"
-LIMIT = "upload-limit"
+CHOOSER = "upload-chooser"
+CHOOSER_SLOT = "upload-chooser-slot"
 INCOMING = "upload-incoming"
 SIZE_ALERT = "upload-size-alert"
 STAGE_ALERT = "upload-stage-alert"
@@ -76,6 +78,9 @@ REPLACE_CONFIRM = "upload-replace-confirm"
 REPLACE_CANCEL = "upload-replace-cancel"
 
 STATUS_COLORS = {"loaded": "success", "duplicate": "secondary", "refused": "danger"}
+STAGE_ROUTE = "/upload/stage"  # the page's file transfer (multipart; the only page route taking large bodies)
+MAX_FILES = 10  # files at once
+ACCEPT = ".xlsx,.xls,.xlsm,.dbf,.csv,.txt,.tsv,.dat"
 NO_COLUMN = "(tidak ada)"
 PROBLEM_COLUMNS = [
     column("kind", "Jenis", flex=0, width=110), column("row", "Baris", "number", flex=0, width=90),
@@ -97,24 +102,6 @@ def staged_columns() -> list[dict]:
                cellClassRules={"upload-note-refused": "params.data.refused",
                                "upload-note-confirm": "params.data.replaces && params.data.replaces.needs_replace"}),
     ]
-
-
-# Sizes are judged in the browser, so a file over the limit is never sent.
-CHECK_SIZES = """
-function (contents, names, limit) {
-    if (!contents) { return [window.dash_clientside.no_update, null]; }
-    const accepted = [], refused = [];
-    contents.forEach(function (content, i) {
-        const comma = content.indexOf(',');
-        const bytes = Math.floor((content.length - comma - 1) * 3 / 4);
-        if (bytes > limit) { refused.push(names[i] + ' (' + (bytes / 1048576).toFixed(1) + ' MB)'); }
-        else { accepted.push({name: names[i], content: content}); }
-    });
-    const message = refused.length ? 'Terlalu besar, tidak diunggah: ' + refused.join(', ') +
-        '. Batasnya ' + Math.round(limit / 1048576) + ' MB per file; pecah file per periode atau per rayon.' : null;
-    return [accepted.length ? {files: accepted, at: Date.now()} : window.dash_clientside.no_update, message];
-}
-"""
 
 
 def _mapping_card() -> dbc.Card:
@@ -158,7 +145,6 @@ def layout() -> html.Div:
                   tooltipShowDelay=400)
     staged.getRowId = "params.data.key"
     return html.Div([
-        dcc.Store(id=LIMIT, data=limit),
         dcc.Store(id=INCOMING),
         dcc.Store(id=TOKEN),
         dcc.Store(id=RUN, data=0),
@@ -167,17 +153,23 @@ def layout() -> html.Div:
         dcc.Download(id=ERRORS_DOWNLOAD),
         dbc.Card(dbc.CardBody([
             html.H5("Unggah file ekspor billing", className="card-title"),
-            dcc.Upload(
-                id=DROP, multiple=True,
-                children=html.Div([
+            # assets/30-upload.js sends the chosen or dropped files, streamed as multipart, to
+            # STAGE_ROUTE (sizes judged first in the browser, so a file over the limit is never sent)
+            # and hands the answer to INCOMING: files never travel through Dash's callback route.
+            html.Label([
+                # Dash has no file input: the script puts one (id CHOOSER) in this empty slot, which
+                # React never re-renders, so the label opens the browser's file chooser.
+                html.Span(id=CHOOSER_SLOT, **{"data-accept": ACCEPT}),
+                html.Div([
                     html.I(className="bi bi-cloud-arrow-up upload-icon"),
                     html.Div([html.Strong("Tarik dan lepas file di sini"), " atau klik untuk memilih"]),
                     html.Div(f"{', '.join(files.names())} · .xlsx .xls .dbf .csv .txt · "
-                             f"maks {limit // 1048576} MB per file; beberapa file sekaligus",
+                             f"maks {limit // 1048576} MB per file; sampai {MAX_FILES} file sekaligus",
                              className="text-muted small"),
                 ], className="upload-drop-inner"),
-                className="upload-drop",
-            ),
+            ], id=DROP, className="upload-drop", htmlFor=CHOOSER,
+                **{"data-limit": str(limit), "data-max-files": str(MAX_FILES), "data-route": STAGE_ROUTE,
+                   "data-csrf": generate_csrf()}),
             html.Div(id=SIZE_ALERT),
             html.Div(id=STAGE_ALERT),
         ]), className="mb-3"),
@@ -316,25 +308,23 @@ def _edits(changed) -> list[dict]:
 
 
 def _register_staging(app: Dash) -> None:
-    app.clientside_callback(CHECK_SIZES, Output(INCOMING, "data"), Output(SIZE_ALERT, "children"),
-                            Input(DROP, "contents"), State(DROP, "filename"), State(LIMIT, "data"),
-                            prevent_initial_call=True)
-
     @app.callback(
         output={"rows": Output(STAGED, "rowData"), "token": Output(TOKEN, "data"),
-                "alert": Output(STAGE_ALERT, "children"), "disabled": Output(START, "disabled"),
-                "contents": Output(DROP, "contents")},
+                "alert": Output(STAGE_ALERT, "children"), "disabled": Output(START, "disabled")},
         inputs={"incoming": Input(INCOMING, "data")}, prevent_initial_call=True)
     @guarded(PERMISSION, rows=[], token=None, alert=dbc.Alert("Hanya admin yang dapat mengunggah file.",
-                                                              color="danger"), disabled=True, contents=None)
+                                                              color="danger"), disabled=True)
     def staged(incoming):
-        sent = (incoming or {}).get("files") if isinstance(incoming, dict) else None
-        if not isinstance(sent, list) or not sent:
-            return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update,
-                    "contents": None}
-        token, rows = stage(app_engine(), current_actor(), [f for f in sent if isinstance(f, dict)])
-        return {"rows": rows, "token": token, "alert": None, "disabled": not any(r["loadable"] for r in rows),
-                "contents": None}
+        """What the file transfer (STAGE_ROUTE) answered: the staged files, or why not."""
+        incoming = incoming if isinstance(incoming, dict) else {}
+        if incoming.get("error"):
+            return {"rows": no_update, "token": no_update, "alert": notice(str(incoming["error"]), "danger"),
+                    "disabled": no_update}
+        rows = incoming.get("rows") if isinstance(incoming.get("rows"), list) else []
+        if not rows:
+            return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update}
+        return {"rows": rows, "token": incoming.get("token"), "alert": None,
+                "disabled": not any(isinstance(r, dict) and r.get("loadable") for r in rows)}
 
     @app.callback(
         output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
@@ -417,16 +407,18 @@ def _register_loading(app: Dash) -> None:
             return {"open": False, "body": no_update, "run": no_update, "alert": no_update}
         if ctx.triggered_id == START and asking:
             return {"open": True, "body": replace_question(asking), "run": no_update, "alert": no_update}
-        if ctx.triggered_id == REPLACE_CONFIRM:
-            try:
+        try:
+            if ctx.triggered_id == REPLACE_CONFIRM:
                 confirm_replace(current_actor(), token, [r["key"] for r in asking])
-            except SunterError as exc:
-                return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.message, "danger")}
+            claim_job(current_actor(), token, claim=False)  # says now why the job would be refused
+        except SunterError as exc:
+            return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.message, "danger")}
         return {"open": False, "body": no_update, "run": (run or 0) + 1, "alert": None}
 
     @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"), State(TOKEN, "data"),
                   background=True, progress=[Output(PROGRESS_STORE, "data")],
-                  running=[(Output(START, "disabled"), True, True), (Output(DROP, "disabled"), True, False)],
+                  running=[(Output(START, "disabled"), True, True),
+                           (Output(DROP, "className"), "upload-drop upload-drop-busy", "upload-drop")],
                   prevent_initial_call=True)
     def start(set_progress, _run, token):
         # Loads only what the manifest of an admin's staging folder says (services/uploads.py).
@@ -473,10 +465,36 @@ def _register_results(app: Dash) -> None:
         return dcc.send_bytes(content, name)
 
 
+def stage_files():
+    """STAGE_ROUTE: the chosen files, streamed to the staging folder and previewed (admins)."""
+    config = current_app.config["SUNTER_CONFIG"]
+    try:
+        try:
+            csrf.protect()
+        except CSRFError:
+            raise BadParameter("Halaman ini sudah kedaluwarsa; muat ulang halaman lalu pilih file lagi.",
+                               "The page's CSRF token is missing or stale.") from None
+        sent = request.files.getlist("file")
+        if not sent or len(sent) > MAX_FILES:
+            raise BadParameter(f"Kirim 1 sampai {MAX_FILES} file sekaligus.", f"Send 1 to {MAX_FILES} files.",
+                               field="file")
+        token, rows = stage(app_engine(), current_actor(), sent, config.max_upload_bytes)
+    except SunterError as exc:
+        return jsonify(exc.as_json()), exc.status
+    return jsonify(token=token, rows=rows)
+
+
 def register_callbacks(app: Dash) -> None:
+    app.server.add_url_rule(STAGE_ROUTE, "upload_stage", stage_files, methods=["POST"])
     _register_staging(app)
     _register_loading(app)
     _register_results(app)
 
 
-TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)
+def claim(body: dict) -> None:
+    """Before Dash spawns the loading job: the admin's own staged set, and a free slot."""
+    claim_job(current_actor(), state_value(body, TOKEN))
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION,
+          background=(Background(f"{RESULTS_STORE}.data", PERMISSION, claim),))

@@ -17,7 +17,7 @@ from ..components.grids import column, grid
 from ..domain.errors import SunterError
 from ..domain.roles import ROLE_LABELS
 from ..extensions import app_engine
-from ..services import users
+from ..services import signin, users
 from .base import Tab, guarded
 
 TAB_ID = "users"
@@ -41,6 +41,7 @@ PASSWORD_BUTTON = "users-password-button"
 RANDOM_BUTTON = "users-random-button"
 DEACTIVATE_BUTTON = "users-deactivate-button"
 REACTIVATE_BUTTON = "users-reactivate-button"
+END_SESSIONS_BUTTON = "users-end-sessions-button"
 GENERATED_PASSWORD = "users-generated-password"
 
 ROLE_OPTIONS = [{"label": ROLE_LABELS[role], "value": role} for role in ("viewer", "admin")]
@@ -91,6 +92,9 @@ def selected_card() -> dbc.Card:
                        color="danger", outline=True, size="sm"),
             dbc.Button([html.I(className="bi bi-person-check me-1"), "Aktifkan kembali"], id=REACTIVATE_BUTTON,
                        color="success", outline=True, size="sm", style={"display": "none"}),
+            dbc.Button([html.I(className="bi bi-box-arrow-right me-1"), "Akhiri semua sesi"],
+                       id=END_SESSIONS_BUTTON, color="secondary", outline=True, size="sm",
+                       title="Keluarkan pengguna ini dari semua perangkat; ia perlu masuk lagi"),
             html.Span("Pengguna nonaktif tidak dapat masuk; sesinya berakhir pada permintaan berikutnya.",
                       className="text-muted small"),
         ], className="users-status d-flex align-items-center gap-2 flex-wrap"),
@@ -181,7 +185,12 @@ def reactivate(form: Form) -> dbc.Alert:
     return notice(f"{form.selected} diaktifkan kembali.")
 
 
-ACTIONS = {ADD_BUTTON: add, ROLE_BUTTON: change_role, PASSWORD_BUTTON: reset_password,
+def end_sessions(form: Form) -> dbc.Alert:
+    signin.end_sessions_of(app_engine(), current_actor(), form.selected)
+    return notice(f"Semua sesi {form.selected} diakhiri: ia perlu masuk lagi di setiap perangkat.")
+
+
+ACTIONS = {END_SESSIONS_BUTTON: end_sessions, ADD_BUTTON: add, ROLE_BUTTON: change_role, PASSWORD_BUTTON: reset_password,
            RANDOM_BUTTON: generate_password, DEACTIVATE_BUTTON: deactivate, REACTIVATE_BUTTON: reactivate}
 
 
@@ -215,7 +224,7 @@ def register_callbacks(app: Dash) -> None:
         inputs=dict(_add=Input(ADD_BUTTON, "n_clicks"), _role=Input(ROLE_BUTTON, "n_clicks"),
                     _password=Input(PASSWORD_BUTTON, "n_clicks"), _random=Input(RANDOM_BUTTON, "n_clicks"),
                     _deactivate=Input(DEACTIVATE_BUTTON, "n_clicks"),
-                    _reactivate=Input(REACTIVATE_BUTTON, "n_clicks")),
+                    _reactivate=Input(REACTIVATE_BUTTON, "n_clicks"), _end=Input(END_SESSIONS_BUTTON, "n_clicks")),
         state=dict(add_username=State(ADD_USERNAME, "value"), add_role=State(ADD_ROLE, "value"),
                    add_password=State(ADD_PASSWORD, "value"), add_confirm=State(ADD_CONFIRM, "value"),
                    selected_rows=State(GRID, "selectedRows"), role=State(ROLE, "value"),
@@ -223,7 +232,7 @@ def register_callbacks(app: Dash) -> None:
     )
     @guarded(PERMISSION, rows=[], alert=notice(FORBIDDEN, "danger"), add_password="", add_confirm="",
              new_password="", new_confirm="")
-    def update(_add, _role, _password, _random, _deactivate, _reactivate,
+    def update(_add, _role, _password, _random, _deactivate, _reactivate, _end,
                add_username, add_role, add_password, add_confirm, selected_rows, role, new_password, new_confirm):
         form = Form(add_username, add_role, add_password, add_confirm, selected_username(selected_rows), role,
                     new_password, new_confirm)

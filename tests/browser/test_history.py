@@ -123,11 +123,20 @@ def test_admin_reads_the_history_and_deletes_an_upload(dash_duo, history_app, si
     assert dash_duo.get_logs() == []
 
 
-def test_viewer_is_not_offered_the_tab(dash_duo, history_app, signed_in):
+def test_viewer_reads_the_history_and_its_row_errors_but_is_not_offered_deletion(dash_duo, history_app,
+                                                                                 signed_in):
     signed_in(dash_duo, history_app, role="viewer")
     wait_card(dash_duo, "card-target", "Rp 445.000")
-    labels = [link.text for link in dash_duo.find_elements("#shell-tabs .nav-link")]
-    assert "Ringkasan" in labels and "Riwayat" not in labels, labels
+    open_tab(dash_duo, "Riwayat")
+    wait_rows(dash_duo, "history-grid", ("id", "status_label", "stored"),
+              [("3", "Ditolak", "0"), ("2", "Dimuat", "3"), ("1", "Dimuat", "3")])
+    assert "atau menghapus" not in dash_duo.find_element("#shell-content").text
+    click_row(dash_duo, 2)
+    wait_text(dash_duo, "#history-errors-title", "Baris bermasalah unggahan #2")
+    wait_rows(dash_duo, "history-errors-grid", ERROR_COLUMNS, [
+        ("3", "PAY_DT", "32-12-2025", "tanggal tidak dikenali (contoh: 31-12-2025)"),
+    ])
+    assert not dash_duo.find_element("#history-delete").is_displayed()
     assert dash_duo.get_logs() == []
 
 

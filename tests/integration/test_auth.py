@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from sunter_dash.auth import FREE_FAILURES
-from sunter_dash.models import AuditLog
+from sunter_dash.models import AuditLog, LoginAttempt
+from sunter_dash.services.signin import PER_USER_AND_ADDRESS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from helpers import basic  # noqa: E402
@@ -92,26 +92,30 @@ def test_login_never_redirects_off_site(client, users, target, csrf_token):
     assert response.headers["Location"] == "/"
 
 
-def test_repeated_failures_are_slowed_per_user_and_address(client, users, engine, log_in):
-    for _ in range(FREE_FAILURES):
+def test_repeated_failures_are_slowed_per_user_and_address(client, users, engine, log_in, log_out):
+    for _ in range(PER_USER_AND_ADDRESS):
         assert log_in(client, "admin", "wrong").status_code == 401
-    # The next try, even with the right password, must wait.
+    # The next try, even with the right password, must wait, and is told how long.
     blocked = log_in(client, *users["admin"])
-    assert blocked.status_code == 429
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 800
     assert "Coba lagi dalam" in blocked.get_data(as_text=True)
     # Another user from the same address is not held up.
     assert log_in(client, *users["viewer"]).status_code == 302
-    # Once the wait has passed, the right password works again.
+    # Once the window has passed, the right password works again.
     with engine.begin() as conn:
-        conn.execute(update(AuditLog).values(created_at=AuditLog.created_at - dt.timedelta(minutes=1)))
-    client.get("/logout")
+        conn.execute(update(LoginAttempt).values(created_at=LoginAttempt.created_at - dt.timedelta(minutes=16)))
+    log_out(client)
     assert log_in(client, *users["admin"]).status_code == 302
 
 
-def test_logout_ends_the_session(client, users, engine, log_in):
+def test_logout_ends_the_session(client, users, engine, log_in, log_out):
     log_in(client, *users["viewer"])
     assert client.get("/_dash-layout").status_code == 200
-    assert client.get("/logout").status_code == 302
+    # A GET (a link from another site) only offers the button.
+    assert client.get("/logout").status_code == 200 and client.get("/_dash-layout").status_code == 200
+    assert client.post("/logout").status_code == 400  # no CSRF token: not signed out
+    assert client.get("/_dash-layout").status_code == 200
+    assert log_out(client).status_code == 302
     assert client.get("/_dash-layout").status_code == 401
     assert audit_actions(engine)[-1] == ("logout", "viewer")
 
@@ -124,17 +128,17 @@ def test_session_cookie_is_http_only_and_same_site(client, users, log_in):
 
 # --- roles -----------------------------------------------------------------------------------
 
-def test_viewer_is_not_offered_the_audit_tab(client, users, log_in):
+def test_viewer_is_not_offered_the_audit_tab(client, users, log_in, log_out):
     log_in(client, *users["viewer"])
     assert '"tab_id":"audit"' not in client.get("/_dash-layout").get_data(as_text=True).replace(" ", "")
-    client.get("/logout")
+    log_out(client)
     log_in(client, *users["admin"])
     assert '"tab_id":"audit"' in client.get("/_dash-layout").get_data(as_text=True).replace(" ", "")
 
 
-def test_viewer_crafted_requests_for_the_audit_log_get_nothing(client, users, engine, log_in):
+def test_viewer_crafted_requests_for_the_audit_log_get_nothing(client, users, engine, log_in, log_out):
     log_in(client, *users["admin"])  # something to hide
-    client.get("/logout")
+    log_out(client)
     log_in(client, *users["viewer"])
     body = {"output": "..audit-grid.rowData...audit-alert.children..",
             "outputs": [{"id": "audit-grid", "property": "rowData"}, {"id": "audit-alert", "property": "children"}],

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from sunter_dash.__main__ import main
-from sunter_dash.auth import verify_password
 from sunter_dash.db import get_engine
+from sunter_dash.services.signin import verify_password
 
 
 @pytest.fixture

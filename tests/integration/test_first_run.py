@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from sunter_dash.auth import verify_password
 from sunter_dash.db import get_engine
+from sunter_dash.services.signin import verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -94,6 +94,34 @@ def test_item_6_a_tiny_xlsx_with_a_far_cell_is_refused_before_it_is_read(tmp_pat
     assert q(engine, "SELECT status FROM upload") == [("refused",)]
 
 
+def test_item_5_an_xlsx_of_more_rows_than_excel_holds_is_refused_before_it_is_read(tmp_path, engine):
+    """The 4,000,000-row MC of one NOMEN: no Excel made it (1,048,576 rows per sheet). Written
+    here as the sheet's XML directly, so the file is small: a header, a row, and row 1,048,577."""
+    path = tmp_path / "MC_2025-12.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "MC"
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    cells = '<c r="A{r}" t="inlineStr"><is><t>60000001</t></is></c><c r="B{r}"><v>341511001</v></c>' \
+            '<c r="C{r}"><v>1000</v></c>'
+    parts["xl/worksheets/sheet1.xml"] = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>NOMEN</t></is></c><c r="B1" t="inlineStr"><is><t>ZONA_NOVAK'
+        '</t></is></c><c r="C1" t="inlineStr"><is><t>NOMINAL</t></is></c></row>'
+        f'<row r="2">{cells.format(r=2)}</row><row r="1048577">{cells.format(r=1048577)}</row>'
+        '</sheetData></worksheet>').encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    result = ingest_file(engine, path)
+    assert result.status == "refused"
+    assert result.message.startswith("Sheet 'MC' berisi 1.048.577 baris; Excel sendiri hanya memuat 1.048.576 "
+                                     "baris per sheet"), result.message
+    assert q(engine, "SELECT status FROM upload") == [("refused",)]
+    assert q(engine, "SELECT COUNT(*) FROM mc") == [(0,)]
+
+
 def test_item_5_an_xlsx_that_unfolds_past_its_limit_is_refused(tmp_path, engine):
     """10x the upload limit unfolded (here a 2 MB limit: 21 MB of sheet XML, compressed to 1.7 MB)."""
     book = openpyxl.Workbook(write_only=True)

@@ -3,7 +3,6 @@ page's background callback run by a real Celery worker. Needs a running redis-se
 by SUNTER_TEST_REDIS_URL (``.ci/run`` starts one); skipped otherwise."""
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -139,14 +138,10 @@ def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users
     app = redis_app(redis_config)
     client = app.server.test_client()
     log_in(client, *users["admin"])
-    content = "data:text/csv;base64," + base64.b64encode(MC.encode()).decode()
-    staged = client.post("/_dash-update-component", json=callback_body(
-        app, "..upload-staged-grid.rowData...upload-token.data...upload-stage-alert.children..."
-             "upload-start.disabled...upload-drop.contents..",
-        {"upload-incoming.data": {"files": [{"name": "MC_2025-12.csv", "content": content}], "at": 1}},
-        ["upload-incoming.data"])).get_json()["response"]
-    token, rows = staged["upload-token"]["data"], staged["upload-staged-grid"]["rowData"]
-
+    from conftest import _csrf_token
+    staged = client.post("/upload/stage", data={"file": (io.BytesIO(MC.encode()), "MC_2025-12.csv")},
+                         headers={"X-CSRFToken": _csrf_token(client)}, content_type="multipart/form-data").get_json()
+    token, rows = staged["token"], staged["rows"]
     assert rows[0]["type"] == "MC"
     body = callback_body(app, "upload-results-store.data", {"upload-run.data": 1, "upload-token.data": token},
                          ["upload-run.data"])

@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import delete, select
 
-from sunter_dash.auth import verify_password
 from sunter_dash.domain.errors import SunterError as UserError  # a rule of names, passwords or admins refused
 from sunter_dash.models import AuditLog, User
 from sunter_dash.queries import list_users
 from sunter_dash.services import Actor
+from sunter_dash.services.signin import verify_password
 from sunter_dash.services.users import check_password, clean_username, set_active, set_password, set_role
 from sunter_dash.services.users import create as create_user
 from sunter_dash.services.users import upsert as upsert_user
@@ -178,7 +178,7 @@ def test_a_deactivated_user_cannot_log_in_until_reactivated(engine, users):
 # --- the tab's callbacks, posted as the browser does --------------------------------------------
 
 BUTTONS = [tab.ADD_BUTTON, tab.ROLE_BUTTON, tab.PASSWORD_BUTTON, tab.RANDOM_BUTTON, tab.DEACTIVATE_BUTTON,
-           tab.REACTIVATE_BUTTON]
+           tab.REACTIVATE_BUTTON, tab.END_SESSIONS_BUTTON]
 STATES = [("add_username", tab.ADD_USERNAME, "value"), ("add_role", tab.ADD_ROLE, "value"),
           ("add_password", tab.ADD_PASSWORD, "value"), ("add_confirm", tab.ADD_CONFIRM, "value"),
           ("selected", tab.GRID, "selectedRows"), ("role", tab.ROLE, "value"),
@@ -333,6 +333,9 @@ def test_a_demoted_admin_loses_the_tab_at_the_next_request(app, as_admin, engine
     log_in(theirs, "admin2", PASSWORD)
     assert click(theirs, None)[0]
     click(as_admin, tab.ROLE_BUTTON, selected="admin2", role="viewer")
+    # A new role ends their sessions everywhere (issue 14); signed in again, they are a viewer.
+    assert theirs.post("/_dash-update-component", json={}).status_code == 401
+    log_in(theirs, "admin2", PASSWORD)
     rows, alert, _ = click(theirs, None)
     assert rows == [] and "Hanya admin" in alert
 
