@@ -156,6 +156,9 @@ def main() -> None:
             {"meter-grid.getRowsRequest": {"startRow": g["start"], "endRow": g["start"] + 50,
                                            "sortModel": g["sortModel"], "filterModel": g["filterModel"]},
              "meter-query.data": {"periode": p, "rayon": r, "key": g["key"]}}, ["meter-grid.getRowsRequest"])),
+        "GET /api/collection/unpaid (a page)": lambda p, r, g: get(
+            f"/api/collection/unpaid?periode={p}&rayon={r}&page={g['start'] // 50 + 1}&page_size=50"
+            f"&sort={('nominal', 'route', 'nomen', 'arrears')[g['start'] // 50 % 4]}"),
         "GET /api/anomalies (a page)": lambda p, r, g: get(
             f"/api/anomalies?periode={p}&rayon={r}&type={g['key']}&page={g['start'] // 50 + 1}&page_size=50"
             + (f"&sort={g['sortModel'][0]['colId']}:{g['sortModel'][0]['sort']}" if g["sortModel"] else "")
@@ -171,6 +174,10 @@ def main() -> None:
         "GET /api/arrears/top": lambda p, r: get(f"/api/arrears/top?periode={p}&rayon={r}"),
         "GET /api/kpi_data": lambda p, r: get(f"/api/kpi_data?periode={p}"),
         "GET /api/anomaly/summary": lambda p, r: get(f"/api/anomaly/summary?periode={p}&rayon={r}"),
+        "GET /api/kpi/pcez": lambda p, r: get(f"/api/kpi/pcez?periode={p}&rayon={r}"),
+        "GET /api/kpi/petugas": lambda p, r: get(f"/api/kpi/petugas?periode={p}&rayon={r}"),
+        "GET /api/collection/disconnect (first page)": lambda p, r: get(
+            f"/api/collection/disconnect?periode={p}&rayon={r}"),
     }
     customers = {
         "GET /api/customers/<nomen> (profile)": lambda i: get(f"/api/customers/{nomens[i % len(nomens)]}"),

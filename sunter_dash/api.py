@@ -16,21 +16,34 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from . import export, queries
 from .auth import current_actor
 from .domain import checks, files
+from .domain.clock import local, now_utc
 from .domain.errors import BadParameter, LoadBusy, NotFound, SunterError
+from .domain.followups import STATUSES as PROMISE_STATUSES
 from .domain.listing import rayon_filter
-from .domain.params import ID_MAX, LIMITS, NOMEN_PATTERN, RAYON_PATTERN, SEARCH_MAX
+from .domain.params import (
+    COLLECTION_SORTS,
+    ID_MAX,
+    LIMITS,
+    NOMEN_PATTERN,
+    PCEZ_PATTERN,
+    PETUGAS_MAX,
+    RAYON_PATTERN,
+    SEARCH_MAX,
+)
 from .domain.periodes import valid_periode
-from .domain.text import is_text_everywhere
+from .domain.text import is_text, is_text_everywhere
 from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
 from .queries.anomalies import DEFAULT_SORT, FIELDS
 from .services import analyses, uploads
+from .services import followups as followup_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 RAYON = re.compile(RAYON_PATTERN)
 NOMEN = re.compile(NOMEN_PATTERN)
+PCEZ = re.compile(PCEZ_PATTERN)
 
 
 def periode_arg(name: str = "periode", required: bool = True) -> str | None:
@@ -127,6 +140,76 @@ def arrears_top():
 @bp.get("/anomaly/summary")
 def anomaly_summary():
     return jsonify(queries.anomaly_summary(app_engine(), periode_arg(), rayon_arg()))
+
+
+@bp.get("/kpi/pcez")
+def kpi_pcez():
+    return jsonify(queries.kpi_by_pcez(app_engine(), periode_arg(), rayon_arg()))
+
+
+@bp.get("/kpi/petugas")
+def kpi_petugas():
+    return jsonify(queries.kpi_by_petugas(app_engine(), periode_arg(), rayon_arg()))
+
+
+def _collection_args(kind: str) -> dict:
+    """The filters, page and sort of a collection list (METRICS.md's collection work)."""
+    pcez = request.args.get("pcez", "").strip() or None
+    if pcez is not None and not PCEZ.match(pcez):
+        raise BadParameter(f"Parameter 'pcez' harus 5 angka (PC dan EZ, mis. 15110), bukan {pcez!r}.",
+                           f"Parameter 'pcez' must be 5 digits (PC and EZ, e.g. 15110), got {pcez!r}.", field="pcez")
+    petugas = request.args.get("petugas", "").strip() or None
+    if petugas is not None and (len(petugas) > PETUGAS_MAX or not is_text(petugas)):
+        raise BadParameter(f"Parameter 'petugas' harus nama petugas RUTE, paling panjang {PETUGAS_MAX} karakter.",
+                           f"Parameter 'petugas' must be an officer's name of RUTE, at most {PETUGAS_MAX} "
+                           "characters.", field="petugas")
+    sorts = COLLECTION_SORTS[kind]
+    sort = request.args.get("sort", "").strip() or sorts[0]
+    if sort not in sorts:
+        raise BadParameter(f"Parameter 'sort' harus salah satu dari {', '.join(sorts)}, bukan {sort!r}.",
+                           f"Parameter 'sort' must be one of {', '.join(sorts)}, got {sort!r}.", field="sort")
+    return {"periode": periode_arg(), "rayon": rayon_arg(), "pcez": pcez, "petugas": petugas,
+            "page": int_arg("page", "collection_page"), "page_size": int_arg("page_size", "collection_page_size"),
+            "sort": sort}
+
+
+@bp.get("/collection/unpaid")
+def collection_unpaid():
+    return jsonify(queries.unpaid(app_engine(), **_collection_args("unpaid")))
+
+
+@bp.get("/collection/disconnect")
+def collection_disconnect():
+    return jsonify(queries.disconnect(app_engine(), **_collection_args("disconnect")))
+
+
+@bp.get("/followups")
+def followups_list():
+    nomen = request.args.get("nomen", "").strip() or None
+    if nomen is not None and not NOMEN.match(nomen):
+        raise BadParameter(f"Parameter 'nomen' harus nomor pelanggan (angka), bukan {nomen!r}.",
+                           f"Parameter 'nomen' must be a customer number (digits), got {nomen!r}.", field="nomen")
+    args = _collection_args("unpaid")
+    return jsonify(rows=queries.followups(app_engine(), args["periode"], nomen, args["petugas"]))
+
+
+@bp.post("/followups")
+def followups_create():
+    config = current_app.config["SUNTER_CONFIG"]
+    today = local(now_utc(), config.timezone).date()
+    saved = followup_service.add(app_engine(), current_actor(), _json_body(), today)
+    return jsonify(saved), 201
+
+
+@bp.get("/promises")
+def promises_list():
+    args = _collection_args("unpaid")
+    wanted = tuple(s for s in request.args.get("status", "").replace(" ", "").split(",") if s)
+    if any(s not in PROMISE_STATUSES for s in wanted):
+        raise BadParameter(f"Parameter 'status' berisi {', '.join(PROMISE_STATUSES)} dipisah koma.",
+                           f"Parameter 'status' takes {', '.join(PROMISE_STATUSES)}, comma-separated.",
+                           field="status")
+    return jsonify(queries.promises(app_engine(), args["periode"], args["petugas"], wanted or None))
 
 
 @bp.get("/anomalies")

@@ -158,8 +158,10 @@ def guard():
                              "The session has ended: reload the page and sign in again.")
         return jsonify(ended.as_json()), ended.status
     if api and request.method in WRITE_METHODS:
-        # The analysis workbench is the viewers' to write too; every other write is the admins'.
-        needed = "analyse" if path.startswith("/api/analyses") else "upload"
+        # The analysis workbench is the viewers' to write too; follow-ups need "collect"; every
+        # other write is the admins'.
+        needed = ("analyse" if path.startswith("/api/analyses") else
+                  "collect" if path.startswith("/api/followups") else "upload")
         if not current_user.can(needed):
             refused = Forbidden(f"Pengguna '{current_user.username}' (peran {current_user.role}) tidak boleh "
                                 "mengubah data.",

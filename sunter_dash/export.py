@@ -16,9 +16,11 @@ from sqlalchemy import Engine
 from . import queries
 from .domain import checks
 from .domain.errors import NotFound
-from .domain.labels import rayon_label
+from .domain.followups import RESULT_LABELS
+from .domain.labels import officer_label, pcez_label, rayon_label
 from .domain.listing import Filters, Sort, rayon_filter
 from .domain.periodes import periode_label
+from .queries import collection
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {
@@ -166,6 +168,30 @@ def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort
     frame = frame.rename(columns=ANOMALY_HEADERS)
     suffix = f"_rayon-{rayon}" if rayon else ""
     return to_bytes(frame, fmt, f"anomali-{key}"), f"anomali-{key}_{periode}{suffix}.{fmt}"
+
+
+COLLECTION_HEADERS = {"nomen": "Nomen", "nama": "Nama", "alamat": "Alamat", "rayon": "Rayon", "pcez": "PCEZ",
+                      "petugas": "Petugas", "tarif": "Tarif", "nominal": "Tagihan", "sisa": "Sisa",
+                      "bills": "Rek Tunggakan", "arrears": "Tunggakan", "last_payment": "Bayar Terakhir",
+                      "followup": "Tindak Lanjut Terakhir"}
+COLLECTION_NAMES = {"unpaid": "belum-bayar", "disconnect": "calon-segel"}
+
+
+def collection_list(engine: Engine, kind: str, periode: str, rayon: str | None, pcez: str | None,
+                    petugas: str | None, sort: str | None, fmt: str) -> tuple[bytes, str]:
+    """The whole filtered unpaid list or disconnection candidates, as the page sorts them."""
+    frame = pd.DataFrame(collection.whole_list(engine, kind, periode, rayon, pcez, petugas, sort),
+                         columns=list(COLLECTION_HEADERS))
+    frame["pcez"] = frame["pcez"].map(pcez_label)
+    frame["petugas"] = frame["petugas"].map(officer_label)
+    frame["followup"] = frame["followup"].map(
+        lambda f: f"{RESULT_LABELS[f['result']]} {f['visit_date']}"
+                  + (f" (janji {f['promise_date']})" if f["promise_date"] else "") if f else "")
+    frame = frame.rename(columns=COLLECTION_HEADERS)
+    parts = [COLLECTION_NAMES[kind], periode] + [f"{name}-{value}" for name, value in
+                                                 (("rayon", rayon), ("pcez", pcez), ("petugas", petugas)) if value]
+    name = "_".join(part.replace(" ", "-") for part in parts)
+    return to_bytes(frame, fmt, COLLECTION_NAMES[kind]), f"{name}.{fmt}"
 
 
 PROBLEM_HEADERS = {"kind": "Jenis", "row": "Baris", "column": "Kolom", "value": "Nilai", "reason": "Alasan"}

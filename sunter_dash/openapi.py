@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from .domain import checks, files
 from .domain.cases import PRIORITIES, STATUSES
+from .domain.followups import MAX_NOTE, RESULTS
+from .domain.followups import STATUSES as PROMISE_STATUSES
 from .domain.labels import BUCKETS
-from .domain.params import ALL_RAYONS_WORD, ID_MAX, LIMITS, NOMEN_PATTERN, RAYON_PARAM_PATTERN, SEARCH_MAX
+from .domain.params import (
+    ALL_RAYONS_WORD,
+    COLLECTION_SORTS,
+    ID_MAX,
+    LIMITS,
+    NOMEN_PATTERN,
+    PCEZ_PATTERN,
+    PETUGAS_MAX,
+    RAYON_PARAM_PATTERN,
+    SEARCH_MAX,
+)
 from .domain.periodes import PERIODE_PATTERN
 from .export import DATASETS, FORMATS
 
@@ -150,6 +162,98 @@ def _figures() -> dict:
                         "sudah_bayar_nomen": {"type": "integer"}, "sudah_bayar_nominal": {"type": "integer"}}},
                     "collection_rate": {"type": "number"}}}, deprecated=True),
         "/api/export/{dataset}.{fmt}": _download(),
+    }
+
+
+_NAME = {"type": "string", "nullable": True}
+GROUP_KPI = {"type": "object", "properties": {
+    "target": COUNT, "paid": COUNT, "unpaid": COUNT, "undue": COUNT,
+    "collection_rate": {"type": "number", "description": "100 * paid.nominal / target.nominal; 0 with no target"}}}
+COLLECTION_ROW = {"type": "object", "properties": {
+    "nomen": {"type": "string"}, "nama": _NAME, "alamat": _NAME, "rayon": _NAME,
+    "pcez": {**_NAME, "description": "5 digits; null: Tanpa PCEZ"}, "petugas": {**_NAME, "description": "null: Tanpa petugas"},
+    "tarif": _NAME, "nominal": {"type": "integer", "description": "NOMINAL of MC(P)"},
+    "sisa": {"type": "integer", "description": "NOMINAL minus CURRENT payments in P, at least 0"},
+    "bills": {"type": "integer", "nullable": True, "description": "ARDEBT(P) bills; null without ARDEBT(P)"},
+    "arrears": {"type": "integer", "nullable": True, "description": "ARDEBT(P) total; null without ARDEBT(P)"},
+    "last_payment": {"type": "string", "format": "date", "nullable": True,
+                     "description": "last payment of any kind dated on or before the end of P"},
+    "followup": {"type": "object", "nullable": True, "description": "the customer's latest follow-up of P"}}}
+
+
+def _collection() -> dict:
+    """METRICS.md's collection work: the KPI per PCEZ and per officer, and the two lists."""
+    def grouped(key: str, what: str) -> dict:
+        row = {**GROUP_KPI, "properties": {key: {**_NAME, "description": f"null: customers with no {what}"},
+                                           **GROUP_KPI["properties"]}}
+        return _get(f"Collection KPI per {what} with the total (rows add up to it)", [PERIODE, RAYON], {
+            "type": "object", "properties": {"periode": {"type": "string"}, "rayon": _NAME,
+                                             "has_mc": {"type": "boolean"},
+                                             "rows": {"type": "array", "items": row}, "total": row}})
+
+    def listing(summary: str, kind: str) -> dict:
+        return _get(summary, [
+            PERIODE, RAYON, _param("pcez", "PCEZ, 5 digits", pattern=PCEZ_PATTERN), petugas,
+            _int("page", "Page", "collection_page"), _int("page_size", "Rows per page", "collection_page_size"),
+            {"name": "sort", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": list(COLLECTION_SORTS[kind]), "default": COLLECTION_SORTS[kind][0]}},
+        ], {"type": "object", "properties": {
+            "periode": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
+            "page_size": {"type": "integer"}, "has_ardebt": {"type": "boolean"},
+            "rows": {"type": "array", "items": COLLECTION_ROW}}})
+
+    petugas = {"name": "petugas", "in": "query", "required": False, "description": "An officer's name of RUTE",
+               "schema": {"type": "string", "maxLength": PETUGAS_MAX}}
+    followup = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "nomen": {"type": "string"}, "periode": {"type": "string"},
+        "result": {"type": "string", "enum": list(RESULTS)}, "visit_date": {"type": "string", "format": "date"},
+        "promise_date": {"type": "string", "format": "date", "nullable": True}, "note": _NAME,
+        "created_by": _NAME, "created_at": {"type": "string", "format": "date-time"}}}
+    new = {"type": "object", "required": ["nomen", "periode", "result"], "additionalProperties": False,
+           "properties": {
+               "nomen": {"type": "string", "pattern": NOMEN_PATTERN},
+               "periode": {"type": "string", "pattern": f"^{PERIODE_PATTERN}$"},
+               "result": {"type": "string", "enum": list(RESULTS)},
+               "visit_date": {"type": "string", "format": "date", "description": "default today (WIB); not later"},
+               "promise_date": {"type": "string", "format": "date", "nullable": True,
+                                "description": "required for janji_bayar, only for it; not before the visit"},
+               "note": {"type": "string", "nullable": True, "maxLength": MAX_NOTE}}}
+    statuses = ",".join(PROMISE_STATUSES)
+    return {
+        "/api/followups": {
+            **_get("Field follow-ups of a periode, newest first", [
+                PERIODE, _param("nomen", "A customer", pattern=NOMEN_PATTERN), petugas],
+                {"type": "object", "properties": {"rows": {"type": "array", "items": followup}}}),
+            "post": {"summary": "Admin: record a field follow-up (every record is kept; the latest counts)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": new}}},
+                     "responses": {"201": {"description": "Recorded", "content": {
+                         "application/json": {"schema": followup}}}, "400": ERROR, "401": ERROR, "403": ERROR,
+                         "404": ERROR}}},
+        "/api/promises": _get("Promises to pay of a periode: the latest follow-up of a customer when it is "
+                              "janji_bayar, pending, kept or broken", [
+                                  PERIODE, petugas,
+                                  {"name": "status", "in": "query", "required": False,
+                                   "description": f"comma-separated: {statuses}",
+                                   "schema": {"type": "string", "pattern": f"^(({'|'.join(PROMISE_STATUSES)}),?)*$"}}],
+                              {"type": "object", "properties": {
+                                  "periode": {"type": "string"}, "data_as_of": {**_NAME, "format": "date"},
+                                  "grace_days": {"type": "integer"},
+                                  "counts": {"type": "object", "properties": {
+                                      s: {"type": "integer"} for s in PROMISE_STATUSES}},
+                                  "nominal": {"type": "object", "properties": {
+                                      s: {"type": "integer"} for s in PROMISE_STATUSES}},
+                                  "rows": {"type": "array", "items": {"type": "object", "properties": {
+                                      "nomen": {"type": "string"}, "petugas": _NAME,
+                                      "visit_date": {"type": "string", "format": "date"},
+                                      "promise_date": {"type": "string", "format": "date"},
+                                      "status": {"type": "string", "enum": list(PROMISE_STATUSES)},
+                                      "nominal": {"type": "integer"}}}}}}),
+        "/api/kpi/pcez": grouped("pcez", "PCEZ"),
+        "/api/kpi/petugas": grouped("petugas", "officer"),
+        "/api/collection/unpaid": listing("The unpaid list (belum bayar): customers of the target with no CURRENT "
+                                          "payment in P", "unpaid"),
+        "/api/collection/disconnect": listing("Disconnection candidates (calon segel): ARDEBT(P) bills >= 3 and "
+                                              "no payment of any kind in P", "disconnect"),
     }
 
 
@@ -331,5 +435,5 @@ def spec() -> dict:
         "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
                                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"basic": []}, {"session": []}],
-        "paths": _complete({**_figures(), **_anomalies_and_uploads(), **_workbench(), **_customers()}),
+        "paths": _complete({**_figures(), **_collection(), **_anomalies_and_uploads(), **_workbench(), **_customers()}),
     }

@@ -3,6 +3,7 @@ cell renderers (assets/dashAgGridComponentFunctions.js)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
+from dash import Dash, Input, Output
 
 FORMATS = {
     "rupiah": "rupiah(params.value)",
@@ -63,4 +64,21 @@ def grid(grid_id: str, columns: list[dict], rows: list[dict] | None = None, heig
         id=grid_id, columnDefs=columns, rowData=rows or [],
         defaultColDef={"sortable": True, "resizable": True, "filter": False, "flex": 1, "minWidth": 90},
         dashGridOptions=grid_options, className="ag-theme-quartz", style=style,
+    )
+
+
+def purge_on(app: Dash, grid_id: str, query_store: str, purged_store: str) -> None:
+    """An infinite-row-model grid asks again from its first page (its selection cleared)
+    whenever ``query_store`` changes: its cached pages belong to the old query."""
+    app.clientside_callback(
+        """
+        async function (query) {
+            const api = await dash_ag_grid.getApiAsync("%s");
+            api.deselectAll();
+            api.purgeInfiniteCache();
+            api.paginationGoToFirstPage();
+            return window.dash_clientside.no_update;
+        }
+        """ % grid_id,
+        Output(purged_store, "data"), Input(query_store, "data"), prevent_initial_call=True,
     )

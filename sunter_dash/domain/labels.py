@@ -16,3 +16,17 @@ AUDIT_ACTIONS = {"login": "Masuk", "login_failed": "Gagal masuk", "logout": "Kel
 
 def rayon_label(rayon: str | None) -> str:
     return f"Rayon {rayon}" if rayon else "Tanpa rayon"
+
+
+NO_PCEZ, NO_OFFICER = "Tanpa PCEZ", "Tanpa petugas"
+
+
+def pcez_label(code: str | None) -> str:
+    """A PCEZ as the branch writes it: 5 digits shown '151/10'; none: "Tanpa PCEZ"."""
+    if not code:
+        return NO_PCEZ
+    return f"{code[:3]}/{code[3:]}" if len(code) == 5 and code.isdigit() else code
+
+
+def officer_label(name: str | None) -> str:
+    return name or NO_OFFICER

@@ -4,7 +4,7 @@ from __future__ import annotations
 ROLES = ("admin", "viewer")
 ROLE_LABELS = {"admin": "Admin", "viewer": "Viewer"}
 PERMISSIONS = {
-    "admin": frozenset({"read", "analyse", "upload", "delete", "manage_users", "audit", "settings"}),
+    "admin": frozenset({"read", "analyse", "collect", "upload", "delete", "manage_users", "audit", "settings"}),
     "viewer": frozenset({"read", "analyse"}),
 }
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from sqlalchemy import Column, Index, Integer, Table
 
 from ..domain import files
-from .accounts import Analysis, AnalysisEvent, AuditLog, LoginAttempt, User
+from .accounts import Analysis, AnalysisEvent, AuditLog, FollowUp, LoginAttempt, User
 from .base import Base
 from .data import Ardebt, Mainbill, MbPayment, Mc, Payment, Rute, Sbrs
 from .settings import MappingProfile, SavedSetting
@@ -74,7 +74,7 @@ class _DataTables(Mapping):
 
 DATA_TABLES = _DataTables()
 
-__all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog",
+__all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog", "FollowUp",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "SavedSetting"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.clock import now_utc
@@ -67,6 +67,25 @@ class Analysis(Base):
         Index("ix_analysis_nomen", "nomen"),
         Index("ix_analysis_status", "status", "periode"),
     )
+
+
+class FollowUp(Base):
+    """A field follow-up of a customer in a periode (METRICS.md): every record is kept; the latest
+    of a customer and periode counts."""
+
+    __tablename__ = "followup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20))
+    periode: Mapped[str] = mapped_column(String(7))
+    result: Mapped[str] = mapped_column(String(16))
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    promise_date: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
+
+    __table_args__ = (Index("ix_followup_periode_nomen", "periode", "nomen", "id"),)
 
 
 class AnalysisEvent(Base):

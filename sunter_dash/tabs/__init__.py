@@ -2,9 +2,22 @@
 
 A tab is a module with its ids, ``layout()`` and ``register_callbacks(app)``, and a ``TAB``
 record at its end; adding a tab is its module and one line here."""
-from . import analysis, arrears, audit, customer, data_status, history, meter, overview, settings, trend, upload, users
+from . import (
+    analysis,
+    arrears,
+    audit,
+    collection,
+    customer,
+    data_status,
+    history,
+    meter,
+    overview,
+    settings,
+    trend,
+    upload,
+    users,
+)
 from .base import Tab
 
-TABS: list[Tab] = [overview.TAB, arrears.TAB, trend.TAB, meter.TAB, customer.TAB, analysis.TAB, data_status.TAB,
-                   upload.TAB, history.TAB, users.TAB,
-                   settings.TAB, audit.TAB]
+TABS: list[Tab] = [overview.TAB, arrears.TAB, collection.TAB, trend.TAB, meter.TAB, customer.TAB, analysis.TAB,
+                   data_status.TAB, upload.TAB, history.TAB, users.TAB, settings.TAB, audit.TAB]

@@ -13,7 +13,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import export, ids, queries, urls
 from ..components.cards import missing_alert
-from ..components.grids import LOCALE, column, nomen_column
+from ..components.grids import LOCALE, column, nomen_column, purge_on
 from ..domain import checks
 from ..domain.checks import AnyOf, Thresholds
 from ..domain.errors import BadParameter
@@ -232,19 +232,7 @@ def register_callbacks(app: Dash) -> None:
         query = {"periode": periode, "rayon": rayon, "key": key} if periode and key in checks.names() else None
         return query, list_title(query)
 
-    # A new query empties the grid's cache: it asks again from the first page.
-    app.clientside_callback(
-        """
-        async function (query) {
-            const api = await dash_ag_grid.getApiAsync("%s");
-            api.deselectAll();
-            api.purgeInfiniteCache();
-            api.paginationGoToFirstPage();
-            return window.dash_clientside.no_update;
-        }
-        """ % GRID,
-        Output(PURGED, "data"), Input(QUERY, "data"), prevent_initial_call=True,
-    )
+    purge_on(app, GRID, QUERY, PURGED)
 
     @app.callback(Output(GRID, "getRowsResponse"), Input(GRID, "getRowsRequest"), State(QUERY, "data"))
     def serve_rows(request, query):

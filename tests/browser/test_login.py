@@ -42,8 +42,8 @@ def test_login_form_refuses_a_wrong_password_then_signs_in_and_out(dash_duo, con
 def test_viewer_is_not_offered_the_admin_tabs(dash_duo, config, signed_in):
     signed_in(dash_duo, create_app(config), role="viewer")
     dash_duo.wait_for_contains_text(".navbar-user", "viewer · Viewer")
-    assert tab_labels(dash_duo) == ["Ringkasan", "Tunggakan", "Tren", "Meter", "Pelanggan", "Analisa", "Status Data",
-                                    "Riwayat"]
+    assert tab_labels(dash_duo) == ["Ringkasan", "Tunggakan", "Penagihan", "Tren", "Meter", "Pelanggan", "Analisa",
+                                    "Status Data", "Riwayat"]
     # Asking for the tab by URL shows the first tab instead.
     dash_duo.driver.get(f"{dash_duo.server_url.rstrip('/')}/?tab=audit")
     dash_duo.wait_for_element("#overview-cards")

@@ -170,12 +170,14 @@ def test_admin_reads_the_audit_log(client, users, log_in):
 
 def test_viewer_reads_every_page_and_endpoint(client, users, log_in):
     log_in(client, *users["viewer"])
-    for tab in ("ringkasan", "tunggakan", "tren", "status"):
+    for tab in ("ringkasan", "tunggakan", "penagihan", "tren", "status"):
         response = dash_post(client, "shell-content.children",
                              [{"id": "shell-tabs", "property": "active_tab", "value": tab}],
                              ["shell-tabs.active_tab"])
         assert response.status_code == 200, tab
-    for path in ("/api/periodes", "/api/kpi?periode=2025-12", "/api/arrears/summary?periode=2025-12"):
+    for path in ("/api/periodes", "/api/kpi?periode=2025-12", "/api/arrears/summary?periode=2025-12",
+                 "/api/kpi/petugas?periode=2025-12", "/api/collection/unpaid?periode=2025-12",
+                 "/api/promises?periode=2025-12"):
         assert client.get(path).status_code == 200, path
         assert client.get(path, headers=basic(*users["viewer"])).status_code == 200, path
 

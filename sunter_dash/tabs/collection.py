@@ -1,0 +1,254 @@
+"""Tab "Penagihan" (collection work, METRICS.md): who has not paid, where, and whose route it is.
+
+Cards for the unpaid customers and Rupiah, the disconnection candidates and the promises; the
+collection per officer and per PCEZ, whose names are links that filter the lists; the unpaid
+list or the disconnection candidates in a grid that asks the server for one page at a time
+(infinite row model), downloadable whole. The officer and PCEZ filters live in the address
+(``petugas``, ``pcez``), beside the shell's periode and rayon.
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from .. import export, ids, queries, urls
+from ..components.cards import kpi_card, missing_alert
+from ..components.grids import LOCALE, column, nomen_column, purge_on
+from ..domain.followups import RESULT_LABELS
+from ..domain.labels import officer_label, pcez_label
+from ..domain.listing import rayon_filter
+from ..domain.periodes import periode_label
+from ..extensions import app_engine
+from ..formatting import number, percent, rupiah
+from .base import Tab
+
+TAB_ID = "penagihan"
+LABEL = "Penagihan"
+ALERT = "collection-alert"
+CARDS = "collection-cards"
+OFFICERS = "collection-officers"
+PCEZS = "collection-pcezs"
+FILTERS = "collection-filters"
+QUERY = "collection-query"
+KIND = "collection-kind"
+SORT = "collection-sort"
+TITLE = "collection-title"
+GRID = "collection-grid"
+PURGED = "collection-purged"
+EXPORT_XLSX = "collection-xlsx"
+EXPORT_CSV = "collection-csv"
+DOWNLOAD = "collection-download"
+PAGE_SIZE = 50
+KINDS = {"unpaid": "Belum bayar", "disconnect": "Calon segel"}
+SORTS = {"unpaid": {"nominal": "Tagihan terbesar", "route": "Urut rute (PCEZ, alamat)", "nomen": "Nomen",
+                    "arrears": "Tunggakan terbesar"},
+         "disconnect": {"arrears": "Tunggakan terbesar", "route": "Urut rute (PCEZ, alamat)", "nomen": "Nomen"}}
+
+COLUMNS = [
+    nomen_column(pinned="left", sortable=False),
+    column("nama", "Nama", minWidth=150, sortable=False),
+    column("alamat", "Alamat", minWidth=180, sortable=False),
+    column("pcez_text", "PCEZ", minWidth=80, flex=0, width=90, sortable=False),
+    column("petugas_text", "Petugas", minWidth=110, sortable=False),
+    column("nominal", "Tagihan", "rupiah", minWidth=110, flex=0, width=120, sortable=False),
+    column("sisa", "Sisa", "rupiah", minWidth=110, flex=0, width=120, sortable=False),
+    column("bills", "Rek", "number", minWidth=60, flex=0, width=70, sortable=False),
+    column("arrears", "Tunggakan", "rupiah", minWidth=110, flex=0, width=125, sortable=False),
+    column("last_payment", "Bayar Terakhir", "date", minWidth=110, flex=0, width=120, sortable=False),
+    column("followup_text", "Tindak Lanjut", minWidth=150, sortable=False),
+]
+
+
+def layout() -> html.Div:
+    return html.Div([
+        dcc.Store(id=QUERY), dcc.Store(id=PURGED), dcc.Download(id=DOWNLOAD),
+        html.Div(id=ALERT),
+        html.Div(id=CARDS),
+        dbc.Row([
+            dbc.Col(dbc.Card(dbc.CardBody([html.H5("Per petugas", className="card-title"),
+                                           html.Div(id=OFFICERS, className="collection-table")]), className="h-100"),
+                    lg=6),
+            dbc.Col(dbc.Card(dbc.CardBody([html.H5("Per PCEZ", className="card-title"),
+                                           html.Div(id=PCEZS, className="collection-table")]), className="h-100"),
+                    lg=6),
+        ], className="g-3 mb-3"),
+        dbc.Card(dbc.CardBody([
+            html.Div([
+                html.H5("Daftar", id=TITLE, className="card-title mb-0"),
+                html.Div([
+                    dbc.RadioItems(id=KIND, options=[{"label": label, "value": key} for key, label in KINDS.items()],
+                                   value="unpaid", inline=True, className="collection-kind"),
+                    dbc.Select(id=SORT, size="sm", className="collection-sort", value="nominal",
+                               options=[{"label": label, "value": key} for key, label in SORTS["unpaid"].items()]),
+                    html.Span("Unduh", className="export-label"),
+                    dbc.ButtonGroup([
+                        dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id=EXPORT_XLSX,
+                                   size="sm", color="light", className="export-btn"),
+                        dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"], id=EXPORT_CSV,
+                                   size="sm", color="light", className="export-btn"),
+                    ], size="sm"),
+                ], className="d-flex align-items-center gap-2 flex-wrap"),
+            ], className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
+            html.Div(id=FILTERS, className="mb-2"),
+            dag.AgGrid(
+                id=GRID, columnDefs=COLUMNS, rowModelType="infinite",
+                defaultColDef={"resizable": True, "flex": 1, "minWidth": 90, "wrapHeaderText": True,
+                               "autoHeaderHeight": True, "suppressHeaderMenuButton": True},
+                dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
+                                 "paginationPageSizeSelector": False, "maxBlocksInCache": 20,
+                                 "suppressCellFocus": True, "localeText": LOCALE},
+                getRowId="params.data.nomen", className="ag-theme-quartz", style={"height": "520px"},
+            ),
+        ])),
+    ])
+
+
+# --- what the tab shows ------------------------------------------------------------------------
+
+def _query(search: str | None, periode: str | None, rayon: str | None, kind: str | None, sort: str | None) -> dict:
+    params = urls.tab_params(search)
+    kind = kind if kind in KINDS else "unpaid"
+    return {"periode": periode, "rayon": rayon_filter(rayon), "pcez": params.get("pcez") or None,
+            "petugas": params.get("petugas") or None, "kind": kind,
+            "sort": sort if sort in SORTS[kind] else next(iter(SORTS[kind]))}
+
+
+def _link(search: str | None, **changes) -> str:
+    """This tab's address with its filters changed (None removes one)."""
+    shell = urls.params(search)
+    params = {**urls.tab_params(search), **changes}
+    return urls.link(shell.get("periode"), shell.get("rayon"), TAB_ID,
+                     **{key: value for key, value in params.items() if value})
+
+
+def cards_view(query: dict) -> tuple[list, object]:
+    engine, periode, rayon = app_engine(), query["periode"], query["rayon"]
+    figures = queries.kpi(engine, periode, rayon)
+    if not figures["has_mc"]:
+        return [], missing_alert(f"MC {periode_label(periode)} belum diunggah: daftar belum bayar dihitung dari MC.")
+    candidates = queries.disconnect(engine, periode, rayon, query["pcez"], query["petugas"], 1, 1)
+    promised = queries.promises(engine, periode, query["petugas"])
+    counts = promised["counts"]
+    cards = [
+        kpi_card("card-unpaid-nomen", "Belum Bayar", number(figures["unpaid"]["nomen"]),
+                 f"dari {number(figures['target']['nomen'])} pelanggan bertagihan", "bi-person-x", None, None,
+                 accent="danger", compared=False),
+        kpi_card("card-unpaid-nominal", "Rupiah Belum Dibayar", rupiah(figures["unpaid"]["nominal"]),
+                 "termasuk sisa pembayar sebagian", "bi-cash-stack", None, None, accent="warning", compared=False),
+        kpi_card("card-disconnect", "Calon Segel", number(candidates["total"]) if candidates["has_ardebt"] else "-",
+                 "tunggakan 3 rekening atau lebih, tanpa bayar bulan ini" if candidates["has_ardebt"]
+                 else "ARDEBT periode ini belum diunggah", "bi-scissors", None, None, accent="secondary",
+                 compared=False),
+        kpi_card("card-promises", "Janji Bayar", f"{number(counts['pending'])} menunggu",
+                 f"{number(counts['kept'])} ditepati · {number(counts['broken'])} diingkari", "bi-calendar-check",
+                 None, None, accent="info", compared=False),
+    ]
+    alert = None if figures["has_collection"] else missing_alert(
+        f"COLLECTION {periode_label(periode)} belum diunggah: semua pelanggan bertagihan tampak belum bayar.")
+    return dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3 mb-3"), alert
+
+
+def group_table(rows: list[dict], total: dict, key: str, search: str | None, chosen: str | None) -> html.Div:
+    """The KPI per officer or PCEZ; a named group links to this tab filtered on it."""
+    def name(row):
+        value = row[key]
+        text = pcez_label(value) if key == "pcez" else officer_label(value)
+        if value is None:
+            return text
+        active = " fw-bold" if value == chosen else ""
+        return dcc.Link(text, href=_link(search, **{key: value}), className=f"collection-link{active}")
+
+    head = html.Thead(html.Tr([html.Th("Petugas" if key == "petugas" else "PCEZ"),
+                               html.Th("Target", className="text-end"),
+                               html.Th("Terbayar", className="text-end"), html.Th("%", className="text-end"),
+                               html.Th("Belum bayar", className="text-end"), html.Th("Rp belum", className="text-end")]))
+
+    def line(row, label=None):
+        return html.Tr([html.Td(label or name(row)), html.Td(rupiah(row["target"]["nominal"]), className="text-end"),
+                        html.Td(rupiah(row["paid"]["nominal"]), className="text-end"),
+                        html.Td(percent(row["collection_rate"]), className="text-end"),
+                        html.Td(number(row["unpaid"]["nomen"]), className="text-end"),
+                        html.Td(rupiah(row["unpaid"]["nominal"]), className="text-end")])
+
+    body = [line(row) for row in rows] + [line(total, html.Strong("Total"))]
+    return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0",
+                     id=f"collection-{key}-table")
+
+
+def display_rows(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["pcez_text"] = pcez_label(row["pcez"])
+        row["petugas_text"] = officer_label(row["petugas"])
+        followup = row.pop("followup")
+        row["followup_text"] = "" if followup is None else (
+            f"{RESULT_LABELS[followup['result']]} · {followup['visit_date']}"
+            + (f" → {followup['promise_date']}" if followup["promise_date"] else ""))
+    return rows
+
+
+def filters_view(query: dict, search: str | None):
+    chips = []
+    for key, label in (("petugas", "Petugas"), ("pcez", "PCEZ")):
+        if query[key]:
+            shown = pcez_label(query[key]) if key == "pcez" else query[key]
+            chips.append(dcc.Link([f"{label}: {shown} ", html.I(className="bi bi-x-lg")],
+                                  href=_link(search, **{key: None}), className="badge text-bg-primary me-2",
+                                  id=f"collection-clear-{key}"))
+    return chips or html.Span("Semua petugas dan PCEZ; klik nama petugas atau PCEZ untuk menyaring.",
+                              className="text-muted small")
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(Output(SORT, "options"), Output(SORT, "value"), Input(KIND, "value"), State(SORT, "value"))
+    def sorts(kind, sort):
+        options = SORTS.get(kind, SORTS["unpaid"])
+        return [{"label": label, "value": key} for key, label in options.items()], \
+            sort if sort in options else next(iter(options))
+
+    @app.callback(
+        output={"query": Output(QUERY, "data"), "cards": Output(CARDS, "children"), "alert": Output(ALERT, "children"),
+                "officers": Output(OFFICERS, "children"), "pcezs": Output(PCEZS, "children"),
+                "filters": Output(FILTERS, "children"), "title": Output(TITLE, "children")},
+        inputs={"search": Input(ids.URL, "search"), "periode": Input(ids.PERIODE, "value"),
+                "rayon": Input(ids.RAYON, "value"), "kind": Input(KIND, "value"), "sort": Input(SORT, "value")})
+    def view(search, periode, rayon, kind, sort):
+        if not periode:
+            return {"query": None, "cards": [], "alert": missing_alert("Belum ada data: unggah MC dan COLLECTION."),
+                    "officers": None, "pcezs": None, "filters": None, "title": "Daftar"}
+        query = _query(search, periode, rayon, kind, sort)
+        cards, alert = cards_view(query)
+        engine = app_engine()
+        officers = queries.kpi_by_petugas(engine, periode, query["rayon"])
+        pcezs = queries.kpi_by_pcez(engine, periode, query["rayon"])
+        return {"query": query, "cards": cards, "alert": alert,
+                "officers": group_table(officers["rows"], officers["total"], "petugas", search, query["petugas"]),
+                "pcezs": group_table(pcezs["rows"], pcezs["total"], "pcez", search, query["pcez"]),
+                "filters": filters_view(query, search),
+                "title": f"{KINDS[query['kind']]} · {periode_label(periode)}"}
+
+    purge_on(app, GRID, QUERY, PURGED)
+
+    @app.callback(Output(GRID, "getRowsResponse"), Input(GRID, "getRowsRequest"), State(QUERY, "data"))
+    def serve_rows(request, query):
+        if not query or not request:
+            return {"rowData": [], "rowCount": 0}
+        start, end = int(request.get("startRow", 0)), int(request.get("endRow", PAGE_SIZE))
+        size = max(1, min(end - start, 500))
+        found = queries.unpaid if query["kind"] == "unpaid" else queries.disconnect
+        page = found(app_engine(), query["periode"], query["rayon"], query["pcez"], query["petugas"],
+                     start // size + 1, size, query["sort"])
+        return {"rowData": display_rows([dict(row) for row in page["rows"]]), "rowCount": page["total"]}
+
+    @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT_XLSX, "n_clicks"), Input(EXPORT_CSV, "n_clicks"),
+                  State(QUERY, "data"), prevent_initial_call=True)
+    def download(_xlsx, _csv, query):
+        if not query or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update
+        fmt = "xlsx" if ctx.triggered_id == EXPORT_XLSX else "csv"
+        content, name = export.collection_list(app_engine(), query["kind"], query["periode"], query["rayon"],
+                                               query["pcez"], query["petugas"], query["sort"], fmt)
+        return dcc.send_bytes(content, name)
+
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

@@ -1,0 +1,70 @@
+"""Tab "Penagihan" in a real browser, a manager's flow: the cards, the collection per officer,
+clicking an officer filters the unpaid list (and the address), the list downloads whole, the
+disconnection candidates. The branch is tests/integration/test_collection.py's (figures there)."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+from sunter_dash import create_app
+from sunter_dash.ingest import ingest_file
+
+from .pages import click, column_cells, query, screenshot, wait_card, wait_cells, wait_text, wait_until
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from collection_branch import FILES  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def collection_app(engine, config, tmp_path: Path):
+    for name, text in FILES.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert ingest_file(engine, path).status == "loaded", name
+    return create_app(config)
+
+
+def test_manager_filters_the_unpaid_list_by_officer_and_downloads_it(dash_duo, collection_app, signed_in):
+    signed_in(dash_duo, collection_app, path="/?tab=penagihan&periode=2025-12")
+    wait_card(dash_duo, "card-unpaid-nomen", "4")
+    wait_card(dash_duo, "card-unpaid-nominal", "Rp 810.000")
+    wait_card(dash_duo, "card-disconnect", "1")
+    dash_duo.wait_for_contains_text("#collection-petugas-table", "Tanpa petugas")
+    officers = [row.text.split(" Rp")[0] for row in
+                dash_duo.find_elements("#collection-petugas-table tbody tr")]
+    assert officers == ["ANDI", "RINA", "Tanpa petugas", "Total"]
+    wait_cells(dash_duo, "collection-grid", "nomen", ["60000004", "60000002", "60000006", "60000007"])
+    screenshot(dash_duo, "penagihan.png")
+
+    # Clicking an officer filters the list, and the address keeps it.
+    click(dash_duo, "#collection-petugas-table a.collection-link")
+    wait_until(dash_duo, lambda _d: query(dash_duo).get("petugas") == "ANDI", "petugas never in the address")
+    wait_cells(dash_duo, "collection-grid", "nomen", ["60000002"])
+    wait_text(dash_duo, "#collection-clear-petugas", "Petugas: ANDI")
+    assert column_cells(dash_duo, "collection-grid", "last_payment") == ["20-11-2025"]
+
+    downloads = Path(dash_duo.download_path)
+    click(dash_duo, "#collection-csv")
+    expected = downloads / "belum-bayar_2025-12_petugas-ANDI.csv"
+    wait_until(dash_duo, lambda _d: expected.exists() and expected.stat().st_size > 0,
+               f"no download {expected.name}; found {sorted(p.name for p in downloads.iterdir())}")
+    with expected.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["Nomen", "Nama", "Alamat", "Rayon", "PCEZ", "Petugas", "Tarif", "Tagihan", "Sisa", "Rek Tunggakan",
+         "Tunggakan", "Bayar Terakhir", "Tindak Lanjut Terakhir"],
+        ["60000002", "BUDI", "JL A 2", "34", "151/10", "ANDI", "", "200000", "200000", "1", "200000", "2025-11-20",
+         ""]]
+
+    # The filter comes off, and the other list shows the disconnection candidates.
+    click(dash_duo, "#collection-clear-petugas")
+    wait_cells(dash_duo, "collection-grid", "nomen", ["60000004", "60000002", "60000006", "60000007"])
+    dash_duo.find_element("label[for='_dbcprivate_radioitems_collection-kind_input_disconnect']").click()
+    wait_cells(dash_duo, "collection-grid", "nomen", ["60000004"])
+    wait_text(dash_duo, "#collection-title", "Calon segel · Desember 2025")
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,307 @@
+"""METRICS.md's collection work, computed by hand on a small branch, through the real pipeline and
+the API: the KPI per PCEZ and per officer, the unpaid list and the disconnection candidates;
+and the same figures against a pandas oracle over the raw tables.
+
+The branch (periode 2025-12; zones give rayon and PCEZ: 341511001 -> 34, 15110):
+  60000001 ANI   34 15110 100.000  paid CURRENT 100.000 (05-12)
+  60000002 BUDI  34 15110 200.000  unpaid; paid in November (20-11); ARDEBT 1 bill 200.000
+  60000003 CICI  34 15210 150.000  paid CURRENT 50.000 (a partial payer: paid, 100.000 unpaid Rupiah)
+  60000004 DEDI  35 16010 300.000  unpaid; ARDEBT 4 bills 900.000; UNDUE 10.000 on 30-11, 300.000 on 01-01-2026
+  60000005 EKA   35 16010       0  no target
+  60000006 FAJAR 35 16110 120.000  UNDUE 80.000 (10-12); ARDEBT 3 bills 360.000
+  60000007 GITA  35 16110  90.000  MB payment 15-12; ARDEBT 5 bills 450.000
+  60000009 (not in any MC)         UNDUE 40.000 (11-12): no rayon, no PCEZ
+RUTE 2025-11: 151/10 LAMA, 160/10 LAMA. RUTE 2025-12: 151/10 " andi ", 152/10 Andi, 160/10 Rina
+(16110 has no officer).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text as sql
+
+from sunter_dash import queries
+from sunter_dash.domain.followups import promise_status
+from sunter_dash.ingest import ingest_file
+from sunter_dash.services import API, Actor, followups
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from collection_branch import FILES  # noqa: E402
+from helpers import basic  # noqa: E402
+
+
+@pytest.fixture
+def branch(engine, tmp_path):
+    for name, text in FILES.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert ingest_file(engine, path).status == "loaded", name
+    return engine
+
+
+def kpi(target, paid, unpaid, undue=(0, 0)):
+    rate = 100 * paid[1] / target[1] if target[1] else 0.0
+    return {"target": {"nomen": target[0], "nominal": target[1]}, "paid": {"nomen": paid[0], "nominal": paid[1]},
+            "unpaid": {"nomen": unpaid[0], "nominal": unpaid[1]}, "undue": {"nomen": undue[0], "nominal": undue[1]},
+            "collection_rate": pytest.approx(rate)}
+
+
+def test_kpi_per_pcez_by_hand_adds_up_to_the_branch_kpi(branch):
+    found = queries.kpi_by_pcez(branch, "2025-12")
+    assert found["rows"] == [
+        {"pcez": "15110", **kpi((2, 300_000), (1, 100_000), (1, 200_000))},
+        {"pcez": "15210", **kpi((1, 150_000), (1, 50_000), (0, 100_000))},
+        {"pcez": "16010", **kpi((1, 300_000), (0, 0), (1, 300_000))},
+        {"pcez": "16110", **kpi((2, 210_000), (0, 0), (2, 210_000), (1, 80_000))},
+        {"pcez": None, **kpi((0, 0), (0, 0), (0, 0), (1, 40_000))},  # the payer no MC knows
+    ]
+    assert found["total"] == {"pcez": None, **kpi((6, 960_000), (2, 150_000), (4, 810_000), (2, 120_000))}
+    branch_kpi = queries.kpi(branch, "2025-12")
+    for name in ("target", "paid", "unpaid"):
+        assert found["total"][name] == {"nomen": branch_kpi[name]["nomen"], "nominal": branch_kpi[name]["nominal"]}
+    assert found["total"]["undue"]["nominal"] == branch_kpi["undue"]["nominal"]
+
+
+def test_kpi_per_officer_uses_the_rute_in_effect_and_compares_names_trimmed_and_upper_cased(branch):
+    december = queries.kpi_by_petugas(branch, "2025-12")
+    assert december["rows"] == [
+        {"petugas": "ANDI", **kpi((3, 450_000), (2, 150_000), (1, 300_000))},
+        {"petugas": "RINA", **kpi((1, 300_000), (0, 0), (1, 300_000))},
+        {"petugas": None, **kpi((2, 210_000), (0, 0), (2, 210_000), (2, 120_000))},
+    ]
+    november = queries.kpi_by_petugas(branch, "2025-11")
+    assert [(r["petugas"], r["target"]["nominal"], r["paid"]["nominal"]) for r in november["rows"]] == [
+        ("LAMA", 500_000, 200_000)]
+    assert november["total"]["undue"] == {"nomen": 1, "nominal": 10_000}
+
+
+def test_rayon_filter_keeps_the_rayons_customers_only(branch):
+    found = queries.kpi_by_pcez(branch, "2025-12", "35")
+    assert [r["pcez"] for r in found["rows"]] == ["16010", "16110"]
+    assert found["total"] == {"pcez": None, **kpi((3, 510_000), (0, 0), (3, 510_000), (1, 80_000))}
+
+
+UNPAID_COLUMNS = ("nomen", "nama", "alamat", "rayon", "pcez", "petugas", "nominal", "sisa", "bills", "arrears",
+                  "last_payment")
+
+
+def rows(found, columns=UNPAID_COLUMNS):
+    return [tuple(row[c] for c in columns) for row in found["rows"]]
+
+
+def test_unpaid_list_by_hand(branch):
+    found = queries.unpaid(branch, "2025-12")
+    assert (found["total"], found["page"], found["page_size"], found["has_ardebt"]) == (4, 1, 50, True)
+    assert rows(found) == [
+        # The January payment is after the end of P: the last payment stays November's.
+        ("60000004", "DEDI", "JL C 1", "35", "16010", "RINA", 300_000, 300_000, 4, 900_000, "2025-11-30"),
+        ("60000002", "BUDI", "JL A 2", "34", "15110", "ANDI", 200_000, 200_000, 1, 200_000, "2025-11-20"),
+        ("60000006", "FAJAR", "JL D 1", "35", "16110", None, 120_000, 120_000, 3, 360_000, "2025-12-10"),
+        ("60000007", "GITA", "JL D 2", "35", "16110", None, 90_000, 90_000, 5, 450_000, "2025-12-15"),
+    ]
+    # A partial payer (60000003) is not in the list; its Rupiah are in the cards.
+    assert "60000003" not in [r["nomen"] for r in found["rows"]]
+
+
+def test_unpaid_list_filters_sorts_and_pages(branch):
+    def nomens(**kwargs):
+        return [r["nomen"] for r in queries.unpaid(branch, "2025-12", **kwargs)["rows"]]
+    assert nomens(petugas=" andi ") == ["60000002"]
+    assert nomens(pcez="16110") == ["60000006", "60000007"]
+    assert nomens(rayon="34") == ["60000002"]
+    assert nomens(sort="route") == ["60000002", "60000004", "60000006", "60000007"]
+    assert nomens(sort="arrears") == ["60000004", "60000007", "60000006", "60000002"]
+    second = queries.unpaid(branch, "2025-12", page=2, page_size=3)
+    assert (second["total"], [r["nomen"] for r in second["rows"]]) == (4, ["60000007"])
+
+
+def test_without_ardebt_the_arrears_columns_are_null_not_zero(branch):
+    found = queries.unpaid(branch, "2025-11")
+    assert found["has_ardebt"] is False
+    assert rows(found, ("nomen", "petugas", "bills", "arrears", "last_payment")) == [
+        ("60000004", "LAMA", None, None, "2025-11-30")]
+
+
+def test_disconnection_candidates_have_n_bills_and_no_payment_of_any_kind_in_the_month(branch):
+    found = queries.disconnect(branch, "2025-12")
+    # 60000006 paid arrears (UNDUE) and 60000007 paid through MB in December; 60000002 has 1 bill.
+    assert rows(found, ("nomen", "bills", "arrears", "last_payment")) == [("60000004", 4, 900_000, "2025-11-30")]
+    assert [r["nomen"] for r in queries.disconnect(branch, "2025-12", bills=1)["rows"]] == ["60000004", "60000002"]
+
+
+def test_the_api_answers_the_same_and_refuses_bad_parameters(branch, client, users):
+    auth = basic(*users["viewer"])
+    assert client.get("/api/kpi/pcez?periode=2025-12", headers=auth).get_json() == \
+        json.loads(json.dumps(queries.kpi_by_pcez.uncached(branch, "2025-12")))
+    petugas = client.get("/api/kpi/petugas?periode=2025-12&rayon=35", headers=auth).get_json()
+    assert [r["petugas"] for r in petugas["rows"]] == ["RINA", None]
+    unpaid = client.get("/api/collection/unpaid?periode=2025-12&pcez=16110&sort=route", headers=auth).get_json()
+    assert [r["nomen"] for r in unpaid["rows"]] == ["60000006", "60000007"] and unpaid["total"] == 2
+    candidates = client.get("/api/collection/disconnect?periode=2025-12", headers=auth).get_json()
+    assert [r["nomen"] for r in candidates["rows"]] == ["60000004"]
+    for url, field in [("/api/collection/unpaid?periode=2025-12&pcez=151/10", "pcez"),
+                       ("/api/collection/unpaid?periode=2025-12&sort=alamat", "sort"),
+                       ("/api/collection/unpaid?periode=2025-12&page_size=501", "page_size"),
+                       ("/api/collection/disconnect?periode=2025-13", "periode"),
+                       ("/api/kpi/pcez", "periode")]:
+        answer = client.get(url, headers=auth)
+        assert answer.status_code == 400 and answer.get_json()["field"] == field, url
+
+
+# --- the oracle: the same figures from the raw tables, in pandas ---------------------------------
+
+def oracle(engine, periode: str) -> tuple[dict, list[str], list[str]]:
+    """(KPI per PCEZ, the unpaid list's nomens by NOMINAL, the candidates) from mc, payment,
+    mb_payment, ardebt and rute as stored, following METRICS.md's words."""
+    with engine.connect() as conn:
+        mc = pd.read_sql("SELECT periode, nomen, nominal, pcez FROM mc", conn)
+        pay = pd.read_sql("SELECT nomen, pay_date, amount, jenis FROM payment", conn)
+        mb = pd.read_sql("SELECT nomen, pay_date FROM mb_payment", conn)
+        ardebt = pd.read_sql(sql("SELECT nomen, bills FROM ardebt WHERE periode = :p"), conn, params={"p": periode})
+    pay["month"] = pd.to_datetime(pay["pay_date"]).dt.strftime("%Y-%m")
+    mb["month"] = pd.to_datetime(mb["pay_date"]).dt.strftime("%Y-%m")
+    target = mc[mc["periode"] == periode].groupby("nomen").agg(nominal=("nominal", "sum"), pcez=("pcez", "max"))
+    current = pay[(pay["month"] == periode) & (pay["jenis"] == "CURRENT")].groupby("nomen")["amount"].sum()
+    undue = pay[(pay["month"] == periode) & (pay["jenis"] == "UNDUE")].groupby("nomen")["amount"].sum()
+    latest_pcez = mc.dropna(subset=["pcez"]).sort_values("periode").groupby("nomen")["pcez"].last()
+    per_pcez: dict = {}
+    for nomen, row in target.iterrows():
+        group = per_pcez.setdefault(row["pcez"], {"target": 0, "paid": 0, "unpaid": 0, "undue": 0})
+        paid = current.get(nomen, 0) if row["nominal"] > 0 else 0
+        group["target"] += row["nominal"]
+        group["paid"] += paid
+        group["unpaid"] += max(row["nominal"] - current.get(nomen, 0), 0)
+        group["undue"] += undue.get(nomen, 0)
+    for nomen, amount in undue.items():
+        if nomen not in target.index:
+            pcez = latest_pcez.get(nomen)
+            pcez = pcez if pcez in per_pcez else None
+            per_pcez.setdefault(pcez, {"target": 0, "paid": 0, "unpaid": 0, "undue": 0})["undue"] += amount
+    listed = target[(target["nominal"] > 0) & ~target.index.isin(current.index)]
+    unpaid_list = sorted(listed.index, key=lambda n: (-listed.loc[n, "nominal"], n))
+    paid_any = set(pay[pay["month"] == periode]["nomen"]) | set(mb[mb["month"] == periode]["nomen"])
+    bills = ardebt.groupby("nomen")["bills"].sum()
+    candidates = [n for n in target.index if bills.get(n, 0) >= 3 and n not in paid_any]
+    return per_pcez, unpaid_list, sorted(candidates)
+
+
+@pytest.mark.parametrize("periode", ["2025-11", "2025-12"])
+def test_figures_equal_the_pandas_oracle(branch, periode):
+    per_pcez, unpaid_list, candidates = oracle(branch, periode)
+    found = queries.kpi_by_pcez(branch, periode)
+    assert {r["pcez"]: {"target": r["target"]["nominal"], "paid": r["paid"]["nominal"],
+                        "unpaid": r["unpaid"]["nominal"], "undue": r["undue"]["nominal"]}
+            for r in found["rows"]} == per_pcez
+    assert [r["nomen"] for r in queries.unpaid(branch, periode, page_size=500)["rows"]] == unpaid_list
+    assert sorted(r["nomen"] for r in queries.disconnect(branch, periode, page_size=500)["rows"]) == candidates
+
+
+# --- follow-ups and promises -------------------------------------------------------------------
+
+ADMIN = Actor("admin", "admin", "127.0.0.1", API)
+TODAY = dt.date(2026, 1, 25)
+JANUARY = {
+    "MC_2026-01.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n"
+                      "60000001;ANI;JL A 1;341511001;110000\n60000002;BUDI;JL A 2;341511002;210000\n"
+                      "60000003;CICI;JL B 1;341521001;150000\n60000004;DEDI;JL C 1;351601001;310000\n",
+    "Collection-2026-01-10_sd_2026-01-20.txt": "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n"
+                                               "60000001|13-01-2026|-110000|012026\n"
+                                               "60000003|14-01-2026|-150000|012026\n"
+                                               "60000099|20-01-2026|-1000|122025\n",
+}
+
+
+def visit(engine, nomen, periode, result, visit_date, promise_date=None, note=None):
+    payload = {"nomen": nomen, "periode": periode, "result": result, "visit_date": visit_date,
+               "promise_date": promise_date, "note": note}
+    return followups.add(engine, ADMIN, payload, TODAY)
+
+
+@pytest.fixture
+def promised(branch, tmp_path):
+    for name, text in JANUARY.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert ingest_file(branch, path).status == "loaded", name
+    # December: promised for the 31st; paid on 1 January, within the 3 days of grace.
+    visit(branch, "60000004", "2025-12", "janji_bayar", "2025-12-28", "2025-12-31")
+    # January (data as of 20-01): kept on the last day of grace (13-01); paid a day late (14-01) and
+    # the data reach past the grace: broken; promised for 18-01 (grace to 21-01): pending, its
+    # payment of 01-01 was before the visit; a promise followed by a refusal no longer counts.
+    visit(branch, "60000001", "2026-01", "janji_bayar", "2026-01-05", "2026-01-10")
+    visit(branch, "60000003", "2026-01", "janji_bayar", "2026-01-05", "2026-01-10")
+    visit(branch, "60000004", "2026-01", "janji_bayar", "2026-01-02", "2026-01-18")
+    visit(branch, "60000002", "2026-01", "janji_bayar", "2026-01-06", "2026-01-25")
+    visit(branch, "60000002", "2026-01", "menolak", "2026-01-07", note="Tidak mau bayar")
+    return branch
+
+
+def test_promise_states_by_hand_at_month_ends_and_on_the_last_day_of_grace(promised):
+    december = queries.promises(promised, "2025-12")
+    assert december["rows"] == [{"nomen": "60000004", "petugas": "RINA", "visit_date": "2025-12-28",
+                                 "promise_date": "2025-12-31", "status": "kept", "nominal": 300_000}]
+    assert december["counts"] == {"pending": 0, "kept": 1, "broken": 0}
+    january = queries.promises(promised, "2026-01")
+    assert january["data_as_of"] == "2026-01-20"
+    assert [(r["nomen"], r["petugas"], r["status"], r["nominal"]) for r in january["rows"]] == [
+        ("60000001", "ANDI", "kept", 110_000), ("60000003", "ANDI", "broken", 150_000),
+        ("60000004", "RINA", "pending", 310_000)]
+    assert january["counts"] == {"pending": 1, "kept": 1, "broken": 1}
+    assert january["nominal"] == {"pending": 310_000, "kept": 110_000, "broken": 150_000}
+    andi = queries.promises(promised, "2026-01", petugas="Andi ")
+    assert andi["counts"] == {"pending": 0, "kept": 1, "broken": 1}
+    assert [r["nomen"] for r in queries.promises(promised, "2026-01", statuses=("pending",))["rows"]] == ["60000004"]
+
+
+def test_promise_status_at_its_edges():
+    visit_date, promised_for = dt.date(2026, 1, 5), dt.date(2026, 1, 10)
+    assert promise_status(visit_date, promised_for, [dt.date(2026, 1, 13)], dt.date(2026, 1, 20)) == "kept"
+    assert promise_status(visit_date, promised_for, [dt.date(2026, 1, 5)], None) == "kept"
+    assert promise_status(visit_date, promised_for, [dt.date(2026, 1, 4)], dt.date(2026, 1, 13)) == "pending"
+    assert promise_status(visit_date, promised_for, [dt.date(2026, 1, 14)], dt.date(2026, 1, 14)) == "broken"
+    assert promise_status(visit_date, promised_for, [], None) == "pending"
+
+
+def test_every_follow_up_is_kept_and_the_latest_shows_in_the_unpaid_list(promised):
+    rows = queries.followups(promised, "2026-01", nomen="60000002")
+    assert [(r["result"], r["promise_date"], r["note"], r["created_by"]) for r in rows] == [
+        ("menolak", None, "Tidak mau bayar", "admin"), ("janji_bayar", "2026-01-25", None, "admin")]
+    unpaid = {r["nomen"]: r["followup"] for r in queries.unpaid(promised, "2026-01")["rows"]}
+    assert unpaid["60000002"]["result"] == "menolak"
+    assert unpaid["60000004"] | {"id": None} == {"id": None, "result": "janji_bayar", "visit_date": "2026-01-02",
+                                                 "promise_date": "2026-01-18", "created_by": "admin"}
+    assert [r["nomen"] for r in queries.followups(promised, "2026-01", petugas="rina")] == ["60000004"]
+
+
+def test_the_followup_api_records_refuses_and_answers(branch, client, users):
+    admin, viewer = basic(*users["admin"]), basic(*users["viewer"])
+    sent = {"nomen": "60000002", "periode": "2025-12", "result": "janji_bayar", "visit_date": "2025-12-20",
+            "promise_date": "2025-12-27", "note": "Bayar setelah gajian"}
+    answer = client.post("/api/followups", json=sent, headers=admin)
+    assert answer.status_code == 201, answer.get_json()
+    assert {k: answer.get_json()[k] for k in sent} == sent
+    assert client.post("/api/followups", json=sent, headers=viewer).status_code == 403
+    for change, status, field in [({"nomen": "69999999"}, 404, "nomen"),
+                                  ({"promise_date": None}, 400, "promise_date"),
+                                  ({"promise_date": "2025-12-19"}, 400, "promise_date"),
+                                  ({"visit_date": "2999-01-01", "promise_date": "2999-01-02"}, 400, "visit_date"),
+                                  ({"result": "pulang"}, 400, "result"),
+                                  ({"extra": 1}, 400, "extra")]:
+        refused = client.post("/api/followups", json={**sent, **change}, headers=admin)
+        assert (refused.status_code, refused.get_json()["field"]) == (status, field), change
+    listed = client.get("/api/followups?periode=2025-12", headers=viewer).get_json()["rows"]
+    assert [(r["nomen"], r["result"]) for r in listed] == [("60000002", "janji_bayar")]
+    unpaid = client.get("/api/collection/unpaid?periode=2025-12&petugas=ANDI", headers=viewer).get_json()
+    assert unpaid["rows"][0]["followup"]["promise_date"] == "2025-12-27"
+    promises = client.get("/api/promises?periode=2025-12&status=pending,broken", headers=viewer).get_json()
+    # Data as of 11-12 does not reach past 27-12 + 3 days: pending.
+    assert promises["counts"] == {"pending": 1, "kept": 0, "broken": 0}
+    assert client.get("/api/promises?periode=2025-12&status=lost", headers=viewer).status_code == 400
+    with branch.connect() as conn:
+        audit = conn.execute(sql("SELECT detail FROM audit_log WHERE action = 'followup_recorded'")).scalars().all()
+    assert audit == ["60000002 2025-12: janji_bayar janji 2025-12-27 (API)"]
