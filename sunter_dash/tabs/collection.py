@@ -8,17 +8,24 @@ list or the disconnection candidates in a grid that asks the server for one page
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask import current_app, request
 
-from .. import export, ids, queries, urls
+from .. import export, ids, queries, route_sheet, urls
 from ..components.cards import kpi_card, missing_alert
 from ..components.grids import LOCALE, column, nomen_column, purge_on
+from ..domain.clock import local, now_utc
+from ..domain.errors import BadParameter
 from ..domain.followups import RESULT_LABELS
 from ..domain.labels import officer_label, pcez_label
 from ..domain.listing import rayon_filter
-from ..domain.periodes import periode_label
+from ..domain.params import PETUGAS_MAX
+from ..domain.periodes import periode_label, valid_periode
+from ..domain.text import is_text
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
 from .base import Tab
@@ -40,6 +47,7 @@ EXPORT_XLSX = "collection-xlsx"
 EXPORT_CSV = "collection-csv"
 DOWNLOAD = "collection-download"
 PAGE_SIZE = 50
+SHEET_ROUTE = "/penagihan/rute"  # an officer's route sheet: the printable page, and with .pdf the PDF
 KINDS = {"unpaid": "Belum bayar", "disconnect": "Calon segel"}
 SORTS = {"unpaid": {"nominal": "Tagihan terbesar", "route": "Urut rute (PCEZ, alamat)", "nomen": "Nomen",
                     "arrears": "Tunggakan terbesar"},
@@ -125,6 +133,15 @@ def _link(search: str | None, **changes) -> str:
 def cards_view(query: dict) -> tuple[list, object]:
     engine, periode, rayon = app_engine(), query["periode"], query["rayon"]
     figures = queries.kpi(engine, periode, rayon)
+    # Filtered by a PCEZ or an officer, the cards are that group's, as the lists are.
+    for key, grouped in (("pcez", queries.kpi_by_pcez), ("petugas", queries.kpi_by_petugas)):
+        if query[key]:
+            rows = grouped(engine, periode, rayon)["rows"]
+            group = next((row for row in rows if row[key] == query[key].strip().upper()), None)
+            empty = {"nomen": 0, "nominal": 0}
+            figures = {**figures, "unpaid": group["unpaid"] if group else empty,
+                       "target": group["target"] if group else empty}
+            break
     if not figures["has_mc"]:
         return [], missing_alert(f"MC {periode_label(periode)} belum diunggah: daftar belum bayar dihitung dari MC.")
     candidates = queries.disconnect(engine, periode, rayon, query["pcez"], query["petugas"], 1, 1)
@@ -195,11 +212,55 @@ def filters_view(query: dict, search: str | None):
             chips.append(dcc.Link([f"{label}: {shown} ", html.I(className="bi bi-x-lg")],
                                   href=_link(search, **{key: None}), className="badge text-bg-primary me-2",
                                   id=f"collection-clear-{key}"))
-    return chips or html.Span("Semua petugas dan PCEZ; klik nama petugas atau PCEZ untuk menyaring.",
-                              className="text-muted small")
+    if query["petugas"]:
+        chips += [html.A([html.I(className="bi bi-file-earmark-pdf me-1"), "Lembar rute (PDF)"],
+                         href=sheet_href(query, "pdf"), target="_blank", id="collection-sheet-pdf",
+                         className="btn btn-outline-secondary btn-sm me-2"),
+                  html.A([html.I(className="bi bi-printer me-1"), "Cetak"], href=sheet_href(query, "html"),
+                         target="_blank", id="collection-sheet-page", className="btn btn-outline-secondary btn-sm")]
+    return chips or html.Span("Semua petugas dan PCEZ; klik nama petugas atau PCEZ untuk menyaring, lalu cetak "
+                              "lembar rute petugasnya.", className="text-muted small")
+
+
+def _sheet_args():
+    """periode, petugas and rayon of a route sheet's address; BadParameter says which is wrong."""
+    periode = request.args.get("periode", "").strip()
+    petugas = request.args.get("petugas", "").strip() or None
+    rayon = rayon_filter(request.args.get("rayon"))
+    if not valid_periode(periode):
+        raise BadParameter(f"Periode harus berbentuk TTTT-BB (mis. 2025-12), bukan {periode!r}.",
+                           "periode must be YYYY-MM", field="periode")
+    if petugas is not None and (len(petugas) > PETUGAS_MAX or not is_text(petugas)):
+        raise BadParameter("Nama petugas tidak dikenali.", "petugas is not an officer's name", field="petugas")
+    return periode, petugas, rayon
+
+
+def sheet_href(query: dict, fmt: str) -> str:
+    params = {"periode": query["periode"], "petugas": query["petugas"], "rayon": query["rayon"]}
+    return f"{SHEET_ROUTE}{'.pdf' if fmt == 'pdf' else ''}?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def _sheet(fmt: str):
+    config = current_app.config["SUNTER_CONFIG"]
+    try:
+        periode, petugas, rayon = _sheet_args()
+    except BadParameter as refused:
+        return refused.message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+    printed = local(now_utc(), config.timezone)
+    if fmt == "pdf":
+        content = route_sheet.pdf(app_engine(), periode, petugas, config.branch_name, printed, rayon)
+        name = f"rute_{(petugas.strip().upper() if petugas else 'semua').replace(' ', '-')}_{periode}.pdf"
+        return content, 200, {"Content-Type": "application/pdf",
+                              "Content-Disposition": f'inline; filename="{name}"'}
+    href = sheet_href({"periode": periode, "petugas": petugas, "rayon": rayon}, "pdf")
+    return route_sheet.page(app_engine(), periode, petugas, config.branch_name, printed, rayon, href), 200, {
+        "Content-Type": "text/html; charset=utf-8"}
 
 
 def register_callbacks(app: Dash) -> None:
+    app.server.add_url_rule(SHEET_ROUTE, "route_sheet_page", lambda: _sheet("html"))
+    app.server.add_url_rule(f"{SHEET_ROUTE}.pdf", "route_sheet_pdf", lambda: _sheet("pdf"))
+
     @app.callback(Output(SORT, "options"), Output(SORT, "value"), Input(KIND, "value"), State(SORT, "value"))
     def sorts(kind, sort):
         options = SORTS.get(kind, SORTS["unpaid"])

@@ -4,10 +4,13 @@ disconnection candidates. The branch is tests/integration/test_collection.py's (
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
 import pytest
+import requests
+from pypdf import PdfReader
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
@@ -46,7 +49,20 @@ def test_manager_filters_the_unpaid_list_by_officer_and_downloads_it(dash_duo, c
     wait_until(dash_duo, lambda _d: query(dash_duo).get("petugas") == "ANDI", "petugas never in the address")
     wait_cells(dash_duo, "collection-grid", "nomen", ["60000002"])
     wait_text(dash_duo, "#collection-clear-petugas", "Petugas: ANDI")
+    # The cards follow the filter: ANDI's unpaid customer, and the 100.000 CICI still owes.
+    wait_card(dash_duo, "card-unpaid-nomen", "1")
+    wait_card(dash_duo, "card-unpaid-nominal", "Rp 300.000")
+    wait_card(dash_duo, "card-disconnect", "0")
     assert column_cells(dash_duo, "collection-grid", "last_payment") == ["20-11-2025"]
+
+    # The officer's route sheet: the PDF the link opens, read back.
+    href = dash_duo.find_element("#collection-sheet-pdf").get_attribute("href")
+    assert href.endswith("/penagihan/rute.pdf?periode=2025-12&petugas=ANDI"), href
+    cookies = {c["name"]: c["value"] for c in dash_duo.driver.get_cookies()}
+    sheet = requests.get(href, cookies=cookies, timeout=30)
+    assert sheet.headers["Content-Type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(sheet.content)).pages)
+    assert "Daftar tagih ANDI · Desember 2025" in text and "60000002" in text and "JL A 2" in text
 
     downloads = Path(dash_duo.download_path)
     click(dash_duo, "#collection-csv")

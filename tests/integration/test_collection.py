@@ -17,12 +17,15 @@ RUTE 2025-11: 151/10 LAMA, 160/10 LAMA. RUTE 2025-12: 151/10 " andi ", 152/10 An
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import text as sql
 
 from sunter_dash import queries
@@ -305,3 +308,33 @@ def test_the_followup_api_records_refuses_and_answers(branch, client, users):
     with branch.connect() as conn:
         audit = conn.execute(sql("SELECT detail FROM audit_log WHERE action = 'followup_recorded'")).scalars().all()
     assert audit == ["60000002 2025-12: janji_bayar janji 2025-12-27 (API)"]
+
+
+# --- the route sheet -----------------------------------------------------------------------------
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_an_officers_route_sheet_lists_its_unpaid_customers_in_route_order(branch, client, users, log_in):
+    log_in(client, *users["viewer"])
+    answer = client.get("/penagihan/rute.pdf?periode=2025-12&petugas=ANDI")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/pdf"
+    assert 'filename="rute_ANDI_2025-12.pdf"' in answer.headers["Content-Disposition"]
+    text = pdf_text(answer.data)
+    assert "Daftar tagih ANDI · Desember 2025 · PAM JAYA Cabang Sunter" in text
+    assert "1 pelanggan belum bayar · Rp 200.000" in text
+    assert "60000002" in text and "BUDI" in text and "JL A 2" in text and "151/10" in text
+    assert "Rp 200.000 (1 rek)" in text and "Hasil kunjungan" in text
+    assert "60000004" not in text  # RINA's
+
+    # Every officer's customers, in route order (PCEZ, then address), on the printable page.
+    page = client.get("/penagihan/rute?periode=2025-12").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td>", page)
+    assert rows == [("1", "60000002"), ("2", "60000004"), ("3", "60000006"), ("4", "60000007")]
+    assert 'href="/penagihan/rute.pdf?periode=2025-12"' in page.replace("'", '"')
+
+    refused = client.get("/penagihan/rute.pdf?periode=2025-13&petugas=ANDI")
+    assert refused.status_code == 400 and "TTTT-BB" in refused.get_data(as_text=True)
+    anonymous = client.application.test_client().get("/penagihan/rute.pdf?periode=2025-12")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
