@@ -16,11 +16,12 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app, request
 
 from .. import export, ids, queries, route_sheet, urls
+from ..auth import current_actor, may
 from ..components.cards import kpi_card, missing_alert
 from ..components.grids import LOCALE, column, nomen_column, purge_on
 from ..domain.clock import local, now_utc
-from ..domain.errors import BadParameter
-from ..domain.followups import RESULT_LABELS
+from ..domain.errors import BadParameter, SunterError
+from ..domain.followups import MAX_NOTE, PROMISE, RESULT_LABELS
 from ..domain.labels import officer_label, pcez_label
 from ..domain.listing import rayon_filter
 from ..domain.params import PETUGAS_MAX
@@ -28,7 +29,8 @@ from ..domain.periodes import periode_label, valid_periode
 from ..domain.text import is_text
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
-from .base import Tab
+from ..services import followups
+from .base import Tab, guarded
 
 TAB_ID = "penagihan"
 LABEL = "Penagihan"
@@ -46,6 +48,16 @@ PURGED = "collection-purged"
 EXPORT_XLSX = "collection-xlsx"
 EXPORT_CSV = "collection-csv"
 DOWNLOAD = "collection-download"
+FORM = "collection-followup"
+FORM_WHO = "collection-followup-who"
+RESULT = "collection-followup-result"
+VISIT = "collection-followup-visit"
+PROMISE_DATE = "collection-followup-promise"
+NOTE = "collection-followup-note"
+SAVE = "collection-followup-save"
+SAVED = "collection-followup-saved"
+SAVED_COUNT = "collection-followup-count"  # follow-ups saved on this page: each refetches the list
+RECORDING = "collect"  # the permission to record follow-ups
 PAGE_SIZE = 50
 SHEET_ROUTE = "/penagihan/rute"  # an officer's route sheet: the printable page, and with .pdf the PDF
 KINDS = {"unpaid": "Belum bayar", "disconnect": "Calon segel"}
@@ -70,7 +82,7 @@ COLUMNS = [
 
 def layout() -> html.Div:
     return html.Div([
-        dcc.Store(id=QUERY), dcc.Store(id=PURGED), dcc.Download(id=DOWNLOAD),
+        dcc.Store(id=QUERY), dcc.Store(id=PURGED), dcc.Store(id=SAVED_COUNT, data=0), dcc.Download(id=DOWNLOAD),
         html.Div(id=ALERT),
         html.Div(id=CARDS),
         dbc.Row([
@@ -105,21 +117,47 @@ def layout() -> html.Div:
                                "autoHeaderHeight": True, "suppressHeaderMenuButton": True},
                 dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
                                  "paginationPageSizeSelector": False, "maxBlocksInCache": 20,
+                                 "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                                  "enableClickSelection": True},
                                  "suppressCellFocus": True, "localeText": LOCALE},
                 getRowId="params.data.nomen", className="ag-theme-quartz", style={"height": "520px"},
             ),
-        ])),
+        ]), className="mb-3"),
+        followup_form() if may(RECORDING) else None,
     ])
+
+
+def followup_form() -> dbc.Card:
+    """What a visit found, for the customer selected in the list (admins)."""
+    return dbc.Card(dbc.CardBody([
+        html.H5("Catat tindak lanjut", className="card-title"),
+        html.Div("Pilih pelanggan di daftar.", id=FORM_WHO, className="text-muted small mb-2"),
+        dbc.Row([
+            dbc.Col([dbc.Label("Hasil kunjungan", html_for=RESULT),
+                     dbc.Select(id=RESULT, value=PROMISE,
+                                options=[{"label": label, "value": key} for key, label in RESULT_LABELS.items()])],
+                    md=3),
+            dbc.Col([dbc.Label("Tanggal kunjungan", html_for=VISIT), dbc.Input(id=VISIT, type="date")], md=2),
+            dbc.Col([dbc.Label("Tanggal janji bayar", html_for=PROMISE_DATE),
+                     dbc.Input(id=PROMISE_DATE, type="date")], md=2),
+            dbc.Col([dbc.Label("Catatan", html_for=NOTE), dbc.Input(id=NOTE, maxLength=MAX_NOTE)], md=3),
+            dbc.Col(dbc.Button([html.I(className="bi bi-check2 me-1"), "Simpan"], id=SAVE, color="primary",
+                               disabled=True, className="w-100"), md=2, className="d-flex align-items-end"),
+        ], className="g-2"),
+        html.Div(id=SAVED, className="mt-2"),
+    ]), id=FORM)
 
 
 # --- what the tab shows ------------------------------------------------------------------------
 
-def _query(search: str | None, periode: str | None, rayon: str | None, kind: str | None, sort: str | None) -> dict:
+def _query(search: str | None, periode: str | None, rayon: str | None, kind: str | None, sort: str | None,
+           saved: int | None = None) -> dict:
     params = urls.tab_params(search)
     kind = kind if kind in KINDS else "unpaid"
     return {"periode": periode, "rayon": rayon_filter(rayon), "pcez": params.get("pcez") or None,
             "petugas": params.get("petugas") or None, "kind": kind,
-            "sort": sort if sort in SORTS[kind] else next(iter(SORTS[kind]))}
+            "sort": sort if sort in SORTS[kind] else next(iter(SORTS[kind])),
+            "saved": saved or 0}  # follow-ups saved here: a new one refetches the list
 
 
 def _link(search: str | None, **changes) -> str:
@@ -272,12 +310,13 @@ def register_callbacks(app: Dash) -> None:
                 "officers": Output(OFFICERS, "children"), "pcezs": Output(PCEZS, "children"),
                 "filters": Output(FILTERS, "children"), "title": Output(TITLE, "children")},
         inputs={"search": Input(ids.URL, "search"), "periode": Input(ids.PERIODE, "value"),
-                "rayon": Input(ids.RAYON, "value"), "kind": Input(KIND, "value"), "sort": Input(SORT, "value")})
-    def view(search, periode, rayon, kind, sort):
+                "rayon": Input(ids.RAYON, "value"), "kind": Input(KIND, "value"), "sort": Input(SORT, "value"),
+                "saved": Input(SAVED_COUNT, "data")})
+    def view(search, periode, rayon, kind, sort, saved):
         if not periode:
             return {"query": None, "cards": [], "alert": missing_alert("Belum ada data: unggah MC dan COLLECTION."),
                     "officers": None, "pcezs": None, "filters": None, "title": "Daftar"}
-        query = _query(search, periode, rayon, kind, sort)
+        query = _query(search, periode, rayon, kind, sort, int(saved or 0))
         cards, alert = cards_view(query)
         engine = app_engine()
         officers = queries.kpi_by_petugas(engine, periode, query["rayon"])
@@ -301,6 +340,8 @@ def register_callbacks(app: Dash) -> None:
                      start // size + 1, size, query["sort"])
         return {"rowData": display_rows([dict(row) for row in page["rows"]]), "rowCount": page["total"]}
 
+    _register_form(app)
+
     @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT_XLSX, "n_clicks"), Input(EXPORT_CSV, "n_clicks"),
                   State(QUERY, "data"), prevent_initial_call=True)
     def download(_xlsx, _csv, query):
@@ -310,6 +351,41 @@ def register_callbacks(app: Dash) -> None:
         content, name = export.collection_list(app_engine(), query["kind"], query["periode"], query["rayon"],
                                                query["pcez"], query["petugas"], query["sort"], fmt)
         return dcc.send_bytes(content, name)
+
+
+def _register_form(app: Dash) -> None:
+    @app.callback(Output(FORM_WHO, "children"), Output(SAVE, "disabled"), Input(GRID, "selectedRows"),
+                  prevent_initial_call=True)
+    @guarded(RECORDING)
+    def chosen(selected):
+        if not selected:
+            return "Pilih pelanggan di daftar.", True
+        row = selected[0]
+        return f"{row['nomen']} · {row.get('nama') or ''} · {row.get('alamat') or ''}", False
+
+    @app.callback(
+        output={"saved": Output(SAVED, "children"), "count": Output(SAVED_COUNT, "data")},
+        inputs={"_save": Input(SAVE, "n_clicks")},
+        state={"selected": State(GRID, "selectedRows"), "query": State(QUERY, "data"),
+               "result": State(RESULT, "value"), "visit": State(VISIT, "value"),
+               "promise": State(PROMISE_DATE, "value"), "note": State(NOTE, "value"),
+               "count": State(SAVED_COUNT, "data")},
+        prevent_initial_call=True)
+    @guarded(RECORDING, saved=dbc.Alert("Anda tidak berhak mencatat tindak lanjut.", color="danger"))
+    def save(_save, selected, query, result, visit, promise, note, count):
+        if not selected or not query:
+            return {"saved": dbc.Alert("Pilih pelanggan di daftar dulu.", color="warning"), "count": no_update}
+        config = current_app.config["SUNTER_CONFIG"]
+        payload = {"nomen": selected[0]["nomen"], "periode": query["periode"], "result": result,
+                   "visit_date": visit or None, "promise_date": promise or None, "note": note or None}
+        try:
+            saved = followups.add(app_engine(), current_actor(), payload, local(now_utc(), config.timezone).date())
+        except SunterError as refused:
+            return {"saved": dbc.Alert(refused.message, color="danger", className="mb-0"), "count": no_update}
+        told = (f"Tersimpan: {saved['nomen']} · {RESULT_LABELS[saved['result']]} · {saved['visit_date']}"
+                + (f" · janji {saved['promise_date']}" if saved["promise_date"] else ""))
+        return {"saved": dbc.Alert(told, color="success", className="mb-0", id="collection-followup-ok"),
+                "count": int(count or 0) + 1}
 
 
 TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)

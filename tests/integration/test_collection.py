@@ -35,6 +35,7 @@ from sunter_dash.services import API, Actor, followups
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES  # noqa: E402
+from dash_wire import callback_body  # noqa: E402
 from helpers import basic  # noqa: E402
 
 
@@ -338,3 +339,25 @@ def test_an_officers_route_sheet_lists_its_unpaid_customers_in_route_order(branc
     assert refused.status_code == 400 and "TTTT-BB" in refused.get_data(as_text=True)
     anonymous = client.application.test_client().get("/penagihan/rute.pdf?periode=2025-12")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_a_viewers_crafted_save_of_the_follow_up_form_is_refused(branch, config, users, log_in):
+    from sunter_dash import create_app
+
+    app = create_app(config)
+    client = app.server.test_client()
+    log_in(client, *users["viewer"])
+    values = {"collection-followup-save.n_clicks": 1,
+              "collection-grid.selectedRows": [{"nomen": "60000002"}],
+              "collection-query.data": {"periode": "2025-12"}, "collection-followup-result.value": "menolak",
+              "collection-followup-visit.value": "2025-12-20", "collection-followup-count.data": 0}
+    answer = client.post("/_dash-update-component", json=callback_body(
+        app, "..collection-followup-saved", values, ["collection-followup-save.n_clicks"]))
+    assert answer.status_code == 200
+    assert "tidak berhak mencatat" in json.dumps(answer.get_json())
+    assert queries.followups.uncached(branch, "2025-12") == []
+    log_in(client, *users["admin"])
+    answer = client.post("/_dash-update-component", json=callback_body(
+        app, "..collection-followup-saved", values, ["collection-followup-save.n_clicks"]))
+    assert "Tersimpan: 60000002 · Menolak · 2025-12-20" in json.dumps(answer.get_json(), ensure_ascii=False)
+    assert [r["result"] for r in queries.followups.uncached(branch, "2025-12")] == ["menolak"]
