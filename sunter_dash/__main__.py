@@ -15,6 +15,7 @@ from . import queries
 from .config import ConfigError, load_config
 from .db import get_engine, prepare
 from .domain import files
+from .domain.clock import local, now_utc
 from .domain.errors import SunterError
 from .domain.roles import ROLES
 from .domain.uploads import shown_periodes
@@ -167,6 +168,10 @@ def first_run(config, *, with_demo: bool) -> None:
                 repeated = f", {result.duplicate} sudah ada" if result.duplicate else ""
                 print(f"  [{i}/{len(files)}] {path.name}: {result.status}, {result.stored} baris baru"
                       f"{repeated} ({result.type}, {result.periode})", flush=True)
+        from .demo import followups as demo_followups
+
+        recorded = demo_followups.record(engine, command_line("demo"), local(now_utc(), config.timezone).date())
+        print(f"  {recorded} tindak lanjut penagihan demo dicatat.", flush=True)
         print(f"Data demo dimuat dalam {time.perf_counter() - started:.1f} s.", flush=True)
     if queries.count_users(engine) == 0:
         password = config.admin_password or random_password()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from sunter_dash import queries
 from sunter_dash.db import get_engine
 from sunter_dash.services.signin import verify_password
 
@@ -68,6 +69,11 @@ def test_first_start_loads_demo_creates_admin_and_serves(tmp_path, new_database)
     # The overlapping December extracts: the 1-20 and 1-31 ones repeat earlier rows.
     assert statuses == {"loaded": 30}
     assert (periodes, customers) == (6, 3000)
+    # A living Penagihan tab: follow-ups of the newest periode, promises in every state.
+    assert "30 tindak lanjut penagihan demo dicatat." in output
+    promised = queries.promises.uncached(engine, "2025-12")
+    assert all(count >= 5 for count in promised["counts"].values()), promised["counts"]
+    assert len(queries.kpi_by_petugas.uncached(engine, "2025-12")["rows"]) > 3
     assert verify_password(engine, "admin", "rahasia-sunter-1") is not None
     assert ready < 60, f"first start took {ready:.1f} s"
 
