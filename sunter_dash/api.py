@@ -38,6 +38,7 @@ from .openapi import spec
 from .queries.anomalies import DEFAULT_SORT, FIELDS
 from .services import analyses, uploads
 from .services import followups as followup_service
+from .services import settings as settings_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -178,9 +179,14 @@ def collection_unpaid():
     return jsonify(queries.unpaid(app_engine(), **_collection_args("unpaid")))
 
 
+def _collection_settings() -> tuple[int, int]:
+    return settings_service.collection_settings(app_engine(), current_app.config["SUNTER_CONFIG"].thresholds)
+
+
 @bp.get("/collection/disconnect")
 def collection_disconnect():
-    return jsonify(queries.disconnect(app_engine(), **_collection_args("disconnect")))
+    bills, _grace = _collection_settings()
+    return jsonify(queries.disconnect(app_engine(), **_collection_args("disconnect"), bills=bills))
 
 
 @bp.get("/followups")
@@ -209,7 +215,8 @@ def promises_list():
         raise BadParameter(f"Parameter 'status' berisi {', '.join(PROMISE_STATUSES)} dipisah koma.",
                            f"Parameter 'status' takes {', '.join(PROMISE_STATUSES)}, comma-separated.",
                            field="status")
-    return jsonify(queries.promises(app_engine(), args["periode"], args["petugas"], wanted or None))
+    _bills, grace = _collection_settings()
+    return jsonify(queries.promises(app_engine(), args["periode"], args["petugas"], wanted or None, grace))
 
 
 @bp.get("/anomalies")

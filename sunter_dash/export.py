@@ -178,9 +178,9 @@ COLLECTION_NAMES = {"unpaid": "belum-bayar", "disconnect": "calon-segel"}
 
 
 def collection_list(engine: Engine, kind: str, periode: str, rayon: str | None, pcez: str | None,
-                    petugas: str | None, sort: str | None, fmt: str) -> tuple[bytes, str]:
+                    petugas: str | None, sort: str | None, fmt: str, bills: int = 3) -> tuple[bytes, str]:
     """The whole filtered unpaid list or disconnection candidates, as the page sorts them."""
-    frame = pd.DataFrame(collection.whole_list(engine, kind, periode, rayon, pcez, petugas, sort),
+    frame = pd.DataFrame(collection.whole_list(engine, kind, periode, rayon, pcez, petugas, sort, bills),
                          columns=list(COLLECTION_HEADERS))
     frame["pcez"] = frame["pcez"].map(pcez_label)
     frame["petugas"] = frame["petugas"].map(officer_label)

@@ -252,8 +252,8 @@ def _collection() -> dict:
         "/api/kpi/petugas": grouped("petugas", "officer"),
         "/api/collection/unpaid": listing("The unpaid list (belum bayar): customers of the target with no CURRENT "
                                           "payment in P", "unpaid"),
-        "/api/collection/disconnect": listing("Disconnection candidates (calon segel): ARDEBT(P) bills >= 3 and "
-                                              "no payment of any kind in P", "disconnect"),
+        "/api/collection/disconnect": listing("Disconnection candidates (calon segel): ARDEBT(P) bills >= N (the "
+                                              "setting disconnect_bills, default 3) and no payment of any kind in P", "disconnect"),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .settings import Setting
+from .settings import OTHER_SETTINGS, Setting
 
 
 @dataclass(frozen=True)
@@ -140,11 +140,17 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+def _known() -> dict[str, Setting]:
+    """key -> Setting: every check's, then the others (collection work)."""
+    return {**{s.key: s for c in _CHECKS for s in c.settings}, **{s.key: s for s in OTHER_SETTINGS}}
+
+
 class Thresholds:
-    """The values of every registered check's settings (defaults where not given)."""
+    """The values of every setting an admin may change: every registered check's, and the other
+    settings of domain/settings.py (defaults where not given)."""
 
     def __init__(self, **values):
-        known = {s.key: s for c in _CHECKS for s in c.settings}
+        known = _known()
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise TypeError(f"unknown threshold(s): {', '.join(unknown)}")
@@ -154,19 +160,25 @@ class Thresholds:
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Thresholds":
         """ValueError names the variable with an unusable value."""
-        known = {s.key: s for c in _CHECKS for s in c.settings}
+        known = _known()
         return cls(**{key: s.parse(env.get(s.env)) for key, s in known.items()})
 
     @classmethod
     def from_stored(cls, stored: dict) -> "Thresholds":
         """Stored values; keys of checks no longer registered are left out."""
-        known = {s.key for c in _CHECKS for s in c.settings}
+        known = set(_known())
         return cls(**{k: v for k, v in stored.items() if k in known})
 
     @staticmethod
     def settings() -> list[Setting]:
-        """Every check's settings, once each (two checks may share one)."""
-        return list({s.key: s for c in _CHECKS for s in c.settings}.values())
+        """Every check's settings, once each (two checks may share one), then the other settings an
+        admin may change (domain/settings.py's OTHER_SETTINGS)."""
+        return list(_known().values())
+
+    def flagging(self) -> dict:
+        """The values the meter checks compute with (a change to these recomputes the flags)."""
+        keys = {s.key for c in _CHECKS for s in c.settings}
+        return {k: v for k, v in self.as_dict().items() if k in keys}
 
     def as_dict(self) -> dict:
         """The values as JSON keeps them (codes as lists)."""

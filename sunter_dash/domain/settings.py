@@ -74,6 +74,15 @@ ACTUAL_READ_METHODS = Setting("actual_read_methods", "SUNTER_ACTUAL_READ_METHODS
                               "Kode metode baca yang dihitung sebagai baca aktual")
 
 
+# Collection work (METRICS.md): the bills from which a non-paying customer is a disconnection
+# candidate (N), and the days after a promised date a payment still keeps the promise (G).
+DISCONNECT_BILLS = Setting("disconnect_bills", "SUNTER_DISCONNECT_BILLS", 3, 1,
+                           "Calon segel: tunggakan minimal (rekening)")
+PROMISE_GRACE_DAYS = Setting("promise_grace_days", "SUNTER_PROMISE_GRACE_DAYS", 3, 0,
+                             "Janji bayar: hari toleransi sesudah tanggal janji")
+OTHER_SETTINGS = (DISCONNECT_BILLS, PROMISE_GRACE_DAYS)
+
+
 def no_actual_reads(codes, actual) -> bool:
     """METRICS.md: read-method codes are given and none is one set as an actual read, so every
     reading counts as an estimate (both the upload result and the Meter card say so)."""

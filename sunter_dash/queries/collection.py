@@ -19,12 +19,13 @@ from sqlalchemy import Connection, Engine, text
 
 from ..domain.listing import rayon_filter
 from ..domain.params import COLLECTION_SORTS, LIMITS
+from ..domain.settings import DISCONNECT_BILLS as _DISCONNECT
 from .cache import cached
 from .followups import latest
 from .rute import rute_in_effect
 from .stored import types_of
 
-DISCONNECT_BILLS = 3  # METRICS.md's N: ARDEBT(P) bills from which a non-paying customer is a candidate
+DISCONNECT_BILLS = _DISCONNECT.default  # METRICS.md's N (a setting): the bills of a candidate
 PAGE_SIZE_MAX = LIMITS["collection_page_size"][2]
 # The sorts the lists take: name -> ORDER BY (every one ends on nomen, so pages never overlap).
 UNPAID_SORTS = {
@@ -256,11 +257,11 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
                  {"bills": bills, "start": dt.date.fromisoformat(start), "end": end})
 
 
-LISTS = {"unpaid": unpaid, "disconnect": disconnect}
-
 
 def whole_list(engine: Engine, kind: str, periode: str, rayon: str | None = None, pcez: str | None = None,
-               petugas: str | None = None, sort: str | None = None) -> list[dict]:
+               petugas: str | None = None, sort: str | None = None, bills: int = DISCONNECT_BILLS) -> list[dict]:
     """Every row of a collection list (``kind``: unpaid or disconnect) as filtered, for a download."""
     sort = sort or COLLECTION_SORTS[kind][0]
-    return LISTS[kind].uncached(engine, periode, rayon, pcez, petugas, 1, 0, sort)["rows"]
+    if kind == "disconnect":
+        return disconnect.uncached(engine, periode, rayon, pcez, petugas, 1, 0, sort, bills)["rows"]
+    return unpaid.uncached(engine, periode, rayon, pcez, petugas, 1, 0, sort)["rows"]

@@ -40,16 +40,18 @@ def _apply(conn: Connection, wanted: Thresholds) -> bool:
     if created:
         # Flags stored so far (by the migration) follow the defaults.
         changed = wanted != Thresholds()
+        recompute = wanted.flagging() != Thresholds().flagging()
     else:
-        stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)
-                              .with_for_update()).scalar()
-        changed = Thresholds.from_stored(json.loads(stored)) != wanted
+        stored = Thresholds.from_stored(json.loads(conn.execute(
+            select(AnomalySetting.thresholds).where(AnomalySetting.id == 1).with_for_update()).scalar()))
+        changed, recompute = stored != wanted, stored.flagging() != wanted.flagging()
         if changed:
             conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
-    if changed:
+    if recompute:  # a collection setting changes figures read at request time, not the flags
         flags.rebuild(conn, wanted)
+    if changed:
         summaries.bump_version(conn)
-    return changed
+    return recompute
 
 
 def sync_thresholds(engine: Engine, defaults: Thresholds) -> bool:
@@ -104,3 +106,15 @@ def listed(engine: Engine, defaults: Thresholds) -> list[dict]:
                       "updated_by": row.updated_by if row else None,
                       "updated_at": row.updated_at.strftime("%Y-%m-%d %H:%M") if row else None})
     return found
+
+
+def current(engine: Engine, defaults: Thresholds) -> Thresholds:
+    """The values in force now (the environment's, with what admins saved in their place)."""
+    with engine.connect() as conn:
+        return effective(conn, defaults)
+
+
+def collection_settings(engine: Engine, defaults: Thresholds) -> tuple[int, int]:
+    """(N: the bills of a disconnection candidate, G: a promise's days of grace) in force now."""
+    values = current(engine, defaults)
+    return values.disconnect_bills, values.promise_grace_days

@@ -30,6 +30,7 @@ from ..domain.text import is_text
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
 from ..services import followups
+from ..services import settings as settings_service
 from .base import Tab, guarded
 
 TAB_ID = "penagihan"
@@ -168,6 +169,11 @@ def _link(search: str | None, **changes) -> str:
                      **{key: value for key, value in params.items() if value})
 
 
+def _settings() -> tuple[int, int]:
+    """(N, G) in force: an admin's saved values, else the environment's (Pengaturan)."""
+    return settings_service.collection_settings(app_engine(), current_app.config["SUNTER_CONFIG"].thresholds)
+
+
 def cards_view(query: dict) -> tuple[list, object]:
     engine, periode, rayon = app_engine(), query["periode"], query["rayon"]
     figures = queries.kpi(engine, periode, rayon)
@@ -182,8 +188,9 @@ def cards_view(query: dict) -> tuple[list, object]:
             break
     if not figures["has_mc"]:
         return [], missing_alert(f"MC {periode_label(periode)} belum diunggah: daftar belum bayar dihitung dari MC.")
-    candidates = queries.disconnect(engine, periode, rayon, query["pcez"], query["petugas"], 1, 1)
-    promised = queries.promises(engine, periode, query["petugas"])
+    bills, grace = _settings()
+    candidates = queries.disconnect(engine, periode, rayon, query["pcez"], query["petugas"], 1, 1, bills=bills)
+    promised = queries.promises(engine, periode, query["petugas"], grace=grace)
     counts = promised["counts"]
     cards = [
         kpi_card("card-unpaid-nomen", "Belum Bayar", number(figures["unpaid"]["nomen"]),
@@ -192,7 +199,7 @@ def cards_view(query: dict) -> tuple[list, object]:
         kpi_card("card-unpaid-nominal", "Rupiah Belum Dibayar", rupiah(figures["unpaid"]["nominal"]),
                  "termasuk sisa pembayar sebagian", "bi-cash-stack", None, None, accent="warning", compared=False),
         kpi_card("card-disconnect", "Calon Segel", number(candidates["total"]) if candidates["has_ardebt"] else "-",
-                 "tunggakan 3 rekening atau lebih, tanpa bayar bulan ini" if candidates["has_ardebt"]
+                 f"tunggakan {bills} rekening atau lebih, tanpa bayar bulan ini" if candidates["has_ardebt"]
                  else "ARDEBT periode ini belum diunggah", "bi-scissors", None, None, accent="secondary",
                  compared=False),
         kpi_card("card-promises", "Janji Bayar", f"{number(counts['pending'])} menunggu",
@@ -335,9 +342,9 @@ def register_callbacks(app: Dash) -> None:
             return {"rowData": [], "rowCount": 0}
         start, end = int(request.get("startRow", 0)), int(request.get("endRow", PAGE_SIZE))
         size = max(1, min(end - start, 500))
-        found = queries.unpaid if query["kind"] == "unpaid" else queries.disconnect
-        page = found(app_engine(), query["periode"], query["rayon"], query["pcez"], query["petugas"],
-                     start // size + 1, size, query["sort"])
+        args = (app_engine(), query["periode"], query["rayon"], query["pcez"], query["petugas"], start // size + 1,
+                size, query["sort"])
+        page = queries.unpaid(*args) if query["kind"] == "unpaid" else queries.disconnect(*args, _settings()[0])
         return {"rowData": display_rows([dict(row) for row in page["rows"]]), "rowCount": page["total"]}
 
     _register_form(app)
@@ -349,7 +356,7 @@ def register_callbacks(app: Dash) -> None:
             return no_update
         fmt = "xlsx" if ctx.triggered_id == EXPORT_XLSX else "csv"
         content, name = export.collection_list(app_engine(), query["kind"], query["periode"], query["rayon"],
-                                               query["pcez"], query["petugas"], query["sort"], fmt)
+                                               query["pcez"], query["petugas"], query["sort"], fmt, _settings()[0])
         return dcc.send_bytes(content, name)
 
 

@@ -58,7 +58,7 @@ def layout() -> html.Div:
         html.Div(id=ALERT),
         dbc.Card(dbc.CardBody([
             heading("Setelan", "Nilai bawaan berasal dari lingkungan server (variabel SUNTER_...). Nilai yang "
-                    "disimpan di sini berlaku sampai dikembalikan ke bawaan; menyimpan menghitung ulang anomali."),
+                    "disimpan di sini berlaku sampai dikembalikan ke bawaan; menyimpan setelan meter menghitung ulang anomali."),
             html.Div(id=TABLE),
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([

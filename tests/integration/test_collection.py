@@ -29,6 +29,7 @@ from pypdf import PdfReader
 from sqlalchemy import text as sql
 
 from sunter_dash import queries
+from sunter_dash.domain.errors import BadParameter
 from sunter_dash.domain.followups import promise_status
 from sunter_dash.ingest import ingest_file
 from sunter_dash.services import API, Actor, followups
@@ -361,3 +362,34 @@ def test_a_viewers_crafted_save_of_the_follow_up_form_is_refused(branch, config,
         app, "..collection-followup-saved", values, ["collection-followup-save.n_clicks"]))
     assert "Tersimpan: 60000002 · Menolak · 2025-12-20" in json.dumps(answer.get_json(), ensure_ascii=False)
     assert [r["result"] for r in queries.followups.uncached(branch, "2025-12")] == ["menolak"]
+
+
+def test_n_and_g_are_settings_an_admin_saves_and_the_figures_follow(promised, client, users, monkeypatch):
+    from sunter_dash.domain.checks import Thresholds
+    from sunter_dash.ingest import flags
+    from sunter_dash.services import settings
+
+    rebuilt = []
+    monkeypatch.setattr(flags, "rebuild", lambda *args: rebuilt.append(args))
+    viewer = basic(*users["viewer"])
+
+    def candidates():
+        return [r["nomen"] for r in client.get("/api/collection/disconnect?periode=2025-12",
+                                               headers=viewer).get_json()["rows"]]
+
+    def december_promise():
+        return client.get("/api/promises?periode=2025-12", headers=viewer).get_json()["rows"][0]["status"]
+    assert (candidates(), december_promise()) == (["60000004"], "kept")
+    defaults = Thresholds()
+    settings.save(promised, ADMIN, defaults, "disconnect_bills", "1")
+    # Paid on 01-01 for a promise of 31-12: without grace, not kept; the data (to 11-12) do not
+    # reach past the promise, so it is still pending.
+    settings.save(promised, ADMIN, defaults, "promise_grace_days", 0)
+    assert (candidates(), december_promise()) == (["60000004", "60000002"], "pending")
+    assert rebuilt == []  # collection settings change no meter flag
+    with promised.connect() as conn:
+        audit = conn.execute(sql("SELECT detail FROM audit_log WHERE action = 'setting_changed'")).scalars().all()
+    assert audit == ["Calon segel: tunggakan minimal (rekening): 3 -> 1 (API)",
+                     "Janji bayar: hari toleransi sesudah tanggal janji: 3 -> 0 (API)"]
+    with pytest.raises(BadParameter):
+        settings.save(promised, ADMIN, defaults, "disconnect_bills", "0")
