@@ -85,7 +85,8 @@ class FollowUp(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
 
-    __table_args__ = (Index("ix_followup_periode_nomen", "periode", "nomen", "id"),)
+    __table_args__ = (Index("ix_followup_periode_nomen", "periode", "nomen", "id"),
+                      Index("ix_followup_nomen", "nomen"))
 
 
 class AnalysisEvent(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 from ..domain.listing import rayon_filter
 from ..models import Analysis, ArrearsCustomer, Customer, Mainbill, MbPayment, Mc, MeterFlag, Payment, Sbrs
 from .cache import cached
+from .followups import customer_followups
 from .stored import periodes
 
 # The search box and the customer profile. Raw tables without a nomen-first index (mainbill,
@@ -179,7 +180,7 @@ def _customer_analyses(engine: Engine, nomen: str) -> list[dict]:
 def customer_profile(engine: Engine, nomen: str) -> dict | None:
     """A customer's identity (the directory: its most recent MC, else SBRS) and its history
     over every stored periode: readings, MC targets and MAINBILL bills, COLLECTION and MB
-    payments, arrears, meter flags; and its analyses, read fresh. None when the nomen is
+    payments, arrears, meter flags; and its analyses and field follow-ups, read fresh. None when the nomen is
     unknown everywhere."""
     data = _customer_data(engine, nomen)
     cases = _customer_analyses(engine, nomen)
@@ -187,4 +188,4 @@ def customer_profile(engine: Engine, nomen: str) -> dict | None:
         return None
     if data is None:  # a case opened on a customer none of whose rows are stored
         data = _profile(nomen, dict.fromkeys(IDENTITY), periodes(engine), {part: [] for part in HISTORY_PARTS})
-    return {**data, "analyses": cases}
+    return {**data, "analyses": cases, "followups": customer_followups(engine, nomen)}

@@ -60,6 +60,14 @@ def followups(engine: Engine, periode: str, nomen: str | None = None, petugas: s
     return [_shape(r) for r in rows]
 
 
+def customer_followups(engine: Engine, nomen: str) -> list[dict]:
+    """Every follow-up of a customer, over every periode, newest first (its profile's timeline)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(FollowUp).where(FollowUp.nomen == nomen)
+                            .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc())).all()
+    return [_shape(r) for r in rows]
+
+
 def latest(conn: Connection, periode: str, nomens: list[str] | None = None) -> dict[str, dict]:
     """The latest follow-up of each customer in a periode (the one that counts)."""
     newest = select(func.max(FollowUp.id)).where(FollowUp.periode == periode).group_by(FollowUp.nomen)

@@ -17,6 +17,7 @@ from ..components.cards import missing_alert
 from ..components.grids import column, grid, tab_link_column
 from ..domain import checks
 from ..domain.cases import PRIORITY_LABELS, STATUS_LABELS, type_labels
+from ..domain.followups import RESULT_LABELS
 from ..domain.listing import rayon_filter
 from ..domain.periodes import periode_label
 from ..extensions import app_engine
@@ -37,6 +38,7 @@ PAYMENTS_GRID = "customer-payments-grid"
 ARREARS_GRID = "customer-arrears-grid"
 FLAGS_GRID = "customer-flags-grid"
 ANALYSES_GRID = "customer-analyses-grid"
+FOLLOWUPS_GRID = "customer-followups-grid"
 NEW_ANALYSIS = "customer-new-analysis"
 
 SEARCH_LIMIT = 20
@@ -104,6 +106,14 @@ FLAG_COLUMNS = [
     column("prev_volume", "Pakai Lalu", "number", minWidth=100),
     column("delta_m3", "Selisih (m³)", "number", minWidth=110),
     column("at_stake", "Nilai", "rupiah", minWidth=110),
+]
+FOLLOWUP_COLUMNS = [
+    column("visit_date", "Kunjungan", "date", minWidth=110, flex=0, width=120),
+    column("periode", "Periode", "periode", **PERIODE),
+    column("result", "Hasil", minWidth=120),
+    column("promise_date", "Janji bayar", "date", minWidth=110, flex=0, width=120),
+    column("note", "Catatan", minWidth=200),
+    column("created_by", "Dicatat oleh", minWidth=110),
 ]
 ANALYSIS_COLUMNS = [
     tab_link_column("id", "No", ANALYSIS_TAB, "case", "Buka analisa", minWidth=70, flex=0, width=75),
@@ -200,6 +210,7 @@ def build_profile(profile: dict, periode: str | None, rayon: str | None) -> html
         _section("Pembayaran (COLLECTION dan MB)", _payments(profile, types)),
         _side_by_side(_section("Tunggakan (ARDEBT)", _arrears(profile, types), beside=True), 5,
                       _section("Anomali meter", _flags(profile, types), beside=True), 7),
+        _section("Tindak lanjut penagihan", _followups(profile)),
         _analyses(profile, periode, rayon),
     ], className="customer-profile")
 
@@ -322,6 +333,13 @@ def _flags(profile: dict, types: set[str]):
     names = checks.names()
     rows = [{**f, "name": names.get(f["flag"], f["flag"])} for f in profile["flags"]]
     return grid(FLAGS_GRID, FLAG_COLUMNS, rows)
+
+
+def _followups(profile: dict):
+    """What field visits found (tab Penagihan, /api/followups), newest first."""
+    rows = [{**f, "result": RESULT_LABELS.get(f["result"], f["result"])} for f in profile["followups"]]
+    return grid(FOLLOWUPS_GRID, FOLLOWUP_COLUMNS, rows) if rows else _nothing(
+        "Belum ada kunjungan penagihan yang dicatat untuk pelanggan ini.")
 
 
 def _analyses(profile: dict, periode: str | None, rayon: str | None) -> dbc.Card:

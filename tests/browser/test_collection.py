@@ -112,6 +112,11 @@ def test_admin_records_a_promise_from_the_list_and_sees_it_counted(dash_duo, col
     click(dash_duo, "#collection-followup-save")
     dash_duo.wait_for_contains_text("#collection-followup-saved", "Tanggal janji hanya untuk hasil 'Janji bayar'")
     wait_card(dash_duo, "card-promises", "1 menunggu")
+
+    # The customer's profile shows the visit in its timeline.
+    dash_duo.find_element("#collection-grid .ag-row[row-id='60000002'] .ag-cell[col-id='nomen'] a").click()
+    dash_duo.wait_for_contains_text("#customer-followups-grid", "Janji bayar")
+    assert "Bayar setelah gajian" in dash_duo.find_element("#customer-followups-grid").text
     assert dash_duo.get_logs() == []
 
 

@@ -281,6 +281,10 @@ def test_every_follow_up_is_kept_and_the_latest_shows_in_the_unpaid_list(promise
     assert unpaid["60000004"] | {"id": None} == {"id": None, "result": "janji_bayar", "visit_date": "2026-01-02",
                                                  "promise_date": "2026-01-18", "created_by": "admin"}
     assert [r["nomen"] for r in queries.followups(promised, "2026-01", petugas="rina")] == ["60000004"]
+    # The profile's timeline holds every follow-up of the customer, newest visit first.
+    profile = queries.customer_profile(promised, "60000004")
+    assert [(f["periode"], f["visit_date"], f["result"]) for f in profile["followups"]] == [
+        ("2026-01", "2026-01-02", "janji_bayar"), ("2025-12", "2025-12-28", "janji_bayar")]
 
 
 def test_the_followup_api_records_refuses_and_answers(branch, client, users):

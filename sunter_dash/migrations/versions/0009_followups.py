@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_followup_periode_nomen', 'followup', ['periode', 'nomen', 'id'])
+    op.create_index('ix_followup_nomen', 'followup', ['nomen'])
 
 
 def downgrade() -> None:
