@@ -13,6 +13,7 @@ from ..domain.cases import (
     type_labels,
     value_label,
 )
+from ..domain.followups import RESULT_LABELS
 from .grids import column, nomen_column
 
 # dbc.Select keeps "" for its placeholder: "all" and "none" are values no key or username can be.
@@ -87,8 +88,9 @@ def facts(case: dict) -> html.Dl:
                    className="analisa-facts")
 
 
-def timeline(history: list[dict]) -> html.Ol:
-    """Each event: who and when, what changed (old → new), the comment; the creation first."""
+def timeline(history: list[dict], visits: list[dict] = ()) -> html.Ol:
+    """Each event: who and when, what changed (old → new), the comment; the creation first. Then
+    the field follow-ups of the case's customer (and periode), newest visit first."""
     items = []
     for number, event in enumerate(history):
         created = number == 0
@@ -105,4 +107,12 @@ def timeline(history: list[dict]) -> html.Ol:
             html.Ul([html.Li(change) for change in changes], className="analisa-event-changes") if changes else None,
             html.Blockquote(event["comment"], className="analisa-event-comment") if event["comment"] else None,
         ], className="analisa-event"))
+    if visits:
+        items.append(html.Li([
+            html.Div([html.Strong("Kunjungan penagihan"), " · dicatat di tab Penagihan"], className="analisa-event-head"),
+            html.Ul([html.Li(f"{v['visit_date']} · {RESULT_LABELS.get(v['result'], v['result'])}"
+                             + (f" · janji {v['promise_date']}" if v["promise_date"] else "")
+                             + (f" · {v['note']}" if v["note"] else "") + f" ({v['created_by'] or '-'})")
+                     for v in visits], className="analisa-event-changes"),
+        ], className="analisa-event", id="analisa-visits"))
     return html.Ol(items, className="analisa-timeline")

@@ -245,8 +245,15 @@ def show(case_id) -> dict:
     return {"title": " · ".join(filter(None, [f"Kasus #{case['id']}", case["nomen"], case["nama"]])),
             "facts": facts(case), "status_options": status_options(case["status"]), "status": case["status"],
             "priority": case["priority"], "assignee_options": assignee_options(users, case["assigned_to"]),
-            "assignee": case["assigned_to"] or NONE, "timeline": timeline(case["history"]), "disabled": False,
+            "assignee": case["assigned_to"] or NONE, "timeline": timeline(case["history"], visits(engine, case)),
+            "disabled": False,
             "version": case["version"]}
+
+
+def visits(engine, case: dict) -> list[dict]:
+    """The field follow-ups of the case's customer, of the case's periode when it has one."""
+    found = queries.customer_followups(engine, case["nomen"])
+    return [v for v in found if not case["periode"] or v["periode"] == case["periode"]]
 
 
 def cases(status, priority, assignee, anomaly_type, all_periodes, periode, rayon) -> dict:

@@ -397,3 +397,16 @@ def test_n_and_g_are_settings_an_admin_saves_and_the_figures_follow(promised, cl
                      "Janji bayar: hari toleransi sesudah tanggal janji: 3 -> 0 (API)"]
     with pytest.raises(BadParameter):
         settings.save(promised, ADMIN, defaults, "disconnect_bills", "0")
+
+
+def test_a_case_on_the_customer_shows_its_visits_in_the_analisa_history(promised, config):
+    from sunter_dash import create_app
+    from sunter_dash.services import analyses
+    from sunter_dash.tabs import analysis
+
+    case = analyses.create(promised, ADMIN, nomen="60000004", periode="2026-01", description="Janji tidak jelas")
+    with create_app(config).server.app_context():
+        text = json.dumps(analysis.show(case["id"])["timeline"].to_plotly_json(), default=str, ensure_ascii=False)
+    # The case's periode only: January's visit, not December's.
+    assert "2026-01-02 · Janji bayar · janji 2026-01-18 (admin)" in text
+    assert "2025-12-28" not in text
