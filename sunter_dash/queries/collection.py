@@ -43,7 +43,7 @@ _CUSTOMERS = """
     m AS (
         SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
                MAX(rayon) AS rayon, MAX(pcez) AS pcez
-        FROM mc WHERE periode = :p GROUP BY nomen),
+        FROM mc WHERE periode = :p {seed} GROUP BY nomen),
     r AS (SELECT pcez, MAX(UPPER(TRIM(petugas))) AS petugas FROM rute WHERE periode = :rp GROUP BY pcez),
     c AS (
         SELECT m.nomen, m.nominal, m.nama, m.alamat, m.tarif,
@@ -110,7 +110,7 @@ def _grouped(engine: Engine, periode: str, rayon: str | None, key: str) -> dict:
     up to the total."""
     rayon = rayon_filter(rayon)
     with engine.connect() as conn:
-        statement = text(_GROUPS.format(customers=_CUSTOMERS,
+        statement = text(_GROUPS.format(customers=_CUSTOMERS.format(seed=""),
                                         where="WHERE e.rayon = :rayon" if rayon is not None else ""))
         rows = conn.execute(statement, {"p": periode, "rp": _rute_periode(conn, periode), "rayon": rayon}) \
             .mappings().all()
@@ -190,7 +190,9 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
 
 
 def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], sort: str, filters: tuple,
-          page: int, page_size: int, extra: dict | None = None) -> dict:
+          page: int, page_size: int, extra: dict | None = None, seed: str = "") -> dict:
+    """One page of a list of MC(P)'s customers meeting ``condition``; ``seed`` narrows MC(P) first
+    (an SQL condition on its nomen that the condition implies), so the joins read only those."""
     where, values = _filters(*filters)
     order = sorts.get(sort) or next(iter(sorts.values()))
     whole = page_size == 0  # every row (a download), else one page
@@ -204,9 +206,10 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
             LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = c.nomen
             LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = c.nomen
             WHERE {condition}{where}"""
-        total = conn.execute(text(f"WITH {_CUSTOMERS} SELECT COUNT(*) {body}"), params).scalar()
+        customers = _CUSTOMERS.format(seed=seed)
+        total = conn.execute(text(f"WITH {customers} SELECT COUNT(*) {body}"), params).scalar()
         rows = conn.execute(text(f"""
-            WITH {_CUSTOMERS}
+            WITH {customers}
             SELECT c.nomen, c.nama, c.alamat, c.rayon, c.pcez, r.petugas, c.tarif, c.nominal,
                    COALESCE(s.cur_sum, 0) AS paid, a.bills, a.total {body}
             ORDER BY {order}{"" if whole else " LIMIT :limit OFFSET :offset"}"""),
@@ -239,7 +242,8 @@ def unpaid(engine: Engine, periode: str, rayon: str | None = None, pcez: str | N
     """METRICS.md's unpaid list ("belum bayar"): the customers of target.nomen(P) with no CURRENT
     payment dated in P, one page of them, with the whole count."""
     return _page(engine, periode, "c.nominal > 0 AND COALESCE(s.cur_n, 0) = 0", UNPAID_SORTS, sort,
-                 (rayon, pcez, petugas), page, page_size)
+                 (rayon, pcez, petugas), page, page_size,
+                 seed="AND nomen NOT IN (SELECT nomen FROM pay_customer WHERE periode = :p AND cur_n > 0)")
 
 
 @cached
@@ -254,7 +258,8 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
                  "(SELECT 1 FROM mb_payment b WHERE b.nomen = c.nomen AND b.pay_date >= :start "
                  "AND b.pay_date <= :end)")
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,
-                 {"bills": bills, "start": dt.date.fromisoformat(start), "end": end})
+                 {"bills": bills, "start": dt.date.fromisoformat(start), "end": end},
+                 seed="AND nomen IN (SELECT nomen FROM arrears_customer WHERE periode = :p AND bills >= :bills)")
 
 
 
