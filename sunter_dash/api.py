@@ -6,7 +6,6 @@ Every error is one of domain/errors.py, turned into ``{"error": <Indonesian>, "d
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -14,24 +13,14 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import export, queries
+from .api_args import NOMEN, collection_args, int_arg, json_body, periode_arg, rayon_arg
 from .auth import current_actor
 from .domain import checks, files
 from .domain.clock import local, now_utc
 from .domain.errors import BadParameter, LoadBusy, NotFound, SunterError
 from .domain.followups import STATUSES as PROMISE_STATUSES
-from .domain.listing import rayon_filter
-from .domain.params import (
-    COLLECTION_SORTS,
-    ID_MAX,
-    LIMITS,
-    NOMEN_PATTERN,
-    PCEZ_PATTERN,
-    PETUGAS_MAX,
-    RAYON_PATTERN,
-    SEARCH_MAX,
-)
+from .domain.params import ID_MAX, SEARCH_MAX
 from .domain.periodes import valid_periode
-from .domain.text import is_text, is_text_everywhere
 from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
@@ -42,45 +31,12 @@ from .services import settings as settings_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-RAYON = re.compile(RAYON_PATTERN)
-NOMEN = re.compile(NOMEN_PATTERN)
-PCEZ = re.compile(PCEZ_PATTERN)
 
 
-def periode_arg(name: str = "periode", required: bool = True) -> str | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        if required:
-            raise BadParameter(f"Parameter '{name}' wajib diisi, berbentuk YYYY-MM (mis. 2025-12).",
-                               f"Parameter '{name}' is required, in the form YYYY-MM (e.g. 2025-12).", field=name)
-        return None
-    if not valid_periode(value):
-        raise BadParameter(f"Parameter '{name}' harus berbentuk YYYY-MM (mis. 2025-12), bukan {value!r}.",
-                           f"Parameter '{name}' must be YYYY-MM (e.g. 2025-12), got {value!r}.", field=name)
-    return value
 
 
-def rayon_arg() -> str | None:
-    value = request.args.get("rayon", "").strip()
-    if rayon_filter(value) is None:
-        return None
-    if not RAYON.match(value):
-        raise BadParameter(f"Parameter 'rayon' harus kode rayon seperti 34, bukan {value!r}.",
-                           f"Parameter 'rayon' must be a rayon code such as 34, got {value!r}.", field="rayon")
-    return value
 
 
-def int_arg(name: str, limits: str) -> int:
-    """A whole-number parameter within its LIMITS (domain/params.py)."""
-    default, minimum, maximum = LIMITS[limits]
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or not minimum <= int(value) <= maximum:
-        raise BadParameter(f"Parameter '{name}' harus bilangan bulat {minimum} sampai {maximum}, bukan {value!r}.",
-                           f"Parameter '{name}' must be a whole number from {minimum} to {maximum}, got {value!r}.",
-                           field=name)
-    return int(value)
 
 
 @bp.errorhandler(SunterError)
@@ -153,30 +109,11 @@ def kpi_petugas():
     return jsonify(queries.kpi_by_petugas(app_engine(), periode_arg(), rayon_arg()))
 
 
-def _collection_args(kind: str) -> dict:
-    """The filters, page and sort of a collection list (METRICS.md's collection work)."""
-    pcez = request.args.get("pcez", "").strip() or None
-    if pcez is not None and not PCEZ.match(pcez):
-        raise BadParameter(f"Parameter 'pcez' harus 5 angka (PC dan EZ, mis. 15110), bukan {pcez!r}.",
-                           f"Parameter 'pcez' must be 5 digits (PC and EZ, e.g. 15110), got {pcez!r}.", field="pcez")
-    petugas = request.args.get("petugas", "").strip() or None
-    if petugas is not None and (len(petugas) > PETUGAS_MAX or not is_text(petugas)):
-        raise BadParameter(f"Parameter 'petugas' harus nama petugas RUTE, paling panjang {PETUGAS_MAX} karakter.",
-                           f"Parameter 'petugas' must be an officer's name of RUTE, at most {PETUGAS_MAX} "
-                           "characters.", field="petugas")
-    sorts = COLLECTION_SORTS[kind]
-    sort = request.args.get("sort", "").strip() or sorts[0]
-    if sort not in sorts:
-        raise BadParameter(f"Parameter 'sort' harus salah satu dari {', '.join(sorts)}, bukan {sort!r}.",
-                           f"Parameter 'sort' must be one of {', '.join(sorts)}, got {sort!r}.", field="sort")
-    return {"periode": periode_arg(), "rayon": rayon_arg(), "pcez": pcez, "petugas": petugas,
-            "page": int_arg("page", "collection_page"), "page_size": int_arg("page_size", "collection_page_size"),
-            "sort": sort}
 
 
 @bp.get("/collection/unpaid")
 def collection_unpaid():
-    return jsonify(queries.unpaid(app_engine(), **_collection_args("unpaid")))
+    return jsonify(queries.unpaid(app_engine(), **collection_args("unpaid")))
 
 
 def _collection_settings() -> tuple[int, int]:
@@ -186,7 +123,7 @@ def _collection_settings() -> tuple[int, int]:
 @bp.get("/collection/disconnect")
 def collection_disconnect():
     bills, _grace = _collection_settings()
-    return jsonify(queries.disconnect(app_engine(), **_collection_args("disconnect"), bills=bills))
+    return jsonify(queries.disconnect(app_engine(), **collection_args("disconnect"), bills=bills))
 
 
 @bp.get("/followups")
@@ -195,7 +132,7 @@ def followups_list():
     if nomen is not None and not NOMEN.match(nomen):
         raise BadParameter(f"Parameter 'nomen' harus nomor pelanggan (angka), bukan {nomen!r}.",
                            f"Parameter 'nomen' must be a customer number (digits), got {nomen!r}.", field="nomen")
-    args = _collection_args("unpaid")
+    args = collection_args("unpaid")
     return jsonify(rows=queries.followups(app_engine(), args["periode"], nomen, args["petugas"]))
 
 
@@ -203,13 +140,13 @@ def followups_list():
 def followups_create():
     config = current_app.config["SUNTER_CONFIG"]
     today = local(now_utc(), config.timezone).date()
-    saved = followup_service.add(app_engine(), current_actor(), _json_body(), today)
+    saved = followup_service.add(app_engine(), current_actor(), json_body(), today)
     return jsonify(saved), 201
 
 
 @bp.get("/promises")
 def promises_list():
-    args = _collection_args("unpaid")
+    args = collection_args("unpaid")
     wanted = tuple(s for s in request.args.get("status", "").replace(" ", "").split(",") if s)
     if any(s not in PROMISE_STATUSES for s in wanted):
         raise BadParameter(f"Parameter 'status' berisi {', '.join(PROMISE_STATUSES)} dipisah koma.",
@@ -351,18 +288,6 @@ def _analysis_json(case: dict) -> dict:
     return found
 
 
-def _json_body() -> dict:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than any body this API takes
-        body = None
-    if isinstance(body, dict) and not is_text_everywhere(body):
-        raise BadParameter("Isi permintaan berisi karakter yang bukan teks (mis. \\ud800); kirim teks UTF-8 yang sah.",
-                           "The body holds characters that are not text (lone surrogates).")
-    if not isinstance(body, dict):
-        raise BadParameter("Kirim objek JSON sebagai isi permintaan (Content-Type: application/json).",
-                           "Send a JSON object as the request body (Content-Type: application/json).")
-    return body
 
 
 @bp.get("/analyses")
@@ -375,7 +300,7 @@ def analyses_list():
 
 @bp.post("/analyses")
 def analyses_create():
-    body = _json_body()
+    body = json_body()
     allowed = {"nomen", "periode", "rayon", "anomaly_type", "description", "priority", "assigned_to", "comment"}
     unknown = sorted(set(body) - allowed)
     if unknown:
@@ -394,7 +319,7 @@ def analyses_get(analysis_id: int):
 
 @bp.patch(f"/analyses/<int(max={ID_MAX}):analysis_id>")
 def analyses_update(analysis_id: int):
-    body = _json_body()
+    body = json_body()
     changes = {key: value for key, value in body.items() if key not in ("version", "comment")}
     case = analyses.update(app_engine(), current_actor(), analysis_id, body.get("version"), changes,
                            body.get("comment"))

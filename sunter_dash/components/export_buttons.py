@@ -12,17 +12,23 @@ def button_id(dataset: str, fmt: str, place: str = "grid") -> dict:
     return {"type": EXPORT, "dataset": dataset, "fmt": fmt, "place": place}
 
 
-def export_buttons(dataset: str, place: str = "grid") -> html.Div:
-    """``place`` tells apart two button groups of one dataset (a chart and its grid)."""
-    return html.Div([
+def download_buttons(xlsx_id, csv_id) -> list:
+    """"Unduh" and its XLSX and CSV buttons (a list that pages on the server has its own ids)."""
+    return [
         html.Span("Unduh", className="export-label"),
         dbc.ButtonGroup([
-            dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"],
-                       id=button_id(dataset, "xlsx", place), size="sm", color="light", className="export-btn"),
-            dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"],
-                       id=button_id(dataset, "csv", place), size="sm", color="light", className="export-btn"),
+            dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id=xlsx_id, size="sm",
+                       color="light", className="export-btn"),
+            dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"], id=csv_id, size="sm", color="light",
+                       className="export-btn"),
         ], size="sm"),
-    ], className="export-buttons d-flex align-items-center gap-2")
+    ]
+
+
+def export_buttons(dataset: str, place: str = "grid") -> html.Div:
+    """``place`` tells apart two button groups of one dataset (a chart and its grid)."""
+    return html.Div(download_buttons(button_id(dataset, "xlsx", place), button_id(dataset, "csv", place)),
+                    className="export-buttons d-flex align-items-center gap-2")
 
 
 def panel(title, body: list, dataset: str, place: str = "grid", **card) -> dbc.Card:

@@ -16,17 +16,17 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app, request
 
 from .. import export, ids, queries, route_sheet, urls
+from ..api_args import petugas_arg, rayon_arg
 from ..auth import current_actor, may
 from ..components.cards import kpi_card, missing_alert
+from ..components.export_buttons import download_buttons
 from ..components.grids import LOCALE, column, nomen_column, purge_on
 from ..domain.clock import local, now_utc
 from ..domain.errors import BadParameter, SunterError
 from ..domain.followups import MAX_NOTE, PROMISE, RESULT_LABELS
 from ..domain.labels import officer_label, pcez_label
 from ..domain.listing import rayon_filter
-from ..domain.params import PETUGAS_MAX
 from ..domain.periodes import periode_label, valid_periode
-from ..domain.text import is_text
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
 from ..services import followups
@@ -102,13 +102,7 @@ def layout() -> html.Div:
                                    value="unpaid", inline=True, className="collection-kind"),
                     dbc.Select(id=SORT, size="sm", className="collection-sort", value="nominal",
                                options=[{"label": label, "value": key} for key, label in SORTS["unpaid"].items()]),
-                    html.Span("Unduh", className="export-label"),
-                    dbc.ButtonGroup([
-                        dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id=EXPORT_XLSX,
-                                   size="sm", color="light", className="export-btn"),
-                        dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"], id=EXPORT_CSV,
-                                   size="sm", color="light", className="export-btn"),
-                    ], size="sm"),
+                    *download_buttons(EXPORT_XLSX, EXPORT_CSV),
                 ], className="d-flex align-items-center gap-2 flex-wrap"),
             ], className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
             html.Div(id=FILTERS, className="mb-2"),
@@ -270,14 +264,10 @@ def filters_view(query: dict, search: str | None):
 def _sheet_args():
     """periode, petugas and rayon of a route sheet's address; BadParameter says which is wrong."""
     periode = request.args.get("periode", "").strip()
-    petugas = request.args.get("petugas", "").strip() or None
-    rayon = rayon_filter(request.args.get("rayon"))
     if not valid_periode(periode):
         raise BadParameter(f"Periode harus berbentuk TTTT-BB (mis. 2025-12), bukan {periode!r}.",
                            "periode must be YYYY-MM", field="periode")
-    if petugas is not None and (len(petugas) > PETUGAS_MAX or not is_text(petugas)):
-        raise BadParameter("Nama petugas tidak dikenali.", "petugas is not an officer's name", field="petugas")
-    return periode, petugas, rayon
+    return periode, petugas_arg(), rayon_arg()
 
 
 def sheet_href(query: dict, fmt: str) -> str:

@@ -13,6 +13,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import export, ids, queries, urls
 from ..components.cards import missing_alert
+from ..components.export_buttons import download_buttons
 from ..components.grids import LOCALE, column, nomen_column, purge_on
 from ..domain import checks
 from ..domain.checks import AnyOf, Thresholds
@@ -80,13 +81,7 @@ def layout() -> html.Div:
                     dbc.Button([html.I(className="bi bi-clipboard-plus me-1"), "Buat analisa"], id=NEW_CASE,
                                href="", external_link=False, size="sm", color="primary", disabled=True,
                                title="Pilih satu baris untuk membuat kasus analisa"),
-                    html.Span("Unduh", className="export-label"),
-                    dbc.ButtonGroup([
-                        dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id=EXPORT_XLSX,
-                                   size="sm", color="light", className="export-btn"),
-                        dbc.Button([html.I(className="bi bi-filetype-csv me-1"), "CSV"], id=EXPORT_CSV,
-                                   size="sm", color="light", className="export-btn"),
-                    ], size="sm"),
+                    *download_buttons(EXPORT_XLSX, EXPORT_CSV),
                 ], className="d-flex align-items-center gap-2"),
             ], className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
             dag.AgGrid(

@@ -33,13 +33,13 @@ from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import BadParameter, SunterError
 from ..domain.periodes import periode_label
-from ..domain.uploads import UPLOAD_STATUSES, shown_periodes
-from ..export import PROBLEM_KINDS, upload_problems
+from ..export import upload_problems
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import profiles
 from ..services.uploads import AUTO, claim_job, confirm_replace, fields_for, load_staged, restage, stage
 from .base import Background, Tab, guarded, state_value
+from .upload_results import ERRORS_BUTTON, progress_view, results_view
 
 TAB_ID = "upload"
 LABEL = "Unggah"
@@ -59,15 +59,12 @@ PROGRESS = "upload-progress"
 RESULTS_STORE = "upload-results-store"
 RESULTS = "upload-results"
 ERRORS_DOWNLOAD = "upload-errors-download"
-ERRORS_BUTTON = "upload-errors-button"
 RUN = "upload-run"
 MAP_CARD = "upload-map-card"
 MAP_TITLE = "upload-map-title"
 MAP_FIELDS = "upload-map-fields"
 MAP_FIELD = "upload-map-field"
 MAP_LINE = "upload-map-line"
-RESULT = "upload-result"
-PROBLEMS_GRID = "upload-problems-grid"
 MAP_APPLY = "upload-map-apply"
 MAP_ALERT = "upload-map-alert"
 PROFILE_NAME = "upload-profile-name"
@@ -77,16 +74,10 @@ REPLACE_BODY = "upload-replace-body"
 REPLACE_CONFIRM = "upload-replace-confirm"
 REPLACE_CANCEL = "upload-replace-cancel"
 
-STATUS_COLORS = {"loaded": "success", "duplicate": "secondary", "refused": "danger"}
 STAGE_ROUTE = "/upload/stage"  # the page's file transfer (multipart; the only page route taking large bodies)
 MAX_FILES = 10  # files at once
 ACCEPT = ".xlsx,.xls,.xlsm,.dbf,.csv,.txt,.tsv,.dat"
 NO_COLUMN = "(tidak ada)"
-PROBLEM_COLUMNS = [
-    column("kind", "Jenis", flex=0, width=110), column("row", "Baris", "number", flex=0, width=90),
-    column("column", "Kolom", minWidth=120), column("value", "Nilai", minWidth=140),
-    column("reason", "Alasan", minWidth=260),
-]
 
 
 def staged_columns() -> list[dict]:
@@ -185,70 +176,6 @@ def layout() -> html.Div:
         html.Div(id=RESULTS),
         _replace_modal(),
     ])
-
-
-# --- showing ----------------------------------------------------------------------------------
-
-def progress_view(items: list[dict] | None):
-    if not items:
-        return None
-    stages = {"menunggu": "menunggu", "membaca": "membaca file", "menyimpan": "menyimpan baris",
-              "meringkas": "memperbarui ringkasan", "selesai": "selesai"}
-    return html.Div([html.Div([
-        html.Div([html.Span(item["file"], className="fw-semibold"),
-                  html.Span(f"{stages.get(item['stage'], item['stage'])} · {item['pct']}%",
-                            className="text-muted small")], className="d-flex justify-content-between"),
-        dbc.Progress(value=item["pct"], striped=item["pct"] < 100, animated=item["pct"] < 100,
-                     color="success" if item["pct"] == 100 else "primary", className="mb-2 upload-progress-bar"),
-    ], className="upload-progress-item") for item in items])
-
-
-def periode_text(result: dict) -> str:
-    """A payment file names the periodes its rows landed in; a snapshot its periode."""
-    periodes, by_row = shown_periodes(result.get("type"), result.get("periode"), result.get("row_periodes") or [])
-    return ", ".join(periode_label(p) for p in periodes) + (" (menurut tanggal bayar)" if by_row else "")
-
-
-def result_card(result: dict, index: int) -> dbc.Card:
-    label = UPLOAD_STATUSES.get(result["status"], result["status"])
-    color = STATUS_COLORS.get(result["status"], "secondary")
-    counts = (f"dibaca {number(result.get('read', 0))} · disimpan {number(result.get('stored', 0))} · "
-              f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))} · "
-              f"peringatan {number(result.get('warning_count', 0))}")
-    problems = ([{**e, "kind": PROBLEM_KINDS["error"]} for e in result.get("errors", []) if e.get("row") is not None]
-                + [{**w, "kind": PROBLEM_KINDS["warning"]} for w in result.get("warnings", [])])
-    detail = [html.Div(counts, className="small")]
-    if result.get("type"):
-        detail.insert(0, html.Div(f"{result['type']} · {periode_text(result)}", className="small"))
-    if result.get("profile"):
-        detail.append(html.Div(f"Profil kolom: {result['profile']}", className="small"))
-    if result.get("message"):
-        detail.append(html.Div(result["message"], className="small mt-1"))
-    detail.extend(html.Div(note, className="small mt-1 upload-result-note") for note in result.get("notes") or [])
-    if result.get("needs_replace"):
-        detail.append(html.Div("File ini dikembalikan ke daftar di atas: klik Muat semua untuk mengonfirmasi "
-                               "penggantian.", className="small mt-1 fw-semibold"))
-    if problems:
-        detail.append(html.Div(grid({"type": PROBLEMS_GRID, "index": index}, PROBLEM_COLUMNS, problems),
-                               className="mt-2"))
-    total = (result.get("error_count") or 0) + (result.get("warning_count") or 0)
-    if total and result.get("upload_id"):
-        detail.append(dbc.Button([html.I(className="bi bi-filetype-csv me-1"),
-                                  f"Unduh semua {number(total)} kesalahan dan peringatan"],
-                                 id={"type": ERRORS_BUTTON, "upload": result["upload_id"]}, size="sm",
-                                 color="light", className="export-btn mt-2"))
-    return dbc.Card(dbc.CardBody([
-        html.Div([html.Span(result["file"], className="fw-semibold"), dbc.Badge(label, color=color)],
-                 className="d-flex justify-content-between align-items-center mb-1"),
-        *detail,
-    ]), className="mb-2 upload-result", id={"type": RESULT, "index": index})
-
-
-def results_view(results: list[dict] | None):
-    if not results:
-        return None
-    return dbc.Card(dbc.CardBody([html.H5("Hasil", className="card-title"),
-                                  *[result_card(r, i) for i, r in enumerate(results)]]))
 
 
 def mapping_fields(row: dict) -> list:
