@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from ..domain.followups import GRACE_DAYS, PROMISE, promise_status
 from ..domain.periodes import shift_periode
-from ..models import FollowUp, Payment
+from ..models import FollowUp, Mc, Payment
 from .cache import cached
 from .rute import rute_in_effect
 
@@ -115,9 +115,9 @@ def promises(engine: Engine, periode: str, petugas: str | None = None, statuses:
         made = [f for f in latest(conn, periode).values() if f["result"] == PROMISE]
         nomens = sorted({f["nomen"] for f in made})
         by = officers(conn, periode, nomens)
-        nominal = dict(conn.execute(text(
-            "SELECT nomen, SUM(nominal) FROM mc WHERE periode = :p GROUP BY nomen"), {"p": periode}).all()) \
-            if nomens else {}
+        nominal = dict(conn.execute(
+            select(Mc.nomen, func.sum(Mc.nominal)).where(Mc.periode == periode, Mc.nomen.in_(nomens))
+            .group_by(Mc.nomen)).all()) if nomens else {}
         as_of = data_as_of(conn, periode)
         paid = {}
         if made:

@@ -314,7 +314,8 @@ def _payments(profile: dict, types: set[str]):
     rows += [{**p, "jenis": None, "loket": None, "source": "MB (riwayat)"} for p in profile["mb_payments"]]
     if not rows:
         return _missing(types, ("COLLECTION", "MB"), "pembayaran")
-    return grid(PAYMENTS_GRID, PAYMENT_COLUMNS, rows, pagination=len(rows) > 24, paginationPageSize=24)
+    return grid(PAYMENTS_GRID, PAYMENT_COLUMNS, rows, pagination=len(rows) > 24, paginationPageSize=24,
+                paginationPageSizeSelector=False)
 
 
 def _arrears(profile: dict, types: set[str]):
