@@ -19,6 +19,16 @@ SCREENSHOTS = ROOT / "docs" / "screenshots" if os.environ.get("SUNTER_SCREENSHOT
     os.environ.get("SUNTER_SCREENSHOTS", ROOT / "build" / "screenshots"))
 
 
+# Chrome's own notice when a web font is slow to arrive (a busy machine, not the page's doing).
+SLOW_NETWORK = "Slow network is detected"
+
+
+def console(dash_duo) -> list[str]:
+    """The browser console's messages since the last call, but Chrome's slow-font notice: what a
+    page logged (errors, AG Grid's warnings, refused requests) is what the tests assert on."""
+    return [log["message"] for log in dash_duo.get_logs() if SLOW_NETWORK not in log["message"]]
+
+
 def wait_until(dash_duo, condition, message: str = "", timeout: float = WAIT):
     """WebDriverWait on ``condition(driver)``, polling every 0.1 s."""
     return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1,

@@ -17,7 +17,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Customer
 
-from .pages import SCREENSHOTS, click, open_tab, wait_until, wait_value
+from .pages import SCREENSHOTS, click, console, open_tab, wait_until, wait_value
 from .pages import grid_rows as _grid_rows
 from .pages import select_value as choose
 from .pages import wait_rows as _wait_rows
@@ -113,7 +113,7 @@ def test_a_viewer_creates_a_case_closes_it_and_reads_its_history(dash_duo, anali
         "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert dash_duo.driver.save_screenshot(str(SCREENSHOTS / "analisa.png"))
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_link_opens_the_create_form_prefilled_and_a_case_by_its_id(dash_duo, analisa_app, signed_in):
@@ -140,4 +140,4 @@ def test_a_link_opens_the_create_form_prefilled_and_a_case_by_its_id(dash_duo, a
     dash_duo.wait_for_text_to_equal("#analisa-detail-title", "Kasus #1 · 60000002")
     dash_duo.wait_for_contains_text("#analisa-timeline", "admin membuat kasus")
     assert not dash_duo.find_elements("#analisa-new-save")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

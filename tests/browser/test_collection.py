@@ -15,7 +15,18 @@ from pypdf import PdfReader
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
-from .pages import click, column_cells, query, screenshot, select_value, wait_card, wait_cells, wait_text, wait_until
+from .pages import (
+    click,
+    column_cells,
+    console,
+    query,
+    screenshot,
+    select_value,
+    wait_card,
+    wait_cells,
+    wait_text,
+    wait_until,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES  # noqa: E402
@@ -83,7 +94,7 @@ def test_manager_filters_the_unpaid_list_by_officer_and_downloads_it(dash_duo, c
     dash_duo.find_element("label[for='_dbcprivate_radioitems_collection-kind_input_disconnect']").click()
     wait_cells(dash_duo, "collection-grid", "nomen", ["60000004"])
     wait_text(dash_duo, "#collection-title", "Calon segel · Desember 2025")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_admin_records_a_promise_from_the_list_and_sees_it_counted(dash_duo, collection_app, signed_in):
@@ -117,11 +128,11 @@ def test_admin_records_a_promise_from_the_list_and_sees_it_counted(dash_duo, col
     dash_duo.find_element("#collection-grid .ag-row[row-id='60000002'] .ag-cell[col-id='nomen'] a").click()
     dash_duo.wait_for_contains_text("#customer-followups-grid", "Janji bayar")
     assert "Bayar setelah gajian" in dash_duo.find_element("#customer-followups-grid").text
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_viewer_has_no_follow_up_form(dash_duo, collection_app, signed_in):
     signed_in(dash_duo, collection_app, role="viewer", path="/?tab=penagihan&periode=2025-12")
     wait_card(dash_duo, "card-unpaid-nomen", "4")
     assert not dash_duo.find_elements("#collection-followup")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

@@ -20,7 +20,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis
 
-from .pages import SCREENSHOTS, query, wait_cells, wait_until
+from .pages import SCREENSHOTS, console, query, wait_cells, wait_until
 from .pages import column_cells as cells
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -82,7 +82,7 @@ def test_search_and_open_a_customer(dash_duo, branch, signed_in):
                                     {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert dash_duo.driver.save_screenshot(str(SCREENSHOTS / "pelanggan.png"))
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_profile_opens_from_its_url_and_says_what_is_missing(dash_duo, branch, signed_in):
@@ -96,7 +96,7 @@ def test_a_profile_opens_from_its_url_and_says_what_is_missing(dash_duo, branch,
     # Another periode keeps the customer open.
     dash_duo.driver.get(dash_duo.server_url + f"/?periode=2025-11&tab=pelanggan&nomen={C}")
     wait_profile(dash_duo, C, "PT MAJU JAYA")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_case_of_the_customer_opens_in_analisa(dash_duo, branch, engine, signed_in):
@@ -134,4 +134,4 @@ def test_a_nomen_in_the_top_debtors_grid_opens_its_profile(dash_duo, branch, sig
     # Back returns to the grid.
     dash_duo.driver.back()
     dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", "Tunggakan")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

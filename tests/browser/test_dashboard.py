@@ -54,7 +54,7 @@ from selenium.webdriver.common.by import By
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
-from .pages import choose, open_tab, wait_card, wait_idle, wait_query, wait_rows, wait_text, wait_until
+from .pages import choose, console, open_tab, wait_card, wait_idle, wait_query, wait_rows, wait_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -193,7 +193,7 @@ def test_overview_opens_on_newest_periode_with_its_figures(dashboard):
     wait_text(dash_duo, "#card-target .kpi-delta", "−6,8% vs November 2025")
     wait_text(dash_duo, "#card-rate .kpi-delta", "+2,28 poin vs November 2025")
     wait_text(dash_duo, "#overview-daily-title", "Grafik harian Desember 2025")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_periode_and_rayon_filters_change_cards_grid_and_chart(dashboard):
@@ -224,7 +224,7 @@ def test_periode_and_rayon_filters_change_cards_grid_and_chart(dashboard):
     # The chart keeps both rayons and fades the ones filtered out; the grid still lists all.
     wait_bar_opacities(dash_duo, {"Rayon 34": ("1", "1"), "Rayon 35": ("0.35", "0.35")})
     wait_rows(dash_duo, "overview-rayon-grid", RAYON_GRID_COLUMNS, RAYON_GRID_NOV)
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_view_round_trips_through_the_url(dashboard):
@@ -246,7 +246,7 @@ def test_view_round_trips_through_the_url(dashboard):
     wait_card(dash_duo, "card-os-nomen", "0")
     wait_card(dash_duo, "card-os-nominal", "Rp 0")
     wait_query(dash_duo, "periode=2025-11&rayon=35&tab=tunggakan")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_clicking_a_rayon_bar_filters_the_page_by_that_rayon(dashboard):
@@ -262,7 +262,7 @@ def test_clicking_a_rayon_bar_filters_the_page_by_that_rayon(dashboard):
     wait_card(dash_duo, "card-rate", "65,45%")
     wait_card(dash_duo, "card-unmatched", "Rp 60.000")
     wait_query(dash_duo, "periode=2025-12&rayon=35")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_csv_export_of_the_rayon_grid_downloads_its_rows(dashboard):
@@ -287,7 +287,7 @@ def test_csv_export_of_the_rayon_grid_downloads_its_rows(dashboard):
         ["Rayon 35", "3", "34", "2", "275000", "1", "180000", "1", "95000", "65.45", "1", "95000", "1", "60000"],
         ["Total", "6", "94", "5", "750000", "3", "455000", "2", "295000", "60.67", "2", "305000", "1", "60000"],
     ]
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_arrears_tab_shows_outstanding_of_the_periode(dashboard):
@@ -312,7 +312,7 @@ def test_arrears_tab_shows_outstanding_of_the_periode(dashboard):
     choose(dash_duo, "shell-rayon", "Rayon 34")
     wait_card(dash_duo, "card-os-nomen", "2")
     wait_card(dash_duo, "card-os-nominal", "Rp 325.000")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_trend_tab_lists_each_periode_with_its_change(dashboard):
@@ -339,7 +339,7 @@ def test_trend_tab_lists_each_periode_with_its_change(dashboard):
         ("November 2025", "Rayon 35", "61,54%", ""),
         ("November 2025", "Rayon 34", "56,25%", ""),
     ])
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_trend_grid_formats_the_chosen_metric(dashboard):
@@ -360,4 +360,4 @@ def test_trend_grid_formats_the_chosen_metric(dashboard):
         ("Desember 2025", "Semua rayon", "Rp 455.000", "−Rp 15.000"),
         ("November 2025", "Semua rayon", "Rp 470.000", ""),
     ], timeout=2)
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

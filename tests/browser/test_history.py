@@ -21,7 +21,7 @@ from sunter_dash import create_app
 from sunter_dash.config import Config
 from sunter_dash.ingest import ingest_file
 
-from .pages import SCREENSHOTS, open_tab, wait_card, wait_enabled, wait_rows, wait_text, wait_until
+from .pages import SCREENSHOTS, console, open_tab, wait_card, wait_enabled, wait_rows, wait_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +120,7 @@ def test_admin_reads_the_history_and_deletes_an_upload(dash_duo, history_app, si
     open_tab(dash_duo, "Ringkasan")
     wait_card(dash_duo, "card-paid", "Rp 0")
     wait_card(dash_duo, "card-target", "Rp 445.000")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_viewer_reads_the_history_and_its_row_errors_but_is_not_offered_deletion(dash_duo, history_app,
@@ -137,7 +137,7 @@ def test_viewer_reads_the_history_and_its_row_errors_but_is_not_offered_deletion
         ("3", "PAY_DT", "32-12-2025", "tanggal tidak dikenali (contoh: 31-12-2025)"),
     ])
     assert not dash_duo.find_element("#history-delete").is_displayed()
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_screenshot_of_the_tab_with_an_upload_selected(dash_duo, history_app, signed_in):
@@ -159,4 +159,4 @@ def test_screenshot_of_the_tab_with_an_upload_selected(dash_duo, history_app, si
     dash_duo.find_element("#history-delete").click()
     wait_until(dash_duo, EC.element_to_be_clickable((By.ID, "history-confirm")), "confirmation not shown")
     assert dash_duo.driver.save_screenshot(str(SCREENSHOTS / "riwayat-hapus.png"))
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

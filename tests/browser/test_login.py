@@ -7,7 +7,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from sunter_dash import create_app
 
-from .pages import SCREENSHOTS, tab_labels
+from .pages import SCREENSHOTS, console, tab_labels
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_viewer_is_not_offered_the_admin_tabs(dash_duo, config, signed_in):
     dash_duo.driver.get(f"{dash_duo.server_url.rstrip('/')}/?tab=audit")
     dash_duo.wait_for_element("#overview-cards")
     assert not dash_duo.find_elements("#audit-grid")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_admin_reads_the_audit_log(dash_duo, config, signed_in):
@@ -59,4 +59,4 @@ def test_admin_reads_the_audit_log(dash_duo, config, signed_in):
     dash_duo.wait_for_contains_text("#audit-grid", "Masuk")
     first = dash_duo.find_elements("#audit-grid .ag-center-cols-container .ag-row")
     assert len(first) == 1 and "admin" in first[0].text
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

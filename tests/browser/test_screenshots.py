@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sunter_dash import create_app, demo
 from sunter_dash.ingest import ingest_file
 
-from .pages import SCREENSHOTS
+from .pages import SCREENSHOTS, console
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,4 +78,4 @@ def test_screenshot_every_tab_on_the_demo_branch(dash_duo, config, engine, tmp_p
         assert dash_duo.driver.execute_script(
             "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"), label
         assert dash_duo.driver.save_screenshot(str(SCREENSHOTS / name)), name
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

@@ -19,7 +19,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.tabs import TABS
 
-from .pages import choose, column_cells, open_tab, query, wait_card, wait_text, wait_until
+from .pages import choose, column_cells, console, open_tab, query, wait_card, wait_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,8 @@ def test_a_session_ended_in_another_tab_brings_the_same_view_back_after_signing_
     choose(dash_duo, "shell-periode", "November 2025")
     wait_card(dash_duo, "card-target", "Rp 150.000")
     # The console has the refused callbacks' 401s, and nothing else.
-    assert all("status of 401" in log["message"] for log in dash_duo.get_logs())
+    others = [message for message in console(dash_duo) if "status of 401" not in message]
+    assert not others, others
 
 
 def test_a_refused_job_replaces_the_panel_with_the_reason(dash_duo, branch_app, signed_in):
@@ -115,7 +116,7 @@ def test_no_tab_breaks_the_content_security_policy(dash_duo, branch_app, signed_
             wait_until(dash_duo, lambda _d: column_cells(dash_duo, "history-grid", "read") == ["2", "2"],
                        "Riwayat's formatted counts")
         violations += dash_duo.driver.execute_script("return window.__cspViolations")
-    logs = dash_duo.get_logs()
+    logs = console(dash_duo)
     assert violations == [] and logs == [], (violations, logs)
     policy = requests.get(dash_duo.server_url).headers["Content-Security-Policy"]
     assert "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy, policy

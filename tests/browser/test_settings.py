@@ -10,7 +10,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.services import Actor, profiles
 
-from .pages import click, pattern, screenshot, tab_labels, wait_for, wait_rows, wait_text, wait_until
+from .pages import click, console, pattern, screenshot, tab_labels, wait_for, wait_rows, wait_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +87,7 @@ def test_admin_saves_the_actual_read_codes_and_manages_profiles(dash_duo, config
     click(dash_duo, "#settings-profile-delete")
     wait_text(dash_duo, "#settings-profile-alert .alert", "Profil 'Bank X' dihapus.")
     wait_rows(dash_duo, "settings-profiles", ("name",), [])
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_viewer_is_not_offered_the_tab(dash_duo, config, signed_in):

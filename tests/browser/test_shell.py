@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
-from .pages import SCREENSHOTS
+from .pages import SCREENSHOTS, console
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,7 @@ def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tm
     assert len(rows) == 2
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dash_duo.driver.save_screenshot(str(SCREENSHOTS / "shell.png"))
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_callback_that_fails_unexpectedly_shows_its_code(dash_duo, config, signed_in, monkeypatch, caplog):

@@ -16,6 +16,7 @@ from .pages import (
     SCREENSHOTS,
     choose_within,
     click,
+    console,
     open_tab,
     pattern,
     screenshot,
@@ -78,7 +79,7 @@ def test_admin_uploads_three_files_at_once_and_sees_each_result(dash_duo, config
     dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, "Ringkasan").click()
     dash_duo.wait_for_text_to_equal("#card-target .kpi-value", "Rp 450.000")
     dash_duo.wait_for_text_to_equal("#card-paid .kpi-value", "Rp 190.000")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_a_file_over_the_limit_gets_a_message_and_is_not_sent(dash_duo, config, signed_in, tmp_path):
@@ -92,7 +93,7 @@ def test_a_file_over_the_limit_gets_a_message_and_is_not_sent(dash_duo, config, 
     dash_duo.wait_for_contains_text("#upload-size-alert", "Terlalu besar, tidak diunggah: " + big.name)
     assert "Batasnya 1 MB per file" in dash_duo.find_element("#upload-size-alert").text
     assert grid_texts(dash_duo, "upload-staged-grid", "file") == []
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 # --- real exports: column mapping with a profile, and the shrink guard ----------------------------
@@ -159,7 +160,7 @@ def test_a_missing_amount_column_is_mapped_saved_as_a_profile_and_applied_to_the
     with engine.connect() as conn:
         assert conn.execute(text("SELECT filename, profile, rows_stored FROM upload ORDER BY id")).all() == [
             ("COLLECTION_setoran_2025-12.csv", "Setoran Bank X", 2), ("setoran bank 05.csv", "Setoran Bank X", 1)]
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
 
 
 def test_the_shrink_guard_asks_then_the_deleted_replacement_gives_the_month_back(
@@ -207,4 +208,4 @@ def test_the_shrink_guard_asks_then_the_deleted_replacement_gives_the_month_back
     wait_for(dash_duo, lambda: grid_texts(dash_duo, "history-grid", "status_label") == ["Dihapus", "Dimuat"])
     open_tab(dash_duo, "Ringkasan")
     wait_card(dash_duo, "card-target", "Rp 300.000.000")
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []

@@ -10,7 +10,7 @@ from sunter_dash import create_app
 from sunter_dash.queries import list_users
 from sunter_dash.tabs import users as tab
 
-from .pages import SCREENSHOTS
+from .pages import SCREENSHOTS, console
 
 pytestmark = pytest.mark.browser
 
@@ -51,4 +51,4 @@ def test_admin_adds_a_viewer_and_deactivates_it(dash_duo, config, engine, signed
         "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert dash_duo.driver.save_screenshot(str(SCREENSHOTS / "pengguna.png"))
-    assert dash_duo.get_logs() == []
+    assert console(dash_duo) == []
