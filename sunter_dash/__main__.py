@@ -106,11 +106,12 @@ def cmd_users(args, config) -> int:
         print("Tidak ada terminal untuk menanyakan kata sandi: gunakan --password-stdin.", file=sys.stderr)
         return 2
     try:
-        created = upsert(get_engine(config.database_url), args.name, args.role, password)
+        created = upsert(get_engine(config.database_url), args.name, args.role, password, args.petugas)
     except SunterError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    print(f"Pengguna {args.name} {'dibuat' if created else 'diperbarui'} (peran {args.role}).")
+    linked = f", petugas {args.petugas.strip().upper()}" if args.petugas else ""
+    print(f"Pengguna {args.name} {'dibuat' if created else 'diperbarui'} (peran {args.role}{linked}).")
     return 0
 
 
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", help="buat atau perbarui pengguna")
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--petugas", help="peran petugas: nama petugas seperti di RUTE (kolom PETUGAS)")
     add.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
     add.set_defaults(func=cmd_users)
 

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import export, queries
@@ -17,7 +18,7 @@ from .api_args import NOMEN, collection_args, int_arg, json_body, periode_arg, r
 from .auth import current_actor
 from .domain import checks, files
 from .domain.clock import local, now_utc
-from .domain.errors import BadParameter, LoadBusy, NotFound, SunterError
+from .domain.errors import BadParameter, Forbidden, LoadBusy, NotFound, SunterError
 from .domain.followups import STATUSES as PROMISE_STATUSES
 from .domain.params import ID_MAX, SEARCH_MAX
 from .domain.periodes import valid_periode
@@ -25,18 +26,29 @@ from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
 from .queries.anomalies import DEFAULT_SORT, FIELDS
-from .services import analyses, uploads
+from .services import analyses, scope, uploads
 from .services import followups as followup_service
 from .services import settings as settings_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+def needs(permission: str | None):
+    """The permission (domain/roles.py) a route's reads need; None: any signed-in user. A route
+    without one needs "read". Writes are checked again by the guard and by the services."""
+    def mark(view):
+        view.permission = permission
+        return view
+    return mark
 
 
-
-
-
+@bp.before_request
+def _permitted():
+    view = current_app.view_functions.get(request.endpoint)
+    needed = getattr(view, "permission", "read")
+    if needed is not None and not current_user.can(needed):
+        raise Forbidden(f"Pengguna '{current_user.username}' (peran {current_user.role}) tidak berhak membuka "
+                        f"{request.path}.", f"Role {current_user.role} may not read {request.path}.")
 
 
 @bp.errorhandler(SunterError)
@@ -48,11 +60,13 @@ def _error(exc: SunterError):
 
 
 @bp.get("/openapi.json")
+@needs(None)
 def openapi():
     return jsonify(spec())
 
 
 @bp.get("/periodes")
+@needs(None)
 def periodes():
     stored = queries.periodes(app_engine())
     return jsonify(periodes=[p["periode"] for p in stored], types={p["periode"]: p["types"] for p in stored})
@@ -100,18 +114,23 @@ def anomaly_summary():
 
 
 @bp.get("/kpi/pcez")
+@needs("collection")
 def kpi_pcez():
-    return jsonify(queries.kpi_by_pcez(app_engine(), periode_arg(), rayon_arg()))
+    found = queries.kpi_by_pcez(app_engine(), periode_arg(), rayon_arg())
+    return jsonify(scope.groups(app_engine(), current_actor(), found, "pcez"))
 
 
 @bp.get("/kpi/petugas")
+@needs("collection")
 def kpi_petugas():
-    return jsonify(queries.kpi_by_petugas(app_engine(), periode_arg(), rayon_arg()))
+    found = queries.kpi_by_petugas(app_engine(), periode_arg(), rayon_arg())
+    return jsonify(scope.groups(app_engine(), current_actor(), found, "petugas"))
 
 
 
 
 @bp.get("/collection/unpaid")
+@needs("collection")
 def collection_unpaid():
     return jsonify(queries.unpaid(app_engine(), **collection_args("unpaid")))
 
@@ -121,12 +140,14 @@ def _collection_settings() -> tuple[int, int]:
 
 
 @bp.get("/collection/disconnect")
+@needs("collection")
 def collection_disconnect():
     bills, _grace = _collection_settings()
     return jsonify(queries.disconnect(app_engine(), **collection_args("disconnect"), bills=bills))
 
 
 @bp.get("/followups")
+@needs("collection")
 def followups_list():
     nomen = request.args.get("nomen", "").strip() or None
     if nomen is not None and not NOMEN.match(nomen):
@@ -137,6 +158,7 @@ def followups_list():
 
 
 @bp.post("/followups")
+@needs("collection")
 def followups_create():
     config = current_app.config["SUNTER_CONFIG"]
     today = local(now_utc(), config.timezone).date()
@@ -145,6 +167,7 @@ def followups_create():
 
 
 @bp.get("/promises")
+@needs("collection")
 def promises_list():
     args = collection_args("unpaid")
     wanted = tuple(s for s in request.args.get("status", "").replace(" ", "").split(",") if s)
@@ -174,6 +197,7 @@ def anomalies():
 
 
 @bp.get("/customers/search")
+@needs("profile")
 def customer_search():
     q = request.args.get("q", "").strip()
     if not q:
@@ -184,18 +208,25 @@ def customer_search():
         raise BadParameter(f"Parameter 'q' paling banyak {SEARCH_MAX} karakter.",
                            f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.", field="q")
     limit = int_arg("limit", "search_limit")
-    return jsonify(results=queries.customer_search(app_engine(), q, rayon_arg(), limit))
+    actor = current_actor()
+    found = queries.customer_search(app_engine(), q, rayon_arg(), limit,
+                                    scope.pcezs(app_engine(), actor, scope.latest_periode(app_engine())))
+    mine = scope.customers(app_engine(), actor, [row["nomen"] for row in found])
+    return jsonify(results=[row for row in found if row["nomen"] in mine])
 
 
 @bp.get("/customers/<nomen>")
+@needs("profile")
 def customer_profile(nomen: str):
     if not NOMEN.match(nomen):
         raise BadParameter(f"NOMEN hanya berisi angka (mis. 60012345), bukan {nomen[:40]!r}.",
                            f"NOMEN must be digits (e.g. 60012345), got {nomen[:40]!r}.", field="nomen")
+    actor = current_actor()
+    scope.check_customer(app_engine(), actor, nomen)
     profile = queries.customer_profile(app_engine(), nomen)
     if profile is None:
         raise NotFound(f"Pelanggan {nomen} tidak ada di data yang tersimpan.", f"Customer {nomen} is in no stored data.")
-    return jsonify(profile)
+    return jsonify(scope.profile(actor, profile))
 
 
 @bp.get("/export/<dataset>.<fmt>")

@@ -1,17 +1,21 @@
 """What an API request may carry, read and checked once: periodes, rayons, whole numbers within
 their limits (domain/params.py, which openapi.py describes), the collection lists' filters, and a
-JSON body. A value out of shape is a BadParameter naming its parameter (a 400)."""
+JSON body. A value out of shape is a BadParameter naming its parameter (a 400); a collection
+filter a petugas may not use is Forbidden (a 403, services/scope.py)."""
 from __future__ import annotations
 
 import re
 
 from flask import request
 
+from .auth import current_actor
 from .domain.errors import BadParameter
 from .domain.listing import rayon_filter
 from .domain.params import COLLECTION_SORTS, LIMITS, NOMEN_PATTERN, PCEZ_PATTERN, PETUGAS_MAX, RAYON_PATTERN
 from .domain.periodes import valid_periode
 from .domain.text import is_text, is_text_everywhere
+from .extensions import app_engine
+from .services import scope
 
 RAYON = re.compile(RAYON_PATTERN)
 NOMEN = re.compile(NOMEN_PATTERN)
@@ -70,13 +74,16 @@ def collection_args(kind: str) -> dict:
     if pcez is not None and not PCEZ.match(pcez):
         raise BadParameter(f"Parameter 'pcez' harus 5 angka (PC dan EZ, mis. 15110), bukan {pcez!r}.",
                            f"Parameter 'pcez' must be 5 digits (PC and EZ, e.g. 15110), got {pcez!r}.", field="pcez")
-    petugas = petugas_arg()
+    periode, actor = periode_arg(), current_actor()
+    # A petugas is held to its own name and PCEZs (services/scope.py).
+    petugas = scope.petugas_filter(actor, petugas_arg())
+    pcez = scope.pcez_filter(app_engine(), actor, periode, pcez)
     sorts = COLLECTION_SORTS[kind]
     sort = request.args.get("sort", "").strip() or sorts[0]
     if sort not in sorts:
         raise BadParameter(f"Parameter 'sort' harus salah satu dari {', '.join(sorts)}, bukan {sort!r}.",
                            f"Parameter 'sort' must be one of {', '.join(sorts)}, got {sort!r}.", field="sort")
-    return {"periode": periode_arg(), "rayon": rayon_arg(), "pcez": pcez, "petugas": petugas,
+    return {"periode": periode, "rayon": rayon_arg(), "pcez": pcez, "petugas": petugas,
             "page": int_arg("page", "collection_page"), "page_size": int_arg("page_size", "collection_page_size"),
             "sort": sort}
 

@@ -21,7 +21,19 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from sqlalchemy import select
@@ -50,14 +62,16 @@ class SessionUser(UserMixin):
     id: int
     username: str
     role: str
+    petugas: str | None = None  # a petugas's officer name (services/scope.py)
 
     def can(self, action: str) -> bool:
         return allowed(self.role, action)
 
 
 def may(action: str) -> bool:
-    """Whether the user of this request may do ``action`` (for callbacks and API writes)."""
-    return current_user.is_authenticated and current_user.can(action)
+    """Whether the user of this request may do ``action`` (for callbacks and API writes); outside
+    a request nobody may."""
+    return has_request_context() and current_user.is_authenticated and current_user.can(action)
 
 
 def client_address() -> str:
@@ -65,11 +79,14 @@ def client_address() -> str:
 
 
 def current_actor() -> Actor:
-    """The signed-in user of this request, as the services take it."""
+    """The signed-in user of this request, as the services take it (outside a request, as when a
+    test builds a panel: nobody, with no role)."""
+    if not has_request_context():
+        return Actor(None, None)
     channel = API if request.path.startswith("/api/") else PAGE
     if not current_user.is_authenticated:
         return Actor(None, None, client_address(), channel)
-    return Actor(current_user.username, current_user.role, client_address(), channel)
+    return Actor(current_user.username, current_user.role, client_address(), channel, current_user.petugas)
 
 
 def _audit(action: str, username: str | None) -> None:
@@ -84,7 +101,7 @@ def load_user(user_id: str) -> SessionUser | None:
         user = db.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
         if user is None or session.get(GENERATION) != user.session_generation:
             return None
-        return SessionUser(user.id, user.username, user.role)
+        return SessionUser(user.id, user.username, user.role, user.petugas)
 
 
 # A password hash takes ~100 ms to check on purpose; a script calling the API many
@@ -107,7 +124,7 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
         with Session(app_engine()) as db:
             user = db.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if user is not None and user.password_hash == remembered[1]:
-            return SessionUser(user.id, user.username, user.role)
+            return SessionUser(user.id, user.username, user.role, user.petugas)
     wait, attempt = signin.attempt(app_engine(), username, client_address())
     if wait:
         g.throttled = wait
@@ -121,7 +138,7 @@ def load_user_from_basic_auth(req) -> SessionUser | None:
     if len(_verified) > 1000:
         _verified.clear()
     _verified[key] = (time.monotonic() + BASIC_TTL_SECONDS, user.password_hash)
-    return SessionUser(user.id, user.username, user.role)
+    return SessionUser(user.id, user.username, user.role, user.petugas)
 
 
 def _throttled(wait: int):
@@ -210,7 +227,7 @@ def login():
                 # first parallel requests would each make one, and the last cookie would win.
                 g.pop("csrf_token", None)
                 generate_csrf()
-                login_user(SessionUser(user.id, user.username, user.role))
+                login_user(SessionUser(user.id, user.username, user.role, user.petugas))
                 _audit("login", user.username)
                 return redirect(_safe_next(request.args.get("next")))
     page = render_template("login.html", error=error, username=username,

@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import ids
+from .domain.errors import SunterError
 
 log = logging.getLogger("sunter_dash")
 
@@ -42,11 +43,18 @@ def _server_error(exc: Exception):
 
 def callback_error(exc: Exception) -> None:
     """Dash's on_error: a callback that raised is logged, and the tab's panel is replaced by the
-    message with its code, so no figure of before stays on screen under a new label."""
+    message with its code, so no figure of before stays on screen under a new label. A refusal
+    (a SunterError, e.g. a petugas's crafted request for another officer's list) is no bug: the
+    panel says its sentence."""
     code = request_id()
-    log.error("unexpected error in a callback [%s]", code, exc_info=exc)
+    if isinstance(exc, SunterError):
+        log.info("callback refused [%s]: %s", code, exc.detail)
+        text = exc.message
+    else:
+        log.error("unexpected error in a callback [%s]", code, exc_info=exc)
+        text = MESSAGE.format(code=code)
     set_props(ids.CONTENT, {"children": html.Div([
-        html.Div(MESSAGE.format(code=code), className="alert alert-danger", role="alert", id=ids.ERROR),
+        html.Div(text, className="alert alert-danger", role="alert", id=ids.ERROR),
         html.A("Muat ulang halaman", href="", className="btn btn-outline-primary btn-sm")])})
 
 

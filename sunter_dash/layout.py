@@ -21,6 +21,7 @@ from .domain.listing import ALL_RAYONS
 from .domain.roles import ROLE_LABELS
 from .extensions import app_engine
 from .tabs import TABS
+from .tabs.base import guarded, register_tab
 
 
 def visible_tabs() -> list:
@@ -71,7 +72,7 @@ def shell(branch_name: str) -> html.Div:
         navbar(branch_name),
         dbc.Container([
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
-                     id=ids.TABS, active_tab=TABS[0].id, className="shell-tabs"),
+                     id=ids.TABS, active_tab=(visible_tabs() or TABS)[0].id, className="shell-tabs"),
             html.Main(id=ids.CONTENT, className="shell-content"),
         ], fluid=True),
     ])
@@ -106,9 +107,11 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(Output(ids.CONTENT, "children"), Input(ids.TABS, "active_tab"))
     def show_tab(active_tab: str):
-        tab = by_id.get(active_tab, TABS[0])
         # A tab the user may not open is not rendered, whatever the request asked for.
-        return tab.layout() if may(tab.permission) else TABS[0].layout()
+        tab = by_id.get(active_tab)
+        if tab is None or not may(tab.permission):
+            tab = next(iter(visible_tabs()), None)
+        return tab.layout() if tab else None
 
     @app.callback(
         output={"periode_options": Output(ids.PERIODE, "options"), "periode": Output(ids.PERIODE, "value"),
@@ -123,6 +126,7 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(Output(ids.DOWNLOAD, "data"),
                   Input({"type": EXPORT, "dataset": ALL, "fmt": ALL, "place": ALL}, "n_clicks"),
                   State(ids.PERIODE, "value"), State(ids.RAYON, "value"), prevent_initial_call=True)
+    @guarded("read")  # the branch's datasets: not a petugas's
     def download(_clicks, periode, rayon):
         # New buttons (a tab just rendered) fire with no clicks; only a real click downloads.
         if not ctx.triggered or not ctx.triggered[0]["value"] or not periode:
@@ -132,4 +136,4 @@ def register_callbacks(app: Dash) -> None:
         return dcc.send_bytes(content, name)
 
     for tab in TABS:
-        tab.register(app)
+        register_tab(app, tab)  # its callbacks answer only users who may open it

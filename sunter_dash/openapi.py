@@ -409,10 +409,11 @@ def _customers() -> dict:
     }
 
 
-# Answers any operation may give (docs/SECURITY.md): a bad parameter, no user, a path or id that
-# names nothing, a method the path does not take, a body over its limit, the sign-in throttle.
-EVERY = ("400", "401", "404", "405", "413", "429")
-WRITES = ("403", "409")  # a role that may not, a clash with what is stored
+# Answers any operation may give (docs/SECURITY.md): a bad parameter, no user, a role that may
+# not (a petugas reads only its own collection work and customers), a path or id that names
+# nothing, a method the path does not take, a body over its limit, the sign-in throttle.
+EVERY = ("400", "401", "403", "404", "405", "413", "429")
+WRITES = ("409",)  # a clash with what is stored
 
 
 def _complete(paths: dict) -> dict:
@@ -431,7 +432,9 @@ def spec() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "sunter_dash API", "version": "1",
                  "description": "Figures of the Sunter branch dashboard (METRICS.md). Every endpoint needs a "
-                                "user: the browser session or HTTP Basic."},
+                                "user: the browser session or HTTP Basic. A petugas may read only the "
+                                "collection endpoints, follow-ups, promises and its own customers (403 "
+                                "otherwise)."},
         "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
                                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"basic": []}, {"session": []}],

@@ -42,6 +42,10 @@ def dash_body_shape():
                    and isinstance(body.get("outputs"), (dict, list)) and props(body.get("inputs"))
                    and props(body.get("state", [])) and isinstance(body.get("changedPropIds", []), list)
                    and is_text_everywhere(body))
+    if well_formed:  # as many inputs and states as the callback takes
+        spec = callbacks[body["output"]]
+        well_formed = (len(body["inputs"]) == len(spec.get("inputs", []))
+                       and len(body.get("state", [])) == len(spec.get("state", [])))
     if well_formed:
         return None
     refused = BadParameter("Permintaan halaman tidak dapat dibaca; muat ulang halaman.",

@@ -16,7 +16,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(16))  # admin | viewer
+    role: Mapped[str] = mapped_column(String(16))  # admin | viewer | petugas
+    # A petugas's officer name as RUTE has it (trimmed, upper-cased); None for the other roles.
+    petugas: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
     # Every session carries the generation it began in; raising it ends them all (sign-out, a new

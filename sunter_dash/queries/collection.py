@@ -146,6 +146,18 @@ def kpi_by_petugas(engine: Engine, periode: str, rayon: str | None = None) -> di
     return _grouped(engine, periode, rayon, "petugas")
 
 
+def only(result: dict, key: str, values: set[str]) -> dict:
+    """A per-PCEZ or per-officer result (``kpi_by_pcez``, ``kpi_by_petugas``) kept to the rows
+    of ``values``, with their own total."""
+    rows = [row for row in result["rows"] if row[key] in values]
+    total = dict.fromkeys(_FIGURES, 0)
+    for row in rows:
+        for name in _FIGURES:
+            part, _, measure = name.rpartition("_")
+            total[name] += row[part][measure]
+    return {**result, "rows": rows, "total": _shape(key, None, total)}
+
+
 def _filters(rayon: str | None, pcez: str | None, petugas: str | None) -> tuple[str, dict]:
     where, values = [], {}
     if rayon_filter(rayon) is not None:
@@ -260,7 +272,6 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,
                  {"bills": bills, "start": dt.date.fromisoformat(start), "end": end},
                  seed="AND nomen IN (SELECT nomen FROM arrears_customer WHERE periode = :p AND bills >= :bills)")
-
 
 
 def whole_list(engine: Engine, kind: str, periode: str, rayon: str | None = None, pcez: str | None = None,

@@ -25,9 +25,11 @@ def _is_nomen(text: str) -> bool:
 
 
 @cached
-def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int = 20) -> list[dict]:
+def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int = 20,
+                    pcezs: tuple[str, ...] | None = None) -> list[dict]:
     """Customers of the directory whose NOMEN starts with ``q`` when it is all digits, else
-    whose name and address hold every word of ``q``; in NOMEN order."""
+    whose name and address hold every word of ``q``; in NOMEN order; of ``pcezs`` when given
+    (a petugas's, services/scope.py)."""
     words = (q or "").lower().split()
     if not words:
         return []
@@ -41,6 +43,8 @@ def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int
     rayon = rayon_filter(rayon)
     if rayon is not None:
         stmt = stmt.where(Customer.rayon == rayon)
+    if pcezs is not None:
+        stmt = stmt.where(Customer.pcez.in_(pcezs))
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(Customer.nomen).limit(limit)).all()
     return [{"nomen": r.nomen, "nama": r.nama, "alamat": r.alamat, "rayon": r.rayon or None, "tarif": r.tarif}

@@ -10,7 +10,7 @@ from ..domain.followups import GRACE_DAYS, PROMISE, promise_status
 from ..domain.periodes import shift_periode
 from ..models import FollowUp, Mc, Payment
 from .cache import cached
-from .rute import rute_in_effect
+from .rute import officers
 
 
 def _shape(row) -> dict:
@@ -24,26 +24,6 @@ def _shape(row) -> dict:
 def followup(engine: Engine, followup_id: int) -> dict:
     with engine.connect() as conn:
         return _shape(conn.execute(select(FollowUp).where(FollowUp.id == followup_id)).one())
-
-
-def officers(conn: Connection, periode: str, nomens: list[str]) -> dict[str, str | None]:
-    """The officer of each customer in ``periode``: its PCEZ (MC(P), else its most recent MC) in
-    the RUTE in effect, names trimmed and upper-cased."""
-    if not nomens:
-        return {}
-    names = {f"n{i}": nomen for i, nomen in enumerate(nomens)}
-    listed = ", ".join(f":{name}" for name in names)
-    rows = conn.execute(text(f"""
-        SELECT m.nomen, (SELECT MAX(UPPER(TRIM(r.petugas))) FROM rute r
-                         WHERE r.periode = :rp AND r.pcez = m.pcez) AS petugas
-        FROM (SELECT nomen, COALESCE(
-                  (SELECT MAX(pcez) FROM mc WHERE periode = :p AND nomen = x.nomen),
-                  (SELECT m2.pcez FROM mc m2 WHERE m2.nomen = x.nomen AND m2.pcez IS NOT NULL
-                   ORDER BY m2.periode DESC LIMIT 1)) AS pcez
-              FROM (SELECT DISTINCT nomen FROM mc WHERE nomen IN ({listed})) x) m"""),
-        {**names, "p": periode, "rp": rute_in_effect(conn, periode) or ""}).all()
-    found = {nomen: petugas for nomen, petugas in rows}
-    return {nomen: found.get(nomen) for nomen in nomens}
 
 
 @cached

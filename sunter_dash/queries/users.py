@@ -7,8 +7,9 @@ from ..models import User
 
 
 def list_users(engine: Engine) -> list[dict]:
-    """Every account by name: username, role, active, created_at (naive UTC)."""
-    stmt = select(User.username, User.role, User.active, User.created_at).order_by(User.username)
+    """Every account by name: username, role, petugas (a petugas's officer name), active,
+    created_at (naive UTC)."""
+    stmt = select(User.username, User.role, User.petugas, User.active, User.created_at).order_by(User.username)
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(stmt)]
 

@@ -18,11 +18,13 @@ PAGE, API, CLI = "halaman", "API", "CLI"
 @dataclass(frozen=True)
 class Actor:
     """Who asks: the user (None for an unnamed command-line run), their role, their address,
-    and the channel the request came by (the audit log says it)."""
+    and the channel the request came by (the audit log says it); a petugas carries its officer
+    name, which scopes what it sees (services/scope.py)."""
     username: str | None
     role: str | None
     address: str | None = None
     channel: str = PAGE
+    petugas: str | None = None
 
     def can(self, action: str) -> bool:
         return allowed(self.role, action)

@@ -1,5 +1,6 @@
-"""Recording a field follow-up (METRICS.md, "Collection work"): admins, for a customer the
-periode's MC or ARDEBT knows; every record is kept."""
+"""Recording a field follow-up (METRICS.md, "Collection work"): admins, and a petugas for the
+customers of its own PCEZs in the follow-up's periode, for a customer the periode's MC or ARDEBT
+knows; every record is kept."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from ..ingest import summaries
 from ..models import Ardebt, FollowUp, Mc
 from ..queries.cache import invalidate
 from ..queries.followups import followup
-from . import Actor, record
+from . import Actor, record, scope
 
 
 def add(engine: Engine, actor: Actor, payload: dict, today: dt.date) -> dict:
@@ -21,6 +22,7 @@ def add(engine: Engine, actor: Actor, payload: dict, today: dt.date) -> dict:
     default visit date and the latest one allowed."""
     actor.require("collect")
     values = check_followup(payload, today)
+    scope.check_customer(engine, actor, values["nomen"], values["periode"])
     with engine.begin() as conn:
         known = conn.scalar(select(Mc.id).where(Mc.periode == values["periode"], Mc.nomen == values["nomen"])
                             .limit(1)) or conn.scalar(select(Ardebt.id).where(

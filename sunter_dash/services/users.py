@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from ..domain.errors import BadParameter, Conflict, NotFound
 from ..domain.roles import ROLES
 from ..models import User
+from ..queries.rute import officer_names
 from . import Actor, record
 
 MIN_PASSWORD = 8
@@ -52,16 +53,37 @@ def check_role(role) -> str:
     return role
 
 
-def upsert(engine: Engine, username: str, role: str, password: str) -> bool:
-    """Create the user, or update its role and password; True when created (the CLI's way)."""
+def check_officer(engine: Engine, role: str, petugas) -> str | None:
+    """The officer name a user of ``role`` is linked to: for a petugas, a name some stored RUTE
+    has (trimmed and upper-cased, as names compare); no name for the other roles."""
+    name = petugas.strip().upper() if isinstance(petugas, str) else ""
+    if role != "petugas":
+        if name:
+            raise BadParameter("Nama petugas hanya untuk peran petugas.",
+                               "Only a petugas is linked to an officer name.", field="petugas")
+        return None
+    if not name:
+        raise BadParameter("Peran petugas perlu nama petugas seperti di RUTE (kolom PETUGAS).",
+                           "A petugas needs its officer name of RUTE.", field="petugas")
+    if name not in officer_names(engine):
+        raise BadParameter(f"Tidak ada RUTE dengan petugas {name!r}. Periksa ejaannya, atau unggah RUTE yang "
+                           "memuatnya dahulu.", f"No stored RUTE has the officer {name!r}.", field="petugas")
+    return name
+
+
+def upsert(engine: Engine, username: str, role: str, password: str, petugas: str | None = None) -> bool:
+    """Create the user, or update its role (and officer) and password; True when created (the
+    CLI's way)."""
     username = username.strip()
     if not username:
         raise BadParameter("Nama pengguna tidak boleh kosong.", "The username is empty.", field="username")
     check_role(role)
+    officer = check_officer(engine, role, petugas)
     check_password(password)
     with engine.begin() as conn:
         found = conn.execute(select(User.id).where(User.username == username)).scalar()
-        values = {"role": role, "active": True, "password_hash": generate_password_hash(password)}
+        values = {"role": role, "petugas": officer, "active": True,
+                  "password_hash": generate_password_hash(password)}
         if found is None:
             conn.execute(insert(User).values(username=username, **values))
         else:  # a new password ends the user's sessions everywhere
@@ -70,12 +92,13 @@ def upsert(engine: Engine, username: str, role: str, password: str) -> bool:
     return found is None
 
 
-def create(engine: Engine, actor: Actor, username, role, password, confirm=None) -> str:
+def create(engine: Engine, actor: Actor, username, role, password, confirm=None, petugas=None) -> str:
     """Add a new account and return its (trimmed) name; an existing name is refused, never
-    overwritten, also when it differs only in case."""
+    overwritten, also when it differs only in case. A petugas is linked to its officer name."""
     actor.require("manage_users")
     username = clean_username(username)
     check_role(role)
+    officer = check_officer(engine, role, petugas)
     password_hash = generate_password_hash(check_password(password, confirm))
     exists = Conflict(f"Nama pengguna \"{username}\" sudah ada. Pilih pengguna itu di daftar untuk "
                       "mengubah peran, kata sandi atau statusnya.", f"User {username!r} exists already.",
@@ -84,11 +107,11 @@ def create(engine: Engine, actor: Actor, username, role, password, confirm=None)
         with engine.begin() as conn:
             if conn.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
                 raise exists
-            conn.execute(insert(User).values(username=username, role=role, active=True,
+            conn.execute(insert(User).values(username=username, role=role, petugas=officer, active=True,
                                              password_hash=password_hash))
     except IntegrityError:  # created by someone else between the check and the insert
         raise exists from None
-    record(engine, actor, "user_created", f"{username} (peran {role})")
+    record(engine, actor, "user_created", f"{username} (peran {role}{f', petugas {officer}' if officer else ''})")
     return username
 
 
@@ -106,13 +129,17 @@ def set_password(engine: Engine, actor: Actor, username: str, password, confirm=
     record(engine, actor, "user_password_reset", f"{username} (acak)" if generated else username)
 
 
-def set_role(engine: Engine, actor: Actor, username: str, role) -> str | None:
-    """Give the user ``role``: the role it had, None when it had this one already. The acting
-    admin may not demote themself, and the last active admin stays an admin."""
+def set_role(engine: Engine, actor: Actor, username: str, role, petugas=None) -> str | None:
+    """Give the user ``role`` (a petugas: and its officer name): the role it had, None when it
+    had these already. The acting admin may not demote themself, and the last active admin stays
+    an admin."""
     actor.require("manage_users")
-    before = _change(engine, username, "role", check_role(role), actor.username)
+    role = check_role(role)
+    officer = check_officer(engine, role, petugas)
+    before = _change(engine, username, "role", role, actor.username, officer)
     if before is not None:
-        record(engine, actor, "user_role_changed", f"{username}: {before} -> {role}")
+        record(engine, actor, "user_role_changed",
+               f"{username}: {before} -> {role}{f' ({officer})' if officer else ''}")
     return before
 
 
@@ -137,20 +164,22 @@ REFUSALS = {
 }
 
 
-def _change(engine: Engine, username: str, field: str, value, acting: str | None):
-    """Set ``field`` (role or active) of the user and return its previous value (None when it
-    had ``value`` already), refusing what would take away an active admin when that is the
-    acting admin themself or the last one."""
+def _change(engine: Engine, username: str, field: str, value, acting: str | None, officer: str | None = None):
+    """Set ``field`` (role, with the ``officer`` of a petugas, or active) of the user and return
+    its previous value (None when it had ``value`` already), refusing what would take away an
+    active admin when that is the acting admin themself or the last one."""
     with engine.begin() as conn:
-        user = conn.execute(select(User.id, User.role, User.active).where(User.username == username)).first()
+        user = conn.execute(select(User.id, User.role, User.active, User.petugas)
+                            .where(User.username == username)).first()
         if user is None:
             raise _not_found(username)
         previous = getattr(user, field)
-        if previous == value:
+        also = {"petugas": officer} if field == "role" else {}
+        if previous == value and all(getattr(user, key) == new for key, new in also.items()):
             return None
-        # A new role or status ends the user's sessions everywhere (docs/SECURITY.md).
+        # A new role, officer or status ends the user's sessions everywhere (docs/SECURITY.md).
         stmt = update(User).where(User.id == user.id).values(
-            {field: value, "session_generation": User.session_generation + 1})
+            {field: value, **also, "session_generation": User.session_generation + 1})
         if not (user.role == "admin" and user.active):
             conn.execute(stmt)
             return previous

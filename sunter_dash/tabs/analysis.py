@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids, queries, urls
-from ..auth import current_actor, may
+from ..auth import current_actor
 from ..components.cases import (  # noqa: F401
     ALL,
     ANY,
@@ -40,7 +40,7 @@ from ..domain.periodes import valid_periode
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import analyses
-from .base import Tab, guarded
+from .base import Tab
 
 TAB_ID = "analisa"
 LABEL = "Analisa"
@@ -84,7 +84,6 @@ SAVED = "analisa-saved"  # bumped by each save or reload
 LINK_SEEN = "analisa-link-seen"  # the URL's create request already handled
 CASE_SEEN = "analisa-case-seen"  # the URL's case already opened
 
-FORBIDDEN = "Anda tidak memiliki izin untuk membuka atau mengubah analisa."
 NOTHING_SELECTED = "Pilih kasus di tabel untuk melihat rinciannya dan mengubahnya."
 def filters() -> dbc.Row:
     return dbc.Row([
@@ -298,10 +297,6 @@ def create_flow(trigger, clicked: bool, form: NewCase, search, shell_periode, se
     """The create form: opened by the button or a link, saved, or cancelled."""
     if trigger == NEW_CANCEL:
         return {"open": False}
-    if not may(PERMISSION):
-        if trigger in (NEW, NEW_SAVE) and clicked:
-            return {"open": False, "result": notice(FORBIDDEN, "danger")}
-        raise PreventUpdate
     users = assignee_options(queries.assignable_users(app_engine()))
     if trigger == NEW and clicked:
         return {"open": True, **EMPTY_FORM, "periode": shell_periode or "", "type": NONE, "assignees": users,
@@ -339,7 +334,6 @@ def _register_cases(app: Dash) -> None:
                     assignee=Input(FILTER_ASSIGNEE, "value"), anomaly_type=Input(FILTER_TYPE, "value"),
                     all_periodes=Input(ALL_PERIODES, "value"), periode=Input(ids.PERIODE, "value"),
                     rayon=Input(ids.RAYON, "value"), _created=Input(CREATED, "data"), _saved=Input(SAVED, "data")))
-    @guarded(PERMISSION, rows=[], count="", alert=notice(FORBIDDEN, "danger"), assignees=ALL)
     def refresh(status, priority, assignee, anomaly_type, all_periodes, periode, rayon, _created, _saved):
         return cases(status, priority, assignee, anomaly_type, all_periodes, periode, rayon)
 
@@ -359,8 +353,6 @@ def _register_cases(app: Dash) -> None:
                 "disabled": Output(FIELDS, "disabled"), "version": Output(VERSION, "data"),
                 "comment": Output(COMMENT, "value")},
         inputs=dict(case_id=Input(SELECTED, "data"), _saved=Input(SAVED, "data")))
-    @guarded(PERMISSION, title="Rincian kasus", facts=FORBIDDEN, status_options=[], status=None, priority=None,
-             assignee_options=[], assignee=None, timeline=None, disabled=True, version=None, comment="")
     def detail(case_id, _saved):
         return {**show(case_id), "comment": ""}
 
@@ -371,7 +363,6 @@ def _register_cases(app: Dash) -> None:
                    priority=State(PRIORITY, "value"), assignee=State(ASSIGNEE, "value"),
                    comment=State(COMMENT, "value"), saved=State(SAVED, "data")),
         running=[(Output(SAVE, "disabled"), True, False)], prevent_initial_call=True)
-    @guarded(PERMISSION, alert=notice(FORBIDDEN, "danger"))
     def edit(_save, _reload, case_id, version, status, priority, assignee, comment, saved):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate

@@ -1,6 +1,8 @@
 """What every tab is made of: its record in the registry, and the server-side permission check
 of its callbacks (hiding a tab is not authorization: anyone signed in can POST to
-``/_dash-update-component``)."""
+``/_dash-update-component``). Every callback a tab registers answers only users who may open
+the tab (``guard_callbacks``); ``guarded`` checks a finer permission inside a tab (deleting,
+recording a follow-up)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +10,7 @@ from functools import wraps
 from typing import Callable
 
 from dash import Dash, ctx, no_update
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from ..auth import may
 from ..domain.errors import Forbidden, SunterError
@@ -48,6 +50,31 @@ def guarded(permission: str, **refusal):
             return refusal.get("value", no_update)
         return checked
     return wrap
+
+
+PERMISSIONS_KEY = "sunter_callback_permissions"  # server.extensions: callback output -> its tab's permission
+
+
+def register_tab(app: Dash, tab: Tab) -> None:
+    """Register the tab's callbacks, noting each one's permission for ``guard_callbacks``."""
+    before = set(app.callback_map)
+    tab.register(app)
+    permissions = app.server.extensions.setdefault(PERMISSIONS_KEY, {})
+    permissions.update(dict.fromkeys(set(app.callback_map) - before, tab.permission))
+
+
+def guard_callbacks():
+    """before_request: a callback of a tab the user may not open is refused (403, in the API's
+    error shape) before Dash runs it, whatever the request carries."""
+    if request.path != "/_dash-update-component" or request.method != "POST":
+        return None
+    body = request.get_json(silent=True)
+    output = body.get("output") if isinstance(body, dict) else None
+    needed = current_app.extensions.get(PERMISSIONS_KEY, {}).get(output) if isinstance(output, str) else None
+    if needed is None or may(needed):
+        return None
+    refused = Forbidden("Anda tidak berhak membuka bagian ini.", f"Not allowed: this callback needs {needed!r}.")
+    return jsonify(refused.as_json()), refused.status
 
 
 def guard_jobs():

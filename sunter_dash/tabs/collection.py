@@ -22,16 +22,18 @@ from ..components.cards import kpi_card, missing_alert
 from ..components.export_buttons import download_buttons
 from ..components.grids import LOCALE, column, nomen_column, purge_on
 from ..domain.clock import local, now_utc
-from ..domain.errors import BadParameter, SunterError
-from ..domain.followups import MAX_NOTE, PROMISE, RESULT_LABELS
+from ..domain.errors import BadParameter, Forbidden
+from ..domain.followups import RESULT_LABELS
 from ..domain.labels import officer_label, pcez_label
 from ..domain.listing import rayon_filter
 from ..domain.periodes import periode_label, valid_periode
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
-from ..services import followups
+from ..services import scope
 from ..services import settings as settings_service
+from . import followup_form
 from .base import Tab, guarded
+from .followup_form import FormIds
 
 TAB_ID = "penagihan"
 LABEL = "Penagihan"
@@ -49,16 +51,9 @@ PURGED = "collection-purged"
 EXPORT_XLSX = "collection-xlsx"
 EXPORT_CSV = "collection-csv"
 DOWNLOAD = "collection-download"
-FORM = "collection-followup"
-FORM_WHO = "collection-followup-who"
-RESULT = "collection-followup-result"
-VISIT = "collection-followup-visit"
-PROMISE_DATE = "collection-followup-promise"
-NOTE = "collection-followup-note"
-SAVE = "collection-followup-save"
-SAVED = "collection-followup-saved"
+FORM = FormIds("collection")  # the follow-up form: collection-followup, collection-followup-who, ...
 SAVED_COUNT = "collection-followup-count"  # follow-ups saved on this page: each refetches the list
-RECORDING = "collect"  # the permission to record follow-ups
+PERMISSION = "collection"  # who may open the tab, its lists and the route sheets
 PAGE_SIZE = 50
 SHEET_ROUTE = "/penagihan/rute"  # an officer's route sheet: the printable page, and with .pdf the PDF
 KINDS = {"unpaid": "Belum bayar", "disconnect": "Calon segel"}
@@ -118,29 +113,8 @@ def layout() -> html.Div:
                 getRowId="params.data.nomen", className="ag-theme-quartz", style={"height": "520px"},
             ),
         ]), className="mb-3"),
-        followup_form() if may(RECORDING) else None,
+        followup_form.card(FORM, "Pilih pelanggan di daftar.", False) if may(followup_form.PERMISSION) else None,
     ])
-
-
-def followup_form() -> dbc.Card:
-    """What a visit found, for the customer selected in the list (admins)."""
-    return dbc.Card(dbc.CardBody([
-        html.H5("Catat tindak lanjut", className="card-title"),
-        html.Div("Pilih pelanggan di daftar.", id=FORM_WHO, className="text-muted small mb-2"),
-        dbc.Row([
-            dbc.Col([dbc.Label("Hasil kunjungan", html_for=RESULT),
-                     dbc.Select(id=RESULT, value=PROMISE,
-                                options=[{"label": label, "value": key} for key, label in RESULT_LABELS.items()])],
-                    md=3),
-            dbc.Col([dbc.Label("Tanggal kunjungan", html_for=VISIT), dbc.Input(id=VISIT, type="date")], md=2),
-            dbc.Col([dbc.Label("Tanggal janji bayar", html_for=PROMISE_DATE),
-                     dbc.Input(id=PROMISE_DATE, type="date")], md=2),
-            dbc.Col([dbc.Label("Catatan", html_for=NOTE), dbc.Input(id=NOTE, maxLength=MAX_NOTE)], md=3),
-            dbc.Col(dbc.Button([html.I(className="bi bi-check2 me-1"), "Simpan"], id=SAVE, color="primary",
-                               disabled=True, className="w-100"), md=2, className="d-flex align-items-end"),
-        ], className="g-2"),
-        html.Div(id=SAVED, className="mt-2"),
-    ]), id=FORM)
 
 
 # --- what the tab shows ------------------------------------------------------------------------
@@ -153,6 +127,14 @@ def _query(search: str | None, periode: str | None, rayon: str | None, kind: str
             "petugas": params.get("petugas") or None, "kind": kind,
             "sort": sort if sort in SORTS[kind] else next(iter(SORTS[kind])),
             "saved": saved or 0}  # follow-ups saved here: a new one refetches the list
+
+
+def _scoped(query: dict) -> dict:
+    """The query as this user may run it: a petugas's holds its own name and one of its own PCEZs
+    (services/scope.py), whatever the address or a crafted request carries; Forbidden else."""
+    actor = current_actor()
+    return {**query, "petugas": scope.petugas_filter(actor, query.get("petugas")),
+            "pcez": scope.pcez_filter(app_engine(), actor, query["periode"], query.get("pcez"))}
 
 
 def _link(search: str | None, **changes) -> str:
@@ -245,8 +227,11 @@ def display_rows(rows: list[dict]) -> list[dict]:
 
 def filters_view(query: dict, search: str | None):
     chips = []
+    held = scope.officer(current_actor())  # a petugas's own name is no filter it can clear
     for key, label in (("petugas", "Petugas"), ("pcez", "PCEZ")):
-        if query[key]:
+        if key == "petugas" and held:
+            chips.append(html.Span(f"{label}: {held}", className="badge text-bg-primary me-2"))
+        elif query[key]:
             shown = pcez_label(query[key]) if key == "pcez" else query[key]
             chips.append(dcc.Link([f"{label}: {shown} ", html.I(className="bi bi-x-lg")],
                                   href=_link(search, **{key: None}), className="badge text-bg-primary me-2",
@@ -267,7 +252,9 @@ def _sheet_args():
     if not valid_periode(periode):
         raise BadParameter(f"Periode harus berbentuk TTTT-BB (mis. 2025-12), bukan {periode!r}.",
                            "periode must be YYYY-MM", field="periode")
-    return periode, petugas_arg(), rayon_arg()
+    if not may(PERMISSION):
+        raise Forbidden("Anda tidak berhak membuka lembar rute.", "Not allowed to read route sheets.")
+    return periode, scope.petugas_filter(current_actor(), petugas_arg()), rayon_arg()
 
 
 def sheet_href(query: dict, fmt: str) -> str:
@@ -279,8 +266,8 @@ def _sheet(fmt: str):
     config = current_app.config["SUNTER_CONFIG"]
     try:
         periode, petugas, rayon = _sheet_args()
-    except BadParameter as refused:
-        return refused.message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+    except (BadParameter, Forbidden) as refused:
+        return refused.message, refused.status, {"Content-Type": "text/plain; charset=utf-8"}
     printed = local(now_utc(), config.timezone)
     if fmt == "pdf":
         content = route_sheet.pdf(app_engine(), periode, petugas, config.branch_name, printed, rayon)
@@ -313,11 +300,15 @@ def register_callbacks(app: Dash) -> None:
         if not periode:
             return {"query": None, "cards": [], "alert": missing_alert("Belum ada data: unggah MC dan COLLECTION."),
                     "officers": None, "pcezs": None, "filters": None, "title": "Daftar"}
-        query = _query(search, periode, rayon, kind, sort, int(saved or 0))
+        try:
+            query = _scoped(_query(search, periode, rayon, kind, sort, int(saved or 0)))
+        except Forbidden as refused:
+            return {"query": None, "cards": [], "alert": missing_alert(refused.message), "officers": None,
+                    "pcezs": None, "filters": None, "title": "Daftar"}
         cards, alert = cards_view(query)
-        engine = app_engine()
-        officers = queries.kpi_by_petugas(engine, periode, query["rayon"])
-        pcezs = queries.kpi_by_pcez(engine, periode, query["rayon"])
+        engine, actor = app_engine(), current_actor()
+        officers = scope.groups(engine, actor, queries.kpi_by_petugas(engine, periode, query["rayon"]), "petugas")
+        pcezs = scope.groups(engine, actor, queries.kpi_by_pcez(engine, periode, query["rayon"]), "pcez")
         return {"query": query, "cards": cards, "alert": alert,
                 "officers": group_table(officers["rows"], officers["total"], "petugas", search, query["petugas"]),
                 "pcezs": group_table(pcezs["rows"], pcezs["total"], "pcez", search, query["pcez"]),
@@ -330,6 +321,7 @@ def register_callbacks(app: Dash) -> None:
     def serve_rows(request, query):
         if not query or not request:
             return {"rowData": [], "rowCount": 0}
+        query = _scoped(query)  # the store is the browser's: checked again
         start, end = int(request.get("startRow", 0)), int(request.get("endRow", PAGE_SIZE))
         size = max(1, min(end - start, 500))
         args = (app_engine(), query["periode"], query["rayon"], query["pcez"], query["petugas"], start // size + 1,
@@ -344,6 +336,7 @@ def register_callbacks(app: Dash) -> None:
     def download(_xlsx, _csv, query):
         if not query or not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
+        query = _scoped(query)
         fmt = "xlsx" if ctx.triggered_id == EXPORT_XLSX else "csv"
         content, name = export.collection_list(app_engine(), query["kind"], query["periode"], query["rayon"],
                                                query["pcez"], query["petugas"], query["sort"], fmt, _settings()[0])
@@ -351,9 +344,9 @@ def register_callbacks(app: Dash) -> None:
 
 
 def _register_form(app: Dash) -> None:
-    @app.callback(Output(FORM_WHO, "children"), Output(SAVE, "disabled"), Input(GRID, "selectedRows"),
+    @app.callback(Output(FORM.who, "children"), Output(FORM.save, "disabled"), Input(GRID, "selectedRows"),
                   prevent_initial_call=True)
-    @guarded(RECORDING)
+    @guarded(followup_form.PERMISSION)
     def chosen(selected):
         if not selected:
             return "Pilih pelanggan di daftar.", True
@@ -361,28 +354,20 @@ def _register_form(app: Dash) -> None:
         return f"{row['nomen']} · {row.get('nama') or ''} · {row.get('alamat') or ''}", False
 
     @app.callback(
-        output={"saved": Output(SAVED, "children"), "count": Output(SAVED_COUNT, "data")},
-        inputs={"_save": Input(SAVE, "n_clicks")},
+        output={"saved": Output(FORM.saved, "children"), "count": Output(SAVED_COUNT, "data")},
+        inputs={"_save": Input(FORM.save, "n_clicks")},
         state={"selected": State(GRID, "selectedRows"), "query": State(QUERY, "data"),
-               "result": State(RESULT, "value"), "visit": State(VISIT, "value"),
-               "promise": State(PROMISE_DATE, "value"), "note": State(NOTE, "value"),
+               "result": State(FORM.result, "value"), "visit": State(FORM.visit, "value"),
+               "promise": State(FORM.promise, "value"), "note": State(FORM.note, "value"),
                "count": State(SAVED_COUNT, "data")},
         prevent_initial_call=True)
-    @guarded(RECORDING, saved=dbc.Alert("Anda tidak berhak mencatat tindak lanjut.", color="danger"))
+    @guarded(followup_form.PERMISSION,
+             saved=dbc.Alert("Anda tidak berhak mencatat tindak lanjut.", color="danger"))
     def save(_save, selected, query, result, visit, promise, note, count):
         if not selected or not query:
             return {"saved": dbc.Alert("Pilih pelanggan di daftar dulu.", color="warning"), "count": no_update}
-        config = current_app.config["SUNTER_CONFIG"]
-        payload = {"nomen": selected[0]["nomen"], "periode": query["periode"], "result": result,
-                   "visit_date": visit or None, "promise_date": promise or None, "note": note or None}
-        try:
-            saved = followups.add(app_engine(), current_actor(), payload, local(now_utc(), config.timezone).date())
-        except SunterError as refused:
-            return {"saved": dbc.Alert(refused.message, color="danger", className="mb-0"), "count": no_update}
-        told = (f"Tersimpan: {saved['nomen']} · {RESULT_LABELS[saved['result']]} · {saved['visit_date']}"
-                + (f" · janji {saved['promise_date']}" if saved["promise_date"] else ""))
-        return {"saved": dbc.Alert(told, color="success", className="mb-0", id="collection-followup-ok"),
-                "count": int(count or 0) + 1}
+        told, saved = followup_form.save(FORM, selected[0]["nomen"], query["periode"], result, visit, promise, note)
+        return {"saved": told, "count": int(count or 0) + 1 if saved else no_update}
 
 
-TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

@@ -9,20 +9,25 @@ profile can be bookmarked, shared and reached from any row.
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from .. import ids, queries, urls
+from ..auth import current_actor, may
 from ..components import charts
 from ..components.cards import missing_alert
 from ..components.grids import column, grid, tab_link_column
 from ..domain import checks
 from ..domain.cases import PRIORITY_LABELS, STATUS_LABELS, type_labels
+from ..domain.errors import Forbidden
 from ..domain.followups import RESULT_LABELS
 from ..domain.listing import rayon_filter
 from ..domain.periodes import periode_label
 from ..extensions import app_engine
 from ..formatting import number, rupiah
-from .base import Tab
+from ..services import scope
+from . import followup_form
+from .base import Tab, guarded
+from .followup_form import FormIds
 
 TAB_ID = "pelanggan"
 LABEL = "Pelanggan"
@@ -39,6 +44,8 @@ ARREARS_GRID = "customer-arrears-grid"
 FLAGS_GRID = "customer-flags-grid"
 ANALYSES_GRID = "customer-analyses-grid"
 FOLLOWUPS_GRID = "customer-followups-grid"
+FOLLOWUPS = "customer-followups"  # the section's body: redrawn when a follow-up is saved here
+FORM = FormIds("customer")  # the follow-up form (tabs/followup_form.py)
 NEW_ANALYSIS = "customer-new-analysis"
 
 SEARCH_LIMIT = 20
@@ -161,7 +168,11 @@ def build_results(q: str | None, periode: str | None, rayon: str | None):
     if len(q) > SEARCH_MAX:
         return _note(f"Kata pencarian terlalu panjang (paling banyak {SEARCH_MAX} huruf).")
     rayon = rayon_filter(rayon)
-    found = queries.customer_search(app_engine(), q, rayon, SEARCH_LIMIT + 1)
+    engine, actor = app_engine(), current_actor()  # a petugas finds its own customers only
+    found = queries.customer_search(engine, q, rayon, SEARCH_LIMIT + 1,
+                                    scope.pcezs(engine, actor, scope.latest_periode(engine)))
+    mine = scope.customers(engine, actor, [row["nomen"] for row in found])
+    found = [row for row in found if row["nomen"] in mine]
     where = f" di Rayon {rayon}" if rayon else ""
     if not found:
         hint = " Pilih Rayon Semua untuk mencari di semua rayon." if rayon else ""
@@ -192,10 +203,15 @@ def update(nomen: str | None, periode: str | None, rayon: str | None):
         return _note("Cari pelanggan di atas, atau klik nomen di tabel tab lain, untuk melihat profilnya.")
     if not (nomen.isascii() and nomen.isdigit()) or len(nomen) > 20:
         return missing_alert(f"Nomen “{nomen[:40]}” tidak valid: nomen hanya berisi angka.")
+    actor = current_actor()
+    try:
+        scope.check_customer(app_engine(), actor, nomen)
+    except Forbidden as refused:
+        return missing_alert(refused.message)
     profile = queries.customer_profile(app_engine(), nomen)
     if profile is None:
         return missing_alert(f"Pelanggan {nomen} tidak ditemukan di data yang tersimpan.")
-    return build_profile(profile, periode, rayon)
+    return build_profile(scope.profile(actor, profile), periode, rayon)
 
 
 def build_profile(profile: dict, periode: str | None, rayon: str | None) -> html.Div:
@@ -210,8 +226,9 @@ def build_profile(profile: dict, periode: str | None, rayon: str | None) -> html
         _section("Pembayaran (COLLECTION dan MB)", _payments(profile, types)),
         _side_by_side(_section("Tunggakan (ARDEBT)", _arrears(profile, types), beside=True), 5,
                       _section("Anomali meter", _flags(profile, types), beside=True), 7),
-        _section("Tindak lanjut penagihan", _followups(profile)),
-        _analyses(profile, periode, rayon),
+        _section("Tindak lanjut penagihan", html.Div(_followups(profile["followups"]), id=FOLLOWUPS)),
+        _followup_form(profile, periode),
+        _analyses(profile, periode, rayon) if "analyses" in profile else None,  # not a petugas's
     ], className="customer-profile")
 
 
@@ -336,11 +353,23 @@ def _flags(profile: dict, types: set[str]):
     return grid(FLAGS_GRID, FLAG_COLUMNS, rows)
 
 
-def _followups(profile: dict):
+def _followups(found: list[dict]):
     """What field visits found (tab Penagihan, /api/followups), newest first."""
-    rows = [{**f, "result": RESULT_LABELS.get(f["result"], f["result"])} for f in profile["followups"]]
+    rows = [{**f, "result": RESULT_LABELS.get(f["result"], f["result"])} for f in found]
     return grid(FOLLOWUPS_GRID, FOLLOWUP_COLUMNS, rows) if rows else _nothing(
         "Belum ada kunjungan penagihan yang dicatat untuk pelanggan ini.")
+
+
+def _followup_form(profile: dict, periode: str | None):
+    """A visit to this customer, recorded for the page's periode (by who may record follow-ups;
+    the service checks the customer is theirs)."""
+    if not may(followup_form.PERMISSION):
+        return None
+    periode = periode or profile["identity"]["periode"] or next(reversed(profile["stored"]), None)
+    if not periode:
+        return None
+    return followup_form.card(FORM, f"Untuk {profile['nomen']} · {profile['identity'].get('nama') or ''}, "
+                                    f"periode {periode_label(periode)}.", True)
 
 
 def _analyses(profile: dict, periode: str | None, rayon: str | None) -> dbc.Card:
@@ -367,5 +396,20 @@ def register_callbacks(app: Dash) -> None:
         asked = urls.params(search)
         return update(asked.get("nomen"), asked.get("periode"), asked.get("rayon"))
 
+    @app.callback(Output(FORM.saved, "children"), Output(FOLLOWUPS, "children"), Input(FORM.save, "n_clicks"),
+                  State(ids.URL, "search"), State(ids.PERIODE, "value"), State(FORM.result, "value"),
+                  State(FORM.visit, "value"), State(FORM.promise, "value"), State(FORM.note, "value"),
+                  prevent_initial_call=True)
+    @guarded(followup_form.PERMISSION)
+    def record(clicked, search, shell_periode, result, visit, promise, note):
+        asked = urls.params(search)
+        nomen, periode = asked.get("nomen"), asked.get("periode") or shell_periode
+        if not clicked or not nomen or not periode:
+            return no_update, no_update
+        told, saved = followup_form.save(FORM, nomen, periode, result, visit, promise, note)
+        if not saved:
+            return told, no_update
+        return told, _followups(queries.customer_followups(app_engine(), nomen))
 
-TAB = Tab(TAB_ID, LABEL, layout, register_callbacks)
+
+TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, "profile")

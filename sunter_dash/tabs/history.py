@@ -2,8 +2,8 @@
 ``/api/uploads``), and deleting an upload (admins).
 
 Deleting goes through services/uploads.py, which removes exactly the rows the upload stored
-and bumps the data version, so every page's figures follow at once. Every callback checks
-the permission on the server (tabs/base.py ``guarded``).
+and bumps the data version, so every page's figures follow at once. Every callback answers only
+users who may open the tab (tabs/base.py), and deleting checks its own permission (``guarded``).
 """
 from __future__ import annotations
 
@@ -51,7 +51,6 @@ CHANGED = "history-changed"
 
 REPLACED_UNKEPT = ("Diganti sebelum data lama mulai disimpan (pembaruan 0.2.0): tidak dapat dikembalikan dengan "
                    "menghapus penggantinya.")
-REFUSED = "Perlu masuk untuk membaca riwayat unggahan."
 NOT_DELETING = "Hanya admin yang dapat menghapus unggahan."
 # AG Grid's pager and text filter in Indonesian.
 COLUMNS = [
@@ -184,7 +183,7 @@ def selected_id(rows: list[dict] | None) -> int | None:
         return None
 
 
-def denied(message: str = REFUSED) -> dbc.Alert:
+def denied(message: str) -> dbc.Alert:
     return dbc.Alert([html.I(className="bi bi-shield-lock me-2"), message], color="danger")
 
 
@@ -250,7 +249,6 @@ def register_callbacks(app: Dash) -> None:
     # CHANGED fires when the tab mounts and after each deletion: the grid is read then only.
     @app.callback(output={"rows": Output(GRID, "rowData"), "alert": Output(ALERT, "children")},
                   inputs={"_changed": Input(CHANGED, "data")})
-    @guarded(PERMISSION, rows=[], alert=denied())
     def refresh(_changed):
         return {"rows": history_rows(queries.uploads(app_engine())), "alert": None}
 
@@ -260,8 +258,6 @@ def register_callbacks(app: Dash) -> None:
                 "cannot_delete": Output(DELETE, "disabled"), "no_xlsx": Output(ERRORS_XLSX, "disabled"),
                 "no_csv": Output(ERRORS_CSV, "disabled")},
         inputs={"rows": Input(GRID, "selectedRows"), "_changed": Input(CHANGED, "data")})
-    @guarded(PERMISSION, errors=[], title="Baris bermasalah", note=REFUSED, selection="", cannot_delete=True,
-             no_xlsx=True, no_csv=True)
     def select(rows, _changed):
         # The status is read again on the server: the grid's copy of a row may be stale.
         errors, title, note, selection, cannot_delete, no_errors = show_selection(rows)
@@ -292,7 +288,6 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(output={"file": Output(ERRORS_DOWNLOAD, "data"), "alert": Output(ERRORS_ALERT, "children")},
                   inputs={"_xlsx": Input(ERRORS_XLSX, "n_clicks"), "_csv": Input(ERRORS_CSV, "n_clicks")},
                   state={"rows": State(GRID, "selectedRows")}, prevent_initial_call=True)
-    @guarded(PERMISSION, file=None, alert=denied())
     def download(_xlsx, _csv, rows):
         upload_id = selected_id(rows)
         if upload_id is None or not ctx.triggered or not ctx.triggered[0]["value"]:

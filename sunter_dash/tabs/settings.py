@@ -18,7 +18,7 @@ from ..components.grids import column, grid
 from ..domain.errors import BadParameter, SunterError
 from ..extensions import app_engine
 from ..services import profiles, settings
-from .base import Tab, guarded
+from .base import Tab
 
 TAB_ID = "settings"
 LABEL = "Pengaturan"
@@ -39,7 +39,6 @@ PROFILE_DELETE = "settings-profile-delete"
 PROFILE_FIELDS = "settings-profile-fields"
 PROFILE_ALERT = "settings-profile-alert"
 
-FORBIDDEN = "Hanya admin yang dapat mengubah pengaturan."
 PROFILE_COLUMNS = [
     column("name", "Nama profil", minWidth=160, filter=True),
     column("file_type", "Tipe", minWidth=100, flex=0, width=120),
@@ -148,7 +147,6 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(output={"table": Output(TABLE, "children"), "profiles": Output(PROFILES, "rowData")},
                   inputs={"_changed": Input(CHANGED, "data")})
-    @guarded(PERMISSION, table=notice(FORBIDDEN, "danger"), profiles=[])
     def refresh(_changed):
         engine = app_engine()
         return {"table": settings_table(settings.listed(engine, defaults())),
@@ -160,7 +158,6 @@ def register_callbacks(app: Dash) -> None:
                   state={"values": State({"type": VALUE, "key": ALL}, "value"),
                          "keys": State({"type": VALUE, "key": ALL}, "id"), "changed": State(CHANGED, "data")},
                   prevent_initial_call=True)
-    @guarded(PERMISSION, alert=notice(FORBIDDEN, "danger"))
     def save(_save, _reset, values, keys, changed):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return {"alert": no_update, "changed": no_update}
@@ -182,7 +179,6 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(output={"name": Output(PROFILE_NAME, "value"), "mapping": Output(PROFILE_MAPPING, "value"),
                           "disabled": Output(PROFILE_FIELDS, "disabled")},
                   inputs={"rows": Input(PROFILES, "selectedRows")})
-    @guarded(PERMISSION, name="", mapping="", disabled=True)
     def select(rows):
         if not rows:
             return {"name": "", "mapping": "", "disabled": True}
@@ -194,7 +190,6 @@ def register_callbacks(app: Dash) -> None:
                   state={"rows": State(PROFILES, "selectedRows"), "name": State(PROFILE_NAME, "value"),
                          "mapping": State(PROFILE_MAPPING, "value"), "changed": State(CHANGED, "data")},
                   prevent_initial_call=True)
-    @guarded(PERMISSION, alert=notice(FORBIDDEN, "danger"))
     def change_profile(_save, _delete, rows, name, mapping, changed):
         profile_id = _selected_id(rows)
         if profile_id is None:

@@ -38,7 +38,7 @@ from ..extensions import app_engine
 from ..formatting import number
 from ..services import profiles
 from ..services.uploads import AUTO, claim_job, confirm_replace, fields_for, load_staged, restage, stage
-from .base import Background, Tab, guarded, state_value
+from .base import Background, Tab, state_value
 from .upload_results import ERRORS_BUTTON, progress_view, results_view
 
 TAB_ID = "upload"
@@ -239,8 +239,6 @@ def _register_staging(app: Dash) -> None:
         output={"rows": Output(STAGED, "rowData"), "token": Output(TOKEN, "data"),
                 "alert": Output(STAGE_ALERT, "children"), "disabled": Output(START, "disabled")},
         inputs={"incoming": Input(INCOMING, "data")}, prevent_initial_call=True)
-    @guarded(PERMISSION, rows=[], token=None, alert=dbc.Alert("Hanya admin yang dapat mengunggah file.",
-                                                              color="danger"), disabled=True)
     def staged(incoming):
         """What the file transfer (STAGE_ROUTE) answered: the staged files, or why not."""
         incoming = incoming if isinstance(incoming, dict) else {}
@@ -258,7 +256,6 @@ def _register_staging(app: Dash) -> None:
                 "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
         inputs={"changed": Input(STAGED, "cellValueChanged")},
         state={"rows": State(STAGED, "rowData"), "token": State(TOKEN, "data")}, prevent_initial_call=True)
-    @guarded(PERMISSION, rows=no_update, alert=None)
     def edited(changed, rows, token):
         """A type or periode typed in the grid: the file is previewed again with it."""
         rows = rows or []
@@ -278,7 +275,6 @@ def _register_staging(app: Dash) -> None:
                 "fields": Output(MAP_FIELDS, "children"), "alert": Output(MAP_ALERT, "children", allow_duplicate=True)},
         inputs={"selected": Input(STAGED, "selectedRows"), "rows": Input(STAGED, "rowData")},
         prevent_initial_call=True)
-    @guarded(PERMISSION, style={"display": "none"}, title="", fields=[], alert=None)
     def show_mapping(selected, rows):
         row = _selected(rows, selected)
         if row is None or not row.get("loadable"):
@@ -295,7 +291,6 @@ def _register_staging(app: Dash) -> None:
                "rows": State(STAGED, "rowData"), "token": State(TOKEN, "data"), "name": State(PROFILE_NAME, "value")},
         running=[(Output(MAP_APPLY, "disabled"), True, False), (Output(PROFILE_SAVE, "disabled"), True, False)],
         prevent_initial_call=True)
-    @guarded(PERMISSION, rows=no_update, alert=None)
     def apply_mapping(_apply, _save, values, fields, selected, rows, token, name):
         row = _selected(rows, selected)
         if row is None or fields_for(row) is None:
@@ -325,7 +320,6 @@ def _register_loading(app: Dash) -> None:
                 "_cancel": Input(REPLACE_CANCEL, "n_clicks")},
         state={"rows": State(STAGED, "rowData"), "run": State(RUN, "data"), "token": State(TOKEN, "data")},
         prevent_initial_call=True)
-    @guarded(PERMISSION, open=False, body=None, run=no_update, alert=None)
     def go(_start, _confirm, _cancel, rows, run, token):
         """Load, after asking when the shrink guard would refuse a file (DATA.md); the
         confirmation is kept with the staged files, on the server."""
@@ -380,7 +374,6 @@ def _register_results(app: Dash) -> None:
 
     @app.callback(Output(ERRORS_DOWNLOAD, "data"), Input({"type": ERRORS_BUTTON, "upload": ALL}, "n_clicks"),
                   prevent_initial_call=True)
-    @guarded(PERMISSION)
     def download_errors(_clicks):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update

@@ -18,7 +18,7 @@ from ..domain.errors import SunterError
 from ..domain.roles import ROLE_LABELS
 from ..extensions import app_engine
 from ..services import signin, users
-from .base import Tab, guarded
+from .base import Tab
 
 TAB_ID = "users"
 LABEL = "Pengguna"
@@ -28,12 +28,14 @@ ALERT = "users-alert"
 GRID = "users-grid"
 ADD_USERNAME = "users-add-username"
 ADD_ROLE = "users-add-role"
+ADD_PETUGAS = "users-add-petugas"
 ADD_PASSWORD = "users-add-password"
 ADD_CONFIRM = "users-add-confirm"
 ADD_BUTTON = "users-add-button"
 SELECTED_NAME = "users-selected-name"
 SELECTED_FIELDS = "users-selected-fields"
 ROLE = "users-role"
+PETUGAS = "users-petugas"
 ROLE_BUTTON = "users-role-button"
 NEW_PASSWORD = "users-new-password"
 NEW_CONFIRM = "users-new-confirm"
@@ -44,17 +46,24 @@ REACTIVATE_BUTTON = "users-reactivate-button"
 END_SESSIONS_BUTTON = "users-end-sessions-button"
 GENERATED_PASSWORD = "users-generated-password"
 
-ROLE_OPTIONS = [{"label": ROLE_LABELS[role], "value": role} for role in ("viewer", "admin")]
-FORBIDDEN = "Hanya admin yang dapat mengelola pengguna."
+ROLE_OPTIONS = [{"label": ROLE_LABELS[role], "value": role} for role in ("viewer", "admin", "petugas")]
+OFFICER_HELP = "Untuk peran Petugas: nama petugas di RUTE; ia hanya melihat pelanggan PCEZ-nya."
 NOTHING_SELECTED = "Pilih pengguna di tabel untuk mengubah peran, kata sandi atau statusnya."
 
 COLUMNS = [
     column("username", "Nama pengguna", minWidth=160, filter=True),
     column("role_label", "Peran", minWidth=100, flex=0, width=120),
+    column("petugas", "Petugas", minWidth=120, flex=0, width=140),
     column("status", "Status", minWidth=110, flex=0, width=120,
            cellClassRules={"users-inactive": "params.data.active === false"}),
     column("created_at", "Dibuat (UTC)", minWidth=150, flex=0, width=170),
 ]
+
+
+def officer_options() -> list[dict]:
+    """The officer names of the stored RUTEs, for a petugas (none for the other roles)."""
+    return [{"label": "—", "value": ""}] + [{"label": name, "value": name}
+                                           for name in queries.officer_names(app_engine())]
 
 
 def add_card() -> dbc.Card:
@@ -63,6 +72,7 @@ def add_card() -> dbc.Card:
         field("Nama pengguna", dbc.Input(id=ADD_USERNAME, value="", maxlength=64, autocomplete="off", size="sm"),
                "1–64 karakter: huruf, angka, titik, garis bawah, tanda hubung."),
         field("Peran", dbc.Select(id=ADD_ROLE, options=ROLE_OPTIONS, value="viewer", size="sm")),
+        field("Petugas", dbc.Select(id=ADD_PETUGAS, options=officer_options(), value="", size="sm"), OFFICER_HELP),
         field("Kata sandi", password(ADD_PASSWORD, "minimal 8 karakter")),
         field("Ulangi kata sandi", password(ADD_CONFIRM, "ketik sekali lagi")),
         dbc.Button([html.I(className="bi bi-person-plus me-1"), "Tambah pengguna"], id=ADD_BUTTON,
@@ -75,6 +85,7 @@ def selected_card() -> dbc.Card:
     fields = html.Fieldset([
         dbc.Row([
             dbc.Col(field("Peran", dbc.Select(id=ROLE, options=ROLE_OPTIONS, size="sm")), sm=4),
+            dbc.Col(field("Petugas", dbc.Select(id=PETUGAS, options=officer_options(), value="", size="sm")), sm=4),
             dbc.Col(dbc.Button("Ubah peran", id=ROLE_BUTTON, color="primary", outline=True, size="sm"),
                     width="auto", className=at_bottom),
         ], className="g-2"),
@@ -124,7 +135,7 @@ def layout() -> html.Div:
 
 
 def rows() -> list[dict]:
-    return [{"username": user["username"], "role": user["role"], "active": user["active"],
+    return [{"username": user["username"], "role": user["role"], "petugas": user["petugas"], "active": user["active"],
              "role_label": ROLE_LABELS.get(user["role"], user["role"]),
              "status": "Aktif" if user["active"] else "Nonaktif",
              "created_at": user["created_at"].strftime("%Y-%m-%d %H:%M") if user["created_at"] else None}
@@ -139,25 +150,29 @@ class Form:
 
     add_username: str | None
     add_role: str | None
+    add_petugas: str | None
     add_password: str | None
     add_confirm: str | None
     selected: str | None  # the username of the selected row
     role: str | None
+    petugas: str | None
     new_password: str | None
     new_confirm: str | None
 
 
 def add(form: Form) -> dbc.Alert:
     name = users.create(app_engine(), current_actor(), form.add_username, form.add_role, form.add_password,
-                        form.add_confirm)
-    return notice(f"Pengguna {name} ditambahkan sebagai {ROLE_LABELS[form.add_role]}.")
+                        form.add_confirm, form.add_petugas)
+    linked = f" ({form.add_petugas})" if form.add_role == "petugas" else ""
+    return notice(f"Pengguna {name} ditambahkan sebagai {ROLE_LABELS[form.add_role]}{linked}.")
 
 
 def change_role(form: Form) -> dbc.Alert:
-    before = users.set_role(app_engine(), current_actor(), form.selected, form.role)
+    before = users.set_role(app_engine(), current_actor(), form.selected, form.role, form.petugas)
+    linked = f" ({form.petugas})" if form.role == "petugas" else ""
     if before is None:
-        return notice(f"{form.selected} sudah berperan {ROLE_LABELS[form.role]}.", "info")
-    return notice(f"Peran {form.selected} sekarang {ROLE_LABELS[form.role]}.")
+        return notice(f"{form.selected} sudah berperan {ROLE_LABELS[form.role]}{linked}.", "info")
+    return notice(f"Peran {form.selected} sekarang {ROLE_LABELS[form.role]}{linked}.")
 
 
 def reset_password(form: Form) -> dbc.Alert:
@@ -226,16 +241,17 @@ def register_callbacks(app: Dash) -> None:
                     _deactivate=Input(DEACTIVATE_BUTTON, "n_clicks"),
                     _reactivate=Input(REACTIVATE_BUTTON, "n_clicks"), _end=Input(END_SESSIONS_BUTTON, "n_clicks")),
         state=dict(add_username=State(ADD_USERNAME, "value"), add_role=State(ADD_ROLE, "value"),
+                   add_petugas=State(ADD_PETUGAS, "value"),
                    add_password=State(ADD_PASSWORD, "value"), add_confirm=State(ADD_CONFIRM, "value"),
                    selected_rows=State(GRID, "selectedRows"), role=State(ROLE, "value"),
+                   petugas=State(PETUGAS, "value"),
                    new_password=State(NEW_PASSWORD, "value"), new_confirm=State(NEW_CONFIRM, "value")),
     )
-    @guarded(PERMISSION, rows=[], alert=notice(FORBIDDEN, "danger"), add_password="", add_confirm="",
-             new_password="", new_confirm="")
     def update(_add, _role, _password, _random, _deactivate, _reactivate, _end,
-               add_username, add_role, add_password, add_confirm, selected_rows, role, new_password, new_confirm):
-        form = Form(add_username, add_role, add_password, add_confirm, selected_username(selected_rows), role,
-                    new_password, new_confirm)
+               add_username, add_role, add_petugas, add_password, add_confirm, selected_rows, role, petugas,
+               new_password, new_confirm):
+        form = Form(add_username, add_role, add_petugas or None, add_password, add_confirm,
+                    selected_username(selected_rows), role, petugas or None, new_password, new_confirm)
         clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0]["value"] else None
         alert, succeeded = act(clicked, form)
         # Passwords never stay in a field once sent; a refused name stays to be corrected.
@@ -245,11 +261,11 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(
         output={"name": Output(SELECTED_NAME, "children"), "role": Output(ROLE, "value"),
+                "petugas": Output(PETUGAS, "value"),
                 "disabled": Output(SELECTED_FIELDS, "disabled"), "deactivate": Output(DEACTIVATE_BUTTON, "style"),
                 "reactivate": Output(REACTIVATE_BUTTON, "style")},
         inputs=dict(selected_rows=Input(GRID, "selectedRows"), row_data=Input(GRID, "rowData")),
     )
-    @guarded(PERMISSION, name="—", role=None, disabled=True)
     def show_selected(selected_rows, row_data):
         name = selected_username(selected_rows)
         # The rows are fresher than the selection, which keeps the data of the moment it was clicked.
@@ -257,9 +273,10 @@ def register_callbacks(app: Dash) -> None:
         # Only the status change that applies is offered (nothing selected: "Nonaktifkan", disabled).
         hidden = {"display": "none"}
         if user is None:
-            return {"name": "—", "role": None, "disabled": True, "deactivate": None, "reactivate": hidden}
+            return {"name": "—", "role": None, "petugas": "", "disabled": True, "deactivate": None,
+                    "reactivate": hidden}
         active = bool(user.get("active"))
-        return {"name": name, "role": user.get("role"), "disabled": False,
+        return {"name": name, "role": user.get("role"), "petugas": user.get("petugas") or "", "disabled": False,
                 "deactivate": None if active else hidden, "reactivate": hidden if active else None}
 
 

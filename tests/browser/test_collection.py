@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
+from sunter_dash.services.users import upsert
 
 from .pages import (
     click,
@@ -30,6 +31,8 @@ from .pages import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES  # noqa: E402
+
+from .conftest import sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -135,4 +138,49 @@ def test_a_viewer_has_no_follow_up_form(dash_duo, collection_app, signed_in):
     signed_in(dash_duo, collection_app, role="viewer", path="/?tab=penagihan&periode=2025-12")
     wait_card(dash_duo, "card-unpaid-nomen", "4")
     assert not dash_duo.find_elements("#collection-followup")
+    assert console(dash_duo) == []
+
+
+def test_an_officer_sees_only_its_own_customers_and_records_a_promise(dash_duo, collection_app, engine):
+    """A petugas (ANDI: PCEZ 15110 and 15210) signs in: Penagihan and Pelanggan only, its own
+    unpaid customer, its own row per officer, a promise recorded and counted; another officer's
+    customer by address is refused."""
+    upsert(engine, "andi", "petugas", "sandi-andi-123", "Andi")
+    sign_in(dash_duo, collection_app, "andi", "sandi-andi-123", path="/?periode=2025-12")
+    wait_text(dash_duo, "#collection-title", "Belum bayar · Desember 2025")
+    assert [tab.text for tab in dash_duo.find_elements(".shell-tabs .nav-link")] == ["Penagihan", "Pelanggan"]
+    wait_card(dash_duo, "card-unpaid-nomen", "1")
+    wait_card(dash_duo, "card-unpaid-nominal", "Rp 300.000")  # BUDI's 200.000 and CICI's rest of 100.000
+    wait_cells(dash_duo, "collection-grid", "nomen", ["60000002"])
+    officers = [row.text.split(" Rp")[0] for row in dash_duo.find_elements("#collection-petugas-table tbody tr")]
+    assert officers == ["ANDI", "Total"]
+    wait_card(dash_duo, "card-promises", "0 menunggu")
+    screenshot(dash_duo, "penagihan-petugas.png")
+
+    dash_duo.find_element("#collection-grid .ag-row[row-id='60000002'] .ag-cell[col-id='nama']").click()
+    dash_duo.wait_for_contains_text("#collection-followup-who", "60000002 · BUDI")
+    select_value(dash_duo, "#collection-followup-result", "janji_bayar")
+    dash_duo.find_element("#collection-followup-visit").send_keys("12202025")
+    dash_duo.find_element("#collection-followup-promise").send_keys("12272025")
+    click(dash_duo, "#collection-followup-save")
+    wait_text(dash_duo, "#collection-followup-ok", "Tersimpan: 60000002 · Janji bayar · 2025-12-20 · janji 2025-12-27")
+    wait_card(dash_duo, "card-promises", "1 menunggu")
+
+    # The customer's profile records a visit too, and its timeline shows both; no analyses.
+    dash_duo.find_element("#collection-grid .ag-row[row-id='60000002'] .ag-cell[col-id='nomen'] a").click()
+    dash_duo.wait_for_contains_text("#customer-followups-grid", "Janji bayar")
+    assert not dash_duo.find_elements("#customer-analyses-grid")
+    dash_duo.wait_for_contains_text("#customer-followup-who", "Untuk 60000002 · BUDI, periode Desember 2025.")
+    select_value(dash_duo, "#customer-followup-result", "tidak_ditemui")
+    dash_duo.find_element("#customer-followup-visit").send_keys("12222025")
+    dash_duo.find_element("#customer-followup-note").send_keys("Rumah kosong")
+    click(dash_duo, "#customer-followup-save")
+    wait_text(dash_duo, "#customer-followup-ok", "Tersimpan: 60000002 · Tidak ditemui · 2025-12-22")
+    dash_duo.wait_for_contains_text("#customer-followups-grid", "Rumah kosong")
+    screenshot(dash_duo, "pelanggan-petugas.png")
+
+    # Another officer's customer, asked for by address, is refused with the reason.
+    dash_duo.driver.get(f"{dash_duo.server_url.rstrip('/')}/?tab=pelanggan&nomen=60000004")
+    dash_duo.wait_for_contains_text("#customer-profile", "Pelanggan 60000004 bukan pelanggan rute Anda (ANDI).")
+    assert "DEDI" not in dash_duo.find_element("#customer-profile").text
     assert console(dash_duo) == []
