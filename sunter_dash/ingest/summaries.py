@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain import files
 from ..models import DATA_TABLES, CustomerRayon, DataVersion, KpiPeriode, PayCustomer, StoredCount
-from . import directory, flags
+from . import collection, directory, flags
 from .figures import add_payments, rebuild_arrears, rebuild_daily, rebuild_kpi, rebuild_pay_customer
 
 # The most recent MC (with a rayon) of each customer.
@@ -101,6 +101,7 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
             rebuild_pay_customer(conn, periode)
             rebuild_daily(conn, periode)
         rebuild_kpi(conn, periode, ("target", "payers"))
+        collection.rebuild(conn, periode)
     return []
 
 
@@ -114,6 +115,7 @@ def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
 def _arrears(conn: Connection, periodes: list[str], added) -> list[str]:
     for periode in periodes:
         rebuild_arrears(conn, periode)
+        collection.rebuild(conn, periode)
     return []
 
 
@@ -123,12 +125,17 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
     moved: list[str] = []
     for periode in periodes:
         changed = refresh_customer_rayon(conn, periode)
-        for each in [periode, *(_periodes_holding(conn, changed, periode) if changed else [])]:
+        holding = _periodes_holding(conn, changed, periode) if changed else []
+        for each in [periode, *holding]:
             rebuild_kpi(conn, each)
             rebuild_daily(conn, each)
             rebuild_arrears(conn, each)
+            collection.rebuild(conn, each)
             if each != periode:
                 moved.append(each)
+        # Customers of other periodes whose PCEZ comes from their most recent MC.
+        for each in sorted(set(collection.dependents(conn, periode)) - set(holding)):
+            collection.rebuild(conn, each)
     return moved
 
 
@@ -172,6 +179,7 @@ def rebuild_all(conn: Connection) -> None:
     ardebt = DATA_TABLES["ARDEBT"]
     for periode in sorted(set(conn.execute(select(ardebt.c.periode).distinct()).scalars())):
         rebuild_arrears(conn, periode)
+    collection.rebuild_all(conn)
     bump_version(conn)
 
 

@@ -18,6 +18,8 @@ from .summaries import (
     AnomalySetting,
     ArrearsBucket,
     ArrearsCustomer,
+    CollectionCustomer,
+    CollectionGroup,
     Customer,
     CustomerRayon,
     DataVersion,
@@ -74,7 +76,8 @@ class _DataTables(Mapping):
 
 DATA_TABLES = _DataTables()
 
-__all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog", "FollowUp",
+__all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog", "CollectionCustomer",
+           "CollectionGroup", "FollowUp",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "SavedSetting"]

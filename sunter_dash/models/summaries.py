@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.checks import KEY_LENGTH
@@ -192,3 +192,58 @@ class Customer(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")  # lower-case name and address
 
     __table_args__ = (Index("ix_customer_periode", "periode"),)
+
+
+class CollectionCustomer(Base):
+    """METRICS.md's collection work per customer of a periode (ingest/collection.py): every
+    customer of MC(P) (``in_mc``) and every UNDUE payer of P outside it, with the rayon and PCEZ
+    METRICS.md gives it, its target, its CURRENT and UNDUE payments dated in P and ARDEBT(P).
+    The unpaid list and the disconnection candidates read a page of it through its indexes."""
+
+    __tablename__ = "collection_customer"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
+    in_mc: Mapped[int] = mapped_column(Integer, default=1)
+    rayon: Mapped[str] = mapped_column(String(8), default="")
+    pcez: Mapped[str | None] = mapped_column(String(8))
+    borrowed: Mapped[int] = mapped_column(Integer, default=0)  # 1: MC(P) gives it no PCEZ (in_mc 0 too)
+    pcez_from: Mapped[str | None] = mapped_column(String(7))  # the MC periode its PCEZ came from
+    nama: Mapped[str | None] = mapped_column(String(200))
+    alamat: Mapped[str | None] = mapped_column(String(400))
+    tarif: Mapped[str | None] = mapped_column(String(16))
+    nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid: Mapped[int] = mapped_column(Integer, default=0)  # in target.nomen(P), no CURRENT dated in P
+    cur_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    cur_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_n: Mapped[int] = mapped_column(BigInteger, default=0)
+    bills: Mapped[int | None] = mapped_column(BigInteger)  # ARDEBT(P); None: not in it
+    arrears: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_collection_customer_unpaid", "periode", "unpaid", nominal.desc(), "nomen"),
+        Index("ix_collection_customer_route", "periode", "pcez", "alamat", "nomen"),
+        Index("ix_collection_customer_bills", "periode", "bills"),
+        Index("ix_collection_customer_borrowed", "borrowed", "pcez_from"),
+    )
+
+
+class CollectionGroup(Base):
+    """The collection KPI's parts per periode, rayon and PCEZ ('' for none), summed from
+    ``collection_customer``: the KPI per PCEZ and per officer read a few hundred rows."""
+
+    __tablename__ = "collection_group"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    pcez: Mapped[str] = mapped_column(String(8), primary_key=True)
+    customers: Mapped[int] = mapped_column(BigInteger, default=0)  # of MC(P)
+    target_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    target_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
+    undue_nominal: Mapped[int] = mapped_column(BigInteger, default=0)

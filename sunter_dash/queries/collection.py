@@ -3,10 +3,11 @@ officer, the unpaid list, and the disconnection candidates.
 
 A customer's PCEZ is MC(P)'s, else its most recent MC's; its rayon as the KPI has it (MC(P),
 else ``customer_rayon``); its officer the PETUGAS of its PCEZ in the RUTE in effect for P
-(queries/rute.py), names trimmed and upper-cased. Money comes from ``pay_customer`` (CURRENT and
-UNDUE per customer and pay month) and ``arrears_customer`` (ARDEBT(P) per customer), the
-summaries the ingest keeps, so no query here reads the raw payments but for one page's last
-payment dates. A listed customer carries its latest follow-up of P.
+(queries/rute.py), names trimmed and upper-cased. Everything but the officer comes from the
+summaries the ingest keeps (ingest/collection.py: ``collection_customer`` per customer,
+``collection_group`` per rayon and PCEZ), so a list's page reads its rows through an index and
+no query here reads the raw payments but for one page's last payment dates. A listed customer
+carries its latest follow-up of P.
 
 The statements are plain SQL that SQLite and PostgreSQL both run.
 """
@@ -32,59 +33,25 @@ UNPAID_SORTS = {
     "nominal": "c.nominal DESC, c.nomen",
     "route": "c.pcez, c.alamat, c.nomen",  # as an officer walks: PCEZ, then address
     "nomen": "c.nomen",
-    "arrears": "COALESCE(a.total, 0) DESC, c.nomen",
+    "arrears": "COALESCE(c.arrears, 0) DESC, c.nomen",
 }
-DISCONNECT_SORTS = {"arrears": "a.total DESC, c.nomen", "route": "c.pcez, c.alamat, c.nomen", "nomen": "c.nomen"}
+DISCONNECT_SORTS = {"arrears": "c.arrears DESC, c.nomen", "route": "c.pcez, c.alamat, c.nomen", "nomen": "c.nomen"}
 assert tuple(UNPAID_SORTS) == COLLECTION_SORTS["unpaid"] and tuple(DISCONNECT_SORTS) == COLLECTION_SORTS["disconnect"]
 
-# MC(P) per customer (a customer listed twice counts once, its rows summed), with the rayon and
-# PCEZ METRICS.md gives it, and its officer.
-_CUSTOMERS = """
-    m AS (
-        SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
-               MAX(rayon) AS rayon, MAX(pcez) AS pcez
-        FROM mc WHERE periode = :p {seed} GROUP BY nomen),
-    r AS (SELECT pcez, MAX(UPPER(TRIM(petugas))) AS petugas FROM rute WHERE periode = :rp GROUP BY pcez),
-    c AS (
-        SELECT m.nomen, m.nominal, m.nama, m.alamat, m.tarif,
-               COALESCE(m.rayon, (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = m.nomen), '') AS rayon,
-               COALESCE(m.pcez, (SELECT m2.pcez FROM mc m2 WHERE m2.nomen = m.nomen AND m2.pcez IS NOT NULL
-                                 ORDER BY m2.periode DESC LIMIT 1)) AS pcez
-        FROM m)
-"""
+# The officer of each PCEZ in the RUTE in effect (queries/rute.py), names trimmed and upper-cased.
+_OFFICERS = "r AS (SELECT pcez, MAX(UPPER(TRIM(petugas))) AS petugas FROM rute WHERE periode = :rp GROUP BY pcez)"
 
-# Per PCEZ and officer: the KPI's target part over MC(P), and UNDUE payments by every payer of
-# P (one not in MC(P) takes its most recent MC's rayon and PCEZ).
+# Per PCEZ and officer: the sums of collection_group (ingest/collection.py) of P.
 _GROUPS = """
-    WITH {customers},
-    outside AS (
-        SELECT s.nomen,
-               COALESCE((SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = s.nomen), '') AS rayon,
-               (SELECT m2.pcez FROM mc m2 WHERE m2.nomen = s.nomen AND m2.pcez IS NOT NULL
-                ORDER BY m2.periode DESC LIMIT 1) AS pcez
-        FROM pay_customer s
-        WHERE s.periode = :p AND s.undue_n > 0 AND s.nomen NOT IN (SELECT nomen FROM m)),
-    everyone AS (
-        SELECT nomen, nominal, rayon, pcez, 1 AS in_mc FROM c
-        UNION ALL
-        SELECT nomen, 0, rayon, pcez, 0 FROM outside)
-    SELECT e.pcez, r.petugas,
-           SUM(e.in_mc) AS customers,
-           SUM(CASE WHEN e.in_mc = 1 AND e.nominal > 0 THEN 1 ELSE 0 END) AS target_nomen,
-           SUM(e.nominal) AS target_nominal,
-           SUM(CASE WHEN e.nominal > 0 AND s.cur_n > 0 THEN 1 ELSE 0 END) AS paid_nomen,
-           SUM(CASE WHEN e.nominal > 0 THEN COALESCE(s.cur_sum, 0) ELSE 0 END) AS paid_nominal,
-           SUM(CASE WHEN e.in_mc = 1 AND e.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END)
-               AS unpaid_nomen,
-           SUM(CASE WHEN e.nominal > COALESCE(s.cur_sum, 0) THEN e.nominal - COALESCE(s.cur_sum, 0) ELSE 0 END)
-               AS unpaid_nominal,
-           SUM(CASE WHEN s.undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen,
-           SUM(COALESCE(s.undue_sum, 0)) AS undue_nominal
-    FROM everyone e
-    LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
-    LEFT JOIN r ON r.pcez = e.pcez
-    {where}
-    GROUP BY e.pcez, r.petugas
+    WITH {officers}
+    SELECT g.pcez, r.petugas, SUM(g.customers) AS customers,
+           SUM(g.target_nomen) AS target_nomen, SUM(g.target_nominal) AS target_nominal,
+           SUM(g.paid_nomen) AS paid_nomen, SUM(g.paid_nominal) AS paid_nominal,
+           SUM(g.unpaid_nomen) AS unpaid_nomen, SUM(g.unpaid_nominal) AS unpaid_nominal,
+           SUM(g.undue_nomen) AS undue_nomen, SUM(g.undue_nominal) AS undue_nominal
+    FROM collection_group g LEFT JOIN r ON r.pcez = g.pcez
+    WHERE g.periode = :p {where}
+    GROUP BY g.pcez, r.petugas
 """
 _FIGURES = ("target_nomen", "target_nominal", "paid_nomen", "paid_nominal", "unpaid_nomen", "unpaid_nominal",
             "undue_nomen", "undue_nominal")
@@ -110,8 +77,7 @@ def _grouped(engine: Engine, periode: str, rayon: str | None, key: str) -> dict:
     up to the total."""
     rayon = rayon_filter(rayon)
     with engine.connect() as conn:
-        statement = text(_GROUPS.format(customers=_CUSTOMERS.format(seed=""),
-                                        where="WHERE e.rayon = :rayon" if rayon is not None else ""))
+        statement = text(_GROUPS.format(officers=_OFFICERS, where="AND g.rayon = :rayon" if rayon is not None else ""))
         rows = conn.execute(statement, {"p": periode, "rp": _rute_periode(conn, periode), "rayon": rayon}) \
             .mappings().all()
     groups: dict[str | None, dict[str, int]] = {}
@@ -202,9 +168,9 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
 
 
 def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], sort: str, filters: tuple,
-          page: int, page_size: int, extra: dict | None = None, seed: str = "") -> dict:
-    """One page of a list of MC(P)'s customers meeting ``condition``; ``seed`` narrows MC(P) first
-    (an SQL condition on its nomen that the condition implies), so the joins read only those."""
+          page: int, page_size: int, extra: dict | None = None) -> dict:
+    """One page of a list of MC(P)'s customers meeting ``condition`` (on ``collection_customer``
+    c), with the whole count."""
     where, values = _filters(*filters)
     order = sorts.get(sort) or next(iter(sorts.values()))
     whole = page_size == 0  # every row (a download), else one page
@@ -214,16 +180,16 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
     with engine.connect() as conn:
         params = {"p": periode, "rp": _rute_periode(conn, periode), **values, **(extra or {})}
         body = f"""
-            FROM c LEFT JOIN r ON r.pcez = c.pcez
-            LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = c.nomen
-            LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = c.nomen
-            WHERE {condition}{where}"""
-        customers = _CUSTOMERS.format(seed=seed)
-        total = conn.execute(text(f"WITH {customers} SELECT COUNT(*) {body}"), params).scalar()
+            FROM collection_customer c LEFT JOIN r ON r.pcez = c.pcez
+            WHERE c.periode = :p AND c.in_mc = 1 AND {condition}{where}"""
+        # The count joins the officers only to filter on one.
+        counted = body if filters[2] else body.replace("LEFT JOIN r ON r.pcez = c.pcez", "")
+        total = conn.execute(text(f"{'WITH ' + _OFFICERS if filters[2] else ''} SELECT COUNT(*) {counted}"),
+                             params).scalar()
         rows = conn.execute(text(f"""
-            WITH {customers}
+            WITH {_OFFICERS}
             SELECT c.nomen, c.nama, c.alamat, c.rayon, c.pcez, r.petugas, c.tarif, c.nominal,
-                   COALESCE(s.cur_sum, 0) AS paid, a.bills, a.total {body}
+                   c.cur_sum AS paid, c.bills, c.arrears AS total {body}
             ORDER BY {order}{"" if whole else " LIMIT :limit OFFSET :offset"}"""),
             {**params, "limit": page_size, "offset": (page - 1) * page_size}).mappings().all()
         last = _last_payments(conn, [row["nomen"] for row in rows], periode)
@@ -253,9 +219,7 @@ def unpaid(engine: Engine, periode: str, rayon: str | None = None, pcez: str | N
            petugas: str | None = None, page: int = 1, page_size: int = 50, sort: str = "nominal") -> dict:
     """METRICS.md's unpaid list ("belum bayar"): the customers of target.nomen(P) with no CURRENT
     payment dated in P, one page of them, with the whole count."""
-    return _page(engine, periode, "c.nominal > 0 AND COALESCE(s.cur_n, 0) = 0", UNPAID_SORTS, sort,
-                 (rayon, pcez, petugas), page, page_size,
-                 seed="AND nomen NOT IN (SELECT nomen FROM pay_customer WHERE periode = :p AND cur_n > 0)")
+    return _page(engine, periode, "c.unpaid = 1", UNPAID_SORTS, sort, (rayon, pcez, petugas), page, page_size)
 
 
 @cached
@@ -266,12 +230,11 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
     of any kind (COLLECTION CURRENT or UNDUE, or MB) dated in month P; by arrears, largest first.
     Customers of MC(P) only: a candidate is visited at its address of the month."""
     start, end = f"{periode}-01", _month_end(periode)
-    condition = ("a.bills >= :bills AND COALESCE(s.cur_n, 0) + COALESCE(s.undue_n, 0) = 0 AND NOT EXISTS "
+    condition = ("c.bills >= :bills AND c.cur_n + c.undue_n = 0 AND NOT EXISTS "
                  "(SELECT 1 FROM mb_payment b WHERE b.nomen = c.nomen AND b.pay_date >= :start "
                  "AND b.pay_date <= :end)")
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,
-                 {"bills": bills, "start": dt.date.fromisoformat(start), "end": end},
-                 seed="AND nomen IN (SELECT nomen FROM arrears_customer WHERE periode = :p AND bills >= :bills)")
+                 {"bills": bills, "start": dt.date.fromisoformat(start), "end": end})
 
 
 def whole_list(engine: Engine, kind: str, periode: str, rayon: str | None = None, pcez: str | None = None,

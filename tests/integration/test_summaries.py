@@ -8,17 +8,23 @@ full rebuild gives.
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.summaries import rebuild_all
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from collection_branch import FILES  # noqa: E402
+
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",
-             "arrears_bucket", "stored_count")
+             "arrears_bucket", "stored_count", "collection_customer", "collection_group")
 
 
 def _read(conn) -> dict[str, list[tuple]]:
@@ -70,3 +76,30 @@ def test_summaries_follow_deletions_and_replacements(engine, tmp_path, demo_file
     shutil.copy(next(p for p in demo_files if p.name == mc.file), again)
     assert ingest_file(engine, again, periode=mc.periode).status == "loaded"
     assert _tables(engine) == _rebuilt(engine)
+
+
+def test_a_pcez_taken_from_another_periodes_mc_follows_that_mc(engine, tmp_path):
+    """60000008 pays UNDUE 25.000 in December and is in October's MC only (rayon 34, PCEZ 15110),
+    so December counts it in 15110. An MC of January listing it in 15210 (the same rayon: nothing
+    moves by rayon) gives December's row that PCEZ, the most recent MC's; deleting that MC takes
+    it back. 60000003 is in December's MC (15210): its own PCEZ stays whatever January says."""
+    extra = {"MC_2025-10.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341511008;70000\n",
+             "Collection-2025-12-15_sd_2025-12-15.txt": "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n"
+                                                        "60000008|15-12-2025|-25000|102025\n"}
+    for name, body in {**FILES, **extra}.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        assert ingest_file(engine, tmp_path / name).status == "loaded"
+
+    def undue_by_pcez():
+        return {row["pcez"]: row["undue"]["nominal"] for row in queries.kpi_by_pcez.uncached(engine, "2025-12")["rows"]}
+    assert undue_by_pcez() == {"15110": 25_000, "15210": 0, "16010": 0, "16110": 80_000, None: 40_000}
+    january = tmp_path / "MC_2026-01.csv"
+    january.write_text("NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341521008;70000\n"
+                       "60000003;CICI;JL B 1;341511003;150000\n", encoding="utf-8")
+    loaded = ingest_file(engine, january)
+    assert loaded.status == "loaded"
+    assert _tables(engine) == _rebuilt(engine)
+    assert undue_by_pcez() == {"15110": 0, "15210": 25_000, "16010": 0, "16110": 80_000, None: 40_000}
+    delete_upload(engine, loaded.upload_id)
+    assert _tables(engine) == _rebuilt(engine)
+    assert undue_by_pcez() == {"15110": 25_000, "15210": 0, "16010": 0, "16110": 80_000, None: 40_000}

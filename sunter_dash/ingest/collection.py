@@ -1,0 +1,105 @@
+"""The collection-work summaries (METRICS.md, "Collection work"), rebuilt for a periode inside
+the transaction that changes their inputs, as the KPI's are (ingest/summaries.py).
+
+``collection_customer`` holds every customer of MC(P) and every UNDUE payer of P outside it:
+its rayon (MC(P)'s, else ``customer_rayon``), its PCEZ (MC(P)'s, else its most recent MC's),
+its target, its CURRENT and UNDUE payments dated in P (``pay_customer``) and ARDEBT(P)
+(``arrears_customer``). ``collection_group`` sums it per rayon and PCEZ. The officer is not
+stored: it comes from the RUTE in effect when a page asks, so a new RUTE needs no rebuild.
+
+A periode's rows change with MC(P) (and a customer's rayon moving, as the KPI's), the
+payments of P and ARDEBT(P); and with an MC of another periode Q when a customer of P takes its
+PCEZ from the most recent MC (``borrowed``): from Q itself (``pcez_from``), or from an older one
+than a customer of MC(Q) now offers. ``dependents`` finds those periodes.
+
+The statements are plain SQL that SQLite and PostgreSQL both run.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, inspect, or_, select, text
+from sqlalchemy.engine import Connection
+
+from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
+
+CUSTOMERS_SQL = text("""
+    INSERT INTO collection_customer (periode, nomen, in_mc, rayon, pcez, borrowed, pcez_from, nama, alamat, tarif,
+                                     nominal, unpaid, cur_sum, cur_n, undue_sum, undue_n, bills, arrears)
+    WITH m AS (
+        SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
+               MAX(rayon) AS rayon, MAX(pcez) AS pcez
+        FROM mc WHERE periode = :p GROUP BY nomen),
+    everyone AS (
+        SELECT m.nomen, 1 AS in_mc, m.nominal, m.nama, m.alamat, m.tarif,
+               COALESCE(m.rayon, (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = m.nomen), '') AS rayon,
+               m.pcez AS own
+        FROM m
+        UNION ALL
+        SELECT s.nomen, 0, 0, NULL, NULL, NULL,
+               COALESCE((SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = s.nomen), ''), NULL
+        FROM pay_customer s
+        WHERE s.periode = :p AND s.undue_n > 0 AND s.nomen NOT IN (SELECT nomen FROM m))
+    SELECT :p, e.nomen, e.in_mc, e.rayon,
+           COALESCE(e.own, (SELECT m2.pcez FROM mc m2 WHERE m2.nomen = e.nomen AND m2.pcez IS NOT NULL
+                            ORDER BY m2.periode DESC LIMIT 1)),
+           CASE WHEN e.own IS NULL THEN 1 ELSE 0 END,
+           CASE WHEN e.own IS NULL THEN (SELECT m2.periode FROM mc m2 WHERE m2.nomen = e.nomen
+                                         AND m2.pcez IS NOT NULL ORDER BY m2.periode DESC LIMIT 1) ELSE :p END,
+           e.nama, e.alamat, e.tarif, e.nominal,
+           CASE WHEN e.in_mc = 1 AND e.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END,
+           COALESCE(s.cur_sum, 0), COALESCE(s.cur_n, 0), COALESCE(s.undue_sum, 0), COALESCE(s.undue_n, 0),
+           a.bills, a.total
+    FROM everyone e
+    LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
+    LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = e.nomen
+""")
+
+GROUPS_SQL = text("""
+    INSERT INTO collection_group (periode, rayon, pcez, customers, target_nomen, target_nominal, paid_nomen,
+                                  paid_nominal, unpaid_nomen, unpaid_nominal, undue_nomen, undue_nominal)
+    SELECT periode, rayon, COALESCE(pcez, ''), SUM(in_mc),
+           SUM(CASE WHEN in_mc = 1 AND nominal > 0 THEN 1 ELSE 0 END), SUM(nominal),
+           SUM(CASE WHEN nominal > 0 AND cur_n > 0 THEN 1 ELSE 0 END),
+           SUM(CASE WHEN nominal > 0 THEN cur_sum ELSE 0 END),
+           SUM(unpaid), SUM(CASE WHEN nominal > cur_sum THEN nominal - cur_sum ELSE 0 END),
+           SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END), SUM(undue_sum)
+    FROM collection_customer WHERE periode = :p
+    GROUP BY periode, rayon, COALESCE(pcez, '')
+""")
+
+
+def rebuild(conn: Connection, periode: str) -> None:
+    """Both summaries of ``periode`` from MC(P), ``pay_customer`` and ``arrears_customer``."""
+    conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
+    conn.execute(delete(CollectionCustomer).where(CollectionCustomer.periode == periode))
+    conn.execute(CUSTOMERS_SQL, {"p": periode})
+    conn.execute(GROUPS_SQL, {"p": periode})
+
+
+def dependents(conn: Connection, periode: str) -> list[str]:
+    """The other periodes whose borrowed PCEZs a change of MC(``periode``) can move: those taken
+    from it, and those taken from an older MC (or none) of a customer it now lists with a PCEZ."""
+    cc, mc = CollectionCustomer, DATA_TABLES["MC"]
+    borrowed = (cc.borrowed == 1) & (cc.periode != periode)
+    from_it = select(cc.periode).where(borrowed, cc.pcez_from == periode)
+    newer = select(cc.periode).where(
+        borrowed, or_(cc.pcez_from.is_(None), cc.pcez_from < periode),
+        cc.nomen.in_(select(mc.c.nomen).where(mc.c.periode == periode, mc.c.pcez.is_not(None))))
+    return sorted(set(conn.execute(from_it).scalars()) | set(conn.execute(newer).scalars()))
+
+
+def periodes(conn: Connection) -> list[str]:
+    """Every periode with an MC or payments: those the summaries cover."""
+    mc = select(DATA_TABLES["MC"].c.periode).distinct()
+    paid = select(PayCustomer.periode).distinct()
+    return sorted(set(conn.execute(mc).scalars()) | set(conn.execute(paid).scalars()))
+
+
+def rebuild_all(conn: Connection) -> None:
+    """Every periode's (a migration, or a repair); nothing before the tables exist (an older
+    migration rebuilding the other summaries)."""
+    if not inspect(conn).has_table(CollectionCustomer.__tablename__):
+        return
+    conn.execute(delete(CollectionGroup))
+    conn.execute(delete(CollectionCustomer))
+    for periode in periodes(conn):
+        rebuild(conn, periode)
