@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from sunter_dash.domain.errors import SunterError as UserError  # a rule of names, passwords or admins refused
+from sunter_dash.ingest import ingest_file
 from sunter_dash.models import AuditLog, User
 from sunter_dash.queries import list_users
 from sunter_dash.services import Actor
@@ -258,6 +259,23 @@ def test_admin_adds_a_user(as_admin, engine):
     # The form is emptied, passwords first of all.
     assert [answer[i]["value"] for i in (tab.ADD_USERNAME, tab.ADD_PASSWORD, tab.ADD_CONFIRM)] == ["", "", ""]
     assert user_events(engine) == [("user_created", "admin", "rina (peran viewer)")]
+
+
+def test_admin_adds_a_petugas_linked_to_an_officer_of_rute(as_admin, engine, tmp_path):
+    rute = tmp_path / "RUTE_2025-12.csv"
+    rute.write_text("PCEZ;PETUGAS\n151/10; Andi \n", encoding="utf-8")
+    assert ingest_file(engine, rute).status == "loaded"
+    _, alert, _ = click(as_admin, tab.ADD_BUTTON, add_username="budi", add_role="petugas", add_petugas="BUDI",
+                        add_password=PASSWORD, add_confirm=PASSWORD)
+    assert "Tidak ada RUTE dengan petugas 'BUDI'" in alert
+    rows, alert, _ = click(as_admin, tab.ADD_BUTTON, add_username="andi", add_role="petugas", add_petugas="ANDI",
+                           add_password=PASSWORD, add_confirm=PASSWORD)
+    assert "Pengguna andi ditambahkan sebagai Petugas (ANDI)" in alert
+    assert (grid_row(rows, "andi")["role_label"], grid_row(rows, "andi")["petugas"]) == ("Petugas", "ANDI")
+    assert user_events(engine) == [("user_created", "admin", "andi (peran petugas, petugas ANDI)")]
+    _, alert, _ = click(as_admin, tab.ROLE_BUTTON, selected="andi", role="viewer")
+    assert "Peran andi sekarang Viewer" in alert
+    assert grid_row(click(as_admin, None)[0], "andi")["petugas"] is None
 
 
 def test_the_add_form_refuses_an_existing_name_and_keeps_it_to_correct(as_admin, engine):
