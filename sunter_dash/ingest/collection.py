@@ -47,7 +47,7 @@ CUSTOMERS_SQL = text("""
            e.nama, e.alamat, e.tarif, e.nominal,
            CASE WHEN e.in_mc = 1 AND e.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END,
            COALESCE(s.cur_sum, 0), COALESCE(s.cur_n, 0), COALESCE(s.undue_sum, 0), COALESCE(s.undue_n, 0),
-           a.bills, a.total
+           COALESCE(a.bills, 0), COALESCE(a.total, 0)
     FROM everyone e
     LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
     LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = e.nomen

@@ -218,12 +218,14 @@ class CollectionCustomer(Base):
     cur_n: Mapped[int] = mapped_column(BigInteger, default=0)
     undue_sum: Mapped[int] = mapped_column(BigInteger, default=0)
     undue_n: Mapped[int] = mapped_column(BigInteger, default=0)
-    bills: Mapped[int | None] = mapped_column(BigInteger)  # ARDEBT(P); None: not in it
-    arrears: Mapped[int | None] = mapped_column(BigInteger)
+    bills: Mapped[int] = mapped_column(BigInteger, default=0)  # ARDEBT(P); 0 when not in it
+    arrears: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
+        # The unpaid list's orders (queries/collection.py), each read a page at a time.
         Index("ix_collection_customer_unpaid", "periode", "unpaid", nominal.desc(), "nomen"),
-        Index("ix_collection_customer_route", "periode", "pcez", "alamat", "nomen"),
+        Index("ix_collection_customer_route", "periode", "unpaid", "pcez", "alamat", "nomen"),
+        Index("ix_collection_customer_arrears", "periode", "unpaid", arrears.desc(), "nomen"),
         Index("ix_collection_customer_bills", "periode", "bills"),
         Index("ix_collection_customer_borrowed", "borrowed", "pcez_from"),
     )

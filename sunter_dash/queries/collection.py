@@ -33,7 +33,7 @@ UNPAID_SORTS = {
     "nominal": "c.nominal DESC, c.nomen",
     "route": "c.pcez, c.alamat, c.nomen",  # as an officer walks: PCEZ, then address
     "nomen": "c.nomen",
-    "arrears": "COALESCE(c.arrears, 0) DESC, c.nomen",
+    "arrears": "c.arrears DESC, c.nomen",
 }
 DISCONNECT_SORTS = {"arrears": "c.arrears DESC, c.nomen", "route": "c.pcez, c.alamat, c.nomen", "nomen": "c.nomen"}
 assert tuple(UNPAID_SORTS) == COLLECTION_SORTS["unpaid"] and tuple(DISCONNECT_SORTS) == COLLECTION_SORTS["disconnect"]
@@ -152,12 +152,25 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
     listed = ", ".join(f":{name}" for name in names)
     end = _month_end(periode)
     found: dict[str, dt.date] = {}
-    collection = conn.execute(text(f"""
-        SELECT p.nomen, MAX(p.pay_date) AS last FROM payment p
-        JOIN (SELECT nomen, MAX(periode) AS periode FROM pay_customer
-              WHERE nomen IN ({listed}) AND periode <= :p GROUP BY nomen) l
-          ON p.periode = l.periode AND p.nomen = l.nomen
-        WHERE p.pay_date <= :end GROUP BY p.nomen"""), {**names, "p": periode, "end": end})
+    # The pay months up to P, by a loose scan of pay_customer's key (a dozen seeks, not a
+    # million rows), so the customers' newest months are found by seeking (month, nomen).
+    months = {f"m{i}": month for i, month in enumerate(conn.execute(text("""
+        WITH RECURSIVE m(periode) AS (
+            SELECT MIN(periode) FROM pay_customer
+            UNION ALL
+            SELECT (SELECT MIN(s.periode) FROM pay_customer s WHERE s.periode > m.periode) FROM m
+            WHERE m.periode IS NOT NULL AND m.periode < :p)
+        SELECT periode FROM m WHERE periode <= :p"""), {"p": periode}).scalars())}
+    if months:
+        collection = conn.execute(text(f"""
+            SELECT p.nomen, MAX(p.pay_date) AS last FROM payment p
+            JOIN (SELECT nomen, MAX(periode) AS periode FROM pay_customer
+                  WHERE periode IN ({", ".join(f":{m}" for m in months)}) AND nomen IN ({listed})
+                  GROUP BY nomen) l
+              ON p.periode = l.periode AND p.nomen = l.nomen
+            WHERE p.pay_date <= :end GROUP BY p.nomen"""), {**names, **months, "end": end}).all()
+    else:
+        collection = []
     mb = conn.execute(text(f"SELECT nomen, MAX(pay_date) AS last FROM mb_payment WHERE nomen IN ({listed}) "
                            "AND pay_date <= :end GROUP BY nomen"), {**names, "end": end})
     for nomen, last in [*collection, *mb]:
@@ -170,7 +183,7 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
 def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], sort: str, filters: tuple,
           page: int, page_size: int, extra: dict | None = None) -> dict:
     """One page of a list of MC(P)'s customers meeting ``condition`` (on ``collection_customer``
-    c), with the whole count."""
+    c; it holds ``in_mc``, so that an index answers it), with the whole count."""
     where, values = _filters(*filters)
     order = sorts.get(sort) or next(iter(sorts.values()))
     whole = page_size == 0  # every row (a download), else one page
@@ -181,7 +194,7 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
         params = {"p": periode, "rp": _rute_periode(conn, periode), **values, **(extra or {})}
         body = f"""
             FROM collection_customer c LEFT JOIN r ON r.pcez = c.pcez
-            WHERE c.periode = :p AND c.in_mc = 1 AND {condition}{where}"""
+            WHERE c.periode = :p AND {condition}{where}"""
         # The count joins the officers only to filter on one.
         counted = body if filters[2] else body.replace("LEFT JOIN r ON r.pcez = c.pcez", "")
         total = conn.execute(text(f"{'WITH ' + _OFFICERS if filters[2] else ''} SELECT COUNT(*) {counted}"),
@@ -230,7 +243,7 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
     of any kind (COLLECTION CURRENT or UNDUE, or MB) dated in month P; by arrears, largest first.
     Customers of MC(P) only: a candidate is visited at its address of the month."""
     start, end = f"{periode}-01", _month_end(periode)
-    condition = ("c.bills >= :bills AND c.cur_n + c.undue_n = 0 AND NOT EXISTS "
+    condition = ("c.bills >= :bills AND c.in_mc = 1 AND c.cur_n + c.undue_n = 0 AND NOT EXISTS "
                  "(SELECT 1 FROM mb_payment b WHERE b.nomen = c.nomen AND b.pay_date >= :start "
                  "AND b.pay_date <= :end)")
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,

@@ -13,7 +13,6 @@ import requests
 from pypdf import PdfReader
 
 from sunter_dash import create_app
-from sunter_dash.ingest import ingest_file
 from sunter_dash.services.users import upsert
 
 from .pages import (
@@ -30,7 +29,7 @@ from .pages import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from collection_branch import FILES  # noqa: E402
+from collection_branch import load_branch  # noqa: E402
 
 from .conftest import sign_in  # noqa: E402
 
@@ -39,10 +38,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def collection_app(engine, config, tmp_path: Path):
-    for name, text in FILES.items():
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        assert ingest_file(engine, path).status == "loaded", name
+    load_branch(engine, tmp_path)
     return create_app(config)
 
 

@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 
 from sunter_dash.domain.errors import BadParameter
-from sunter_dash.ingest import ingest_file
 from sunter_dash.services import Actor
 from sunter_dash.services import users as user_service
 from sunter_dash.tabs import collection, customer, overview
 from sunter_dash.tabs import users as users_tab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from collection_branch import FILES  # noqa: E402
+from collection_branch import load_branch  # noqa: E402
 from dash_wire import callback_body  # noqa: E402
 from helpers import basic  # noqa: E402
 
@@ -35,10 +34,7 @@ ADMIN = Actor("admin", "admin")
 
 @pytest.fixture
 def branch(engine, tmp_path):
-    for name, text in FILES.items():
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        assert ingest_file(engine, path).status == "loaded", name
+    load_branch(engine, tmp_path)
     user_service.upsert(engine, "andi", "petugas", PASSWORD, " Andi ")
     return engine
 

@@ -21,7 +21,7 @@ from sunter_dash.ingest import store as load  # where the bulk insert threshold 
 from sunter_dash.ingest.summaries import rebuild_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from collection_branch import FILES  # noqa: E402
+from collection_branch import FILES, load_branch  # noqa: E402
 
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",
              "arrears_bucket", "stored_count", "collection_customer", "collection_group")
@@ -86,9 +86,7 @@ def test_a_pcez_taken_from_another_periodes_mc_follows_that_mc(engine, tmp_path)
     extra = {"MC_2025-10.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341511008;70000\n",
              "Collection-2025-12-15_sd_2025-12-15.txt": "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n"
                                                         "60000008|15-12-2025|-25000|102025\n"}
-    for name, body in {**FILES, **extra}.items():
-        (tmp_path / name).write_text(body, encoding="utf-8")
-        assert ingest_file(engine, tmp_path / name).status == "loaded"
+    load_branch(engine, tmp_path, {**FILES, **extra})
 
     def undue_by_pcez():
         return {row["pcez"]: row["undue"]["nominal"] for row in queries.kpi_by_pcez.uncached(engine, "2025-12")["rows"]}

@@ -34,13 +34,16 @@ def upgrade() -> None:
         sa.Column('cur_n', sa.BigInteger(), nullable=False),
         sa.Column('undue_sum', sa.BigInteger(), nullable=False),
         sa.Column('undue_n', sa.BigInteger(), nullable=False),
-        sa.Column('bills', sa.BigInteger(), nullable=True),
-        sa.Column('arrears', sa.BigInteger(), nullable=True),
+        sa.Column('bills', sa.BigInteger(), nullable=False),
+        sa.Column('arrears', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('periode', 'nomen'),
     )
     op.create_index('ix_collection_customer_unpaid', 'collection_customer',
                     ['periode', 'unpaid', sa.text('nominal DESC'), 'nomen'])
-    op.create_index('ix_collection_customer_route', 'collection_customer', ['periode', 'pcez', 'alamat', 'nomen'])
+    op.create_index('ix_collection_customer_route', 'collection_customer',
+                    ['periode', 'unpaid', 'pcez', 'alamat', 'nomen'])
+    op.create_index('ix_collection_customer_arrears', 'collection_customer',
+                    ['periode', 'unpaid', sa.text('arrears DESC'), 'nomen'])
     op.create_index('ix_collection_customer_bills', 'collection_customer', ['periode', 'bills'])
     op.create_index('ix_collection_customer_borrowed', 'collection_customer', ['borrowed', 'pcez_from'])
     op.create_table(
