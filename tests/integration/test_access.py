@@ -233,6 +233,15 @@ CRAFTED = [
      "inputs": [{"id": "upload-staged-grid", "property": "cellValueChanged", "value": [{"colId": 5}]}],
      "state": [{"id": "upload-staged-grid", "property": "rowData", "value": "x"},
                {"id": "upload-token", "property": "data", "value": 7}], "changedPropIds": []},
+    # Fewer inputs and states than the callback takes (Dash's dispatcher raised IndexError: a 500).
+    {"output": "..users-grid.rowData...users-alert.children...users-add-username.value...users-add-password.value..."
+               "users-add-confirm.value...users-new-password.value...users-new-confirm.value..",
+     "outputs": [{"id": i, "property": p} for i, p in (
+         ("users-grid", "rowData"), ("users-alert", "children"), ("users-add-username", "value"),
+         ("users-add-password", "value"), ("users-add-confirm", "value"), ("users-new-password", "value"),
+         ("users-new-confirm", "value"))],
+     "inputs": [{"id": "users-add-button", "property": "n_clicks", "value": 1}],
+     "state": [{"id": "users-add-username", "property": "value", "value": "x"}], "changedPropIds": []},
 ]
 
 
