@@ -38,6 +38,7 @@ def create_app(config: Config | None = None) -> Dash:
         serve_locally=True,
         update_title=None,
         on_error=failures.callback_error,
+        enable_mcp=False,  # no second route into the callbacks (docs/SECURITY.md)
     )
     server = app.server
     if config.proxy_hops:

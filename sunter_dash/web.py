@@ -26,7 +26,7 @@ def _limit_body():
 def dash_body_shape():
     """before_request: Dash's callback route takes the body its renderer sends, for a callback the
     app has; anything else is a 400 here, rather than an exception inside Dash's dispatcher."""
-    if request.path != "/_dash-update-component" or request.method != "POST":
+    if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
         return None
     callbacks = current_app.extensions["sunter_dash_app"].callback_map
     try:

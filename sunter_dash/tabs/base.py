@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Callable
 
 from dash import Dash, ctx, no_update
-from flask import current_app, jsonify, request
+from flask import abort, current_app, jsonify, make_response, request
 
 from ..auth import may
 from ..domain.errors import Forbidden, SunterError
@@ -56,24 +56,49 @@ PERMISSIONS_KEY = "sunter_callback_permissions"  # server.extensions: callback o
 
 
 def register_tab(app: Dash, tab: Tab) -> None:
-    """Register the tab's callbacks, noting each one's permission for ``guard_callbacks``."""
+    """Register the tab's callbacks, each answering only users who may open the tab: checked
+    inside Dash's own dispatch, whatever route or prefix the request came by, and noted for
+    ``guard_callbacks``, which refuses it earlier with a 403."""
     before = set(app.callback_map)
     tab.register(app)
     permissions = app.server.extensions.setdefault(PERMISSIONS_KEY, {})
-    permissions.update(dict.fromkeys(set(app.callback_map) - before, tab.permission))
+    for output in set(app.callback_map) - before:
+        permissions[output] = tab.permission
+        entry = app.callback_map[output]
+        if "callback" in entry:  # a clientside callback runs in the browser
+            entry["callback"] = _permitted(entry["callback"], tab.permission)
+
+
+def _permitted(dispatched: Callable, permission: str) -> Callable:
+    @wraps(dispatched)
+    def checked(*args, **kwargs):
+        if not may(permission):  # the same answer as guard_callbacks'
+            refused = _refused(permission)
+            abort(make_response(jsonify(refused.as_json()), refused.status))
+        return dispatched(*args, **kwargs)
+    return checked
+
+
+def _refused(permission: str) -> Forbidden:
+    return Forbidden("Anda tidak berhak membuka bagian ini.", f"Not allowed: this callback needs {permission!r}.")
+
+
+def is_callback_request() -> bool:
+    """A POST to Dash's callback route, under whatever prefix the app is served."""
+    return request.method == "POST" and request.path.endswith("/_dash-update-component")
 
 
 def guard_callbacks():
     """before_request: a callback of a tab the user may not open is refused (403, in the API's
     error shape) before Dash runs it, whatever the request carries."""
-    if request.path != "/_dash-update-component" or request.method != "POST":
+    if not is_callback_request():
         return None
     body = request.get_json(silent=True)
     output = body.get("output") if isinstance(body, dict) else None
     needed = current_app.extensions.get(PERMISSIONS_KEY, {}).get(output) if isinstance(output, str) else None
     if needed is None or may(needed):
         return None
-    refused = Forbidden("Anda tidak berhak membuka bagian ini.", f"Not allowed: this callback needs {needed!r}.")
+    refused = _refused(needed)
     return jsonify(refused.as_json()), refused.status
 
 
@@ -81,7 +106,7 @@ def guard_jobs():
     """before_request: a request that would start a background job (Dash's callback route, an
     output a tab declared, no job of it yet) needs the permission, and a slot, before Dash spawns
     anything; a refusal answers in the API's error shape."""
-    if request.path != "/_dash-update-component" or request.method != "POST" or request.args.get("cacheKey"):
+    if not is_callback_request() or request.args.get("cacheKey"):
         return None
     body = request.get_json(silent=True)
     output = body.get("output") if isinstance(body, dict) else None

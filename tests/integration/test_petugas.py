@@ -228,3 +228,44 @@ def test_the_route_sheet_is_a_petugas_own_only(officer):
     own = officer.get("/penagihan/rute.pdf?periode=2025-12")
     assert own.status_code == 200 and own.headers["Content-Type"] == "application/pdf"
     assert 'filename="rute_ANDI_2025-12.pdf"' in own.headers["Content-Disposition"]
+
+
+# --- the same refusals whatever route reaches the callbacks -------------------------------------
+
+AUDIT = {"output": "..audit-grid.rowData...audit-alert.children..",
+         "outputs": [{"id": "audit-grid", "property": "rowData"}, {"id": "audit-alert", "property": "children"}],
+         "inputs": [{"id": "shell-tabs", "property": "active_tab", "value": "audit"}], "state": [],
+         "changedPropIds": ["shell-tabs.active_tab"]}
+
+
+def test_a_prefixed_callback_route_is_guarded_too(branch, config, log_in, monkeypatch):
+    """Served under a prefix (DASH_URL_BASE_PATHNAME), Dash's callback route is another path: the
+    guard still refuses the audit tab's callback to a petugas."""
+    monkeypatch.setenv("DASH_URL_BASE_PATHNAME", "/sunter/")
+    from sunter_dash import create_app
+
+    client = create_app(config).server.test_client()
+    assert log_in(client, *OFFICER).status_code == 302
+    answer = client.post("/sunter/_dash-update-component", json=AUDIT)
+    assert answer.status_code == 403 and "admin" not in answer.get_data(as_text=True)
+
+
+def test_the_callbacks_refuse_inside_dashs_dispatch_as_well(app, officer):
+    """Without the request guard (as for a route it would not see), the callback itself refuses
+    with the same answer, and the audit rows never leave the server."""
+    from sunter_dash.tabs.base import guard_callbacks
+
+    app.server.before_request_funcs[None].remove(guard_callbacks)
+    answer = officer.post("/_dash-update-component", json=AUDIT)
+    assert answer.status_code == 403
+    assert answer.get_json() == {"error": "Anda tidak berhak membuka bagian ini.",
+                                 "detail": "Not allowed: this callback needs 'audit'.", "field": None}
+
+
+def test_dashs_mcp_route_is_off_whatever_the_environment(branch, config, log_in, monkeypatch):
+    monkeypatch.setenv("DASH_MCP_ENABLED", "true")
+    from sunter_dash import create_app
+
+    client = create_app(config).server.test_client()
+    assert log_in(client, *OFFICER).status_code == 302
+    assert client.post("/_mcp", json={"jsonrpc": "2.0", "id": 1, "method": "initialize"}).status_code in (404, 405)
