@@ -1,0 +1,32 @@
+"""METRICS.md's month-end forecast of the collection rate, as arithmetic: given the periode's
+target and paid so far, and the share f_k of their month's payments the usable earlier periodes
+had collected by the same day, the forecast and its range. The reads are queries/forecast.py."""
+from __future__ import annotations
+
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+
+MIN_PERIODES = 3  # usable periodes among P-1 ... P-6
+LOOKBACK = 6
+NO_HISTORY = "butuh minimal 3 bulan riwayat harian"
+NO_PAYMENT = "belum ada pembayaran"
+COMPLETE = "data bulan ini lengkap"
+
+
+def _whole(value: float) -> int:
+    """Rounded half up to whole Rupiah."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def forecast(target: int, paid: int, fractions: list[float]) -> dict:
+    """The forecast from the f_k of the usable periodes (each > 0): paid / median(f_k), low with
+    max(f_k), high with min(f_k); rates in percent from the unrounded nominals (0 without a
+    target), nominals rounded half up (INTERFACES.md's shape of ``forecast``)."""
+    if len(fractions) < MIN_PERIODES:
+        return {"forecast": None, "reason": NO_HISTORY}
+    middle, low, high = (paid / f for f in (statistics.median(fractions), max(fractions), min(fractions)))
+
+    def rate(value: float) -> float:
+        return 100 * value / target if target else 0.0
+    return {"forecast": {"rate": rate(middle), "low": rate(low), "high": rate(high), "nominal": _whole(middle),
+                         "nominal_low": _whole(low), "nominal_high": _whole(high)}, "reason": None}
