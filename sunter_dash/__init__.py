@@ -22,7 +22,7 @@ PLOTLY_BASIC = "plotly-basic-4.1.1.min.js"
 def create_app(config: Config | None = None) -> Dash:
     """Build the Dash app on its Flask server (the one factory)."""
     from . import api, auth, failures, layout, web  # tabs import Dash components; keep the package import light
-    from .tabs.base import guard_callbacks, guard_jobs
+    from .tabs.base import guard_jobs
 
     config = config or load_config()
     # Callback outputs are plain dicts and lists: the standard json engine encodes them
@@ -70,8 +70,7 @@ def create_app(config: Config | None = None) -> Dash:
     web.init_app(app)
     auth.init_app(server)
     server.before_request(web.dash_body_shape)  # after the sign-in guard: anonymous requests get 401
-    server.before_request(guard_jobs)  # a job's refusal says so before any other
-    server.before_request(guard_callbacks)
+    server.before_request(guard_jobs)  # before Dash spawns a worker
     server.before_request(_serve_plotly_basic)
     api.init_app(server)
     # A function: the navbar names the user and the tabs follow their role.

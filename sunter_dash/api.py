@@ -208,11 +208,7 @@ def customer_search():
         raise BadParameter(f"Parameter 'q' paling banyak {SEARCH_MAX} karakter.",
                            f"Parameter 'q' must be at most {SEARCH_MAX} characters, got {len(q)}.", field="q")
     limit = int_arg("limit", "search_limit")
-    actor = current_actor()
-    found = queries.customer_search(app_engine(), q, rayon_arg(), limit,
-                                    scope.pcezs(app_engine(), actor, scope.latest_periode(app_engine())))
-    mine = scope.customers(app_engine(), actor, [row["nomen"] for row in found])
-    return jsonify(results=[row for row in found if row["nomen"] in mine])
+    return jsonify(results=scope.customer_search(app_engine(), current_actor(), q, rayon_arg(), limit))
 
 
 @bp.get("/customers/<nomen>")

@@ -192,13 +192,13 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
     has_ardebt = "ARDEBT" in types_of(engine, periode)
     with engine.connect() as conn:
         params = {"p": periode, "rp": _rute_periode(conn, periode), **values, **(extra or {})}
-        body = f"""
-            FROM collection_customer c LEFT JOIN r ON r.pcez = c.pcez
-            WHERE c.periode = :p AND {condition}{where}"""
-        # The count joins the officers only to filter on one.
-        counted = body if filters[2] else body.replace("LEFT JOIN r ON r.pcez = c.pcez", "")
-        total = conn.execute(text(f"{'WITH ' + _OFFICERS if filters[2] else ''} SELECT COUNT(*) {counted}"),
-                             params).scalar()
+        officers = "LEFT JOIN r ON r.pcez = c.pcez"
+        matching = f"WHERE c.periode = :p AND {condition}{where}"
+        body = f"FROM collection_customer c {officers} {matching}"
+        if filters[2]:  # the count joins the officers only to filter on one
+            total = conn.execute(text(f"WITH {_OFFICERS} SELECT COUNT(*) {body}"), params).scalar()
+        else:
+            total = conn.execute(text(f"SELECT COUNT(*) FROM collection_customer c {matching}"), params).scalar()
         rows = conn.execute(text(f"""
             WITH {_OFFICERS}
             SELECT c.nomen, c.nama, c.alamat, c.rayon, c.pcez, r.petugas, c.tarif, c.nominal,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from ..domain.errors import Forbidden
 from ..domain.roles import scoped
 from ..queries import collection
+from ..queries.customers import customer_search as search
 from ..queries.rute import officer_pcezs, officers
 from ..queries.stored import periodes
 from . import Actor
@@ -83,6 +84,16 @@ def customers(engine: Engine, actor: Actor, nomens: list[str]) -> set[str]:
     with engine.connect() as conn:
         by = officers(conn, periode, nomens)
     return {nomen for nomen, name in by.items() if name == own}
+
+
+def customer_search(engine: Engine, actor: Actor, q: str, rayon: str | None, limit: int) -> list[dict]:
+    """The customer search (queries/customers.py) as the actor may see it: a petugas's is narrowed
+    to its PCEZs in the query, so the limit still means something, then to its own customers."""
+    if officer(actor) is None:
+        return search(engine, q, rayon, limit)
+    found = search(engine, q, rayon, limit, pcezs(engine, actor, latest_periode(engine)))
+    mine = customers(engine, actor, [row["nomen"] for row in found])
+    return [row for row in found if row["nomen"] in mine]
 
 
 def check_customer(engine: Engine, actor: Actor, nomen: str, periode: str | None = None) -> None:

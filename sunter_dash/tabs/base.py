@@ -1,7 +1,7 @@
 """What every tab is made of: its record in the registry, and the server-side permission check
 of its callbacks (hiding a tab is not authorization: anyone signed in can POST to
 ``/_dash-update-component``). Every callback a tab registers answers only users who may open
-the tab (``guard_callbacks``); ``guarded`` checks a finer permission inside a tab (deleting,
+the tab (``register_tab``); ``guarded`` checks a finer permission inside a tab (deleting,
 recording a follow-up)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Callable
 
 from dash import Dash, ctx, no_update
-from flask import abort, current_app, jsonify, make_response, request
+from flask import abort, jsonify, make_response, request
 
 from ..auth import may
 from ..domain.errors import Forbidden, SunterError
@@ -52,18 +52,13 @@ def guarded(permission: str, **refusal):
     return wrap
 
 
-PERMISSIONS_KEY = "sunter_callback_permissions"  # server.extensions: callback output -> its tab's permission
-
-
 def register_tab(app: Dash, tab: Tab) -> None:
     """Register the tab's callbacks, each answering only users who may open the tab: checked
-    inside Dash's own dispatch, whatever route or prefix the request came by, and noted for
-    ``guard_callbacks``, which refuses it earlier with a 403."""
+    inside Dash's own dispatch, so whatever route or prefix a request comes by, it is refused
+    (403, in the API's error shape) before the callback runs."""
     before = set(app.callback_map)
     tab.register(app)
-    permissions = app.server.extensions.setdefault(PERMISSIONS_KEY, {})
     for output in set(app.callback_map) - before:
-        permissions[output] = tab.permission
         entry = app.callback_map[output]
         if "callback" in entry:  # a clientside callback runs in the browser
             entry["callback"] = _permitted(entry["callback"], tab.permission)
@@ -72,7 +67,7 @@ def register_tab(app: Dash, tab: Tab) -> None:
 def _permitted(dispatched: Callable, permission: str) -> Callable:
     @wraps(dispatched)
     def checked(*args, **kwargs):
-        if not may(permission):  # the same answer as guard_callbacks'
+        if not may(permission):
             refused = _refused(permission)
             abort(make_response(jsonify(refused.as_json()), refused.status))
         return dispatched(*args, **kwargs)
@@ -86,20 +81,6 @@ def _refused(permission: str) -> Forbidden:
 def is_callback_request() -> bool:
     """A POST to Dash's callback route, under whatever prefix the app is served."""
     return request.method == "POST" and request.path.endswith("/_dash-update-component")
-
-
-def guard_callbacks():
-    """before_request: a callback of a tab the user may not open is refused (403, in the API's
-    error shape) before Dash runs it, whatever the request carries."""
-    if not is_callback_request():
-        return None
-    body = request.get_json(silent=True)
-    output = body.get("output") if isinstance(body, dict) else None
-    needed = current_app.extensions.get(PERMISSIONS_KEY, {}).get(output) if isinstance(output, str) else None
-    if needed is None or may(needed):
-        return None
-    refused = _refused(needed)
-    return jsonify(refused.as_json()), refused.status
 
 
 def guard_jobs():

@@ -168,11 +168,8 @@ def build_results(q: str | None, periode: str | None, rayon: str | None):
     if len(q) > SEARCH_MAX:
         return _note(f"Kata pencarian terlalu panjang (paling banyak {SEARCH_MAX} huruf).")
     rayon = rayon_filter(rayon)
-    engine, actor = app_engine(), current_actor()  # a petugas finds its own customers only
-    found = queries.customer_search(engine, q, rayon, SEARCH_LIMIT + 1,
-                                    scope.pcezs(engine, actor, scope.latest_periode(engine)))
-    mine = scope.customers(engine, actor, [row["nomen"] for row in found])
-    found = [row for row in found if row["nomen"] in mine]
+    # A petugas finds its own customers only.
+    found = scope.customer_search(app_engine(), current_actor(), q, rayon, SEARCH_LIMIT + 1)
     where = f" di Rayon {rayon}" if rayon else ""
     if not found:
         hint = " Pilih Rayon Semua untuk mencari di semua rayon." if rayon else ""

@@ -250,12 +250,9 @@ def test_a_prefixed_callback_route_is_guarded_too(branch, config, log_in, monkey
     assert answer.status_code == 403 and "admin" not in answer.get_data(as_text=True)
 
 
-def test_the_callbacks_refuse_inside_dashs_dispatch_as_well(app, officer):
-    """Without the request guard (as for a route it would not see), the callback itself refuses
-    with the same answer, and the audit rows never leave the server."""
-    from sunter_dash.tabs.base import guard_callbacks
-
-    app.server.before_request_funcs[None].remove(guard_callbacks)
+def test_the_callbacks_refuse_inside_dashs_dispatch(app, officer):
+    """The callback itself refuses, in the API's error shape, and the audit rows never leave the
+    server."""
     answer = officer.post("/_dash-update-component", json=AUDIT)
     assert answer.status_code == 403
     assert answer.get_json() == {"error": "Anda tidak berhak membuka bagian ini.",
