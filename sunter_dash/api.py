@@ -72,9 +72,20 @@ def periodes():
     return jsonify(periodes=[p["periode"] for p in stored], types={p["periode"]: p["types"] for p in stored})
 
 
+def _goal(periode: str) -> float:
+    return settings_service.goal(app_engine(), current_app.config["SUNTER_CONFIG"].thresholds, periode)
+
+
 @bp.get("/kpi")
 def kpi():
-    return jsonify(queries.kpi(app_engine(), periode_arg(), rayon_arg()))
+    periode = periode_arg()
+    return jsonify(queries.kpi_month(app_engine(), periode, rayon_arg(), _goal(periode)))
+
+
+@bp.get("/kpi/forecast")
+def kpi_forecast():
+    periode = periode_arg()
+    return jsonify({**queries.kpi_forecast(app_engine(), periode, rayon_arg()), "goal": _goal(periode)})
 
 
 @bp.get("/kpi/rayon")

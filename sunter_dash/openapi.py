@@ -55,6 +55,42 @@ KPI = {
         "has_mc": {"type": "boolean"}, "has_collection": {"type": "boolean"},
     },
 }
+_COUNT_OR_NULL = {**COUNT, "nullable": True}
+_NUMBER_OR_NULL = {"type": "number", "nullable": True}
+KPI_FIGURES_OR_NULL = {
+    **KPI["properties"],
+    "total_pelanggan": {"type": "integer", "nullable": True},
+    "total_kubikasi": {"type": "integer", "nullable": True},
+    "target": _COUNT_OR_NULL, "paid": _COUNT_OR_NULL, "unpaid": _COUNT_OR_NULL,
+    "undue": {**KPI["properties"]["undue"], "nullable": True},
+    "unmatched": {**KPI["properties"]["unmatched"], "nullable": True},
+    "collection_rate": {**KPI["properties"]["collection_rate"], "nullable": True,
+                        "description": "100 * paid.nominal / target.nominal; null without MC(P) or COLLECTION(P)"},
+    "missing": {"type": "array", "items": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS"]},
+                "description": "The file types not stored for P whose figures are null"},
+}
+KPI_MONTH = {"type": "object", "properties": {
+    **KPI_FIGURES_OR_NULL,
+    "data_as_of": {"type": "string", "format": "date", "nullable": True,
+                   "description": "The latest payment date stored in COLLECTION for P"},
+    "goal": {"type": "number", "description": "The collection-rate goal of P in percent (a setting)"},
+    "gap": {"type": "integer", "nullable": True,
+            "description": "Rupiah still to collect to reach the goal: max(0, ceil(goal x target / 100) - paid)"},
+    "previous_year": {"type": "object", "nullable": True, "properties": KPI_FIGURES_OR_NULL,
+                      "description": "The same figures for P-12; null when nothing of the KPI is stored for it"},
+}}
+FORECAST = {"type": "object", "properties": {
+    "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
+    "data_as_of": {"type": "string", "format": "date", "nullable": True}, "day": {"type": "integer", "nullable": True},
+    "goal": {"type": "number"},
+    "periodes": {"type": "array", "description": "The usable periodes among P-1 ... P-6 and their f_k",
+                 "items": {"type": "object", "properties": {"periode": {"type": "string"},
+                                                            "fraction": {"type": "number"}}}},
+    "forecast": {"type": "object", "nullable": True, "properties": {
+        "rate": {"type": "number"}, "low": {"type": "number"}, "high": {"type": "number"},
+        "nominal": {"type": "integer"}, "nominal_low": {"type": "integer"}, "nominal_high": {"type": "integer"}}},
+    "reason": {"type": "string", "nullable": True, "description": "Why there is no forecast (Indonesian)"},
+}}
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {
     "type": "object", "required": ["error", "detail"], "properties": {
         "error": {"type": "string", "description": "What went wrong and what to do, in Indonesian"},
@@ -126,7 +162,10 @@ def _figures() -> dict:
                 "periodes": {"type": "array", "items": {"type": "string"}},
                 "types": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
             }}),
-        "/api/kpi": _get("Collection KPI of a periode", [PERIODE, RAYON], KPI),
+        "/api/kpi": _get("Collection KPI of a periode, with its data as of, goal, gap and year-on-year",
+                         [PERIODE, RAYON], KPI_MONTH),
+        "/api/kpi/forecast": _get("Month-end forecast of the collection rate (METRICS.md)", [PERIODE, RAYON],
+                                  FORECAST),
         "/api/kpi/rayon": _get("Collection KPI per rayon with the total", [PERIODE], {
             "type": "object", "properties": {"periode": {"type": "string"},
                                              "rayons": {"type": "array", "items": KPI}, "total": KPI}}),

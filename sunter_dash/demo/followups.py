@@ -9,7 +9,7 @@ from sqlalchemy import Engine, text
 
 from ..domain.followups import GRACE_DAYS, RESULTS
 from ..queries.collection import whole_list
-from ..queries.followups import data_as_of
+from ..queries.stored import data_as_of
 from ..services import Actor, followups
 
 EACH = 6  # customers per kind of follow-up

@@ -3,6 +3,7 @@ target and paid so far, and the share f_k of their month's payments the usable e
 had collected by the same day, the forecast and its range. The reads are queries/forecast.py."""
 from __future__ import annotations
 
+import math
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -11,6 +12,7 @@ LOOKBACK = 6
 NO_HISTORY = "butuh minimal 3 bulan riwayat harian"
 NO_PAYMENT = "belum ada pembayaran"
 COMPLETE = "data bulan ini lengkap"
+NO_TARGET = "belum ada data MC (target) periode ini"
 
 
 def _whole(value: float) -> int:
@@ -30,3 +32,9 @@ def forecast(target: int, paid: int, fractions: list[float]) -> dict:
         return 100 * value / target if target else 0.0
     return {"forecast": {"rate": rate(middle), "low": rate(low), "high": rate(high), "nominal": _whole(middle),
                          "nominal_low": _whole(low), "nominal_high": _whole(high)}, "reason": None}
+
+
+def gap(goal: float, target: int, paid: int) -> int:
+    """METRICS.md: the Rupiah still to collect to reach the goal, max(0, ceil(goal x target / 100)
+    - paid), in exact decimal arithmetic (85.5 % of Rp 1.234.567 is not left to a float)."""
+    return max(0, math.ceil(Decimal(repr(float(goal))) * target / 100) - paid)

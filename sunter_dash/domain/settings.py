@@ -16,6 +16,7 @@ class Setting:
     default: Value
     minimum: int | float
     label: str  # Indonesian, for the settings page and the docs
+    maximum: int | float | None = None
 
     @property
     def kind(self) -> type:
@@ -48,6 +49,8 @@ class Setting:
             raise ValueError(f"{self.env} must be a number, got {value!r}")
         if value < self.minimum:
             raise ValueError(f"{self.env} must be at least {self.minimum}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.env} must be at most {self.maximum}, got {value}")
         return self.kind(value)
 
     @property
@@ -55,9 +58,10 @@ class Setting:
         """What a value must look like, in Indonesian, for a refused one."""
         if self.kind is tuple:
             return "isi kode dipisah koma, mis. ACTUAL, SE"
+        most = f", maksimal {self.shown(self.maximum)}" if self.maximum is not None else ""
         if self.kind is int:
-            return f"isi bilangan bulat, minimal {self.minimum}"
-        return f"isi angka (mis. 2,5), minimal {str(self.minimum).replace('.', ',')}"
+            return f"isi bilangan bulat, minimal {self.minimum}{most}"
+        return f"isi angka (mis. 2,5), minimal {self.shown(self.minimum)}{most}"
 
     def shown(self, value: Value) -> str:
         """The value as the settings page shows it (codes comma-separated, numbers Indonesian)."""
@@ -80,7 +84,9 @@ DISCONNECT_BILLS = Setting("disconnect_bills", "SUNTER_DISCONNECT_BILLS", 3, 1,
                            "Calon segel: tunggakan minimal (rekening)")
 PROMISE_GRACE_DAYS = Setting("promise_grace_days", "SUNTER_PROMISE_GRACE_DAYS", 3, 0,
                              "Janji bayar: hari toleransi sesudah tanggal janji")
-OTHER_SETTINGS = (DISCONNECT_BILLS, PROMISE_GRACE_DAYS)
+# METRICS.md: the collection-rate goal of a periode (percent), unless an admin set one for it.
+GOAL = Setting("goal", "SUNTER_GOAL", 90.0, 0, "Target collection rate bawaan (%) tiap periode", maximum=100)
+OTHER_SETTINGS = (DISCONNECT_BILLS, PROMISE_GRACE_DAYS, GOAL)
 
 
 def no_actual_reads(codes, actual) -> bool:

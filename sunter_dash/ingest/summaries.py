@@ -18,8 +18,10 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, text, union, update
+from sqlalchemy import delete, func, insert, literal, select, text, union, update
 from sqlalchemy.engine import Connection
 
 from ..domain import files
@@ -78,13 +80,22 @@ def _periodes_holding(conn: Connection, nomens: list[str], skip: str) -> list[st
 # --- entry points ------------------------------------------------------------------------
 
 def count_rows(conn: Connection, file_type: str, periodes: list[str]) -> None:
+    """The rows of a type per periode, and the latest date of its dated rows (data as of)."""
     table = DATA_TABLES[file_type]
+    dated = files.spec(file_type).date_field
+    last = func.max(table.c[dated]) if dated else literal(None)
     for periode in periodes:
-        rows = conn.execute(select(func.count()).select_from(table).where(table.c.periode == periode)).scalar()
+        rows, last_day = conn.execute(select(func.count(), last).where(table.c.periode == periode)).one()
         conn.execute(delete(StoredCount).where(StoredCount.file_type == file_type,
                                                StoredCount.periode == periode))
         if rows:
-            conn.execute(insert(StoredCount).values(file_type=file_type, periode=periode, rows=rows))
+            conn.execute(insert(StoredCount).values(file_type=file_type, periode=periode, rows=rows,
+                                                    last_day=_as_date(last_day)))
+
+
+def _as_date(value) -> dt.date | None:
+    # SQLite's max() of a DATE column comes back as text.
+    return None if value is None else dt.date.fromisoformat(str(value)[:10])
 
 
 def _kpi_periodes(conn: Connection) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.clock import now_utc
@@ -19,6 +19,17 @@ class SavedSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
+
+
+class PeriodeGoal(Base):
+    """The collection-rate goal (percent) an admin set for one periode, in place of the default."""
+
+    __tablename__ = "periode_goal"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    goal: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_utc)
 

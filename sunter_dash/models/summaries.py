@@ -32,6 +32,9 @@ class StoredCount(Base):
     file_type: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     periode: Mapped[str] = mapped_column(String(7), primary_key=True)
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The latest date of the type's dated rows (FileSpec.date_field) in the periode: for
+    # COLLECTION, METRICS.md's "data as of". None for types without one.
+    last_day: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class PayCustomer(Base):

@@ -8,9 +8,10 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from ..domain.followups import GRACE_DAYS, PROMISE, promise_status
 from ..domain.periodes import shift_periode
-from ..models import FollowUp, Mc, Payment
+from ..models import FollowUp, Mc
 from .cache import cached
 from .rute import officers
+from .stored import data_as_of
 
 
 def _shape(row) -> dict:
@@ -57,12 +58,6 @@ def latest(conn: Connection, periode: str, nomens: list[str] | None = None) -> d
         newest = newest.where(FollowUp.nomen.in_(nomens))
     rows = conn.execute(select(FollowUp).where(FollowUp.id.in_(newest))).all()
     return {r.nomen: _shape(r) for r in rows}
-
-
-def data_as_of(conn: Connection, periode: str) -> dt.date | None:
-    """METRICS.md: the latest payment date stored in COLLECTION for P, branch-wide."""
-    found = conn.scalar(select(func.max(Payment.pay_date)).where(Payment.periode == periode))
-    return dt.date.fromisoformat(str(found)[:10]) if found else None
 
 
 def _paid_dates(conn: Connection, nomens: list[str], first: dt.date, last: dt.date) -> dict[str, list[dt.date]]:

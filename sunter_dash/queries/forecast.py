@@ -14,9 +14,8 @@ from ..domain.listing import rayon_filter
 from ..domain.periodes import shift_periode
 from ..models import KpiDay
 from .cache import cached
-from .followups import data_as_of
 from .kpi import kpi
-from .stored import types_of
+from .stored import data_as_of, types_of
 
 
 def _last_day(periode: str) -> dt.date:
@@ -42,6 +41,8 @@ def kpi_forecast(engine: Engine, periode: str, rayon: str | None = None) -> dict
         as_of = data_as_of(conn, periode)
     found = {"periode": periode, "rayon": rayon, "data_as_of": as_of.isoformat() if as_of else None,
              "day": as_of.day if as_of else None, "periodes": [], "forecast": None}
+    if "MC" not in types_of(engine, periode):
+        return {**found, "reason": rule.NO_TARGET}
     if as_of is None:
         return {**found, "reason": rule.NO_PAYMENT}
     if as_of >= _last_day(periode):

@@ -7,11 +7,12 @@ import datetime as dt
 
 from sqlalchemy import Engine, func, select
 
+from ..domain.forecast import gap
 from ..domain.listing import rayon_filter
 from ..domain.periodes import shift_periode
 from ..models import KpiDay, KpiPeriode
 from .cache import cached
-from .stored import types_of
+from .stored import data_as_of, types_of
 
 _FIGURES = [c.name for c in KpiPeriode.__table__.columns if c.name not in ("periode", "rayon")]
 
@@ -64,6 +65,46 @@ def kpi(engine: Engine, periode: str, rayon: str | None = None) -> dict:
     shaped["has_mc"] = "MC" in types
     shaped["has_collection"] = "COLLECTION" in types
     return shaped
+
+
+# METRICS.md: the file types each figure is read from; without one of them it is null, not 0.
+SOURCES = {"total_pelanggan": ("MC",), "target": ("MC",), "paid": ("MC", "COLLECTION"),
+           "unpaid": ("MC", "COLLECTION"), "collection_rate": ("MC", "COLLECTION"), "undue": ("COLLECTION",),
+           "unmatched": ("MC", "COLLECTION")}
+KPI_TYPES = ("MC", "COLLECTION", "SBRS")
+
+
+def known(figures: dict, types: set[str]) -> tuple[dict, list[str]]:
+    """The figures with those whose source file is not stored set to None, and the types lacking."""
+    shown = {name: None if name in SOURCES and not set(SOURCES[name]) <= types else value
+             for name, value in figures.items()}
+    lacking = {t for needs in SOURCES.values() for t in needs if t not in types}
+    if not {"MC", "SBRS"} & types:
+        shown["total_kubikasi"] = None
+        lacking.add("SBRS")
+    return shown, [t for t in KPI_TYPES if t in lacking]
+
+
+@cached
+def kpi_month(engine: Engine, periode: str, rayon: str | None = None, goal: float | None = None) -> dict:
+    """The KPI as /api/kpi gives it (INTERFACES.md): figures whose file is not stored as None, the
+    types lacking in ``missing``, ``data_as_of``, the ``goal`` and its ``gap``, and the same figures
+    of P-12 in ``previous_year`` (None when nothing of the KPI is stored for P-12)."""
+    rayon = rayon_filter(rayon)
+    types = set(types_of(engine, periode))
+    shown, missing = known(kpi(engine, periode, rayon), types)
+    with engine.connect() as conn:
+        as_of = data_as_of(conn, periode)
+    year_ago = shift_periode(periode, -12)
+    year_types = set(types_of(engine, year_ago))
+    previous_year = None
+    if year_types & set(KPI_TYPES):
+        previous_year, year_missing = known(kpi(engine, year_ago, rayon), year_types)
+        previous_year["missing"] = year_missing
+    reached = None if goal is None or shown["paid"] is None else gap(goal, shown["target"]["nominal"],
+                                                                       shown["paid"]["nominal"])
+    return {**shown, "missing": missing, "data_as_of": as_of.isoformat() if as_of else None, "goal": goal,
+            "gap": reached, "previous_year": previous_year}
 
 
 @cached

@@ -1,7 +1,9 @@
 """What is stored: periodes and the file types of each, rows per type, rayons, uploads count."""
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+import datetime as dt
+
+from sqlalchemy import Connection, Engine, func, select
 
 from ..domain.periodes import UNDATED
 from ..models import DATA_TABLES, ArrearsBucket, KpiPeriode, StoredCount, Upload
@@ -62,3 +64,11 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[str, int]]]:
 def upload_statuses(engine: Engine) -> list[tuple[str, int]]:
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(select(Upload.status, func.count()).group_by(Upload.status))]
+
+
+def data_as_of(conn: Connection, periode: str) -> dt.date | None:
+    """METRICS.md: the latest payment date stored in COLLECTION for P, branch-wide (kept with
+    the row counts by the ingest)."""
+    found = conn.scalar(select(StoredCount.last_day).where(StoredCount.file_type == "COLLECTION",
+                                                             StoredCount.periode == periode))
+    return dt.date.fromisoformat(str(found)[:10]) if found else None

@@ -12,8 +12,10 @@ from sqlalchemy.engine import Connection
 from ..domain.checks import Thresholds
 from ..domain.clock import now_utc
 from ..domain.errors import BadParameter
+from ..domain.periodes import periode_label, valid_periode
+from ..domain.settings import GOAL
 from ..ingest import flags, summaries
-from ..models import AnomalySetting, SavedSetting
+from ..models import AnomalySetting, PeriodeGoal, SavedSetting
 from ..queries.cache import invalidate
 from . import Actor, record
 
@@ -118,3 +120,46 @@ def collection_settings(engine: Engine, defaults: Thresholds) -> tuple[int, int]
     """(N: the bills of a disconnection candidate, G: a promise's days of grace) in force now."""
     values = current(engine, defaults)
     return values.disconnect_bills, values.promise_grace_days
+
+
+# --- the collection-rate goal of a periode ------------------------------------------------------
+
+def goal(engine: Engine, defaults: Thresholds, periode: str) -> float:
+    """METRICS.md's goal of P: the one an admin set for P, else the default in force."""
+    with engine.connect() as conn:
+        found = conn.scalar(select(PeriodeGoal.goal).where(PeriodeGoal.periode == periode))
+        return float(found) if found is not None else float(effective(conn, defaults).goal)
+
+
+def goals(engine: Engine) -> list[dict]:
+    """The goals admins set per periode, newest periode first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(PeriodeGoal).order_by(PeriodeGoal.periode.desc())).all()
+    return [{"periode": r.periode, "goal": r.goal, "updated_by": r.updated_by, "updated_at": r.updated_at}
+            for r in rows]
+
+
+def set_goal(engine: Engine, actor: Actor, defaults: Thresholds, periode: str, value) -> float:
+    """An admin's goal for one periode (None: back to the default); audited. Returns the goal in
+    force for the periode after the change."""
+    actor.require("settings")
+    if not valid_periode(periode):
+        raise BadParameter("Pilih periode (YYYY-MM) untuk target collection rate.",
+                           f"Periode {periode!r} is not YYYY-MM.", field="periode")
+    try:
+        checked = None if value is None else GOAL.check(GOAL.parse(value) if isinstance(value, str) else value)
+    except ValueError as exc:
+        raise BadParameter(f"Target collection rate {periode_label(periode)}: nilai {value!r} tidak dapat "
+                           f"dipakai; {GOAL.hint}.", str(exc), field="goal") from None
+    before = goal(engine, defaults, periode)
+    with engine.begin() as conn:
+        conn.execute(delete(PeriodeGoal).where(PeriodeGoal.periode == periode))
+        if checked is not None:
+            conn.execute(PeriodeGoal.__table__.insert().values(periode=periode, goal=checked,
+                                                               updated_by=actor.username, updated_at=now_utc()))
+    after = goal(engine, defaults, periode)
+    record(engine, actor, "setting_changed",
+           f"Target collection rate {periode_label(periode)}: {GOAL.shown(before)} -> {GOAL.shown(after)}"
+           + (" (kembali ke bawaan)" if checked is None else ""))
+    invalidate()
+    return after

@@ -1,6 +1,6 @@
-"""Tab "Pengaturan" (admins): the settings an admin may change (the meter checks' thresholds and
-the read-method codes taken as actual reads), each beside the environment's default, and the
-column-mapping profiles.
+"""Tab "Pengaturan" (admins): the settings an admin may change (the meter checks' thresholds, the
+read-method codes taken as actual reads, the collection settings and the default goal), each
+beside the environment's default; the goal of single periodes; and the column-mapping profiles.
 
 A value saved here wins over the environment and survives restarts (METRICS.md, settings
 precedence); saving recomputes the flags. The rules and the audit live in services/settings.py
@@ -12,10 +12,13 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
+from .. import queries
 from ..auth import current_actor
 from ..components.forms import field, heading, notice
 from ..components.grids import column, grid
 from ..domain.errors import BadParameter, SunterError
+from ..domain.periodes import periode_label
+from ..domain.settings import GOAL
 from ..extensions import app_engine
 from ..services import profiles, settings
 from .base import Tab
@@ -38,6 +41,12 @@ PROFILE_SAVE = "settings-profile-save"
 PROFILE_DELETE = "settings-profile-delete"
 PROFILE_FIELDS = "settings-profile-fields"
 PROFILE_ALERT = "settings-profile-alert"
+GOAL_ALERT = "settings-goal-alert"
+GOAL_PERIODE = "settings-goal-periode"
+GOAL_VALUE = "settings-goal-value"
+GOAL_SAVE = "settings-goal-save"
+GOAL_RESET = "settings-goal-reset"
+GOALS = "settings-goals"
 
 PROFILE_COLUMNS = [
     column("name", "Nama profil", minWidth=160, filter=True),
@@ -59,6 +68,23 @@ def layout() -> html.Div:
             heading("Setelan", "Nilai bawaan berasal dari lingkungan server (variabel SUNTER_...). Nilai yang "
                     "disimpan di sini berlaku sampai dikembalikan ke bawaan; menyimpan setelan meter menghitung ulang anomali."),
             html.Div(id=TABLE),
+        ]), className="mb-3"),
+        dbc.Card(dbc.CardBody([
+            heading("Target collection rate per periode", "Target bawaan berlaku untuk setiap periode; di sini "
+                    "target satu periode dapat diganti. Tampil di Ringkasan, Tren, per rayon dan di laporan."),
+            html.Div(id=GOAL_ALERT),
+            dbc.Row([
+                dbc.Col(field("Periode", dcc.Dropdown(id=GOAL_PERIODE, clearable=False, placeholder="Pilih periode")),
+                        md=4),
+                dbc.Col(field("Target (%)", dbc.Input(id=GOAL_VALUE, size="sm", inputMode="decimal",
+                                                      placeholder="mis. 92,5")), md=3),
+                dbc.Col(html.Div([
+                    dbc.Button("Simpan", id=GOAL_SAVE, size="sm", color="primary", outline=True),
+                    dbc.Button("Bawaan", id=GOAL_RESET, size="sm", color="secondary", outline=True,
+                               title="Kembalikan periode ini ke target bawaan"),
+                ], className="d-flex gap-1 align-items-end h-100 pb-2"), md=3),
+            ], className="g-2"),
+            html.Div(id=GOALS),
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([
             heading("Profil kolom", "Pemetaan kolom file yang disimpan dari tab Unggah; diterapkan sendiri pada "
@@ -111,6 +137,16 @@ def settings_table(rows: list[dict]) -> dbc.Table:
                      size="sm", responsive=True, className="settings-table align-middle")
 
 
+def goals_list(found: list[dict]) -> html.Div:
+    """The goals admins set per periode, or a line saying every periode follows the default."""
+    if not found:
+        return html.Div("Belum ada target khusus: semua periode memakai target bawaan di atas.",
+                        className="small text-muted")
+    return html.Ul([html.Li(f"{periode_label(g['periode'])}: {GOAL.shown(g['goal'])}% "
+                            f"(disimpan {g['updated_by'] or '-'} {g['updated_at']:%Y-%m-%d %H:%M} UTC)")
+                    for g in found], className="small mb-0 settings-goals")
+
+
 def profile_rows(found: list[dict]) -> list[dict]:
     return [{**p, "row_id": str(p["id"]), "mapping_text": mapping_text(p["mapping"]),
              "updated_at": p["updated_at"].strftime("%Y-%m-%d %H:%M") if p["updated_at"] else None} for p in found]
@@ -145,12 +181,16 @@ def register_callbacks(app: Dash) -> None:
     def defaults():
         return current_app.config["SUNTER_CONFIG"].thresholds
 
-    @app.callback(output={"table": Output(TABLE, "children"), "profiles": Output(PROFILES, "rowData")},
+    @app.callback(output={"table": Output(TABLE, "children"), "profiles": Output(PROFILES, "rowData"),
+                          "goals": Output(GOALS, "children"), "periodes": Output(GOAL_PERIODE, "options")},
                   inputs={"_changed": Input(CHANGED, "data")})
     def refresh(_changed):
         engine = app_engine()
+        stored = [p["periode"] for p in queries.periodes(engine)]
         return {"table": settings_table(settings.listed(engine, defaults())),
-                "profiles": profile_rows(profiles.listed(engine))}
+                "profiles": profile_rows(profiles.listed(engine)),
+                "goals": goals_list(settings.goals(engine)),
+                "periodes": [{"label": periode_label(p), "value": p} for p in stored]}
 
     @app.callback(output={"alert": Output(ALERT, "children"), "changed": Output(CHANGED, "data")},
                   inputs={"_save": Input({"type": SAVE, "key": ALL}, "n_clicks"),
@@ -173,7 +213,26 @@ def register_callbacks(app: Dash) -> None:
         setting = next(s for s in after.settings() if s.key == key)
         shown = setting.shown(getattr(after, key))
         what = "dikembalikan ke bawaan" if value is None else "disimpan"
-        return {"alert": notice(f"{setting.label} {what}: {shown}. Anomali dihitung ulang."),
+        recomputed = " Anomali dihitung ulang." if key in after.flagging() else ""
+        return {"alert": notice(f"{setting.label} {what}: {shown}.{recomputed}"), "changed": (changed or 0) + 1}
+
+    @app.callback(output={"alert": Output(GOAL_ALERT, "children"),
+                          "changed": Output(CHANGED, "data", allow_duplicate=True)},
+                  inputs={"_save": Input(GOAL_SAVE, "n_clicks"), "_reset": Input(GOAL_RESET, "n_clicks")},
+                  state={"periode": State(GOAL_PERIODE, "value"), "value": State(GOAL_VALUE, "value"),
+                         "changed": State(CHANGED, "data")},
+                  prevent_initial_call=True)
+    def save_goal(_save, _reset, periode, value, changed):
+        reset = ctx.triggered_id == GOAL_RESET
+        if not reset and (value is None or not str(value).strip()):
+            return {"alert": notice("Isi target collection rate (persen), mis. 92,5.", "warning"), "changed": no_update}
+        try:
+            after = settings.set_goal(app_engine(), current_actor(), defaults(), periode or "",
+                                      None if reset else str(value))
+        except SunterError as exc:
+            return {"alert": notice(exc.message, "danger"), "changed": no_update}
+        what = "dikembalikan ke bawaan" if reset else "disimpan"
+        return {"alert": notice(f"Target collection rate {periode_label(periode)} {what}: {GOAL.shown(after)}%."),
                 "changed": (changed or 0) + 1}
 
     @app.callback(output={"name": Output(PROFILE_NAME, "value"), "mapping": Output(PROFILE_MAPPING, "value"),

@@ -14,11 +14,24 @@ on the 31st); f(02) = 200/200 = 1.0 at 28-02, the last day of the shorter month.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from sunter_dash.domain.forecast import COMPLETE, NO_HISTORY, NO_PAYMENT, forecast
+from sunter_dash.domain.checks import Thresholds
+from sunter_dash.domain.errors import BadParameter
+from sunter_dash.domain.forecast import COMPLETE, NO_HISTORY, NO_PAYMENT, NO_TARGET, forecast, gap
 from sunter_dash.ingest import delete_upload, ingest_file
+from sunter_dash.queries import audit_log
 from sunter_dash.queries.forecast import kpi_forecast
+from sunter_dash.services import API, Actor
+from sunter_dash.services import settings as settings_service
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import basic  # noqa: E402
+
+ADMIN = Actor("admin", "admin", "127.0.0.1", API)
 
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;100\n60000002;341010102;100\n"
 PAYMENTS = {"2025-02": [("60000001", "10-02-2025"), ("60000002", "28-02-2025")],
@@ -82,3 +95,55 @@ def test_no_forecast_says_why(branch, uploads):
     assert (fewer["forecast"], fewer["reason"]) == (None, NO_HISTORY)
     assert [p["periode"] for p in fewer["periodes"]] == ["2025-04", "2025-03"]
 
+
+
+def test_the_goal_gap_is_exact_and_never_negative():
+    assert gap(90.0, 1_000_000_000, 460_000_000) == 440_000_000
+    assert gap(85.5, 1_234_567, 0) == 1_055_555  # 1 055 554,785 rounded up, not a float's 1 055 554
+    assert gap(90.0, 100, 95) == 0
+
+
+def test_the_api_gives_the_forecast_goal_gap_data_as_of_and_last_year(branch, client, users, tmp_path):
+    auth = basic(*users["viewer"])
+    found = client.get("/api/kpi/forecast?periode=2025-05", headers=auth).get_json()
+    assert found == {"periode": "2025-05", "rayon": None, "data_as_of": "2025-05-30", "day": 30, "goal": 90.0,
+                     "periodes": [{"periode": "2025-04", "fraction": 1.0}, {"periode": "2025-03", "fraction": 0.5},
+                                  {"periode": "2025-02", "fraction": 1.0}],
+                     "forecast": {"rate": 50.0, "low": 50.0, "high": 100.0, "nominal": 100, "nominal_low": 100,
+                                  "nominal_high": 200}, "reason": None}
+    assert client.get("/api/kpi/forecast?periode=2025-08", headers=auth).get_json()["reason"] == NO_TARGET
+    kpi = client.get("/api/kpi?periode=2025-05", headers=auth).get_json()
+    # target 200, paid 100: 90 % of 200 is 180, so 80 to go; nothing stored for 2024-05.
+    assert (kpi["data_as_of"], kpi["goal"], kpi["gap"], kpi["missing"]) == ("2025-05-30", 90.0, 80, [])
+    assert kpi["previous_year"] is None
+    # Last year's MC alone: its target stands beside this year's, its payment figures are null.
+    path = tmp_path / "MC_2024-05.csv"
+    path.write_text(MC.replace(";100\n", ";150\n"), encoding="utf-8")
+    assert ingest_file(branch, path).status == "loaded"
+    last_year = client.get("/api/kpi?periode=2025-05&rayon=34", headers=auth).get_json()["previous_year"]
+    assert (last_year["periode"], last_year["target"], last_year["paid"], last_year["collection_rate"],
+            last_year["missing"]) == ("2024-05", {"nomen": 2, "nominal": 300}, None, None, ["COLLECTION"])
+    # An admin's goal for the periode wins over the default, for that periode alone, and is audited.
+    assert settings_service.set_goal(branch, ADMIN, Thresholds(), "2025-05", "40") == 40.0
+    assert client.get("/api/kpi?periode=2025-05", headers=auth).get_json()["gap"] == 0
+    assert client.get("/api/kpi/forecast?periode=2025-04", headers=auth).get_json()["goal"] == 90.0
+    assert audit_log(branch)[0]["detail"] == "Target collection rate Mei 2025: 90,0 -> 40,0 (API)"
+    assert settings_service.set_goal(branch, ADMIN, Thresholds(), "2025-05", None) == 90.0
+    assert client.get("/api/kpi?periode=2025-05", headers=auth).get_json()["gap"] == 80
+
+
+@pytest.mark.parametrize("value", ["abc", "100,5", "-1"])
+def test_a_goal_out_of_range_is_refused_in_indonesian(branch, value):
+    with pytest.raises(BadParameter) as refused:
+        settings_service.set_goal(branch, ADMIN, Thresholds(), "2025-05", value)
+    assert refused.value.message.startswith("Target collection rate Mei 2025: nilai")
+    assert "maksimal 100" in refused.value.message
+
+
+def test_the_data_as_of_follows_a_deletion(branch, uploads):
+    from sunter_dash.queries.stored import data_as_of
+    with branch.connect() as conn:
+        assert data_as_of(conn, "2025-03").isoformat() == "2025-03-31"
+    delete_upload(branch, uploads["2025-03"].upload_id)
+    with branch.connect() as conn:
+        assert data_as_of(conn, "2025-03") is None
