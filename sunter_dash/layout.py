@@ -70,6 +70,7 @@ def shell(branch_name: str) -> html.Div:
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Download(id=ids.DOWNLOAD),
         navbar(branch_name),
+        html.Div(f"sunter_dash · {branch_name}", className="print-only print-header"),
         dbc.Container([
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
                      id=ids.TABS, active_tab=(visible_tabs() or TABS)[0].id, className="shell-tabs"),

@@ -82,7 +82,7 @@ KPI_MONTH = {"type": "object", "properties": {
 FORECAST = {"type": "object", "properties": {
     "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
     "data_as_of": {"type": "string", "format": "date", "nullable": True}, "day": {"type": "integer", "nullable": True},
-    "goal": {"type": "number"},
+    "last_day": {"type": "integer", "description": "The number of days of P"}, "goal": {"type": "number"},
     "periodes": {"type": "array", "description": "The usable periodes among P-1 ... P-6 and their f_k",
                  "items": {"type": "object", "properties": {"periode": {"type": "string"},
                                                             "fraction": {"type": "number"}}}},

@@ -37,26 +37,35 @@ class Delta:
         return "good" if (self.current > self.previous) == self.higher_is_better else "bad"
 
 
-def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta: Delta | None,
-             previous_periode: str | None, accent: str = "primary", compared: bool = True) -> dbc.Card:
-    """``compared=False``: a figure that is not set against last month (no footer at all)."""
+def _change(delta: Delta | None, against: str | None, css: str = "kpi-delta") -> html.Div | None:
     change = delta.text() if delta else None
+    if not change:
+        return None
+    arrow = ("bi-arrow-right" if delta.current == delta.previous
+             else "bi-arrow-up-right" if delta.current > delta.previous else "bi-arrow-down-right")
+    return html.Div([html.I(className=f"bi {arrow} me-1"), change,
+                     html.Span(f" vs {periode_label(against)}", className="text-muted")],
+                    className=f"{css} kpi-delta-{delta.tone()}")
+
+
+def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta: Delta | None,
+             previous_periode: str | None, accent: str = "primary", compared: bool = True,
+             year: tuple[Delta | None, str] | None = None) -> dbc.Card:
+    """``compared=False``: a figure that is not set against last month (no footer at all);
+    ``year``: the change against the same month last year and that periode, as a second line."""
     if not compared:
         footer = None
-    elif change:
-        arrow = ("bi-arrow-right" if delta.current == delta.previous
-                 else "bi-arrow-up-right" if delta.current > delta.previous else "bi-arrow-down-right")
-        footer = html.Div([html.I(className=f"bi {arrow} me-1"), change,
-                           html.Span(f" vs {periode_label(previous_periode)}", className="text-muted")],
-                          className=f"kpi-delta kpi-delta-{delta.tone()}")
     else:
-        footer = html.Div("Tidak ada pembanding bulan lalu", className="kpi-delta text-muted")
+        footer = _change(delta, previous_periode) or html.Div("Tidak ada pembanding bulan lalu",
+                                                              className="kpi-delta text-muted")
+    yearly = _change(year[0], year[1], "kpi-delta kpi-delta-year") if year else None
     return dbc.Card(dbc.CardBody([
         html.Div([html.Span(title, className="kpi-title"), html.I(className=f"bi {icon} kpi-icon")],
                  className="d-flex justify-content-between align-items-start"),
         html.Div(value, className="kpi-value"),
         html.Div(detail, className="kpi-detail"),
         footer,
+        yearly,
     ]), id=card_id, className=f"kpi-card kpi-accent-{accent} h-100")
 
 

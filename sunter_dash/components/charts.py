@@ -131,6 +131,56 @@ def daily_chart(daily: dict) -> Figure:
 
 
 
+def progress_chart(daily: dict, last_year: dict | None, goal: float | None, forecast: dict) -> Figure:
+    """The month's cumulative collection rate by day of month against the goal: this month up to its
+    data-as-of day, last month, the same month last year when it has a target, the goal line, and
+    the forecast cone from today's rate to month end (``forecast``: queries.kpi_forecast)."""
+    days = daily["days"]
+    if not daily["target_nominal"]:
+        return empty("Belum ada target (MC) untuk periode ini")
+    end = len(days)
+    day = forecast["day"] or 0
+    tops = [goal or 0, 100]
+    figure = _base()
+    hover = "Tanggal %{x}<br>%{y:,.2f}%<extra>%{fullData.name}</extra>"
+    if last_year and last_year["target_nominal"]:
+        rates = [d["cumulative_rate"] for d in last_year["days"]]
+        figure.add("scatter", name=periode_label(last_year["periode"]), x=list(range(1, len(rates) + 1)), y=rates,
+                   mode="lines", line={"color": MUTED, "width": 2, "dash": "dot"}, hovertemplate=hover)
+        tops.append(max(rates))
+    if daily["previous_target_nominal"]:
+        rates = [d["previous_cumulative_rate"] for d in days]
+        figure.add("scatter", name=periode_label(daily["previous_periode"]), x=list(range(1, end + 1)), y=rates,
+                   mode="lines", line={"color": WARNING, "width": 2, "dash": "dash"}, hovertemplate=hover)
+        tops.append(max(rates))
+    now = days[day - 1]["cumulative_rate"] if day else 0.0
+    found = forecast["forecast"]
+    if found:
+        figure.add("scatter", name="Rentang perkiraan", x=[day, end], y=[now, found["low"]], mode="lines",
+                   line={"color": "rgba(39, 128, 227, .25)", "width": 1}, showlegend=False, hoverinfo="skip")
+        figure.add("scatter", name="Rentang perkiraan", x=[day, end], y=[now, found["high"]], mode="lines",
+                   fill="tonexty", fillcolor="rgba(39, 128, 227, .15)",
+                   line={"color": "rgba(39, 128, 227, .25)", "width": 1}, hoverinfo="skip")
+        figure.add("scatter", name="Perkiraan", x=[day, end], y=[now, found["rate"]], mode="lines+markers",
+                   line={"color": PRIMARY, "width": 2, "dash": "dash"}, marker={"size": [0, 7]}, hovertemplate=hover)
+        tops.append(found["high"])
+    if day:
+        figure.add("scatter", name=periode_label(daily["periode"]), x=list(range(1, day + 1)),
+                   y=[d["cumulative_rate"] for d in days[:day]], mode="lines", line={"color": PRIMARY, "width": 3},
+                   hovertemplate=hover)
+    if goal is not None:
+        figure.add("scatter", name=f"Target {percent(goal, 1)}", x=[1, end], y=[goal, goal], mode="lines",
+                   line={"color": SUCCESS, "width": 2, "dash": "longdash"}, hovertemplate=hover)
+    top = max(tops)
+    figure.update_layout(
+        xaxis={"dtick": 5, "range": [0.5, end + 0.5], "ticksuffix": " ", "tickprefix": "tgl "},
+        yaxis={"ticksuffix": "%", "range": [0, top * 1.08], "title": {"text": ""}},
+        legend={"orientation": "h", "y": -0.12, "x": 0, "entrywidth": 150, "entrywidthmode": "pixels"},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    )
+    return figure
+
+
 def bucket_chart(summary: dict) -> Figure:
     buckets = summary["buckets"]
     if not summary["os"]["nomen"]:
@@ -146,8 +196,9 @@ def bucket_chart(summary: dict) -> Figure:
     return figure
 
 
-def trend_chart(points: list[dict], label: str, unit: str) -> Figure:
-    """One line per series: points are {"series", "periode", "value"}."""
+def trend_chart(points: list[dict], label: str, unit: str, goals: dict[str, float] | None = None) -> Figure:
+    """One line per series: points are {"series", "periode", "value"}; ``goals`` (periode -> goal
+    in percent, for the collection rate) draws the goal of each periode as a stepped line."""
     if not points:
         return empty("Belum ada data pada rentang periode ini")
     figure = _base(380)
@@ -158,6 +209,11 @@ def trend_chart(points: list[dict], label: str, unit: str) -> Figure:
         figure.add("scatter", name=name, x=[short_periode(p["periode"]) for p in mine], y=[p["value"] for p in mine],
                            mode="lines+markers", line={"color": PALETTE[index % len(PALETTE)], "width": 3},
                            hovertemplate=f"{name}<br>%{{x}}<br>{hover}<extra></extra>")
+    if goals:
+        shown = list(dict.fromkeys(p["periode"] for p in points))
+        figure.add("scatter", name="Target", x=[short_periode(p) for p in shown], y=[goals[p] for p in shown],
+                   mode="lines", line={"color": SUCCESS, "width": 2, "dash": "longdash", "shape": "hvh"},
+                   hovertemplate="Target<br>%{x}<br>%{y:,.1f}%<extra></extra>")
     values = [p["value"] or 0 for p in points]
     axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
     figure.update_layout(yaxis={**axis, "title": {"text": label}}, xaxis={"type": "category"})

@@ -54,3 +54,10 @@ def periode_label(periode: str | None) -> str:
 def short_periode(periode: str) -> str:
     """'2025-12' -> 'Des 25'."""
     return f"{MONTH_NAMES[int(periode[5:7]) - 1][:3]} {periode[2:4]}"
+
+
+def date_label(value: str | None) -> str:
+    """'2025-05-30' (ISO) -> '30 Mei 2025'."""
+    if not value:
+        return "-"
+    return f"{int(value[8:10])} {MONTH_NAMES[int(value[5:7]) - 1]} {value[:4]}"

@@ -40,7 +40,8 @@ def kpi_forecast(engine: Engine, periode: str, rayon: str | None = None) -> dict
     with engine.connect() as conn:
         as_of = data_as_of(conn, periode)
     found = {"periode": periode, "rayon": rayon, "data_as_of": as_of.isoformat() if as_of else None,
-             "day": as_of.day if as_of else None, "periodes": [], "forecast": None}
+             "day": as_of.day if as_of else None, "last_day": _last_day(periode).day, "periodes": [],
+             "forecast": None}
     if "MC" not in types_of(engine, periode):
         return {**found, "reason": rule.NO_TARGET}
     if as_of is None:

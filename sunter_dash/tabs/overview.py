@@ -1,24 +1,33 @@
-"""Tab "Ringkasan": the collection KPI cards, the rayon breakdown and the daily trend."""
+"""Tab "Ringkasan": first the answer to "will we make it this month?" (the rate against the goal,
+the forecast with its range, the gap and the data's date, beside the month's cumulative progress),
+then the KPI cards with their change against last month and last year, the rayon breakdown and
+the daily trend."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import current_app
 
 from .. import ids, queries
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
 from ..components.grids import column, grid
+from ..domain.forecast import gap
 from ..domain.labels import rayon_label
 from ..domain.listing import ALL_RAYONS, rayon_filter
-from ..domain.periodes import periode_label, shift_periode
+from ..domain.periodes import date_label, periode_label, shift_periode
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
+from ..services import settings
 from .base import Tab
 
 TAB_ID = "ringkasan"
 LABEL = "Ringkasan"
 ALERT = "overview-alert"
+HEADLINE = "overview-headline"
+PROGRESS_CHART = "overview-progress-chart"
+PROGRESS_TITLE = "overview-progress-title"
 CARDS = "overview-cards"
 RAYON_CHART = "overview-rayon-chart"
 RAYON_GRID = "overview-rayon-grid"
@@ -31,6 +40,9 @@ RAYON_COLUMNS = [
     column("paid_nominal", "Terbayar", "rupiah", minWidth=125),
     column("unpaid_nominal", "Belum Bayar", "rupiah", minWidth=115),
     column("rate", "CR", "percent", minWidth=75, headerTooltip="Collection rate"),
+    column("gap", "Kurang", "rupiah", minWidth=115, headerTooltip="Kurang dari target collection rate"),
+    column("rate_last_year", "CR thn lalu", "percent", minWidth=90,
+           headerTooltip="Collection rate bulan yang sama tahun lalu"),
     column("paid_nomen", "Plg Bayar", "number", minWidth=85, headerTooltip="Pelanggan sudah bayar"),
 ]
 
@@ -38,6 +50,12 @@ RAYON_COLUMNS = [
 def layout() -> html.Div:
     return html.Div([
         html.Div(id=ALERT),
+        dbc.Row([
+            dbc.Col(html.Div(id=HEADLINE, className="h-100"), lg=5),
+            dbc.Col(panel(html.H5(id=PROGRESS_TITLE), [
+                dcc.Graph(id=PROGRESS_CHART, config={"displayModeBar": False}),
+            ], "kpi-daily", "progress", className="h-100"), lg=7),
+        ], className="g-3 mb-3"),
         html.Div(id=CARDS),
         dbc.Row([
             dbc.Col(panel("Target dan realisasi per rayon", [
@@ -64,58 +82,131 @@ def missing_message(figures: dict, periode: str) -> str | None:
     return None
 
 
-def build_cards(current: dict, previous: dict | None) -> dbc.Row:
-    def delta(path: tuple[str, ...], better: bool = True, points: bool = False) -> Delta | None:
-        if previous is None or not previous["has_mc"]:
+def figure_at(figures: dict | None, path: tuple[str, ...]):
+    """A figure by its path (("target", "nominal")); None where the figures or the figure are null."""
+    value = figures
+    for key in path:
+        if value is None:
             return None
-        def get(figures):
-            value = figures
-            for key in path:
-                value = value[key]
-            return value
-        return Delta(get(current), get(previous), better, points)
+        value = value[key]
+    return value
 
-    before = previous["periode"] if previous else None
+
+def headline(month: dict, forecast: dict) -> dbc.Card:
+    """The rate against the goal, the gap in Rupiah, the forecast with its range (or why there is
+    none), last year's rate, and the date the data runs to."""
+    rate, goal, gap = month["collection_rate"], month["goal"], month["gap"]
+    as_of = f"data per {date_label(month['data_as_of'])}" if month["data_as_of"] else "belum ada pembayaran"
+    if gap is None:
+        gap_text = "Kekurangan terhadap target belum dapat dihitung"
+    elif gap == 0:
+        gap_text = "Target tercapai"
+    else:
+        gap_text = [html.Span(rupiah(gap), className="fw-bold"), " lagi untuk mencapai target"]
+    found = forecast["forecast"]
+    if found:
+        outlook = [html.Span("Perkiraan akhir bulan ", className="text-muted"),
+                   html.Span(percent(found["rate"]), className="fw-bold headline-forecast"),
+                   html.Span(f" ({percent(found['low'])} – {percent(found['high'])})", className="text-muted text-nowrap"),
+                   html.Div(f"{rupiah(found['nominal'])} terbayar di akhir bulan", className="small text-muted")]
+    else:
+        outlook = [html.Span("Perkiraan akhir bulan: ", className="text-muted"),
+                   html.Span(forecast["reason"] or "-", className="headline-no-forecast")]
+    year = month["previous_year"]
+    last_year = (html.Div([html.Span(f"Tahun lalu, {periode_label(year['periode'])}: ", className="text-muted"),
+                           percent(year["collection_rate"])], className="headline-last-year")
+                 if year and year["collection_rate"] is not None else None)
+    share = 0 if rate is None or not goal else max(0.0, min(100.0, 100 * rate / goal))
+    paid, target = figure_at(month, ("paid", "nominal")), figure_at(month, ("target", "nominal"))
+    facts = [("Terbayar", rupiah(paid)), ("Target", rupiah(target))]
+    if forecast["day"]:
+        facts.append(("Hari", f"ke-{forecast['day']} dari {forecast['last_day']}"))
+    if found:
+        facts.append(("Dasar perkiraan", f"{len(forecast['periodes'])} bulan sebelumnya pada hari yang sama"))
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.Span(f"Collection rate · {periode_label(month['periode'])}"
+                            + (f" · Rayon {month['rayon']}" if month["rayon"] else ""), className="kpi-title"),
+                  html.Span([html.I(className="bi bi-clock-history me-1"), as_of], className="headline-as-of")],
+                 className="d-flex justify-content-between align-items-start gap-2 flex-wrap"),
+        html.Div([html.Span(percent(rate), className="headline-rate"),
+                  html.Span(f"target {percent(goal, 1)}", className="headline-goal")],
+                 className="d-flex align-items-baseline gap-2 flex-wrap"),
+        dbc.Progress(value=share, color="success" if gap == 0 else "primary", className="headline-bar mb-2",
+                     label=None, style={"height": ".6rem"}),
+        html.Div(gap_text, className="headline-gap"),
+        html.Div(outlook, className="headline-outlook mt-2"),
+        last_year,
+        html.Dl([part for label, value in facts for part in (html.Dt(label), html.Dd(value))],
+                className="headline-facts mt-3 mb-0"),
+    ]), id="card-headline", className="kpi-card headline-card h-100")
+
+
+def build_cards(current: dict, previous: dict | None) -> dbc.Row:
+    """The KPI cards; each compares with last month and, when stored, the same month last year
+    (figures whose file is not stored show '-', never 0)."""
+    year = current["previous_year"]
+
+    def delta(path: tuple[str, ...], better: bool = True, points: bool = False) -> Delta | None:
+        if previous is None:
+            return None
+        return Delta(figure_at(current, path), figure_at(previous, path), better, points)
+
+    def yearly(path: tuple[str, ...], better: bool = True, points: bool = False) -> Delta | None:
+        return Delta(figure_at(current, path), figure_at(year, path), better, points) if year else None
+
+    def card(card_id, title, path, value, detail, icon, better=True, points=False, accent="primary"):
+        return kpi_card(card_id, title, value, detail, icon, delta(path, better, points),
+                        previous["periode"] if previous else None, accent,
+                        year=(yearly(path, better, points), year["periode"]) if year else None)
+
+    def count(path: tuple[str, ...], words: str) -> str:
+        value = figure_at(current, path)
+        return f"{number(value)} {words}" if value is not None else "Belum ada data"
+
+    source = current["kubikasi_source"]
+    volume = current["total_kubikasi"]
     cards = [
-        kpi_card("card-target", "Target", rupiah(current["target"]["nominal"]),
-                 f"{number(current['target']['nomen'])} pelanggan bertagihan", "bi-bullseye",
-                 delta(("target", "nominal")), before),
-        kpi_card("card-paid", "Terbayar", rupiah(current["paid"]["nominal"]),
-                 f"{number(current['paid']['nomen'])} pelanggan sudah bayar", "bi-cash-coin",
-                 delta(("paid", "nominal")), before, "success"),
-        kpi_card("card-unpaid", "Belum Bayar", rupiah(current["unpaid"]["nominal"]),
-                 f"{number(current['unpaid']['nomen'])} pelanggan belum bayar", "bi-hourglass-split",
-                 delta(("unpaid", "nominal"), better=False), before, "danger"),
-        kpi_card("card-rate", "Collection Rate", percent(current["collection_rate"]),
-                 "Terbayar dibanding target", "bi-speedometer2",
-                 delta(("collection_rate",), points=True), before),
-        kpi_card("card-undue", "Tunggakan Tertagih", rupiah(current["undue"]["nominal"]),
-                 f"{number(current['undue']['nomen'])} pelanggan bayar tunggakan (UNDUE)", "bi-arrow-repeat",
-                 delta(("undue", "nominal")), before, "info"),
-        kpi_card("card-unmatched", "Bayar di Luar MC", rupiah(current["unmatched"]["nominal"]),
-                 f"{number(current['unmatched']['count'])} pembayaran tanpa nomen di MC", "bi-question-diamond",
-                 delta(("unmatched", "nominal"), better=False), before, "warning"),
-        kpi_card("card-customers", "Pelanggan", number(current["total_pelanggan"]),
-                 "Baris MC periode ini", "bi-people", delta(("total_pelanggan",)), before, "secondary"),
-        kpi_card("card-volume", "Kubikasi", f"{number(current['total_kubikasi'])} m³",
-                 "Dari MC" if current["kubikasi_source"] == "MC" else
-                 "Dari SBRS (MC tanpa kubikasi)" if current["kubikasi_source"] == "SBRS" else "Belum ada data",
-                 "bi-droplet-half", delta(("total_kubikasi",)), before, "secondary"),
+        card("card-target", "Target", ("target", "nominal"), rupiah(figure_at(current, ("target", "nominal"))),
+             count(("target", "nomen"), "pelanggan bertagihan"), "bi-bullseye"),
+        card("card-paid", "Terbayar", ("paid", "nominal"), rupiah(figure_at(current, ("paid", "nominal"))),
+             count(("paid", "nomen"), "pelanggan sudah bayar"), "bi-cash-coin", accent="success"),
+        card("card-unpaid", "Belum Bayar", ("unpaid", "nominal"), rupiah(figure_at(current, ("unpaid", "nominal"))),
+             count(("unpaid", "nomen"), "pelanggan belum bayar"), "bi-hourglass-split", better=False,
+             accent="danger"),
+        card("card-rate", "Collection Rate", ("collection_rate",), percent(current["collection_rate"]),
+             "Terbayar dibanding target", "bi-speedometer2", points=True),
+        card("card-undue", "Tunggakan Tertagih", ("undue", "nominal"), rupiah(figure_at(current, ("undue", "nominal"))),
+             count(("undue", "nomen"), "pelanggan bayar tunggakan (UNDUE)"), "bi-arrow-repeat", accent="info"),
+        card("card-unmatched", "Bayar di Luar MC", ("unmatched", "nominal"),
+             rupiah(figure_at(current, ("unmatched", "nominal"))),
+             count(("unmatched", "count"), "pembayaran tanpa nomen di MC"), "bi-question-diamond", better=False,
+             accent="warning"),
+        card("card-customers", "Pelanggan", ("total_pelanggan",), number(current["total_pelanggan"]),
+             "Baris MC periode ini", "bi-people", accent="secondary"),
+        card("card-volume", "Kubikasi", ("total_kubikasi",), f"{number(volume)} m³" if volume is not None else "-",
+             "Dari MC" if source == "MC" else "Dari SBRS (MC tanpa kubikasi)" if source == "SBRS" else "Belum ada data",
+             "bi-droplet-half", accent="secondary"),
     ]
-    return dbc.Row([dbc.Col(card, xs=12, sm=6, xl=3) for card in cards], className="g-3 mb-3")
+    return dbc.Row([dbc.Col(c, xs=12, sm=6, xl=3) for c in cards], className="g-3 mb-3")
 
 
-def rayon_rows(by_rayon: dict) -> tuple[list[dict], list[dict]]:
-    def row(figures: dict, label: str) -> dict:
-        return {"rayon": figures["rayon"], "label": label,
-                "target_nominal": figures["target"]["nominal"], "paid_nominal": figures["paid"]["nominal"],
+def rayon_rows(by_rayon: dict, goal: float | None = None, last_year: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """The rayon grid's rows and its total: each with its gap to the goal and last year's rate
+    (None when the same month last year has no MC)."""
+    before = {r["rayon"]: r for r in last_year["rayons"]} if last_year else {}
+
+    def row(figures: dict, label: str, year: dict | None) -> dict:
+        target, paid = figures["target"]["nominal"], figures["paid"]["nominal"]
+        return {"rayon": figures["rayon"], "label": label, "target_nominal": target, "paid_nominal": paid,
                 "unpaid_nominal": figures["unpaid"]["nominal"], "rate": round(figures["collection_rate"], 2),
+                "gap": gap(goal, target, paid) if goal is not None else None,
+                "rate_last_year": round(year["collection_rate"], 2) if year else None,
                 "target_nomen": figures["target"]["nomen"], "paid_nomen": figures["paid"]["nomen"]}
     # Customers without a rayon show only when they carry a target (their payments
     # outside MC are on the cards), so the rows still add up to the total.
-    rows = [row(r, rayon_label(r["rayon"])) for r in by_rayon["rayons"]
+    rows = [row(r, rayon_label(r["rayon"]), before.get(r["rayon"])) for r in by_rayon["rayons"]
             if r["rayon"] or r["target"]["nominal"] or r["paid"]["nominal"]]
-    return rows, [row(by_rayon["total"], "Total")]
+    return rows, [row(by_rayon["total"], "Total", last_year["total"] if last_year else None)]
 
 
 def update(periode: str | None, rayon: str | None) -> dict:
@@ -124,22 +215,31 @@ def update(periode: str | None, rayon: str | None) -> dict:
         empty = charts.empty("Belum ada data")
         return {"alert": missing_alert("Belum ada data tersimpan. Unggah file MC dan COLLECTION di tab Unggah, "
                                        "atau jalankan: python -m sunter_dash ingest FILE..."),
+                "headline": None, "progress": empty, "progress_title": "Progres bulan ini",
                 "cards": None, "rayon_chart": empty, "rows": [], "total": [], "daily": empty,
                 "title": "Grafik harian"}
     engine = app_engine()
     rayon = rayon_filter(rayon)
-    current = queries.kpi(engine, periode, rayon)
+    goal = settings.goal(engine, current_app.config["SUNTER_CONFIG"].thresholds, periode)
+    current = queries.kpi_month(engine, periode, rayon, goal)
     previous_periode = shift_periode(periode, -1)
-    previous = queries.kpi(engine, previous_periode, rayon) if any(
+    previous = queries.kpi_month(engine, previous_periode, rayon) if any(
         p["periode"] == previous_periode for p in queries.periodes(engine)) else None
     message = missing_message(current, periode)
     by_rayon = queries.kpi_by_rayon(engine, periode)
-    rows, total = rayon_rows(by_rayon)
+    year = current["previous_year"]
+    year_ago = year["periode"] if year and year["target"] is not None else None
+    rows, total = rayon_rows(by_rayon, goal, queries.kpi_by_rayon(engine, year_ago) if year_ago else None)
+    forecast = queries.kpi_forecast(engine, periode, rayon)
+    daily = queries.kpi_daily(engine, periode, rayon)
     where = f" · Rayon {rayon}" if rayon else ""
-    return {"alert": missing_alert(message) if message else None, "cards": build_cards(current, previous),
+    return {"alert": missing_alert(message) if message else None, "headline": headline(current, forecast),
+            "progress": charts.progress_chart(daily, queries.kpi_daily(engine, year_ago, rayon) if year_ago else None,
+                                              goal, forecast),
+            "progress_title": f"Progres {periode_label(periode)}{where}",
+            "cards": build_cards(current, previous),
             "rayon_chart": charts.rayon_chart(by_rayon, rayon), "rows": rows, "total": total,
-            "daily": charts.daily_chart(queries.kpi_daily(engine, periode, rayon)),
-            "title": f"Grafik harian {periode_label(periode)}{where}"}
+            "daily": charts.daily_chart(daily), "title": f"Grafik harian {periode_label(periode)}{where}"}
 
 
 def clicked_rayon(click: dict | None, current: str | None) -> str:
@@ -153,7 +253,9 @@ def clicked_rayon(click: dict | None, current: str | None) -> str:
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        output={"alert": Output(ALERT, "children"), "cards": Output(CARDS, "children"),
+        output={"alert": Output(ALERT, "children"), "headline": Output(HEADLINE, "children"),
+                "progress": Output(PROGRESS_CHART, "figure"), "progress_title": Output(PROGRESS_TITLE, "children"),
+                "cards": Output(CARDS, "children"),
                 "rayon_chart": Output(RAYON_CHART, "figure"), "rows": Output(RAYON_GRID, "rowData"),
                 "grid_options": Output(RAYON_GRID, "dashGridOptions"), "daily": Output(DAILY_CHART, "figure"),
                 "title": Output(DAILY_TITLE, "children")},

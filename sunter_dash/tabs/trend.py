@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
+from flask import current_app
 
 from .. import ids, queries
 from ..components import charts
@@ -14,6 +15,7 @@ from ..domain.labels import rayon_label
 from ..domain.listing import rayon_filter
 from ..domain.periodes import periode_label
 from ..extensions import app_engine
+from ..services import settings
 from .base import Tab
 
 TAB_ID = "tren"
@@ -127,7 +129,14 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     points = series_points(series, metric, per_rayon, rayon)
     alert = None if points else missing_alert(
         f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
-    return {"alert": alert, "chart": charts.trend_chart(points, label, unit), "rows": list(reversed(points)),
+    goals = None
+    if metric == "collection_rate":
+        # METRICS.md's goal of each periode shown (an admin's for it, else the default).
+        engine, defaults = app_engine(), current_app.config["SUNTER_CONFIG"].thresholds
+        goals = {p: settings.goal(engine, defaults, p) for p in dict.fromkeys(pt["periode"] for pt in points)}
+        columns.insert(3, column("goal", "Target (%)", "percent", colId="goal"))
+        points = [{**p, "goal": goals[p["periode"]]} for p in points]
+    return {"alert": alert, "chart": charts.trend_chart(points, label, unit, goals), "rows": list(reversed(points)),
             "columns": columns}
 
 

@@ -273,6 +273,7 @@ def test_csv_export_of_the_rayon_grid_downloads_its_rows(dashboard):
         By.XPATH, "//div[contains(@class, 'card-body')][.//h5[normalize-space(.) = 'Rincian per rayon']]")
     button = card.find_element(By.CSS_SELECTOR, "button[id*='\"dataset\":\"kpi-rayon\"'][id*='\"fmt\":\"csv\"']")
     assert button.text.strip() == "CSV"
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
     button.click()
     expected = downloads / "collection-per-rayon_2025-12.csv"
     wait_until(dash_duo, lambda _d: expected.exists() and expected.stat().st_size > 0,
@@ -327,10 +328,13 @@ def test_trend_tab_lists_each_periode_with_its_change(dashboard):
         ("Desember 2025", "Semua rayon", "60,67%", "+2,28 poin"),
         ("November 2025", "Semua rayon", "58,39%", ""),
     ])
-    # One line (all rayons) through two points.
+    # One line (all rayons) through two points, and the goal of each periode (the default 90 %).
     wait_until(dash_duo, lambda _d: [len(trace.find_elements(By.CSS_SELECTOR, ".point")) for trace in
-                                     dash_duo.find_elements("#trend-chart .scatterlayer .trace")] == [2],
-               "trend chart: one line of two points")
+                                     dash_duo.find_elements("#trend-chart .scatterlayer .trace")] == [2, 0],
+               "trend chart: one line of two points, and the goal's line")
+    assert "Target" in dash_duo.find_element("#trend-chart .legend").text
+    wait_rows(dash_duo, "trend-grid", ("periode_label", "goal"), [("Desember 2025", "90,00%"),
+                                                                   ("November 2025", "90,00%")])
     # One series per rayon, newest first then by rayon.
     dash_duo.find_element("#trend-split").find_element(By.XPATH, ".//label[normalize-space(.) = 'Per rayon']").click()
     wait_rows(dash_duo, "trend-grid", columns, [

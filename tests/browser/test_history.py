@@ -116,9 +116,10 @@ def test_admin_reads_the_history_and_deletes_an_upload(dash_duo, history_app, si
               [("3", "Ditolak", "0"), ("2", "Dihapus", "3"), ("1", "Dimuat", "3")])
     wait_enabled(dash_duo, "#history-delete", False)
 
-    # Every figure follows at once: Ringkasan has lost the payments, not the target.
+    # Every figure follows at once: Ringkasan has lost the payments (unknown now, not Rp 0), not the target.
     open_tab(dash_duo, "Ringkasan")
-    wait_card(dash_duo, "card-paid", "Rp 0")
+    wait_card(dash_duo, "card-paid", "-")
+    wait_text(dash_duo, "#card-paid .kpi-detail", "Belum ada data")
     wait_card(dash_duo, "card-target", "Rp 445.000")
     assert console(dash_duo) == []
 

@@ -106,7 +106,8 @@ def test_the_goal_gap_is_exact_and_never_negative():
 def test_the_api_gives_the_forecast_goal_gap_data_as_of_and_last_year(branch, client, users, tmp_path):
     auth = basic(*users["viewer"])
     found = client.get("/api/kpi/forecast?periode=2025-05", headers=auth).get_json()
-    assert found == {"periode": "2025-05", "rayon": None, "data_as_of": "2025-05-30", "day": 30, "goal": 90.0,
+    assert found == {"periode": "2025-05", "rayon": None, "data_as_of": "2025-05-30", "day": 30, "last_day": 31,
+                     "goal": 90.0,
                      "periodes": [{"periode": "2025-04", "fraction": 1.0}, {"periode": "2025-03", "fraction": 0.5},
                                   {"periode": "2025-02", "fraction": 1.0}],
                      "forecast": {"rate": 50.0, "low": 50.0, "high": 100.0, "nominal": 100, "nominal_low": 100,

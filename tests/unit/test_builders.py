@@ -64,6 +64,53 @@ def test_rayon_rows_keep_unassigned_customers_only_with_figures_and_add_the_tota
     assert overview.rayon_rows(by_rayon)[0][-1]["label"] == "Tanpa rayon"
 
 
+def test_rayon_rows_carry_the_gap_to_the_goal_and_last_years_rate():
+    by_rayon = {"rayons": [figures("2025-12", "34", 1000, 500), figures("2025-12", "35", 200, 190)],
+                "total": figures("2025-12", None, 1200, 690)}
+    last_year = {"rayons": [figures("2024-12", "34", 1000, 800)], "total": figures("2024-12", None, 1000, 800)}
+    rows, total = overview.rayon_rows(by_rayon, 90.0, last_year)
+    # 90 % of 1000 is 900: 400 to go; 90 % of 200 is 180, reached; Rayon 35 had no MC a year ago.
+    assert [(r["label"], r["gap"], r["rate_last_year"]) for r in rows] == [("Rayon 34", 400, 80.0),
+                                                                          ("Rayon 35", 0, None)]
+    assert (total[0]["gap"], total[0]["rate_last_year"]) == (390, 80.0)
+
+
+def month(rate=None, gap=None, as_of=None, previous_year=None) -> dict:
+    return {"periode": "2025-12", "rayon": None, "collection_rate": rate, "goal": 90.0, "gap": gap,
+            "data_as_of": as_of, "previous_year": previous_year, "paid": None, "target": None}
+
+
+def test_the_headline_says_why_there_is_no_forecast_and_never_shows_a_missing_figure_as_zero():
+    said = texts(overview.headline(month(), {"day": None, "last_day": 31, "periodes": [], "forecast": None,
+                                             "reason": "belum ada pembayaran"}))
+    for part in ("belum ada pembayaran", "Kekurangan terhadap target belum dapat dihitung", "target 90,0%"):
+        assert part in said, part
+    assert "Rp 0" not in said and "0,00%" not in said
+    reached = texts(overview.headline(month(91.5, 0, "2025-12-20"), {
+        "day": 20, "last_day": 31, "periodes": [], "forecast": None, "reason": "butuh minimal 3 bulan riwayat harian"}))
+    for part in ("91,50%", "Target tercapai", "data per 20 Desember 2025", "ke-20 dari 31",
+                 "butuh minimal 3 bulan riwayat harian"):
+        assert part in reached, part
+
+
+def test_the_progress_chart_draws_the_month_to_its_data_and_the_cone_to_its_end():
+    days = [{"date": f"2025-04-{d:02d}", "cumulative_rate": 2.0 * d, "previous_cumulative_rate": 3.0 * d}
+            for d in range(1, 31)]
+    daily = {"periode": "2025-04", "previous_periode": "2025-03", "target_nominal": 100,
+             "previous_target_nominal": 100, "days": days}
+    cone = {"day": 10, "forecast": {"rate": 70.0, "low": 60.0, "high": 95.0}}
+    figure = charts.progress_chart(daily, None, 90.0, cone)
+    drawn = {trace["name"]: trace for trace in figure["data"]}
+    assert drawn["April 2025"]["x"] == list(range(1, 11)) and drawn["April 2025"]["y"][-1] == 20.0
+    assert drawn["Perkiraan"]["x"] == [10, 30] and drawn["Perkiraan"]["y"] == [20.0, 70.0]
+    assert drawn["Target 90,0%"]["y"] == [90.0, 90.0]
+    assert len(drawn["Maret 2025"]["x"]) == 30
+    assert figure["layout"]["yaxis"]["range"][1] == pytest.approx(100 * 1.08)  # at least 100 %, with room
+    assert charts.progress_chart(daily, None, 90.0, {**cone, "forecast": {**cone["forecast"], "high": 120.0}})[
+        "layout"]["yaxis"]["range"][1] == pytest.approx(120 * 1.08)
+    assert charts.progress_chart({**daily, "target_nominal": 0}, None, 90.0, cone)["layout"]["annotations"]
+
+
 def test_the_missing_message_names_what_to_upload():
     assert overview.missing_message({"has_mc": True, "has_collection": True}, "2025-12") is None
     assert "MC dan COLLECTION" in overview.missing_message({"has_mc": False, "has_collection": False}, "2025-12")
