@@ -1,4 +1,4 @@
-"""Command line: serve, ingest, users, demo, db (INTERFACES.md)."""
+"""Command line: serve, ingest, users, report, demo, db (INTERFACES.md)."""
 from __future__ import annotations
 
 import argparse
@@ -183,6 +183,31 @@ def first_run(config, *, with_demo: bool) -> None:
             print(f"Pengguna admin dibuat. Kata sandi (hanya ditampilkan sekali): {password}")
 
 
+def cmd_report(args, config) -> int:
+    prepare(config)
+    engine = get_engine(config.database_url)
+    if args.action == "send-due":
+        from .services import subscriptions
+        sent = subscriptions.send_due(engine, config)
+        for line in sent:
+            print(line)
+        print(f"{len(sent)} kiriman diproses.", file=sys.stderr)
+        return 1 if any(line.startswith("GAGAL") for line in sent) else 0
+    if not args.periode or not args.out:
+        print("Sebutkan --periode YYYY-MM dan --out FILE.pdf atau FILE.xlsx (atau: report send-due).",
+              file=sys.stderr)
+        return 2
+    from .services import reports
+    try:
+        found = reports.monthly(engine, config, args.periode, args.rayon, Path(args.out).suffix.lstrip(".").lower())
+    except SunterError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(found.content)
+    print(f"Laporan bulanan ditulis ke {args.out} ({len(found.content):,} byte).".replace(",", "."))
+    return 0
+
+
 def cmd_serve(args, config) -> int:
     from . import create_app
 
@@ -226,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--petugas", help="peran petugas: nama petugas seperti di RUTE (kolom PETUGAS)")
     add.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
     add.set_defaults(func=cmd_users)
+
+    report = sub.add_parser("report", help="laporan bulanan (PDF/XLSX), atau kirim langganan yang jatuh tempo")
+    report.add_argument("action", nargs="?", choices=("send-due",),
+                        help="send-due: kirim ringkasan harian dan laporan bulanan yang jatuh tempo (untuk cron)")
+    report.add_argument("--periode", help="periode YYYY-MM")
+    report.add_argument("--rayon", help="satu rayon (mis. 34); tanpa ini semua rayon")
+    report.add_argument("--out", help="file tujuan: .pdf atau .xlsx")
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="tulis data demo sintetis")
     demo.add_argument("--out", required=True)

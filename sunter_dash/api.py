@@ -26,7 +26,7 @@ from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
 from .queries.anomalies import DEFAULT_SORT, FIELDS
-from .services import analyses, scope, uploads
+from .services import analyses, reports, scope, uploads
 from .services import followups as followup_service
 from .services import settings as settings_service
 
@@ -86,6 +86,13 @@ def kpi():
 def kpi_forecast():
     periode = periode_arg()
     return jsonify({**queries.kpi_forecast(app_engine(), periode, rayon_arg()), "goal": _goal(periode)})
+
+
+@bp.get("/report/<periode>.<fmt>")
+def monthly_report(periode: str, fmt: str):
+    found = reports.monthly(app_engine(), current_app.config["SUNTER_CONFIG"], periode, rayon_arg(), fmt)
+    return Response(found.content, mimetype=found.mime,
+                    headers={"Content-Disposition": f'attachment; filename="{found.name}"'})
 
 
 @bp.get("/kpi/rayon")

@@ -20,6 +20,7 @@ from .domain.params import (
 )
 from .domain.periodes import PERIODE_PATTERN
 from .export import DATASETS, FORMATS
+from .report import FORMATS as REPORT_FORMATS
 
 
 def _param(name: str, description: str, required: bool = False, pattern: str | None = None) -> dict:
@@ -154,6 +155,20 @@ def _download() -> dict:
         "400": ERROR, "401": ERROR}}}
 
 
+def _report() -> dict:
+    """The monthly report: the file, in the type its format names."""
+    operation = _get("The monthly report (Laporan Bulanan) of a stored periode: six sections, as an A4 PDF or "
+                     "an .xlsx workbook with one sheet per section", [
+                         {"name": "periode", "in": "path", "required": True,
+                          "schema": {"type": "string", "pattern": f"^{PERIODE_PATTERN}$"}},
+                         {"name": "fmt", "in": "path", "required": True,
+                          "schema": {"type": "string", "enum": list(REPORT_FORMATS)}}, RAYON], {})["get"]
+    operation["responses"] = {"200": {"description": "The file (Content-Disposition: attachment)", "content": {
+        mime: {"schema": {"type": "string", "format": "binary"}} for mime, _render in REPORT_FORMATS.values()}},
+        "400": ERROR, "401": ERROR, "404": ERROR}
+    return {"get": operation}
+
+
 def _figures() -> dict:
     return {
         "/api/openapi.json": _get("This description", [], {"type": "object"}),
@@ -164,6 +179,7 @@ def _figures() -> dict:
             }}),
         "/api/kpi": _get("Collection KPI of a periode, with its data as of, goal, gap and year-on-year",
                          [PERIODE, RAYON], KPI_MONTH),
+        "/api/report/{periode}.{fmt}": _report(),
         "/api/kpi/forecast": _get("Month-end forecast of the collection rate (METRICS.md)", [PERIODE, RAYON],
                                   FORECAST),
         "/api/kpi/rayon": _get("Collection KPI per rayon with the total", [PERIODE], {

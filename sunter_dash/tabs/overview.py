@@ -4,6 +4,8 @@ then the KPI cards with their change against last month and last year, the rayon
 the daily trend."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import current_app
@@ -26,6 +28,7 @@ TAB_ID = "ringkasan"
 LABEL = "Ringkasan"
 ALERT = "overview-alert"
 HEADLINE = "overview-headline"
+REPORT = "overview-report"
 PROGRESS_CHART = "overview-progress-chart"
 PROGRESS_TITLE = "overview-progress-title"
 CARDS = "overview-cards"
@@ -50,6 +53,7 @@ RAYON_COLUMNS = [
 def layout() -> html.Div:
     return html.Div([
         html.Div(id=ALERT),
+        html.Div(id=REPORT, className="d-flex justify-content-end align-items-center gap-2 mb-2 no-print"),
         dbc.Row([
             dbc.Col(html.Div(id=HEADLINE, className="h-100"), lg=5),
             dbc.Col(panel(html.H5(id=PROGRESS_TITLE), [
@@ -80,6 +84,20 @@ def missing_message(figures: dict, periode: str) -> str | None:
     if not figures["has_collection"]:
         return f"Belum ada data COLLECTION untuk {label}. Unggah file pembayaran periode ini."
     return None
+
+
+def report_links(periode: str, rayon: str | None) -> list:
+    """The monthly report of the periode (and rayon) shown, as PDF and as a workbook."""
+    query = f"?{urlencode({'rayon': rayon})}" if rayon else ""
+    return [html.Span("Laporan bulanan", className="export-label"),
+            dbc.ButtonGroup([
+                dbc.Button([html.I(className="bi bi-file-earmark-pdf me-1"), "PDF"], id="overview-report-pdf",
+                           href=f"/api/report/{periode}.pdf{query}", external_link=True, size="sm", color="light",
+                           className="export-btn", download=f"laporan-bulanan_{periode}.pdf"),
+                dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id="overview-report-xlsx",
+                           href=f"/api/report/{periode}.xlsx{query}", external_link=True, size="sm", color="light",
+                           className="export-btn", download=f"laporan-bulanan_{periode}.xlsx"),
+            ], size="sm")]
 
 
 def figure_at(figures: dict | None, path: tuple[str, ...]):
@@ -215,7 +233,7 @@ def update(periode: str | None, rayon: str | None) -> dict:
         empty = charts.empty("Belum ada data")
         return {"alert": missing_alert("Belum ada data tersimpan. Unggah file MC dan COLLECTION di tab Unggah, "
                                        "atau jalankan: python -m sunter_dash ingest FILE..."),
-                "headline": None, "progress": empty, "progress_title": "Progres bulan ini",
+                "headline": None, "report": None, "progress": empty, "progress_title": "Progres bulan ini",
                 "cards": None, "rayon_chart": empty, "rows": [], "total": [], "daily": empty,
                 "title": "Grafik harian"}
     engine = app_engine()
@@ -234,6 +252,7 @@ def update(periode: str | None, rayon: str | None) -> dict:
     daily = queries.kpi_daily(engine, periode, rayon)
     where = f" · Rayon {rayon}" if rayon else ""
     return {"alert": missing_alert(message) if message else None, "headline": headline(current, forecast),
+            "report": report_links(periode, rayon),
             "progress": charts.progress_chart(daily, queries.kpi_daily(engine, year_ago, rayon) if year_ago else None,
                                               goal, forecast),
             "progress_title": f"Progres {periode_label(periode)}{where}",
@@ -254,6 +273,7 @@ def clicked_rayon(click: dict | None, current: str | None) -> str:
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         output={"alert": Output(ALERT, "children"), "headline": Output(HEADLINE, "children"),
+                "report": Output(REPORT, "children"),
                 "progress": Output(PROGRESS_CHART, "figure"), "progress_title": Output(PROGRESS_TITLE, "children"),
                 "cards": Output(CARDS, "children"),
                 "rayon_chart": Output(RAYON_CHART, "figure"), "rows": Output(RAYON_GRID, "rowData"),
