@@ -78,6 +78,16 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     timezone: str = DEFAULT_TIMEZONE  # the zone of every time a person sees or enters (the database keeps UTC)
     load_wait_seconds: int = 120  # an upload by the API or the CLI waits this long for its turn
+    # E-mail subscriptions (docs/DEPLOYMENT.md): the SMTP server, and how often Celery beat looks for
+    # what is due (cron runs ``report send-due`` on its own schedule instead).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "sunter_dash@localhost"
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_timeout: int = 30
+    schedule_seconds: int = 300
 
     @property
     def max_upload_bytes(self) -> int:
@@ -118,7 +128,25 @@ def load_config(environ: dict[str, str] | None = None, dotenv: Path | None = Pat
         thresholds=_thresholds(env),
         timezone=_timezone(env.get("SUNTER_TIMEZONE")),
         load_wait_seconds=parse_int("SUNTER_LOAD_WAIT_SECONDS", env.get("SUNTER_LOAD_WAIT_SECONDS"), 120, minimum=1),
+        smtp_host=env.get("SUNTER_SMTP_HOST") or None,
+        smtp_port=parse_int("SUNTER_SMTP_PORT", env.get("SUNTER_SMTP_PORT"), 587),
+        smtp_user=env.get("SUNTER_SMTP_USER") or None,
+        smtp_password=env.get("SUNTER_SMTP_PASSWORD") or None,
+        smtp_from=env.get("SUNTER_SMTP_FROM") or Config.smtp_from,
+        smtp_security=_choice("SUNTER_SMTP_TLS", env.get("SUNTER_SMTP_TLS"), ("starttls", "ssl", "none"),
+                              Config.smtp_security),
+        smtp_timeout=parse_int("SUNTER_SMTP_TIMEOUT", env.get("SUNTER_SMTP_TIMEOUT"), 30),
+        schedule_seconds=parse_int("SUNTER_SCHEDULE_SECONDS", env.get("SUNTER_SCHEDULE_SECONDS"), 300),
     )
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    text = (value or "").strip().lower()
+    if not text:
+        return default
+    if text not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return text
 
 
 def _thresholds(env: dict[str, str]) -> Thresholds:

@@ -13,7 +13,7 @@ from ..domain import files
 from .accounts import Analysis, AnalysisEvent, AuditLog, FollowUp, LoginAttempt, User
 from .base import Base
 from .data import Ardebt, Mainbill, MbPayment, Mc, Payment, Rute, Sbrs
-from .settings import MappingProfile, PeriodeGoal, SavedSetting
+from .settings import MappingProfile, PeriodeGoal, SavedSetting, Subscription, SubscriptionSend
 from .summaries import (
     AnomalySetting,
     ArrearsBucket,
@@ -80,4 +80,4 @@ __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBuck
            "CollectionGroup", "FollowUp",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
-           "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "PeriodeGoal", "SavedSetting"]
+           "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "PeriodeGoal", "SavedSetting", "Subscription", "SubscriptionSend"]

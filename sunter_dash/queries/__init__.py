@@ -4,7 +4,7 @@ pages and the API lives here and in nothing above it."""
 from .analyses import assignable_users, assignees
 from .analyses import find as find_analyses
 from .analyses import get as get_analysis
-from .anomalies import anomaly_list, anomaly_page, anomaly_summary
+from .anomalies import anomaly_list, anomaly_page, anomaly_summary, flagged
 from .arrears import arrears_series, arrears_summary, arrears_top
 from .audit import audit_log
 from .cache import cached, invalidate
@@ -20,6 +20,6 @@ from .users import count_users, list_users
 
 __all__ = ["anomaly_list", "anomaly_page", "anomaly_summary", "arrears_series", "arrears_summary", "arrears_top",
            "assignable_users", "assignees", "audit_log", "cached", "count_users", "customer_profile",
-           "customer_followups", "customer_search", "data_as_of", "data_status", "disconnect", "find_analyses", "followups", "get_analysis", "invalidate", "kpi", "kpi_by_pcez", "kpi_by_petugas", "kpi_by_rayon",
+           "customer_followups", "customer_search", "data_as_of", "data_status", "flagged", "disconnect", "find_analyses", "followups", "get_analysis", "invalidate", "kpi", "kpi_by_pcez", "kpi_by_petugas", "kpi_by_rayon",
            "kpi_daily", "kpi_forecast", "kpi_month", "kpi_series", "list_users", "officer_names", "periodes", "promises", "rayons", "table_rows", "types_of", "unpaid", "upload",
            "upload_count", "upload_errors", "upload_statuses", "uploads"]

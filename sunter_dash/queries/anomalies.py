@@ -145,3 +145,16 @@ def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort
     _total, rows = _select(periode, key, rayon, sort, filters)
     with engine.connect() as conn:
         return [_flag_row(r) for r in conn.execute(rows)]
+
+
+def flagged(engine: Engine, periode: str, rayon: str | None = None) -> dict[str, dict]:
+    """Every customer flagged in P: nomen -> {"nama", "flags": [keys]} (the daily summary's new
+    anomalies are those not flagged at the previous summary; not cached: read once a day)."""
+    stmt = select(MeterFlag.nomen, MeterFlag.nama, MeterFlag.flag).where(MeterFlag.periode == periode)
+    if rayon is not None:
+        stmt = stmt.where(MeterFlag.rayon == rayon)
+    found: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for nomen, nama, flag in conn.execute(stmt.order_by(MeterFlag.nomen, MeterFlag.flag)):
+            found.setdefault(nomen, {"nama": nama, "flags": []})["flags"].append(flag)
+    return found

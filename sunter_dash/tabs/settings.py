@@ -21,6 +21,7 @@ from ..domain.periodes import periode_label
 from ..domain.settings import GOAL
 from ..extensions import app_engine
 from ..services import profiles, settings
+from . import settings_mail
 from .base import Tab
 
 TAB_ID = "settings"
@@ -86,6 +87,7 @@ def layout() -> html.Div:
             ], className="g-2"),
             html.Div(id=GOALS),
         ]), className="mb-3"),
+        settings_mail.layout(),
         dbc.Card(dbc.CardBody([
             heading("Profil kolom", "Pemetaan kolom file yang disimpan dari tab Unggah; diterapkan sendiri pada "
                     "file dengan judul kolom yang sama."),
@@ -178,6 +180,8 @@ def _selected_id(rows: list[dict] | None) -> int | None:
 
 
 def register_callbacks(app: Dash) -> None:
+    settings_mail.register_callbacks(app, CHANGED)
+
     def defaults():
         return current_app.config["SUNTER_CONFIG"].thresholds
 

@@ -10,7 +10,18 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.services import Actor, profiles
 
-from .pages import click, console, pattern, screenshot, tab_labels, wait_for, wait_rows, wait_text, wait_until
+from .pages import (
+    click,
+    console,
+    pattern,
+    screenshot,
+    select_value,
+    tab_labels,
+    wait_for,
+    wait_rows,
+    wait_text,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -94,3 +105,34 @@ def test_a_viewer_is_not_offered_the_tab(dash_duo, config, signed_in):
     signed_in(dash_duo, create_app(config), role="viewer")
     dash_duo.wait_for_element("#shell-tabs .nav-link")
     assert "Pengaturan" not in tab_labels(dash_duo)
+
+
+def test_admin_keeps_the_e_mail_subscriptions(dash_duo, config, signed_in, engine):
+    from sunter_dash.services import subscriptions
+
+    signed_in(dash_duo, create_app(config), path="/?tab=settings")
+    wait_text(dash_duo, "#mail-list", "Belum ada langganan.")
+    assert "SMTP belum diatur" in dash_duo.find_element("#mail-smtp").text
+    # An address that is none says which.
+    field = dash_duo.find_element("#mail-recipients")
+    field.send_keys("manajer@sunter.test, kepala-sunter")
+    click(dash_duo, "#mail-add")
+    wait_text(dash_duo, "#mail-alert .alert", "'kepala-sunter' bukan alamat e-mail; tulis seperti nama@pamjaya.co.id, "
+                                              "dipisah koma.")
+    field.clear()
+    field.send_keys("manajer@sunter.test, kepala@sunter.test")
+    select_value(dash_duo, "#mail-kind", "monthly")
+    day = dash_duo.find_element("#mail-day")
+    day.clear()
+    day.send_keys("5")
+    click(dash_duo, "#mail-add")
+    wait_text(dash_duo, "#mail-alert .alert", "Langganan #1 (Laporan bulanan) disimpan.")
+    wait_for(dash_duo, lambda: "tiap tanggal 5" in dash_duo.find_element("#mail-list").text)
+    assert [(s["kind"], s["recipients"], s["day"]) for s in subscriptions.listed(engine)] == [
+        ("monthly", "manajer@sunter.test, kepala@sunter.test", 5)]
+    screenshot(dash_duo, "pengaturan-langganan.png")
+    click(dash_duo, pattern("mail-remove", id=1))
+    wait_text(dash_duo, "#mail-alert .alert", "Langganan #1 dihapus.")
+    wait_text(dash_duo, "#mail-list", "Belum ada langganan.")
+    assert subscriptions.listed(engine) == []
+    assert console(dash_duo) == []

@@ -1,0 +1,241 @@
+"""E-mail subscriptions: admins set who receives the daily summary and the monthly report; a
+scheduler (Celery beat, or cron running ``report send-due``) calls ``send_due``, which sends what
+is due over SMTP and records every send. The rules are domain/subscriptions.py.
+
+Two runs at once never send twice: a send is claimed by inserting its row (unique per
+subscription and day or periode) or by moving a failed row on from its attempt count, before
+anything is sent. A failure is recorded and tried again later; it never reaches a page."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import smtplib
+from email.message import EmailMessage
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import queries
+from ..config import Config
+from ..domain import subscriptions as rule
+from ..domain.checks import names as check_names
+from ..domain.clock import local, now_utc
+from ..domain.errors import NotFound, SunterError
+from ..domain.periodes import date_label, periode_label
+from ..formatting import number, percent, rupiah
+from ..models import Subscription, SubscriptionSend
+from . import Actor, record, reports, settings
+
+NEW_LISTED = 10  # new anomalies named in the daily summary
+
+
+# --- what admins set ---------------------------------------------------------------------------
+
+def add(engine: Engine, actor: Actor, kind: str, recipients: str, day=None, rayon: str | None = None) -> int:
+    actor.require("settings")
+    day = rule.check_day(kind, day)
+    addresses = rule.recipients(recipients)
+    with engine.begin() as conn:
+        new_id = conn.execute(insert(Subscription).values(
+            kind=kind, recipients=", ".join(addresses), rayon=rayon or None, day=day, created_by=actor.username,
+            created_at=now_utc())).inserted_primary_key[0]
+    when = f", tanggal {day}" if day else ""
+    record(engine, actor, "subscription_added", f"{rule.KINDS[kind]} #{new_id} ke {', '.join(addresses)}{when}")
+    return new_id
+
+
+def remove(engine: Engine, actor: Actor, subscription_id: int) -> None:
+    actor.require("settings")
+    with engine.begin() as conn:
+        found = conn.execute(select(Subscription).where(Subscription.id == subscription_id)).first()
+        if found is None:
+            raise NotFound(f"Langganan #{subscription_id} tidak ada (mungkin sudah dihapus).",
+                           f"No subscription {subscription_id}.")
+        conn.execute(delete(SubscriptionSend).where(SubscriptionSend.subscription_id == subscription_id))
+        conn.execute(delete(Subscription).where(Subscription.id == subscription_id))
+    record(engine, actor, "subscription_removed", f"{rule.KINDS[found.kind]} #{subscription_id} ke {found.recipients}")
+
+
+def listed(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Subscription).order_by(Subscription.id)).all()
+    return [{"id": r.id, "kind": r.kind, "kind_label": rule.KINDS[r.kind], "recipients": r.recipients,
+             "rayon": r.rayon, "day": r.day, "created_by": r.created_by, "created_at": r.created_at} for r in rows]
+
+
+def sends(engine: Engine, limit: int = 50) -> list[dict]:
+    """The latest sends, newest first: what, to whom, when, and the result."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(SubscriptionSend).order_by(SubscriptionSend.claimed_at.desc(),
+                                                              SubscriptionSend.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "subscription_id": r.subscription_id, "kind": r.kind, "due": r.due,
+             "recipients": r.recipients, "subject": r.subject, "status": r.status,
+             "status_label": rule.STATUS_LABELS[r.status], "attempts": r.attempts, "error": r.error,
+             "claimed_at": r.claimed_at, "sent_at": r.sent_at, "next_attempt_at": r.next_attempt_at} for r in rows]
+
+
+# --- what is sent ------------------------------------------------------------------------------
+
+def _current_periode(engine: Engine) -> str | None:
+    return next((p["periode"] for p in queries.periodes(engine) if {"MC", "COLLECTION"} & set(p["types"])), None)
+
+
+def _previous_flagged(engine: Engine, subscription_id: int, periode: str) -> set[str]:
+    """The customers flagged for P at this subscription's previous summary (none for another P)."""
+    with engine.connect() as conn:
+        found = conn.scalar(select(SubscriptionSend.flagged).where(
+            SubscriptionSend.subscription_id == subscription_id, SubscriptionSend.status == rule.SENT,
+            SubscriptionSend.flagged.is_not(None)).order_by(SubscriptionSend.sent_at.desc()).limit(1))
+    before = json.loads(found) if found else {}
+    return set(before.get("nomens", [])) if before.get("periode") == periode else set()
+
+
+def daily(engine: Engine, config: Config, subscription: dict) -> tuple[EmailMessage, str]:
+    """The daily summary: rate against the goal, forecast, gap, the latest day's payments and the
+    customers flagged since the previous summary; and what to remember of it (the flagged)."""
+    periode, rayon = _current_periode(engine), subscription["rayon"]
+    if periode is None:
+        raise NotFound("Belum ada data MC atau COLLECTION tersimpan untuk ringkasan harian.", "No periode stored.")
+    goal = settings.goal(engine, config.thresholds, periode)
+    month = queries.kpi_month(engine, periode, rayon, goal)
+    forecast = queries.kpi_forecast(engine, periode, rayon)
+    flagged = queries.flagged(engine, periode, rayon)
+    new = sorted(set(flagged) - _previous_flagged(engine, subscription["id"], periode))
+    names = check_names()
+    as_of = month["data_as_of"]
+    day = queries.kpi_daily(engine, periode, rayon)["days"][forecast["day"] - 1] if forecast["day"] else None
+    found = forecast["forecast"]
+    where = f"Rayon {rayon}" if rayon else "semua rayon"
+    lines = [("Collection rate", f"{percent(month['collection_rate'])} (target {percent(goal, 1)})"),
+             ("Kekurangan terhadap target", rupiah(month["gap"])),
+             ("Perkiraan akhir bulan", f"{percent(found['rate'])} ({percent(found['low'])} – {percent(found['high'])})"
+              if found else forecast["reason"] or "-"),
+             (f"Pembayaran {date_label(as_of)}" if as_of else "Pembayaran",
+              f"{number(day['nomen'])} pembayaran, {rupiah(day['nominal'])}" if day else "belum ada"),
+             ("Anomali meter baru", f"{number(len(new))} pelanggan")]
+    listed_new = [f"{nomen} {flagged[nomen]['nama'] or ''}: "
+                  f"{', '.join(names.get(f, f) for f in flagged[nomen]['flags'])}"
+                  for nomen in new[:NEW_LISTED]]
+    subject = (f"Ringkasan harian {config.branch_name} · {periode_label(periode)}"
+               + (f" · data per {date_label(as_of)}" if as_of else ""))
+    text = "\n".join([subject, where, ""] + [f"{k}: {v}" for k, v in lines] + [""] + listed_new)
+    rows = "".join(f"<tr><td style='padding:4px 12px 4px 0;color:#6c757d'>{html.escape(k)}</td>"
+                   f"<td style='padding:4px 0;font-weight:600'>{html.escape(v)}</td></tr>" for k, v in lines)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in listed_new)
+    body = (f"<div style='font-family:Arial,sans-serif;font-size:14px;color:#212529'>"
+            f"<h2 style='margin:0 0 4px;color:#2780e3'>Ringkasan harian {html.escape(periode_label(periode))}</h2>"
+            f"<p style='margin:0 0 12px;color:#6c757d'>{html.escape(config.branch_name)} · {html.escape(where)}"
+            f"{' · data per ' + html.escape(date_label(as_of)) if as_of else ''}</p><table>{rows}</table>"
+            + (f"<p style='margin:12px 0 4px'>Anomali baru:</p><ul>{items}</ul>" if items else "") + "</div>")
+    message = _message(config, subject, text, body)
+    return message, json.dumps({"periode": periode, "nomens": sorted(flagged)})
+
+
+def monthly(engine: Engine, config: Config, subscription: dict, periode: str) -> EmailMessage:
+    """The monthly report of ``periode`` as a PDF attachment."""
+    found = reports.monthly(engine, config, periode, subscription["rayon"], "pdf")
+    subject = f"Laporan bulanan {config.branch_name} · {periode_label(periode)}"
+    text = f"{subject}\n\nTerlampir laporan bulanan {periode_label(periode)} (PDF, enam bagian)."
+    body = (f"<div style='font-family:Arial,sans-serif;font-size:14px'><p>Terlampir laporan bulanan "
+            f"<b>{html.escape(periode_label(periode))}</b> {html.escape(config.branch_name)} (PDF).</p></div>")
+    message = _message(config, subject, text, body)
+    message.add_attachment(found.content, maintype="application", subtype="pdf", filename=found.name)
+    return message
+
+
+def _message(config: Config, subject: str, text: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config.smtp_from
+    message.set_content(text)
+    message.add_alternative(body, subtype="html")
+    return message
+
+
+def deliver(config: Config, message: EmailMessage, recipients: list[str]) -> None:
+    """Over SMTP (``SUNTER_SMTP_*``); any failure is an exception the caller records."""
+    message["To"] = ", ".join(recipients)
+    kind = smtplib.SMTP_SSL if config.smtp_security == "ssl" else smtplib.SMTP
+    with kind(config.smtp_host, config.smtp_port, timeout=config.smtp_timeout) as server:
+        if config.smtp_security == "starttls":
+            server.starttls()
+        if config.smtp_user:
+            server.login(config.smtp_user, config.smtp_password or "")
+        server.send_message(message)
+
+
+# --- the schedule --------------------------------------------------------------------------------
+
+def _claim_new(engine: Engine, subscription: dict, due: str, now: dt.datetime) -> int | None:
+    try:
+        with engine.begin() as conn:
+            return conn.execute(insert(SubscriptionSend).values(
+                subscription_id=subscription["id"], kind=subscription["kind"], due=due,
+                recipients=subscription["recipients"], status=rule.SENDING, attempts=1, claimed_at=now,
+            )).inserted_primary_key[0]
+    except IntegrityError:
+        return None  # another run has it
+
+
+def _claim_again(engine: Engine, row, now: dt.datetime) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(update(SubscriptionSend).where(
+            SubscriptionSend.id == row.id, SubscriptionSend.status == row.status,
+            SubscriptionSend.attempts == row.attempts).values(
+            status=rule.SENDING, attempts=row.attempts + 1, claimed_at=now)).rowcount == 1
+
+
+def _attempt(engine: Engine, config: Config, subscription: dict, send_id: int, due: str, attempts: int,
+             now: dt.datetime) -> str:
+    flagged = None
+    subject = None
+    try:
+        if subscription["kind"] == rule.DAILY:
+            message, flagged = daily(engine, config, subscription)
+        else:
+            message = monthly(engine, config, subscription, due)
+        subject = message["Subject"]
+        deliver(config, message, subscription["recipients"].split(", "))
+    except (SunterError, OSError, smtplib.SMTPException) as exc:
+        error = exc.message if isinstance(exc, SunterError) else f"{type(exc).__name__}: {exc}"
+        retry = rule.retry_at(attempts, now)
+        with engine.begin() as conn:
+            conn.execute(update(SubscriptionSend).where(SubscriptionSend.id == send_id).values(
+                status=rule.FAILED if retry else rule.GAVE_UP, error=error[:1000], next_attempt_at=retry,
+                subject=subject))
+        return f"GAGAL {rule.KINDS[subscription['kind']]} #{subscription['id']} ({due}), percobaan {attempts}: {error}"
+    with engine.begin() as conn:
+        conn.execute(update(SubscriptionSend).where(SubscriptionSend.id == send_id).values(
+            status=rule.SENT, sent_at=now_utc(), error=None, next_attempt_at=None, subject=subject, flagged=flagged))
+    return f"terkirim {rule.KINDS[subscription['kind']]} #{subscription['id']} ({due}) ke {subscription['recipients']}"
+
+
+def send_due(engine: Engine, config: Config, now: dt.datetime | None = None) -> list[str]:
+    """Send every subscription that is due, and try again the failed sends whose time has come;
+    one line per send. Without SMTP settings nothing is sent or recorded."""
+    now = now or now_utc()
+    subscriptions = {s["id"]: s for s in listed(engine)}
+    if not subscriptions:
+        return []
+    if not config.smtp_host:
+        return ["GAGAL SMTP belum diatur: isi SUNTER_SMTP_HOST (dan SUNTER_SMTP_* lainnya, docs/DEPLOYMENT.md)."]
+    today = local(now, config.timezone).date()
+    done = []
+    with engine.connect() as conn:
+        existing = {(r.subscription_id, r.due): r for r in conn.execute(select(SubscriptionSend))}
+    stale = now - dt.timedelta(minutes=rule.STALE_MINUTES)
+    for row in existing.values():  # retries first: they were due before
+        again = (row.status == rule.FAILED and row.next_attempt_at is not None and row.next_attempt_at <= now) or (
+            row.status == rule.SENDING and row.claimed_at < stale)
+        if again and row.subscription_id in subscriptions and _claim_again(engine, row, now):
+            done.append(_attempt(engine, config, subscriptions[row.subscription_id], row.id, row.due,
+                                 row.attempts + 1, now))
+    for subscription in subscriptions.values():
+        due = rule.due(subscription["kind"], subscription["day"], today)
+        if due is None or (subscription["id"], due) in existing:
+            continue
+        send_id = _claim_new(engine, subscription, due, now)
+        if send_id is not None:
+            done.append(_attempt(engine, config, subscription, send_id, due, 1, now))
+    return done
