@@ -45,7 +45,8 @@ def test_admin_loads_lists_and_deletes_an_upload(client, users, engine):
     assert deleted.get_json() == {"upload_id": summary["upload_id"], "removed": 2, "restored_upload": None, "kept": 0,
                                   "kept_by": []}
     assert mc_rows(engine) == 0
-    assert client.get("/api/kpi?periode=2025-12", headers=admin).get_json()["target"]["nominal"] == 0
+    after = client.get("/api/kpi?periode=2025-12", headers=admin).get_json()
+    assert (after["target"], after["missing"]) == (None, ["MC", "COLLECTION", "SBRS"])  # unknown now, not 0
     again = client.delete(f"/api/uploads/{summary['upload_id']}", headers=admin)
     assert again.status_code == 409 and "sudah dihapus" in again.get_json()["error"]
     assert client.delete("/api/uploads/999", headers=admin).status_code == 404
