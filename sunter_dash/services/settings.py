@@ -126,9 +126,16 @@ def collection_settings(engine: Engine, defaults: Thresholds) -> tuple[int, int]
 
 def goal(engine: Engine, defaults: Thresholds, periode: str) -> float:
     """METRICS.md's goal of P: the one an admin set for P, else the default in force."""
+    return goals_of(engine, defaults, [periode])[periode]
+
+
+def goals_of(engine: Engine, defaults: Thresholds, periodes: list[str]) -> dict[str, float]:
+    """The goal of each of these periodes, read at once."""
     with engine.connect() as conn:
-        found = conn.scalar(select(PeriodeGoal.goal).where(PeriodeGoal.periode == periode))
-        return float(found) if found is not None else float(effective(conn, defaults).goal)
+        found = dict(conn.execute(select(PeriodeGoal.periode, PeriodeGoal.goal).where(
+            PeriodeGoal.periode.in_(periodes))).all()) if periodes else {}
+        default = float(effective(conn, defaults).goal)
+    return {p: float(found[p]) if p in found else default for p in periodes}
 
 
 def goals(engine: Engine) -> list[dict]:

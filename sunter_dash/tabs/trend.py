@@ -133,7 +133,7 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     if metric == "collection_rate":
         # METRICS.md's goal of each periode shown (an admin's for it, else the default).
         engine, defaults = app_engine(), current_app.config["SUNTER_CONFIG"].thresholds
-        goals = {p: settings.goal(engine, defaults, p) for p in dict.fromkeys(pt["periode"] for pt in points)}
+        goals = settings.goals_of(engine, defaults, list(dict.fromkeys(pt["periode"] for pt in points)))
         columns.insert(3, column("goal", "Target (%)", "percent", colId="goal"))
         points = [{**p, "goal": goals[p["periode"]]} for p in points]
     return {"alert": alert, "chart": charts.trend_chart(points, label, unit, goals), "rows": list(reversed(points)),
