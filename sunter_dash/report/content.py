@@ -37,6 +37,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     chart: dict | None = None  # what report/charts.py draws: {"kind": ..., data}
     note: str | None = None
+    lead: str | None = None  # the section's answer in one sentence, above its figures
 
 
 @dataclass
@@ -99,6 +100,12 @@ def _summary(month: dict, forecast: dict) -> Section:
     if year:
         facts.append((f"Collection rate {periode_label(year['periode'])}", year["collection_rate"], "percent"))
     section.facts = facts
+    if month["collection_rate"] is not None:
+        reached = ("target tercapai" if not month["gap"]
+                   else f"kurang {rupiah(month['gap'])} untuk mencapai target {percent(month['goal'])}")
+        outlook = (f" Perkiraan akhir bulan {percent(found['rate'])} ({percent(found['low'])} - "
+                   f"{percent(found['high'])})." if found else "")
+        section.lead = f"Collection rate {percent(month['collection_rate'])}: {reached}.{outlook}"
     if forecast["reason"] == COMPLETE:
         section.note = "Data bulan ini lengkap: angka di atas adalah angka akhir bulan."
     if month["missing"]:

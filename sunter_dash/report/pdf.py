@@ -88,6 +88,12 @@ def _section(document: FPDF, section: Section, first: bool) -> None:
         document.ln(3)
     document.set_font(FONT, "B", 13)
     document.cell(0, 8, section.title, new_x="LMARGIN", new_y="NEXT")
+    if section.lead:
+        document.set_font(FONT, "B", 11)
+        document.set_fill_color(238, 244, 252)
+        document.multi_cell(0, 7, section.lead, new_x="LMARGIN", new_y="NEXT", fill=True, padding=2, align="L")
+        document.set_fill_color(255, 255, 255)
+        document.ln(3)
     if section.note:
         document.set_font(FONT, "", 9)
         document.multi_cell(0, 5, section.note, new_x="LMARGIN", new_y="NEXT")

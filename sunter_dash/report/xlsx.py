@@ -28,6 +28,9 @@ def render(report: Report) -> bytes:
         sheet.write(0, 0, f"{report.title}: {section.title}", title)
         sheet.write(1, 0, report.subtitle)
         line = 3
+        if section.lead:
+            sheet.write(line, 0, section.lead, bold)
+            line += 2
         if section.note:
             sheet.write(line, 0, section.note)
             line += 2

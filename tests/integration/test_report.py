@@ -84,6 +84,9 @@ def test_the_pdf_has_a_page_per_section_with_the_api_figures(branch, rayon):
                 f"Collection rate Desember 2024 {percent(kpi['previous_year']['collection_rate'])}"]
     for line in expected:
         assert line in lines, (line, lines)
+    # The page's answer in a sentence, above the figures.
+    assert (f"Collection rate {percent(kpi['collection_rate'])}: kurang {rupiah(kpi['gap'])} untuk mencapai target "
+            f"90,00%. Perkiraan akhir bulan {percent(forecast['rate'])}") in " ".join(text[0].split())
 
     # 2: each rayon's row as /api/kpi/rayon gives it.
     for row in get("/api/kpi/rayon?periode=2025-12").get_json()["rayons"]:
