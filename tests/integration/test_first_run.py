@@ -97,3 +97,16 @@ def test_admin_password_is_random_and_printed_once_without_the_variable(new_data
     with engine.connect() as conn:
         assert conn.execute(text("SELECT username, role FROM app_user")).all() == [("admin", "admin")]
         assert conn.execute(text("SELECT count(*) FROM upload")).scalar() == 0
+
+
+def test_the_first_run_demo_leaves_the_newest_month_at_its_20th(tmp_path):
+    """The demo a first start loads: 13 months, all files but the newest month's full COLLECTION
+    extract, so its data run to the 20th and Ringkasan has a forecast to show."""
+    from sunter_dash.__main__ import FIRST_RUN_MONTHS, first_run_files
+    from sunter_dash.demo import generate
+
+    files = generate(tmp_path, customers=50, months=FIRST_RUN_MONTHS)
+    left_out = sorted({p.name for p in files} - {p.name for p in first_run_files(files)})
+    assert left_out == ["Collection-2025-12-01_sd_2025-12-31.txt"]
+    assert any(p.name == "Collection-2025-12-01_sd_2025-12-20.txt" for p in first_run_files(files))
+    assert any(p.name.startswith("MC1124") for p in files)  # the same month a year before is there
