@@ -24,6 +24,7 @@ from .services.users import random_password, upsert
 
 FIRST_RUN_CUSTOMERS = 3000
 FIRST_RUN_MONTHS = 13  # a year and a month: the newest periode beside the same month last year
+FIRST_RUN_THROUGH = 20  # the newest month as on its 20th, so Ringkasan has a month-end forecast to show
 
 
 def _progress_line(stage: str, done: int, total: int) -> None:
@@ -154,14 +155,6 @@ def cmd_db(args, config) -> int:
     return 0
 
 
-def first_run_files(files: list[Path]) -> list[Path]:
-    """The demo files a first run loads: all but the newest month's full COLLECTION extract, so the
-    newest month runs to its 20th as on a working day (Ringkasan shows a forecast), beside the
-    same month a year before."""
-    newest = max(p.name for p in files if p.name.startswith("Collection-"))
-    return [p for p in files if p.name != newest]
-
-
 def first_run(config, *, with_demo: bool) -> None:
     """On an empty database: load the demo world through the real pipeline; create admin."""
     engine = get_engine(config.database_url)
@@ -172,7 +165,8 @@ def first_run(config, *, with_demo: bool) -> None:
         started = time.perf_counter()
         print(f"Basis data kosong: membuat data demo ({FIRST_RUN_CUSTOMERS} pelanggan)...", flush=True)
         with tempfile.TemporaryDirectory(prefix="sunter-demo-") as folder:
-            files = first_run_files(generate(Path(folder), customers=FIRST_RUN_CUSTOMERS, months=FIRST_RUN_MONTHS))
+            files = generate(Path(folder), customers=FIRST_RUN_CUSTOMERS, months=FIRST_RUN_MONTHS,
+                             through=FIRST_RUN_THROUGH)
             for i, path in enumerate(files, 1):
                 result = uploads.load(engine, command_line("demo"), path, max_bytes=config.max_upload_bytes)
                 repeated = f", {result.duplicate} sudah ada" if result.duplicate else ""

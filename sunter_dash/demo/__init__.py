@@ -20,22 +20,24 @@ import pathlib
 
 import numpy as np
 
-from .common import parse_periode
+from .common import month_start, parse_periode
 from .exports import (write_ardebt, write_collection, write_mainbill, write_mb, write_mc, write_rute,
                       write_sbrs)
-from .world import build_customers, simulate_ledger, simulate_readings, zones
+from .world import build_customers, cut_ledger, simulate_ledger, simulate_readings, zones
 
 __all__ = ["generate"]
 
 
 def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
-             end_periode: str = "2025-12") -> list[pathlib.Path]:
+             end_periode: str = "2025-12", through: int | None = None) -> list[pathlib.Path]:
     """Write the demo files to out_dir (created if missing); return the paths in a sensible
     load order: RUTE, then per periode oldest->newest: MC, SBRS, MAINBILL, COLLECTION
     extracts, then MB, then ARDEBT files.
 
     The same arguments always produce the same files.  Periodes are the ``months``
-    calendar months ending at ``end_periode`` (``YYYY-MM``).
+    calendar months ending at ``end_periode`` (``YYYY-MM``).  ``through``: the files are
+    exported on that day of the newest month, as on a working day: no payment after it
+    (COLLECTION, MB and ARDEBT agree), the newest COLLECTION extracts end on it.
     """
     customers, months = int(customers), int(months)
     if customers < 50:
@@ -53,6 +55,8 @@ def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
     cu = build_customers(rng, customers, pcez_codes, pcez_rayon, pcez_w)
     rd = simulate_readings(rng, cu, mis, route_day)
     lg = simulate_ledger(rng, cu, rd, mis)
+    if through is not None:
+        lg = cut_ledger(lg, month_start(end_mi) + int(through))
 
     paths = [write_rute(out, end_mi, pcez_codes, rng)]
     for m, mi in enumerate(mis):
@@ -60,7 +64,7 @@ def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
         paths.append(write_mc(out, cu, rd, m, mi, as_xlsx=(m == 0 and months > 1)))
         paths.append(write_sbrs(out, cu, rd, m, mi))
         paths.append(write_mainbill(out, cu, rd, m, mi))
-        paths.extend(write_collection(out, lg, mi, newest=(mi == end_mi)))
+        paths.extend(write_collection(out, lg, mi, newest=(mi == end_mi), through=through))
     paths.extend(write_mb(out, lg, mis))
     for mi in mis[-2:]:
         last = mi == end_mi

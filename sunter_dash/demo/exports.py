@@ -142,7 +142,8 @@ def _payment_order(lg: Ledger, mask: np.ndarray | None = None) -> np.ndarray:
     return sel[np.lexsort((lg.pay_amount[sel], lg.pay_mi[sel], lg.pay_nomen[sel], lg.pay_date[sel]))]
 
 
-def write_collection(out: pathlib.Path, lg: Ledger, mi: int, newest: bool) -> list[pathlib.Path]:
+def write_collection(out: pathlib.Path, lg: Ledger, mi: int, newest: bool,
+                     through: int | None = None) -> list[pathlib.Path]:
     start = month_start(mi)
     nd = days_in(mi)
     sel = _payment_order(lg, (lg.pay_date >= start) & (lg.pay_date < start + nd))
@@ -158,7 +159,7 @@ def write_collection(out: pathlib.Path, lg: Ledger, mi: int, newest: bool) -> li
     header = ["NOMEN", "PAY_DT", "AMT_COLLECT", "BILL_PERIOD", "NOTAG", "BILL_REASON", "VOL_COLLECT",
               "FREEZE_DTTM", "LOKET"]
     y, mo = ym(mi)
-    cutoffs = [10, 20, nd] if newest else [nd]
+    cutoffs = ([c for c in (10, 20) if c < through] + [through] if through else [10, 20, nd]) if newest else [nd]
     paths = []
     for last in cutoffs:
         k = int(np.searchsorted(date, start + last, side="left"))

@@ -1,6 +1,7 @@
 """The simulated branch: customers, meter readings with seeded anomalies, bills, payments."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -422,3 +423,11 @@ def simulate_ledger(rng: np.random.Generator, cu: Customers, rd: Readings, mis: 
                   pay_amount=pay_amount, pay_vol=pay_vol,
                   pay_loket=rng.choice(LOKETS.size, size, p=LOKET_SHARE),
                   pay_freeze_s=rng.integers(3600, 5 * 3600, size), pay_reason=pay_reason)
+
+
+def cut_ledger(lg: Ledger, before: np.datetime64) -> Ledger:
+    """The ledger as it stands on a day: the payments dated before ``before`` only."""
+    keep = lg.pay_date < before
+    return dataclasses.replace(lg, **{name: getattr(lg, name)[keep] for name in
+                                      ("pay_bill", "pay_nomen", "pay_mi", "pay_date", "pay_amount", "pay_vol",
+                                       "pay_loket", "pay_freeze_s", "pay_reason")})

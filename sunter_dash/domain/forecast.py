@@ -13,6 +13,7 @@ NO_HISTORY = "butuh minimal 3 bulan riwayat harian"
 NO_PAYMENT = "belum ada pembayaran"
 COMPLETE = "data bulan ini lengkap"
 NO_TARGET = "belum ada data MC (target) periode ini"
+ZERO_TARGET = "tidak ada tagihan (target MC) untuk pilihan ini"
 
 
 def _whole(value: float) -> int:
@@ -38,3 +39,8 @@ def gap(goal: float, target: int, paid: int) -> int:
     """METRICS.md: the Rupiah still to collect to reach the goal, max(0, ceil(goal x target / 100)
     - paid), in exact decimal arithmetic (85.5 % of Rp 1.234.567 is not left to a float)."""
     return max(0, math.ceil(Decimal(repr(float(goal))) * target / 100) - paid)
+
+
+def known_gap(goal: float | None, target: int | None, paid: int | None) -> int | None:
+    """The gap, or None when the goal, the target or what was paid is not known."""
+    return None if goal is None or target is None or paid is None else gap(goal, target, paid)

@@ -46,7 +46,8 @@ def recipients(text: str | None) -> tuple[str, ...]:
 def check_day(kind: str, day) -> int | None:
     """The monthly send's day of month (1-28); None for a daily one."""
     if kind not in KINDS:
-        raise BadParameter(f"Jenis langganan harus {' atau '.join(KINDS)}, bukan {kind!r}.",
+        raise BadParameter(f"Jenis langganan harus {' atau '.join(f'{v} ({k})' for k, v in KINDS.items())}, "
+                           f"bukan {kind!r}.",
                            f"Kind must be one of {', '.join(KINDS)}, got {kind!r}.", field="kind")
     if kind == DAILY:
         return None

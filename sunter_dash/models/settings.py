@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.clock import now_utc
@@ -71,7 +71,8 @@ class SubscriptionSend(Base):
     failed; a failed one is tried again (domain/subscriptions.py's RETRIES) until it gives up."""
 
     __tablename__ = "subscription_send"
-    __table_args__ = (UniqueConstraint("subscription_id", "due", name="ux_subscription_send_due"),)
+    __table_args__ = (UniqueConstraint("subscription_id", "due", name="ux_subscription_send_due"),
+                      Index("ix_subscription_send_status", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id", ondelete="CASCADE"))

@@ -64,5 +64,7 @@ def kpi_forecast(engine: Engine, periode: str, rayon: str | None = None) -> dict
         if fraction > 0:
             used.append({"periode": earlier, "fraction": fraction})
     figures = kpi(engine, periode, rayon)
+    if not figures["target"]["nominal"]:
+        return {**found, "periodes": used, "reason": rule.ZERO_TARGET}
     result = rule.forecast(figures["target"]["nominal"], figures["paid"]["nominal"], [u["fraction"] for u in used])
     return {**found, "periodes": used, **result}

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Engine, func, select
 
-from ..domain.forecast import gap
+from ..domain.forecast import known_gap
 from ..domain.listing import rayon_filter
 from ..domain.periodes import shift_periode
 from ..models import KpiDay, KpiPeriode
@@ -101,8 +101,7 @@ def kpi_month(engine: Engine, periode: str, rayon: str | None = None, goal: floa
     if year_types & set(KPI_TYPES):
         previous_year, year_missing = known(kpi(engine, year_ago, rayon), year_types)
         previous_year["missing"] = year_missing
-    reached = None if goal is None or shown["paid"] is None else gap(goal, shown["target"]["nominal"],
-                                                                       shown["paid"]["nominal"])
+    reached = known_gap(goal, (shown["target"] or {}).get("nominal"), (shown["paid"] or {}).get("nominal"))
     return {**shown, "missing": missing, "data_as_of": as_of.isoformat() if as_of else None, "goal": goal,
             "gap": reached, "previous_year": previous_year}
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+# Figures made directly, not through pyplot: no global state, so threads of one server may draw
+# at once, and no display is needed.
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")  # before pyplot: no display on a server
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from ..components.charts import DANGER, MUTED, PRIMARY, SUCCESS, WARNING, rupiah_short  # noqa: E402
-from ..domain.labels import BUCKET_LABELS  # noqa: E402
-from ..domain.periodes import periode_label  # noqa: E402
-from ..formatting import number  # noqa: E402
+from ..components.charts import DANGER, MUTED, PRIMARY, SUCCESS, WARNING, rupiah_short
+from ..domain.labels import BUCKET_LABELS
+from ..domain.periodes import periode_label
+from ..formatting import number
 
 SIZE = (7.2, 3.1)  # inches: the text width of A4 portrait
 DPI = 150
@@ -22,7 +21,6 @@ DPI = 150
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -36,7 +34,8 @@ def _style(axes) -> None:
 def progress(daily: dict, last_year: dict | None, goal: float | None, forecast: dict) -> bytes:
     """The cumulative collection rate by day: this month to its data, last month, last year, the goal
     and the forecast's range to month end (the same lines as Ringkasan's chart)."""
-    figure, axes = plt.subplots(figsize=SIZE)
+    figure = Figure(figsize=SIZE)
+    axes = figure.subplots()
     _style(axes)
     days = daily["days"]
     end, day = len(days), forecast["day"] or 0
@@ -73,7 +72,8 @@ def progress(daily: dict, last_year: dict | None, goal: float | None, forecast: 
 
 def buckets(rows: list[dict]) -> bytes:
     """The arrears outstanding by the bills owed."""
-    figure, axes = plt.subplots(figsize=(SIZE[0], 2.8))
+    figure = Figure(figsize=(SIZE[0], 2.8))
+    axes = figure.subplots()
     _style(axes)
     labels = [BUCKET_LABELS[b["bucket"]] for b in rows]
     bars = axes.bar(labels, [b["nominal"] for b in rows], color=[PRIMARY, "#5a9ee9", WARNING, "#ff9a55", DANGER])

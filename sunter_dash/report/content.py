@@ -10,12 +10,13 @@ from sqlalchemy import Engine
 
 from .. import queries
 from ..domain import checks, files
-from ..domain.forecast import COMPLETE, gap
+from ..domain.forecast import COMPLETE, known_gap
 from ..domain.labels import BUCKET_LABELS, pcez_label, rayon_label
 from ..domain.periodes import date_label, periode_label, shift_periode
 from ..formatting import number, percent, rupiah
 from ..grid_model import parse_sort
 from ..queries.anomalies import DEFAULT_SORT, FIELDS
+from ..queries.kpi import known
 
 TOP = 10  # debtors and meter cases listed
 PCEZ_PRINTED = 30  # PCEZs in the PDF, so that section 2 fits its page (the workbook has them all)
@@ -100,7 +101,7 @@ def _summary(month: dict, forecast: dict) -> Section:
     if year:
         facts.append((f"Collection rate {periode_label(year['periode'])}", year["collection_rate"], "percent"))
     section.facts = facts
-    if month["collection_rate"] is not None:
+    if month["collection_rate"] is not None and _at(month, "target", "nominal"):
         reached = ("target tercapai" if not month["gap"]
                    else f"kurang {rupiah(month['gap'])} untuk mencapai target {percent(month['goal'])}")
         outlook = (f" Perkiraan akhir bulan {percent(found['rate'])} ({percent(found['low'])} - "
@@ -122,16 +123,20 @@ def _breakdown(engine: Engine, periode: str, rayon: str | None, goal: float) -> 
     kpi_columns = (("Target (Rp)", "rupiah"), ("Terbayar (Rp)", "rupiah"), ("Belum bayar (Rp)", "rupiah"),
                    ("CR", "percent"), ("Kurang (Rp)", "rupiah"))
 
+    stored = queries.types_of(engine, periode)
+
     def figures(r: dict) -> tuple:
-        target, paid = r["target"]["nominal"], r["paid"]["nominal"]
-        return (target, paid, r["unpaid"]["nominal"], r["collection_rate"], gap(goal, target, paid))
+        r = known(r, stored)[0]  # a figure whose file is not stored is '-', not 0
+        target, paid = _at(r, "target", "nominal"), _at(r, "paid", "nominal")
+        return (target, paid, _at(r, "unpaid", "nominal"), r["collection_rate"],
+                known_gap(goal, target, paid) if target else None)
     per_rayon = Table("Per rayon", (("Rayon", "text"), *kpi_columns),
                       [("Total" if r["rayon"] == "Total" else rayon_label(r["rayon"]), *figures(r)) for r in rows])
     pcez = queries.kpi_by_pcez(engine, periode, rayon)
     # The PCEZs furthest from the goal first: where the month is won or lost.
     lines = sorted(((pcez_label(r["pcez"]) if r["pcez"] else "Tanpa PCEZ", *figures(r))
                     for r in pcez["rows"] if r["target"]["nominal"] or r["paid"]["nominal"]),
-                   key=lambda line: (-line[5], line[0]))
+                   key=lambda line: (-(line[5] or 0), line[0]))
     per_pcez = Table("Per PCEZ, kekurangan terbesar dulu", (("PCEZ", "text"), *kpi_columns), lines,
                      note=(f"{PCEZ_PRINTED} dari {len(lines)} PCEZ; daftar lengkap di file .xlsx."
                            if len(lines) > PCEZ_PRINTED else None) if lines else "Belum ada MC untuk periode ini.",
@@ -142,9 +147,12 @@ def _breakdown(engine: Engine, periode: str, rayon: str | None, goal: float) -> 
 def _daily(engine: Engine, periode: str, rayon: str | None, goal: float, forecast: dict) -> Section:
     daily = queries.kpi_daily(engine, periode, rayon)
     year_ago = shift_periode(periode, -12)
-    last_year = queries.kpi_daily(engine, year_ago, rayon) if "MC" in queries.types_of(engine, year_ago) else None
+    # Last year's curve where its rate is known: its MC and its payments stored.
+    last_year = (queries.kpi_daily(engine, year_ago, rayon)
+                 if {"MC", "COLLECTION"} <= queries.types_of(engine, year_ago) else None)
     day = forecast["day"] or 0
-    rows = [(int(d["date"][8:10]), d["nomen"], d["nominal"], d["cumulative_rate"] if i < day else None,
+    rows = [(int(d["date"][8:10]), d["nomen"], d["nominal"],
+             d["cumulative_rate"] if i < day and daily["target_nominal"] else None,
              d["previous_cumulative_rate"] if daily["previous_target_nominal"] else None)
             for i, d in enumerate(daily["days"])]
     table = Table("Pembayaran per hari", (("Tanggal", "number"), ("Pembayaran", "number"), ("Nominal (Rp)", "rupiah"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -28,6 +30,7 @@ from ..models import Subscription, SubscriptionSend
 from . import Actor, record, reports, settings
 
 NEW_LISTED = 10  # new anomalies named in the daily summary
+log = logging.getLogger(__name__)
 
 
 # --- what admins set ---------------------------------------------------------------------------
@@ -66,9 +69,10 @@ def listed(engine: Engine) -> list[dict]:
 
 def sends(engine: Engine, limit: int = 50) -> list[dict]:
     """The latest sends, newest first: what, to whom, when, and the result."""
+    shown = [c for c in SubscriptionSend.__table__.columns if c.name != "flagged"]  # the flagged can be large
     with engine.connect() as conn:
-        rows = conn.execute(select(SubscriptionSend).order_by(SubscriptionSend.claimed_at.desc(),
-                                                              SubscriptionSend.id.desc()).limit(limit)).all()
+        rows = conn.execute(select(*shown).order_by(SubscriptionSend.claimed_at.desc(),
+                                                    SubscriptionSend.id.desc()).limit(limit)).all()
     return [{"id": r.id, "subscription_id": r.subscription_id, "kind": r.kind, "due": r.due,
              "recipients": r.recipients, "subject": r.subject, "status": r.status,
              "status_label": rule.STATUS_LABELS[r.status], "attempts": r.attempts, "error": r.error,
@@ -136,9 +140,16 @@ def monthly(engine: Engine, config: Config, subscription: dict, periode: str) ->
     """The monthly report of ``periode`` as a PDF attachment."""
     found = reports.monthly(engine, config, periode, subscription["rayon"], "pdf")
     subject = f"Laporan bulanan {config.branch_name} · {periode_label(periode)}"
-    text = f"{subject}\n\nTerlampir laporan bulanan {periode_label(periode)} (PDF, enam bagian)."
+    with engine.connect() as conn:
+        as_of = queries.data_as_of(conn, periode)
+    # A month whose payments do not reach its last day is reported as it stands, and says so.
+    complete = as_of is not None and (as_of + dt.timedelta(days=1)).month != as_of.month
+    caveat = "" if complete else (f"Catatan: data pembayaran {periode_label(periode)} baru sampai "
+                                  f"{date_label(as_of.isoformat()) if as_of else '-'}; angka laporan belum final.")
+    text = f"{subject}\n\nTerlampir laporan bulanan {periode_label(periode)} (PDF, enam bagian).\n{caveat}"
     body = (f"<div style='font-family:Arial,sans-serif;font-size:14px'><p>Terlampir laporan bulanan "
-            f"<b>{html.escape(periode_label(periode))}</b> {html.escape(config.branch_name)} (PDF).</p></div>")
+            f"<b>{html.escape(periode_label(periode))}</b> {html.escape(config.branch_name)} (PDF).</p>"
+            + (f"<p style='color:#b35c00'>{html.escape(caveat)}</p>" if caveat else "") + "</div>")
     message = _message(config, subject, text, body)
     message.add_attachment(found.content, maintype="application", subtype="pdf", filename=found.name)
     return message
@@ -154,36 +165,59 @@ def _message(config: Config, subject: str, text: str, body: str) -> EmailMessage
 
 
 def deliver(config: Config, message: EmailMessage, recipients: list[str]) -> None:
-    """Over SMTP (``SUNTER_SMTP_*``); any failure is an exception the caller records."""
+    """Over SMTP (``SUNTER_SMTP_*``), TLS with the server's certificate checked; any failure is an
+    exception the caller records."""
     message["To"] = ", ".join(recipients)
-    kind = smtplib.SMTP_SSL if config.smtp_security == "ssl" else smtplib.SMTP
-    with kind(config.smtp_host, config.smtp_port, timeout=config.smtp_timeout) as server:
+    secure = ssl.create_default_context()
+    if config.smtp_security == "ssl":
+        server = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=config.smtp_timeout, context=secure)
+    else:
+        server = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.smtp_timeout)
+    with server:
         if config.smtp_security == "starttls":
-            server.starttls()
+            server.starttls(context=secure)
         if config.smtp_user:
             server.login(config.smtp_user, config.smtp_password or "")
         server.send_message(message)
 
 
+def failure(config: Config, exc: Exception) -> str:
+    """What went wrong with a send, in Indonesian, for Pengaturan and the command line."""
+    if isinstance(exc, SunterError):
+        return exc.message
+    where = f"{config.smtp_host}:{config.smtp_port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"Server SMTP {where} menolak nama pengguna atau kata sandi (SUNTER_SMTP_USER/PASSWORD)."
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"Server SMTP {where} menolak alamat penerima: {', '.join(exc.recipients)}."
+    if isinstance(exc, smtplib.SMTPException):
+        return f"Server SMTP {where} menolak kiriman ({exc})."
+    if isinstance(exc, ssl.SSLError):
+        return f"Sambungan TLS ke server SMTP {where} gagal: periksa SUNTER_SMTP_TLS dan sertifikat server."
+    if isinstance(exc, OSError):
+        return f"Server SMTP {where} tidak dapat dihubungi ({exc.strerror or exc})."
+    return f"Kesalahan tak terduga saat menyiapkan kiriman ({type(exc).__name__}); lihat log server."
+
+
 # --- the schedule --------------------------------------------------------------------------------
 
-def _claim_new(engine: Engine, subscription: dict, due: str, now: dt.datetime) -> int | None:
+def _claim_new(engine: Engine, subscription: dict, due: str) -> int | None:
     try:
         with engine.begin() as conn:
             return conn.execute(insert(SubscriptionSend).values(
                 subscription_id=subscription["id"], kind=subscription["kind"], due=due,
-                recipients=subscription["recipients"], status=rule.SENDING, attempts=1, claimed_at=now,
+                recipients=subscription["recipients"], status=rule.SENDING, attempts=1, claimed_at=now_utc(),
             )).inserted_primary_key[0]
     except IntegrityError:
         return None  # another run has it
 
 
-def _claim_again(engine: Engine, row, now: dt.datetime) -> bool:
+def _move(engine: Engine, row_id: int, seen_status: str, seen_attempts: int, **values) -> bool:
+    """Move a send on from the state it was seen in; False when another run moved it first."""
     with engine.begin() as conn:
         return conn.execute(update(SubscriptionSend).where(
-            SubscriptionSend.id == row.id, SubscriptionSend.status == row.status,
-            SubscriptionSend.attempts == row.attempts).values(
-            status=rule.SENDING, attempts=row.attempts + 1, claimed_at=now)).rowcount == 1
+            SubscriptionSend.id == row_id, SubscriptionSend.status == seen_status,
+            SubscriptionSend.attempts == seen_attempts).values(**values)).rowcount == 1
 
 
 def _attempt(engine: Engine, config: Config, subscription: dict, send_id: int, due: str, attempts: int,
@@ -197,18 +231,44 @@ def _attempt(engine: Engine, config: Config, subscription: dict, send_id: int, d
             message = monthly(engine, config, subscription, due)
         subject = message["Subject"]
         deliver(config, message, subscription["recipients"].split(", "))
-    except (SunterError, OSError, smtplib.SMTPException) as exc:
-        error = exc.message if isinstance(exc, SunterError) else f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001  (whatever fails is recorded and tried again, never raised)
+        if not isinstance(exc, (SunterError, OSError, smtplib.SMTPException)):
+            log.exception("subscription #%s (%s) failed", subscription["id"], due)
+        error = failure(config, exc)
         retry = rule.retry_at(attempts, now)
-        with engine.begin() as conn:
-            conn.execute(update(SubscriptionSend).where(SubscriptionSend.id == send_id).values(
-                status=rule.FAILED if retry else rule.GAVE_UP, error=error[:1000], next_attempt_at=retry,
-                subject=subject))
+        _move(engine, send_id, rule.SENDING, attempts, status=rule.FAILED if retry else rule.GAVE_UP,
+              error=error[:1000], next_attempt_at=retry, subject=subject)
         return f"GAGAL {rule.KINDS[subscription['kind']]} #{subscription['id']} ({due}), percobaan {attempts}: {error}"
-    with engine.begin() as conn:
-        conn.execute(update(SubscriptionSend).where(SubscriptionSend.id == send_id).values(
-            status=rule.SENT, sent_at=now_utc(), error=None, next_attempt_at=None, subject=subject, flagged=flagged))
+    _move(engine, send_id, rule.SENDING, attempts, status=rule.SENT, sent_at=now_utc(), error=None,
+          next_attempt_at=None, subject=subject, flagged=flagged)
     return f"terkirim {rule.KINDS[subscription['kind']]} #{subscription['id']} ({due}) ke {subscription['recipients']}"
+
+
+_SCHEDULE = (SubscriptionSend.id, SubscriptionSend.subscription_id, SubscriptionSend.kind, SubscriptionSend.due,
+             SubscriptionSend.status, SubscriptionSend.attempts, SubscriptionSend.next_attempt_at,
+             SubscriptionSend.claimed_at)
+
+
+def _retry(engine: Engine, config: Config, subscriptions: dict, row, today: dt.date, now: dt.datetime) -> str | None:
+    """A failed send whose time has come, or one claimed long ago by a run that never finished."""
+    stale = row.status == rule.SENDING and row.claimed_at < now_utc() - dt.timedelta(minutes=rule.STALE_MINUTES)
+    waited = row.status == rule.FAILED and row.next_attempt_at is not None and row.next_attempt_at <= now
+    if not (stale or waited) or row.subscription_id not in subscriptions:
+        return None
+    kind = rule.KINDS[row.kind]
+    if row.kind == rule.DAILY and row.due != today.isoformat():
+        # Yesterday's summary is not worth sending today: today's own goes out instead.
+        _move(engine, row.id, row.status, row.attempts, status=rule.GAVE_UP, next_attempt_at=None,
+              error="Hari kirimnya sudah lewat; ringkasan hari ini dikirim tersendiri.")
+        return None
+    if row.attempts > rule.RETRIES:
+        _move(engine, row.id, row.status, row.attempts, status=rule.GAVE_UP, next_attempt_at=None,
+              error="Pengiriman terhenti sebelum selesai, dan jatah percobaan sudah habis.")
+        return f"GAGAL {kind} #{row.subscription_id} ({row.due}): jatah percobaan habis"
+    if not _move(engine, row.id, row.status, row.attempts, status=rule.SENDING, attempts=row.attempts + 1,
+                 claimed_at=now_utc()):
+        return None  # another run took it
+    return _attempt(engine, config, subscriptions[row.subscription_id], row.id, row.due, row.attempts + 1, now)
 
 
 def send_due(engine: Engine, config: Config, now: dt.datetime | None = None) -> list[str]:
@@ -221,21 +281,18 @@ def send_due(engine: Engine, config: Config, now: dt.datetime | None = None) -> 
     if not config.smtp_host:
         return ["GAGAL SMTP belum diatur: isi SUNTER_SMTP_HOST (dan SUNTER_SMTP_* lainnya, docs/DEPLOYMENT.md)."]
     today = local(now, config.timezone).date()
-    done = []
+    wanted = {s["id"]: rule.due(s["kind"], s["day"], today) for s in subscriptions.values()}
     with engine.connect() as conn:
-        existing = {(r.subscription_id, r.due): r for r in conn.execute(select(SubscriptionSend))}
-    stale = now - dt.timedelta(minutes=rule.STALE_MINUTES)
-    for row in existing.values():  # retries first: they were due before
-        again = (row.status == rule.FAILED and row.next_attempt_at is not None and row.next_attempt_at <= now) or (
-            row.status == rule.SENDING and row.claimed_at < stale)
-        if again and row.subscription_id in subscriptions and _claim_again(engine, row, now):
-            done.append(_attempt(engine, config, subscriptions[row.subscription_id], row.id, row.due,
-                                 row.attempts + 1, now))
-    for subscription in subscriptions.values():
-        due = rule.due(subscription["kind"], subscription["day"], today)
-        if due is None or (subscription["id"], due) in existing:
+        pending = conn.execute(select(*_SCHEDULE).where(
+            SubscriptionSend.status.in_((rule.FAILED, rule.SENDING)))).all()
+        done_before = {(r.subscription_id, r.due) for r in conn.execute(select(
+            SubscriptionSend.subscription_id, SubscriptionSend.due).where(
+            SubscriptionSend.due.in_({d for d in wanted.values() if d})))}
+    lines = [line for row in pending if (line := _retry(engine, config, subscriptions, row, today, now))]
+    for subscription_id, due in wanted.items():
+        if due is None or (subscription_id, due) in done_before:
             continue
-        send_id = _claim_new(engine, subscription, due, now)
+        send_id = _claim_new(engine, subscriptions[subscription_id], due)
         if send_id is not None:
-            done.append(_attempt(engine, config, subscription, send_id, due, 1, now))
-    return done
+            lines.append(_attempt(engine, config, subscriptions[subscription_id], send_id, due, 1, now))
+    return lines

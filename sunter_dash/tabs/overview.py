@@ -15,12 +15,13 @@ from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
 from ..components.grids import column, grid
-from ..domain.forecast import gap
+from ..domain.forecast import known_gap
 from ..domain.labels import rayon_label
 from ..domain.listing import ALL_RAYONS, rayon_filter
 from ..domain.periodes import date_label, periode_label, shift_periode
 from ..extensions import app_engine
 from ..formatting import number, percent, rupiah
+from ..queries.kpi import known
 from ..services import settings
 from .base import Tab
 
@@ -117,6 +118,8 @@ def headline(month: dict, forecast: dict) -> dbc.Card:
     as_of = f"data per {date_label(month['data_as_of'])}" if month["data_as_of"] else "belum ada pembayaran"
     if gap is None:
         gap_text = "Kekurangan terhadap target belum dapat dihitung"
+    elif not figure_at(month, ("target", "nominal")):
+        gap_text = "Tidak ada tagihan (target MC) untuk pilihan ini"
     elif gap == 0:
         gap_text = "Target tercapai"
     else:
@@ -149,7 +152,7 @@ def headline(month: dict, forecast: dict) -> dbc.Card:
         html.Div([html.Span(percent(rate), className="headline-rate"),
                   html.Span(f"target {percent(goal, 1)}", className="headline-goal")],
                  className="d-flex align-items-baseline gap-2 flex-wrap"),
-        dbc.Progress(value=share, color="success" if gap == 0 else "primary", className="headline-bar mb-2",
+        dbc.Progress(value=share, color="success" if gap == 0 and figure_at(month, ("target", "nominal")) else "primary", className="headline-bar mb-2",
                      label=None, style={"height": ".6rem"}),
         html.Div(gap_text, className="headline-gap"),
         html.Div(outlook, className="headline-outlook mt-2"),
@@ -208,18 +211,25 @@ def build_cards(current: dict, previous: dict | None) -> dbc.Row:
     return dbc.Row([dbc.Col(c, xs=12, sm=6, xl=3) for c in cards], className="g-3 mb-3")
 
 
-def rayon_rows(by_rayon: dict, goal: float | None = None, last_year: dict | None = None) -> tuple[list[dict], list[dict]]:
+def rayon_rows(by_rayon: dict, goal: float | None = None, last_year: dict | None = None,
+               stored: set[str] | None = None) -> tuple[list[dict], list[dict]]:
     """The rayon grid's rows and its total: each with its gap to the goal and last year's rate
-    (None when the same month last year has no MC)."""
+    (None when the same month last year has no payments stored); ``stored``: the file types of
+    the periode, so a figure whose file is missing is None, not 0 (all known when not given)."""
     before = {r["rayon"]: r for r in last_year["rayons"]} if last_year else {}
 
     def row(figures: dict, label: str, year: dict | None) -> dict:
-        target, paid = figures["target"]["nominal"], figures["paid"]["nominal"]
+        if stored is not None:
+            figures = known(figures, stored)[0]
+        target, paid = figure_at(figures, ("target", "nominal")), figure_at(figures, ("paid", "nominal"))
+        rate = figures["collection_rate"]
         return {"rayon": figures["rayon"], "label": label, "target_nominal": target, "paid_nominal": paid,
-                "unpaid_nominal": figures["unpaid"]["nominal"], "rate": round(figures["collection_rate"], 2),
-                "gap": gap(goal, target, paid) if goal is not None else None,
+                "unpaid_nominal": figure_at(figures, ("unpaid", "nominal")),
+                "rate": None if rate is None else round(rate, 2),
+                "gap": known_gap(goal, target, paid) if target else None,
                 "rate_last_year": round(year["collection_rate"], 2) if year else None,
-                "target_nomen": figures["target"]["nomen"], "paid_nomen": figures["paid"]["nomen"]}
+                "target_nomen": figure_at(figures, ("target", "nomen")),
+                "paid_nomen": figure_at(figures, ("paid", "nomen"))}
     # Customers without a rayon show only when they carry a target (their payments
     # outside MC are on the cards), so the rows still add up to the total.
     rows = [row(r, rayon_label(r["rayon"]), before.get(r["rayon"])) for r in by_rayon["rayons"]
@@ -246,8 +256,10 @@ def update(periode: str | None, rayon: str | None) -> dict:
     message = missing_message(current, periode)
     by_rayon = queries.kpi_by_rayon(engine, periode)
     year = current["previous_year"]
-    year_ago = year["periode"] if year and year["target"] is not None else None
-    rows, total = rayon_rows(by_rayon, goal, queries.kpi_by_rayon(engine, year_ago) if year_ago else None)
+    # Last year's curve and rates only where its rate is known (its MC and its payments stored).
+    year_ago = year["periode"] if year and year["collection_rate"] is not None else None
+    rows, total = rayon_rows(by_rayon, goal, queries.kpi_by_rayon(engine, year_ago) if year_ago else None,
+                             queries.types_of(engine, periode))
     forecast = queries.kpi_forecast(engine, periode, rayon)
     daily = queries.kpi_daily(engine, periode, rayon)
     where = f" · Rayon {rayon}" if rayon else ""

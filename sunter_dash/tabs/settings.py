@@ -16,6 +16,7 @@ from .. import queries
 from ..auth import current_actor
 from ..components.forms import field, heading, notice
 from ..components.grids import column, grid
+from ..domain.clock import local
 from ..domain.errors import BadParameter, SunterError
 from ..domain.periodes import periode_label
 from ..domain.settings import GOAL
@@ -139,14 +140,17 @@ def settings_table(rows: list[dict]) -> dbc.Table:
                      size="sm", responsive=True, className="settings-table align-middle")
 
 
-def goals_list(found: list[dict]) -> html.Div:
+def goals_list(found: list[dict], zone: str) -> html.Div:
     """The goals admins set per periode, or a line saying every periode follows the default."""
     if not found:
         return html.Div("Belum ada target khusus: semua periode memakai target bawaan di atas.",
                         className="small text-muted")
-    return html.Ul([html.Li(f"{periode_label(g['periode'])}: {GOAL.shown(g['goal'])}% "
-                            f"(disimpan {g['updated_by'] or '-'} {g['updated_at']:%Y-%m-%d %H:%M} UTC)")
-                    for g in found], className="small mb-0 settings-goals")
+    lines = []
+    for g in found:
+        saved = local(g["updated_at"], zone)
+        lines.append(html.Li(f"{periode_label(g['periode'])}: {GOAL.shown(g['goal'])}% (disimpan "
+                             f"{g['updated_by'] or '-'} {saved:%d-%m-%Y %H:%M} {saved.tzname()})"))
+    return html.Ul(lines, className="small mb-0 settings-goals")
 
 
 def profile_rows(found: list[dict]) -> list[dict]:
@@ -193,7 +197,7 @@ def register_callbacks(app: Dash) -> None:
         stored = [p["periode"] for p in queries.periodes(engine)]
         return {"table": settings_table(settings.listed(engine, defaults())),
                 "profiles": profile_rows(profiles.listed(engine)),
-                "goals": goals_list(settings.goals(engine)),
+                "goals": goals_list(settings.goals(engine), current_app.config["SUNTER_CONFIG"].timezone),
                 "periodes": [{"label": periode_label(p), "value": p} for p in stored]}
 
     @app.callback(output={"alert": Output(ALERT, "children"), "changed": Output(CHANGED, "data")},

@@ -14,6 +14,7 @@ from ..domain import subscriptions as rule
 from ..domain.clock import local
 from ..domain.errors import SunterError
 from ..domain.listing import ALL_RAYONS, rayon_filter
+from ..domain.periodes import date_label, periode_label
 from ..extensions import app_engine
 from ..services import subscriptions
 
@@ -34,7 +35,8 @@ def layout() -> dbc.Card:
     kinds = [{"label": label, "value": kind} for kind, label in rule.KINDS.items()]
     return dbc.Card(dbc.CardBody([
         heading("Langganan e-mail", "Ringkasan harian (rate, perkiraan, kekurangan, pembayaran, anomali baru) dan "
-                "laporan bulanan (PDF) dikirim sendiri lewat SMTP; pengiriman yang gagal dicoba lagi 3 kali."),
+                "laporan bulanan (PDF) dikirim sendiri lewat SMTP; pengiriman yang gagal dicoba lagi "
+                f"{rule.RETRIES} kali, {rule.RETRY_MINUTES} menit sekali."),
         html.Div(id=SMTP),
         html.Div(id=ALERT),
         dbc.Row([
@@ -42,7 +44,7 @@ def layout() -> dbc.Card:
             dbc.Col(field("Penerima", dbc.Input(id=RECIPIENTS, size="sm", placeholder="nama@pamjaya.co.id, ...",
                                                 maxLength=2000)), md=4),
             dbc.Col(field("Tanggal kirim", dbc.Input(id=DAY, size="sm", type="number", min=1, max=rule.LAST_DAY,
-                                                     value=3), "laporan bulanan: tiap tanggal ini (WIB)"), md=2),
+                                                     value=3), "laporan bulanan: tiap tanggal ini"), md=2),
             dbc.Col(field("Rayon", select(RAYON, rayon_options([]), ALL_RAYONS)), md=2),
             dbc.Col(dbc.Button("Tambah", id=ADD, size="sm", color="primary", className="mt-md-4"), md=1),
         ], className="g-2"),
@@ -74,12 +76,13 @@ def sends_table(found: list[dict], zone: str) -> html.Div:
         retry = local(s["next_attempt_at"], zone)
         said = s["error"] or ""
         if retry:
-            said = f"{said} (dicoba lagi {retry:%H:%M} WIB)"
-        lines.append(html.Tr([html.Td(f"{when:%d-%m-%Y %H:%M}"), html.Td(rule.KINDS[s["kind"]]), html.Td(s["due"]),
+            said = f"{said} (dicoba lagi {retry:%H:%M} {retry.tzname()})"
+        due = date_label(s["due"]) if s["kind"] == rule.DAILY else periode_label(s["due"])
+        lines.append(html.Tr([html.Td(f"{when:%d-%m-%Y %H:%M}"), html.Td(rule.KINDS[s["kind"]]), html.Td(due),
                               html.Td(s["recipients"], className="text-break"),
                               html.Td(s["status_label"], className=f"mail-status-{s['status']}"),
                               html.Td(str(s["attempts"])), html.Td(said, className="small text-break")]))
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("Waktu (WIB)", "Jenis", "Untuk", "Penerima",
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("Waktu", "Jenis", "Untuk", "Penerima",
                                                               "Hasil", "Percobaan", "Keterangan")])),
                       html.Tbody(lines)], size="sm", responsive=True, className="align-middle mail-sends")
 

@@ -60,15 +60,17 @@ def test_first_start_loads_demo_creates_admin_and_serves(tmp_path, new_database)
     assert "Traceback" not in output
     # One progress line per demo file, each loaded.
     progress = [line for line in output.splitlines() if line.strip().startswith("[")]
-    assert len(progress) == 30 and all(": loaded," in line for line in progress), output
+    assert len(progress) == 57 and all(": loaded," in line for line in progress), output
     engine = get_engine(url)
     with engine.connect() as conn:
         statuses = dict(conn.execute(text("SELECT status, count(*) FROM upload GROUP BY status")).all())
         periodes = conn.execute(text("SELECT count(DISTINCT periode) FROM mc")).scalar()
         customers = conn.execute(text("SELECT count(*) FROM mc WHERE periode = '2025-12'")).scalar()
-    # The overlapping December extracts: the 1-20 and 1-31 ones repeat earlier rows.
-    assert statuses == {"loaded": 30}
-    assert (periodes, customers) == (6, 3000)
+    # 13 months (December 2024 beside December 2025); December's extracts to the 10th and the 20th.
+    assert statuses == {"loaded": 57}
+    assert (periodes, customers) == (13, 3000)
+    forecast = queries.kpi_forecast.uncached(engine, "2025-12")
+    assert (forecast["data_as_of"], len(forecast["periodes"])) == ("2025-12-20", 6) and forecast["forecast"]
     # A living Penagihan tab: follow-ups of the newest periode, promises in every state.
     assert "30 tindak lanjut penagihan demo dicatat." in output
     promised = queries.promises.uncached(engine, "2025-12")
@@ -99,14 +101,20 @@ def test_admin_password_is_random_and_printed_once_without_the_variable(new_data
         assert conn.execute(text("SELECT count(*) FROM upload")).scalar() == 0
 
 
-def test_the_first_run_demo_leaves_the_newest_month_at_its_20th(tmp_path):
-    """The demo a first start loads: 13 months, all files but the newest month's full COLLECTION
-    extract, so its data run to the 20th and Ringkasan has a forecast to show."""
-    from sunter_dash.__main__ import FIRST_RUN_MONTHS, first_run_files
+def test_the_first_run_demo_stands_on_the_20th_of_its_newest_month(tmp_path):
+    """The demo a first start loads: 13 months, exported as on 20 December 2025: no payment after
+    that day in COLLECTION or MB, and the newest extracts end on it."""
+    import pandas as pd
+
+    from sunter_dash.__main__ import FIRST_RUN_MONTHS, FIRST_RUN_THROUGH
     from sunter_dash.demo import generate
 
-    files = generate(tmp_path, customers=50, months=FIRST_RUN_MONTHS)
-    left_out = sorted({p.name for p in files} - {p.name for p in first_run_files(files)})
-    assert left_out == ["Collection-2025-12-01_sd_2025-12-31.txt"]
-    assert any(p.name == "Collection-2025-12-01_sd_2025-12-20.txt" for p in first_run_files(files))
+    files = generate(tmp_path, customers=50, months=FIRST_RUN_MONTHS, through=FIRST_RUN_THROUGH)
+    assert sorted(p.name for p in files if p.name.startswith("Collection-2025-12")) == [
+        "Collection-2025-12-01_sd_2025-12-10.txt", "Collection-2025-12-01_sd_2025-12-20.txt"]
+    newest = pd.read_csv(tmp_path / "Collection-2025-12-01_sd_2025-12-20.txt", sep="|", dtype=str)
+    assert pd.to_datetime(newest["PAY_DT"], format="%d-%m-%Y").max() == pd.Timestamp("2025-12-20")
+    mb = next(p for p in files if p.name.startswith("MB_"))
+    history = pd.read_csv(mb, encoding="cp1252", dtype=str)
+    assert pd.to_datetime(history["TGL_BAYAR"], format="%d/%m/%Y").max() <= pd.Timestamp("2025-12-20")
     assert any(p.name.startswith("MC1124") for p in files)  # the same month a year before is there

@@ -99,7 +99,8 @@ def test_no_forecast_says_why(branch, uploads):
 
 def test_the_goal_gap_is_exact_and_never_negative():
     assert gap(90.0, 1_000_000_000, 460_000_000) == 440_000_000
-    assert gap(85.5, 1_234_567, 0) == 1_055_555  # 1 055 554,785 rounded up, not a float's 1 055 554
+    assert gap(85.5, 1_234_567, 0) == 1_055_555  # 1 055 554,785 rounded up
+    assert gap(16.1, 1000, 0) == 161  # exactly 161: a float's 16.1 x 1000 / 100 is 161.00000000000003, so 162
     assert gap(90.0, 100, 95) == 0
 
 

@@ -109,6 +109,7 @@ def test_send_due_sends_each_subscription_once_with_its_content(branch, db_url, 
     # The monthly report: last month's, the PDF attached.
     (to, monthly), = [v for k, v in by_subject.items() if k.startswith("Laporan bulanan")]
     assert to == ["pusat@pamjaya.test"]
+    assert "Catatan" not in monthly.get_body(("plain",)).get_content()  # last month's data are complete
     attachment, = list(monthly.iter_attachments())
     assert attachment.get_filename() == f"laporan-bulanan_{LAST_MONTH}.pdf"
     pages = PdfReader(io.BytesIO(attachment.get_content())).pages
@@ -124,10 +125,12 @@ def test_send_due_sends_each_subscription_once_with_its_content(branch, db_url, 
     # The next day: a new daily summary, whose new anomalies are none (the same flags as before).
     config = subscriptions_config(port)
     lines = subscriptions.send_due(branch, config, now_utc() + dt.timedelta(days=1))
-    assert lines == [f"terkirim Ringkasan harian #{daily_id} ({(TODAY + dt.timedelta(days=1)).isoformat()}) "
-                     "ke manajer@sunter.test, kepala@sunter.test"]
+    # (on a month's last day the next day also brings the new month's report)
+    assert (f"terkirim Ringkasan harian #{daily_id} ({(TODAY + dt.timedelta(days=1)).isoformat()}) "
+            "ke manajer@sunter.test, kepala@sunter.test") in lines
+    latest = next(m for _to, m in reversed(inbox.messages) if m["Subject"].startswith("Ringkasan harian"))
     assert "Anomali meter baru</td><td style='padding:4px 0;font-weight:600'>0 pelanggan" in \
-        inbox.messages[-1][1].get_body(("html",)).get_content()
+        latest.get_body(("html",)).get_content()
 
 
 def subscriptions_config(port: int):
@@ -145,7 +148,7 @@ def test_a_failed_send_is_retried_three_times_ten_minutes_apart_then_given_up(br
     assert first.startswith("GAGAL Ringkasan harian") and "percobaan 1" in first
     row, = subscriptions.sends(branch)
     assert (row["status"], row["attempts"], row["next_attempt_at"]) == ("failed", 1, start + dt.timedelta(minutes=10))
-    assert "ConnectionRefusedError" in row["error"]
+    assert row["error"] == f"Server SMTP 127.0.0.1:{down.smtp_port} tidak dapat dihubungi (Connection refused)."
     assert subscriptions.send_due(branch, down, start + dt.timedelta(minutes=9)) == []  # not yet
     for attempt in (2, 3, 4):
         lines = subscriptions.send_due(branch, down, start + dt.timedelta(minutes=10 * (attempt - 1)))
@@ -162,6 +165,54 @@ def test_a_failed_send_is_retried_three_times_ten_minutes_apart_then_given_up(br
     assert len(inbox.messages) == 1
 
 
+def test_an_unexpected_failure_is_recorded_and_the_other_subscriptions_still_go(branch, smtp, monkeypatch):
+    port, inbox = smtp
+    subscriptions.add(branch, ADMIN, "monthly", "pusat@pamjaya.test", day=1)
+    subscriptions.add(branch, ADMIN, "daily", "manajer@sunter.test")
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("a chart library's bug")
+    monkeypatch.setattr(subscriptions.reports, "monthly", broken)
+    start = now_utc()
+    lines = subscriptions.send_due(branch, subscriptions_config(port), start)
+    assert lines[0] == (f"GAGAL Laporan bulanan #1 ({LAST_MONTH}), percobaan 1: Kesalahan tak terduga saat "
+                        "menyiapkan kiriman (ValueError); lihat log server.")
+    assert lines[1].startswith("terkirim Ringkasan harian #2")
+    assert [m["Subject"].split(" ")[0] for _to, m in inbox.messages] == ["Ringkasan"]
+    failed = {s["kind"]: s for s in subscriptions.sends(branch)}["monthly"]
+    assert (failed["status"], failed["attempts"]) == ("failed", 1)
+
+
+def test_a_send_is_claimed_once_and_a_stale_or_outdated_one_gives_up(branch, smtp):
+    port, inbox = smtp
+    config = subscriptions_config(port)
+    daily_id = subscriptions.add(branch, ADMIN, "daily", "manajer@sunter.test")
+    subscription = subscriptions.listed(branch)[0]
+    # Two runs racing for the same send: the second claim finds it taken, and a stale view moves nothing.
+    send_id = subscriptions._claim_new(branch, subscription, TODAY.isoformat())
+    assert subscriptions._claim_new(branch, subscription, TODAY.isoformat()) is None
+    assert subscriptions._move(branch, send_id, "sending", 1, status="sent") is True
+    assert subscriptions._move(branch, send_id, "sending", 1, status="failed") is False
+    assert subscriptions.send_due(branch, config) == []  # sent today already
+    # A run killed mid-send with no tries left: given up, not tried forever.
+    with branch.begin() as conn:
+        conn.execute(subscriptions.update(subscriptions.SubscriptionSend).values(
+            status="sending", attempts=rule.RETRIES + 1, claimed_at=now_utc() - dt.timedelta(hours=1)))
+    assert subscriptions.send_due(branch, config) == [
+        f"GAGAL Ringkasan harian #{daily_id} ({TODAY.isoformat()}): jatah percobaan habis"]
+    assert subscriptions.sends(branch)[0]["status"] == "gave_up"
+    # Yesterday's failed summary is not sent late: today's goes out instead.
+    with branch.begin() as conn:
+        conn.execute(subscriptions.update(subscriptions.SubscriptionSend).values(
+            status="failed", attempts=1, due=(TODAY - dt.timedelta(days=1)).isoformat(),
+            next_attempt_at=now_utc() - dt.timedelta(minutes=1)))
+    lines = subscriptions.send_due(branch, config)
+    assert lines == [f"terkirim Ringkasan harian #{daily_id} ({TODAY.isoformat()}) ke manajer@sunter.test"]
+    by_due = {s["due"]: s for s in subscriptions.sends(branch)}
+    assert by_due[(TODAY - dt.timedelta(days=1)).isoformat()]["status"] == "gave_up"
+    assert len(inbox.messages) == 1
+
+
 def test_without_smtp_settings_nothing_is_sent_or_recorded(branch, db_url, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.delenv("SUNTER_SMTP_HOST", raising=False)
@@ -175,7 +226,7 @@ def test_without_smtp_settings_nothing_is_sent_or_recorded(branch, db_url, monke
     ("daily", "", None, "Isi minimal satu alamat e-mail penerima."),
     ("daily", "manajer@sunter.test, bukan-alamat", None, "'bukan-alamat' bukan alamat e-mail"),
     ("monthly", "pusat@pamjaya.test", 31, "Tanggal kirim laporan bulanan harus 1 sampai 28"),
-    ("weekly", "pusat@pamjaya.test", None, "Jenis langganan harus daily atau monthly"),
+    ("weekly", "pusat@pamjaya.test", None, "Jenis langganan harus Ringkasan harian (daily) atau Laporan bulanan (monthly)"),
 ])
 def test_a_subscription_that_cannot_be_kept_says_why(engine, kind, recipients, day, message):
     with pytest.raises(BadParameter) as refused:

@@ -75,9 +75,18 @@ def test_rayon_rows_carry_the_gap_to_the_goal_and_last_years_rate():
     assert (total[0]["gap"], total[0]["rate_last_year"]) == (390, 80.0)
 
 
-def month(rate=None, gap=None, as_of=None, previous_year=None) -> dict:
+def test_rayon_rows_show_unknown_not_zero_when_the_payments_are_not_stored():
+    by_rayon = {"rayons": [figures("2025-12", "34", 1000, 0)], "total": figures("2025-12", None, 1000, 0)}
+    rows, total = overview.rayon_rows(by_rayon, 90.0, None, {"MC"})
+    assert [(r["target_nominal"], r["paid_nominal"], r["rate"], r["gap"]) for r in rows + total] == [
+        (1000, None, None, None), (1000, None, None, None)]
+
+
+def month(rate=None, gap=None, as_of=None, previous_year=None, target=None, paid=None) -> dict:
     return {"periode": "2025-12", "rayon": None, "collection_rate": rate, "goal": 90.0, "gap": gap,
-            "data_as_of": as_of, "previous_year": previous_year, "paid": None, "target": None}
+            "data_as_of": as_of, "previous_year": previous_year,
+            "paid": None if paid is None else {"nominal": paid, "nomen": 1},
+            "target": None if target is None else {"nominal": target, "nomen": 1}}
 
 
 def test_the_headline_says_why_there_is_no_forecast_and_never_shows_a_missing_figure_as_zero():
@@ -86,7 +95,11 @@ def test_the_headline_says_why_there_is_no_forecast_and_never_shows_a_missing_fi
     for part in ("belum ada pembayaran", "Kekurangan terhadap target belum dapat dihitung", "target 90,0%"):
         assert part in said, part
     assert "Rp 0" not in said and "0,00%" not in said
-    reached = texts(overview.headline(month(91.5, 0, "2025-12-20"), {
+    # A rayon with MC but no customer billed there: no target, so nothing is "reached".
+    none = texts(overview.headline(month(0.0, 0, "2025-12-20", target=0, paid=0), {
+        "day": 20, "last_day": 31, "periodes": [], "forecast": None, "reason": "tidak ada tagihan"}))
+    assert "Tidak ada tagihan (target MC) untuk pilihan ini" in none and "Target tercapai" not in none
+    reached = texts(overview.headline(month(91.5, 0, "2025-12-20", target=1000, paid=915), {
         "day": 20, "last_day": 31, "periodes": [], "forecast": None, "reason": "butuh minimal 3 bulan riwayat harian"}))
     for part in ("91,50%", "Target tercapai", "data per 20 Desember 2025", "ke-20 dari 31",
                  "butuh minimal 3 bulan riwayat harian"):

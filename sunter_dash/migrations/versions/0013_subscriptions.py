@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column('sent_at', sa.DateTime(), nullable=True),
         sa.UniqueConstraint('subscription_id', 'due', name='ux_subscription_send_due'),
     )
+    # send_due reads the sends still open (failed, or being sent) on every run.
+    op.create_index('ix_subscription_send_status', 'subscription_send', ['status'])
 
 
 def downgrade() -> None:
