@@ -11,6 +11,7 @@ import math
 from ..domain.labels import BUCKET_LABELS
 from ..domain.periodes import periode_label, short_periode
 from ..formatting import number, percent
+from ..progress import NO_TARGET, progress
 
 PRIMARY = "#2780e3"
 MUTED = "#adb5bd"
@@ -131,50 +132,34 @@ def daily_chart(daily: dict) -> Figure:
 
 
 
+# How each line of the month's progress (sunter_dash/progress.py) looks on the page.
+_PROGRESS_LOOK = {
+    "last_year": {"mode": "lines", "line": {"color": MUTED, "width": 2, "dash": "dot"}},
+    "last_month": {"mode": "lines", "line": {"color": WARNING, "width": 2, "dash": "dash"}},
+    "cone_low": {"mode": "lines", "line": {"color": "rgba(39, 128, 227, .25)", "width": 1}, "showlegend": False,
+                 "hoverinfo": "skip"},
+    "cone_high": {"mode": "lines", "fill": "tonexty", "fillcolor": "rgba(39, 128, 227, .15)",
+                  "line": {"color": "rgba(39, 128, 227, .25)", "width": 1}, "hoverinfo": "skip"},
+    "forecast": {"mode": "lines+markers", "line": {"color": PRIMARY, "width": 2, "dash": "dash"},
+                 "marker": {"size": [0, 7]}},
+    "month": {"mode": "lines", "line": {"color": PRIMARY, "width": 3}},
+    "goal": {"mode": "lines", "line": {"color": SUCCESS, "width": 2, "dash": "longdash"}},
+}
+
+
 def progress_chart(daily: dict, last_year: dict | None, goal: float | None, forecast: dict) -> Figure:
-    """The month's cumulative collection rate by day of month against the goal: this month up to its
-    data-as-of day, last month, the same month last year when it has a target, the goal line, and
-    the forecast cone from today's rate to month end (``forecast``: queries.kpi_forecast)."""
-    days = daily["days"]
-    if not daily["target_nominal"]:
-        return empty("Belum ada target (MC) untuk periode ini")
-    end = len(days)
-    day = forecast["day"] or 0
-    tops = [goal or 0, 100]
+    """Ringkasan's chart of the month's progress (the lines: sunter_dash/progress.py)."""
+    found = progress(daily, last_year, goal, forecast)
+    if found is None:
+        return empty(NO_TARGET)
     figure = _base()
     hover = "Tanggal %{x}<br>%{y:,.2f}%<extra>%{fullData.name}</extra>"
-    if last_year and last_year["target_nominal"]:
-        rates = [d["cumulative_rate"] for d in last_year["days"]]
-        figure.add("scatter", name=periode_label(last_year["periode"]), x=list(range(1, len(rates) + 1)), y=rates,
-                   mode="lines", line={"color": MUTED, "width": 2, "dash": "dot"}, hovertemplate=hover)
-        tops.append(max(rates))
-    if daily["previous_target_nominal"]:
-        rates = [d["previous_cumulative_rate"] for d in days]
-        figure.add("scatter", name=periode_label(daily["previous_periode"]), x=list(range(1, end + 1)), y=rates,
-                   mode="lines", line={"color": WARNING, "width": 2, "dash": "dash"}, hovertemplate=hover)
-        tops.append(max(rates))
-    now = days[day - 1]["cumulative_rate"] if day else 0.0
-    found = forecast["forecast"]
-    if found:
-        figure.add("scatter", name="Rentang perkiraan", x=[day, end], y=[now, found["low"]], mode="lines",
-                   line={"color": "rgba(39, 128, 227, .25)", "width": 1}, showlegend=False, hoverinfo="skip")
-        figure.add("scatter", name="Rentang perkiraan", x=[day, end], y=[now, found["high"]], mode="lines",
-                   fill="tonexty", fillcolor="rgba(39, 128, 227, .15)",
-                   line={"color": "rgba(39, 128, 227, .25)", "width": 1}, hoverinfo="skip")
-        figure.add("scatter", name="Perkiraan", x=[day, end], y=[now, found["rate"]], mode="lines+markers",
-                   line={"color": PRIMARY, "width": 2, "dash": "dash"}, marker={"size": [0, 7]}, hovertemplate=hover)
-        tops.append(found["high"])
-    if day:
-        figure.add("scatter", name=periode_label(daily["periode"]), x=list(range(1, day + 1)),
-                   y=[d["cumulative_rate"] for d in days[:day]], mode="lines", line={"color": PRIMARY, "width": 3},
-                   hovertemplate=hover)
-    if goal is not None:
-        figure.add("scatter", name=f"Target {percent(goal, 1)}", x=[1, end], y=[goal, goal], mode="lines",
-                   line={"color": SUCCESS, "width": 2, "dash": "longdash"}, hovertemplate=hover)
-    top = max(tops)
+    for line in found.lines:
+        figure.add("scatter", name=line.name, x=line.x, y=line.y, **{"hovertemplate": hover,
+                                                                        **_PROGRESS_LOOK[line.role]})
     figure.update_layout(
-        xaxis={"dtick": 5, "range": [0.5, end + 0.5], "ticksuffix": " ", "tickprefix": "tgl "},
-        yaxis={"ticksuffix": "%", "range": [0, top * 1.08], "title": {"text": ""}},
+        xaxis={"dtick": 5, "range": [0.5, found.days + 0.5], "ticksuffix": " ", "tickprefix": "tgl "},
+        yaxis={"ticksuffix": "%", "range": [0, found.top * 1.08], "title": {"text": ""}},
         legend={"orientation": "h", "y": -0.12, "x": 0, "entrywidth": 150, "entrywidthmode": "pixels"},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
     )

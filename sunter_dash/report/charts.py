@@ -11,8 +11,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ..components.charts import DANGER, MUTED, PRIMARY, SUCCESS, WARNING, rupiah_short
 from ..domain.labels import BUCKET_LABELS
-from ..domain.periodes import periode_label
 from ..formatting import number
+from ..progress import NO_TARGET, progress
 
 SIZE = (7.2, 3.1)  # inches: the text width of A4 portrait
 DPI = 150
@@ -31,42 +31,35 @@ def _style(axes) -> None:
     axes.set_axisbelow(True)
 
 
-def progress(daily: dict, last_year: dict | None, goal: float | None, forecast: dict) -> bytes:
-    """The cumulative collection rate by day: this month to its data, last month, last year, the goal
-    and the forecast's range to month end (the same lines as Ringkasan's chart)."""
+# How each line of the month's progress (sunter_dash/progress.py) looks on paper.
+_LOOK = {"last_year": {"color": MUTED, "linestyle": ":", "linewidth": 1.5},
+         "last_month": {"color": WARNING, "linestyle": "--", "linewidth": 1.5},
+         "forecast": {"color": PRIMARY, "linestyle": "--", "linewidth": 1.5},
+         "month": {"color": PRIMARY, "linewidth": 2.5},
+         "goal": {"color": SUCCESS, "linestyle": (0, (6, 3)), "linewidth": 1.5}}
+
+
+def progress_chart(daily: dict, last_year: dict | None, goal: float | None, forecast: dict) -> bytes:
+    """The report's chart of the month's progress: the same lines as Ringkasan's."""
     figure = Figure(figsize=SIZE)
     axes = figure.subplots()
     _style(axes)
-    days = daily["days"]
-    end, day = len(days), forecast["day"] or 0
-    if last_year and last_year["target_nominal"]:
-        rates = [d["cumulative_rate"] for d in last_year["days"]]
-        axes.plot(range(1, len(rates) + 1), rates, color=MUTED, linestyle=":", linewidth=1.5,
-                  label=periode_label(last_year["periode"]))
-    if daily["previous_target_nominal"]:
-        axes.plot(range(1, end + 1), [d["previous_cumulative_rate"] for d in days], color=WARNING, linestyle="--",
-                  linewidth=1.5, label=periode_label(daily["previous_periode"]))
-    now = days[day - 1]["cumulative_rate"] if day else 0.0
-    found = forecast["forecast"]
-    if found and daily["target_nominal"]:
-        axes.fill_between([day, end], [now, found["low"]], [now, found["high"]], color=PRIMARY, alpha=.15,
-                          linewidth=0, label="Rentang perkiraan")
-        axes.plot([day, end], [now, found["rate"]], color=PRIMARY, linestyle="--", linewidth=1.5, label="Perkiraan")
-    if day and daily["target_nominal"]:
-        axes.plot(range(1, day + 1), [d["cumulative_rate"] for d in days[:day]], color=PRIMARY, linewidth=2.5,
-                  label=periode_label(daily["periode"]))
-    if goal is not None:
-        axes.axhline(goal, color=SUCCESS, linestyle=(0, (6, 3)), linewidth=1.5,
-                     label=f"Target {number(goal, 1)}%")
-    axes.set_xlim(0.5, end + 0.5)
-    axes.set_ylim(0, max(100.0, *(found["high"] for _ in [0] if found), goal or 0) * 1.05)
+    found = progress(daily, last_year, goal, forecast)
+    if found is None:
+        axes.text(.5, .5, NO_TARGET, transform=axes.transAxes, ha="center", color=MUTED)
+        return _png(figure)
+    lines = {line.role: line for line in found.lines}
+    for line in found.lines:
+        if line.role == "cone_high":
+            axes.fill_between(line.x, lines["cone_low"].y, line.y, color=PRIMARY, alpha=.15, linewidth=0,
+                              label=line.name)
+        elif line.role in _LOOK:
+            axes.plot(line.x, line.y, label=line.name, **_LOOK[line.role])
+    axes.set_xlim(0.5, found.days + 0.5)
+    axes.set_ylim(0, found.top * 1.05)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{number(v)}%"))
     axes.set_xlabel("Tanggal")
-    if not daily["target_nominal"]:
-        axes.text(.5, .5, "Belum ada target (MC) untuk periode ini", transform=axes.transAxes, ha="center",
-                  color=MUTED)
-    else:
-        axes.legend(loc="upper center", bbox_to_anchor=(.5, -.2), fontsize=7, frameon=False, ncols=3)
+    axes.legend(loc="upper center", bbox_to_anchor=(.5, -.2), fontsize=7, frameon=False, ncols=3)
     return _png(figure)
 
 
@@ -85,5 +78,5 @@ def buckets(rows: list[dict]) -> bytes:
 
 def draw(chart: dict) -> bytes:
     if chart["kind"] == "progress":
-        return progress(chart["daily"], chart["last_year"], chart["goal"], chart["forecast"])
+        return progress_chart(chart["daily"], chart["last_year"], chart["goal"], chart["forecast"])
     return buckets(chart["buckets"])
