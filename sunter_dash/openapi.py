@@ -57,7 +57,6 @@ KPI = {
     },
 }
 _COUNT_OR_NULL = {**COUNT, "nullable": True}
-_NUMBER_OR_NULL = {"type": "number", "nullable": True}
 KPI_FIGURES_OR_NULL = {
     **KPI["properties"],
     "total_pelanggan": {"type": "integer", "nullable": True},

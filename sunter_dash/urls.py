@@ -37,3 +37,9 @@ def link(periode: str | None, rayon: str | None, tab: str | None, default_tab: s
                "tab": None if tab == default_tab else tab, **extra}
     found = {key: value for key, value in ordered.items() if value}
     return f"?{urlencode(found)}" if found else ""
+
+
+def report_link(periode: str, rayon: str | None, fmt: str) -> str:
+    """The monthly report of a periode (and a rayon) as a file of ``fmt`` (api.py serves it)."""
+    rayon = rayon_filter(rayon)
+    return f"/api/report/{periode}.{fmt}" + (f"?{urlencode({'rayon': rayon})}" if rayon else "")

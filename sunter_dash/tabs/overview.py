@@ -4,13 +4,11 @@ then the KPI cards with their change against last month and last year, the rayon
 the daily trend."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import current_app
 
-from .. import ids, queries
+from .. import ids, queries, report, urls
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
@@ -89,16 +87,13 @@ def missing_message(figures: dict, periode: str) -> str | None:
 
 def report_links(periode: str, rayon: str | None) -> list:
     """The monthly report of the periode (and rayon) shown, as PDF and as a workbook."""
-    query = f"?{urlencode({'rayon': rayon})}" if rayon else ""
+    def button(fmt: str, icon: str, label: str):
+        return dbc.Button([html.I(className=f"bi {icon} me-1"), label], id=f"overview-report-{fmt}",
+                          href=urls.report_link(periode, rayon, fmt), external_link=True, size="sm", color="light",
+                          className="export-btn", download=report.filename(periode, rayon, fmt))
     return [html.Span("Laporan bulanan", className="export-label"),
-            dbc.ButtonGroup([
-                dbc.Button([html.I(className="bi bi-file-earmark-pdf me-1"), "PDF"], id="overview-report-pdf",
-                           href=f"/api/report/{periode}.pdf{query}", external_link=True, size="sm", color="light",
-                           className="export-btn", download=f"laporan-bulanan_{periode}.pdf"),
-                dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "XLSX"], id="overview-report-xlsx",
-                           href=f"/api/report/{periode}.xlsx{query}", external_link=True, size="sm", color="light",
-                           className="export-btn", download=f"laporan-bulanan_{periode}.xlsx"),
-            ], size="sm")]
+            dbc.ButtonGroup([button("pdf", "bi-file-earmark-pdf", "PDF"),
+                             button("xlsx", "bi-file-earmark-excel", "XLSX")], size="sm")]
 
 
 def figure_at(figures: dict | None, path: tuple[str, ...]):

@@ -67,6 +67,9 @@ def test_the_headline_gives_the_api_figures_and_follows_the_goal(dash_duo, month
     legend = dash_duo.find_element("#overview-progress-chart .legend").text
     for name in ("Desember 2025", "November 2025", "Desember 2024", "Perkiraan", "Target 90,0%"):
         assert name in legend, (name, legend)
+    # The monthly report of the periode shown, one click away.
+    assert dash_duo.find_element("#overview-report-pdf").get_attribute("href").endswith("/api/report/2025-12.pdf")
+    assert dash_duo.find_element("#overview-report-xlsx").get_attribute("download") == "laporan-bulanan_2025-12.xlsx"
     # The cards compare with last month and with the same month last year.
     assert "vs November 2025" in dash_duo.find_element("#card-paid").text
     assert "vs Desember 2024" in dash_duo.find_element("#card-paid").text
