@@ -42,7 +42,7 @@ def navbar(branch_name: str) -> dbc.Navbar:
                                  options=rayon_options([]),
                                  className="navbar-filter navbar-filter-rayon"), width="auto"),
         ],
-        className="g-2 align-items-center flex-nowrap",
+        className="g-2 align-items-center flex-nowrap navbar-filters",
     )
     user = html.Div()
     if has_request_context() and current_user.is_authenticated:
@@ -60,7 +60,8 @@ def navbar(branch_name: str) -> dbc.Navbar:
         html.Div([html.Div("sunter_dash", className="brand-title"),
                   html.Div(branch_name, className="brand-subtitle")]),
     ], className="d-flex align-items-center gap-2")
-    return dbc.Navbar(dbc.Container([brand, html.Div([filters, user], className="d-flex align-items-center gap-4")],
+    return dbc.Navbar(dbc.Container([brand, html.Div([filters, user],
+                                             className="d-flex align-items-center gap-4 navbar-tools")],
                                     fluid=True, className="justify-content-between"),
                       color="primary", dark=True, className="shell-navbar")
 

@@ -136,3 +136,24 @@ def test_printing_ringkasan_gives_the_content_without_navigation_or_buttons(dash
     assert not dash_duo.find_element(".shell-navbar").is_displayed()
     dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     dash_duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_on_a_phone_the_header_fits_and_keluar_can_be_reached(dash_duo, month_app, signed_in):
+    """At 390x844 nothing widens the page past the screen: both filters and "Keluar" are on it."""
+    signed_in(dash_duo, month_app)
+    wait_text(dash_duo, "#shell-periode-value", "Desember 2025")
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+        right = dash_duo.driver.execute_script(
+            "return ['shell-periode', 'shell-rayon', 'shell-logout'].map("
+            "id => document.getElementById(id).getBoundingClientRect().right)")
+        assert max(right) <= 390, right
+        assert dash_duo.find_element("#shell-logout").is_displayed()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        dash_duo.driver.save_screenshot(str(SCREENSHOTS / "header-390.png"))
+    finally:
+        dash_duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert console(dash_duo) == []
