@@ -1,190 +1,72 @@
 """The OpenAPI 3 description served at /api/openapi.json; every /api route is listed here
-(a test compares this with the routes Flask has)."""
+(a test compares this with the routes Flask has), built from openapi_schemas.py's parts."""
 from __future__ import annotations
 
 from .domain import checks, files
-from .domain.cases import PRIORITIES, STATUSES
 from .domain.followups import MAX_NOTE, RESULTS
 from .domain.followups import STATUSES as PROMISE_STATUSES
 from .domain.labels import BUCKETS
-from .domain.params import (
-    ALL_RAYONS_WORD,
-    COLLECTION_SORTS,
-    ID_MAX,
-    LIMITS,
-    NOMEN_PATTERN,
-    PCEZ_PATTERN,
-    PETUGAS_MAX,
-    RAYON_PARAM_PATTERN,
-    SEARCH_MAX,
-)
+from .domain.params import COLLECTION_SORTS, NOMEN_PATTERN, PCEZ_PATTERN, PETUGAS_MAX, SEARCH_MAX
 from .domain.periodes import PERIODE_PATTERN
 from .export import DATASETS, FORMATS
+from .openapi_schemas import (
+    ANALYSIS,
+    ANALYSIS_ID,
+    ANALYSIS_NEW,
+    ANALYSIS_PATCH,
+    COUNT,
+    ERROR,
+    FORECAST,
+    ID,
+    KPI,
+    KPI_MONTH,
+    NULLABLE,
+    PERIODE,
+    RAYON,
+    file_download,
+    get,
+    int_param,
+    param,
+)
 from .report import FORMATS as REPORT_FORMATS
-
-
-def _param(name: str, description: str, required: bool = False, pattern: str | None = None) -> dict:
-    schema = {"type": "string"}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
-
-
-def _int(name: str, description: str, limits: str) -> dict:
-    default, minimum, maximum = LIMITS[limits]
-    return {"name": name, "in": "query", "required": False,
-            "description": f"{description} ({minimum}-{maximum}, default {default})",
-            "schema": {"type": "integer", "minimum": minimum, "maximum": maximum, "default": default}}
-
-
-PERIODE = _param("periode", "Periode YYYY-MM (years 1900-2199)", True, f"^{PERIODE_PATTERN}$")
-RAYON = {"name": "rayon", "in": "query", "required": False,
-         "description": f"Rayon code (34, 35, ...); absent or '{ALL_RAYONS_WORD}' for all rayons",
-         "schema": {"type": "string", "pattern": RAYON_PARAM_PATTERN}}
-ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
-COUNT = {"type": "object", "properties": {"nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}
-KPI = {
-    "type": "object",
-    "properties": {
-        "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
-        "total_pelanggan": {"type": "integer"}, "total_kubikasi": {"type": "integer"},
-        "kubikasi_source": {"type": "string", "nullable": True, "enum": ["MC", "SBRS", None]},
-        "target": COUNT, "paid": COUNT, "unpaid": COUNT,
-        "undue": {**COUNT, "description": "UNDUE payments (arrears) dated in P; count = payments"},
-        "unmatched": {**COUNT, "description": "CURRENT payments in P by customers not in MC(P)"},
-        "collection_rate": {"type": "number", "description": "100 * paid.nominal / target.nominal"},
-        "has_mc": {"type": "boolean"}, "has_collection": {"type": "boolean"},
-    },
-}
-_COUNT_OR_NULL = {**COUNT, "nullable": True}
-KPI_FIGURES_OR_NULL = {
-    **KPI["properties"],
-    "total_pelanggan": {"type": "integer", "nullable": True},
-    "total_kubikasi": {"type": "integer", "nullable": True},
-    "target": _COUNT_OR_NULL, "paid": _COUNT_OR_NULL, "unpaid": _COUNT_OR_NULL,
-    "undue": {**KPI["properties"]["undue"], "nullable": True},
-    "unmatched": {**KPI["properties"]["unmatched"], "nullable": True},
-    "collection_rate": {**KPI["properties"]["collection_rate"], "nullable": True,
-                        "description": "100 * paid.nominal / target.nominal; null without MC(P) or COLLECTION(P)"},
-    "missing": {"type": "array", "items": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS"]},
-                "description": "The file types not stored for P whose figures are null"},
-}
-KPI_MONTH = {"type": "object", "properties": {
-    **KPI_FIGURES_OR_NULL,
-    "data_as_of": {"type": "string", "format": "date", "nullable": True,
-                   "description": "The latest payment date stored in COLLECTION for P"},
-    "goal": {"type": "number", "description": "The collection-rate goal of P in percent (a setting)"},
-    "gap": {"type": "integer", "nullable": True,
-            "description": "Rupiah still to collect to reach the goal: max(0, ceil(goal x target / 100) - paid)"},
-    "previous_year": {"type": "object", "nullable": True, "properties": KPI_FIGURES_OR_NULL,
-                      "description": "The same figures for P-12; null when nothing of the KPI is stored for it"},
-}}
-FORECAST = {"type": "object", "properties": {
-    "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
-    "data_as_of": {"type": "string", "format": "date", "nullable": True}, "day": {"type": "integer", "nullable": True},
-    "last_day": {"type": "integer", "description": "The number of days of P"}, "goal": {"type": "number"},
-    "periodes": {"type": "array", "description": "The usable periodes among P-1 ... P-6 and their f_k",
-                 "items": {"type": "object", "properties": {"periode": {"type": "string"},
-                                                            "fraction": {"type": "number"}}}},
-    "forecast": {"type": "object", "nullable": True, "properties": {
-        "rate": {"type": "number"}, "low": {"type": "number"}, "high": {"type": "number"},
-        "nominal": {"type": "integer"}, "nominal_low": {"type": "integer"}, "nominal_high": {"type": "integer"}}},
-    "reason": {"type": "string", "nullable": True, "description": "Why there is no forecast (Indonesian)"},
-}}
-ERROR = {"description": "Error", "content": {"application/json": {"schema": {
-    "type": "object", "required": ["error", "detail"], "properties": {
-        "error": {"type": "string", "description": "What went wrong and what to do, in Indonesian"},
-        "detail": {"type": "string", "description": "The same in English, for programs and logs"},
-        "field": {"type": "string", "nullable": True,
-                  "description": "The parameter or field at fault, when there is one"}}}}}}
-_NULLABLE = {"type": "string", "nullable": True}
-_ANALYSIS_FIELDS = {
-    "periode": {**_NULLABLE, "pattern": f"^{PERIODE_PATTERN}$"},
-    "anomaly_type": {**_NULLABLE, "description": "An anomaly key of METRICS.md (extreme, drop, ...) or lainnya"},
-    "description": _NULLABLE,
-    "priority": {"type": "string", "enum": list(PRIORITIES)},
-    "assigned_to": {**_NULLABLE, "description": "An active user's name; in a request also '@rute': the RUTE "
-                                                "officer of the customer's PCEZ"},
-}
-ANALYSIS = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "nomen": {"type": "string"}, "nama": _NULLABLE, "rayon": _NULLABLE,
-    **_ANALYSIS_FIELDS,
-    "status": {"type": "string", "enum": list(STATUSES)},
-    "created_by": _NULLABLE, "created_at": {"type": "string", "format": "date-time"},
-    "updated_at": {"type": "string", "format": "date-time"},
-    "version": {"type": "integer", "description": "Send it back with PATCH"},
-    "history": {"type": "array", "description": "GET/POST/PATCH of one case: oldest first, the creation first",
-                "items": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "username": _NULLABLE,
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "change": {"type": "object", "description": '{"field": [old, new], ...}'},
-                    "comment": _NULLABLE}}},
-}}
-ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "additionalProperties": False, "properties": {
-    "nomen": {"type": "string", "pattern": NOMEN_PATTERN},
-    "rayon": {**_NULLABLE, "description": "Used only when the customer's rayon is not known"},
-    **_ANALYSIS_FIELDS, "comment": _NULLABLE}}
-ANALYSIS_PATCH = {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
-    "version": {"type": "integer"}, **_ANALYSIS_FIELDS,
-    "status": {"type": "string", "enum": list(STATUSES)},
-    "comment": _NULLABLE}}
-ANALYSIS_ID = {"name": "analysis_id", "in": "path", "required": True, "schema": ID}
-
-
-def _get(summary: str, params: list[dict], schema: dict, deprecated: bool = False) -> dict:
-    operation = {
-        "summary": summary,
-        "parameters": params,
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
-                      "400": ERROR, "401": ERROR},
-    }
-    if deprecated:
-        operation["deprecated"] = True
-    return {"get": operation}
 
 
 def _download() -> dict:
     """The export's answer: the file, in the type its format names."""
-    return {"get": {**_get("Download a grid's or chart's data as .xlsx or .csv", [
+    return file_download("Download a grid's or chart's data as .xlsx or .csv", [
         {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DATASETS)}},
         {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}},
-        PERIODE, RAYON], {})["get"], "responses": {
-        "200": {"description": "The file (Content-Disposition: attachment)", "content": {
-            mime.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for mime in FORMATS.values()}},
-        "400": ERROR, "401": ERROR}}}
+        PERIODE, RAYON], [mime.split(";")[0] for mime in FORMATS.values()])
 
 
 def _report() -> dict:
     """The monthly report: the file, in the type its format names."""
-    operation = _get("The monthly report (Laporan Bulanan) of a stored periode: six sections, as an A4 PDF or "
-                     "an .xlsx workbook with one sheet per section", [
-                         {"name": "periode", "in": "path", "required": True,
-                          "schema": {"type": "string", "pattern": f"^{PERIODE_PATTERN}$"}},
-                         {"name": "fmt", "in": "path", "required": True,
-                          "schema": {"type": "string", "enum": list(REPORT_FORMATS)}}, RAYON], {})["get"]
-    operation["responses"] = {"200": {"description": "The file (Content-Disposition: attachment)", "content": {
-        mime: {"schema": {"type": "string", "format": "binary"}} for mime, _render in REPORT_FORMATS.values()}},
-        "400": ERROR, "401": ERROR, "404": ERROR}
-    return {"get": operation}
+    return file_download("The monthly report (Laporan Bulanan) of a stored periode: six sections, as an A4 PDF or "
+                         "an .xlsx workbook with one sheet per section", [
+                             {"name": "periode", "in": "path", "required": True,
+                              "schema": {"type": "string", "pattern": f"^{PERIODE_PATTERN}$"}},
+                             {"name": "fmt", "in": "path", "required": True,
+                              "schema": {"type": "string", "enum": list(REPORT_FORMATS)}}, RAYON],
+                         [mime for mime, _render in REPORT_FORMATS.values()], ("400", "401", "404"))
 
 
 def _figures() -> dict:
     return {
-        "/api/openapi.json": _get("This description", [], {"type": "object"}),
-        "/api/periodes": _get("Stored periodes, newest first, with the file types of each", [], {
+        "/api/openapi.json": get("This description", [], {"type": "object"}),
+        "/api/periodes": get("Stored periodes, newest first, with the file types of each", [], {
             "type": "object", "properties": {
                 "periodes": {"type": "array", "items": {"type": "string"}},
                 "types": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
             }}),
-        "/api/kpi": _get("Collection KPI of a periode, with its data as of, goal, gap and year-on-year",
+        "/api/kpi": get("Collection KPI of a periode, with its data as of, goal, gap and year-on-year",
                          [PERIODE, RAYON], KPI_MONTH),
         "/api/report/{periode}.{fmt}": _report(),
-        "/api/kpi/forecast": _get("Month-end forecast of the collection rate (METRICS.md)", [PERIODE, RAYON],
+        "/api/kpi/forecast": get("Month-end forecast of the collection rate (METRICS.md)", [PERIODE, RAYON],
                                   FORECAST),
-        "/api/kpi/rayon": _get("Collection KPI per rayon with the total", [PERIODE], {
+        "/api/kpi/rayon": get("Collection KPI per rayon with the total", [PERIODE], {
             "type": "object", "properties": {"periode": {"type": "string"},
                                              "rayons": {"type": "array", "items": KPI}, "total": KPI}}),
-        "/api/kpi/daily": _get("Daily trend: CURRENT payments per day, cumulative rate, last month's", [
+        "/api/kpi/daily": get("Daily trend: CURRENT payments per day, cumulative rate, last month's", [
             PERIODE, RAYON], {"type": "object", "properties": {
                 "periode": {"type": "string"}, "previous_periode": {"type": "string"},
                 "target_nominal": {"type": "integer"}, "previous_target_nominal": {"type": "integer"},
@@ -193,22 +75,22 @@ def _figures() -> dict:
                     "nominal": {"type": "integer"},
                     "cumulative_rate": {"type": "number", "description": "0 when P has no target"},
                     "previous_cumulative_rate": {"type": "number", "description": "0 when P-1 has no target"}}}}}}),
-        "/api/kpi/series": _get("The KPI over a range of periodes (multi-periode)", [
-            _param("from", "First periode YYYY-MM", True), _param("to", "Last periode YYYY-MM", True), RAYON,
-            _param("by_rayon", "true: one entry per periode and rayon")], {
+        "/api/kpi/series": get("The KPI over a range of periodes (multi-periode)", [
+            param("from", "First periode YYYY-MM", True), param("to", "Last periode YYYY-MM", True), RAYON,
+            param("by_rayon", "true: one entry per periode and rayon")], {
                 "type": "object", "properties": {"series": {"type": "array", "items": KPI}}}),
-        "/api/arrears/summary": _get("Arrears outstanding (OS) with aging buckets", [PERIODE, RAYON], {
+        "/api/arrears/summary": get("Arrears outstanding (OS) with aging buckets", [PERIODE, RAYON], {
             "type": "object", "properties": {
                 "periode": {"type": "string"}, "os": COUNT, "has_ardebt": {"type": "boolean"},
                 "buckets": {"type": "array", "items": {"type": "object", "properties": {
                     "bucket": {"type": "string", "enum": list(BUCKETS)},
                     "nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}},
                 "collected": {"type": "object", "description": "undue.nominal of P as a share of OS of P-1"}}}),
-        "/api/arrears/top": _get("Top debtors of a periode", [
-            PERIODE, RAYON, _int("limit", "How many", "arrears_top")], {
+        "/api/arrears/top": get("Top debtors of a periode", [
+            PERIODE, RAYON, int_param("limit", "How many", "arrears_top")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
-        "/api/kpi_data": _get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
-            _param("periode", "Periode YYYY-MM; default the latest")], {
+        "/api/kpi_data": get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
+            param("periode", "Periode YYYY-MM; default the latest")], {
                 "type": "object", "properties": {
                     "total_pelanggan": {"type": "integer"}, "total_kubikasi": {"type": "integer"},
                     "target": {"type": "object", "properties": {
@@ -219,14 +101,14 @@ def _figures() -> dict:
     }
 
 
-_NAME = {"type": "string", "nullable": True}
+
 GROUP_KPI = {"type": "object", "properties": {
     "target": COUNT, "paid": COUNT, "unpaid": COUNT, "undue": COUNT,
     "collection_rate": {"type": "number", "description": "100 * paid.nominal / target.nominal; 0 with no target"}}}
 COLLECTION_ROW = {"type": "object", "properties": {
-    "nomen": {"type": "string"}, "nama": _NAME, "alamat": _NAME, "rayon": _NAME,
-    "pcez": {**_NAME, "description": "5 digits; null: Tanpa PCEZ"}, "petugas": {**_NAME, "description": "null: Tanpa petugas"},
-    "tarif": _NAME, "nominal": {"type": "integer", "description": "NOMINAL of MC(P)"},
+    "nomen": {"type": "string"}, "nama": NULLABLE, "alamat": NULLABLE, "rayon": NULLABLE,
+    "pcez": {**NULLABLE, "description": "5 digits; null: Tanpa PCEZ"}, "petugas": {**NULLABLE, "description": "null: Tanpa petugas"},
+    "tarif": NULLABLE, "nominal": {"type": "integer", "description": "NOMINAL of MC(P)"},
     "sisa": {"type": "integer", "description": "NOMINAL minus CURRENT payments in P, at least 0"},
     "bills": {"type": "integer", "nullable": True, "description": "ARDEBT(P) bills; null without ARDEBT(P)"},
     "arrears": {"type": "integer", "nullable": True, "description": "ARDEBT(P) total; null without ARDEBT(P)"},
@@ -238,17 +120,17 @@ COLLECTION_ROW = {"type": "object", "properties": {
 def _collection() -> dict:
     """METRICS.md's collection work: the KPI per PCEZ and per officer, and the two lists."""
     def grouped(key: str, what: str) -> dict:
-        row = {**GROUP_KPI, "properties": {key: {**_NAME, "description": f"null: customers with no {what}"},
+        row = {**GROUP_KPI, "properties": {key: {**NULLABLE, "description": f"null: customers with no {what}"},
                                            **GROUP_KPI["properties"]}}
-        return _get(f"Collection KPI per {what} with the total (rows add up to it)", [PERIODE, RAYON], {
-            "type": "object", "properties": {"periode": {"type": "string"}, "rayon": _NAME,
+        return get(f"Collection KPI per {what} with the total (rows add up to it)", [PERIODE, RAYON], {
+            "type": "object", "properties": {"periode": {"type": "string"}, "rayon": NULLABLE,
                                              "has_mc": {"type": "boolean"},
                                              "rows": {"type": "array", "items": row}, "total": row}})
 
     def listing(summary: str, kind: str) -> dict:
-        return _get(summary, [
-            PERIODE, RAYON, _param("pcez", "PCEZ, 5 digits", pattern=PCEZ_PATTERN), petugas,
-            _int("page", "Page", "collection_page"), _int("page_size", "Rows per page", "collection_page_size"),
+        return get(summary, [
+            PERIODE, RAYON, param("pcez", "PCEZ, 5 digits", pattern=PCEZ_PATTERN), petugas,
+            int_param("page", "Page", "collection_page"), int_param("page_size", "Rows per page", "collection_page_size"),
             {"name": "sort", "in": "query", "required": False,
              "schema": {"type": "string", "enum": list(COLLECTION_SORTS[kind]), "default": COLLECTION_SORTS[kind][0]}},
         ], {"type": "object", "properties": {
@@ -261,8 +143,8 @@ def _collection() -> dict:
     followup = {"type": "object", "properties": {
         "id": {"type": "integer"}, "nomen": {"type": "string"}, "periode": {"type": "string"},
         "result": {"type": "string", "enum": list(RESULTS)}, "visit_date": {"type": "string", "format": "date"},
-        "promise_date": {"type": "string", "format": "date", "nullable": True}, "note": _NAME,
-        "created_by": _NAME, "created_at": {"type": "string", "format": "date-time"}}}
+        "promise_date": {"type": "string", "format": "date", "nullable": True}, "note": NULLABLE,
+        "created_by": NULLABLE, "created_at": {"type": "string", "format": "date-time"}}}
     new = {"type": "object", "required": ["nomen", "periode", "result"], "additionalProperties": False,
            "properties": {
                "nomen": {"type": "string", "pattern": NOMEN_PATTERN},
@@ -275,29 +157,29 @@ def _collection() -> dict:
     statuses = ",".join(PROMISE_STATUSES)
     return {
         "/api/followups": {
-            **_get("Field follow-ups of a periode, newest first", [
-                PERIODE, _param("nomen", "A customer", pattern=NOMEN_PATTERN), petugas],
+            **get("Field follow-ups of a periode, newest first", [
+                PERIODE, param("nomen", "A customer", pattern=NOMEN_PATTERN), petugas],
                 {"type": "object", "properties": {"rows": {"type": "array", "items": followup}}}),
             "post": {"summary": "Admin: record a field follow-up (every record is kept; the latest counts)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": new}}},
                      "responses": {"201": {"description": "Recorded", "content": {
                          "application/json": {"schema": followup}}}, "400": ERROR, "401": ERROR, "403": ERROR,
                          "404": ERROR}}},
-        "/api/promises": _get("Promises to pay of a periode: the latest follow-up of a customer when it is "
+        "/api/promises": get("Promises to pay of a periode: the latest follow-up of a customer when it is "
                               "janji_bayar, pending, kept or broken", [
                                   PERIODE, petugas,
                                   {"name": "status", "in": "query", "required": False,
                                    "description": f"comma-separated: {statuses}",
                                    "schema": {"type": "string", "pattern": f"^(({'|'.join(PROMISE_STATUSES)}),?)*$"}}],
                               {"type": "object", "properties": {
-                                  "periode": {"type": "string"}, "data_as_of": {**_NAME, "format": "date"},
+                                  "periode": {"type": "string"}, "data_as_of": {**NULLABLE, "format": "date"},
                                   "grace_days": {"type": "integer"},
                                   "counts": {"type": "object", "properties": {
                                       s: {"type": "integer"} for s in PROMISE_STATUSES}},
                                   "nominal": {"type": "object", "properties": {
                                       s: {"type": "integer"} for s in PROMISE_STATUSES}},
                                   "rows": {"type": "array", "items": {"type": "object", "properties": {
-                                      "nomen": {"type": "string"}, "petugas": _NAME,
+                                      "nomen": {"type": "string"}, "petugas": NULLABLE,
                                       "visit_date": {"type": "string", "format": "date"},
                                       "promise_date": {"type": "string", "format": "date"},
                                       "status": {"type": "string", "enum": list(PROMISE_STATUSES)},
@@ -313,7 +195,7 @@ def _collection() -> dict:
 
 def _anomalies_and_uploads() -> dict:
     return {
-        "/api/anomaly/summary": _get("Meter-reading anomalies of a periode: customers per key", [
+        "/api/anomaly/summary": get("Meter-reading anomalies of a periode: customers per key", [
             PERIODE, RAYON], {"type": "object", "properties": {
                 "periode": {"type": "string"}, "rayon": {"type": "string", "nullable": True},
                 "previous_periode": {"type": "string", "nullable": True,
@@ -332,13 +214,13 @@ def _anomalies_and_uploads() -> dict:
                                  "description": "the distinct read-method codes of SBRS(P)"},
                 "actual_read_methods": {"type": "array", "items": {"type": "string"},
                                         "description": "the codes counted as actual reads (a setting)"}}}),
-        "/api/anomalies": _get("One anomaly's list, a page at a time", [
+        "/api/anomalies": get("One anomaly's list, a page at a time", [
             PERIODE, RAYON,
-            {**_param("type", "Anomaly key", True), "schema": {"type": "string", "enum": list(checks.names())}},
-            _int("page", "Page number", "anomalies_page"),
-            _int("page_size", "Rows per page", "anomalies_page_size"),
-            _param("sort", "field:asc|desc, comma-separated (default at_stake:desc)"),
-            _param("filters", "AG Grid filter model as JSON, e.g. {\"volume\": {\"filterType\": \"number\", "
+            {**param("type", "Anomaly key", True), "schema": {"type": "string", "enum": list(checks.names())}},
+            int_param("page", "Page number", "anomalies_page"),
+            int_param("page_size", "Rows per page", "anomalies_page_size"),
+            param("sort", "field:asc|desc, comma-separated (default at_stake:desc)"),
+            param("filters", "AG Grid filter model as JSON, e.g. {\"volume\": {\"filterType\": \"number\", "
                               "\"type\": \"greaterThan\", \"filter\": 100}}")], {
                 "type": "object", "properties": {
                     "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"},
@@ -352,7 +234,7 @@ def _anomalies_and_uploads() -> dict:
                         "delta_m3": {"type": "integer"}, "price_m3": {"type": "integer"},
                         "at_stake": {"type": "integer", "description": "Rupiah: |delta_m3| x price_m3"}}}}}}),
         "/api/uploads": {
-            **_get("Upload history, newest first", [_int("limit", "How many", "uploads_limit")], {
+            **get("Upload history, newest first", [int_param("limit", "How many", "uploads_limit")], {
                 "type": "object", "properties": {"uploads": {"type": "array", "items": {"type": "object"}}}}),
             "post": {
                 "summary": "Admin: load a file through the ingestion pipeline (the same as `ingest --json`)",
@@ -395,14 +277,14 @@ def _anomalies_and_uploads() -> dict:
 def _workbench() -> dict:
     return {
         "/api/analyses": {
-            **_get("Manual-analysis cases, most recently changed first (filters combine)", [
-                _param("status", "open, in_progress, resolved, dismissed; several comma-separated"),
-                _param("priority", "rendah, sedang, tinggi; several comma-separated"),
-                _param("assigned_to", "A username or RUTE officer's name"), RAYON,
-                _param("periode", "Periode YYYY-MM of the case"),
-                _param("anomaly_type", "An anomaly key (extreme, drop, ...) or lainnya; several comma-separated"),
-                {**_param("nomen", "Customer number"), "schema": {"type": "string", "pattern": NOMEN_PATTERN}},
-                _int("limit", "How many", "analyses_limit")], {
+            **get("Manual-analysis cases, most recently changed first (filters combine)", [
+                param("status", "open, in_progress, resolved, dismissed; several comma-separated"),
+                param("priority", "rendah, sedang, tinggi; several comma-separated"),
+                param("assigned_to", "A username or RUTE officer's name"), RAYON,
+                param("periode", "Periode YYYY-MM of the case"),
+                param("anomaly_type", "An anomaly key (extreme, drop, ...) or lainnya; several comma-separated"),
+                {**param("nomen", "Customer number"), "schema": {"type": "string", "pattern": NOMEN_PATTERN}},
+                int_param("limit", "How many", "analyses_limit")], {
                     "type": "object", "properties": {"analyses": {"type": "array", "items": ANALYSIS}}}),
             "post": {
                 "summary": "Open a case (admin and viewer: permission 'analyse'); its creation is the first event",
@@ -437,10 +319,10 @@ def _workbench() -> dict:
 
 def _customers() -> dict:
     return {
-        "/api/customers/search": _get("Customers by NOMEN prefix (q all digits) or by words of name and address", [
-            {**_param("q", "Start of a NOMEN, or words that must all occur in the name or address", True),
+        "/api/customers/search": get("Customers by NOMEN prefix (q all digits) or by words of name and address", [
+            {**param("q", "Start of a NOMEN, or words that must all occur in the name or address", True),
              "schema": {"type": "string", "minLength": 1, "maxLength": SEARCH_MAX, "pattern": r"\S"}},
-            RAYON, _int("limit", "How many", "search_limit")], {
+            RAYON, int_param("limit", "How many", "search_limit")], {
                 "type": "object", "properties": {"results": {"type": "array", "items": {
                     "type": "object", "properties": {k: {"type": "string", "nullable": True} for k in (
                         "nomen", "nama", "alamat", "rayon", "tarif")}}}}}),
