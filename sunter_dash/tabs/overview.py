@@ -246,8 +246,9 @@ def update(periode: str | None, rayon: str | None) -> dict:
     goal = settings.goal(engine, current_app.config["SUNTER_CONFIG"].thresholds, periode)
     current = queries.kpi_month(engine, periode, rayon, goal)
     previous_periode = shift_periode(periode, -1)
-    previous = queries.kpi_month(engine, previous_periode, rayon) if any(
-        p["periode"] == previous_periode for p in queries.periodes(engine)) else None
+    # Last month's figures for the cards' deltas only (kpi_month would also read P-13 for nothing).
+    before = queries.types_of(engine, previous_periode)
+    previous = known(queries.kpi(engine, previous_periode, rayon), before)[0] if before else None
     message = missing_message(current, periode)
     by_rayon = queries.kpi_by_rayon(engine, periode)
     year = current["previous_year"]
