@@ -33,6 +33,9 @@
             if (response.status === 401 && path.indexOf('/_dash') === 0) {
                 var here = window.location.pathname + window.location.search + window.location.hash;
                 window.location.assign('/login?ended=1&next=' + encodeURIComponent(here));
+                // The page is leaving: Dash's renderer never sees this answer (reading a 401 it
+                // could race the navigation and report "body stream already read").
+                return new Promise(function () {});
             } else if (path.indexOf('/_dash-update-component') === 0 &&
                        (response.status === 403 || response.status === 429 || response.status >= 500)) {
                 // The server's own sentence when it sent one (the API's error shape), else ours.
