@@ -13,6 +13,7 @@ from ..domain.cases import (
     type_labels,
     value_label,
 )
+from ..domain.clock import wall
 from ..domain.followups import RESULT_LABELS
 from .grids import column, nomen_column
 
@@ -44,21 +45,21 @@ COLUMNS = [
     column("status_label", "Status", minWidth=105, flex=0, width=115, cellClass="analisa-status",
            cellClassRules={f"analisa-status-{key}": f"params.data.status === '{key}'" for key in STATUS_LABELS}),
     column("assigned_to", "Ditugaskan ke", minWidth=130, flex=0, width=150, filter=True),
-    column("updated_at", "Diubah (UTC)", minWidth=140, flex=0, width=145, sort="desc"),
+    column("updated_at", "Diubah", minWidth=155, flex=0, width=165, sort="desc"),
 ]
 
 
-def when(value) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "-"
+def when(value, zone: str) -> str:
+    return wall(value, zone) or "-"
 
 
-def case_rows(cases: list[dict]) -> list[dict]:
+def case_rows(cases: list[dict], zone: str) -> list[dict]:
     return [{"row_id": str(case["id"]), "id": case["id"], "nomen": case["nomen"], "nama": case["nama"],
              "periode": case["periode"], "rayon": case["rayon"], "status": case["status"],
              "priority": case["priority"], "type_label": value_label("anomaly_type", case["anomaly_type"]),
              "priority_label": value_label("priority", case["priority"]),
              "status_label": value_label("status", case["status"]), "assigned_to": case["assigned_to"],
-             "updated_at": f"{case['updated_at']:%Y-%m-%d %H:%M}"} for case in cases]
+             "updated_at": wall(case["updated_at"], zone)} for case in cases]
 
 
 def assignee_options(usernames: list[str], current: str | None = None) -> list[dict]:
@@ -76,19 +77,19 @@ def status_options(status: str) -> list[dict]:
             for s in (status, *TRANSITIONS[status])]
 
 
-def facts(case: dict) -> html.Dl:
+def facts(case: dict, zone: str) -> html.Dl:
     items = [("Nomen", case["nomen"]), ("Nama", case["nama"] or "—"), ("Periode", case["periode"] or "—"),
              ("Rayon", case["rayon"] or "—"), ("Jenis anomali", value_label("anomaly_type", case["anomaly_type"])),
              ("Status", value_label("status", case["status"])),
              ("Prioritas", value_label("priority", case["priority"])),
              ("Ditugaskan ke", case["assigned_to"] or "—"), ("Deskripsi", case["description"] or "—"),
-             ("Dibuat", f"{when(case['created_at'])} oleh {case['created_by'] or '-'}"),
-             ("Diperbarui", f"{when(case['updated_at'])} · versi {case['version']}")]
+             ("Dibuat", f"{when(case['created_at'], zone)} oleh {case['created_by'] or '-'}"),
+             ("Diperbarui", f"{when(case['updated_at'], zone)} · versi {case['version']}")]
     return html.Dl([part for label, value in items for part in (html.Dt(label), html.Dd(value))],
                    className="analisa-facts")
 
 
-def timeline(history: list[dict], visits: list[dict] = ()) -> html.Ol:
+def timeline(history: list[dict], zone: str, visits: list[dict] = ()) -> html.Ol:
     """Each event: who and when, what changed (old → new), the comment; the creation first. Then
     the field follow-ups of the case's customer (and periode), newest visit first."""
     items = []
@@ -102,7 +103,7 @@ def timeline(history: list[dict], visits: list[dict] = ()) -> html.Ol:
                        for field, (old, new) in event["change"].items()]
         action = "membuat kasus" if created else ("mengubah" if changes else "berkomentar")
         items.append(html.Li([
-            html.Div([html.Strong(event["username"] or "-"), f" {action} · ", html.Span(when(event["created_at"]))],
+            html.Div([html.Strong(event["username"] or "-"), f" {action} · ", html.Span(when(event["created_at"], zone))],
                      className="analisa-event-head"),
             html.Ul([html.Li(change) for change in changes], className="analisa-event-changes") if changes else None,
             html.Blockquote(event["comment"], className="analisa-event-comment") if event["comment"] else None,

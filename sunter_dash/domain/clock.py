@@ -26,3 +26,14 @@ def local(moment: dt.datetime | None, zone_name: str = DEFAULT_TIMEZONE) -> dt.d
     if moment is None:
         return None
     return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone(zone_name))
+
+
+def wall(moment: dt.datetime | str | None, zone_name: str = DEFAULT_TIMEZONE, seconds: bool = False) -> str | None:
+    """A stored UTC time (a datetime, or the ISO text the API answers) as the branch's wall
+    clock, with the zone's abbreviation: ``2025-12-01 14:03 WIB``."""
+    if moment is None or moment == "":
+        return None
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment.removesuffix("Z"))
+    shown = local(moment, zone_name)
+    return f"{shown:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {shown.tzname()}"

@@ -10,6 +10,6 @@ def audit_log(engine: Engine, limit: int = 1000) -> list[dict]:
     """The newest audit events first (not cached: it changes with every login)."""
     stmt = select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit)
     with engine.connect() as conn:
-        return [{"created_at": row.created_at.strftime("%Y-%m-%d %H:%M:%S"), "username": row.username,
+        return [{"created_at": row.created_at, "username": row.username,
                  "address": row.address, "action": row.action, "detail": row.detail}
                 for row in conn.execute(stmt)]

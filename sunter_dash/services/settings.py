@@ -106,7 +106,7 @@ def listed(engine: Engine, defaults: Thresholds) -> list[dict]:
                       "saved": setting.shown(getattr(current, setting.key)) if row else None,
                       "value": setting.shown(getattr(current, setting.key)),
                       "updated_by": row.updated_by if row else None,
-                      "updated_at": row.updated_at.strftime("%Y-%m-%d %H:%M") if row else None})
+                      "updated_at": row.updated_at if row else None})
     return found
 
 

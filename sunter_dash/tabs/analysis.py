@@ -37,7 +37,7 @@ from ..domain.cases import MAX_COMMENT, MAX_DESCRIPTION, MAX_LIMIT, type_labels
 from ..domain.errors import NotFound, SunterError
 from ..domain.listing import rayon_filter
 from ..domain.periodes import valid_periode
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from ..formatting import number
 from ..services import analyses
 from .base import Tab
@@ -242,9 +242,9 @@ def show(case_id) -> dict:
                 "priority": "sedang", "assignee_options": assignee_options(users), "assignee": NONE,
                 "timeline": None, "disabled": True, "version": None}
     return {"title": " · ".join(filter(None, [f"Kasus #{case['id']}", case["nomen"], case["nama"]])),
-            "facts": facts(case), "status_options": status_options(case["status"]), "status": case["status"],
+            "facts": facts(case, branch_zone()), "status_options": status_options(case["status"]), "status": case["status"],
             "priority": case["priority"], "assignee_options": assignee_options(users, case["assigned_to"]),
-            "assignee": case["assigned_to"] or NONE, "timeline": timeline(case["history"], visits(engine, case)),
+            "assignee": case["assigned_to"] or NONE, "timeline": timeline(case["history"], branch_zone(), visits(engine, case)),
             "disabled": False,
             "version": case["version"]}
 
@@ -267,7 +267,7 @@ def cases(status, priority, assignee, anomaly_type, all_periodes, periode, rayon
     except SunterError as exc:
         return {"rows": [], "count": "", "alert": notice(exc.message, "danger"), "assignees": no_update}
     count = f"{len(found)} kasus" + (f" ({number(MAX_LIMIT)} terbaru ditampilkan)" if len(found) == MAX_LIMIT else "")
-    return {"rows": case_rows(found), "count": count, "alert": None,
+    return {"rows": case_rows(found, branch_zone()), "count": count, "alert": None,
             "assignees": ALL + [{"label": name, "value": name} for name in names]}
 
 

@@ -6,8 +6,9 @@ from dash import Dash, Input, Output, html
 
 from .. import ids, queries
 from ..components.grids import column, grid
+from ..domain.clock import wall
 from ..domain.labels import AUDIT_ACTIONS
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from .base import Tab
 
 TAB_ID = "audit"
@@ -17,7 +18,7 @@ GRID = "audit-grid"
 ALERT = "audit-alert"
 
 COLUMNS = [
-    column("created_at", "Waktu (UTC)", minWidth=170, flex=0, width=180, filter=True),
+    column("created_at", "Waktu", minWidth=180, flex=0, width=190, filter=True),
     column("username", "Pengguna", minWidth=120, filter=True),
     column("action_label", "Kegiatan", minWidth=140, filter=True),
     column("address", "Alamat IP", minWidth=130, filter=True),
@@ -38,7 +39,9 @@ def layout() -> html.Div:
 
 
 def rows() -> list[dict]:
-    return [{**event, "action_label": AUDIT_ACTIONS.get(event["action"], event["action"])}
+    zone = branch_zone()
+    return [{**event, "created_at": wall(event["created_at"], zone, seconds=True),
+             "action_label": AUDIT_ACTIONS.get(event["action"], event["action"])}
             for event in queries.audit_log(app_engine())]
 
 

@@ -18,11 +18,12 @@ from ..components.cards import missing_alert
 from ..components.grids import column, grid, tab_link_column
 from ..domain import checks
 from ..domain.cases import PRIORITY_LABELS, STATUS_LABELS, type_labels
+from ..domain.clock import wall
 from ..domain.errors import Forbidden
 from ..domain.followups import RESULT_LABELS
 from ..domain.listing import rayon_filter
 from ..domain.periodes import periode_label
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from ..formatting import number, rupiah
 from ..services import scope
 from . import followup_form
@@ -129,7 +130,7 @@ ANALYSIS_COLUMNS = [
     column("status", "Status", minWidth=100),
     column("priority", "Prioritas", minWidth=100),
     column("assigned_to", "Ditugaskan ke", minWidth=130),
-    column("created_at", "Dibuat", "date", minWidth=110),
+    column("created_at", "Dibuat", minWidth=160),
     column("description", "Keterangan", minWidth=200),
 ]
 
@@ -377,7 +378,7 @@ def _analyses(profile: dict, periode: str | None, rayon: str | None) -> dbc.Card
     rows = [{"id": a["id"], "periode": a["periode"], "type": type_labels().get(a["anomaly_type"], a["anomaly_type"]),
              "status": STATUS_LABELS.get(a["status"], a["status"]),
              "priority": PRIORITY_LABELS.get(a["priority"], a["priority"]), "assigned_to": a["assigned_to"],
-             "created_at": a["created_at"], "description": a["description"]} for a in profile["analyses"]]
+             "created_at": wall(a["created_at"], branch_zone()), "description": a["description"]} for a in profile["analyses"]]
     body = grid(ANALYSES_GRID, ANALYSIS_COLUMNS, rows) if rows else _nothing("Belum ada analisa untuk pelanggan ini.")
     return _section("Analisa", body, create)
 

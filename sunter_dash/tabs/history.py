@@ -15,11 +15,12 @@ from ..auth import current_actor, may
 from ..components.forms import heading, notice
 from ..components.grids import column, grid
 from ..domain import files
+from ..domain.clock import wall
 from ..domain.errors import SunterError
 from ..domain.periodes import periode_label
 from ..domain.uploads import PERIODE_RULES, UPLOAD_STATUSES
 from ..export import FORMATS, PROBLEM_KINDS, upload_problems
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from ..formatting import number
 from ..services import uploads
 from ..services.uploads import describe
@@ -58,7 +59,7 @@ COLUMNS = [
     # the rest scrolls, and the selected upload's note is repeated under the grid.
     column("id", "#", minWidth=60, flex=0, width=64, sort="desc", type="rightAligned", pinned="left"),
     column("file", "File", minWidth=180, flex=0, width=230, filter=True, tooltipField="file", pinned="left"),
-    column("created_at", "Waktu (UTC)", minWidth=150, flex=0, width=160, filter=True),
+    column("created_at_shown", "Waktu", minWidth=160, flex=0, width=170, filter=True),
     column("type", "Tipe", minWidth=110, flex=0, width=115, filter=True),
     column("periode_text", "Periode", minWidth=150, flex=0, width=160, filter=True,
            headerTooltip="Periode unggahan, dan dari mana periode itu ditentukan"),
@@ -142,7 +143,7 @@ def layout() -> html.Div:
 
 # --- pure builders ----------------------------------------------------------------------------
 
-def history_rows(uploads: list[dict]) -> list[dict]:
+def history_rows(uploads: list[dict], zone: str) -> list[dict]:
     """queries.uploads() as grid rows: Indonesian status, periode with its rule, one note."""
     rows = []
     for item in uploads:
@@ -152,20 +153,20 @@ def history_rows(uploads: list[dict]) -> list[dict]:
         if item["profile"]:
             note = f"Profil kolom: {item['profile']}. {note}".strip()
         if item["status"] == "deleted":
-            note = f"Dihapus oleh {item['deleted_by'] or '-'} pada {item['deleted_at']} UTC. {note}".strip()
+            note = f"Dihapus oleh {item['deleted_by'] or '-'} pada {wall(item['deleted_at'], zone)}. {note}".strip()
         elif item["status"] == "replaced" and not item["kept"]:
             note = f"{REPLACED_UNKEPT} {note}".strip()
-        rows.append({**item, "row_id": str(item["id"]), "note": note,
+        rows.append({**item, "row_id": str(item["id"]), "note": note, "created_at_shown": wall(item["created_at"], zone),
                      "status_label": UPLOAD_STATUSES.get(item["status"], item["status"]),
                      "periode_text": f"{periode} · {rule}" if rule else periode})
     return rows
 
 
-def confirmation(upload: dict) -> list:
+def confirmation(upload: dict, zone: str) -> list:
     facts = [("File", upload["file"]), ("Tipe", upload["type"] or "-"),
              ("Periode", f"{periode_label(upload['periode'])} ({upload['periode']})" if upload["periode"] else "-"),
              ("Baris tersimpan", number(upload["stored"])),
-             ("Diunggah", f"{upload['created_at']} UTC oleh {upload['user'] or '-'}")]
+             ("Diunggah", f"{wall(upload['created_at'], zone)} oleh {upload['user'] or '-'}")]
     return [
         html.P(f"Unggahan #{upload['id']} akan dihapus:"),
         html.Dl([part for label, value in facts for part in (html.Dt(label), html.Dd(value))],
@@ -242,7 +243,7 @@ def ask_to_delete(rows: list[dict] | None) -> dict:
     if upload_id is None or reason:
         message = reason.message if reason else "Tidak ada unggahan terpilih."
         return {"open": False, "body": None, "pending": None, "result": notice(message, "danger")}
-    return {"open": True, "body": confirmation(upload), "pending": upload_id, "result": None}
+    return {"open": True, "body": confirmation(upload, branch_zone()), "pending": upload_id, "result": None}
 
 
 def register_callbacks(app: Dash) -> None:
@@ -250,7 +251,7 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(output={"rows": Output(GRID, "rowData"), "alert": Output(ALERT, "children")},
                   inputs={"_changed": Input(CHANGED, "data")})
     def refresh(_changed):
-        return {"rows": history_rows(queries.uploads(app_engine())), "alert": None}
+        return {"rows": history_rows(queries.uploads(app_engine()), branch_zone()), "alert": None}
 
     @app.callback(
         output={"errors": Output(ERRORS_GRID, "rowData"), "title": Output(ERRORS_TITLE, "children"),

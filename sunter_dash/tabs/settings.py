@@ -16,11 +16,11 @@ from .. import queries
 from ..auth import current_actor
 from ..components.forms import field, heading, notice
 from ..components.grids import column, grid
-from ..domain.clock import local
+from ..domain.clock import local, wall
 from ..domain.errors import BadParameter, SunterError
 from ..domain.periodes import periode_label
 from ..domain.settings import GOAL
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from ..services import profiles, settings
 from . import settings_mail
 from .base import Tab
@@ -55,7 +55,7 @@ PROFILE_COLUMNS = [
     column("file_type", "Tipe", minWidth=100, flex=0, width=120),
     column("mapping_text", "Pemetaan (kolom tipe = kolom file)", minWidth=260, tooltipField="mapping_text"),
     column("updated_by", "Diubah oleh", minWidth=110, flex=0, width=130),
-    column("updated_at", "Diubah (UTC)", minWidth=140, flex=0, width=150),
+    column("updated_at", "Diubah", minWidth=160, flex=0, width=170),
 ]
 
 
@@ -116,11 +116,11 @@ def layout() -> html.Div:
 
 # --- pure builders ----------------------------------------------------------------------------
 
-def settings_table(rows: list[dict]) -> dbc.Table:
+def settings_table(rows: list[dict], zone: str) -> dbc.Table:
     """One line per setting: what it is, the default, the value in force (editable), save, reset."""
     lines = []
     for row in rows:
-        source = (f"disimpan {row['updated_by'] or '-'} {row['updated_at']} UTC" if row["saved"] is not None
+        source = (f"disimpan {row['updated_by'] or '-'} {wall(row['updated_at'], zone)}" if row["saved"] is not None
                   else "bawaan")
         lines.append(html.Tr([
             html.Td([html.Div(row["label"]), html.Code(row["env"], className="small text-muted")]),
@@ -153,9 +153,9 @@ def goals_list(found: list[dict], zone: str) -> html.Div:
     return html.Ul(lines, className="small mb-0 settings-goals")
 
 
-def profile_rows(found: list[dict]) -> list[dict]:
+def profile_rows(found: list[dict], zone: str) -> list[dict]:
     return [{**p, "row_id": str(p["id"]), "mapping_text": mapping_text(p["mapping"]),
-             "updated_at": p["updated_at"].strftime("%Y-%m-%d %H:%M") if p["updated_at"] else None} for p in found]
+             "updated_at": wall(p["updated_at"], zone)} for p in found]
 
 
 def mapping_text(mapping: dict) -> str:
@@ -195,9 +195,9 @@ def register_callbacks(app: Dash) -> None:
     def refresh(_changed):
         engine = app_engine()
         stored = [p["periode"] for p in queries.periodes(engine)]
-        return {"table": settings_table(settings.listed(engine, defaults())),
-                "profiles": profile_rows(profiles.listed(engine)),
-                "goals": goals_list(settings.goals(engine), current_app.config["SUNTER_CONFIG"].timezone),
+        return {"table": settings_table(settings.listed(engine, defaults()), branch_zone()),
+                "profiles": profile_rows(profiles.listed(engine), branch_zone()),
+                "goals": goals_list(settings.goals(engine), branch_zone()),
                 "periodes": [{"label": periode_label(p), "value": p} for p in stored]}
 
     @app.callback(output={"alert": Output(ALERT, "children"), "changed": Output(CHANGED, "data")},

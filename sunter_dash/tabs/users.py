@@ -14,9 +14,10 @@ from .. import queries
 from ..auth import current_actor
 from ..components.forms import field, notice, password
 from ..components.grids import column, grid
+from ..domain.clock import wall
 from ..domain.errors import SunterError
 from ..domain.roles import ROLE_LABELS
-from ..extensions import app_engine
+from ..extensions import app_engine, branch_zone
 from ..services import signin, users
 from .base import Tab
 
@@ -56,7 +57,7 @@ COLUMNS = [
     column("petugas", "Petugas", minWidth=120, flex=0, width=140),
     column("status", "Status", minWidth=110, flex=0, width=120,
            cellClassRules={"users-inactive": "params.data.active === false"}),
-    column("created_at", "Dibuat (UTC)", minWidth=150, flex=0, width=170),
+    column("created_at", "Dibuat", minWidth=160, flex=0, width=170),
 ]
 
 
@@ -138,7 +139,7 @@ def rows() -> list[dict]:
     return [{"username": user["username"], "role": user["role"], "petugas": user["petugas"], "active": user["active"],
              "role_label": ROLE_LABELS.get(user["role"], user["role"]),
              "status": "Aktif" if user["active"] else "Nonaktif",
-             "created_at": user["created_at"].strftime("%Y-%m-%d %H:%M") if user["created_at"] else None}
+             "created_at": wall(user["created_at"], branch_zone())}
             for user in queries.list_users(app_engine())]
 
 

@@ -94,7 +94,7 @@ def test_a_viewer_creates_a_case_closes_it_and_reads_its_history(dash_duo, anali
     dash_duo.wait_for_contains_text("#analisa-timeline", "Status: Terbuka → Selesai")
     events = dash_duo.find_elements("#analisa-timeline .analisa-event")
     assert len(events) == 2
-    assert "viewer mengubah" in events[1].text and "UTC" in events[1].text
+    assert "viewer mengubah" in events[1].text and " WIB" in events[1].text
     assert "Meter diganti, pemakaian normal kembali" in events[1].text
     assert "Jenis anomali: Pemakaian Nol" in events[0].text
     wait_value(dash_duo, "#analisa-comment", "")

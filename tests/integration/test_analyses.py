@@ -2,6 +2,7 @@
 and the Analisa tab's builders and actions on the server."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -415,10 +416,12 @@ def test_the_openapi_description_lists_the_analyses_routes(as_viewer):
 def test_the_timeline_says_who_when_what_and_why(engine, users):
     case = analyses.create(engine, as_user("admin"), nomen="1", anomaly_type="zero", assigned_to="viewer")
     case = analyses.update(engine, as_user("viewer"), case["id"], 1, {"status": "resolved"}, comment="meter diganti")
-    text = json.dumps(tab.timeline(case["history"]).to_plotly_json(), default=lambda c: c.to_plotly_json(),
-                      ensure_ascii=False)
+    text = json.dumps(tab.timeline(case["history"], "Asia/Jakarta").to_plotly_json(),
+                      default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+    # The stored time is UTC; the branch reads it in WIB, seven hours later.
+    changed = case["history"][1]["created_at"] + dt.timedelta(hours=7)
     for part in ("membuat kasus", "Jenis anomali: Pemakaian Nol", "Ditugaskan ke: viewer", "Status: Terbuka",
-                 "Status: Terbuka → Selesai", "meter diganti", " UTC"):
+                 "Status: Terbuka → Selesai", "meter diganti", f"{changed:%Y-%m-%d %H:%M} WIB"):
         assert part in text, part
 
 
