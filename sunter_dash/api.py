@@ -21,7 +21,7 @@ from .domain.clock import local, now_utc
 from .domain.errors import BadParameter, Forbidden, LoadBusy, NotFound, SunterError
 from .domain.followups import STATUSES as PROMISE_STATUSES
 from .domain.params import ID_MAX, SEARCH_MAX
-from .domain.periodes import valid_periode
+from .domain.periodes import default_periode, valid_periode
 from .extensions import app_engine
 from .grid_model import parse_filters, parse_sort
 from .openapi import spec
@@ -376,11 +376,10 @@ def kpi_data():
     """The old Flask app's shape, for existing scripts (deprecated; see /api/kpi)."""
     periode = periode_arg(required=False)
     if periode is None:
-        stored = queries.periodes(app_engine())
-        if not stored:
+        periode = default_periode(queries.periodes(app_engine()))
+        if periode is None:
             raise NotFound("Belum ada data tersimpan: unggah file MC dan COLLECTION dahulu.",
                            "No data stored yet: upload MC and COLLECTION files first.")
-        periode = stored[0]["periode"]
     figures = queries.kpi(app_engine(), periode)
     return jsonify({
         "periode": periode,

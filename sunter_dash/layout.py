@@ -18,6 +18,7 @@ from .auth import may
 from .components.export_buttons import EXPORT
 from .components.forms import periode_options, rayon_options
 from .domain.listing import ALL_RAYONS
+from .domain.periodes import default_periode
 from .domain.roles import ROLE_LABELS
 from .extensions import app_engine
 from .tabs import TABS
@@ -85,12 +86,13 @@ def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -
     shows the filters. Only changed values are sent: setting a value, even an equal one, fires
     what depends on it (a tab would be rebuilt and lose its state)."""
     engine = app_engine()
-    stored = [p["periode"] for p in queries.periodes(engine)]
+    found = queries.periodes(engine)
+    stored, default = [p["periode"] for p in found], default_periode(found)
     rayons = queries.rayons(engine)
     tabs = [t.id for t in visible_tabs()] or [TABS[0].id]
     asked = (periode, rayon, tab)
     if triggered_by_url:
-        periode, rayon, tab = urls.view(search, stored, rayons, tabs)
+        periode, rayon, tab = urls.view(search, stored, rayons, tabs, default)
     # The tab's own parameters stay while the URL's tab stays open.
     _, _, url_tab = urls.view(search, stored, rayons, tabs)
     extra = urls.tab_params(search) if tab == url_tab else {}

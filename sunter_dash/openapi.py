@@ -90,7 +90,7 @@ def _figures() -> dict:
             PERIODE, RAYON, int_param("limit", "How many", "arrears_top")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),
         "/api/kpi_data": get("Deprecated: the old Flask app's KPI shape; use /api/kpi", [
-            param("periode", "Periode YYYY-MM; default the latest")], {
+            param("periode", "Periode YYYY-MM; default the newest with an MC, else the newest stored")], {
                 "type": "object", "properties": {
                     "total_pelanggan": {"type": "integer"}, "total_kubikasi": {"type": "integer"},
                     "target": {"type": "object", "properties": {

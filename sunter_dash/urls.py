@@ -20,11 +20,13 @@ def tab_params(search: str | None) -> dict[str, str]:
     return {key: value for key, value in params(search).items() if key not in SHELL_PARAMS}
 
 
-def view(search: str | None, stored: list[str], rayons: list[str], tabs: list[str]) -> tuple[str | None, str, str]:
-    """(periode, rayon, tab) asked for by a query string, each falling back to its default (the
-    newest stored periode, all rayons, the first of ``tabs``) when absent or unknown."""
+def view(search: str | None, stored: list[str], rayons: list[str], tabs: list[str],
+         default: str | None = None) -> tuple[str | None, str, str]:
+    """(periode, rayon, tab) asked for by a query string, each falling back to its default
+    (``default``, else the newest stored periode; all rayons; the first of ``tabs``) when absent
+    or unknown."""
     asked = params(search)
-    periode = asked.get("periode") if asked.get("periode") in stored else (stored[0] if stored else None)
+    periode = asked.get("periode") if asked.get("periode") in stored else (default or (stored[0] if stored else None))
     rayon = asked.get("rayon") if asked.get("rayon") in rayons else ALL_RAYONS
     tab = asked.get("tab") if asked.get("tab") in tabs else tabs[0]
     return periode, rayon, tab

@@ -42,6 +42,14 @@ def shift_periode(periode: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def default_periode(stored: list[dict]) -> str | None:
+    """The periode a view opens on: the newest with an MC (the month has its target), else the
+    newest stored. ``stored`` is queries.periodes(): newest first, each with its file types. A few
+    payments of a month that arrive before its MC do not make an empty month the default."""
+    with_target = (p["periode"] for p in stored if "MC" in p["types"])
+    return next(with_target, stored[0]["periode"] if stored else None)
+
+
 def periode_label(periode: str | None) -> str:
     """'2025-12' -> 'Desember 2025'."""
     if periode == UNDATED:

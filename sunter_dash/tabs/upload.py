@@ -32,7 +32,7 @@ from ..components.forms import heading, notice, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import BadParameter, SunterError
-from ..domain.periodes import periode_label
+from ..domain.periodes import default_periode, periode_label
 from ..export import upload_problems
 from ..extensions import app_engine
 from ..formatting import number
@@ -362,15 +362,16 @@ def _register_results(app: Dash) -> None:
     def show_results(done, periode):
         # The header's periode and rayon lists follow what was just stored (the job ran in
         # another process, whose cache this one does not share); a header that had no
-        # periode yet takes the newest. A file the shrink guard refused is listed again.
+        # periode yet takes the default (the newest with an MC). A file the shrink guard refused is listed again.
         queries.invalidate()
         engine = app_engine()
-        stored = [p["periode"] for p in queries.periodes(engine)]
+        found = queries.periodes(engine)
+        stored = [p["periode"] for p in found]
         done = done if isinstance(done, dict) else {}
         again = done.get("staged") or []
         return {"results": results_view(done.get("results")), "staged": again, "start": not again,
                 "periodes": periode_options(stored), "rayons": rayon_options(queries.rayons(engine)),
-                "periode": periode if periode in stored else (stored[0] if stored else None)}
+                "periode": periode if periode in stored else default_periode(found)}
 
     @app.callback(Output(ERRORS_DOWNLOAD, "data"), Input({"type": ERRORS_BUTTON, "upload": ALL}, "n_clicks"),
                   prevent_initial_call=True)

@@ -119,17 +119,20 @@ TOTAL_NOV = [("Total", "Rp 805.000", "Rp 470.000", "Rp 335.000", "58,39%", "4")]
 RAYON_GRID_COLUMNS = ("label", "target_nominal", "paid_nominal", "unpaid_nominal", "rate", "paid_nomen")
 
 
-@pytest.fixture
-def dashboard(dash_duo, config, engine, tmp_path: Path, signed_in):
-    """The app on the fixture above, opened in the browser (newest periode, all rayons)."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for name, text in FILES.items():
-        path = raw / name
+def load(engine, folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir()
+    for name, text in files.items():
+        path = folder / name
         path.write_text(text, encoding="utf-8")
         result = ingest_file(engine, path)
         assert result.status == "loaded", (name, result.message)
         assert result.rejected == 0, (name, result.errors)
+
+
+@pytest.fixture
+def dashboard(dash_duo, config, engine, tmp_path: Path, signed_in):
+    """The app on the fixture above, opened in the browser (newest periode, all rayons)."""
+    load(engine, tmp_path / "raw", FILES)
     signed_in(dash_duo, create_app(config))
     return dash_duo
 
@@ -194,6 +197,22 @@ def test_overview_opens_on_newest_periode_with_its_figures(dashboard):
     wait_text(dash_duo, "#card-rate .kpi-delta", "+2,28 poin vs November 2025")
     wait_text(dash_duo, "#overview-daily-title", "Grafik harian Desember 2025")
     assert console(dash_duo) == []
+
+
+def test_early_payments_of_a_month_before_its_mc_do_not_open_an_empty_month(dash_duo, config, engine, tmp_path,
+                                                                            signed_in):
+    # Two payments dated 2 January arrive before January's MC: December, the newest month with
+    # its target, opens; January stays one choice away.
+    early = {"Collection-2026-01-02_sd_2026-01-02.txt": "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n"
+                                                         "60000003|02-01-2026|-125000|122025\n"
+                                                         "60000004|02-01-2026|-180000|012026\n"}
+    load(engine, tmp_path / "raw", {**FILES, **early})
+    signed_in(dash_duo, create_app(config))
+    wait_text(dash_duo, "#shell-periode-value", "Desember 2025")
+    wait_card(dash_duo, "card-target", "Rp 750.000", "5 pelanggan bertagihan")
+    wait_query(dash_duo, "periode=2025-12")
+    choose(dash_duo, "shell-periode", "Januari 2026")
+    wait_query(dash_duo, "periode=2026-01")
 
 
 def test_periode_and_rayon_filters_change_cards_grid_and_chart(dashboard):

@@ -541,12 +541,15 @@ def test_kpi_data_old_shape(hand):
     assert body["collection_rate"] == pytest.approx(68.97, abs=0.005)
 
 
-def test_kpi_data_defaults_to_latest_periode(hand):
-    latest = hand.get("/api/periodes")["periodes"][0]
-    assert latest == "2026-01"
+def test_kpi_data_defaults_to_the_newest_periode_with_an_mc(hand):
+    # 2026-01 holds payments and no MC yet: its figures would be empty, so 2025-12 opens.
+    stored = hand.get("/api/periodes")
+    assert stored["periodes"][0] == "2026-01" and "MC" not in stored["types"]["2026-01"]
+    assert "MC" in stored["types"]["2025-12"]
     body = hand.get("/api/kpi_data")
-    assert body.get("periode", latest) == latest
-    assert (body["total_pelanggan"], body["target"]["total_nominal"], body["collection_rate"]) == (0, 0, 0)
+    assert body["periode"] == "2025-12"
+    assert body == hand.get("/api/kpi_data?periode=2025-12")
+    assert (body["total_pelanggan"], body["target"]["total_nominal"]) == (12, 1_595_000)
 
 
 @pytest.mark.parametrize("rayon", [None, "34", "35", "33"], ids=lambda r: r or "all")

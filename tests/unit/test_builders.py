@@ -13,6 +13,7 @@ from sunter_dash.components.cards import Delta, kpi_card
 from sunter_dash.domain.checks import Thresholds
 from sunter_dash.domain.errors import BadParameter
 from sunter_dash.domain.listing import Group, Test
+from sunter_dash.domain.periodes import default_periode
 from sunter_dash.grid_model import parse_filters, parse_sort, sort_from_grid
 from sunter_dash.tabs import meter, overview, trend
 
@@ -149,6 +150,19 @@ def test_series_points_carry_the_change_from_the_previous_periode_of_their_serie
 ])
 def test_the_view_of_an_address_falls_back_to_defaults(search, expected):
     assert urls.view(search, ["2025-12", "2025-11"], ["34", "35"], ["ringkasan", "tren"]) == expected
+
+
+def test_a_view_opens_on_the_newest_periode_with_an_mc():
+    # 2026-01 holds a few early payments and no MC yet: the month has no target to show.
+    stored = [{"periode": "2026-01", "types": ["COLLECTION"]}, {"periode": "2025-12", "types": ["COLLECTION", "MC"]},
+              {"periode": "2025-11", "types": ["MC"]}]
+    assert default_periode(stored) == "2025-12"
+    assert urls.view("", ["2026-01", "2025-12", "2025-11"], ["34"], ["ringkasan"], "2025-12")[0] == "2025-12"
+    assert urls.view("?periode=2026-01", ["2026-01", "2025-12"], ["34"], ["ringkasan"], "2025-12")[0] == "2026-01"
+    # No MC at all: the newest stored; nothing stored: none.
+    assert default_periode([{"periode": "2026-01", "types": ["SBRS"]}, {"periode": "2025-12", "types": ["MB"]}]) \
+        == "2026-01"
+    assert default_periode([]) is None
 
 
 def test_links_keep_the_shell_order_and_leave_defaults_out():
