@@ -354,7 +354,8 @@ def analyses_create():
                            field=unknown[0])
     fields = {name: body[name] for name in allowed - {"nomen"} if name in body}
     case = analyses.create(app_engine(), current_actor(), nomen=body.get("nomen"), **fields)
-    return jsonify(_analysis_json(case)), 201
+    # The same active case already open: it is answered, not made again (200, not 201).
+    return jsonify(_analysis_json(case)), 200 if case["existing"] else 201
 
 
 @bp.get(f"/analyses/<int(max={ID_MAX}):analysis_id>")

@@ -11,6 +11,7 @@ from .domain.periodes import PERIODE_PATTERN
 from .export import DATASETS, FORMATS
 from .openapi_schemas import (
     ANALYSIS,
+    ANALYSIS_CREATED,
     ANALYSIS_ID,
     ANALYSIS_NEW,
     ANALYSIS_PATCH,
@@ -287,10 +288,14 @@ def _workbench() -> dict:
                 int_param("limit", "How many", "analyses_limit")], {
                     "type": "object", "properties": {"analyses": {"type": "array", "items": ANALYSIS}}}),
             "post": {
-                "summary": "Open a case (admin and viewer: permission 'analyse'); its creation is the first event",
+                "summary": "Open a case (admin and viewer: permission 'analyse'); its creation is the first event. "
+                           "A NOMEN no stored data knows is a 400; an active case (open or in progress) of the "
+                           "same nomen, periode and anomaly type is answered (200, existing true), not made again",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ANALYSIS_NEW}}},
-                "responses": {"201": {"description": "The new case with its history",
-                                      "content": {"application/json": {"schema": ANALYSIS}}},
+                "responses": {"201": {"description": "The new case with its history (existing false)",
+                                      "content": {"application/json": {"schema": ANALYSIS_CREATED}}},
+                              "200": {"description": "The same active case, already open (existing true)",
+                                      "content": {"application/json": {"schema": ANALYSIS_CREATED}}},
                               "400": ERROR, "401": ERROR, "403": ERROR},
             },
         },

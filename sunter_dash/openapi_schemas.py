@@ -105,6 +105,9 @@ ANALYSIS = {"type": "object", "properties": {
                     "change": {"type": "object", "description": '{"field": [old, new], ...}'},
                     "comment": NULLABLE}}},
 }}
+ANALYSIS_CREATED = {**ANALYSIS, "properties": {
+    **ANALYSIS["properties"],
+    "existing": {"type": "boolean", "description": "true: the same active case was already open; nothing was made"}}}
 ANALYSIS_NEW = {"type": "object", "required": ["nomen"], "additionalProperties": False, "properties": {
     "nomen": {"type": "string", "pattern": NOMEN_PATTERN},
     "rayon": {**NULLABLE, "description": "Used only when the customer's rayon is not known"},

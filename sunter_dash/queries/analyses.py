@@ -21,8 +21,42 @@ from ..domain.cases import (
     text_value,
 )
 from ..domain.errors import BadParameter, NotFound
-from ..models import Analysis, AnalysisEvent, Customer, CustomerRayon, Mc, User
+from ..models import (
+    Analysis,
+    AnalysisEvent,
+    ArrearsCustomer,
+    Customer,
+    CustomerRayon,
+    Mainbill,
+    MbPayment,
+    Mc,
+    Payment,
+    Sbrs,
+    User,
+)
 from .rute import officer_of
+
+ACTIVE = ("open", "in_progress")
+
+
+def known_nomen(conn: Connection, nomen: str, stored: list[str]) -> bool:
+    """Whether any stored data knows the customer: the directory, its MC or SBRS rows, MB
+    payments, or the payments, bills or arrears of a stored periode. Each is an indexed lookup:
+    the last three are keyed by periode first, so they are asked per periode (``stored``)."""
+    asks = [select(Customer.nomen).where(Customer.nomen == nomen)]
+    asks += [select(table.nomen).where(table.nomen == nomen) for table in (Mc, Sbrs, MbPayment)]
+    asks += [select(table.nomen).where(table.periode.in_(stored), table.nomen == nomen)
+             for table in (Payment, Mainbill, ArrearsCustomer)]
+    return any(conn.scalar(ask.limit(1)) is not None for ask in asks)
+
+
+def open_twin(conn: Connection, nomen: str, periode: str | None, anomaly_type: str | None) -> int | None:
+    """The active case (open or in progress) of the same customer, periode and anomaly type."""
+    def same(column, value):
+        return column.is_(None) if value is None else column == value
+    return conn.scalar(select(Analysis.id).where(
+        Analysis.nomen == nomen, same(Analysis.periode, periode), same(Analysis.anomaly_type, anomaly_type),
+        Analysis.status.in_(ACTIVE)).order_by(Analysis.id).limit(1))
 
 
 def rute_officer(conn: Connection, nomen: str, periode: str | None = None) -> tuple[str | None, str | None]:

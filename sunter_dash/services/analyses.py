@@ -32,7 +32,8 @@ from ..domain.cases import (
 from ..domain.clock import now_utc
 from ..domain.errors import NotFound
 from ..models import Analysis, AnalysisEvent, User
-from ..queries.analyses import get, rayon_of, rute_officer
+from ..queries.analyses import get, known_nomen, open_twin, rayon_of, rute_officer
+from ..queries.stored import periodes
 from . import Actor, record
 
 
@@ -68,8 +69,11 @@ def _event(conn: Connection, analysis_id: int, username: str | None, when: dt.da
 
 def create(engine: Engine, actor: Actor, *, nomen, periode=None, rayon=None, anomaly_type=None,
            description=None, priority="sedang", assigned_to=None, comment=None) -> dict:
-    """Open a case and return it (as ``get``). ``rayon`` is used only when the customer's own
-    is unknown (customer directory, then customer_rayon); ``assigned_to`` may be ``RUTE_OFFICER``."""
+    """Open a case and return it (as ``get``, with ``existing`` False). ``rayon`` is used only
+    when the customer's own is unknown (customer directory, then customer_rayon); ``assigned_to``
+    may be ``RUTE_OFFICER``. A NOMEN no stored data knows is refused. When an active case of the
+    same customer, periode and anomaly type exists, nothing is written and that case is returned
+    (``existing`` True)."""
     actor.require("analyse")
     username = actor.username
     nomen = check_nomen(nomen)
@@ -80,16 +84,25 @@ def create(engine: Engine, actor: Actor, *, nomen, periode=None, rayon=None, ano
               "status": "open", "priority": check_priority(priority if priority is not None else "sedang")}
     comment = text_value("comment", comment, MAX_COMMENT)
     now = now_utc()
+    stored = [p["periode"] for p in periodes(engine)]
     with engine.begin() as conn:
+        if not known_nomen(conn, nomen, stored):
+            raise refused(f"NOMEN {nomen} is unknown: no stored MC, SBRS, payment, bill or arrears holds it.",
+                          f"NOMEN {nomen} tidak dikenal: tidak ada data tersimpan (MC, SBRS, pembayaran, tagihan "
+                          "atau tunggakan) untuk pelanggan ini. Periksa nomornya.", "nomen")
         values["rayon"] = rayon_of(conn, nomen, given_rayon)
         values["assigned_to"] = _check_assignee(conn, assigned_to, nomen, periode)
-        analysis_id = conn.execute(insert(Analysis).values(
-            **values, created_by=username, created_at=now, updated_at=now, version=1)).inserted_primary_key[0]
-        _event(conn, analysis_id, username, now,
-               {field: [None, value] for field, value in values.items() if value is not None}, comment)
+        twin = open_twin(conn, nomen, periode, values["anomaly_type"])
+        if twin is None:
+            analysis_id = conn.execute(insert(Analysis).values(
+                **values, created_by=username, created_at=now, updated_at=now, version=1)).inserted_primary_key[0]
+            _event(conn, analysis_id, username, now,
+                   {field: [None, value] for field, value in values.items() if value is not None}, comment)
+    if twin is not None:
+        return {**get(engine, twin), "existing": True}
     case = get(engine, analysis_id)
     record(engine, actor, "analysis_created", audit_detail(case))
-    return case
+    return {**case, "existing": False}
 
 
 def update(engine: Engine, actor: Actor, analysis_id: int, version, changes: dict, comment=None) -> dict:

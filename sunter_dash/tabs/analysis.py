@@ -306,8 +306,10 @@ def create_flow(trigger, clicked: bool, form: NewCase, search, shell_periode, se
             case = create(form)
         except SunterError as exc:
             return {"open": True, "alert": notice(exc.message, "danger")}
-        return {"open": False, "alert": None, "created": case["id"],
-                "result": notice(f"Analisa #{case['id']} untuk nomen {case['nomen']} dibuat.")}
+        said = (notice(f"Analisa #{case['id']} untuk nomen {case['nomen']}, periode dan jenis yang sama masih "
+                       "aktif: kasus itu dibuka, tidak dibuat lagi.", "info") if case["existing"]
+                else notice(f"Analisa #{case['id']} untuk nomen {case['nomen']} dibuat."))
+        return {"open": False, "alert": None, "created": case["id"], "result": said}
     # The URL (also on the tab's first load): a link from another tab opens the form, once.
     asked = link_request(search, shell_periode)
     if asked is None or asked["key"] == seen:

@@ -14,6 +14,7 @@ from sunter_dash.auth import SessionUser
 from sunter_dash.domain.cases import RUTE_OFFICER, StaleEdit
 from sunter_dash.domain.errors import NotFound
 from sunter_dash.domain.errors import SunterError as AnalysisError  # a value, a transition or a stale edit refused
+from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis, AnalysisEvent, AuditLog, Customer, CustomerRayon, Mc, Rute, Upload, User
 from sunter_dash.services import Actor, analyses
 from sunter_dash.tabs import analysis as tab
@@ -26,8 +27,23 @@ def as_user(username: str) -> Actor:
     return Actor(username, "viewer")
 
 
+# Customers the tests open cases on: a case needs a NOMEN some stored data knows. These are
+# in the directory with no rayon, PCEZ or name, as a customer known only from a payment is.
+KNOWN = (NOMEN, "1", "2", "3", "4", "123", "124", "777", "6000")
+
+
+@pytest.fixture(autouse=True)
+def known_customers(request):
+    if "db_url" in request.fixturenames:  # the test has a database
+        engine = request.getfixturevalue("engine")
+        with engine.begin() as conn:
+            conn.execute(insert(Customer), [{"nomen": n, "rayon": "", "periode": "2025-12", "source": "SBRS"}
+                                            for n in KNOWN])
+
+
 def add_customer(engine, nomen: str = NOMEN, rayon: str = "34", pcez: str | None = "341010", nama: str = "BUDI"):
     with engine.begin() as conn:
+        conn.execute(delete(Customer).where(Customer.nomen == nomen))
         conn.execute(insert(Customer).values(nomen=nomen, nama=nama, rayon=rayon, pcez=pcez, periode="2025-12",
                                              source="MC"))
 
@@ -101,7 +117,8 @@ def test_the_rute_officer_of_the_customers_pcez_can_be_assigned(engine):
     case = analyses.create(engine, as_user("a"), nomen=NOMEN, periode="2025-11", assigned_to=RUTE_OFFICER)
     assert case["assigned_to"] == "PAK SLAMET"
     # The officer's name itself is accepted for that customer, and stays valid on later edits.
-    assert analyses.create(engine, as_user("a"), nomen=NOMEN, assigned_to="BU RINA")["assigned_to"] == "BU RINA"
+    assert analyses.create(engine, as_user("a"), nomen=NOMEN, anomaly_type="zero",
+                            assigned_to="BU RINA")["assigned_to"] == "BU RINA"
     changed = analyses.update(engine, as_user("a"), case["id"], 1, {"assigned_to": "PAK SLAMET", "priority": "tinggi"})
     assert changed["assigned_to"] == "PAK SLAMET" and changed["priority"] == "tinggi"
     with pytest.raises(AnalysisError) as refused:
@@ -151,6 +168,68 @@ def test_create_refuses_a_bad_value_and_says_which(engine, fields, field):
     assert refused.value.field == field
     assert refused.value.detail and refused.value.message
     assert queries.find_analyses(engine) == []
+
+
+def test_a_nomen_no_stored_data_knows_is_refused(engine, users, tmp_path):
+    with pytest.raises(AnalysisError) as refused:
+        analyses.create(engine, as_user("a"), nomen="12345", anomaly_type="zero")
+    assert refused.value.field == "nomen" and refused.value.status == 400
+    assert refused.value.message.startswith("NOMEN 12345 tidak dikenal")
+    assert queries.find_analyses(engine) == []
+    # A customer known only from an ARDEBT (no MC, SBRS or payment) is known.
+    arrears = tmp_path / "ARDEBT_2025-12.csv"
+    arrears.write_text("NOMEN;JUMLAH_REK;TOTAL_TUNGGAKAN\n12345;2;90000\n", encoding="utf-8")
+    assert ingest_file(engine, arrears).status == "loaded"
+    assert analyses.create(engine, as_user("a"), nomen="12345")["nomen"] == "12345"
+
+
+def test_an_identical_active_case_is_not_made_again_but_answered(engine, users):
+    first = analyses.create(engine, as_user("admin"), nomen="1", periode="2025-12", anomaly_type="zero")
+    assert first["existing"] is False
+    clear_audit(engine)
+    again = analyses.create(engine, as_user("viewer"), nomen="1", periode="2025-12", anomaly_type="zero",
+                            description="sama")
+    assert (again["id"], again["existing"], again["created_by"], again["description"]) == (
+        first["id"], True, "admin", None)
+    assert len(queries.find_analyses(engine)) == 1 and audit_actions(engine) == []
+    # In progress is still active; another periode, another type, or a closed case is not the same.
+    analyses.update(engine, as_user("admin"), first["id"], 1, {"status": "in_progress"})
+    assert analyses.create(engine, as_user("a"), nomen="1", periode="2025-12", anomaly_type="zero")["existing"]
+    assert not analyses.create(engine, as_user("a"), nomen="1", periode="2025-11", anomaly_type="zero")["existing"]
+    assert not analyses.create(engine, as_user("a"), nomen="1", periode="2025-12", anomaly_type="drop")["existing"]
+    analyses.update(engine, as_user("admin"), first["id"], 2, {"status": "resolved"}, comment="selesai")
+    fresh = analyses.create(engine, as_user("a"), nomen="1", periode="2025-12", anomaly_type="zero")
+    assert not fresh["existing"] and fresh["id"] != first["id"]
+
+
+def test_the_api_refuses_an_unknown_nomen_and_answers_an_existing_case(as_viewer, engine):
+    response = as_viewer.post("/api/analyses", json={"nomen": "12345", "anomaly_type": "zero"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"].startswith("NOMEN 12345 tidak dikenal") and body["field"] == "nomen"
+    assert "unknown" in body["detail"]
+    made = as_viewer.post("/api/analyses", json={"nomen": NOMEN, "periode": "2025-12", "anomaly_type": "zero"})
+    assert made.status_code == 201 and made.get_json()["existing"] is False
+    again = as_viewer.post("/api/analyses", json={"nomen": NOMEN, "periode": "2025-12", "anomaly_type": "zero"})
+    assert again.status_code == 200
+    assert (again.get_json()["id"], again.get_json()["existing"]) == (made.get_json()["id"], True)
+
+
+def test_the_create_form_says_so_and_opens_the_existing_case(app, engine, users):
+    form = tab.NewCase(nomen="1", periode="2025-12", anomaly_type="zero", description=None, priority="sedang",
+                       assigned_to=None)
+    with app.server.test_request_context():
+        login_user(SessionUser(2, "viewer", "viewer"))
+        made = tab.create_flow(tab.NEW_SAVE, True, form, "", "2025-12", None)
+        again = tab.create_flow(tab.NEW_SAVE, True, form, "", "2025-12", None)
+        unknown = tab.create_flow(tab.NEW_SAVE, True, tab.NewCase(**{**form.__dict__, "nomen": "12345"}), "",
+                                  "2025-12", None)
+    assert again["created"] == made["created"] and not again["open"]
+    said = json.dumps(again["result"].to_plotly_json(), default=lambda c: c.to_plotly_json())
+    assert f"Analisa #{made['created']} untuk nomen 1" in said and "masih aktif: kasus itu dibuka" in said
+    assert unknown["open"]  # the form stays open to correct the number
+    assert "NOMEN 12345 tidak dikenal" in json.dumps(unknown["alert"].to_plotly_json(),
+                                                       default=lambda c: c.to_plotly_json())
 
 
 def test_create_accepts_lainnya_or_no_type_and_an_integer_nomen(engine):
