@@ -97,12 +97,12 @@ def monthly_report(periode: str, fmt: str):
 
 @bp.get("/kpi/rayon")
 def kpi_rayon():
-    return jsonify(queries.kpi_by_rayon(app_engine(), periode_arg()))
+    return jsonify(queries.kpi_by_rayon_known(app_engine(), periode_arg()))
 
 
 @bp.get("/kpi/daily")
 def kpi_daily():
-    return jsonify(queries.kpi_daily(app_engine(), periode_arg(), rayon_arg()))
+    return jsonify(queries.kpi_daily_known(app_engine(), periode_arg(), rayon_arg()))
 
 
 @bp.get("/kpi/series")
@@ -112,7 +112,7 @@ def kpi_series():
         raise BadParameter("Parameter 'from' tidak boleh sesudah 'to'.",
                            "Parameter 'from' must not come after 'to'.", field="from")
     by_rayon = request.args.get("by_rayon", "").lower() in ("1", "true", "yes")
-    return jsonify(series=queries.kpi_series(app_engine(), first, last, rayon_arg(), by_rayon))
+    return jsonify(series=queries.kpi_series_known(app_engine(), first, last, rayon_arg(), by_rayon))
 
 
 @bp.get("/arrears/summary")

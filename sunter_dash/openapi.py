@@ -19,10 +19,14 @@ from .openapi_schemas import (
     ERROR,
     FORECAST,
     ID,
-    KPI,
+    INT_OR_NULL,
     KPI_MONTH,
+    KPI_OR_NULL,
+    KPI_ROW_OR_NULL,
+    MISSING,
     NULLABLE,
     PERIODE,
+    RATE_OR_NULL,
     RAYON,
     file_download,
     get,
@@ -64,29 +68,37 @@ def _figures() -> dict:
         "/api/report/{periode}.{fmt}": _report(),
         "/api/kpi/forecast": get("Month-end forecast of the collection rate (METRICS.md)", [PERIODE, RAYON],
                                   FORECAST),
-        "/api/kpi/rayon": get("Collection KPI per rayon with the total", [PERIODE], {
-            "type": "object", "properties": {"periode": {"type": "string"},
-                                             "rayons": {"type": "array", "items": KPI}, "total": KPI}}),
+        "/api/kpi/rayon": get("Collection KPI per rayon with the total; a figure whose file is not stored is null", [
+            PERIODE], {"type": "object", "properties": {
+                "periode": {"type": "string"}, "rayons": {"type": "array", "items": KPI_ROW_OR_NULL},
+                "total": KPI_ROW_OR_NULL, "missing": MISSING}}),
         "/api/kpi/daily": get("Daily trend: CURRENT payments per day, cumulative rate, last month's", [
             PERIODE, RAYON], {"type": "object", "properties": {
                 "periode": {"type": "string"}, "previous_periode": {"type": "string"},
-                "target_nominal": {"type": "integer"}, "previous_target_nominal": {"type": "integer"},
+                "target_nominal": {**INT_OR_NULL, "description": "null without MC(P)"},
+                "previous_target_nominal": {**INT_OR_NULL, "description": "null without MC(P-1)"},
                 "days": {"type": "array", "items": {"type": "object", "properties": {
-                    "date": {"type": "string", "format": "date"}, "nomen": {"type": "integer"},
-                    "nominal": {"type": "integer"},
-                    "cumulative_rate": {"type": "number", "description": "0 when P has no target"},
-                    "previous_cumulative_rate": {"type": "number", "description": "0 when P-1 has no target"}}}}}}),
-        "/api/kpi/series": get("The KPI over a range of periodes (multi-periode)", [
+                    "date": {"type": "string", "format": "date"},
+                    "nomen": {**INT_OR_NULL, "description": "null without COLLECTION(P)"},
+                    "nominal": {**INT_OR_NULL, "description": "null without COLLECTION(P)"},
+                    "cumulative_rate": {**RATE_OR_NULL,
+                                        "description": "0 when P has no target; null without MC(P) or COLLECTION(P)"},
+                    "previous_cumulative_rate": {**RATE_OR_NULL, "description": "the same of P-1"}}}},
+                "missing": MISSING}}),
+        "/api/kpi/series": get("The KPI over a range of periodes (multi-periode); each entry's figures whose file "
+                               "is not stored are null, with its own missing", [
             param("from", "First periode YYYY-MM", True), param("to", "Last periode YYYY-MM", True), RAYON,
             param("by_rayon", "true: one entry per periode and rayon")], {
-                "type": "object", "properties": {"series": {"type": "array", "items": KPI}}}),
-        "/api/arrears/summary": get("Arrears outstanding (OS) with aging buckets", [PERIODE, RAYON], {
-            "type": "object", "properties": {
-                "periode": {"type": "string"}, "os": COUNT, "has_ardebt": {"type": "boolean"},
+                "type": "object", "properties": {"series": {"type": "array", "items": KPI_OR_NULL}}}),
+        "/api/arrears/summary": get("Arrears outstanding (OS) with aging buckets; null without ARDEBT(P)", [
+            PERIODE, RAYON], {"type": "object", "properties": {
+                "periode": {"type": "string"}, "os": {**COUNT, "nullable": True}, "has_ardebt": {"type": "boolean"},
                 "buckets": {"type": "array", "items": {"type": "object", "properties": {
                     "bucket": {"type": "string", "enum": list(BUCKETS)},
-                    "nomen": {"type": "integer"}, "nominal": {"type": "integer"}}}},
-                "collected": {"type": "object", "description": "undue.nominal of P as a share of OS of P-1"}}}),
+                    "nomen": INT_OR_NULL, "nominal": INT_OR_NULL}}},
+                "collected": {"type": "object", "description": "undue.nominal of P as a share of OS of P-1; "
+                                                               "null figures without COLLECTION(P)"},
+                "missing": MISSING}}),
         "/api/arrears/top": get("Top debtors of a periode", [
             PERIODE, RAYON, int_param("limit", "How many", "arrears_top")], {
                 "type": "object", "properties": {"debtors": {"type": "array", "items": {"type": "object"}}}}),

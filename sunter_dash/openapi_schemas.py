@@ -54,6 +54,12 @@ KPI_FIGURES_OR_NULL = {
     "missing": {"type": "array", "items": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS"]},
                 "description": "The file types not stored for P whose figures are null"},
 }
+KPI_OR_NULL = {"type": "object", "properties": KPI_FIGURES_OR_NULL}
+KPI_ROW_OR_NULL = {"type": "object", "properties": {k: v for k, v in KPI_FIGURES_OR_NULL.items() if k != "missing"}}
+INT_OR_NULL = {"type": "integer", "nullable": True}
+RATE_OR_NULL = {"type": "number", "nullable": True}
+MISSING = {"type": "array", "items": {"type": "string", "enum": ["MC", "COLLECTION", "SBRS", "ARDEBT"]},
+           "description": "The file types not stored for P whose figures are null (not 0)"}
 KPI_MONTH = {"type": "object", "properties": {
     **KPI_FIGURES_OR_NULL,
     "data_as_of": {"type": "string", "format": "date", "nullable": True,

@@ -168,8 +168,10 @@ def progress_chart(daily: dict, last_year: dict | None, goal: float | None, fore
 
 def bucket_chart(summary: dict) -> Figure:
     buckets = summary["buckets"]
+    if summary["os"] is None:
+        return empty(f"Belum ada ARDEBT {periode_label(summary['periode'])}: unggah file tunggakan")
     if not summary["os"]["nomen"]:
-        return empty("Belum ada data tunggakan (ARDEBT) untuk periode ini")
+        return empty("Tidak ada pelanggan menunggak pada periode ini")
     figure = _base()
     figure.add("bar", x=[BUCKET_LABELS[b["bucket"]] for b in buckets], y=[b["nominal"] for b in buckets],
                    customdata=[b["nomen"] for b in buckets],

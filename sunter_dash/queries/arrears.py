@@ -15,28 +15,35 @@ from .stored import periodes, types_of
 @cached
 def arrears_summary(engine: Engine, periode: str, rayon: str | None = None) -> dict:
     """OS of ARDEBT(P): customers and Rupiah, aging buckets, and arrears collected in P
-    (undue.nominal) as a share of P-1's outstanding."""
+    (undue.nominal) as a share of P-1's outstanding. A figure whose file is not stored is None
+    (METRICS.md), and ``missing`` names the files lacking: ARDEBT(P) for the OS and its buckets,
+    COLLECTION(P) for what was collected."""
     rayon = rayon_filter(rayon)
+    stored = types_of(engine, periode)
+    has_ardebt, has_payments = "ARDEBT" in stored, "COLLECTION" in stored
     stmt = (select(ArrearsBucket.bucket, func.sum(ArrearsBucket.nomen), func.sum(ArrearsBucket.nominal))
             .where(ArrearsBucket.periode == periode).group_by(ArrearsBucket.bucket))
     if rayon is not None:
         stmt = stmt.where(ArrearsBucket.rayon == rayon)
     with engine.connect() as conn:
         found = {b: (int(n), int(total)) for b, n, total in conn.execute(stmt)}
-    buckets = [{"bucket": b, "nomen": found.get(b, (0, 0))[0], "nominal": found.get(b, (0, 0))[1]}
-               for b in BUCKETS]
+    unknown = (None, None)
+    buckets = [{"bucket": b, "nomen": found.get(b, (0, 0) if has_ardebt else unknown)[0],
+                "nominal": found.get(b, (0, 0) if has_ardebt else unknown)[1]} for b in BUCKETS]
     previous_periode = shift_periode(periode, -1)
     previous = _os_nominal(engine, previous_periode, rayon)
-    undue = kpi(engine, periode, rayon)["undue"]
+    undue = kpi(engine, periode, rayon)["undue"] if has_payments else {"nomen": None, "nominal": None}
     return {
         "periode": periode,
         "rayon": rayon,
-        "has_ardebt": "ARDEBT" in types_of(engine, periode),
-        "os": {"nomen": sum(b["nomen"] for b in buckets), "nominal": sum(b["nominal"] for b in buckets)},
+        "has_ardebt": has_ardebt,
+        "os": {"nomen": sum(b["nomen"] for b in buckets), "nominal": sum(b["nominal"] for b in buckets)}
+        if has_ardebt else None,
         "buckets": buckets,
         "collected": {"nomen": undue["nomen"], "nominal": undue["nominal"],
                       "previous_periode": previous_periode, "previous_os_nominal": previous,
-                      "share": 100 * undue["nominal"] / previous if previous else None},
+                      "share": 100 * undue["nominal"] / previous if previous and has_payments else None},
+        "missing": [t for t, has in (("ARDEBT", has_ardebt), ("COLLECTION", has_payments)) if not has],
     }
 
 

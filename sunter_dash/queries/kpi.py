@@ -182,3 +182,40 @@ def kpi_series(engine: Engine, first: str, last: str, rayon: str | None = None, 
         else:
             series.append(kpi(engine, periode, rayon))
     return series
+
+
+# --- as the API answers them: a figure whose file is not stored is None, not 0 (METRICS.md) ----
+
+@cached
+def kpi_by_rayon_known(engine: Engine, periode: str) -> dict:
+    """kpi_by_rayon() with each row's unknown figures None, and the file types lacking."""
+    data, types = kpi_by_rayon(engine, periode), set(types_of(engine, periode))
+    total, missing = known(data["total"], types)
+    return {**data, "rayons": [known(row, types)[0] for row in data["rayons"]], "total": total, "missing": missing}
+
+
+@cached
+def kpi_daily_known(engine: Engine, periode: str, rayon: str | None = None) -> dict:
+    """kpi_daily() with unknown figures None: a day's payments by target customers and the
+    cumulative rate need MC(P) and COLLECTION(P); the previous month's rate those of P-1."""
+    data = kpi_daily(engine, periode, rayon)
+    types, before = set(types_of(engine, periode)), set(types_of(engine, data["previous_periode"]))
+    rated, rated_before = {"MC", "COLLECTION"} <= types, {"MC", "COLLECTION"} <= before
+    days = [{"date": day["date"], "nomen": day["nomen"] if rated else None,
+             "nominal": day["nominal"] if rated else None, "cumulative_rate": day["cumulative_rate"] if rated else None,
+             "previous_cumulative_rate": day["previous_cumulative_rate"] if rated_before else None}
+            for day in data["days"]]
+    return {**data, "target_nominal": data["target_nominal"] if "MC" in types else None,
+            "previous_target_nominal": data["previous_target_nominal"] if "MC" in before else None, "days": days,
+            "missing": [t for t in ("MC", "COLLECTION") if t not in types]}
+
+
+@cached
+def kpi_series_known(engine: Engine, first: str, last: str, rayon: str | None = None,
+                     by_rayon: bool = False) -> list[dict]:
+    """kpi_series() with each entry's unknown figures None and its own ``missing``."""
+    entries = []
+    for entry in kpi_series(engine, first, last, rayon, by_rayon):
+        shown, missing = known(entry, set(types_of(engine, entry["periode"])))
+        entries.append({**shown, "missing": missing})
+    return entries

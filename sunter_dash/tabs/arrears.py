@@ -49,25 +49,31 @@ def layout() -> html.Div:
 
 
 def build_cards(summary: dict, previous: dict | None) -> dbc.Row:
+    """The four OS cards; a figure whose file is not stored says which file to upload, never 0."""
     before = previous["periode"] if previous else None
+    os, collected = summary["os"], summary["collected"]
+    month = periode_label(summary["periode"])
+    no_ardebt, no_payments = f"Belum ada data: unggah ARDEBT {month}", f"Belum ada data: unggah COLLECTION {month}"
 
     def delta(key: str, better: bool) -> Delta | None:
-        return Delta(summary["os"][key], previous["os"][key], better) if previous else None
-
-    collected = summary["collected"]
+        return Delta(os[key], previous["os"][key], better) if previous and os else None
     share = collected["share"]
     cards = [
-        kpi_card("card-os-nomen", "Pelanggan Menunggak", number(summary["os"]["nomen"]),
-                 "Pelanggan dengan saldo tunggakan", "bi-person-exclamation", delta("nomen", False), before, "danger"),
-        kpi_card("card-os-nominal", "Total Tunggakan (OS)", rupiah(summary["os"]["nominal"]),
-                 "Saldo tunggakan di ARDEBT", "bi-wallet2", delta("nominal", False), before, "danger"),
-        kpi_card("card-os-collected", "Tunggakan Tertagih", rupiah(collected["nominal"]),
-                 f"{number(collected['nomen'])} pelanggan bayar tunggakan bulan ini", "bi-arrow-repeat",
+        kpi_card("card-os-nomen", "Pelanggan Menunggak", number(os["nomen"]) if os else "—",
+                 "Pelanggan dengan saldo tunggakan" if os else no_ardebt, "bi-person-exclamation",
+                 delta("nomen", False), before, "danger", compared=os is not None),
+        kpi_card("card-os-nominal", "Total Tunggakan (OS)", rupiah(os["nominal"]) if os else "—",
+                 "Saldo tunggakan di ARDEBT" if os else no_ardebt, "bi-wallet2", delta("nominal", False), before,
+                 "danger", compared=os is not None),
+        kpi_card("card-os-collected", "Tunggakan Tertagih",
+                 rupiah(collected["nominal"]) if collected["nominal"] is not None else "—",
+                 f"{number(collected['nomen'])} pelanggan bayar tunggakan bulan ini"
+                 if collected["nominal"] is not None else no_payments, "bi-arrow-repeat",
                  None, None, "success", compared=False),
-        kpi_card("card-os-share", "Tertagih dari OS Bulan Lalu", percent(share) if share is not None else "-",
+        kpi_card("card-os-share", "Tertagih dari OS Bulan Lalu", percent(share) if share is not None else "—",
                  f"OS {periode_label(collected['previous_periode'])}: {rupiah(collected['previous_os_nominal'])}"
                  if collected["previous_os_nominal"] is not None
-                 else f"Belum ada ARDEBT {periode_label(collected['previous_periode'])}",
+                 else f"Belum ada data: unggah ARDEBT {periode_label(collected['previous_periode'])}",
                  "bi-pie-chart", None, None, "info", compared=False),
     ]
     return dbc.Row([dbc.Col(card, xs=12, sm=6, xl=3) for card in cards], className="g-3 mb-3")

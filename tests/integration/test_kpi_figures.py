@@ -356,14 +356,22 @@ def test_kpi_all_rayons_alias(hand, alias):
 def test_kpi_by_rayon_rows_and_total(hand, periode):
     body = hand.get(q("/api/kpi/rayon", periode=periode))
     assert body["periode"] == periode
-    assert_kpi(body["total"], strip(KPI_CASES[periode, None]), "total")
+
+    def expected(rayon):  # a figure whose file is not stored is null in every row (2026-01 has no MC)
+        return {k: v for k, v in as_api(strip(KPI_CASES[periode, rayon]), HAND_STORED[periode]).items()
+                if k != "missing"}
+    assert body["missing"] == as_api(strip(KPI_CASES[periode, None]), HAND_STORED[periode])["missing"]
+    assert_kpi(body["total"], expected(None), "total")
     named = {row["rayon"]: row for row in body["rayons"] if row["rayon"]}
     expected_rayons = {"33", "34", "35"} if periode != "2026-01" else {"34", "35"}
     assert set(named) == expected_rayons
     for rayon, row in named.items():
-        assert_kpi(row, strip(KPI_CASES[periode, rayon]), rayon)
+        assert_kpi(row, expected(rayon), rayon)
     # the rows (a rayon-less row included, when there is one) add up to the total
     for path in INT_FIGURES:
+        if path[0] not in body["total"] or body["total"][path[0]] is None:
+            assert all(row[path[0]] is None for row in body["rayons"]), path
+            continue
         assert sum(figure(row, path) for row in body["rayons"]) == figure(body["total"], path), path
 
 
@@ -441,22 +449,37 @@ def test_daily_trend_of_november_ends_at_its_rate(hand):
 
 
 def test_daily_trend_without_mc_compares_with_previous_month(hand):
-    # 2026-01: no target, nothing of target customers; last month's curve is December's.
+    # 2026-01: no MC, so nothing of target customers is known (null); last month's curve is December's.
     days = hand.get("/api/kpi/daily?periode=2026-01")["days"]
     assert len(days) == 31
-    assert all((d["nomen"], d["nominal"]) == (0, 0) for d in days)
+    assert all((d["nomen"], d["nominal"]) == (None, None) for d in days)
     assert days[4]["previous_cumulative_rate"] == pytest.approx(100 * 310_000 / 1_595_000, abs=RATE_TOL)
     assert days[30]["previous_cumulative_rate"] == pytest.approx(100 * 1_100_000 / 1_595_000, abs=RATE_TOL)
 
 
-def test_daily_trend_last_day_equals_collection_rate_without_target(hand):
-    # METRICS.md: on the last day the cumulative rate equals collection_rate, which is 0
-    # when there is no target.
-    days = hand.get("/api/kpi/daily?periode=2026-01")["days"]
-    assert days[-1]["cumulative_rate"] == 0.0
+def test_daily_trend_without_mc_says_the_rate_is_unknown(hand):
+    # METRICS.md: on the last day the cumulative rate equals collection_rate, which is null
+    # while MC(P) is not stored (2026-01 has payments only); so are the payments by target
+    # customers per day. Last month's rate, of a month with its MC, is known.
+    body = hand.get("/api/kpi/daily?periode=2026-01")
+    assert body["missing"] == ["MC"] and body["target_nominal"] is None
+    assert {(d["nomen"], d["nominal"], d["cumulative_rate"]) for d in body["days"]} == {(None, None, None)}
+    assert body["previous_target_nominal"] == 1_595_000  # December has its MC
+    assert body["days"][-1]["previous_cumulative_rate"] == pytest.approx(68.9655, abs=1e-3)
 
 
 # --- /api/arrears -----------------------------------------------------------------------------
+
+def test_arrears_without_ardebt_are_unknown_not_zero(hand):
+    # 2026-01 has payments and no ARDEBT: the OS and its buckets are null, what was collected is
+    # known, against December's OS.
+    body = hand.get("/api/arrears/summary?periode=2026-01")
+    assert (body["has_ardebt"], body["os"], body["missing"]) == (False, None, ["ARDEBT"])
+    assert {(b["nomen"], b["nominal"]) for b in body["buckets"]} == {(None, None)}
+    assert body["collected"]["previous_os_nominal"] == 6_710_000
+    assert body["collected"]["nominal"] is not None and body["collected"]["share"] is not None
+    assert hand.get("/api/arrears/summary?periode=2025-12")["missing"] == []
+
 
 def buckets(one, two, three_six, seven_twelve, over_twelve) -> list[dict]:
     return [{"bucket": b, "nomen": n, "nominal": v} for b, (n, v) in
@@ -557,7 +580,9 @@ def test_kpi_series_equals_kpi_of_each_periode(hand, rayon):
     series = hand.get(q("/api/kpi/series", **{"from": "2025-10", "to": "2026-01"}, rayon=rayon))["series"]
     assert [s["periode"] for s in series] == ["2025-11", "2025-12", "2026-01"]
     for entry in series:
-        assert_kpi(entry, strip(KPI_CASES[entry["periode"], rayon]), entry["periode"])
+        expected = as_api(strip(KPI_CASES[entry["periode"], rayon]), HAND_STORED[entry["periode"]])
+        assert entry["missing"] == expected.pop("missing")
+        assert_kpi(entry, expected, entry["periode"])
 
 
 def test_kpi_series_narrow_range_and_by_rayon(hand):
@@ -704,16 +729,19 @@ def check_kpi(api: Api, raw: Raw, periode: str, rayons: list[str], per_rayon_end
                                          ("SBRS", raw.sbrs, "periode")) if (frame[column] == periode).any()}
     assert_kpi(api.get(q("/api/kpi", periode=periode)), as_api(strip(want_all), stored), "all")
     by_rayon = api.get(q("/api/kpi/rayon", periode=periode))
-    assert_kpi(by_rayon["total"], strip(want_all), "kpi/rayon total")
+
+    def row_of(want: dict) -> dict:  # a /api/kpi/rayon row: nulls as /api/kpi has them, no "missing"
+        return {k: v for k, v in as_api(want, stored).items() if k != "missing"}
+    assert_kpi(by_rayon["total"], row_of(strip(want_all)), "kpi/rayon total")
     rows = {row["rayon"]: row for row in by_rayon["rayons"]}
     for rayon in rayons:
         want = strip(oracle_kpi(raw, periode, rayon))
         if per_rayon_endpoint:
             assert_kpi(api.get(q("/api/kpi", periode=periode, rayon=rayon)), as_api(want, stored), f"kpi {rayon}")
         if want["total_pelanggan"] or want["total_kubikasi"] or want["undue"]["count"] or want["unmatched"]["count"]:
-            assert_kpi(rows[rayon], {**want, "rayon": rayon}, f"kpi/rayon {rayon}")
+            assert_kpi(rows[rayon], {**row_of(want), "rayon": rayon}, f"kpi/rayon {rayon}")
         else:
-            assert rayon not in rows or all(figure(rows[rayon], p) == 0 for p in INT_FIGURES)
+            assert rayon not in rows or all(figure(rows[rayon], p) in (0, None) for p in INT_FIGURES)
 
 
 def check_daily(api: Api, raw: Raw, periode: str, rayon: str | None) -> None:
@@ -722,6 +750,11 @@ def check_daily(api: Api, raw: Raw, periode: str, rayon: str | None) -> None:
     _, prev_rates = oracle_daily(raw, prev, rayon)
     has_prev_target = (raw.mc["periode"] == prev).any()
     body = api.get(q("/api/kpi/daily", periode=periode, rayon=rayon))
+    known = (raw.mc["periode"] == periode).any() and (raw.pay["month"] == periode).any()
+    if not known:  # without MC(P) or COLLECTION(P) the payments by target customers are unknown
+        assert {(d["nomen"], d["nominal"], d["cumulative_rate"]) for d in body["days"]} == {(None, None, None)}
+        assert body["missing"]
+        return
     assert [(d["nomen"], d["nominal"]) for d in body["days"]] == days
     for index, day in enumerate(body["days"]):
         assert day["cumulative_rate"] == pytest.approx(rates[index], abs=RATE_TOL), day

@@ -15,7 +15,7 @@ from sunter_dash.domain.errors import BadParameter
 from sunter_dash.domain.listing import Group, Test
 from sunter_dash.domain.periodes import default_periode
 from sunter_dash.grid_model import parse_filters, parse_sort, sort_from_grid
-from sunter_dash.tabs import meter, overview, trend
+from sunter_dash.tabs import arrears, meter, overview, trend
 
 FIELDS = {"nomen": "text", "volume": "number"}
 
@@ -249,3 +249,16 @@ def test_the_meter_cards_of_checks_on_actual_reads_say_when_no_code_counts_as_on
     note = "Tidak ada kode baca aktual (30/PE, PS, SE bukan ACTUAL); admin dapat mengubahnya di Pengaturan"
     assert meter.no_actual_text(summary) == note
     assert cards.count(note) == 1
+
+
+def test_tunggakan_cards_without_ardebt_say_which_file_to_upload():
+    summary = {"periode": "2026-01", "os": None, "has_ardebt": False, "missing": ["ARDEBT", "COLLECTION"],
+               "collected": {"nomen": None, "nominal": None, "previous_periode": "2025-12",
+                             "previous_os_nominal": None, "share": None}}
+    text = str(arrears.build_cards(summary, None))
+    assert "Rp 0" not in text and "'0'" not in text
+    assert text.count("Belum ada data: unggah ARDEBT Januari 2026") == 2
+    assert "Belum ada data: unggah COLLECTION Januari 2026" in text
+    assert "Belum ada data: unggah ARDEBT Desember 2025" in text
+    chart = charts.bucket_chart({**summary, "buckets": []})
+    assert chart["layout"]["annotations"][0]["text"] == "Belum ada ARDEBT Januari 2026: unggah file tunggakan"
