@@ -216,7 +216,9 @@ def _anomalies_and_uploads() -> dict:
                 "anomalies": {"type": "object", "description": "every key of METRICS.md: extreme, drop, zero, "
                               "negative, misrecord, rebill, estimated, spike, stuck, inactive_use, tamper",
                               "additionalProperties": {"type": "object", "properties": {
-                                  "name": {"type": "string"}, "count": {"type": "integer"},
+                                  "name": {"type": "string"},
+                                  "count": {"type": "integer", "nullable": True,
+                                            "description": "null when P's files do not let the check run"},
                                   "previous": {"type": "integer", "nullable": True},
                                   "missing": {"type": "array", "items": {"type": "string"},
                                               "description": "files not stored that the check needs, "

@@ -61,20 +61,23 @@ def read_methods(engine: Engine, periode: str) -> list[str]:
 
 @cached
 def anomaly_summary(engine: Engine, periode: str, rayon: str | None = None) -> dict:
-    """Every check of the catalogue with its count of customers in P, the count in P-1 when
-    P-1's files let a check run (SBRS or MAINBILL), and the files missing for a full count."""
+    """Every check of the catalogue with its count of customers in P (None when P's files do not
+    let it run), the count in P-1 when P-1's files let it run there, and the files missing for a
+    full count."""
     previous_periode = shift_periode(periode, -1)
     current = _flag_counts(engine, periode, rayon)
     t = thresholds(engine)
     # Compared with P-1 when P-1's own files let some check run there.
-    compare = any(c.runnable(t, types_of(engine, previous_periode)) for c in checks.checks())
+    stored, stored_before = types_of(engine, periode), types_of(engine, previous_periode)
+    compare = any(c.runnable(t, stored_before) for c in checks.checks())
     before = _flag_counts(engine, previous_periode, rayon) if compare else {}
     # METRICS.md: when no read-method code of SBRS(P) is one set as actual, every reading is
     # "not actual"; the checks that use the setting say so.
     codes = read_methods(engine, periode)
     no_actual = no_actual_reads(codes, t.actual_read_methods)
-    anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0),
-                         "previous": before.get(c.key, 0) if compare else None,
+    # A check that cannot run on P's files counts nothing: its count is None, not 0 (METRICS.md).
+    anomalies = {c.key: {"name": c.name, "count": current.get(c.key, 0) if c.runnable(t, stored) else None,
+                         "previous": before.get(c.key, 0) if compare and c.runnable(t, stored_before) else None,
                          "missing": _missing(engine, periode, c, t),
                          "no_actual_reads": no_actual and ACTUAL_READ_METHODS in c.settings} for c in checks.checks()}
     return {"periode": periode, "rayon": rayon, "previous_periode": previous_periode if compare else None,

@@ -141,7 +141,7 @@ def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row
             html.Div([html.Span(figures["name"], className="meter-card-title"),
                       html.I(className=f"bi {checks.check(key).icon} meter-card-icon")],
                      className="d-flex justify-content-between align-items-start gap-1"),
-            html.Div(number(figures["count"]), className="meter-card-value"),
+            html.Div(number(figures["count"]) if figures["count"] is not None else "—", className="meter-card-value"),
             (html.Div(missing_text(key, missing, summary["periode"], thresholds), className="meter-card-missing")
              if missing else _change(figures["count"], figures["previous"], summary["previous_periode"])),
         ]

@@ -262,8 +262,9 @@ def test_view_round_trips_through_the_url(dashboard):
     # November has no ARDEBT: no OS, but the arrears Rayon 35 collected in November (90.000).
     dash_duo.wait_for_contains_text("#arrears-alert", "Belum ada data ARDEBT untuk November 2025")
     wait_card(dash_duo, "card-os-collected", "Rp 90.000", "1 pelanggan bayar tunggakan bulan ini")
-    wait_card(dash_duo, "card-os-nomen", "0")
-    wait_card(dash_duo, "card-os-nominal", "Rp 0")
+    # No ARDEBT for November: unknown, and the cards say which file to upload (never 0).
+    wait_card(dash_duo, "card-os-nomen", "—", "Belum ada data: unggah ARDEBT November 2025")
+    wait_card(dash_duo, "card-os-nominal", "—", "Belum ada data: unggah ARDEBT November 2025")
     wait_query(dash_duo, "periode=2025-11&rayon=35&tab=tunggakan")
     assert console(dash_duo) == []
 
@@ -317,7 +318,7 @@ def test_arrears_tab_shows_outstanding_of_the_periode(dashboard):
     wait_card(dash_duo, "card-os-nomen", "4")
     wait_card(dash_duo, "card-os-nominal", "Rp 2.245.000")
     wait_card(dash_duo, "card-os-collected", "Rp 305.000", "2 pelanggan bayar tunggakan bulan ini")
-    wait_card(dash_duo, "card-os-share", "-", "Belum ada ARDEBT November 2025")
+    wait_card(dash_duo, "card-os-share", "—", "Belum ada data: unggah ARDEBT November 2025")
     wait_rows(dash_duo, "arrears-top-grid", ("nomen", "rayon", "bills", "total"), [
         ("60000008", "", "14", "Rp 1.540.000"),
         ("60000005", "35", "4", "Rp 380.000"),
