@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Dash:
         on_error=failures.callback_error,
         enable_mcp=False,  # no second route into the callbacks (docs/SECURITY.md)
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="id">', 1)  # the page speaks Indonesian
     server = app.server
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

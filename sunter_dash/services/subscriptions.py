@@ -124,12 +124,12 @@ def daily(engine: Engine, config: Config, subscription: dict) -> tuple[EmailMess
     subject = (f"Ringkasan harian {config.branch_name} · {periode_label(periode)}"
                + (f" · data per {date_label(as_of)}" if as_of else ""))
     text = "\n".join([subject, where, ""] + [f"{k}: {v}" for k, v in lines] + [""] + listed_new)
-    rows = "".join(f"<tr><td style='padding:4px 12px 4px 0;color:#6c757d'>{html.escape(k)}</td>"
+    rows = "".join(f"<tr><td style='padding:4px 12px 4px 0;color:#5a636b'>{html.escape(k)}</td>"
                    f"<td style='padding:4px 0;font-weight:600'>{html.escape(v)}</td></tr>" for k, v in lines)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in listed_new)
     body = (f"<div style='font-family:Arial,sans-serif;font-size:14px;color:#212529'>"
-            f"<h2 style='margin:0 0 4px;color:#2780e3'>Ringkasan harian {html.escape(periode_label(periode))}</h2>"
-            f"<p style='margin:0 0 12px;color:#6c757d'>{html.escape(config.branch_name)} · {html.escape(where)}"
+            f"<h2 style='margin:0 0 4px;color:#1a66c0'>Ringkasan harian {html.escape(periode_label(periode))}</h2>"
+            f"<p style='margin:0 0 12px;color:#5a636b'>{html.escape(config.branch_name)} · {html.escape(where)}"
             f"{' · data per ' + html.escape(date_label(as_of)) if as_of else ''}</p><table>{rows}</table>"
             + (f"<p style='margin:12px 0 4px'>Anomali baru:</p><ul>{items}</ul>" if items else "") + "</div>")
     message = _message(config, subject, text, body)

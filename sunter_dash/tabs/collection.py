@@ -95,6 +95,7 @@ def layout() -> html.Div:
                 html.Div([
                     dbc.RadioItems(id=KIND, options=[{"label": label, "value": key} for key, label in KINDS.items()],
                                    value="unpaid", inline=True, className="collection-kind"),
+                    html.Label("Urutkan", htmlFor=SORT, className="visually-hidden"),
                     dbc.Select(id=SORT, size="sm", className="collection-sort", value="nominal",
                                options=[{"label": label, "value": key} for key, label in SORTS["unpaid"].items()]),
                     *download_buttons(EXPORT_XLSX, EXPORT_CSV),

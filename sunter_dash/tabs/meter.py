@@ -149,7 +149,7 @@ def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row
             body.append(html.Div(no_actual_text(summary), className="meter-card-missing meter-card-caveat"))
         active = " meter-card-active" if key == selected else ""
         cards.append(dbc.Col(html.Button(body, id={"type": CARD, "key": key}, n_clicks=0,
-                                         className=f"meter-card{active}", **{"aria-pressed": str(bool(active))}),
+                                         className=f"meter-card{active}", **{"aria-pressed": "true" if active else "false"}),
                              xs=6, md=4, lg=3, xl=2))
     return dbc.Row(cards, className="g-2")
 

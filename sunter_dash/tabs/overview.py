@@ -147,8 +147,12 @@ def headline(month: dict, forecast: dict) -> dbc.Card:
         html.Div([html.Span(percent(rate), className="headline-rate"),
                   html.Span(f"target {percent(goal, 1)}", className="headline-goal")],
                  className="d-flex align-items-baseline gap-2 flex-wrap"),
-        dbc.Progress(value=share, color="success" if gap == 0 and figure_at(month, ("target", "nominal")) else "primary", className="headline-bar mb-2",
-                     label=None, style={"height": ".6rem"}),
+        # Bootstrap's progress markup, so the bar carries its accessible name (dbc.Progress has none).
+        html.Div(html.Div(className="progress-bar " + ("bg-success" if gap == 0 and figure_at(month, ("target", "nominal"))
+                                                      else "bg-primary"), style={"width": f"{share:.1f}%"}),
+                 className="progress headline-bar mb-2", role="progressbar", style={"height": ".6rem"},
+                 **{"aria-label": "Collection rate terhadap target", "aria-valuenow": f"{share:.1f}",
+                    "aria-valuemin": "0", "aria-valuemax": "100"}),
         html.Div(gap_text, className="headline-gap"),
         html.Div(outlook, className="headline-outlook mt-2"),
         last_year,
