@@ -214,10 +214,14 @@ def login():
             error, status = f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.", 429
             headers["Retry-After"] = str(wait)
         else:
-            user = signin.verify_password(app_engine(), username, password) if username and password else None
+            user = signin.credentials(app_engine(), username, password) if username and password else None
             if user is None:
                 _audit("login_failed", username or None)
                 error, status = "Nama pengguna atau kata sandi salah.", 401
+            elif not user.active:
+                # Said only after the right password: a guess learns nothing of the account.
+                record(app_engine(), Actor(username, None, client_address()), "login_failed", "akun nonaktif")
+                error, status = "Akun ini nonaktif. Hubungi admin cabang untuk mengaktifkannya kembali.", 403
             else:
                 signin.succeeded(app_engine(), username, client_address(), attempt)
                 session.clear()

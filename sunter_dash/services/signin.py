@@ -60,8 +60,15 @@ def succeeded(engine: Engine, username: str, address: str, rows: list[int]) -> N
 
 def verify_password(engine: Engine, username: str, password: str) -> User | None:
     """The active user with this name and password, or None; a hash is checked either way."""
+    user = credentials(engine, username, password)
+    return user if user is not None and user.active else None
+
+
+def credentials(engine: Engine, username: str, password: str) -> User | None:
+    """The user with this name and password, active or not (the sign-in form tells a deactivated
+    user so, only once the password is right), or None; a hash is checked either way."""
     with Session(engine) as session:
-        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        user = session.scalar(select(User).where(User.username == username))
         if user is None:
             check_password_hash(_DUMMY_HASH, password)
             return None

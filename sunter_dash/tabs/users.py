@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import queries
 from ..auth import current_actor
@@ -43,6 +43,7 @@ NEW_CONFIRM = "users-new-confirm"
 PASSWORD_BUTTON = "users-password-button"
 RANDOM_BUTTON = "users-random-button"
 DEACTIVATE_BUTTON = "users-deactivate-button"
+DEACTIVATE_CONFIRM = "users-deactivate-confirm"  # asks before a user is deactivated
 REACTIVATE_BUTTON = "users-reactivate-button"
 END_SESSIONS_BUTTON = "users-end-sessions-button"
 GENERATED_PASSWORD = "users-generated-password"
@@ -100,8 +101,10 @@ def selected_card() -> dbc.Card:
             ], width="auto", className=at_bottom),
         ], className="g-2"),
         html.Div([
-            dbc.Button([html.I(className="bi bi-person-slash me-1"), "Nonaktifkan"], id=DEACTIVATE_BUTTON,
-                       color="danger", outline=True, size="sm"),
+            dcc.ConfirmDialogProvider(
+                dbc.Button([html.I(className="bi bi-person-slash me-1"), "Nonaktifkan"], id=DEACTIVATE_BUTTON,
+                           color="danger", outline=True, size="sm"),
+                id=DEACTIVATE_CONFIRM, message="Nonaktifkan pengguna ini?"),
             dbc.Button([html.I(className="bi bi-person-check me-1"), "Aktifkan kembali"], id=REACTIVATE_BUTTON,
                        color="success", outline=True, size="sm", style={"display": "none"}),
             dbc.Button([html.I(className="bi bi-box-arrow-right me-1"), "Akhiri semua sesi"],
@@ -207,7 +210,7 @@ def end_sessions(form: Form) -> dbc.Alert:
 
 
 ACTIONS = {END_SESSIONS_BUTTON: end_sessions, ADD_BUTTON: add, ROLE_BUTTON: change_role, PASSWORD_BUTTON: reset_password,
-           RANDOM_BUTTON: generate_password, DEACTIVATE_BUTTON: deactivate, REACTIVATE_BUTTON: reactivate}
+           RANDOM_BUTTON: generate_password, DEACTIVATE_CONFIRM: deactivate, REACTIVATE_BUTTON: reactivate}
 
 
 def act(trigger: str | None, form: Form) -> tuple[dbc.Alert | None, bool]:
@@ -239,7 +242,7 @@ def register_callbacks(app: Dash) -> None:
                 "new_confirm": Output(NEW_CONFIRM, "value")},
         inputs=dict(_add=Input(ADD_BUTTON, "n_clicks"), _role=Input(ROLE_BUTTON, "n_clicks"),
                     _password=Input(PASSWORD_BUTTON, "n_clicks"), _random=Input(RANDOM_BUTTON, "n_clicks"),
-                    _deactivate=Input(DEACTIVATE_BUTTON, "n_clicks"),
+                    _deactivate=Input(DEACTIVATE_CONFIRM, "submit_n_clicks"),  # clicked and confirmed
                     _reactivate=Input(REACTIVATE_BUTTON, "n_clicks"), _end=Input(END_SESSIONS_BUTTON, "n_clicks")),
         state=dict(add_username=State(ADD_USERNAME, "value"), add_role=State(ADD_ROLE, "value"),
                    add_petugas=State(ADD_PETUGAS, "value"),
@@ -264,7 +267,7 @@ def register_callbacks(app: Dash) -> None:
         output={"name": Output(SELECTED_NAME, "children"), "role": Output(ROLE, "value"),
                 "petugas": Output(PETUGAS, "value"),
                 "disabled": Output(SELECTED_FIELDS, "disabled"), "deactivate": Output(DEACTIVATE_BUTTON, "style"),
-                "reactivate": Output(REACTIVATE_BUTTON, "style")},
+                "reactivate": Output(REACTIVATE_BUTTON, "style"), "confirm": Output(DEACTIVATE_CONFIRM, "message")},
         inputs=dict(selected_rows=Input(GRID, "selectedRows"), row_data=Input(GRID, "rowData")),
     )
     def show_selected(selected_rows, row_data):
@@ -275,10 +278,12 @@ def register_callbacks(app: Dash) -> None:
         hidden = {"display": "none"}
         if user is None:
             return {"name": "—", "role": None, "petugas": "", "disabled": True, "deactivate": None,
-                    "reactivate": hidden}
+                    "reactivate": hidden, "confirm": "Pilih pengguna dahulu."}
         active = bool(user.get("active"))
         return {"name": name, "role": user.get("role"), "petugas": user.get("petugas") or "", "disabled": False,
-                "deactivate": None if active else hidden, "reactivate": hidden if active else None}
+                "deactivate": None if active else hidden, "reactivate": hidden if active else None,
+                "confirm": f"Nonaktifkan {name}? Ia tidak dapat masuk lagi dan semua sesinya berakhir, sampai "
+                           "diaktifkan kembali."}
 
 
 TAB = Tab(TAB_ID, LABEL, layout, register_callbacks, PERMISSION)

@@ -36,7 +36,14 @@ def test_admin_adds_a_viewer_and_deactivates_it(dash_duo, config, engine, signed
 
     dash_duo.find_element(ROW.format("rina") + " [col-id='username']").click()
     dash_duo.wait_for_text_to_equal(f"#{tab.SELECTED_NAME}", "rina")
+    # Deactivating asks first, naming the user: cancelled, nothing changes; confirmed, it is done.
     wait.until(EC.element_to_be_clickable((By.ID, tab.DEACTIVATE_BUTTON))).click()
+    asked = wait.until(EC.alert_is_present())
+    assert asked.text.startswith("Nonaktifkan rina?")
+    asked.dismiss()
+    assert {u["username"]: u["active"] for u in list_users(engine)}["rina"] is True
+    dash_duo.find_element(f"#{tab.DEACTIVATE_BUTTON}").click()
+    wait.until(EC.alert_is_present()).accept()
     dash_duo.wait_for_contains_text(f"#{tab.ALERT}", "rina dinonaktifkan")
     dash_duo.wait_for_contains_text(ROW.format("rina") + " [col-id='status']", "Nonaktif")
     # The selection follows the fresh rows: now only reactivation is offered.

@@ -53,12 +53,12 @@ def test_item_1_the_form_and_basic_share_one_throttle(client, users, log_in):
 def test_item_2_the_throttle_holds_under_30_parallel_tries(app, users, engine, csrf_token, monkeypatch):
     """Every try counted before any password is checked: at most the allowed number are checked."""
     checked = []
-    real = signin.verify_password
+    real = signin.credentials
 
     def counting(*args):
         checked.append(1)
         return real(*args)
-    monkeypatch.setattr(signin, "verify_password", counting)
+    monkeypatch.setattr(signin, "credentials", counting)
     clients = [app.server.test_client() for _ in range(30)]
     tokens = [csrf_token(c) for c in clients]
     statuses, start = [], threading.Barrier(30)

@@ -176,10 +176,29 @@ def test_a_deactivated_user_cannot_log_in_until_reactivated(engine, users):
     assert verify_password(engine, *users["viewer"]) is not None
 
 
+def test_a_deactivated_user_is_told_so_only_after_the_right_password(client, engine, users, log_in):
+    set_active(engine, by("admin"), "viewer", False)
+    wrong = log_in(client, "viewer", "bukan-sandinya")
+    assert wrong.status_code == 401 and "Nama pengguna atau kata sandi salah" in wrong.get_data(as_text=True)
+    assert "nonaktif" not in wrong.get_data(as_text=True)
+    right = log_in(client, *users["viewer"])
+    assert right.status_code == 403
+    assert "Akun ini nonaktif. Hubungi admin cabang" in right.get_data(as_text=True)
+    assert client.get("/_dash-layout").status_code == 401  # not signed in
+    with engine.connect() as conn:
+        assert conn.execute(select(AuditLog.action, AuditLog.username, AuditLog.detail)
+                            .order_by(AuditLog.id.desc()).limit(1)).one() == ("login_failed", "viewer", "akun nonaktif")
+
+
 # --- the tab's callbacks, posted as the browser does --------------------------------------------
 
-BUTTONS = [tab.ADD_BUTTON, tab.ROLE_BUTTON, tab.PASSWORD_BUTTON, tab.RANDOM_BUTTON, tab.DEACTIVATE_BUTTON,
+# Each action's input: a button's clicks, or for deactivation the confirmation's (a click, then OK).
+BUTTONS = [tab.ADD_BUTTON, tab.ROLE_BUTTON, tab.PASSWORD_BUTTON, tab.RANDOM_BUTTON, tab.DEACTIVATE_CONFIRM,
            tab.REACTIVATE_BUTTON, tab.END_SESSIONS_BUTTON]
+
+
+def clicks(button: str) -> str:
+    return "submit_n_clicks" if button == tab.DEACTIVATE_CONFIRM else "n_clicks"
 STATES = [("add_username", tab.ADD_USERNAME, "value"), ("add_role", tab.ADD_ROLE, "value"),
           ("add_petugas", tab.ADD_PETUGAS, "value"),
           ("add_password", tab.ADD_PASSWORD, "value"), ("add_confirm", tab.ADD_CONFIRM, "value"),
@@ -204,9 +223,9 @@ def action_body(button: str | None, **form) -> dict:
     body = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in OUTPUTS) + "..",
         "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
-        "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == button else None} for b in BUTTONS],
+        "inputs": [{"id": b, "property": clicks(b), "value": 1 if b == button else None} for b in BUTTONS],
         "state": [{"id": i, "property": p, "value": form.get(name)} for name, i, p in STATES],
-        "changedPropIds": [f"{button}.n_clicks"] if button else [],
+        "changedPropIds": [f"{button}.{clicks(button)}"] if button else [],
     }
     return body
 
@@ -307,7 +326,7 @@ def test_admin_changes_a_role(as_admin, engine):
 def test_admin_cannot_demote_themself_through_the_page(as_admin, engine):
     _, alert, _ = click(as_admin, tab.ROLE_BUTTON, selected="admin", role="viewer")
     assert "Anda tidak dapat menurunkan peran akun Anda sendiri" in alert
-    _, alert, _ = click(as_admin, tab.DEACTIVATE_BUTTON, selected="admin")
+    _, alert, _ = click(as_admin, tab.DEACTIVATE_CONFIRM, selected="admin")
     assert "Anda tidak dapat menonaktifkan akun Anda sendiri" in alert
     assert stored(engine)["admin"][:2] == ("admin", True)
     assert user_events(engine) == []
@@ -315,7 +334,7 @@ def test_admin_cannot_demote_themself_through_the_page(as_admin, engine):
 
 def test_an_action_without_a_selected_user_says_so(as_admin, engine):
     before = stored(engine)
-    _, alert, _ = click(as_admin, tab.DEACTIVATE_BUTTON)
+    _, alert, _ = click(as_admin, tab.DEACTIVATE_CONFIRM)
     assert "Pilih pengguna di tabel" in alert
     assert stored(engine) == before
 
@@ -345,11 +364,11 @@ def test_deactivating_ends_the_users_session_and_logins(app, as_admin, engine, u
     log_in(theirs, *users["viewer"])
     assert theirs.get("/_dash-layout").status_code == 200
 
-    rows, alert, _ = click(as_admin, tab.DEACTIVATE_BUTTON, selected="viewer")
+    rows, alert, _ = click(as_admin, tab.DEACTIVATE_CONFIRM, selected="viewer")
     assert "viewer dinonaktifkan" in alert
     assert grid_row(rows, "viewer")["status"] == "Nonaktif"
     assert theirs.get("/_dash-layout").status_code == 401  # the next request of their open session
-    assert log_in(app.server.test_client(), *users["viewer"]).status_code == 401
+    assert log_in(app.server.test_client(), *users["viewer"]).status_code == 403  # "Akun ini nonaktif"
 
     rows, alert, _ = click(as_admin, tab.REACTIVATE_BUTTON, selected="viewer")
     assert "viewer diaktifkan kembali" in alert and grid_row(rows, "viewer")["status"] == "Aktif"
@@ -379,7 +398,7 @@ VIEWER_ATTEMPTS = [
     (tab.ROLE_BUTTON, {"selected": "viewer", "role": "admin"}),
     (tab.PASSWORD_BUTTON, {"selected": "admin", "new_password": PASSWORD, "new_confirm": PASSWORD}),
     (tab.RANDOM_BUTTON, {"selected": "admin"}),
-    (tab.DEACTIVATE_BUTTON, {"selected": "admin"}),
+    (tab.DEACTIVATE_CONFIRM, {"selected": "admin"}),
     (tab.REACTIVATE_BUTTON, {"selected": "viewer"}),
 ]
 
@@ -402,12 +421,14 @@ def test_a_viewers_crafted_request_is_refused_and_changes_nothing(client, engine
 def test_a_viewer_gets_no_selected_user_back(client, users, log_in):
     log_in(client, *users["viewer"])
     body = {"output": "..users-selected-name.children...users-role.value...users-petugas.value..."
-                      "users-selected-fields.disabled...users-deactivate-button.style...users-reactivate-button.style..",
+                      "users-selected-fields.disabled...users-deactivate-button.style...users-reactivate-button.style..."
+                      "users-deactivate-confirm.message..",
             "outputs": [{"id": tab.SELECTED_NAME, "property": "children"}, {"id": tab.ROLE, "property": "value"},
                         {"id": tab.PETUGAS, "property": "value"},
                         {"id": tab.SELECTED_FIELDS, "property": "disabled"},
                         {"id": tab.DEACTIVATE_BUTTON, "property": "style"},
-                        {"id": tab.REACTIVATE_BUTTON, "property": "style"}],
+                        {"id": tab.REACTIVATE_BUTTON, "property": "style"},
+                        {"id": tab.DEACTIVATE_CONFIRM, "property": "message"}],
             "inputs": [{"id": tab.GRID, "property": "selectedRows", "value": [{"username": "admin"}]},
                        {"id": tab.GRID, "property": "rowData",
                         "value": [{"username": "admin", "role": "admin", "active": True}]}],
