@@ -8,6 +8,7 @@ prefixed with an apostrophe; numbers stay numbers.
 from __future__ import annotations
 
 import io
+import re
 from typing import Callable
 
 import pandas as pd
@@ -55,8 +56,8 @@ def _kpi_row(figures: dict, label: str) -> dict:
         "Collection Rate (%)": round(figures["collection_rate"], 2),
         "Tunggakan Tertagih (nomen)": figures["undue"]["nomen"],
         "Tunggakan Tertagih (Rp)": figures["undue"]["nominal"],
-        "Tidak Cocok MC (nomen)": figures["unmatched"]["nomen"],
-        "Tidak Cocok MC (Rp)": figures["unmatched"]["nominal"],
+        "Bayar di Luar MC (nomen)": figures["unmatched"]["nomen"],
+        "Bayar di Luar MC (Rp)": figures["unmatched"]["nominal"],
     }
 
 
@@ -154,7 +155,7 @@ ANOMALY_HEADERS = {
     "stand_kini": "Stand Kini", "pakai": "Pakai Tercatat (m3)", "volume": "Pakai (m3)",
     "prev_stand_kini": "Stand Kini Bulan Lalu", "prev_volume": "Pakai Bulan Lalu (m3)",
     "median_volume": "Median Riwayat (m3)", "read_method": "Metode Baca", "trouble_code": "Kode Trouble",
-    "flags": "Anomali", "delta_m3": "Selisih (m3)", "price_m3": "Harga per m3 (Rp)", "at_stake": "Potensi (Rp)",
+    "flags": "Anomali", "delta_m3": "Selisih (m3)", "price_m3": "Harga per m3 (Rp)", "at_stake": "Potensi (Rp)", "direction": "Arah",
 }
 
 
@@ -162,12 +163,15 @@ def anomaly_list(engine: Engine, periode: str, key: str, rayon: str | None, sort
                  fmt: str) -> tuple[bytes, str]:
     """The whole filtered list of one anomaly, as the Meter grid sorts it: (content, file name)."""
     rows = queries.anomaly_list(engine, periode, key, rayon, sort, filters)
-    frame = pd.DataFrame(rows, columns=list(ANOMALY_HEADERS))
+    frame = pd.DataFrame(rows, columns=[h for h in ANOMALY_HEADERS if h != "direction"])
+    frame["direction"] = frame["delta_m3"].map(checks.direction)
     names = checks.names()
     frame["flags"] = frame["flags"].map(lambda keys: ", ".join(names.get(k, k) for k in keys))
     frame = frame.rename(columns=ANOMALY_HEADERS)
     suffix = f"_rayon-{rayon}" if rayon else ""
-    return to_bytes(frame, fmt, f"anomali-{key}"), f"anomali-{key}_{periode}{suffix}.{fmt}"
+    # Named as the page names the check ("Lonjakan vs Riwayat" -> anomali-lonjakan-vs-riwayat), not by its key.
+    stem = "anomali-" + re.sub(r"[^a-z0-9]+", "-", checks.check(key).name.lower()).strip("-")
+    return to_bytes(frame, fmt, stem), f"{stem}_{periode}{suffix}.{fmt}"
 
 
 COLLECTION_HEADERS = {"nomen": "Nomen", "nama": "Nama", "alamat": "Alamat", "rayon": "Rayon", "pcez": "PCEZ",

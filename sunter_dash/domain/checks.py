@@ -115,6 +115,14 @@ def check(key: str) -> Check:
     return found
 
 
+def direction(delta_m3: float | None) -> str:
+    """Which way the money at stake goes (docs/ANOMALIES.md): a negative Selisih is water used
+    but possibly not billed, a positive one water billed beyond the usual."""
+    if not delta_m3:
+        return ""
+    return "kurang tagih" if delta_m3 < 0 else "lebih tagih"
+
+
 def names() -> dict[str, str]:
     """key -> name in the UI, in catalogue order."""
     return {c.key: c.name for c in _CHECKS}

@@ -58,6 +58,9 @@ COLUMNS = [
            headerTooltip="Volume yang dipersoalkan (lihat docs/ANOMALIES.md)"),
     column("at_stake", "Potensi (Rp)", "rupiah", minWidth=120, filter=True,
            headerTooltip="Selisih m3 x harga rata-rata per m3 pelanggan"),
+    column("direction", "Arah", minWidth=110, flex=0, width=115, sortable=False,
+           headerTooltip="Kurang tagih: Selisih negatif, air terpakai mungkin tak tertagih. "
+                         "Lebih tagih: Selisih positif, tagihan di atas biasanya"),
     column("flag_names", "Anomali", minWidth=170, sortable=False),
     column("prev_stand_kini", "Stand Kini Bln Lalu", "number", minWidth=130, filter=True),
     column("read_method", "Metode Baca", minWidth=110, filter="agTextColumnFilter"),
@@ -177,7 +180,8 @@ def list_request(request: dict | None):
 
 def display_rows(rows: list[dict]) -> list[dict]:
     names = checks.names()
-    return [{**row, "flag_names": ", ".join(names.get(k, k) for k in row["flags"])} for row in rows]
+    return [{**row, "flag_names": ", ".join(names.get(k, k) for k in row["flags"]),
+             "direction": checks.direction(row.get("delta_m3"))} for row in rows]
 
 
 def rows_page(query: dict | None, request: dict | None) -> dict:

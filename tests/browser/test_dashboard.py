@@ -303,7 +303,7 @@ def test_csv_export_of_the_rayon_grid_downloads_its_rows(dashboard):
     assert rows == [
         ["Rayon", "Pelanggan", "Kubikasi (m3)", "Target (nomen)", "Target (Rp)", "Terbayar (nomen)",
          "Terbayar (Rp)", "Belum Bayar (nomen)", "Belum Bayar (Rp)", "Collection Rate (%)",
-         "Tunggakan Tertagih (nomen)", "Tunggakan Tertagih (Rp)", "Tidak Cocok MC (nomen)", "Tidak Cocok MC (Rp)"],
+         "Tunggakan Tertagih (nomen)", "Tunggakan Tertagih (Rp)", "Bayar di Luar MC (nomen)", "Bayar di Luar MC (Rp)"],
         ["Rayon 34", "3", "60", "3", "475000", "2", "275000", "1", "200000", "57.89", "1", "210000", "0", "0"],
         ["Rayon 35", "3", "34", "2", "275000", "1", "180000", "1", "95000", "65.45", "1", "95000", "1", "60000"],
         ["Total", "6", "94", "5", "750000", "3", "455000", "2", "295000", "60.67", "2", "305000", "1", "60000"],

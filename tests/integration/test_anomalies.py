@@ -283,8 +283,9 @@ def test_the_grid_s_requests_and_the_export_follow_the_same_filters(branch):
 
         sort, filters = meter.list_request(request)  # the grid's sort model names nomen:desc
         content, name = export.anomaly_list(branch.engine, P, "zero", None, sort, filters, "csv")
-    assert name == f"anomali-zero_{P}.csv"
+    assert name == f"anomali-pemakaian-nol_{P}.csv"  # the check as the page names it
     lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",Potensi (Rp),Arah")
     assert lines[0].startswith("Nomen,Nama,Rayon,Tarif,Stand Lalu,Stand Kini")
     assert [line.split(",")[0] for line in lines[1:]] == [r["nomen"] for r in page["rowData"]]
     assert "Pemakaian Nol, Meter Macet" in content.decode("utf-8-sig")

@@ -212,7 +212,7 @@ KPI_COLUMNS = {
     "Terbayar (nomen)": ("paid", "nomen"), "Terbayar (Rp)": ("paid", "nominal"),
     "Belum Bayar (nomen)": ("unpaid", "nomen"), "Belum Bayar (Rp)": ("unpaid", "nominal"),
     "Tunggakan Tertagih (nomen)": ("undue", "nomen"), "Tunggakan Tertagih (Rp)": ("undue", "nominal"),
-    "Tidak Cocok MC (nomen)": ("unmatched", "nomen"), "Tidak Cocok MC (Rp)": ("unmatched", "nominal"),
+    "Bayar di Luar MC (nomen)": ("unmatched", "nomen"), "Bayar di Luar MC (Rp)": ("unmatched", "nominal"),
 }
 
 

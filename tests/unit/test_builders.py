@@ -10,6 +10,7 @@ import pytest
 from sunter_dash import urls
 from sunter_dash.components import charts
 from sunter_dash.components.cards import Delta, kpi_card
+from sunter_dash.domain import checks
 from sunter_dash.domain.checks import Thresholds
 from sunter_dash.domain.errors import BadParameter
 from sunter_dash.domain.listing import Group, Test
@@ -262,3 +263,10 @@ def test_tunggakan_cards_without_ardebt_say_which_file_to_upload():
     assert "Belum ada data: unggah ARDEBT Desember 2025" in text
     chart = charts.bucket_chart({**summary, "buckets": []})
     assert chart["layout"]["annotations"][0]["text"] == "Belum ada ARDEBT Januari 2026: unggah file tunggakan"
+
+
+def test_the_money_at_stake_says_which_way_it_goes():
+    # docs/ANOMALIES.md: a negative Selisih is water used but possibly not billed.
+    assert [checks.direction(d) for d in (-12.5, 30, 0, None)] == ["kurang tagih", "lebih tagih", "", ""]
+    rows = meter.display_rows([{"flags": ["drop"], "delta_m3": -8}, {"flags": ["spike"], "delta_m3": 40}])
+    assert [r["direction"] for r in rows] == ["kurang tagih", "lebih tagih"]
