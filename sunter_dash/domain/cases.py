@@ -168,12 +168,15 @@ def value_label(field: str, value) -> str:
 
 
 def audit_detail(case: dict) -> str:
-    """The audit log's line for the latest event of a case: '#7 60012345: status open -> resolved'."""
+    """The audit log's line for the latest event of a case, in the page's words:
+    '#7 60012345: Status Terbuka → Selesai'."""
     event = case["history"][-1]
     if len(case["history"]) == 1:
-        return (f"#{case['id']} {case['nomen']}: dibuat ({case['anomaly_type'] or '-'}, {case['periode'] or '-'}, "
+        return (f"#{case['id']} {case['nomen']}: dibuat ({value_label('anomaly_type', case['anomaly_type'])}, "
+                f"{case['periode'] or '-'}, "
                 f"{case['assigned_to'] or 'belum ditugaskan'})")
-    parts = [f"{field} diubah" if field == "description" else f"{field} {old or '-'} -> {new or '-'}"
+    parts = [f"{FIELD_LABELS.get(field, field)} diubah" if field == "description"
+             else f"{FIELD_LABELS.get(field, field)} {value_label(field, old)} → {value_label(field, new)}"
              for field, (old, new) in event["change"].items()]
     if event["comment"]:
         parts.append("komentar")

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from ..domain import files
 from ..domain.errors import BadParameter, Conflict, NotFound, SunterError, TooManyJobs
 from ..domain.periodes import UNDATED, periode_label
-from ..domain.uploads import PERIODE_RULES, deletion_refusal, recorded_name, replacement_note
+from ..domain.uploads import PERIODE_RULES, UPLOAD_STATUSES, deletion_refusal, recorded_name, replacement_note
 from ..formatting import number
 from ..ingest import IngestResult, delete_upload, ingest_file
 from ..ingest.load import LOAD_WAIT_SECONDS, UNFINISHED_AFTER, Deleted, close_unfinished
@@ -45,8 +45,9 @@ def load(engine: Engine, actor: Actor, path: Path, *, filename: str | None = Non
     result = ingest_file(engine, path, filename=filename, file_type=file_type, periode=periode,
                          username=actor.username, max_bytes=max_bytes, progress=progress, mapping=mapping,
                          profile=profile, replace=replace, wait_seconds=wait_seconds)
-    record(engine, actor, "upload", f"#{result.upload_id} {result.file}: {result.status}, {result.type or '-'} "
-                                    f"{result.periode or '-'}, {result.stored} baris disimpan")
+    status = UPLOAD_STATUSES.get(result.status, result.status)
+    record(engine, actor, "upload", f"#{result.upload_id} {result.file}: {status}, {result.type or '-'} "
+                                    f"{result.periode or '-'}, {number(result.stored)} baris disimpan")
     invalidate()
     return result
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.security import generate_password_hash
 
 from ..domain.errors import BadParameter, Conflict, NotFound
-from ..domain.roles import ROLES
+from ..domain.roles import ROLE_LABELS, ROLES
 from ..models import User
 from ..queries.rute import officer_names
 from . import Actor, record
@@ -139,7 +139,8 @@ def set_role(engine: Engine, actor: Actor, username: str, role, petugas=None) ->
     before = _change(engine, username, "role", role, actor.username, officer)
     if before is not None:
         record(engine, actor, "user_role_changed",
-               f"{username}: {before} -> {role}{f' ({officer})' if officer else ''}")
+               f"{username}: {ROLE_LABELS.get(before, before)} → {ROLE_LABELS.get(role, role)}"
+               f"{f' ({officer})' if officer else ''}")
     return before
 
 

@@ -408,7 +408,7 @@ def test_a_viewer_creates_reads_and_changes_a_case(as_viewer, engine):
     listed = as_viewer.get("/api/analyses?status=resolved&rayon=semua&periode=2025-12").get_json()["analyses"]
     assert [c["id"] for c in listed] == [case["id"]] and "history" not in listed[0]
     assert [a[:2] for a in audit_actions(engine)] == [("analysis_created", "viewer"), ("analysis_updated", "viewer")]
-    assert "status open -> resolved" in audit_actions(engine)[1][2]
+    assert "Status Terbuka → Selesai" in audit_actions(engine)[1][2]
 
 
 def test_a_stale_patch_is_a_409_and_changes_nothing(as_viewer, engine):

@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sunter_dash import create_app, queries
 from sunter_dash.domain.clock import wall
@@ -69,3 +69,18 @@ def test_a_saved_setting_says_when_in_the_branch_zone():
                                       "saved": "3", "value": "3", "updated_by": "admin", "updated_at": STORED}],
                                      "Asia/Makassar")
     assert f"disimpan admin {SHOWN}" in str(table)
+
+
+def test_audit_lines_speak_the_pages_words(engine, users, mc_file):
+    """The audit log says what happened as the pages say it: no English status or role codes."""
+    from sunter_dash.services import uploads
+    from sunter_dash.services.users import set_role
+
+    admin = Actor("admin", "admin")
+    uploads.load(engine, admin, mc_file, max_bytes=10_000_000)
+    set_role(engine, admin, "viewer", "admin")
+    with engine.connect() as conn:
+        details = dict(conn.execute(select(AuditLog.action, AuditLog.detail)
+                                    .where(AuditLog.action.in_(("upload", "user_role_changed")))).all())
+    assert details["upload"].endswith("MC_2025-12.csv: Dimuat, MC 2025-12, 1 baris disimpan")
+    assert details["user_role_changed"] == "viewer: Viewer → Admin"

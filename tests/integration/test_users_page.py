@@ -320,7 +320,7 @@ def test_admin_changes_a_role(as_admin, engine):
     assert "Peran viewer sekarang Admin" in alert
     assert grid_row(rows, "viewer")["role_label"] == "Admin"
     assert stored(engine)["viewer"][0] == "admin"
-    assert user_events(engine) == [("user_role_changed", "admin", "viewer: viewer -> admin")]
+    assert user_events(engine) == [("user_role_changed", "admin", "viewer: Viewer → Admin")]
 
 
 def test_admin_cannot_demote_themself_through_the_page(as_admin, engine):
