@@ -16,7 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from . import export, ids, queries, urls
 from .auth import may
 from .components.export_buttons import EXPORT
-from .components.forms import periode_options, rayon_options
+from .components.forms import dropdown, periode_options, rayon_options
 from .domain.listing import ALL_RAYONS
 from .domain.periodes import default_periode
 from .domain.roles import ROLE_LABELS
@@ -36,10 +36,10 @@ def navbar(branch_name: str) -> dbc.Navbar:
     filters = dbc.Row(
         [
             dbc.Col(html.Label("Periode", htmlFor=ids.PERIODE, className="navbar-filter-label"), width="auto"),
-            dbc.Col(dcc.Dropdown(id=ids.PERIODE, clearable=False, searchable=False, placeholder="Belum ada data",
+            dbc.Col(dropdown(id=ids.PERIODE, clearable=False, searchable=False, placeholder="Belum ada data",
                                  className="navbar-filter"), width="auto"),
             dbc.Col(html.Label("Rayon", htmlFor=ids.RAYON, className="navbar-filter-label"), width="auto"),
-            dbc.Col(dcc.Dropdown(id=ids.RAYON, clearable=False, searchable=False, value=ALL_RAYONS,
+            dbc.Col(dropdown(id=ids.RAYON, clearable=False, searchable=False, value=ALL_RAYONS,
                                  options=rayon_options([]),
                                  className="navbar-filter navbar-filter-rayon"), width="auto"),
         ],

@@ -3,13 +3,24 @@ says what happened."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from ..domain.labels import rayon_label
 from ..domain.listing import ALL_RAYONS
 from ..domain.periodes import periode_label
 
 ICONS = {"success": "bi-check-circle", "danger": "bi-exclamation-triangle", "warning": "bi-exclamation-triangle"}
+
+
+# Dash 4's dropdowns write their own words in English ("Search", "No options found").
+DROPDOWN_LABELS = {"select_all": "Pilih semua", "deselect_all": "Hapus semua pilihan",
+                   "selected_count": "{num_selected} dipilih", "search": "Cari", "clear_search": "Hapus pencarian",
+                   "clear_selection": "Hapus pilihan", "no_options_found": "Tidak ada pilihan yang cocok"}
+
+
+def dropdown(**props) -> dcc.Dropdown:
+    """A dcc.Dropdown that speaks Indonesian; every dropdown of the app is made here."""
+    return dcc.Dropdown(labels=DROPDOWN_LABELS, **props)
 
 
 def field(label: str, control, help_text: str | None = None, label_class: str = "form-field-label") -> html.Div:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from .. import queries
 from ..auth import current_actor
-from ..components.forms import field, heading, notice
+from ..components.forms import dropdown, field, heading, notice
 from ..components.grids import column, grid
 from ..domain.clock import local, wall
 from ..domain.errors import BadParameter, SunterError
@@ -76,7 +76,7 @@ def layout() -> html.Div:
                     "target satu periode dapat diganti. Tampil di Ringkasan, Tren, per rayon dan di laporan."),
             html.Div(id=GOAL_ALERT),
             dbc.Row([
-                dbc.Col(field("Periode", dcc.Dropdown(id=GOAL_PERIODE, clearable=False, placeholder="Pilih periode")),
+                dbc.Col(field("Periode", dropdown(id=GOAL_PERIODE, clearable=False, placeholder="Pilih periode")),
                         md=4),
                 dbc.Col(field("Target (%)", dbc.Input(id=GOAL_VALUE, size="sm", inputMode="decimal",
                                                       placeholder="mis. 92,5")), md=3),

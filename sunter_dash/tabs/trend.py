@@ -10,6 +10,7 @@ from .. import ids, queries
 from ..components import charts
 from ..components.cards import missing_alert
 from ..components.export_buttons import panel
+from ..components.forms import dropdown
 from ..components.grids import column, grid
 from ..domain.labels import rayon_label
 from ..domain.listing import rayon_filter
@@ -53,11 +54,11 @@ PER_RAYON = "per-rayon"
 def layout() -> html.Div:
     controls = dbc.Row([
         dbc.Col([dbc.Label("Indikator", html_for=METRIC),
-                 dcc.Dropdown(id=METRIC, value="collection_rate", clearable=False,
+                 dropdown(id=METRIC, value="collection_rate", clearable=False,
                               options=[{"label": label, "value": key} for key, (label, _, _) in METRICS.items()])],
                 md=4),
-        dbc.Col([dbc.Label("Dari", html_for=FIRST), dcc.Dropdown(id=FIRST, clearable=False)], md=2),
-        dbc.Col([dbc.Label("Sampai", html_for=LAST), dcc.Dropdown(id=LAST, clearable=False)], md=2),
+        dbc.Col([dbc.Label("Dari", html_for=FIRST), dropdown(id=FIRST, clearable=False)], md=2),
+        dbc.Col([dbc.Label("Sampai", html_for=LAST), dropdown(id=LAST, clearable=False)], md=2),
         dbc.Col([dbc.Label("Tampilan"), dbc.RadioItems(
             id=SPLIT, value=ALL_SERIES, inline=True,
             options=[{"label": "Rayon terpilih", "value": ALL_SERIES}, {"label": "Per rayon", "value": PER_RAYON}])],

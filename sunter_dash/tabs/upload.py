@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import ids, queries
 from ..auth import csrf, current_actor
-from ..components.forms import heading, notice, periode_options, rayon_options
+from ..components.forms import dropdown, heading, notice, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import BadParameter, SunterError
@@ -194,7 +194,7 @@ def mapping_fields(row: dict) -> list:
             html.Div([html.Span(item["header"], className="fw-semibold"),
                       html.Span(f" {state}", className="text-danger small" if missing else "text-muted small")],
                      className="upload-map-label"),
-            dcc.Dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
+            dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
                          placeholder=NO_COLUMN, clearable=True, className="upload-map-choice"),
         ], id={"type": MAP_LINE, "field": item["field"]},
             className="upload-map-line" + (" upload-map-missing" if missing else "")))

@@ -270,3 +270,16 @@ def test_the_money_at_stake_says_which_way_it_goes():
     assert [checks.direction(d) for d in (-12.5, 30, 0, None)] == ["kurang tagih", "lebih tagih", "", ""]
     rows = meter.display_rows([{"flags": ["drop"], "delta_m3": -8}, {"flags": ["spike"], "delta_m3": 40}])
     assert [r["direction"] for r in rows] == ["kurang tagih", "lebih tagih"]
+
+
+def test_every_dropdown_speaks_indonesian():
+    from pathlib import Path
+
+    from sunter_dash.components.forms import dropdown
+    assert dropdown(id="x").labels["search"] == "Cari"
+    assert dropdown(id="x").labels["no_options_found"] == "Tidak ada pilihan yang cocok"
+    # Dash's own dropdown would say "Search": every one is made by forms.dropdown.
+    package = Path(__file__).resolve().parents[2] / "sunter_dash"
+    made_elsewhere = [p.name for p in package.rglob("*.py") if "dcc.Dropdown(" in p.read_text(encoding="utf-8")
+                      and p.name != "forms.py"]
+    assert made_elsewhere == []
