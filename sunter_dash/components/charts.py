@@ -47,7 +47,8 @@ def _base(height: int = 340) -> Figure:
         "paper_bgcolor": "#fff", "plot_bgcolor": "#fff",
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "font": {"family": font, "size": 13, "color": "#373a3c"},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        # Above the plot, where no axis title is: below it the legend sat on "Tanggal".
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "hoverlabel": {"font": {"family": font}},
         "xaxis": {**AXIS, "showgrid": False}, "yaxis": dict(AXIS),
     })
@@ -122,7 +123,8 @@ def daily_chart(daily: dict) -> Figure:
                            hovertemplate="Tanggal %{x}<br>%{y:,.2f}%<extra></extra>")
     figure.update_layout(
         xaxis={"title": {"text": "Tanggal"}, "dtick": 1 if len(x) <= 16 else 2, "range": [0.4, len(x) + 0.6]},
-        legend={"orientation": "h", "y": -0.25, "x": 0, "entrywidth": 210, "entrywidthmode": "pixels"},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "entrywidth": 210,
+                "entrywidthmode": "pixels"},
         yaxis=rupiah_axis([d["nominal"] for d in days]),
         yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "range": [0, 105], "dtick": 25,
                 "showgrid": False},
@@ -203,7 +205,7 @@ def trend_chart(points: list[dict], label: str, unit: str, goals: dict[str, floa
                    hovertemplate="Target<br>%{x}<br>%{y:,.1f}%<extra></extra>")
     values = [p["value"] or 0 for p in points]
     axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
-    figure.update_layout(yaxis={**axis, "title": {"text": label}}, xaxis={"type": "category"})
+    figure.update_layout(yaxis={**axis, "title": {"text": label, "standoff": 12}}, xaxis={"type": "category"})
     return figure
 
 
