@@ -8,6 +8,8 @@ profile can be bookmarked, shared and reached from any row.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
@@ -324,9 +326,26 @@ def _bills(profile: dict, types: set[str]):
     return html.Div([*notes, grid(BILLS_GRID, BILL_COLUMNS, rows)])
 
 
+def payment_rows(collection: list[dict], history: list[dict]) -> list[dict]:
+    """COLLECTION's payments and MB's, a payment both hold (same pay date, amount and bill
+    periode; the customer is the same) listed once, naming both sources."""
+    def key(p: dict) -> tuple:
+        return p["pay_date"], p["amount"], p["bill_period"]
+    in_history = Counter(key(p) for p in history)
+    rows = []
+    for p in collection:
+        both = in_history[key(p)] > 0
+        in_history[key(p)] -= both
+        rows.append({**p, "source": "COLLECTION + MB" if both else "COLLECTION"})
+    for p in history:  # those COLLECTION did not hold
+        if in_history[key(p)] > 0:
+            in_history[key(p)] -= 1
+            rows.append({**p, "jenis": None, "loket": None, "source": "MB (riwayat)"})
+    return rows
+
+
 def _payments(profile: dict, types: set[str]):
-    rows = [{**p, "source": "COLLECTION"} for p in profile["payments"]]
-    rows += [{**p, "jenis": None, "loket": None, "source": "MB (riwayat)"} for p in profile["mb_payments"]]
+    rows = payment_rows(profile["payments"], profile["mb_payments"])
     if not rows:
         return _missing(types, ("COLLECTION", "MB"), "pembayaran")
     return grid(PAYMENTS_GRID, PAYMENT_COLUMNS, rows, pagination=len(rows) > 24, paginationPageSize=24,

@@ -283,3 +283,17 @@ def test_every_dropdown_speaks_indonesian():
     made_elsewhere = [p.name for p in package.rglob("*.py") if "dcc.Dropdown(" in p.read_text(encoding="utf-8")
                       and p.name != "forms.py"]
     assert made_elsewhere == []
+
+
+def test_a_payment_both_collection_and_mb_hold_is_listed_once():
+    from sunter_dash.tabs.customer import payment_rows
+    paid = {"pay_date": "2025-12-04", "amount": 150_000, "bill_period": "2025-12"}
+    collection = [{**paid, "jenis": "CURRENT", "loket": "BANK"},
+                  {"pay_date": "2025-12-20", "amount": 90_000, "bill_period": "2025-11", "jenis": "UNDUE", "loket": "POS"}]
+    history = [{**paid, "notag": "N1"}, {"pay_date": "2025-11-03", "amount": 140_000, "bill_period": "2025-11"}]
+    rows = payment_rows(collection, history)
+    assert [(r["pay_date"], r["amount"], r["source"]) for r in rows] == [
+        ("2025-12-04", 150_000, "COLLECTION + MB"), ("2025-12-20", 90_000, "COLLECTION"),
+        ("2025-11-03", 140_000, "MB (riwayat)")]
+    # Two equal payments in MB and one in COLLECTION: one is shared, the other listed from MB.
+    assert [r["source"] for r in payment_rows(collection[:1], [paid, paid])] == ["COLLECTION + MB", "MB (riwayat)"]
