@@ -27,6 +27,7 @@ from ..queries.anomalies import DEFAULT_SORT, FIELDS, thresholds
 from .base import Tab
 
 TAB_ID = "meter"
+CHECK_PARAM = "cek"  # the chosen card in the address: ?tab=meter&cek=spike
 LABEL = "Meter"
 ALERT = "meter-alert"
 CARDS = "meter-cards"
@@ -213,17 +214,37 @@ def case_link(query: dict | None, selected: list[dict] | None, search: str | Non
                      anomaly=query["key"]), False
 
 
+def key_asked(search: str | None) -> str | None:
+    """The card a link asks for (``&cek=spike``), when it is a check."""
+    asked = urls.tab_params(search).get(CHECK_PARAM)
+    return asked if asked in checks.names() else None
+
+
+def card_link(periode: str | None, rayon: str | None, key: str) -> str:
+    """The address of the Meter tab with this card chosen, so the view can be shared."""
+    return urls.link(periode, rayon, TAB_ID, **{CHECK_PARAM: key})
+
+
 def register_callbacks(app: Dash) -> None:
     @app.callback(Output(ALERT, "children"), Output(CARDS, "children"),
                   Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"), Input(KEY, "data"))
     def refresh_cards(periode, rayon, key):
         return cards_view(periode, rayon, key)
 
-    @app.callback(Output(KEY, "data"), Input({"type": CARD, "key": ALL}, "n_clicks"), prevent_initial_call=True)
-    def choose(clicks):
+    @app.callback(Output(KEY, "data"), Output(ids.URL, "search", allow_duplicate=True),
+                  Input({"type": CARD, "key": ALL}, "n_clicks"), State(ids.PERIODE, "value"),
+                  State(ids.RAYON, "value"), prevent_initial_call=True)
+    def choose(clicks, periode, rayon):
         if not ctx.triggered_id or not any(clicks or []):
-            return no_update
-        return ctx.triggered_id["key"]
+            return no_update, no_update
+        key = ctx.triggered_id["key"]
+        return key, card_link(periode, rayon, key)
+
+    @app.callback(Output(KEY, "data", allow_duplicate=True), Input(ids.URL, "search"), State(KEY, "data"),
+                  prevent_initial_call="initial_duplicate")
+    def follow_url(search, key):
+        asked = key_asked(search)
+        return no_update if asked is None or asked == key else asked
 
     @app.callback(Output(QUERY, "data"), Output(TITLE, "children"),
                   Input(ids.PERIODE, "value"), Input(ids.RAYON, "value"), Input(KEY, "data"))

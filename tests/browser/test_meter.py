@@ -89,6 +89,8 @@ def test_open_a_card_then_page_sort_and_filter_its_list(dash_duo, app, engine, s
         By.CSS_SELECTOR, ".meter-card-value").text == number(len(drops)))
     card(dash_duo, "Pemakaian Turun").click()
     dash_duo.wait_for_text_to_equal("#meter-list-title", "Pemakaian Turun · Desember 2025")
+    # The chosen card is in the address, so the view can be shared.
+    wait_until(dash_duo, lambda: "cek=drop" in dash_duo.driver.current_url)
     wait_until(dash_duo, lambda: rows_on_page(dash_duo) == [d[0] for d in drops[:50]])
     summary = dash_duo.find_element("#meter-grid .ag-paging-row-summary-panel").text
     assert summary.replace("\n", " ").endswith(f"dari {len(drops)}"), summary
@@ -123,6 +125,13 @@ def test_open_a_card_then_page_sort_and_filter_its_list(dash_duo, app, engine, s
     wait_until(dash_duo, lambda: dash_duo.find_element("#analisa-new-nomen").get_attribute("value") == one)
     assert dash_duo.find_element("#analisa-new-type").get_attribute("value") == "drop"
     assert dash_duo.find_element("#analisa-new-periode").get_attribute("value") == P
+
+
+def test_a_shared_link_opens_its_card(dash_duo, app, engine, signed_in):
+    signed_in(dash_duo, app, path=f"/?tab=meter&periode={P}&cek=zero")
+    dash_duo.wait_for_text_to_equal("#meter-list-title", "Pemakaian Nol · Desember 2025")
+    assert "meter-card-active" in card(dash_duo, "Pemakaian Nol").get_attribute("class")
+    assert "cek=zero" in dash_duo.driver.current_url
 
 
 def test_a_nomen_in_the_list_opens_the_customer_profile(dash_duo, app, engine, signed_in):
