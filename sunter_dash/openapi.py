@@ -79,8 +79,8 @@ def _figures() -> dict:
                 "previous_target_nominal": {**INT_OR_NULL, "description": "null without MC(P-1)"},
                 "days": {"type": "array", "items": {"type": "object", "properties": {
                     "date": {"type": "string", "format": "date"},
-                    "nomen": {**INT_OR_NULL, "description": "null without COLLECTION(P)"},
-                    "nominal": {**INT_OR_NULL, "description": "null without COLLECTION(P)"},
+                    "nomen": {**INT_OR_NULL, "description": "null without MC(P) or COLLECTION(P)"},
+                    "nominal": {**INT_OR_NULL, "description": "null without MC(P) or COLLECTION(P)"},
                     "cumulative_rate": {**RATE_OR_NULL,
                                         "description": "0 when P has no target; null without MC(P) or COLLECTION(P)"},
                     "previous_cumulative_rate": {**RATE_OR_NULL, "description": "the same of P-1"}}}},

@@ -118,7 +118,7 @@ def check(key: str) -> Check:
 def direction(delta_m3: float | None) -> str:
     """Which way the money at stake goes (docs/ANOMALIES.md): a negative Selisih is water used
     but possibly not billed, a positive one water billed beyond the usual."""
-    if not delta_m3:
+    if not delta_m3 or delta_m3 != delta_m3:  # none, zero or NaN (an empty cell of a frame)
         return ""
     return "kurang tagih" if delta_m3 < 0 else "lebih tagih"
 

@@ -189,7 +189,7 @@ def _meter(engine: Engine, periode: str, rayon: str | None) -> Section:
     summary = queries.anomaly_summary(engine, periode, rayon)
     counts = Table("Jumlah pelanggan per anomali", (("Anomali", "text"), ("Pelanggan", "number"),
                                                      ("Bulan lalu", "number"), ("Keterangan", "text")),
-                   [(a["name"], None if a["missing"] else a["count"], a["previous"],
+                   [(a["name"], a["count"], a["previous"],
                      f"butuh {', '.join(a['missing'])}" if a["missing"] else "")
                     for a in summary["anomalies"].values()])
     sort = parse_sort(DEFAULT_SORT, FIELDS, DEFAULT_SORT)

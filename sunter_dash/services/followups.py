@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, select
 
 from ..domain.clock import now_utc
 from ..domain.errors import NotFound
-from ..domain.followups import check_followup
+from ..domain.followups import RESULT_LABELS, check_followup
 from ..ingest import summaries
 from ..models import Ardebt, FollowUp, Mc
 from ..queries.cache import invalidate
@@ -38,6 +38,6 @@ def add(engine: Engine, actor: Actor, payload: dict, today: dt.date) -> dict:
     invalidate()
     saved = followup(engine, new_id)
     record(engine, actor, "followup_recorded",
-           f"{saved['nomen']} {saved['periode']}: {saved['result']}"
+           f"{saved['nomen']} {saved['periode']}: {RESULT_LABELS.get(saved['result'], saved['result'])}"
            + (f" janji {saved['promise_date']}" if saved["promise_date"] else ""))
     return saved

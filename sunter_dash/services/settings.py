@@ -86,7 +86,7 @@ def save(engine: Engine, actor: Actor, defaults: Thresholds, key: str, value) ->
         _apply(conn, after)
     # Audited even when the value in force stays: a saved value is pinned against the environment.
     old, new = getattr(before, key), getattr(after, key)
-    record(engine, actor, "setting_changed", f"{setting.label}: {setting.shown(old)} -> {setting.shown(new)}"
+    record(engine, actor, "setting_changed", f"{setting.label}: {setting.shown(old)} → {setting.shown(new)}"
            + (" (kembali ke bawaan)" if checked is None else ""))
     invalidate()
     return after
@@ -166,7 +166,7 @@ def set_goal(engine: Engine, actor: Actor, defaults: Thresholds, periode: str, v
                                                                updated_by=actor.username, updated_at=now_utc()))
     after = goal(engine, defaults, periode)
     record(engine, actor, "setting_changed",
-           f"Target collection rate {periode_label(periode)}: {GOAL.shown(before)} -> {GOAL.shown(after)}"
+           f"Target collection rate {periode_label(periode)}: {GOAL.shown(before)} → {GOAL.shown(after)}"
            + (" (kembali ke bawaan)" if checked is None else ""))
     invalidate()
     return after

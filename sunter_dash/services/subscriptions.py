@@ -24,7 +24,7 @@ from ..domain import subscriptions as rule
 from ..domain.checks import names as check_names
 from ..domain.clock import local, now_utc
 from ..domain.errors import NotFound, SunterError
-from ..domain.periodes import date_label, periode_label
+from ..domain.periodes import date_label, default_periode, periode_label
 from ..formatting import number, percent, rupiah
 from ..models import Subscription, SubscriptionSend
 from . import Actor, record, reports, settings
@@ -82,7 +82,8 @@ def sends(engine: Engine, limit: int = 50) -> list[dict]:
 # --- what is sent ------------------------------------------------------------------------------
 
 def _current_periode(engine: Engine) -> str | None:
-    return next((p["periode"] for p in queries.periodes(engine) if {"MC", "COLLECTION"} & set(p["types"])), None)
+    """The periode the daily summary is of: the one the dashboard opens on."""
+    return default_periode(queries.periodes(engine))
 
 
 def _previous_flagged(engine: Engine, subscription_id: int, periode: str) -> set[str]:

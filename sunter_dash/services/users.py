@@ -111,7 +111,7 @@ def create(engine: Engine, actor: Actor, username, role, password, confirm=None,
                                              password_hash=password_hash))
     except IntegrityError:  # created by someone else between the check and the insert
         raise exists from None
-    record(engine, actor, "user_created", f"{username} (peran {role}{f', petugas {officer}' if officer else ''})")
+    record(engine, actor, "user_created", f"{username} (peran {ROLE_LABELS.get(role, role)}{f', petugas {officer}' if officer else ''})")
     return username
 
 

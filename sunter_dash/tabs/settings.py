@@ -16,7 +16,7 @@ from .. import queries
 from ..auth import current_actor
 from ..components.forms import dropdown, field, heading, notice
 from ..components.grids import column, grid
-from ..domain.clock import local, wall
+from ..domain.clock import wall
 from ..domain.errors import BadParameter, SunterError
 from ..domain.periodes import periode_label
 from ..domain.settings import GOAL
@@ -147,9 +147,8 @@ def goals_list(found: list[dict], zone: str) -> html.Div:
                         className="small text-muted")
     lines = []
     for g in found:
-        saved = local(g["updated_at"], zone)
         lines.append(html.Li(f"{periode_label(g['periode'])}: {GOAL.shown(g['goal'])}% (disimpan "
-                             f"{g['updated_by'] or '-'} {saved:%d-%m-%Y %H:%M} {saved.tzname()})"))
+                             f"{g['updated_by'] or '-'} {wall(g['updated_at'], zone)})"))
     return html.Ul(lines, className="small mb-0 settings-goals")
 
 

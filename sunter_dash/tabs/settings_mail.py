@@ -11,7 +11,7 @@ from .. import queries
 from ..auth import current_actor
 from ..components.forms import field, heading, notice, rayon_options, select
 from ..domain import subscriptions as rule
-from ..domain.clock import local
+from ..domain.clock import local, wall
 from ..domain.errors import SunterError
 from ..domain.listing import ALL_RAYONS, rayon_filter
 from ..domain.periodes import date_label, periode_label
@@ -72,13 +72,13 @@ def sends_table(found: list[dict], zone: str) -> html.Div:
         return html.Div("Belum ada pengiriman.", className="small text-muted")
     lines = []
     for s in found:
-        when = local(s["sent_at"] or s["claimed_at"], zone)
+        when = wall(s["sent_at"] or s["claimed_at"], zone)
         retry = local(s["next_attempt_at"], zone)
         said = s["error"] or ""
         if retry:
             said = f"{said} (dicoba lagi {retry:%H:%M} {retry.tzname()})"
         due = date_label(s["due"]) if s["kind"] == rule.DAILY else periode_label(s["due"])
-        lines.append(html.Tr([html.Td(f"{when:%d-%m-%Y %H:%M}"), html.Td(rule.KINDS[s["kind"]]), html.Td(due),
+        lines.append(html.Tr([html.Td(when or "-"), html.Td(rule.KINDS[s["kind"]]), html.Td(due),
                               html.Td(s["recipients"], className="text-break"),
                               html.Td(s["status_label"], className=f"mail-status-{s['status']}"),
                               html.Td(str(s["attempts"])), html.Td(said, className="small text-break")]))

@@ -44,6 +44,7 @@ PASSWORD_BUTTON = "users-password-button"
 RANDOM_BUTTON = "users-random-button"
 DEACTIVATE_BUTTON = "users-deactivate-button"
 DEACTIVATE_CONFIRM = "users-deactivate-confirm"  # asks before a user is deactivated
+INERT = {"pointerEvents": "none", "opacity": .5}
 REACTIVATE_BUTTON = "users-reactivate-button"
 END_SESSIONS_BUTTON = "users-end-sessions-button"
 GENERATED_PASSWORD = "users-generated-password"
@@ -277,7 +278,8 @@ def register_callbacks(app: Dash) -> None:
         # Only the status change that applies is offered (nothing selected: "Nonaktifkan", disabled).
         hidden = {"display": "none"}
         if user is None:
-            return {"name": "—", "role": None, "petugas": "", "disabled": True, "deactivate": None,
+            # Offered but inert (no dialog) until a user is chosen.
+            return {"name": "—", "role": None, "petugas": "", "disabled": True, "deactivate": INERT,
                     "reactivate": hidden, "confirm": "Pilih pengguna dahulu."}
         active = bool(user.get("active"))
         return {"name": name, "role": user.get("role"), "petugas": user.get("petugas") or "", "disabled": False,

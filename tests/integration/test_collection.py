@@ -310,7 +310,7 @@ def test_the_followup_api_records_refuses_and_answers(branch, client, users):
     assert client.get("/api/promises?periode=2025-12&status=lost", headers=viewer).status_code == 400
     with branch.connect() as conn:
         audit = conn.execute(sql("SELECT detail FROM audit_log WHERE action = 'followup_recorded'")).scalars().all()
-    assert audit == ["60000002 2025-12: janji_bayar janji 2025-12-27 (API)"]
+    assert audit == ["60000002 2025-12: Janji bayar janji 2025-12-27 (API)"]
 
 
 # --- the route sheet -----------------------------------------------------------------------------
@@ -390,8 +390,8 @@ def test_n_and_g_are_settings_an_admin_saves_and_the_figures_follow(promised, cl
     assert rebuilt == []  # collection settings change no meter flag
     with promised.connect() as conn:
         audit = conn.execute(sql("SELECT detail FROM audit_log WHERE action = 'setting_changed'")).scalars().all()
-    assert audit == ["Calon segel: tunggakan minimal (rekening): 3 -> 1 (API)",
-                     "Janji bayar: hari toleransi sesudah tanggal janji: 3 -> 0 (API)"]
+    assert audit == ["Calon segel: tunggakan minimal (rekening): 3 → 1 (API)",
+                     "Janji bayar: hari toleransi sesudah tanggal janji: 3 → 0 (API)"]
     with pytest.raises(BadParameter):
         settings.save(promised, ADMIN, defaults, "disconnect_bills", "0")
 

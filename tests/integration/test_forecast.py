@@ -129,7 +129,7 @@ def test_the_api_gives_the_forecast_goal_gap_data_as_of_and_last_year(branch, cl
     assert settings_service.set_goal(branch, ADMIN, Thresholds(), "2025-05", "40") == 40.0
     assert client.get("/api/kpi?periode=2025-05", headers=auth).get_json()["gap"] == 0
     assert client.get("/api/kpi/forecast?periode=2025-04", headers=auth).get_json()["goal"] == 90.0
-    assert audit_log(branch)[0]["detail"] == "Target collection rate Mei 2025: 90,0 -> 40,0 (API)"
+    assert audit_log(branch)[0]["detail"] == "Target collection rate Mei 2025: 90,0 → 40,0 (API)"
     assert settings_service.set_goal(branch, ADMIN, Thresholds(), "2025-05", None) == 90.0
     assert client.get("/api/kpi?periode=2025-05", headers=auth).get_json()["gap"] == 80
 

@@ -382,8 +382,8 @@ def test_a_saved_setting_wins_over_the_environment_recomputes_and_survives_a_res
         audit = conn.execute(select(AuditLog.detail).where(AuditLog.action == "setting_changed")
                              .order_by(AuditLog.id)).scalars().all()
     assert audit == [
-        "Kode metode baca yang dihitung sebagai baca aktual: ACTUAL -> SE, PS, 30/PE",
-        "Kode metode baca yang dihitung sebagai baca aktual: SE, PS, 30/PE -> ACTUAL (kembali ke bawaan)"]
+        "Kode metode baca yang dihitung sebagai baca aktual: ACTUAL → SE, PS, 30/PE",
+        "Kode metode baca yang dihitung sebagai baca aktual: SE, PS, 30/PE → ACTUAL (kembali ke bawaan)"]
 
 
 def test_a_viewer_cannot_change_a_setting(engine, db_url):

@@ -277,7 +277,7 @@ def test_admin_adds_a_user(as_admin, engine):
     assert verify_password(engine, "rina", PASSWORD).role == "viewer"
     # The form is emptied, passwords first of all.
     assert [answer[i]["value"] for i in (tab.ADD_USERNAME, tab.ADD_PASSWORD, tab.ADD_CONFIRM)] == ["", "", ""]
-    assert user_events(engine) == [("user_created", "admin", "rina (peran viewer)")]
+    assert user_events(engine) == [("user_created", "admin", "rina (peran Viewer)")]
 
 
 def test_admin_adds_a_petugas_linked_to_an_officer_of_rute(as_admin, engine, tmp_path):
@@ -291,7 +291,7 @@ def test_admin_adds_a_petugas_linked_to_an_officer_of_rute(as_admin, engine, tmp
                            add_password=PASSWORD, add_confirm=PASSWORD)
     assert "Pengguna andi ditambahkan sebagai Petugas (ANDI)" in alert
     assert (grid_row(rows, "andi")["role_label"], grid_row(rows, "andi")["petugas"]) == ("Petugas", "ANDI")
-    assert user_events(engine) == [("user_created", "admin", "andi (peran petugas, petugas ANDI)")]
+    assert user_events(engine) == [("user_created", "admin", "andi (peran Petugas, petugas ANDI)")]
     _, alert, _ = click(as_admin, tab.ROLE_BUTTON, selected="andi", role="viewer")
     assert "Peran andi sekarang Viewer" in alert
     assert grid_row(click(as_admin, None)[0], "andi")["petugas"] is None
