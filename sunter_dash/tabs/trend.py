@@ -3,14 +3,14 @@ from the previous periode."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import current_app
 
-from .. import ids, queries
+from .. import ids, queries, urls
 from ..components import charts
 from ..components.cards import missing_alert
 from ..components.export_buttons import panel
-from ..components.forms import dropdown
+from ..components.forms import dropdown, notice
 from ..components.grids import column, grid
 from ..domain.labels import rayon_label
 from ..domain.listing import rayon_filter
@@ -123,6 +123,7 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     if not first or not last:
         return {"alert": missing_alert("Belum ada data tersimpan."), "chart": charts.empty(), "rows": [],
                 "columns": columns}
+    note = range_note(first, last)
     first, last = min(first, last), max(first, last)
     rayon = rayon_filter(rayon)
     per_rayon = split == PER_RAYON
@@ -130,6 +131,8 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     points = series_points(series, metric, per_rayon, rayon)
     alert = None if points else missing_alert(
         f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
+    if note:
+        alert = [notice(note, "info"), alert]
     goals = None
     if metric == "collection_rate":
         # METRICS.md's goal of each periode shown (an admin's for it, else the default).
@@ -141,21 +144,74 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
             "columns": columns}
 
 
+# The choices in the address, so a view can be shared: ?tab=tren&metrik=paid_nominal&dari=2025-01
+# &sampai=2025-12&tampilan=per-rayon (a default is left out).
+DEFAULTS = {"metrik": "collection_rate", "tampilan": ALL_SERIES}
+
+
+def asked_choices(search: str | None) -> dict:
+    """The metric and view a link asks for, where they are ones the tab offers."""
+    asked = urls.tab_params(search)
+    return {"metric": asked.get("metrik") if asked.get("metrik") in METRICS else DEFAULTS["metrik"],
+            "split": asked.get("tampilan") if asked.get("tampilan") in (ALL_SERIES, PER_RAYON) else ALL_SERIES}
+
+
+def choices_link(periode, rayon, metric, first, last, split) -> str:
+    return urls.link(periode, rayon, TAB_ID, metrik=None if metric == DEFAULTS["metrik"] else metric,
+                     dari=first, sampai=last, tampilan=None if split == ALL_SERIES else split)
+
+
+def range_of(values: list[str], periode: str | None, search: str | None) -> tuple[str, str]:
+    """The range shown: the one the address asks for where both ends are stored, else the
+    twelve periodes up to the header's."""
+    asked = urls.tab_params(search)
+    if asked.get("dari") in values and asked.get("sampai") in values:
+        return asked["dari"], asked["sampai"]
+    last = periode if periode in values else values[-1]
+    earlier = [v for v in values if v <= last]
+    return earlier[max(0, len(earlier) - 12)], last
+
+
+def range_note(first: str, last: str) -> str | None:
+    """What the page says when "Dari" comes after "Sampai" (it shows the range the right way)."""
+    if first <= last:
+        return None
+    return (f"\"Dari\" ({periode_label(first)}) sesudah \"Sampai\" ({periode_label(last)}): ditampilkan "
+            f"{periode_label(last)} s/d {periode_label(first)}.")
+
+
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         output={"first_options": Output(FIRST, "options"), "first": Output(FIRST, "value"),
                 "last_options": Output(LAST, "options"), "last": Output(LAST, "value")},
         inputs={"options": Input(ids.PERIODE, "options"), "periode": Input(ids.PERIODE, "value")},
+        state={"search": State(ids.URL, "search"), "shown": State(FIRST, "value")},
     )
-    def fill_range(options, periode):
+    def fill_range(options, periode, search, shown):
         options = options or []
         values = sorted(o["value"] for o in options)
         if not values:
             return {"first_options": [], "first": None, "last_options": [], "last": None}
-        last = periode or values[-1]
-        earlier = [v for v in values if v <= last]
-        return {"first_options": options, "first": earlier[max(0, len(earlier) - 12)], "last_options": options,
-                "last": last}
+        # A link's range on the tab's first fill; later the header's periode moves the range.
+        first, last = range_of(values, periode, search if shown is None else None)
+        return {"first_options": options, "first": first, "last_options": options, "last": last}
+
+    @app.callback(Output(METRIC, "value"), Output(SPLIT, "value"), Input(ids.URL, "search"),
+                  State(METRIC, "value"), State(SPLIT, "value"))
+    def follow_url(search, metric, split):
+        asked = asked_choices(search)
+        return (no_update if asked["metric"] == metric else asked["metric"],
+                no_update if asked["split"] == split else asked["split"])
+
+    @app.callback(Output(ids.URL, "search", allow_duplicate=True),
+                  Input(METRIC, "value"), Input(FIRST, "value"), Input(LAST, "value"), Input(SPLIT, "value"),
+                  State(ids.PERIODE, "value"), State(ids.RAYON, "value"), State(ids.URL, "search"),
+                  prevent_initial_call=True)
+    def keep_in_url(metric, first, last, split, periode, rayon, search):
+        if not first or not last:
+            return no_update
+        wanted = choices_link(periode, rayon, metric, first, last, split)
+        return no_update if wanted == (search or "") else wanted
 
     @app.callback(
         output={"alert": Output(ALERT, "children"), "chart": Output(CHART, "figure"),

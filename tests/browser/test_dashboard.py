@@ -363,6 +363,23 @@ def test_trend_tab_lists_each_periode_with_its_change(dashboard):
         ("November 2025", "Rayon 35", "61,54%", ""),
         ("November 2025", "Rayon 34", "56,25%", ""),
     ])
+    # The choices are in the address: the view can be shared.
+    wait_query(dash_duo, "periode=2025-12&tab=tren&dari=2025-11&sampai=2025-12&tampilan=per-rayon")
+    assert console(dash_duo) == []
+
+
+def test_a_shared_trend_link_opens_its_choices(dashboard):
+    dash_duo = dashboard
+    wait_card(dash_duo, "card-target", "Rp 750.000")
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?periode=2025-12&tab=tren&metrik=paid_nominal&dari=2025-12"
+                           "&sampai=2025-11")
+    wait_text(dash_duo, "#trend-metric-value", "Terbayar (Rp)")
+    wait_text(dash_duo, "#trend-first-value", "Desember 2025")
+    wait_text(dash_duo, "#trend-last-value", "November 2025")
+    # "Dari" after "Sampai" is said, and the range shown the right way round.
+    dash_duo.wait_for_contains_text("#trend-alert", '"Dari" (Desember 2025) sesudah "Sampai" (November 2025)')
+    wait_rows(dash_duo, "trend-grid", ("periode_label", "value-paid_nominal"), [
+        ("Desember 2025", "Rp 455.000"), ("November 2025", "Rp 470.000")])
     assert console(dash_duo) == []
 
 

@@ -297,3 +297,19 @@ def test_a_payment_both_collection_and_mb_hold_is_listed_once():
         ("2025-11-03", 140_000, "MB (riwayat)")]
     # Two equal payments in MB and one in COLLECTION: one is shared, the other listed from MB.
     assert [r["source"] for r in payment_rows(collection[:1], [paid, paid])] == ["COLLECTION + MB", "MB (riwayat)"]
+
+
+def test_the_trend_choices_round_trip_through_the_address():
+    link = trend.choices_link("2025-12", "34", "paid_nominal", "2025-01", "2025-12", trend.PER_RAYON)
+    assert link == "?periode=2025-12&rayon=34&tab=tren&metrik=paid_nominal&dari=2025-01&sampai=2025-12&tampilan=per-rayon"
+    assert trend.asked_choices(link) == {"metric": "paid_nominal", "split": trend.PER_RAYON}
+    # Defaults stay out of the address; unknown choices fall back to them.
+    assert "metrik" not in trend.choices_link("2025-12", None, "collection_rate", "2025-01", "2025-12", trend.ALL_SERIES)
+    assert trend.asked_choices("?tab=tren&metrik=bogus&tampilan=x") == {"metric": "collection_rate",
+                                                                       "split": trend.ALL_SERIES}
+    stored = ["2025-10", "2025-11", "2025-12"]
+    assert trend.range_of(stored, "2025-12", "?dari=2025-11&sampai=2025-11") == ("2025-11", "2025-11")
+    assert trend.range_of(stored, "2025-12", "?dari=2024-01&sampai=2025-11") == ("2025-10", "2025-12")  # not stored
+    assert trend.range_note("2025-12", "2025-10") == ('"Dari" (Desember 2025) sesudah "Sampai" (Oktober 2025): '
+                                                      "ditampilkan Oktober 2025 s/d Desember 2025.")
+    assert trend.range_note("2025-10", "2025-12") is None
