@@ -69,6 +69,8 @@ def kpi_card(card_id: str, title: str, value: str, detail: str, icon: str, delta
     ]), id=card_id, className=f"kpi-card kpi-accent-{accent} h-100")
 
 
-def missing_alert(message: str) -> dbc.Alert:
-    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), message], color="warning",
+def missing_alert(message: str | list) -> dbc.Alert:
+    """A notice that data is missing; ``message`` is text or a list of text and links."""
+    parts = message if isinstance(message, list) else [message]
+    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), html.Span(parts)], color="warning",
                      className="d-flex align-items-center")

@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import current_app
 
 from .. import ids, queries, report, urls
+from ..auth import may
 from ..components import charts
 from ..components.cards import Delta, kpi_card, missing_alert
 from ..components.export_buttons import panel
@@ -236,12 +237,19 @@ def rayon_rows(by_rayon: dict, goal: float | None = None, last_year: dict | None
     return rows, [row(by_rayon["total"], "Total", last_year["total"] if last_year else None)]
 
 
+def empty_branch(can_upload: bool) -> list | str:
+    """What an empty dashboard says: where to upload (a link to Unggah), or whom to ask."""
+    if not can_upload:
+        return "Belum ada data tersimpan. Minta admin cabang mengunggah file MC dan COLLECTION."
+    return ["Belum ada data tersimpan. Unggah file MC (target) dan COLLECTION (pembayaran) di ",
+            dcc.Link("tab Unggah", href=urls.link(None, None, "upload"), id="overview-upload-link"), "."]
+
+
 def update(periode: str | None, rayon: str | None) -> dict:
     """Everything the tab shows for a periode and rayon (the callback's outputs)."""
     if not periode:
         empty = charts.empty("Belum ada data")
-        return {"alert": missing_alert("Belum ada data tersimpan. Unggah file MC dan COLLECTION di tab Unggah, "
-                                       "atau jalankan: python -m sunter_dash ingest FILE..."),
+        return {"alert": missing_alert(empty_branch(may("upload"))),
                 "headline": None, "report": None, "progress": empty, "progress_title": "Progres bulan ini",
                 "cards": None, "rayon_chart": empty, "rows": [], "total": [], "daily": empty,
                 "title": "Grafik harian"}

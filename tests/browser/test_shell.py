@@ -75,3 +75,19 @@ def test_a_callback_that_fails_unexpectedly_shows_its_code(dash_duo, config, sig
     code = text.split("(kode ")[1].split(")")[0]
     assert len(code) == 8 and "a bug" not in text
     assert any(code in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("role", ["admin", "viewer"])
+def test_an_empty_dashboard_says_where_to_upload(dash_duo, config, signed_in, role):
+    """No command line on the page: an admin is linked to Unggah, a viewer told whom to ask."""
+    signed_in(dash_duo, create_app(config), role=role)
+    dash_duo.wait_for_contains_text("#overview-alert", "Belum ada data tersimpan.")
+    text = dash_duo.find_element("#overview-alert").text
+    assert "python" not in text and "ingest" not in text
+    if role == "viewer":
+        assert "Minta admin cabang mengunggah file MC dan COLLECTION." in text
+        assert not dash_duo.find_elements("#overview-upload-link")
+        return
+    dash_duo.find_element("#overview-upload-link").click()
+    dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", "Unggah")
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: "tab=upload" in driver.current_url)
