@@ -7,9 +7,11 @@ and dropped when another tab is chosen.
 """
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -67,18 +69,47 @@ def navbar(branch_name: str) -> dbc.Navbar:
                       color="primary", dark=True, className="shell-navbar")
 
 
+def first_view() -> dict | None:
+    """The view the page's address asks for, so the first paint already shows its tab and
+    filters (the layout request carries the page's address as its Referer, same-origin), or
+    None outside a signed-in request (layout validation)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    return sync_view("?" + urlparse(request.referrer or "").query, None, None, None, True)
+
+
 def shell(branch_name: str) -> html.Div:
+    view = first_view()
+    bar = navbar(branch_name)
+    if view:
+        for component_id, options, value in ((ids.PERIODE, "periode_options", "periode"),
+                                             (ids.RAYON, "rayon_options", "rayon")):
+            control = _find(bar, component_id)
+            control.options, control.value = view[options], view[value]
+    tab_ids = [tab.id for tab in visible_tabs()] or [TABS[0].id]
+    active = view["tab"] if view and view["tab"] in tab_ids else tab_ids[0]
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Download(id=ids.DOWNLOAD),
-        navbar(branch_name),
+        bar,
         html.Div(f"sunter_dash · {branch_name}", className="print-only print-header"),
         dbc.Container([
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
-                     id=ids.TABS, active_tab=(visible_tabs() or TABS)[0].id, className="shell-tabs"),
+                     id=ids.TABS, active_tab=active, className="shell-tabs"),
             html.Main(id=ids.CONTENT, className="shell-content"),
         ], fluid=True),
     ])
+
+
+def _find(component, component_id: str):
+    """The component with this id inside ``component``."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        if hasattr(child, "to_plotly_json") and (found := _find(child, component_id)) is not None:
+            return found
+    return None
 
 
 def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -> dict:

@@ -84,3 +84,4 @@ def test_audit_lines_speak_the_pages_words(engine, users, mc_file):
                                     .where(AuditLog.action.in_(("upload", "user_role_changed")))).all())
     assert details["upload"].endswith("MC_2025-12.csv: Dimuat, MC 2025-12, 1 baris disimpan")
     assert details["user_role_changed"] == "viewer: Viewer → Admin"
+
