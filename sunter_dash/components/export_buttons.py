@@ -3,7 +3,7 @@ the card that puts a title and those buttons above a chart or a grid."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 EXPORT = "export"
 
@@ -32,11 +32,14 @@ def export_buttons(dataset: str, place: str = "grid") -> html.Div:
 
 
 def panel(title, body: list, dataset: str, place: str = "grid", **card) -> dbc.Card:
-    """A card with its title (text, or an H5 with an id) and download buttons above ``body``."""
+    """A card with its title (text, or an H5 with an id) and download buttons above ``body``.
+    While a callback fills the body, a spinner shows over it (after a moment, so a quick answer
+    does not flicker); what was there stays visible, dimmed."""
     heading = title if isinstance(title, html.H5) else html.H5(title)
     heading.className = "card-title mb-0"
     return dbc.Card(dbc.CardBody([
         html.Div([heading, export_buttons(dataset, place)],
                  className="d-flex justify-content-between align-items-center mb-2"),
-        *body,
+        dcc.Loading(body, type="circle", color="#1a66c0", delay_show=300,
+                    overlay_style={"visibility": "visible", "opacity": 0.55}, parent_className="panel-loading"),
     ]), **card)

@@ -313,3 +313,14 @@ def test_the_trend_choices_round_trip_through_the_address():
     assert trend.range_note("2025-12", "2025-10") == ('"Dari" (Desember 2025) sesudah "Sampai" (Oktober 2025): '
                                                       "ditampilkan Oktober 2025 s/d Desember 2025.")
     assert trend.range_note("2025-10", "2025-12") is None
+
+
+def test_a_panel_shows_a_spinner_over_its_body_while_it_loads():
+    from dash import dcc
+
+    from sunter_dash.components.export_buttons import panel
+    card = panel("Judul", [dcc.Graph(id="g")], "kpi-daily")
+    loading = card.children.children[1]
+    assert isinstance(loading, dcc.Loading) and loading.delay_show == 300
+    assert loading.overlay_style["visibility"] == "visible"  # what was there stays, dimmed
+    assert loading.children[0].id == "g"
