@@ -82,7 +82,8 @@ NO_COLUMN = "(tidak ada)"
 
 def staged_columns() -> list[dict]:
     return [
-        column("file", "File", minWidth=220),
+        column("file", "File", minWidth=220, tooltipField="file", wrapText=True, autoHeight=True,
+               cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px", "wordBreak": "break-all"}),
         column("size_label", "Ukuran", minWidth=90, flex=0, width=100),
         column("type", "Tipe", minWidth=130, flex=0, width=150, editable=True, cellEditor="agSelectCellEditor",
                cellEditorParams={"values": [AUTO, *files.names()]}, cellClass="upload-editable"),
