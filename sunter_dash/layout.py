@@ -34,15 +34,18 @@ def visible_tabs() -> list:
     return [tab for tab in TABS if may(tab.permission)]
 
 
-def navbar(branch_name: str) -> dbc.Navbar:
+def navbar(branch_name: str, view: dict | None = None) -> dbc.Navbar:
+    """``view``: sync_view's answer for the page's address (the filters' first options and values)."""
+    view = view or {"periode_options": [], "periode": None, "rayon_options": rayon_options([]), "rayon": ALL_RAYONS}
     filters = dbc.Row(
         [
             dbc.Col(html.Label("Periode", htmlFor=ids.PERIODE, className="navbar-filter-label"), width="auto"),
             dbc.Col(dropdown(id=ids.PERIODE, clearable=False, searchable=False, placeholder="Belum ada data",
+                                 options=view["periode_options"], value=view["periode"],
                                  className="navbar-filter"), width="auto"),
             dbc.Col(html.Label("Rayon", htmlFor=ids.RAYON, className="navbar-filter-label"), width="auto"),
-            dbc.Col(dropdown(id=ids.RAYON, clearable=False, searchable=False, value=ALL_RAYONS,
-                                 options=rayon_options([]),
+            dbc.Col(dropdown(id=ids.RAYON, clearable=False, searchable=False, value=view["rayon"],
+                                 options=view["rayon_options"],
                                  className="navbar-filter navbar-filter-rayon"), width="auto"),
         ],
         className="g-2 align-items-center flex-nowrap navbar-filters",
@@ -75,17 +78,13 @@ def first_view() -> dict | None:
     None outside a signed-in request (layout validation)."""
     if not has_request_context() or not current_user.is_authenticated:
         return None
-    return sync_view("?" + urlparse(request.referrer or "").query, None, None, None, True)
+    found = sync_view("?" + urlparse(request.referrer or "").query, None, None, None, True)
+    return {key: None if value is no_update else value for key, value in found.items()}  # nothing stored: None
 
 
 def shell(branch_name: str) -> html.Div:
     view = first_view()
-    bar = navbar(branch_name)
-    if view:
-        for component_id, options, value in ((ids.PERIODE, "periode_options", "periode"),
-                                             (ids.RAYON, "rayon_options", "rayon")):
-            control = _find(bar, component_id)
-            control.options, control.value = view[options], view[value]
+    bar = navbar(branch_name, view)
     tab_ids = [tab.id for tab in visible_tabs()] or [TABS[0].id]
     active = view["tab"] if view and view["tab"] in tab_ids else tab_ids[0]
     return html.Div([
@@ -100,16 +99,6 @@ def shell(branch_name: str) -> html.Div:
         ], fluid=True),
     ])
 
-
-def _find(component, component_id: str):
-    """The component with this id inside ``component``."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children] if children is not None else []:
-        if hasattr(child, "to_plotly_json") and (found := _find(child, component_id)) is not None:
-            return found
-    return None
 
 
 def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -> dict:

@@ -200,7 +200,8 @@ def kpi_daily_known(engine: Engine, periode: str, rayon: str | None = None) -> d
     cumulative rate need MC(P) and COLLECTION(P); the previous month's rate those of P-1."""
     data = kpi_daily(engine, periode, rayon)
     types, before = set(types_of(engine, periode)), set(types_of(engine, data["previous_periode"]))
-    rated, rated_before = {"MC", "COLLECTION"} <= types, {"MC", "COLLECTION"} <= before
+    needs = set(SOURCES["collection_rate"])  # the daily figures are the rate's, day by day
+    rated, rated_before = needs <= types, needs <= before
     days = [{"date": day["date"], "nomen": day["nomen"] if rated else None,
              "nominal": day["nominal"] if rated else None, "cumulative_rate": day["cumulative_rate"] if rated else None,
              "previous_cumulative_rate": day["previous_cumulative_rate"] if rated_before else None}
