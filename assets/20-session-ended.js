@@ -1,29 +1,94 @@
-/* What the page does when the server refuses its callbacks, so that no figure of before stays on
-   screen under a new label:
+/* What the page does when the server refuses a callback, so that no figure of before stays on
+   screen under a new label, and the rest of the page keeps working:
    - 401 (signed out in another tab, a new password, the 8-hour limit): go to the login page, which
      brings this same view back after signing in;
-   - 403, 429 or 5xx (a job refused, a proxy or server failure): the panel is replaced by a message
-     that says what happened and what to do (the server's sentence when it sent one).
-   A callback that raises inside the app is answered by the server itself (failures.callback_error). */
+   - any other refusal or failure (403, 404, 409, 429, 5xx; a callback that raised answers with the
+     API's error body, failures.callback_error): each panel (the card) holding an output of that
+     callback says so, with the server's sentence and code, and its stale content is dimmed; an
+     output on no panel (a store) is said above the tab. The next answer for that panel clears it. */
 (function () {
     if (!window.fetch || window.__sunterSessionWatch) { return; }
     window.__sunterSessionWatch = true;
     var original = window.fetch.bind(window);
 
-    function refused(status, code, said) {
-        var text = said ? said + ' (' + status + (code ? ', kode ' + code : '') + ')' : status === 403
+    function message(status, code, said) {
+        if (said) { return said + ' (' + status + (code && said.indexOf(code) < 0 ? ', kode ' + code : '') + ')'; }
+        return status === 403
             ? 'Anda tidak berhak membuka bagian ini (403). Muat ulang halaman; bila berulang, minta admin memeriksa peran Anda.'
             : 'Server tidak menjawab dengan benar (status ' + status + (code ? ', kode ' + code : '') +
               '). Muat ulang halaman; bila berulang, laporkan kode ini ke admin.';
-        if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
-        window.dash_clientside.set_props('shell-content', {children: {
-            namespace: 'dash_html_components', type: 'Div', props: {children: [
-                {namespace: 'dash_html_components', type: 'Div',
-                 props: {children: text, className: 'alert alert-danger', role: 'alert', id: 'shell-error'}},
-                {namespace: 'dash_html_components', type: 'A',
-                 props: {children: 'Muat ulang halaman', href: '', className: 'btn btn-outline-primary btn-sm'}}
-            ]}
-        }});
+    }
+
+    // The DOM id Dash gives a component id (a pattern-matching id: its keys sorted, as JSON).
+    function domId(id) {
+        if (typeof id === 'string') { return id; }
+        return '{' + Object.keys(id).sort().map(function (key) {
+            return JSON.stringify(key) + ':' + JSON.stringify(id[key]);
+        }).join(',') + '}';
+    }
+
+    function outputIds(body) {
+        var request;
+        try { request = JSON.parse(body); } catch (e) { return []; }
+        var outputs = request && request.outputs;
+        var found = [];
+        (Array.isArray(outputs) ? outputs : [outputs]).forEach(function (output) {
+            (Array.isArray(output) ? output : [output]).forEach(function (one) {
+                if (one && one.id !== undefined) { found.push(domId(one.id)); }
+            });
+        });
+        return found;
+    }
+
+    function panelsOf(ids) {
+        var panels = [];
+        ids.forEach(function (id) {
+            var element = document.getElementById(id);
+            var panel = element && element.closest('.card');
+            if (panel && panels.indexOf(panel) < 0) { panels.push(panel); }
+        });
+        return panels;
+    }
+
+    function alertNode(text) {
+        var node = document.createElement('div');
+        node.className = 'alert alert-danger panel-error mb-2';
+        node.setAttribute('role', 'alert');
+        node.textContent = text;
+        return node;
+    }
+
+    function clear(panel) {
+        panel.classList.remove('panel-failed');
+        var body = panel.querySelector('.card-body') || panel;
+        Array.prototype.forEach.call(body.querySelectorAll(':scope > .panel-error'), function (n) { n.remove(); });
+    }
+
+    // The panels may be re-rendering when the answer comes (a spinner's wrapper): look again a few
+    // times before saying it above the tab.
+    function refused(ids, text, tries) {
+        var panels = panelsOf(ids);
+        if (!panels.length && ids.length && (tries || 0) < 5) {
+            window.setTimeout(function () { refused(ids, text, (tries || 0) + 1); }, 150);
+            return;
+        }
+        panels.forEach(function (panel, index) {
+            clear(panel);
+            var body = panel.querySelector('.card-body') || panel;
+            body.insertBefore(alertNode(index === 0 ? text : 'Gagal dimuat; lihat pesan di atas.'), body.firstChild);
+            panel.classList.add('panel-failed');
+        });
+        if (!panels.length && window.dash_clientside && window.dash_clientside.set_props) {
+            window.dash_clientside.set_props('shell-alert', {children: {
+                namespace: 'dash_html_components', type: 'Div',
+                props: {className: 'alert alert-danger d-flex justify-content-between align-items-center gap-2 mt-3',
+                        role: 'alert', id: 'shell-error', children: [
+                    {namespace: 'dash_html_components', type: 'Span', props: {children: text}},
+                    {namespace: 'dash_html_components', type: 'A',
+                     props: {children: 'Muat ulang halaman', href: '', className: 'btn btn-outline-danger btn-sm text-nowrap'}}
+                ]}
+            }});
+        }
     }
 
     window.fetch = function (resource, init) {
@@ -36,13 +101,20 @@
                 // The page is leaving: Dash's renderer never sees this answer (reading a 401 it
                 // could race the navigation and report "body stream already read").
                 return new Promise(function () {});
-            } else if (path.indexOf('/_dash-update-component') === 0 &&
-                       (response.status === 403 || response.status === 429 || response.status >= 500)) {
-                // The server's own sentence when it sent one (the API's error shape), else ours.
-                response.clone().json().catch(function () { return {}; }).then(function (body) {
-                    refused(response.status, response.headers.get('X-Request-Id'),
-                            body && typeof body.error === 'string' ? body.error : null);
-                });
+            }
+            if (path.indexOf('/_dash-update-component') === 0) {
+                var ids = outputIds(init && init.body);
+                if (response.status >= 400) {
+                    // The server's own sentence when it sent one (the API's error shape), else ours.
+                    response.clone().json().catch(function () { return {}; }).then(function (body) {
+                        refused(ids, message(response.status, response.headers.get('X-Request-Id'),
+                                             body && typeof body.error === 'string' ? body.error : null));
+                    });
+                } else {
+                    panelsOf(ids).forEach(function (panel) {
+                        if (panel.classList.contains('panel-failed')) { clear(panel); }
+                    });
+                }
             }
             return response;
         });

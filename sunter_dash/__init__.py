@@ -64,7 +64,7 @@ def create_app(config: Config | None = None) -> Dash:
     server.extensions["sunter_engine"] = get_engine(config.database_url)
     if inspect(server.extensions["sunter_engine"]).has_table("anomaly_setting"):  # schema at 0005 or later
         from .services.settings import sync_thresholds
-        from .services.uploads import tidy
+        from .services.staging import tidy
         sync_thresholds(server.extensions["sunter_engine"], config.thresholds)
         tidy(server.extensions["sunter_engine"])
     failures.init_app(server)

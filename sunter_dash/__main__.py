@@ -50,7 +50,7 @@ def _problem_line(problem) -> str:
 
 def _summary(result) -> str:
     if result.busy:  # one line: nothing was read, try again later
-        return f"{result.file}: {result.message}"
+        return f"{result.file}: {result.told('cli')}"
     head = (f"{result.file}: {result.status.upper()}  tipe={result.type or '-'}  {_periode_shown(result)}  "
             f"dibaca={result.read} disimpan={result.stored} ditolak={result.rejected} "
             f"duplikat={result.duplicate} peringatan={len(result.warnings)}")
@@ -58,7 +58,7 @@ def _summary(result) -> str:
     if result.profile:
         lines.append(f"  profil kolom: {result.profile}")
     if result.message:
-        lines.append(f"  {result.message}")
+        lines.append(f"  {result.told('cli')}")
     lines.extend(f"  {note}" for note in result.notes)
     lines.extend(_problem_line(e) for e in (result.errors[:5] if result.status != "refused" or result.rejected else []))
     if len(result.errors) > 5 and result.rejected:
@@ -66,8 +66,6 @@ def _summary(result) -> str:
     if result.warnings:
         lines.append(f"  peringatan (nilai dikosongkan, baris tetap dimuat): {len(result.warnings)}")
         lines.extend(_problem_line(w) for w in result.warnings[:5])
-    if result.needs_replace:
-        lines.append("  Ulangi dengan --replace bila file ini memang menggantikan yang tersimpan.")
     return "\n".join(lines)
 
 
@@ -90,7 +88,7 @@ def cmd_ingest(args, config) -> int:
                               wait_seconds=config.load_wait_seconds)
         refused |= result.refused
         if args.json:
-            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
+            print(json.dumps(result.as_json("cli"), ensure_ascii=False), flush=True)
         else:
             if sys.stderr.isatty():
                 sys.stderr.write("\r\033[K")
@@ -110,7 +108,7 @@ def cmd_users(args, config) -> int:
     try:
         created = upsert(get_engine(config.database_url), args.name, args.role, password, args.petugas)
     except SunterError as exc:
-        print(exc.message, file=sys.stderr)
+        print(exc.told("cli"), file=sys.stderr)
         return 1
     linked = f", petugas {args.petugas.strip().upper()}" if args.petugas else ""
     print(f"Pengguna {args.name} {'dibuat' if created else 'diperbarui'} (peran {args.role}{linked}).")
@@ -204,7 +202,7 @@ def cmd_report(args, config) -> int:
     try:
         found = reports.monthly(engine, config, args.periode, args.rayon, Path(args.out).suffix.lstrip(".").lower())
     except SunterError as exc:
-        print(exc.message, file=sys.stderr)
+        print(exc.told("cli"), file=sys.stderr)
         return 1
     Path(args.out).write_bytes(found.content)
     print(f"Laporan bulanan ditulis ke {args.out} ({len(found.content):,} byte).".replace(",", "."))

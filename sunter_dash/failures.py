@@ -1,16 +1,14 @@
 """A 500 is a bug: every request gets an id, an unexpected exception is logged with it, and the
-user sees that id (an API body, a plain page, or an alert in the shell for a callback), so the
-log line can be found. Bad input never reaches here: it is a SunterError with its own status."""
+user sees that id (an API body, a plain page, or an alert on the panel whose callback failed), so
+the log line can be found. Bad input never reaches here: it is a SunterError with its own status."""
 from __future__ import annotations
 
 import logging
 import secrets
 
-from dash import html, set_props
-from flask import Flask, g, jsonify, request
+from flask import Flask, abort, g, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
-from . import ids
 from .domain.errors import SunterError
 
 log = logging.getLogger("sunter_dash")
@@ -42,20 +40,20 @@ def _server_error(exc: Exception):
 
 
 def callback_error(exc: Exception) -> None:
-    """Dash's on_error: a callback that raised is logged, and the tab's panel is replaced by the
-    message with its code, so no figure of before stays on screen under a new label. A refusal
-    (a SunterError, e.g. a petugas's crafted request for another officer's list) is no bug: the
-    panel says its sentence."""
+    """Dash's on_error: a callback that raised is logged and answered with the API's error body and
+    status (a SunterError's own, e.g. a petugas's crafted request for another officer's list: no
+    bug, its sentence; anything else: 500 with the code). The page (assets/20-session-ended.js)
+    shows the message on the panel whose output failed, so no figure of before stays on screen
+    under a new label, and the rest of the page keeps working."""
     code = request_id()
     if isinstance(exc, SunterError):
         log.info("callback refused [%s]: %s", code, exc.detail)
-        text = exc.message
+        body, status = {**exc.as_json(), "error": exc.told("page")}, exc.status
     else:
         log.error("unexpected error in a callback [%s]", code, exc_info=exc)
-        text = MESSAGE.format(code=code)
-    set_props(ids.CONTENT, {"children": html.Div([
-        html.Div(text, className="alert alert-danger", role="alert", id=ids.ERROR),
-        html.A("Muat ulang halaman", href="", className="btn btn-outline-primary btn-sm")])})
+        body, status = {"error": MESSAGE.format(code=code), "detail": f"Internal error {type(exc).__name__}",
+                        "field": None}, 500
+    abort(make_response(jsonify({**body, "request_id": code}), status))
 
 
 def init_app(server: Flask) -> None:

@@ -6,4 +6,4 @@ PERIODE = "shell-periode"
 RAYON = "shell-rayon"
 DOWNLOAD = "shell-download"
 LOGOUT = "shell-logout"
-ERROR = "shell-error"  # the message of an unexpected failure of a callback, in place of the panel (failures.py)
+ALERT = "shell-alert"  # above the tab: a failed callback whose output sits on no panel (assets/20-session-ended.js)

@@ -95,6 +95,7 @@ def shell(branch_name: str) -> html.Div:
         dbc.Container([
             dbc.Tabs([dbc.Tab(label=tab.label, tab_id=tab.id) for tab in visible_tabs()],
                      id=ids.TABS, active_tab=active, className="shell-tabs"),
+            html.Div(id=ids.ALERT, className="shell-alert"),
             html.Main(id=ids.CONTENT, className="shell-content"),
         ], fluid=True),
     ])
@@ -129,13 +130,14 @@ def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -
 def register_callbacks(app: Dash) -> None:
     by_id = {tab.id: tab for tab in TABS}
 
-    @app.callback(Output(ids.CONTENT, "children"), Input(ids.TABS, "active_tab"))
+    @app.callback(Output(ids.CONTENT, "children"), Output(ids.ALERT, "children"), Input(ids.TABS, "active_tab"))
     def show_tab(active_tab: str):
-        # A tab the user may not open is not rendered, whatever the request asked for.
+        # A tab the user may not open is not rendered, whatever the request asked for. A failure
+        # said above the last tab goes with it.
         tab = by_id.get(active_tab)
         if tab is None or not may(tab.permission):
             tab = next(iter(visible_tabs()), None)
-        return tab.layout() if tab else None
+        return (tab.layout() if tab else None), None
 
     @app.callback(
         output={"periode_options": Output(ids.PERIODE, "options"), "periode": Output(ids.PERIODE, "value"),

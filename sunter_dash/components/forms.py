@@ -47,7 +47,7 @@ def heading(title: str, subtitle: str, action=None) -> html.Div:
     """A card's title with a line that says what it holds, and an action on the right."""
     return html.Div([html.Div([html.H5(title, className="card-title mb-0"),
                                html.Div(subtitle, className="text-muted small")]), action],
-                    className="d-flex justify-content-between align-items-start gap-3 mb-2")
+                    className="d-flex justify-content-between align-items-start flex-wrap gap-2 mb-2")
 
 
 def periode_options(periodes: list[str]) -> list[dict]:

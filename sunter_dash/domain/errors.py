@@ -4,22 +4,35 @@ API turns any of them into ``{"error": message, "detail": detail}`` with one han
 the pages show ``message``. Callers catch by class, never by comparing text."""
 from __future__ import annotations
 
+CHANNELS = ("page", "cli", "api")  # where a person reads a message: the pages, the command line, the API
+
 
 class SunterError(Exception):
     status = 400
 
-    def __init__(self, message: str, detail: str | None = None, *, field: str | None = None, **extra):
-        self.message = message
+    def __init__(self, message: str, detail: str | None = None, *, field: str | None = None,
+                 remedies: dict[str, str] | None = None, **extra):
+        self.message = message  # says what is wrong and what to fix, in words true on every channel
         self.detail = detail or message
         self.field = field  # the parameter or form field at fault, when there is one
+        self.remedies = remedies or {}  # how to fix it, per channel (CHANNELS): the page's cell, the CLI's flag
         self.extra = extra  # further facts for the API body (e.g. current_version)
         super().__init__(message)
+
+    def told(self, channel: str) -> str:
+        """The message as ``channel`` shows it: with that channel's own remedy, if any."""
+        return told(self.message, self.remedies, channel)
 
     def __str__(self) -> str:
         return self.message if self.detail == self.message else f"{self.message} [{self.detail}]"
 
     def as_json(self) -> dict:
-        return {"error": self.message, "detail": self.detail, "field": self.field, **self.extra}
+        return {"error": self.told("api"), "detail": self.detail, "field": self.field, **self.extra}
+
+
+def told(message: str, remedies: dict[str, str] | None, channel: str) -> str:
+    remedy = (remedies or {}).get(channel)
+    return f"{message} {remedy}" if remedy else message
 
 
 class BadParameter(SunterError):
@@ -151,10 +164,11 @@ class ShrinkRefused(FileRefused):
         super().__init__(
             f"File ini hanya berisi {number(found)} {spec.unit}, padahal {spec.name} {periode_label(periode)} yang "
             f"tersimpan (unggahan #{stored_upload}) berisi {number(stored)}: kurang dari separuh. Periksa apakah "
-            "file ini memang pengganti lengkapnya; jika ya, muat lagi dengan konfirmasi penggantian (halaman "
-            "Unggah: Ya, ganti; perintah ingest: --replace; API: replace=true).",
+            "file ini memang pengganti lengkapnya; jika ya, muat lagi dengan konfirmasi penggantian.",
             f"The file holds {found} where the stored {spec.name} of {periode} holds {stored}: fewer than half. "
             "Confirm the replacement (replace=true) to load it.",
+            remedies={"page": "File ini tetap di daftar: klik Muat semua lalu Ya, ganti dan muat.",
+                      "cli": "Ulangi dengan --replace.", "api": "Kirim lagi dengan replace=true."},
             needs_replace=True, stored_customers=stored, file_customers=found, stored_upload=stored_upload)
         self.stored_customers, self.file_customers, self.stored_upload = stored, found, stored_upload
 

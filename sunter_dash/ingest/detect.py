@@ -11,6 +11,7 @@ from ..domain.codes import month_of
 from ..domain.errors import AmbiguousType, MissingColumns, NoPeriode, UnknownType
 from ..domain.files import FileSpec, normalise_header
 from ..domain.periodes import MONTH_PATTERN, MONTHS, UNDATED, shift_periode, valid_periode
+from .parse import parse_bill_month
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,13 @@ def _forced(headers: list[str], forced: str, mapping: dict[str, str] | None) -> 
         missing = match.missing()
         refusal = MissingColumns(
             f"File tidak cocok dengan tipe {spec.name}: kolom {', '.join(missing)} tidak ditemukan. "
-            f"Kolom di file: {_shown(headers)}. Bila kolom itu ada dengan nama lain, pilih kolomnya di pratinjau "
-            f"Unggah (atau --map {missing[0]}=NAMA_KOLOM_DI_FILE).",
-            f"The file does not fit type {spec.name}: columns {', '.join(missing)} are missing.")
+            f"Kolom di file: {_shown(headers)}.",
+            f"The file does not fit type {spec.name}: columns {', '.join(missing)} are missing.",
+            remedies={"page": "Bila kolom itu ada dengan nama lain, klik baris file ini lalu pilih kolomnya di "
+                              "Kolom file.",
+                      "cli": f"Bila kolom itu ada dengan nama lain, petakan: --map {missing[0]}=NAMA_KOLOM_DI_FILE.",
+                      "api": "Bila kolom itu ada dengan nama lain, petakan dengan isian map, mis. "
+                             f'{{"{missing[0]}": "NAMA_KOLOM_DI_FILE"}}.'})
         refusal.file_type = spec.name  # the preview offers this type's columns for mapping
         raise refusal
     return match
@@ -148,9 +153,10 @@ def detect_type(headers: list[str], filename: str, forced: str | None = None,
         return best, "header"
     names = " dan ".join(m.spec.name for m in pool)
     raise AmbiguousType(
-        f"File cocok dengan lebih dari satu tipe ({names}). Pilih tipe secara eksplisit (--type) "
-        f"atau cantumkan tipenya di nama file.",
-        f"The file fits more than one type ({', '.join(m.spec.name for m in pool)}); name the type.")
+        f"File cocok dengan lebih dari satu tipe ({names}). Pilih tipenya, atau cantumkan tipenya di nama file.",
+        f"The file fits more than one type ({', '.join(m.spec.name for m in pool)}); name the type.",
+        remedies={"page": "Pilih tipenya di kolom Tipe pada daftar.", "cli": "Pilih dengan --type.",
+                  "api": "Kirim parameter type."})
 
 
 def _shown(headers: list[str], limit: int = 25) -> str:
@@ -169,6 +175,24 @@ _FILENAME_PATTERNS = [
     (re.compile(rf"(?<!\d){_MONTH}{_YEAR}(?!\d)"), "my"),  # 122025
     (re.compile(rf"(?<![A-Z])({MONTH_PATTERN})[-_ .]?(20\d{{2}}|\d{{2}})(?!\d)"), "ny"),  # DES 2025, Des25
 ]
+
+
+def typed_periode(text: object) -> str:
+    """A periode typed into the page's cell, in any of DATA.md's bill-month forms ('2025-12',
+    '122025', '202512', '12/2025', '1225', 'Des 2025', 'Desember 2025', 'Dec-25'), as YYYY-MM. (The
+    CLI's --periode and the API's periode take YYYY-MM, as INTERFACES.md says.)"""
+    given = str(text or "").strip()
+    if valid_periode(given):
+        return given
+    found = None
+    if 0 < len(given) <= 20 and not re.fullmatch(r"\d{1,3}|\d{5}", given):  # '125': a typo, not January 2025
+        values, bad = parse_bill_month(pd.Series([given]))
+        found = None if bad.any() or pd.isna(values.iloc[0]) else str(values.iloc[0])
+    if not valid_periode(found):
+        raise NoPeriode(f"Periode '{given[:20]}' tidak dikenali; tulis tahun dan bulannya, mis. 2025-12 "
+                        "(atau 122025, Des 2025).", f"Periode {given[:20]!r} is not a month (YYYY-MM).",
+                        field="periode")
+    return found
 
 
 def periode_from_filename(filename: str) -> str | None:
@@ -227,8 +251,8 @@ def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
     if explicit:
         explicit = explicit.strip()
         if not valid_periode(explicit):
-            raise NoPeriode(f"Periode '{explicit}' tidak valid; gunakan bentuk YYYY-MM, mis. 2025-12.",
-                            f"Periode {explicit!r} is not YYYY-MM.", field="periode")
+            raise NoPeriode(f"Periode '{explicit[:20]}' tidak valid; gunakan bentuk YYYY-MM, mis. 2025-12.",
+                            f"Periode {explicit[:20]!r} is not YYYY-MM.", field="periode")
         return explicit, "explicit"
     if spec.periode_field and spec.periode_field in frame:
         values = frame[spec.periode_field].dropna().unique()
@@ -248,6 +272,8 @@ def detect_periode(spec: FileSpec, frame: pd.DataFrame, filename: str,
     if spec.undated:
         return UNDATED, "none"
     raise NoPeriode(
-        "Periode file tidak dapat ditentukan: berikan periode (YYYY-MM) saat mengunggah "
-        "(--periode), atau cantumkan di nama file (mis. MC_2025-12.xlsx).",
-        "The file's periode cannot be found: give one (YYYY-MM) or put it in the file name.")
+        "Periode file tidak dapat ditentukan: berikan periodenya (YYYY-MM, mis. 2025-12), atau cantumkan di nama file "
+        "(mis. MC_2025-12.xlsx).",
+        "The file's periode cannot be found: give one (YYYY-MM) or put it in the file name.",
+        remedies={"page": "Ketik periodenya di kolom Periode pada daftar, lalu klik Muat semua.",
+                  "cli": "Berikan dengan --periode 2025-12.", "api": "Kirim parameter periode=2025-12."})

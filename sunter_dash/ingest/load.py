@@ -121,6 +121,7 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
 def _refused(engine: Engine, result: IngestResult, exc: FileRefused, name: str, size: int, sha: str | None,
              username: str | None) -> None:
     result.status, result.message, result.stored, result.duplicate = "refused", exc.message, 0, 0
+    result.remedies = exc.remedies
     result.notes, result.details = [], {}
     if isinstance(exc, TooManyBadRows):
         result.type, result.read, result.rejected, result.errors = exc.file_type, exc.read, exc.rejected, exc.errors

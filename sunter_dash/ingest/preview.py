@@ -106,7 +106,7 @@ def preview(path: Path, filename: str, file_type: str | None = None, periode: st
     except FileRefused as exc:
         found["type"] = found["type"] or getattr(exc, "file_type", None) or (
             _named_type(filename) if found["columns"] else None)
-        found["error"] = exc.message
+        found["error"] = exc.told("page")  # the preview is the page's
         if found["type"] and not found["fields"] and found["columns"]:
             # The columns of the type the refusal or the file name points to, to be mapped.
             found["fields"] = fields_of(files.spec(found["type"]), found["columns"], mapping)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..domain.errors import told
 from .errors import RowError
 
 MAX_ERRORS_RETURNED = 20
@@ -33,18 +34,23 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)  # what the user should know beyond the counts
     details: dict = field(default_factory=dict)  # per type (SBRS: the read-method codes)
     busy: bool = False  # refused because another load kept the slot too long: retry later
+    remedies: dict = field(default_factory=dict)  # how to fix a refusal, per channel (domain/errors.py)
 
     @property
     def refused(self) -> bool:
         return self.status == "refused"
 
-    def as_json(self) -> dict:
+    def told(self, channel: str) -> str:
+        """The message as ``channel`` shows it (the recorded one names no channel)."""
+        return told(self.message, self.remedies, channel)
+
+    def as_json(self, channel: str = "api") -> dict:
         return {
             "file": self.file, "type": self.type, "periode": self.periode,
             "periode_rule": self.periode_rule, "status": self.status, "read": self.read,
             "stored": self.stored, "rejected": self.rejected, "duplicate": self.duplicate,
             "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS_RETURNED]],
-            "error_count": len(self.errors), "message": self.message,
+            "error_count": len(self.errors), "message": self.told(channel),
             "warnings": [e.as_dict() for e in self.warnings[:MAX_ERRORS_RETURNED]],
             "warning_count": len(self.warnings), "notes": self.notes,
             "upload_id": self.upload_id, "replaced_uploads": self.replaced, "row_periodes": self.row_periodes,

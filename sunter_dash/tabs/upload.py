@@ -1,34 +1,38 @@
 """Tab "Unggah" (admins): several files at once, checked before loading, loaded with progress.
 
 1. Dropped files are size-checked in the browser (a larger file gets a message and is
-   never sent), then staged on the server (services/uploads.py, which checks the role):
-   each file is written to a staging folder with a manifest naming the admin, and its
-   type, periode and deciding rule are previewed, with the snapshot it would replace, the
-   column profile that applies and columns no type knows.
-2. The staged files are listed in a grid whose type and periode cells can be edited.
-   Selecting a file shows the type's columns beside the file's: a missing or optional
-   column can be mapped to one of the file's, and the mapping saved as a profile that
+   never sent), then join the admin's list on the server (services/staging.py, which checks
+   the role): type, periode and deciding rule are previewed, with the snapshot it would
+   replace, the column profile that applies and columns no type knows. The list outlives the
+   page: leaving the tab, or reloading, finds it again.
+2. The list is a grid whose type and periode cells can be edited (a periode in any of DATA.md's
+   forms, checked as it is typed); a file can be taken off it. Its Status column marks what
+   cannot be loaded. Selecting a file shows the type's columns beside the file's: a missing or
+   optional column can be mapped to one of the file's, and the mapping saved as a profile that
    applies by itself to later files with the same headers (DATA.md, column mapping).
-3. "Muat semua" asks first when a snapshot would replace one with more than twice its
-   customers (the shrink guard, both counts shown), then runs a background callback (a
-   worker process) that loads every staged file through the upload service, reporting
-   progress per file. The job only loads what a manifest holds, and a manifest is only
-   ever written for an admin, so a crafted request cannot load anything (the token naming
-   the staging folder is random).
-4. The result per file (stored / rejected / duplicate / warnings, the notes, the row errors
-   and warnings, which download as CSV) appears below; the figures of every page follow at
-   once. A file the shrink guard refused at load time goes back to the list to confirm.
+3. "Muat semua" says what it will skip, asks first when a snapshot would replace one with more
+   than twice its customers (the shrink guard, both counts shown), then runs a background
+   callback (a worker process) that loads the loadable files through the upload service. The
+   job only loads what a manifest holds, and a manifest is only ever written for an admin, so a
+   crafted request cannot load anything (the token naming the list is random).
+4. Progress, then the batch's summary ("17 dimuat, 1 ditolak"), stay at the top of the page;
+   the result per file (stored / rejected / duplicate / warnings, the notes, the row errors
+   and warnings, which download as CSV) follows below, and the figures of every page follow at
+   once. Refused and skipped files stay in the list to be corrected and loaded again. A page
+   that comes back during a load polls the job's status file until it ends.
+5. The formats card lists each type's columns and offers an example file (tabs/upload_formats.py).
 """
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 from flask import current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import ids, queries
 from ..auth import csrf, current_actor
-from ..components.forms import dropdown, heading, notice, periode_options, rayon_options
+from ..components.forms import heading, notice, periode_options, rayon_options
 from ..components.grids import column, grid
 from ..domain import files
 from ..domain.errors import BadParameter, SunterError
@@ -36,10 +40,12 @@ from ..domain.periodes import default_periode, periode_label
 from ..export import upload_problems
 from ..extensions import app_engine
 from ..formatting import number
-from ..services import profiles
-from ..services.uploads import AUTO, claim_job, confirm_replace, fields_for, load_staged, restage, stage
+from ..services import staging
+from ..services.staging import AUTO, CONFIRM, REFUSED, UNUSABLE, claim_job, confirm_replace, load_staged, restage, stage
 from .base import Background, Tab, state_value
-from .upload_results import ERRORS_BUTTON, progress_view, results_view
+from .upload_formats import formats_card, register_formats
+from .upload_mapping import mapping_card, register_mapping, selected_row, swapped
+from .upload_results import ERRORS_BUTTON, progress_view, results_view, summary_view
 
 TAB_ID = "upload"
 LABEL = "Unggah"
@@ -60,62 +66,39 @@ RESULTS_STORE = "upload-results-store"
 RESULTS = "upload-results"
 ERRORS_DOWNLOAD = "upload-errors-download"
 RUN = "upload-run"
-MAP_CARD = "upload-map-card"
-MAP_TITLE = "upload-map-title"
-MAP_FIELDS = "upload-map-fields"
-MAP_FIELD = "upload-map-field"
-MAP_LINE = "upload-map-line"
-MAP_APPLY = "upload-map-apply"
-MAP_ALERT = "upload-map-alert"
-PROFILE_NAME = "upload-profile-name"
-PROFILE_SAVE = "upload-profile-save"
 REPLACE_MODAL = "upload-replace-modal"
 REPLACE_BODY = "upload-replace-body"
 REPLACE_CONFIRM = "upload-replace-confirm"
 REPLACE_CANCEL = "upload-replace-cancel"
+REMOVE = "upload-remove"
+READINESS = "upload-readiness"
+BATCH = "upload-batch"
+SUMMARY = "upload-summary"
+POLL = "upload-poll"
 
 STAGE_ROUTE = "/upload/stage"  # the page's file transfer (multipart; the only page route taking large bodies)
 MAX_FILES = 10  # files at once
 ACCEPT = ".xlsx,.xls,.xlsm,.dbf,.csv,.txt,.tsv,.dat"
-NO_COLUMN = "(tidak ada)"
 
 
 def staged_columns() -> list[dict]:
     return [
-        column("file", "File", minWidth=220, tooltipField="file", wrapText=True, autoHeight=True,
+        column("status", "Status", minWidth=120, flex=0, width=130, wrapText=True, autoHeight=True,
+               cellClassRules={"upload-status-unusable": f"params.value === '{UNUSABLE}'",
+                               "upload-status-refused": f"params.value === '{REFUSED}'",
+                               "upload-status-confirm": f"params.value === '{CONFIRM}'"}),
+        column("file", "File", minWidth=180, tooltipField="file", wrapText=True, autoHeight=True,
                cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px", "wordBreak": "break-all"}),
         column("size_label", "Ukuran", minWidth=90, flex=0, width=100),
         column("type", "Tipe", minWidth=130, flex=0, width=150, editable=True, cellEditor="agSelectCellEditor",
                cellEditorParams={"values": [AUTO, *files.names()]}, cellClass="upload-editable"),
-        column("periode", "Periode (YYYY-MM)", minWidth=150, flex=0, width=170, editable=True,
-               cellClass="upload-editable"),
+        column("periode", "Periode", minWidth=130, flex=0, width=140, editable=True, cellClass="upload-editable",
+               headerTooltip="Tulis 2025-12, 122025 atau Des 2025"),
         column("rule_label", "Ditentukan dari", minWidth=150),
-        column("note", "Catatan", minWidth=300, tooltipField="note", wrapText=True, autoHeight=True,
-               cellClassRules={"upload-note-refused": "params.data.refused",
+        column("note", "Catatan", minWidth=260, tooltipField="note", wrapText=True, autoHeight=True,
+               cellClassRules={"upload-note-refused": f"params.data.refused || params.data.status === '{REFUSED}'",
                                "upload-note-confirm": "params.data.replaces && params.data.replaces.needs_replace"}),
     ]
-
-
-def _mapping_card() -> dbc.Card:
-    return dbc.Card(dbc.CardBody([
-        heading("Kolom file", "Pilih kolom file untuk kolom yang tidak dikenali; kolom yang dipilih di sini "
-                "didahulukan dari nama kolom yang dikenal."),
-        html.Div(id=MAP_TITLE, className="fw-semibold mb-2 text-break"),
-        html.Div(id=MAP_ALERT),
-        html.Div(id=MAP_FIELDS, className="upload-map-fields"),
-        html.Div([
-            dbc.Button([html.I(className="bi bi-check2 me-1"), "Terapkan kolom"], id=MAP_APPLY, color="primary",
-                       size="sm"),
-            html.Div([
-                dbc.Input(id=PROFILE_NAME, placeholder="Nama profil, mis. Collection Bank X", size="sm",
-                          maxLength=64, className="upload-profile-name", debounce=False),
-                dbc.Button([html.I(className="bi bi-bookmark-plus me-1"), "Simpan sebagai profil"],
-                           id=PROFILE_SAVE, color="secondary", outline=True, size="sm"),
-            ], className="d-flex gap-2 align-items-center flex-wrap"),
-        ], className="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2"),
-        html.Div("Profil yang disimpan diterapkan sendiri pada file berikutnya dengan judul kolom yang sama.",
-                 className="text-muted small mt-1"),
-    ]), id=MAP_CARD, className="mb-3", style={"display": "none"})
 
 
 def _replace_modal() -> dbc.Modal:
@@ -132,17 +115,24 @@ def _replace_modal() -> dbc.Modal:
 
 def layout() -> html.Div:
     limit = current_app.config["SUNTER_CONFIG"].max_upload_bytes
-    staged = grid(STAGED, staged_columns(), singleClickEdit=True, stopEditingWhenCellsLoseFocus=True,
-                  rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-                  tooltipShowDelay=400)
+    # The admin's list as the server keeps it: a page that comes back finds its files, and a
+    # load still running (polled until it ends) or the outcome of the last one.
+    now = staging.current(app_engine(), current_actor()) or {}
+    staged = grid(STAGED, staged_columns(), now.get("rows"), singleClickEdit=True,
+                  stopEditingWhenCellsLoseFocus=True, tooltipShowDelay=400,
+                  rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True})
     staged.getRowId = "params.data.key"
+    running, done = bool(now.get("running")), now.get("done") or {}
     return html.Div([
         dcc.Store(id=INCOMING),
-        dcc.Store(id=TOKEN),
+        dcc.Store(id=TOKEN, data=now.get("token")),
         dcc.Store(id=RUN, data=0),
-        dcc.Store(id=PROGRESS_STORE),
+        dcc.Store(id=PROGRESS_STORE, data=now.get("progress")),
         dcc.Store(id=RESULTS_STORE),
+        dcc.Interval(id=POLL, interval=1000, disabled=not running),
         dcc.Download(id=ERRORS_DOWNLOAD),
+        html.Div([html.Div(summary_view(done) if done else None, id=SUMMARY),
+                  html.Div(progress_view(now.get("progress")), id=PROGRESS)], id=BATCH, className="upload-batch"),
         dbc.Card(dbc.CardBody([
             html.H5("Unggah file ekspor billing", className="card-title"),
             # assets/30-upload.js sends the chosen or dropped files, streamed as multipart, to
@@ -159,7 +149,7 @@ def layout() -> html.Div:
                              f"maks {limit // 1048576} MB per file; sampai {MAX_FILES} file sekaligus",
                              className="text-muted small"),
                 ], className="upload-drop-inner"),
-            ], id=DROP, className="upload-drop", htmlFor=CHOOSER,
+            ], id=DROP, className="upload-drop" + (" upload-drop-busy" if running else ""), htmlFor=CHOOSER,
                 **{"data-limit": str(limit), "data-max-files": str(MAX_FILES), "data-route": STAGE_ROUTE,
                    "data-csrf": generate_csrf()}),
             html.Div(id=SIZE_ALERT),
@@ -167,39 +157,39 @@ def layout() -> html.Div:
         ]), className="mb-3"),
         dbc.Card(dbc.CardBody([
             heading("Siap dimuat", "Periksa tipe dan periode; klik sel untuk mengubahnya. Klik baris untuk "
-                    "memilih kolom file.",
-                    dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START, color="primary",
-                               disabled=True, className="text-nowrap")),
+                    "memilih kolom file atau mengeluarkannya dari daftar.",
+                    html.Div([
+                        dbc.Button([html.I(className="bi bi-x-lg me-1"), "Keluarkan dari daftar"], id=REMOVE,
+                                   color="secondary", outline=True, disabled=True, className="text-nowrap"),
+                        dbc.Button([html.I(className="bi bi-play-fill me-1"), "Muat semua"], id=START,
+                                   color="primary", disabled=running or not _usable(staged.rowData),
+                                   className="text-nowrap"),
+                    ], className="d-flex gap-2 flex-wrap justify-content-end")),
+            html.Div(readiness_text(staged.rowData), id=READINESS, className="small mb-2"),
             staged,
-            html.Div(id=PROGRESS, className="mt-3"),
         ]), className="mb-3"),
-        _mapping_card(),
-        html.Div(id=RESULTS),
+        mapping_card(),
+        html.Div(results_view(done.get("results")) if done else None, id=RESULTS),
+        formats_card(),
         _replace_modal(),
     ])
 
 
-def mapping_fields(row: dict) -> list:
-    """One line per column of the row's type: its name, required or not, and a choice of the
-    file's columns (the one found or mapped chosen)."""
-    found = fields_for(row)
-    if found is None:
-        return [html.Div("Pilih tipe file di kolom Tipe dulu; lalu pilih kolom file untuk tiap kolom tipe itu.",
-                         className="text-muted small")]
-    options = [{"label": c, "value": c} for c in row.get("columns") or []]
-    lines = []
-    for item in found:
-        state = "wajib" if item["required"] else "opsional"
-        missing = item["required"] and not item["column"]
-        lines.append(html.Div([
-            html.Div([html.Span(item["header"], className="fw-semibold"),
-                      html.Span(f" {state}", className="text-danger small" if missing else "text-muted small")],
-                     className="upload-map-label"),
-            dropdown(id={"type": MAP_FIELD, "field": item["header"]}, options=options, value=item["column"],
-                         placeholder=NO_COLUMN, clearable=True, className="upload-map-choice"),
-        ], id={"type": MAP_LINE, "field": item["field"]},
-            className="upload-map-line" + (" upload-map-missing" if missing else "")))
-    return lines
+def _usable(rows: list[dict] | None) -> list[dict]:
+    return [r for r in rows or [] if isinstance(r, dict) and r.get("loadable") and r.get("status") != UNUSABLE]
+
+
+def readiness_text(rows: list[dict] | None) -> str | None:
+    """What "Muat semua" will do with the list: how many it loads, and which it skips."""
+    rows = [r for r in rows or [] if isinstance(r, dict)]
+    if not rows:
+        return None
+    usable, skipped = _usable(rows), [r["file"] for r in rows if r not in _usable(rows)]
+    text = f"{number(len(usable))} file akan dimuat." if usable else "Belum ada file yang dapat dimuat."
+    if skipped:
+        text += (f" {number(len(skipped))} file dilewati sampai diperbaiki (lihat Status dan Catatan): "
+                 f"{', '.join(skipped)}.")
+    return text
 
 
 def replace_question(rows: list[dict]) -> list:
@@ -221,15 +211,6 @@ def _needing_confirmation(rows: list[dict]) -> list[dict]:
     return [r for r in rows if (r.get("replaces") or {}).get("needs_replace")]
 
 
-def _selected(rows: list[dict] | None, selected: list[dict] | None) -> dict | None:
-    key = (selected or [{}])[0].get("key")
-    return next((r for r in rows or [] if r.get("key") == key), None)
-
-
-def _swap(rows: list[dict], fresh: dict) -> list[dict]:
-    return [fresh if r.get("key") == fresh["key"] else r for r in rows]
-
-
 def _edits(changed) -> list[dict]:
     """AG Grid's cellValueChanged: one event or a list of them."""
     return [e for e in (changed if isinstance(changed, list) else [changed]) if isinstance(e, dict)]
@@ -238,19 +219,47 @@ def _edits(changed) -> list[dict]:
 def _register_staging(app: Dash) -> None:
     @app.callback(
         output={"rows": Output(STAGED, "rowData"), "token": Output(TOKEN, "data"),
-                "alert": Output(STAGE_ALERT, "children"), "disabled": Output(START, "disabled")},
+                "alert": Output(STAGE_ALERT, "children")},
         inputs={"incoming": Input(INCOMING, "data")}, prevent_initial_call=True)
     def staged(incoming):
-        """What the file transfer (STAGE_ROUTE) answered: the staged files, or why not."""
+        """What the file transfer (STAGE_ROUTE) answered: the admin's list with the new files, or why not."""
         incoming = incoming if isinstance(incoming, dict) else {}
         if incoming.get("error"):
-            return {"rows": no_update, "token": no_update, "alert": notice(str(incoming["error"]), "danger"),
-                    "disabled": no_update}
+            return {"rows": no_update, "token": no_update, "alert": notice(str(incoming["error"]), "danger")}
         rows = incoming.get("rows") if isinstance(incoming.get("rows"), list) else []
         if not rows:
-            return {"rows": no_update, "token": no_update, "alert": no_update, "disabled": no_update}
-        return {"rows": rows, "token": incoming.get("token"), "alert": None,
-                "disabled": not any(isinstance(r, dict) and r.get("loadable") for r in rows)}
+            return {"rows": no_update, "token": no_update, "alert": no_update}
+        return {"rows": rows, "token": incoming.get("token"), "alert": None}
+
+    @app.callback(
+        output={"start": Output(START, "disabled", allow_duplicate=True), "text": Output(READINESS, "children")},
+        inputs={"rows": Input(STAGED, "rowData")}, prevent_initial_call=True)
+    def readiness(rows):
+        """"Muat semua" is offered when a file can be loaded, and says what it will skip."""
+        return {"start": not _usable(rows), "text": readiness_text(rows)}
+
+    @app.callback(Output(REMOVE, "disabled"), Input(STAGED, "selectedRows"), prevent_initial_call=True)
+    def removable(selected):
+        return not selected
+
+    @app.callback(
+        output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
+                "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
+        inputs={"_remove": Input(REMOVE, "n_clicks")},
+        state={"selected": State(STAGED, "selectedRows"), "rows": State(STAGED, "rowData"),
+               "token": State(TOKEN, "data")}, prevent_initial_call=True)
+    def remove(_remove, selected, rows, token):
+        """Take the selected file off the list."""
+        row = selected_row(rows, selected)
+        if row is None:
+            return {"rows": no_update, "alert": None}
+        if not row.get("loadable"):  # never kept on the server: only listed to say why
+            return {"rows": [r for r in rows if r.get("key") != row["key"]], "alert": None}
+        try:
+            left = staging.unstage(current_actor(), token, row["key"])
+        except SunterError as exc:
+            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+        return {"rows": left, "alert": notice(f"{row['file']} dikeluarkan dari daftar.", "info")}
 
     @app.callback(
         output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
@@ -258,58 +267,20 @@ def _register_staging(app: Dash) -> None:
         inputs={"changed": Input(STAGED, "cellValueChanged")},
         state={"rows": State(STAGED, "rowData"), "token": State(TOKEN, "data")}, prevent_initial_call=True)
     def edited(changed, rows, token):
-        """A type or periode typed in the grid: the file is previewed again with it."""
+        """A type or periode typed in the grid: the file is previewed again with it. A periode that
+        names no month is refused at once, and the cell shows the file's periode again."""
         rows = rows or []
-        try:
-            for event in _edits(changed):
-                key, column, value = (event.get("data") or {}).get("key"), event.get("colId"), event.get("value")
+        for event in _edits(changed):
+            key, column, value = (event.get("data") or {}).get("key"), event.get("colId"), event.get("value")
+            try:
                 if column == "type":
-                    rows = _swap(rows, restage(app_engine(), current_actor(), token, key, file_type=value))
+                    rows = swapped(rows, restage(app_engine(), current_actor(), token, key, file_type=value))
                 elif column == "periode":
-                    rows = _swap(rows, restage(app_engine(), current_actor(), token, key, periode=value))
-        except SunterError as exc:
-            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+                    rows = swapped(rows, restage(app_engine(), current_actor(), token, key, periode=value))
+            except SunterError as exc:
+                back = [{**r, column: event.get("oldValue")} if r.get("key") == key and column else r for r in rows]
+                return {"rows": back, "alert": notice(exc.message, "danger")}
         return {"rows": rows, "alert": None}
-
-    @app.callback(
-        output={"style": Output(MAP_CARD, "style"), "title": Output(MAP_TITLE, "children"),
-                "fields": Output(MAP_FIELDS, "children"), "alert": Output(MAP_ALERT, "children", allow_duplicate=True)},
-        inputs={"selected": Input(STAGED, "selectedRows"), "rows": Input(STAGED, "rowData")},
-        prevent_initial_call=True)
-    def show_mapping(selected, rows):
-        row = _selected(rows, selected)
-        if row is None or not row.get("loadable"):
-            return {"style": {"display": "none"}, "title": "", "fields": [], "alert": None}
-        title = f"{row['file']} · {row['type']}" + (f" · profil {row['profile']}" if row.get("profile") else "")
-        return {"style": {}, "title": title, "fields": mapping_fields(row), "alert": no_update}
-
-    @app.callback(
-        output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
-                "alert": Output(MAP_ALERT, "children", allow_duplicate=True)},
-        inputs={"_apply": Input(MAP_APPLY, "n_clicks"), "_save": Input(PROFILE_SAVE, "n_clicks")},
-        state={"values": State({"type": MAP_FIELD, "field": ALL}, "value"),
-               "fields": State({"type": MAP_FIELD, "field": ALL}, "id"), "selected": State(STAGED, "selectedRows"),
-               "rows": State(STAGED, "rowData"), "token": State(TOKEN, "data"), "name": State(PROFILE_NAME, "value")},
-        running=[(Output(MAP_APPLY, "disabled"), True, False), (Output(PROFILE_SAVE, "disabled"), True, False)],
-        prevent_initial_call=True)
-    def apply_mapping(_apply, _save, values, fields, selected, rows, token, name):
-        row = _selected(rows, selected)
-        if row is None or fields_for(row) is None:
-            return {"rows": no_update, "alert": notice("Pilih file dan tipenya dulu.", "warning")}
-        mapping = {f["field"]: v for f, v in zip(fields, values) if isinstance(v, str) and v}
-        engine, actor = app_engine(), current_actor()
-        try:
-            fresh = restage(engine, actor, token, row["key"], file_type=row["type"], mapping=mapping)
-            message = "Kolom diterapkan."
-            if ctx.triggered_id == PROFILE_SAVE and not fresh["refused"]:
-                saved = profiles.save(engine, actor, name or "", fresh["type"], fresh["columns"], mapping)
-                fresh = restage(engine, actor, token, row["key"], mapping=None)  # the profile applies now
-                message = f"Profil '{saved['name']}' disimpan dan diterapkan."
-        except SunterError as exc:
-            return {"rows": no_update, "alert": notice(exc.message, "danger")}
-        outcome = notice(fresh["note"], "danger") if fresh["refused"] else notice(message)
-        return {"rows": _swap(rows or [], fresh), "alert": outcome}
-
 
 def _register_loading(app: Dash) -> None:
     config = app.server.config["SUNTER_CONFIG"]
@@ -348,13 +319,29 @@ def _register_loading(app: Dash) -> None:
 
 
 def _register_results(app: Dash) -> None:
-    @app.callback(Output(PROGRESS, "children"), Input(PROGRESS_STORE, "data"))
+    @app.callback(Output(PROGRESS, "children"), Input(PROGRESS_STORE, "data"), prevent_initial_call=True)
     def show_progress(items):
         return progress_view(items)
 
     @app.callback(
+        output={"progress": Output(PROGRESS_STORE, "data", allow_duplicate=True),
+                "done": Output(RESULTS_STORE, "data", allow_duplicate=True), "stop": Output(POLL, "disabled")},
+        inputs={"_tick": Input(POLL, "n_intervals")}, state={"token": State(TOKEN, "data")},
+        prevent_initial_call=True)
+    def poll(_tick, token):
+        """A page that came back during a load follows the job through its status file."""
+        try:
+            state = staging.job_state(current_actor(), token)
+        except SunterError:
+            return {"progress": no_update, "done": no_update, "stop": True}
+        if state["running"]:
+            return {"progress": state["progress"] or no_update, "done": no_update, "stop": False}
+        return {"progress": no_update, "done": state["done"] or no_update, "stop": True}
+
+    @app.callback(
         output={"results": Output(RESULTS, "children"), "staged": Output(STAGED, "rowData", allow_duplicate=True),
-                "start": Output(START, "disabled", allow_duplicate=True),
+                "summary": Output(SUMMARY, "children"), "progress": Output(PROGRESS, "children", allow_duplicate=True),
+                "drop": Output(DROP, "className", allow_duplicate=True),
                 "periodes": Output(ids.PERIODE, "options", allow_duplicate=True),
                 "rayons": Output(ids.RAYON, "options", allow_duplicate=True),
                 "periode": Output(ids.PERIODE, "value", allow_duplicate=True)},
@@ -363,14 +350,15 @@ def _register_results(app: Dash) -> None:
     def show_results(done, periode):
         # The header's periode and rayon lists follow what was just stored (the job ran in
         # another process, whose cache this one does not share); a header that had no
-        # periode yet takes the default (the newest with an MC). A file the shrink guard refused is listed again.
+        # periode yet takes the default (the newest with an MC). Skipped and refused files are listed again.
+        if not isinstance(done, dict) or not isinstance(done.get("results"), list):
+            raise PreventUpdate  # the store appearing with the tab, empty: no load has ended
         queries.invalidate()
         engine = app_engine()
         found = queries.periodes(engine)
         stored = [p["periode"] for p in found]
-        done = done if isinstance(done, dict) else {}
-        again = done.get("staged") or []
-        return {"results": results_view(done.get("results")), "staged": again, "start": not again,
+        return {"results": results_view(done.get("results")), "staged": done.get("staged") or [],
+                "summary": summary_view(done), "progress": None, "drop": "upload-drop",
                 "periodes": periode_options(stored), "rayons": rayon_options(queries.rayons(engine)),
                 "periode": periode if periode in stored else default_periode(found)}
 
@@ -409,8 +397,10 @@ def stage_files():
 def register_callbacks(app: Dash) -> None:
     app.server.add_url_rule(STAGE_ROUTE, "upload_stage", stage_files, methods=["POST"])
     _register_staging(app)
+    register_mapping(app, STAGED, TOKEN)
     _register_loading(app)
     _register_results(app)
+    register_formats(app)
 
 
 def claim(body: dict) -> None:

@@ -23,18 +23,57 @@ PROBLEM_COLUMNS = [
 ]
 
 
+STAGES = {"menunggu": "menunggu", "membaca": "membaca file", "menyimpan": "menyimpan baris",
+          "meringkas": "memperbarui ringkasan", "selesai": "selesai"}
+
+
 def progress_view(items: list[dict] | None):
+    """One bar for the batch and the file being loaded, then a line per file (kept short, so
+    the bar stays in view whatever the number of files)."""
+    items = [i for i in items or [] if isinstance(i, dict)]
     if not items:
         return None
-    stages = {"menunggu": "menunggu", "membaca": "membaca file", "menyimpan": "menyimpan baris",
-              "meringkas": "memperbarui ringkasan", "selesai": "selesai"}
-    return html.Div([html.Div([
-        html.Div([html.Span(item["file"], className="fw-semibold"),
-                  html.Span(f"{stages.get(item['stage'], item['stage'])} · {item['pct']}%",
-                            className="text-muted small")], className="d-flex justify-content-between"),
-        dbc.Progress(value=item["pct"], striped=item["pct"] < 100, animated=item["pct"] < 100,
-                     color="success" if item["pct"] == 100 else "primary", className="mb-2 upload-progress-bar"),
-    ], className="upload-progress-item") for item in items])
+    done = sum(1 for i in items if i.get("pct") == 100)
+    overall = round(sum(i.get("pct") or 0 for i in items) / len(items))
+    now = next((i for i in items if (i.get("pct") or 0) < 100), items[-1])
+    lines = [html.Li([html.Span(i["file"], className="text-break"), " · ",
+                      html.Span(f"{STAGES.get(i['stage'], i['stage'])} {i['pct']}%", className="text-muted")],
+                     className="upload-progress-item") for i in items]
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.Strong(f"Memuat {number(done)} dari {number(len(items))} file"),
+                  html.Span(f"{now['file']}: {STAGES.get(now['stage'], now['stage'])}",
+                            className="text-muted small text-break")],
+                 className="d-flex justify-content-between gap-2 flex-wrap"),
+        dbc.Progress(value=overall, striped=overall < 100, animated=overall < 100, label=f"{overall}%",
+                     color="success" if overall == 100 else "primary", className="my-2 upload-progress-bar"),
+        html.Details([html.Summary("Rincian per file", className="small"), html.Ul(lines, className="small mb-0")]),
+    ]), className="mb-3 upload-progress")
+
+
+def summary_view(done: dict | None):
+    """The batch at a glance, at the top of the page: '17 dimuat, 1 ditolak, 1 dilewati'."""
+    done = done if isinstance(done, dict) else {}
+    results, skipped = done.get("results") or [], done.get("skipped") or []
+    if not results and not skipped:
+        return None
+    counts = {status: sum(1 for r in results if r.get("status") == status) for status in ("loaded", "duplicate",
+                                                                                         "refused")}
+    parts = [f"{number(counts['loaded'])} dimuat"]
+    if counts["duplicate"]:
+        parts.append(f"{number(counts['duplicate'])} sudah pernah dimuat")
+    if counts["refused"]:
+        parts.append(f"{number(counts['refused'])} ditolak")
+    if skipped:
+        parts.append(f"{number(len(skipped))} dilewati")
+    lines = [html.Strong("Selesai: " + ", ".join(parts) + ".")]
+    refused = [r["file"] for r in results if r.get("status") == "refused"]
+    if refused or skipped:
+        lines.append(html.Div(f"Masih di daftar, untuk diperbaiki lalu dimuat lagi: {', '.join(refused + skipped)}.",
+                              className="small text-break"))
+    if results:
+        lines.append(html.Div(html.A("Lihat hasil per file", href="#upload-results", className="small")))
+    return dbc.Alert(lines, color="warning" if refused or skipped else "success", className="mb-3 upload-summary",
+                     dismissable=True)
 
 
 def periode_text(result: dict) -> str:

@@ -77,9 +77,10 @@ def test_a_session_ended_in_another_tab_brings_the_same_view_back_after_signing_
     assert not others, others
 
 
-def test_a_refused_job_replaces_the_panel_with_the_reason(dash_duo, branch_app, signed_in):
+def test_a_refused_job_says_why_and_the_page_keeps_working(dash_duo, branch_app, signed_in):
     """A viewer's page asks for the upload job (as a crafted request would): the server refuses
-    before anything is spawned, and the panel says why instead of keeping the figures."""
+    before anything is spawned, and the page says why above the tab (the job's output is a store,
+    on no panel), while the figures stay usable."""
     signed_in(dash_duo, branch_app, role="viewer", path="/?periode=2025-12")
     wait_card(dash_duo, "card-target", "Rp 350.000")
     status = dash_duo.driver.execute_async_script("""
@@ -94,7 +95,8 @@ def test_a_refused_job_replaces_the_panel_with_the_reason(dash_duo, branch_app, 
     """)
     assert status == 403
     dash_duo.wait_for_contains_text("#shell-error", "Anda tidak berhak menjalankan pekerjaan ini. (403, kode ")
-    assert not dash_duo.find_elements("#card-target")
+    assert dash_duo.find_element("#card-target .kpi-value").text == "Rp 350.000"
+    assert not dash_duo.find_elements(".panel-failed")
 
 
 def test_no_tab_breaks_the_content_security_policy(dash_duo, branch_app, signed_in):

@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 
-from .pages import SCREENSHOTS, console
+from .pages import SCREENSHOTS, console, open_tab, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -62,19 +62,28 @@ def test_shell_shows_branch_filters_and_stored_data(dash_duo, config, engine, tm
     assert console(dash_duo) == []
 
 
-def test_a_callback_that_fails_unexpectedly_shows_its_code(dash_duo, config, signed_in, monkeypatch, caplog):
-    """A 500 that remains is a bug: the shell says so with the request id the log has."""
+def test_a_callback_that_fails_unexpectedly_shows_its_code_on_its_panel(dash_duo, config, signed_in, monkeypatch,
+                                                                         caplog):
+    """A 500 that remains is a bug: the panel whose callback failed says so with the request id the
+    log has, and the rest of the page keeps working."""
     from sunter_dash import queries
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("a bug in a query")
     monkeypatch.setattr(queries, "data_status", broken)
     signed_in(dash_duo, create_app(config), path="/?tab=status")
-    dash_duo.wait_for_contains_text("#shell-error", "Terjadi kesalahan di server (kode ", timeout=15)
-    text = dash_duo.find_element("#shell-error").text
+    wait_for(dash_duo, lambda: "Terjadi kesalahan di server (kode " in dash_duo.find_element(
+        "#shell-content .card.panel-failed .panel-error").text, screenshot="panel-gagal.png")
+    text = dash_duo.find_element("#shell-content .card.panel-failed .panel-error").text
     code = text.split("(kode ")[1].split(")")[0]
     assert len(code) == 8 and "a bug" not in text
     assert any(code in record.getMessage() for record in caplog.records)
+    # Only that panel: the shell has no page-wide alert, and another tab opens and works.
+    assert len(dash_duo.find_elements(".panel-error")) == 1 and not dash_duo.find_elements("#shell-error")
+    screenshot(dash_duo, "panel-gagal.png")
+    open_tab(dash_duo, "Riwayat")
+    dash_duo.wait_for_element("#history-grid")
+    assert not dash_duo.find_elements(".panel-error")
 
 
 @pytest.mark.parametrize("role", ["admin", "viewer"])

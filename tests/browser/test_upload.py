@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from sunter_dash import create_app
+from sunter_dash.domain import files
 from sunter_dash.ingest import ingest_file
 
 from .pages import (
@@ -64,13 +66,20 @@ def test_admin_uploads_three_files_at_once_and_sees_each_result(dash_duo, config
     assert rows["MC_2025-12.csv"] == ("MC", "2025-12")
     assert rows["Collection-2025-12-01_sd_2025-12-31.txt"] == ("COLLECTION", "2025-12")
     assert rows["SBRS_202512.xlsx"][0] == "(otomatis)"
+    # The unreadable file is marked before loading, and "Muat semua" says it will skip it.
+    statuses = dict(zip(grid_texts(dash_duo, "upload-staged-grid", "file"),
+                        grid_texts(dash_duo, "upload-staged-grid", "status")))
+    assert statuses["SBRS_202512.xlsx"] == "Tidak dapat dimuat"
+    assert dash_duo.find_element("#upload-readiness").text == (
+        "2 file akan dimuat. 1 file dilewati sampai diperbaiki (lihat Status dan Catatan): SBRS_202512.xlsx.")
     dash_duo.find_element("#upload-start").click()
-    # Progress per file, then the result of each.
-    dash_duo.wait_for_contains_text("#upload-progress", "selesai", timeout=60)
-    dash_duo.wait_for_contains_text("#upload-results", "Ditolak", timeout=60)
+    # The summary at the top, then the result of each file below.
+    wait_text(dash_duo, "#upload-summary .alert strong", "Selesai: 2 dimuat, 1 dilewati.")
+    dash_duo.wait_for_contains_text("#upload-results", "Dimuat", timeout=60)
     results = dash_duo.find_element("#upload-results").text
     assert results.count("Dimuat") == 2
     assert "disimpan 3" in results and "disimpan 2" in results
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "file") == ["SBRS_202512.xlsx"])
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": 1280, "height": 1100, "deviceScaleFactor": 1, "mobile": False})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -208,4 +217,104 @@ def test_the_shrink_guard_asks_then_the_deleted_replacement_gives_the_month_back
     wait_for(dash_duo, lambda: grid_texts(dash_duo, "history-grid", "status_label") == ["Dihapus", "Dimuat"])
     open_tab(dash_duo, "Ringkasan")
     wait_card(dash_duo, "card-target", "Rp 300.000.000")
+    assert console(dash_duo) == []
+
+
+# --- a first-day clerk drives the page alone --------------------------------------------------------
+
+def edit_cell(dash_duo, row: int, col: str, value: str) -> None:
+    """Click the grid's cell (one click edits), type, and press Enter, as a person does."""
+    click(dash_duo, f"#upload-staged-grid .ag-center-cols-container [row-index='{row}'] [col-id='{col}']")
+    editor = dash_duo.wait_for_element("#upload-staged-grid .ag-cell-inline-editing input")
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(value, Keys.ENTER)
+
+
+def staged_cell(dash_duo, row: int, col: str) -> str:
+    return dash_duo.find_element(
+        f"#upload-staged-grid .ag-center-cols-container [row-index='{row}'] [col-id='{col}']").text
+
+
+def test_a_clerk_loads_a_batch_retries_the_refused_file_and_leaves_the_tab_mid_load(
+        dash_duo, config, signed_in, tmp_path, engine):
+    folder = tmp_path / "ekspor"
+    mc, collection, _broken = write_files(folder)
+    master = folder / "master pelanggan.csv"  # no periode anywhere: it cannot be loaded as it is
+    master.write_text(MC.replace("NOMINAL\n", "NOMINAL\n").replace("6000000", "6100000"), encoding="utf-8")
+    signed_in(dash_duo, create_app(config), path="/?tab=upload")
+    dash_duo.wait_for_element("#upload-drop")
+    drop(dash_duo, mc, collection, master)
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "status") == [
+        "Siap dimuat", "Siap dimuat", "Tidak dapat dimuat"])
+    assert staged_cell(dash_duo, 2, "note").endswith(
+        "Ketik periodenya di kolom Periode pada daftar, lalu klik Muat semua.")
+    click(dash_duo, "#upload-start")
+
+    # The summary is at the top of the page, in view without scrolling, and names the file left.
+    wait_text(dash_duo, "#upload-summary .alert strong", "Selesai: 2 dimuat, 1 dilewati.")
+    summary = dash_duo.find_element("#upload-summary .alert")
+    assert "Masih di daftar, untuk diperbaiki lalu dimuat lagi: master pelanggan.csv." in summary.text
+    top = dash_duo.driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.top, "
+                                         "r.bottom, window.innerHeight, window.scrollY];", summary)
+    drop_top = dash_duo.driver.execute_script("return arguments[0].getBoundingClientRect().top",
+                                              dash_duo.find_element("#upload-drop"))
+    assert top[0] < drop_top and top[1] <= top[2] + top[3], top
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "file") == ["master pelanggan.csv"])
+    screenshot(dash_duo, "unggah-ringkasan-batch-1280.png")
+
+    # A periode that names no month is refused as it is typed; a real one in the branch's words is read.
+    edit_cell(dash_duo, 0, "periode", "Des 20x")
+    dash_duo.wait_for_contains_text("#upload-stage-alert", "Periode 'Des 20x' tidak dikenali")
+    wait_for(dash_duo, lambda: staged_cell(dash_duo, 0, "periode") == "")
+    edit_cell(dash_duo, 0, "periode", "Des 2025")
+    wait_for(dash_duo, lambda: (staged_cell(dash_duo, 0, "periode"), staged_cell(dash_duo, 0, "rule_label"),
+                                staged_cell(dash_duo, 0, "status")) == ("2025-12", "diisi pengguna", "Siap dimuat"))
+
+    # The load waits for its turn (another load holds the branch's slot) while the clerk looks at
+    # Ringkasan; back on Unggah, the page shows the load still running, then its outcome.
+    import fcntl
+    with open(f"{engine.url.database}.load-lock", "a") as slot:
+        fcntl.flock(slot, fcntl.LOCK_EX)
+        click(dash_duo, "#upload-start")
+        dash_duo.wait_for_contains_text("#upload-progress", "menunggu giliran", timeout=30)
+        dash_duo.driver.execute_script("window.scrollTo(0, 0)")
+        open_tab(dash_duo, "Ringkasan")
+        open_tab(dash_duo, "Unggah")
+        dash_duo.wait_for_contains_text("#upload-progress", "Memuat 0 dari 1 file", timeout=30)
+        wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "file") == ["master pelanggan.csv"])
+        assert not dash_duo.find_element("#upload-start").is_enabled()
+        screenshot(dash_duo, "unggah-kembali-saat-memuat.png")
+        fcntl.flock(slot, fcntl.LOCK_UN)
+    wait_text(dash_duo, "#upload-summary .alert strong", "Selesai: 1 dimuat.")
+    dash_duo.wait_for_contains_text("#upload-results", "master pelanggan.csv", timeout=30)
+    wait_for(dash_duo, lambda: grid_texts(dash_duo, "upload-staged-grid", "file") == [])
+
+    # Riwayat records the rule that decided each periode: the file names, and the clerk's own entry.
+    open_tab(dash_duo, "Riwayat")
+    def cells(col: str) -> list[str]:  # the file column is pinned left: its cells sit in their own container
+        return [c.text for c in dash_duo.find_elements(f"#history-grid .ag-cell[col-id='{col}']")]
+    wait_for(dash_duo, lambda: len(cells("file")) == 3 and all(cells("periode_text")))
+    rules = dict(zip(cells("file"), cells("periode_text")))
+    assert rules == {"master pelanggan.csv": "2025-12 · diisi pengguna",
+                     "Collection-2025-12-01_sd_2025-12-31.txt": "2025-12 · nama file",
+                     "MC_2025-12.csv": "2025-12 · nama file"}
+    open_tab(dash_duo, "Unggah")
+    wait_text(dash_duo, "#upload-summary .alert strong", "Selesai: 1 dimuat.")
+    dash_duo.driver.set_window_size(390, 844)
+    screenshot(dash_duo, "unggah-ringkasan-batch-390.png")
+    assert console(dash_duo) == []
+
+
+def test_each_types_columns_are_listed_with_an_example_to_download(dash_duo, config, signed_in):
+    signed_in(dash_duo, create_app(config), path="/?tab=upload")
+    titles = dash_duo.find_elements("#upload-formats .accordion-button")
+    assert [t.text.split(":")[0] for t in titles] == list(files.names())
+    mc = next(t for t in titles if t.text.startswith("MC:"))
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", mc)
+    mc.click()
+    body = mc.find_element(By.XPATH, "ancestor::div[contains(@class, 'accordion-item')]")
+    wait_for(dash_duo, lambda: "Wajib salah satu:" in body.text or "Wajib:" in body.text)
+    assert "ZONA_NOVAK" in body.text and "NOMEN" in body.text
+    assert body.find_element(By.CSS_SELECTOR, ".accordion-body button").text == (
+        "Unduh contoh MC (contoh-MC1125_AB_Sunter.xls)")
     assert console(dash_duo) == []

@@ -160,7 +160,7 @@ def _job_request(client, token):
 
 
 def test_item_3_a_job_is_refused_before_anything_is_spawned(client, users, log_in, engine, monkeypatch, tmp_path):
-    from sunter_dash.services import uploads
+    from sunter_dash.services import staging as uploads
     monkeypatch.setattr(uploads, "STAGING", tmp_path / "staging")
     log_in(client, *users["viewer"])
     answer = _job_request(client, "anything")
@@ -173,18 +173,22 @@ def test_item_3_jobs_are_capped_per_user_and_overall(engine, users, monkeypatch,
     from werkzeug.datastructures import FileStorage
 
     from sunter_dash.domain.errors import Conflict, TooManyJobs
-    from sunter_dash.services import uploads
+    from sunter_dash.services import staging as uploads
     monkeypatch.setattr(uploads, "STAGING", tmp_path / "staging")
 
     def staged():
         part = FileStorage(stream=__import__("io").BytesIO(b"NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341511001;1\n"),
                            filename="MC_2025-12.csv")
         return uploads.stage(engine, ADMIN, [part], 10**6)[0]
-    first, second, third = staged(), staged(), staged()
+    first = staged()
+    assert staged() == first  # files join the admin's open list
     uploads.claim_job(ADMIN, first)
     with pytest.raises(Conflict):
         uploads.claim_job(ADMIN, first)  # one job per staged set
+    second = staged()  # the open list's job runs: a new list
+    assert second != first
     uploads.claim_job(ADMIN, second)
+    third = staged()
     with pytest.raises(TooManyJobs) as refused:
         uploads.claim_job(ADMIN, third)
     assert refused.value.message == "Anda sudah menjalankan 2 pemuatan; tunggu salah satunya selesai."

@@ -163,8 +163,8 @@ def test_map_profile_and_replace_options(tmp_path, cli, capsys):
     refused = cli(bank, "--type", "COLLECTION")
     assert refused.returncode == 1
     assert ("File tidak cocok dengan tipe COLLECTION: kolom PAY_DT, AMT_COLLECT tidak ditemukan. Kolom di file: "
-            "NO_PEL, TANGGAL, NILAI, KET. Bila kolom itu ada dengan nama lain, pilih kolomnya di pratinjau Unggah "
-            "(atau --map PAY_DT=NAMA_KOLOM_DI_FILE).") in refused.stdout
+            "NO_PEL, TANGGAL, NILAI, KET. Bila kolom itu ada dengan nama lain, petakan: --map "
+            "PAY_DT=NAMA_KOLOM_DI_FILE.") in refused.stdout
     mapped = cli(bank, "--type", "COLLECTION", "--map", "NOMEN=NO_PEL", "--map", "PAY_DT=TANGGAL",
                  "--map", "AMT_COLLECT=NILAI", "--map", "BILL_PERIOD=KET")
     assert mapped.returncode == 0, mapped.stdout
@@ -187,7 +187,7 @@ def test_map_profile_and_replace_options(tmp_path, cli, capsys):
     assert cli(mc).returncode == 0
     shrunk = cli(small)
     assert shrunk.returncode == 1
-    assert "Ulangi dengan --replace bila file ini memang menggantikan yang tersimpan." in shrunk.stdout
+    assert "muat lagi dengan konfirmasi penggantian. Ulangi dengan --replace." in shrunk.stdout
     as_json = json_lines(cli(small, "--json"))[0]
     assert (as_json["needs_replace"], as_json["stored_customers"], as_json["file_customers"]) == (True, 10, 1)
     confirmed = cli(small, "--replace")

@@ -276,7 +276,7 @@ def test_item_11_the_next_start_removes_what_killed_loads_left_behind(tmp_path, 
 
     from sunter_dash import create_app
     from sunter_dash.models import Upload
-    from sunter_dash.services import uploads
+    from sunter_dash.services import staging as uploads
 
     monkeypatch.setattr(uploads, "STAGING", tmp_path / "staging")
     day_ago = time.time() - 25 * 3600

@@ -148,7 +148,8 @@ def test_tie_broken_by_file_name(tmp_path, engine, stem, expected):
 def test_tie_without_a_name_is_refused(tmp_path, engine):
     result = ingest_file(engine, write_table(tmp_path, "data_2025-12", "csv-comma", TIE))
     assert result.status == "refused"
-    assert "MC" in result.message and "SBRS" in result.message and "--type" in result.message
+    assert "MC" in result.message and "SBRS" in result.message and result.told("cli").endswith("Pilih dengan --type.")
+    assert result.told("page").endswith("Pilih tipenya di kolom Tipe pada daftar.")
     assert sum(table_counts(engine).values()) == 0
     forced = loaded(ingest_file(engine, write_table(tmp_path, "data_2025-12", "csv-comma", TIE), file_type="sbrs"))
     assert forced.type == "SBRS" and table_counts(engine)["SBRS"] == 1

@@ -266,7 +266,11 @@ def test_a_field_visit_list_cannot_silently_replace_a_months_mc(tmp_path, engine
     assert refused.message == (
         "File ini hanya berisi 8 pelanggan, padahal MC Desember 2025 yang tersimpan (unggahan #1) berisi 3.000: "
         "kurang dari separuh. Periksa apakah file ini memang pengganti lengkapnya; jika ya, muat lagi dengan "
-        "konfirmasi penggantian (halaman Unggah: Ya, ganti; perintah ingest: --replace; API: replace=true).")
+        "konfirmasi penggantian.")
+    # Each channel says how to confirm in its own words (the page never names a command-line flag).
+    assert (refused.told("page").endswith("klik Muat semua lalu Ya, ganti dan muat."),
+            refused.told("cli").endswith("Ulangi dengan --replace."),
+            refused.as_json()["message"].endswith("Kirim lagi dengan replace=true.")) == (True, True, True)
     assert q(engine, "SELECT count(*) FROM mc") == [(3000,)]
     assert client.get(f"/api/kpi?periode={P}", headers=admin).get_json()["target"]["nomen"] == 3000
     # Confirmed: it loads, says what it replaced, and the replaced rows are kept.

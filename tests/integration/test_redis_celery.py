@@ -133,7 +133,7 @@ def end_id(client) -> str:
 
 
 def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users, log_in, engine, celery_worker):
-    from sunter_dash.services import uploads as upload
+    from sunter_dash.services import staging as upload
 
     app = redis_app(redis_config)
     client = app.server.test_client()
@@ -163,4 +163,5 @@ def test_the_upload_page_loads_files_through_a_celery_worker(redis_config, users
     assert results["staged"] == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Mc)).scalar() == 2
-    assert upload.manifest(token) is None, "the worker read the staged files and removed them"
+    folder, left = upload.manifest(token)
+    assert left["rows"] == {} and not list(folder.glob("*.upload")), "the worker loaded the file and removed it"

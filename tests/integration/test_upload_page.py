@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from sunter_dash.models import Mc
 from sunter_dash.services import Actor
-from sunter_dash.services import uploads as upload
+from sunter_dash.services import staging as upload
 
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
 
@@ -40,9 +40,10 @@ def test_admin_stages_files_with_their_detected_type_and_periode(client, users, 
     folder, manifest = upload.manifest(answer["token"])
     assert manifest["username"] == "admin"
     # What will be loaded is kept with the files, not taken from the page: none chosen yet.
-    assert manifest["rows"] == {"0": {"file": "MC_2025-12.csv", "path": "000.upload", "size": len(MC),
-                                      "type": None, "periode": None, "mapping": {}, "profile": None,
-                                      "replace": False}}
+    entry = dict(manifest["rows"]["0"])
+    assert entry.pop("seen")["periode"] == "2025-12"  # the preview, kept to list the file again
+    assert entry == {"file": "MC_2025-12.csv", "path": "000.upload", "size": len(MC), "type": None,
+                     "periode": None, "mapping": {}, "profile": None, "replace": False}
     assert (folder / "000.upload").read_text() == MC
 
 
@@ -81,7 +82,7 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     token, rows = upload.stage(engine, Actor("viewer", "admin", "127.0.0.1"), incoming()["files"], 10**6)
     refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
     assert refused == {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat "
-                                    "file."}], "staged": []}
+                                    "file."}], "skipped": [], "staged": []}
     assert mc_rows(engine) == 0
     # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
     token, rows = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"], 10**6)
@@ -89,7 +90,8 @@ def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config,
     assert [(r["status"], r["stored"]) for r in loaded["results"]] == [("loaded", 2)]
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
     assert mc_rows(engine) == 2
-    assert upload.manifest(token) is None
+    folder, left = upload.manifest(token)
+    assert left["rows"] == {} and not list(folder.glob("*.upload"))
 
 
 def test_staged_files_nobody_loaded_are_removed_after_a_day(tmp_path, monkeypatch, engine):
@@ -131,7 +133,7 @@ def test_what_is_loaded_comes_from_the_manifest_and_the_guard_needs_the_confirma
     upload.confirm_replace(admin, token, ["0"])
     second = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["status"], r["stored"]) for r in second["results"]] == [("loaded", 2)]
-    assert second["staged"] == [] and upload.manifest(token) is None
+    assert second["staged"] == [] and upload.manifest(token)[1]["rows"] == {}
     assert mc_rows(engine) == 2
 
 

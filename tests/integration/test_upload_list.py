@@ -1,0 +1,139 @@
+"""The Unggah page's list on the server (services/staging.py): files join the admin's list, a periode
+is read in DATA.md's forms as it is typed, "Muat semua" skips what cannot load and keeps what was
+refused, and a page that comes back finds the list and the last load."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from sunter_dash.domain.errors import NoPeriode
+from sunter_dash.services import Actor, staging
+
+ADMIN = Actor("admin", "admin", "127.0.0.1")
+MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
+COLLECTION = "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n60000001|05-12-2025|-150000|122025\n"
+
+
+def part(name: str, text: str) -> FileStorage:
+    return FileStorage(io.BytesIO(text.encode()), filename=name)
+
+
+@pytest.fixture
+def listed(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(staging, "STAGING", tmp_path / "staging")
+
+    def stage(*parts: FileStorage) -> tuple[str, list[dict]]:
+        return staging.stage(engine, ADMIN, list(parts), 10**6)
+    return stage
+
+
+def test_files_sent_later_join_the_admins_list(listed, engine):
+    token, rows = listed(part("MC_2025-12.csv", MC))
+    again, rows = listed(part("Collection-2025-12-01_sd_2025-12-31.txt", COLLECTION))
+    assert again == token
+    assert [(r["key"], r["file"], r["type"], r["status"]) for r in rows] == [
+        ("0", "MC_2025-12.csv", "MC", "Siap dimuat"),
+        ("1", "Collection-2025-12-01_sd_2025-12-31.txt", "COLLECTION", "Siap dimuat")]
+    # Another admin has a list of their own.
+    other, theirs = staging.stage(engine, Actor("boss", "admin"), [part("MC_2025-12.csv", MC)], 10**6)
+    assert other != token and [r["key"] for r in theirs] == ["0"]
+
+
+@pytest.mark.parametrize("typed", ["2025-11", "112025", "202511", "11/2025", "1125", "Nov 2025", "November 2025",
+                                   "nov25", " 2025-11 "])
+def test_a_periode_typed_in_any_of_datas_forms_is_read_as_its_month(listed, engine, typed):
+    token, rows = listed(part("master.csv", MC))
+    assert rows[0]["status"] == "Tidak dapat dimuat"
+    fresh = staging.restage(engine, ADMIN, token, "0", periode=typed)
+    assert (fresh["periode"], fresh["rule_label"], fresh["status"]) == ("2025-11", "diisi pengguna", "Siap dimuat")
+
+
+@pytest.mark.parametrize("typed", ["Des 20x", "13/2025", "2025-13", "125", "kemarin"])
+def test_a_periode_that_names_no_month_is_refused_and_the_file_is_unchanged(listed, engine, typed):
+    token, _rows = listed(part("MC_2025-12.csv", MC))
+    with pytest.raises(NoPeriode) as refused:
+        staging.restage(engine, ADMIN, token, "0", periode=typed)
+    assert refused.value.message == (f"Periode '{typed}' tidak dikenali; tulis tahun dan bulannya, mis. 2025-12 "
+                                     "(atau 122025, Des 2025).")
+    assert staging.listed(staging.manifest(token)[1])[0]["periode"] == "2025-12"
+
+
+def test_the_pages_messages_speak_of_the_page_never_of_command_line_flags(listed):
+    _token, rows = listed(part("master.csv", MC), part("notes.csv", "A;B\n1;2\n"))
+    no_periode, unknown = rows[0]["note"], rows[1]["note"]
+    assert no_periode == ("Periode file tidak dapat ditentukan: berikan periodenya (YYYY-MM, mis. 2025-12), atau "
+                          "cantumkan di nama file (mis. MC_2025-12.xlsx). Ketik periodenya di kolom Periode pada "
+                          "daftar, lalu klik Muat semua.")
+    assert "--" not in no_periode + unknown
+
+
+def test_loading_skips_what_cannot_load_keeps_refusals_and_the_page_finds_both_again(listed, engine, config,
+                                                                                     users):
+    token, _rows = listed(part("MC_2025-12.csv", MC), part("master.csv", MC))
+    # The same MC again, with fewer than half its customers: refused at load by the shrink guard.
+    full = "NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341010101;1000\n" for i in range(1, 11))
+    listed(part("MC_2025-12_lengkap.csv", full))
+    done = staging.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    assert [(r["file"], r["status"]) for r in done["results"]] == [
+        ("MC_2025-12.csv", "loaded"), ("MC_2025-12_lengkap.csv", "loaded")]
+    assert done["skipped"] == ["master.csv"]
+    assert [(r["file"], r["status"]) for r in done["staged"]] == [("master.csv", "Tidak dapat dimuat")]
+    # The page, opened again, shows the list and the outcome of the last load.
+    now = staging.current(engine, ADMIN)
+    assert (now["token"], now["running"], now["done"], now["rows"]) == (token, False, done, done["staged"])
+
+    # A partial file now is refused at load and stays listed with the refusal, to be confirmed.
+    listed(part("MC_2025-12_susulan.csv", MC))
+    staging.restage(engine, ADMIN, token, "1", periode="Des 2025")
+    second = staging.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    assert [(r["file"], r["status"], r["periode_rule"]) for r in second["results"]] == [
+        ("master.csv", "refused", "explicit"), ("MC_2025-12_susulan.csv", "refused", "filename")]
+    assert [(r["file"], r["status"]) for r in second["staged"]] == [
+        ("master.csv", "Perlu konfirmasi"), ("MC_2025-12_susulan.csv", "Perlu konfirmasi")]
+    assert second["staged"][0]["note"].endswith("kurang dari separuh: perlu konfirmasi penggantian")
+
+    # Taken off the list, a file and its staged copy are gone.
+    left = staging.unstage(ADMIN, token, "3")
+    assert [r["file"] for r in left] == ["master.csv"]
+    folder, found = staging.manifest(token)
+    assert list(found["rows"]) == ["1"] and sorted(p.name for p in folder.glob("*.upload")) == ["001.upload"]
+
+
+def test_a_page_that_comes_back_during_a_load_sees_it_running(listed, engine):
+    token, _rows = listed(part("MC_2025-12.csv", MC))
+    staging.claim_job(ADMIN, token)
+    folder = staging.manifest(token)[0]
+    staging._write(folder, staging.STATUS, {"state": "running", "progress": [
+        {"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}]})
+    now = staging.current(engine, ADMIN)
+    assert (now["running"], now["progress"], now["done"]) == (
+        True, [{"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}], None)
+    # Files sent meanwhile start a list of their own; the page then shows that one.
+    other, _rows = listed(part("MC_2025-11.csv", MC))
+    assert other != token and staging.current(engine, ADMIN)["token"] == other
+
+
+def test_a_list_belongs_to_its_database(listed, engine, tmp_path):
+    from sunter_dash.db import get_engine
+    listed(part("MC_2025-12.csv", MC))
+    elsewhere = get_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    assert staging.current(elsewhere, ADMIN) is None
+    assert staging.current(engine, Actor("viewer", "viewer")) is None
+
+
+@pytest.mark.parametrize("file_type", ["RUTE", "MC", "SBRS", "MAINBILL", "COLLECTION", "MB", "ARDEBT"])
+def test_each_types_example_file_is_read_as_that_type_and_loads(file_type, engine, tmp_path):
+    from sunter_dash.demo.examples import example
+    from sunter_dash.domain import files
+    from sunter_dash.ingest import ingest_file
+    from sunter_dash.tabs.upload_formats import required_text
+
+    name, content = example(file_type)
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = ingest_file(engine, path)
+    assert (result.type, result.status, result.rejected) == (file_type, "loaded", 0)
+    assert result.stored > 0
+    assert required_text(files.spec(file_type)).startswith("Wajib")
