@@ -43,33 +43,36 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _kpi_row(figures: dict, label: str) -> dict:
+    """A KPI row; a figure whose file is not stored is an empty cell, never 0 (METRICS.md)."""
+    def part(name: str, key: str):
+        return None if figures[name] is None else figures[name][key]
     return {
         "Rayon": label,
         "Pelanggan": figures["total_pelanggan"],
         "Kubikasi (m3)": figures["total_kubikasi"],
-        "Target (nomen)": figures["target"]["nomen"],
-        "Target (Rp)": figures["target"]["nominal"],
-        "Terbayar (nomen)": figures["paid"]["nomen"],
-        "Terbayar (Rp)": figures["paid"]["nominal"],
-        "Belum Bayar (nomen)": figures["unpaid"]["nomen"],
-        "Belum Bayar (Rp)": figures["unpaid"]["nominal"],
-        "Collection Rate (%)": round(figures["collection_rate"], 2),
-        "Tunggakan Tertagih (nomen)": figures["undue"]["nomen"],
-        "Tunggakan Tertagih (Rp)": figures["undue"]["nominal"],
-        "Bayar di Luar MC (nomen)": figures["unmatched"]["nomen"],
-        "Bayar di Luar MC (Rp)": figures["unmatched"]["nominal"],
+        "Target (nomen)": part("target", "nomen"),
+        "Target (Rp)": part("target", "nominal"),
+        "Terbayar (nomen)": part("paid", "nomen"),
+        "Terbayar (Rp)": part("paid", "nominal"),
+        "Belum Bayar (nomen)": part("unpaid", "nomen"),
+        "Belum Bayar (Rp)": part("unpaid", "nominal"),
+        "Collection Rate (%)": _round(figures["collection_rate"]),
+        "Tunggakan Tertagih (nomen)": part("undue", "nomen"),
+        "Tunggakan Tertagih (Rp)": part("undue", "nominal"),
+        "Bayar di Luar MC (nomen)": part("unmatched", "nomen"),
+        "Bayar di Luar MC (Rp)": part("unmatched", "nominal"),
     }
 
 
 def kpi_rayon(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
-    data = queries.kpi_by_rayon(engine, periode)
+    data = queries.kpi_by_rayon_known(engine, periode)
     rows = [_kpi_row(r, rayon_label(r["rayon"])) for r in data["rayons"]]
     rows.append(_kpi_row(data["total"], "Total"))
     return pd.DataFrame(rows)
 
 
 def kpi_daily(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
-    data = queries.kpi_daily(engine, periode, rayon)
+    data = queries.kpi_daily_known(engine, periode, rayon)
     return pd.DataFrame([{
         "Tanggal": day["date"],
         "Pembayaran": day["nomen"],
@@ -96,7 +99,7 @@ def arrears_top(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame
 
 def kpi_series(engine: Engine, periode: str, rayon: str | None) -> pd.DataFrame:
     """Every stored periode up to ``periode`` (the trend tab narrows the range on screen)."""
-    series = queries.kpi_series(engine, "0000-01", periode, rayon)
+    series = queries.kpi_series_known(engine, "0000-01", periode, rayon)
     rows = [{"Periode": s["periode"], **_kpi_row(s, rayon_label(rayon) if rayon else "Semua")} for s in series]
     return pd.DataFrame(rows)
 

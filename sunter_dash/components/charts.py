@@ -195,15 +195,19 @@ def trend_chart(points: list[dict], label: str, unit: str, goals: dict[str, floa
     names = list(dict.fromkeys(p["series"] for p in points))
     for index, name in enumerate(names):
         mine = [p for p in points if p["series"] == name]
+        # A partial month (still being paid; tabs/trend.py marks it) is drawn hollow.
         figure.add("scatter", name=name, x=[short_periode(p["periode"]) for p in mine], y=[p["value"] for p in mine],
-                           mode="lines+markers", line={"color": PALETTE[index % len(PALETTE)], "width": 3},
-                           hovertemplate=f"{name}<br>%{{x}}<br>{hover}<extra></extra>")
+                   mode="lines+markers", line={"color": PALETTE[index % len(PALETTE)], "width": 3},
+                   marker={"size": [12 if p.get("partial") else 7 for p in mine],
+                           "symbol": ["circle-open" if p.get("partial") else "circle" for p in mine]},
+                   customdata=[p["periode_label"] for p in mine],
+                   hovertemplate=f"{name}<br>%{{customdata}}<br>{hover}<extra></extra>")
     if goals:
         shown = list(dict.fromkeys(p["periode"] for p in points))
         figure.add("scatter", name="Target", x=[short_periode(p) for p in shown], y=[goals[p] for p in shown],
                    mode="lines", line={"color": SUCCESS, "width": 2, "dash": "longdash", "shape": "hvh"},
                    hovertemplate="Target<br>%{x}<br>%{y:,.1f}%<extra></extra>")
-    values = [p["value"] or 0 for p in points]
+    values = [p["value"] or 0 for p in points]  # a figure whose file is not stored is a gap in its line
     axis = {"Rp": rupiah_axis(values), "%": {"ticksuffix": "%"}, "": {"tickformat": ",d"}}[unit]
     figure.update_layout(yaxis={**axis, "title": {"text": label, "standoff": 12}}, xaxis={"type": "category"})
     return figure

@@ -1,6 +1,8 @@
 """Periodes (DATA.md): one calendar month, canonical form ``YYYY-MM``."""
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 
 # Years 1900-2199: a periode of year 1 would be no month of any bill (and no date can be made of it).
@@ -33,6 +35,12 @@ MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 def valid_periode(value: object) -> bool:
     return isinstance(value, str) and PERIODE_RE.fullmatch(value) is not None
+
+
+def month_end(periode: str) -> dt.date:
+    """``month_end("2025-02") == date(2025, 2, 28)``."""
+    year, month = int(periode[:4]), int(periode[5:7])
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def shift_periode(periode: str, months: int) -> str:

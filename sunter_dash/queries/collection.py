@@ -13,13 +13,13 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from sqlalchemy import Connection, Engine, text
 
 from ..domain.listing import rayon_filter
 from ..domain.params import COLLECTION_SORTS, LIMITS
+from ..domain.periodes import month_end
 from ..domain.settings import DISCONNECT_BILLS as _DISCONNECT
 from .cache import cached
 from .followups import latest
@@ -138,10 +138,6 @@ def _filters(rayon: str | None, pcez: str | None, petugas: str | None) -> tuple[
     return "".join(f" AND {w}" for w in where), values
 
 
-def _month_end(periode: str) -> dt.date:
-    year, month = int(periode[:4]), int(periode[5:7])
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
 
 def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[str, dt.date]:
     """The date of each customer's last payment of any kind (COLLECTION or MB) dated on or before
@@ -150,7 +146,7 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
         return {}
     names = {f"n{i}": nomen for i, nomen in enumerate(nomens)}
     listed = ", ".join(f":{name}" for name in names)
-    end = _month_end(periode)
+    end = month_end(periode)
     found: dict[str, dt.date] = {}
     # The pay months up to P, by a loose scan of pay_customer's key (a dozen seeks, not a
     # million rows), so the customers' newest months are found by seeking (month, nomen).
@@ -242,7 +238,7 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
     """METRICS.md's disconnection candidates ("calon segel"): ARDEBT(P) bills >= N and no payment
     of any kind (COLLECTION CURRENT or UNDUE, or MB) dated in month P; by arrears, largest first.
     Customers of MC(P) only: a candidate is visited at its address of the month."""
-    start, end = f"{periode}-01", _month_end(periode)
+    start, end = f"{periode}-01", month_end(periode)
     condition = ("c.bills >= :bills AND c.in_mc = 1 AND c.cur_n + c.undue_n = 0 AND NOT EXISTS "
                  "(SELECT 1 FROM mb_payment b WHERE b.nomen = c.nomen AND b.pay_date >= :start "
                  "AND b.pay_date <= :end)")

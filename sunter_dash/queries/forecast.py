@@ -4,23 +4,17 @@ day of month, read from the KPI's summaries (``kpi_periode``, ``kpi_day``). The 
 domain/forecast.py."""
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from sqlalchemy import Engine, func, select
 
 from ..domain import forecast as rule
 from ..domain.listing import rayon_filter
-from ..domain.periodes import shift_periode
+from ..domain.periodes import month_end, shift_periode
 from ..models import KpiDay
 from .cache import cached
 from .kpi import kpi
 from .stored import data_as_of, types_of
-
-
-def _last_day(periode: str) -> dt.date:
-    year, month = int(periode[:4]), int(periode[5:7])
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _paid_by(engine: Engine, periode: str, day: dt.date, rayon: str | None) -> int:
@@ -40,13 +34,13 @@ def kpi_forecast(engine: Engine, periode: str, rayon: str | None = None) -> dict
     with engine.connect() as conn:
         as_of = data_as_of(conn, periode)
     found = {"periode": periode, "rayon": rayon, "data_as_of": as_of.isoformat() if as_of else None,
-             "day": as_of.day if as_of else None, "last_day": _last_day(periode).day, "periodes": [],
+             "day": as_of.day if as_of else None, "last_day": month_end(periode).day, "periodes": [],
              "forecast": None}
     if "MC" not in types_of(engine, periode):
         return {**found, "reason": rule.NO_TARGET}
     if as_of is None:
         return {**found, "reason": rule.NO_PAYMENT}
-    if as_of >= _last_day(periode):
+    if as_of >= month_end(periode):
         return {**found, "reason": rule.COMPLETE}
     used = []
     for back in range(1, rule.LOOKBACK + 1):
@@ -54,7 +48,7 @@ def kpi_forecast(engine: Engine, periode: str, rayon: str | None = None) -> dict
         if "MC" not in types_of(engine, earlier):
             continue
         paid = kpi(engine, earlier, rayon)["paid"]["nominal"]
-        last = _last_day(earlier)
+        last = month_end(earlier)
         with engine.connect() as conn:
             complete = data_as_of(conn, earlier) == last
         if paid <= 0 or not complete:

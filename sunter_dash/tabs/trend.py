@@ -14,7 +14,7 @@ from ..components.forms import dropdown, notice
 from ..components.grids import column, grid
 from ..domain.labels import rayon_label
 from ..domain.listing import rayon_filter
-from ..domain.periodes import periode_label
+from ..domain.periodes import MONTH_NAMES, date_label, month_end, periode_label
 from ..extensions import app_engine
 from ..services import settings
 from .base import Tab
@@ -73,7 +73,10 @@ def layout() -> html.Div:
 
 
 def _value(figures: dict, path: tuple[str, ...]):
+    """The figure at ``path``; None when its file is not stored (METRICS.md: null, not 0)."""
     for key in path:
+        if figures is None:
+            return None
         figures = figures[key]
     return figures
 
@@ -94,9 +97,30 @@ def series_points(series: list[dict], metric: str, per_rayon: bool, rayon: str |
         value = _value(figures, path)
         before = last.get(name)
         points.append({"series": name, "periode": figures["periode"], "periode_label": periode_label(figures["periode"]),
-                       "value": value, "change": None if before is None else value - before})
+                       "value": value, "change": None if before is None or value is None else value - before})
         last[name] = value
     return points
+
+
+PAYMENT_METRICS = {"collection_rate", "paid_nominal", "unpaid_nominal", "undue_nominal", "unmatched_nominal",
+                   "paid_nomen", "unpaid_nomen"}  # read from COLLECTION: a month still being paid is partial
+
+
+def mark_partial(points: list[dict], metric: str) -> tuple[list[dict], str | None]:
+    """The newest periode shown, when its payments stop before its month ends (data as of,
+    METRICS.md), is marked: its label says up to when, and the chart draws it hollow."""
+    if metric not in PAYMENT_METRICS or not points:
+        return points, None
+    newest = max(p["periode"] for p in points)
+    with app_engine().connect() as conn:
+        as_of = queries.data_as_of(conn, newest)
+    if as_of is None or as_of >= month_end(newest):
+        return points, None
+    shown = f"{as_of.day} {MONTH_NAMES[as_of.month - 1][:3]}"
+    marked = [{**p, "partial": True, "periode_label": f"{p['periode_label']} (s.d. {shown})"}
+              if p["periode"] == newest else p for p in points]
+    return marked, (f"{periode_label(newest)} belum lengkap: pembayaran tersimpan sampai {date_label(as_of.isoformat())}"
+                    "; titiknya digambar kosong.")
 
 
 def _series(metric: str, first: str, last: str, rayon: str | None, per_rayon: bool) -> list[dict]:
@@ -104,7 +128,7 @@ def _series(metric: str, first: str, last: str, rayon: str | None, per_rayon: bo
     filtered rayon when the header filter names one)."""
     engine = app_engine()
     if metric not in ARREARS_METRICS:
-        series = queries.kpi_series(engine, first, last, None if per_rayon else rayon, per_rayon)
+        series = queries.kpi_series_known(engine, first, last, None if per_rayon else rayon, per_rayon)
         return [s for s in series if s["rayon"] == rayon] if per_rayon and rayon else series
     if not per_rayon:
         return queries.arrears_series(engine, first, last, rayon)
@@ -131,8 +155,10 @@ def update(metric: str, first: str | None, last: str | None, split: str, rayon: 
     points = series_points(series, metric, per_rayon, rayon)
     alert = None if points else missing_alert(
         f"Belum ada data KPI antara {periode_label(first)} dan {periode_label(last)}.")
-    if note:
-        alert = [notice(note, "info"), alert]
+    points, partial = mark_partial(points, metric)
+    notes = [n for n in (note, partial) if n]
+    if notes:
+        alert = [*(notice(n, "info") for n in notes), alert]
     goals = None
     if metric == "collection_rate":
         # METRICS.md's goal of each periode shown (an admin's for it, else the default).

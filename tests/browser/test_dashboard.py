@@ -345,7 +345,7 @@ def test_trend_tab_lists_each_periode_with_its_change(dashboard):
     columns = ("periode_label", "series", "value-collection_rate", "change-collection_rate")
     # Collection rate by default, newest first; the change is in percentage points.
     wait_rows(dash_duo, "trend-grid", columns, [
-        ("Desember 2025", "Semua rayon", "60,67%", "+2,28 poin"),
+        ("Desember 2025 (s.d. 22 Des)", "Semua rayon", "60,67%", "+2,28 poin"),
         ("November 2025", "Semua rayon", "58,39%", ""),
     ])
     # One line (all rayons) through two points, and the goal of each periode (the default 90 %).
@@ -353,13 +353,13 @@ def test_trend_tab_lists_each_periode_with_its_change(dashboard):
                                      dash_duo.find_elements("#trend-chart .scatterlayer .trace")] == [2, 0],
                "trend chart: one line of two points, and the goal's line")
     assert "Target" in dash_duo.find_element("#trend-chart .legend").text
-    wait_rows(dash_duo, "trend-grid", ("periode_label", "goal"), [("Desember 2025", "90,00%"),
+    wait_rows(dash_duo, "trend-grid", ("periode_label", "goal"), [("Desember 2025 (s.d. 22 Des)", "90,00%"),
                                                                    ("November 2025", "90,00%")])
     # One series per rayon, newest first then by rayon.
     dash_duo.find_element("#trend-split").find_element(By.XPATH, ".//label[normalize-space(.) = 'Per rayon']").click()
     wait_rows(dash_duo, "trend-grid", columns, [
-        ("Desember 2025", "Rayon 35", "65,45%", "+3,92 poin"),
-        ("Desember 2025", "Rayon 34", "57,89%", "+1,64 poin"),
+        ("Desember 2025 (s.d. 22 Des)", "Rayon 35", "65,45%", "+3,92 poin"),
+        ("Desember 2025 (s.d. 22 Des)", "Rayon 34", "57,89%", "+1,64 poin"),
         ("November 2025", "Rayon 35", "61,54%", ""),
         ("November 2025", "Rayon 34", "56,25%", ""),
     ])
@@ -379,7 +379,7 @@ def test_a_shared_trend_link_opens_its_choices(dashboard):
     # "Dari" after "Sampai" is said, and the range shown the right way round.
     dash_duo.wait_for_contains_text("#trend-alert", '"Dari" (Desember 2025) sesudah "Sampai" (November 2025)')
     wait_rows(dash_duo, "trend-grid", ("periode_label", "value-paid_nominal"), [
-        ("Desember 2025", "Rp 455.000"), ("November 2025", "Rp 470.000")])
+        ("Desember 2025 (s.d. 22 Des)", "Rp 455.000"), ("November 2025", "Rp 470.000")])
     assert console(dash_duo) == []
 
 
@@ -389,7 +389,7 @@ def test_trend_grid_formats_the_chosen_metric(dashboard):
     open_tab(dash_duo, "Tren")
     columns = ("periode_label", "series", "value-collection_rate", "change-collection_rate")
     wait_rows(dash_duo, "trend-grid", columns, [
-        ("Desember 2025", "Semua rayon", "60,67%", "+2,28 poin"),
+        ("Desember 2025 (s.d. 22 Des)", "Semua rayon", "60,67%", "+2,28 poin"),
         ("November 2025", "Semua rayon", "58,39%", ""),
     ])
     choose(dash_duo, "trend-metric", "Terbayar (Rp)")
@@ -398,7 +398,7 @@ def test_trend_grid_formats_the_chosen_metric(dashboard):
     dash_duo.wait_for_contains_text("#trend-grid .ag-header", "Terbayar (Rp)")
     # The grid renders synchronously with its new header: a short wait is plenty.
     wait_rows(dash_duo, "trend-grid", columns, [
-        ("Desember 2025", "Semua rayon", "Rp 455.000", "−Rp 15.000"),
+        ("Desember 2025 (s.d. 22 Des)", "Semua rayon", "Rp 455.000", "−Rp 15.000"),
         ("November 2025", "Semua rayon", "Rp 470.000", ""),
     ], timeout=2)
     assert console(dash_duo) == []

@@ -468,6 +468,52 @@ def test_daily_trend_without_mc_says_the_rate_is_unknown(hand):
     assert body["days"][-1]["previous_cumulative_rate"] == pytest.approx(68.9655, abs=1e-3)
 
 
+def export_rows(hand, dataset: str, periode: str) -> list[dict]:
+    """An export (/api/export/<dataset>.csv) as rows of text cells."""
+    import csv
+    import io
+    response = hand.client.get(f"/api/export/{dataset}.csv?periode={periode}", headers=hand.headers)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_exports_leave_a_figure_without_its_file_empty_as_the_api_says_null(hand):
+    # 2026-01 has payments and no MC: the target, the rate and what was paid by target customers
+    # are unknown (empty cells), what was collected of arrears is known. December has both.
+    daily = export_rows(hand, "kpi-daily", "2026-01")
+    assert len(daily) == 31 and {(d["Pembayaran"], d["Nominal (Rp)"], d["Collection Rate Kumulatif (%)"])
+                                 for d in daily} == {("", "", "")}
+    assert daily[-1]["Kumulatif Desember 2025 (%)"] == "68.97"
+    total = export_rows(hand, "kpi-rayon", "2026-01")[-1]
+    assert (total["Rayon"], total["Target (Rp)"], total["Terbayar (Rp)"], total["Collection Rate (%)"]) == (
+        "Total", "", "", "")
+    assert total["Tunggakan Tertagih (Rp)"] == str(hand.get("/api/kpi/rayon?periode=2026-01")["total"]["undue"][
+        "nominal"])
+    series = {row["Periode"]: row for row in export_rows(hand, "kpi-series", "2026-01")}
+    assert series["2026-01"]["Collection Rate (%)"] == "" and series["2025-12"]["Collection Rate (%)"] == "68.97"
+
+
+def test_trend_leaves_unknown_figures_out_and_marks_a_month_still_being_paid(hand):
+    from sunter_dash.tabs import trend
+    with hand.client.application.test_request_context():
+        rate = trend.update("collection_rate", "2025-11", "2026-01", trend.ALL_SERIES, None)
+        undue = trend.update("undue_nominal", "2025-11", "2026-01", trend.ALL_SERIES, None)
+        customers = trend.update("total_pelanggan", "2025-11", "2026-01", trend.ALL_SERIES, None)
+    rows = {r["periode"]: r for r in rate["rows"]}
+    # 2026-01 has no MC: its rate is unknown (a gap in the line, not a fall to 0) and has no change.
+    assert (rows["2026-01"]["value"], rows["2026-01"]["change"]) == (None, None)
+    assert rows["2025-12"]["value"] == pytest.approx(68.9655, abs=1e-3)
+    assert rate["chart"]["data"][0]["y"][-1] is None
+    # Its payments stop on 6 January: the month is marked partial, in the grid, the chart and a note.
+    assert rows["2026-01"]["periode_label"] == "Januari 2026 (s.d. 6 Jan)" and rows["2026-01"]["partial"]
+    assert rate["chart"]["data"][0]["marker"]["symbol"][-1] == "circle-open"
+    notes = [str(a) for a in rate["alert"]]
+    assert any("Januari 2026 belum lengkap: pembayaran tersimpan sampai 6 Januari 2026" in n for n in notes)
+    assert {r["periode"]: r["value"] for r in undue["rows"]}["2026-01"] is not None  # COLLECTION alone knows it
+    # A figure from MC alone is not marked by the payments' date.
+    assert not any(r.get("partial") for r in customers["rows"])
+
+
 # --- /api/arrears -----------------------------------------------------------------------------
 
 def test_arrears_without_ardebt_are_unknown_not_zero(hand):
