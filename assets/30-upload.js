@@ -1,7 +1,8 @@
 /* The Unggah page's file transfer: the files chosen (or dropped on the zone) are checked for size
    here, so a file over the limit is never sent, then streamed as multipart to the page's staging
-   route; its answer (the staged files, or why not) goes to the page's store, where a callback
-   shows it. Files never travel through Dash's callback route, which takes small bodies only. */
+   route, one file per request; each answer (the admin's list, or why not) goes to the page's
+   store, where a callback shows it. Files never travel through Dash's callback route, which
+   takes small bodies only. */
 (function () {
     function zone() { return document.getElementById('upload-drop'); }
 
@@ -32,28 +33,41 @@
         }
         tell('upload-size-alert', {children: message});
         if (!accepted.length) { return; }
-        var form = new FormData();
-        accepted.forEach(function (file) { form.append('file', file, file.name); });
+        // One file per request, one after the other: each body stays within the size limit (and a
+        // proxy's), and each answer is the admin's whole list so far.
         drop.classList.add('upload-drop-sending');
-        fetch(drop.dataset.route, {method: 'POST', body: form, credentials: 'same-origin',
-                                   headers: {'X-CSRFToken': drop.dataset.csrf}})
+        var failed = [];
+        accepted.reduce(function (previous, file) {
+            return previous.then(function () { return sendOne(drop, file, failed); });
+        }, Promise.resolve()).finally(function () {
+            drop.classList.remove('upload-drop-sending');
+            if (failed.length) {
+                tell('upload-incoming', {data: {error: failed.join(' '), at: Date.now()}});
+            }
+        });
+    }
+
+    function sendOne(drop, file, failed) {
+        var form = new FormData();
+        form.append('file', file, file.name);
+        return fetch(drop.dataset.route, {method: 'POST', body: form, credentials: 'same-origin',
+                                          headers: {'X-CSRFToken': drop.dataset.csrf}})
             .then(function (response) {
                 return response.json().catch(function () { return {}; }).then(function (body) {
                     if (response.status === 401) {
                         var here = window.location.pathname + window.location.search;
                         window.location.assign('/login?ended=1&next=' + encodeURIComponent(here));
                     }
-                    if (!response.ok && !body.error) {
-                        body = {error: 'File tidak terkirim (' + response.status + '); coba lagi.'};
+                    if (!response.ok) {
+                        failed.push(file.name + ': ' + (body.error || 'tidak terkirim (' + response.status + '); coba lagi.'));
+                        return;
                     }
                     tell('upload-incoming', {data: Object.assign(body, {at: Date.now()})});
                 });
             })
             .catch(function () {
-                tell('upload-incoming', {data: {error: 'File tidak terkirim: sambungan ke server terputus; coba lagi.',
-                                                at: Date.now()}});
-            })
-            .finally(function () { drop.classList.remove('upload-drop-sending'); });
+                failed.push(file.name + ': tidak terkirim, sambungan ke server terputus; coba lagi.');
+            });
     }
 
     // Dash renders no <input type=file>: one is made in the page's empty slot whenever the

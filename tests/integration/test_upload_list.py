@@ -137,3 +137,19 @@ def test_each_types_example_file_is_read_as_that_type_and_loads(file_type, engin
     assert (result.type, result.status, result.rejected) == (file_type, "loaded", 0)
     assert result.stored > 0
     assert required_text(files.spec(file_type)).startswith("Wajib")
+
+
+def test_the_example_button_sends_that_types_example(client, users, log_in):
+    import base64
+    import json
+
+    from sunter_dash.demo.examples import example
+    log_in(client, *users["admin"])
+    button = {"file_type": "MC", "type": "upload-example"}
+    body = {"output": "upload-example-download.data",
+            "outputs": {"id": "upload-example-download", "property": "data"},
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+            "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"]}
+    sent = client.post("/_dash-update-component", json=body).get_json()["response"]["upload-example-download"]["data"]
+    assert sent["filename"] == "contoh-MC1125_AB_Sunter.xls"
+    assert base64.b64decode(sent["content"]) == example("MC")[1]
