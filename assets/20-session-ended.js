@@ -75,9 +75,12 @@
         panels.forEach(function (panel, index) {
             clear(panel);
             var body = panel.querySelector('.card-body') || panel;
-            body.insertBefore(alertNode(index === 0 ? text : 'Gagal dimuat; lihat pesan di atas.'), body.firstChild);
+            body.insertBefore(alertNode(index === 0 ? text : 'Gagal dimuat: ' + text), body.firstChild);
             panel.classList.add('panel-failed');
         });
+        if (ids.indexOf('shell-content') >= 0 && window.dash_clientside && window.dash_clientside.set_props) {
+            window.dash_clientside.set_props('shell-content', {children: null});  // a tab that could not open
+        }
         if (!panels.length && window.dash_clientside && window.dash_clientside.set_props) {
             window.dash_clientside.set_props('shell-alert', {children: {
                 namespace: 'dash_html_components', type: 'Div',

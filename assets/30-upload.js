@@ -15,6 +15,10 @@
     function send(fileList) {
         var drop = zone();
         if (!drop || drop.classList.contains('upload-drop-busy') || !fileList || !fileList.length) { return; }
+        if (drop.classList.contains('upload-drop-sending')) {  // one transfer at a time: the list grows in order
+            tell('upload-size-alert', {children: 'File sebelumnya masih dikirim; tunggu sampai selesai, lalu pilih lagi.'});
+            return;
+        }
         var limit = parseInt(drop.dataset.limit, 10), most = parseInt(drop.dataset.maxFiles, 10);
         var accepted = [], refused = [];
         Array.prototype.forEach.call(fileList, function (file) {

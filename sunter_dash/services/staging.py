@@ -6,27 +6,34 @@
 2. ``restage``, ``unstage``, ``confirm_replace``: the admin's edits (a type, a periode in any of
    DATA.md's forms, a column mapping), taking a file off the list, confirming a replacement.
    What will be loaded lives in the manifest, never in what the page sends back.
-3. ``claim_job`` then ``load_staged`` (a background worker): the files the preview finds loadable
-   are loaded; the others are skipped and stay listed, saying why. A file refused at load stays
-   listed too, with the refusal, to retry with a corrected type, periode or mapping. The job writes
-   its progress and outcome to the folder's status file, so a page that comes back (from another
-   tab, or reloaded) shows the load still running, or its results (``current``, ``job_state``).
+3. The job (services/staging_job.py) loads the files the preview finds loadable; the others are
+   skipped and stay listed, saying why. A file refused at load stays listed too, with the refusal,
+   to retry with a corrected type, periode or mapping. The job writes its progress and outcome to
+   the folder's status file, so a page that comes back (from another tab, or reloaded) shows the
+   load still running, or its results (``current``, ``job_state``).
+Every change of a list is made under its lock (``change_list``): two requests, or a request and
+the job, never lose each other's changes.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
 
 from ..domain import files
-from ..domain.errors import BadParameter, Conflict, NotFound, TooManyJobs
+from ..domain.errors import BadParameter, Conflict, NotFound
 from ..domain.periodes import UNDATED
 from ..domain.uploads import PERIODE_RULES, recorded_name, replacement_note
 from ..formatting import number
@@ -34,11 +41,11 @@ from ..ingest.detect import typed_periode
 from ..ingest.load import UNFINISHED_AFTER, close_unfinished
 from ..ingest.preview import fields_of, preview
 from . import Actor
-from .uploads import load
 
 STAGING = Path(tempfile.gettempdir()) / "sunter_dash-uploads"
 MANIFEST = "manifest.json"
 STATUS = "status.json"  # the job's progress, then its outcome
+LOCK = ".lock"  # a list's lock (``change_list``)
 PAGE_WAIT_SECONDS = 30 * 60  # the page's job may wait this long for its turn (it runs in the background)
 AUTO = "(otomatis)"
 # A listed file's state, as the Status column says it.
@@ -122,26 +129,61 @@ def listed(found: dict) -> list[dict]:
     return [_shown(key, entry) for key, entry in sorted(found["rows"].items(), key=lambda item: int(item[0]))]
 
 
-def database_of(url: str) -> str:
-    """Which database a list belongs to (a list staged for one is never loaded into another)."""
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
+def database_of(url: str | URL) -> str:
+    """Which database a list belongs to (a list staged for one is never loaded into another),
+    however its URL is written (SQLAlchemy's own rendering: parameters in order, password escaped)."""
+    return hashlib.sha256(make_url(url).render_as_string(hide_password=False).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (across processes and threads): every change of a list is a
+    read, a change and a write under its lock, so two requests (or the job) never lose each other's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _admin_lock(actor: Actor, database: str):
+    key = hashlib.sha256(f"{actor.username}|{database}".encode()).hexdigest()[:16]
+    return locked(STAGING / f".admin-{key}.lock")
+
+
+def change_list(folder: Path, change) -> dict:
+    """Apply ``change(manifest)`` to the list as it is now, under its lock; the manifest after."""
+    with locked(folder / LOCK):
+        found = manifest(folder.name)
+        if found is None:
+            raise NotFound("Daftar file ini sudah tidak ada; pilih file lagi.", "No such staging folder.")
+        change(found[1])
+        write_json(folder, MANIFEST, found[1])
+        return found[1]
 
 
 def stage(engine: Engine, actor: Actor, sent: list, max_bytes: int) -> tuple[str, list[dict]]:
     """Add the files (uploaded parts: ``filename`` and ``save(path)``, as werkzeug gives them) to
-    the admin's open list, streamed to disk, and preview each; return the list's token (random)
-    and its rows. A file over ``max_bytes`` is listed, refused, and not kept."""
+    the admin's list (one per admin and database), streamed to disk, and preview each; return the
+    list's token (random) and its rows. A file over ``max_bytes`` is listed, refused, and not kept.
+    Files sent while a job loads the list join it, outside that job."""
     actor.require("upload")
     forget_abandoned()
-    database = database_of(engine.url.render_as_string(hide_password=False))
-    opened = _open_list(actor, database)
-    if opened is None:
-        folder = STAGING / secrets.token_urlsafe(24)
-        folder.mkdir(parents=True)
-        found = {"username": actor.username, "address": actor.address, "database": database, "rows": {}, "next": 0}
-    else:
-        folder, found = opened
-    start, extra = int(found.get("next", 0)), []
+    database = database_of(engine.url)
+    with _admin_lock(actor, database):
+        lists = _lists_of(actor, database)
+        if lists:
+            folder = lists[0][0]
+        else:
+            folder = STAGING / secrets.token_urlsafe(24)
+            folder.mkdir(parents=True)
+            write_json(folder, MANIFEST, {"username": actor.username, "address": actor.address, "database": database,
+                                      "created": time.time(), "rows": {}, "next": 0})
+        start = int(change_list(folder, lambda found: found.update(next=int(found.get("next", 0)) + len(sent)))["next"]) \
+            - len(sent)  # these indexes are ours alone
+    entries, extra = {}, []
     for offset, part in enumerate(sent):
         index = start + offset
         key, name = str(index), recorded_name(Path(str(getattr(part, "filename", "") or "")).name or f"file-{index}")
@@ -161,9 +203,8 @@ def stage(engine: Engine, actor: Actor, sent: list, max_bytes: int) -> tuple[str
         entry = {"file": name, "path": path, "size": size, "type": None, "periode": None, "mapping": {},
                  "profile": None, "replace": False}
         _preview(engine, folder, entry)
-        found["rows"][key] = entry
-    found["next"] = start + len(sent)
-    _write(folder, MANIFEST, found)
+        entries[key] = entry
+    found = change_list(folder, lambda found: found["rows"].update(entries))
     return folder.name, listed(found) + extra
 
 
@@ -176,43 +217,53 @@ def restage(engine: Engine, actor: Actor, token: str | None, key, *, file_type=K
     forms, or empty for the one found by itself; a column mapping, an empty one for the one found
     by itself) and preview it again. A periode that names no month is refused, the file unchanged."""
     actor.require("upload")
-    folder, found = _owned(actor, token)
-    entry = _entry(found, key)
-    if file_type is not KEEP:
-        entry["type"] = _chosen_type(file_type)
+    folder, _found = owned_list(actor, token)
+    chosen = {"type": _chosen_type(file_type)} if file_type is not KEEP else {}
     if periode is not KEEP:
-        entry["periode"] = typed_periode(periode) if str(periode or "").strip() else None
+        chosen["periode"] = typed_periode(periode) if str(periode or "").strip() else None
     if mapping is not KEEP:
-        entry["mapping"], entry["profile"] = _chosen_mapping(mapping), None
-    for stale in ("shrink", "refusal"):  # what the last load said of the file as it was
-        entry.pop(stale, None)
-    entry["replace"] = False
-    _preview(engine, folder, entry)
-    _write(folder, MANIFEST, found)
-    return _shown(str(key), entry)
+        chosen.update(mapping=_chosen_mapping(mapping), profile=None)
+
+    def change(found: dict) -> None:
+        entry = _entry(found, key)
+        _not_loading(folder, key)
+        entry.update(chosen, replace=False)
+        for stale in ("shrink", "refusal"):  # what the last load said of the file as it was
+            entry.pop(stale, None)
+        _preview(engine, folder, entry)
+    return _shown(str(key), change_list(folder, change)["rows"][str(key)])
 
 
 def unstage(actor: Actor, token: str | None, key) -> list[dict]:
     """Take a file off the list (its staged copy goes); the list's rows as they are now."""
     actor.require("upload")
-    folder, found = _owned(actor, token)
-    if any(f == folder for f, _user in _running_jobs()):
-        raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.")
-    entry = found["rows"].pop(str(key), None)
-    if entry is not None:
-        (folder / entry["path"]).unlink(missing_ok=True)
-        _write(folder, MANIFEST, found)
-    return listed(found)
+    folder, _found = owned_list(actor, token)
+
+    def change(found: dict) -> None:
+        _not_loading(folder, key)
+        entry = found["rows"].pop(str(key), None)
+        if entry is not None:
+            (folder / entry["path"]).unlink(missing_ok=True)
+    return listed(change_list(folder, change))
 
 
 def confirm_replace(actor: Actor, token: str | None, keys: list) -> None:
     """The admin confirmed that these staged snapshots replace the stored ones (DATA.md's guard)."""
     actor.require("upload")
-    folder, found = _owned(actor, token)
-    for key in keys:
-        if str(key) in found["rows"]:
-            found["rows"][str(key)]["replace"] = True
-    _write(folder, MANIFEST, found)
+    folder, _found = owned_list(actor, token)
+
+    def change(found: dict) -> None:
+        for key in keys:
+            if str(key) in found["rows"]:
+                found["rows"][str(key)]["replace"] = True
+    change_list(folder, change)
+
+
+def _not_loading(folder: Path, key) -> None:
+    """A file the running job loads cannot be changed or taken off until the job ends (files
+    added since can)."""
+    if _running(folder) and int(str(key)) < int(status_of(folder).get("upto", 1 << 62)):
+        raise Conflict("File ini sedang dimuat; tunggu hasilnya.", "This file is being loaded.")
 
 
 def _entry(found: dict, key) -> dict:
@@ -282,15 +333,23 @@ def _read(token: str | None, name: str) -> tuple[Path, dict] | None:
         return None
 
 
-def _write(folder: Path, name: str, found: dict) -> None:
+def write_json(folder: Path, name: str, found: dict) -> None:
     """Written whole or not at all: a reader never sees half a file."""
-    part = folder / f".{name}.{os.getpid()}"
+    part = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
     part.write_text(json.dumps(found))
     part.replace(folder / name)
     os.utime(folder)  # the list was used now (forget_abandoned)
 
 
-def _owned(actor: Actor, token: str | None) -> tuple[Path, dict]:
+def status_of(folder: Path) -> dict:
+    return (_read(folder.name, STATUS) or (None, {}))[1]
+
+
+def _running(folder: Path) -> bool:
+    return any(f == folder for f, _user in running_jobs())
+
+
+def owned_list(actor: Actor, token: str | None) -> tuple[Path, dict]:
     found = manifest(token)
     if found is None or found[1].get("username") != actor.username:
         raise NotFound("Daftar file ini sudah tidak ada; pilih file lagi.", "No such staging folder.")
@@ -298,52 +357,54 @@ def _owned(actor: Actor, token: str | None) -> tuple[Path, dict]:
 
 
 def _lists_of(actor: Actor, database: str) -> list[tuple[Path, dict]]:
-    """The admin's lists on this database, the newest first."""
+    """The admin's lists on this database, the newest first (there is one, unless two requests
+    made one each at the same moment before this lock existed)."""
     found = []
     for folder in STAGING.iterdir() if STAGING.is_dir() else []:
-        read = manifest(folder.name)
+        read = manifest(folder.name) if folder.is_dir() else None
         if read and read[1].get("username") == actor.username and read[1].get("database") == database:
-            found.append((folder.stat().st_mtime, read))
+            found.append((read[1].get("created", 0), read))
     return [read for _at, read in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
-def _open_list(actor: Actor, database: str) -> tuple[Path, dict] | None:
-    """The list new files join: the admin's newest, unless its job runs."""
-    lists = _lists_of(actor, database)
-    running = {f for f, _user in _running_jobs()}
-    return lists[0] if lists and lists[0][0] not in running else None
+def rows_of(actor: Actor, token: str | None) -> list[dict]:
+    """The admin's list as the page lists it."""
+    return listed(owned_list(actor, token)[1])
 
 
 def current(engine: Engine, actor: Actor) -> dict | None:
-    """What the page shows when it opens: the admin's newest list, its job's progress while it
-    runs, or the outcome of its last job ({"token", "rows", "running", "progress", "done"})."""
+    """What the page shows when it opens: the admin's list, its job's progress while it runs, or
+    the outcome of its last job ({"token", "rows", "running", "progress", "done"})."""
     if not actor.can("upload"):
         return None
-    lists = _lists_of(actor, database_of(engine.url.render_as_string(hide_password=False)))
+    lists = _lists_of(actor, database_of(engine.url))
     if not lists:
         return None
     folder, found = lists[0]
     return {"token": folder.name, "rows": listed(found), **job_state(actor, folder.name)}
 
 
+STOPPED = {"results": [], "skipped": [], "stopped": True}  # a job that ended without its outcome (killed)
+
+
 def job_state(actor: Actor, token: str | None) -> dict:
     """The list's job: {"running": bool, "progress": [...] while it runs, "done": its outcome}."""
-    folder, _found = _owned(actor, token)
-    running = any(f == folder for f, _user in _running_jobs())
-    status = (_read(token, STATUS) or (None, {}))[1]
-    done = status.get("done") if status.get("state") == "done" and not running else None
-    return {"running": running, "progress": status.get("progress") if running else None, "done": done}
+    folder, found = owned_list(actor, token)
+    running, status = _running(folder), status_of(folder)
+    if running:
+        return {"running": True, "progress": status.get("progress") or [], "done": None}
+    if status.get("state") in ("queued", "running"):  # its marker is gone, its outcome never came
+        return {"running": False, "progress": None, "done": {**STOPPED, "staged": listed(found)}}
+    return {"running": False, "progress": None, "done": status.get("done") if status.get("state") == "done" else None}
 
 
-# --- the job ------------------------------------------------------------------------------------
+# --- the job's marker (the job itself: services/staging_job.py) ------------------------------
 
 RUNNING = "running"  # a staging folder's marker while its job runs
-JOBS_PER_USER = 2
-JOBS_TOTAL = 6
 JOB_MARKER_HOURS = 2  # an older marker is a job that was killed
 
 
-def _running_jobs() -> list[tuple[Path, str]]:
+def running_jobs() -> list[tuple[Path, str]]:
     """(folder, the admin's name) of the staging folders whose job runs now."""
     found = []
     cutoff = time.time() - JOB_MARKER_HOURS * 3600
@@ -355,94 +416,3 @@ def _running_jobs() -> list[tuple[Path, str]]:
         except OSError:
             continue
     return found
-
-
-def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
-    """May this admin start loading these staged files now? At most JOBS_PER_USER jobs of one
-    user and JOBS_TOTAL in all run at once, and one job per staged set; with ``claim`` the slot is
-    taken (the job frees it when it ends). Checked before a worker is spawned."""
-    actor.require("upload")
-    folder, _found = _owned(actor, token)
-    running = _running_jobs()
-    if any(f == folder for f, _user in running):
-        raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.")
-    if sum(user == actor.username for _f, user in running) >= JOBS_PER_USER:
-        raise TooManyJobs(f"Anda sudah menjalankan {JOBS_PER_USER} pemuatan; tunggu salah satunya selesai.")
-    if len(running) >= JOBS_TOTAL:
-        raise TooManyJobs(f"Server sedang menjalankan {JOBS_TOTAL} pemuatan; coba lagi sebentar lagi.")
-    if claim:
-        try:
-            descriptor = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.") \
-                from None
-        with os.fdopen(descriptor, "w") as marker:
-            marker.write(actor.username or "")
-
-
-def _staged_actor(engine: Engine, found: dict) -> Actor:
-    """The admin who staged the files, as the database knows them now (role and status)."""
-    from ..queries.users import active_role
-    return Actor(found["username"], active_role(engine, found["username"]), found.get("address"))
-
-
-def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> dict:
-    """Load the list's loadable files, as the manifest says (the page's background job), reporting
-    progress after each step of each file: {"results": [...], "skipped": [...], "staged": [rows]}.
-    Skipped files and files refused at load stay listed; the loaded ones leave the folder."""
-    from ..db import get_engine
-
-    found = manifest(token)
-    if found is None:
-        return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini sudah tidak ada; pilih "
-                             "file lagi."}], "skipped": [], "staged": []}
-    folder, staged = found
-    engine = get_engine(database_url)
-    engine.dispose(close=False)  # a forked worker must not share the parent's connections
-    actor = _staged_actor(engine, staged)
-    if not actor.can("upload") or staged.get("database") != database_of(database_url):
-        shutil.rmtree(folder, ignore_errors=True)
-        return {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat file."}],
-                "skipped": [], "staged": []}
-    try:
-        return _load_all(engine, actor, folder, staged, max_bytes, set_progress)
-    finally:
-        (folder / RUNNING).unlink(missing_ok=True)
-
-
-def _load_all(engine: Engine, actor: Actor, folder: Path, staged: dict, max_bytes: int, set_progress) -> dict:
-    wanted = [(key, entry) for key, entry in staged["rows"].items() if not entry["seen"]["error"]]
-    skipped = [entry["file"] for entry in staged["rows"].values() if entry["seen"]["error"]]
-    progress = [{"file": entry["file"], "pct": 0, "stage": "menunggu"} for _key, entry in wanted]
-
-    def told() -> None:
-        set_progress([list(progress)])
-        _write(folder, STATUS, {"state": "running", "progress": progress})
-
-    results = []
-    for index, (key, entry) in enumerate(wanted):
-        def report(step: str, done: int, total: int, index=index, entry=entry) -> None:
-            share = {"antre": 2, "membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
-            label = f"menunggu giliran (antrean ke-{done + 1})" if step == "antre" else step
-            progress[index] = {"file": entry["file"], "pct": round(share.get(step, 50)), "stage": label}
-            told()
-        report("membaca", 0, 1)
-        result = load(engine, actor, folder / entry["path"], filename=entry["file"], file_type=entry["type"],
-                      periode=entry["periode"], max_bytes=max_bytes, progress=report, wait_seconds=PAGE_WAIT_SECONDS,
-                      mapping=entry["mapping"] or None, profile=entry["profile"], replace=entry["replace"]).as_json("page")
-        progress[index] = {"file": entry["file"], "pct": 100, "stage": "selesai"}
-        told()
-        results.append(result)
-        if result["status"] != "refused":
-            (folder / entry["path"]).unlink(missing_ok=True)
-            del staged["rows"][key]
-        elif result.get("needs_replace"):
-            entry.update(replace=False, shrink={
-                "needs_replace": True, "stored_customers": result["stored_customers"],
-                "file_customers": result["file_customers"], "upload_id": result.get("stored_upload")})
-        else:
-            entry["refusal"] = result["message"]
-    outcome = {"results": results, "skipped": skipped, "staged": listed(staged)}
-    _write(folder, MANIFEST, staged)
-    _write(folder, STATUS, {"state": "done", "progress": progress, "done": outcome})
-    return outcome

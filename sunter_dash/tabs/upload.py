@@ -41,10 +41,11 @@ from ..export import upload_problems
 from ..extensions import app_engine
 from ..formatting import number
 from ..services import staging
-from ..services.staging import AUTO, CONFIRM, REFUSED, UNUSABLE, claim_job, confirm_replace, load_staged, restage, stage
+from ..services.staging import AUTO, CONFIRM, REFUSED, UNUSABLE, confirm_replace, restage, stage
+from ..services.staging_job import claim_job, load_staged
 from .base import Background, Tab, state_value
 from .upload_formats import formats_card, register_formats
-from .upload_mapping import mapping_card, register_mapping, selected_row, swapped
+from .upload_mapping import grid_rows, mapping_card, register_mapping, selected_row, swapped
 from .upload_results import ERRORS_BUTTON, progress_view, results_view, summary_view
 
 TAB_ID = "upload"
@@ -175,16 +176,16 @@ def layout() -> html.Div:
     ])
 
 
-def _usable(rows: list[dict] | None) -> list[dict]:
-    return [r for r in rows or [] if isinstance(r, dict) and r.get("loadable") and r.get("status") != UNUSABLE]
+def _usable(rows) -> list[dict]:
+    return [r for r in grid_rows(rows) if r.get("loadable") and r.get("status") != UNUSABLE]
 
 
 def readiness_text(rows: list[dict] | None) -> str | None:
     """What "Muat semua" will do with the list: how many it loads, and which it skips."""
-    rows = [r for r in rows or [] if isinstance(r, dict)]
+    rows = grid_rows(rows)
     if not rows:
         return None
-    usable, skipped = _usable(rows), [r["file"] for r in rows if r not in _usable(rows)]
+    usable, skipped = _usable(rows), [str(r.get("file", "?")) for r in rows if r not in _usable(rows)]
     text = f"{number(len(usable))} file akan dimuat." if usable else "Belum ada file yang dapat dimuat."
     if skipped:
         text += (f" {number(len(skipped))} file dilewati sampai diperbaiki (lihat Status dan Catatan): "
@@ -208,7 +209,15 @@ def replace_question(rows: list[dict]) -> list:
 
 
 def _needing_confirmation(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if (r.get("replaces") or {}).get("needs_replace")]
+    return [r for r in rows if r["status"] == CONFIRM]
+
+
+def _outcome(done) -> bool:
+    """Is this a job's outcome (services/staging_job.py), as a page can show it?"""
+    return isinstance(done, dict) and isinstance(done.get("results"), list) and all(
+        isinstance(r, dict) and isinstance(r.get("file"), str) and isinstance(r.get("status"), str)
+        for r in done["results"]) and isinstance(done.get("skipped", []), list) and all(
+        isinstance(f, str) for f in done.get("skipped", [])) and isinstance(done.get("staged", []), list)
 
 
 def _edits(changed) -> list[dict]:
@@ -254,11 +263,11 @@ def _register_staging(app: Dash) -> None:
         if row is None:
             return {"rows": no_update, "alert": None}
         if not row.get("loadable"):  # never kept on the server: only listed to say why
-            return {"rows": [r for r in rows if r.get("key") != row["key"]], "alert": None}
+            return {"rows": [r for r in grid_rows(rows) if r.get("key") != row["key"]], "alert": None}
         try:
             left = staging.unstage(current_actor(), token, row["key"])
         except SunterError as exc:
-            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+            return {"rows": no_update, "alert": notice(exc.told("page"), "danger")}
         return {"rows": left, "alert": notice(f"{row['file']} dikeluarkan dari daftar.", "info")}
 
     @app.callback(
@@ -269,7 +278,7 @@ def _register_staging(app: Dash) -> None:
     def edited(changed, rows, token):
         """A type or periode typed in the grid: the file is previewed again with it. A periode that
         names no month is refused at once, and the cell shows the file's periode again."""
-        rows = rows or []
+        rows = grid_rows(rows)
         for event in _edits(changed):
             key, column, value = (event.get("data") or {}).get("key"), event.get("colId"), event.get("value")
             try:
@@ -279,7 +288,7 @@ def _register_staging(app: Dash) -> None:
                     rows = swapped(rows, restage(app_engine(), current_actor(), token, key, periode=value))
             except SunterError as exc:
                 back = [{**r, column: event.get("oldValue")} if r.get("key") == key and column else r for r in rows]
-                return {"rows": back, "alert": notice(exc.message, "danger")}
+                return {"rows": back, "alert": notice(exc.told("page"), "danger")}
         return {"rows": rows, "alert": None}
 
 def _register_loading(app: Dash) -> None:
@@ -290,23 +299,24 @@ def _register_loading(app: Dash) -> None:
                 "run": Output(RUN, "data"), "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
         inputs={"_start": Input(START, "n_clicks"), "_confirm": Input(REPLACE_CONFIRM, "n_clicks"),
                 "_cancel": Input(REPLACE_CANCEL, "n_clicks")},
-        state={"rows": State(STAGED, "rowData"), "run": State(RUN, "data"), "token": State(TOKEN, "data")},
+        state={"run": State(RUN, "data"), "token": State(TOKEN, "data")},
         prevent_initial_call=True)
-    def go(_start, _confirm, _cancel, rows, run, token):
-        """Load, after asking when the shrink guard would refuse a file (DATA.md); the
-        confirmation is kept with the staged files, on the server."""
-        asking = _needing_confirmation(rows or [])
+    def go(_start, _confirm, _cancel, run, token):
+        """Load, after asking when the shrink guard would refuse a file (DATA.md); the list and
+        the confirmation are the server's (never what the page sends back)."""
         if ctx.triggered_id == REPLACE_CANCEL:
             return {"open": False, "body": no_update, "run": no_update, "alert": no_update}
-        if ctx.triggered_id == START and asking:
-            return {"open": True, "body": replace_question(asking), "run": no_update, "alert": no_update}
+        run = run if isinstance(run, int) else 0
         try:
+            asking = _needing_confirmation(staging.rows_of(current_actor(), token))
+            if ctx.triggered_id == START and asking:
+                return {"open": True, "body": replace_question(asking), "run": no_update, "alert": no_update}
             if ctx.triggered_id == REPLACE_CONFIRM:
                 confirm_replace(current_actor(), token, [r["key"] for r in asking])
             claim_job(current_actor(), token, claim=False)  # says now why the job would be refused
         except SunterError as exc:
-            return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.message, "danger")}
-        return {"open": False, "body": no_update, "run": (run or 0) + 1, "alert": None}
+            return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.told("page"), "danger")}
+        return {"open": False, "body": no_update, "run": run + 1, "alert": None}
 
     @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"), State(TOKEN, "data"),
                   background=True, progress=[Output(PROGRESS_STORE, "data")],
@@ -314,7 +324,7 @@ def _register_loading(app: Dash) -> None:
                            (Output(DROP, "className"), "upload-drop upload-drop-busy", "upload-drop")],
                   prevent_initial_call=True)
     def start(set_progress, _run, token):
-        # Loads only what the manifest of an admin's staging folder says (services/uploads.py).
+        # Loads only what the manifest of an admin's list says (services/staging_job.py).
         return load_staged(config.database_url, config.max_upload_bytes, token, set_progress)
 
 
@@ -351,13 +361,13 @@ def _register_results(app: Dash) -> None:
         # The header's periode and rayon lists follow what was just stored (the job ran in
         # another process, whose cache this one does not share); a header that had no
         # periode yet takes the default (the newest with an MC). Skipped and refused files are listed again.
-        if not isinstance(done, dict) or not isinstance(done.get("results"), list):
+        if not _outcome(done):
             raise PreventUpdate  # the store appearing with the tab, empty: no load has ended
         queries.invalidate()
         engine = app_engine()
         found = queries.periodes(engine)
         stored = [p["periode"] for p in found]
-        return {"results": results_view(done.get("results")), "staged": done.get("staged") or [],
+        return {"results": results_view(done.get("results")), "staged": grid_rows(done.get("staged")),
                 "summary": summary_view(done), "progress": None, "drop": "upload-drop",
                 "periodes": periode_options(stored), "rayons": rayon_options(queries.rayons(engine)),
                 "periode": periode if periode in stored else default_periode(found)}
@@ -390,7 +400,7 @@ def stage_files():
                                field="file")
         token, rows = stage(app_engine(), current_actor(), sent, config.max_upload_bytes)
     except SunterError as exc:
-        return jsonify(exc.as_json()), exc.status
+        return jsonify({**exc.as_json(), "error": exc.told("page")}), exc.status
     return jsonify(token=token, rows=rows)
 
 

@@ -70,13 +70,19 @@ def mapping_fields(row: dict) -> list:
     return lines
 
 
-def selected_row(rows: list[dict] | None, selected: list[dict] | None) -> dict | None:
-    key = (selected or [{}])[0].get("key")
-    return next((r for r in rows or [] if r.get("key") == key), None)
+def grid_rows(rows) -> list[dict]:
+    """The grid's rows as the browser sent them, each a dict (a crafted body may send anything)."""
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def swapped(rows: list[dict], fresh: dict) -> list[dict]:
-    return [fresh if r.get("key") == fresh["key"] else r for r in rows]
+def selected_row(rows, selected) -> dict | None:
+    chosen = grid_rows(selected)
+    key = chosen[0].get("key") if chosen else None
+    return next((r for r in grid_rows(rows) if key is not None and r.get("key") == key), None)
+
+
+def swapped(rows, fresh: dict) -> list[dict]:
+    return [fresh if r.get("key") == fresh["key"] else r for r in grid_rows(rows)]
 
 
 def register_mapping(app: Dash, grid: str, token_store: str) -> None:
@@ -116,6 +122,6 @@ def register_mapping(app: Dash, grid: str, token_store: str) -> None:
                 fresh = restage(engine, actor, token, row["key"], mapping=None)  # the profile applies now
                 message = f"Profil '{saved['name']}' disimpan dan diterapkan."
         except SunterError as exc:
-            return {"rows": no_update, "alert": notice(exc.message, "danger")}
+            return {"rows": no_update, "alert": notice(exc.told("page"), "danger")}
         outcome = notice(fresh["note"], "danger") if fresh["refused"] else notice(message)
         return {"rows": swapped(rows or [], fresh), "alert": outcome}

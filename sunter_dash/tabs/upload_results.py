@@ -54,6 +54,11 @@ def summary_view(done: dict | None):
     """The batch at a glance, at the top of the page: '17 dimuat, 1 ditolak, 1 dilewati'."""
     done = done if isinstance(done, dict) else {}
     results, skipped = done.get("results") or [], done.get("skipped") or []
+    if done.get("stopped"):
+        return dbc.Alert([html.Strong("Pemuatan terhenti sebelum selesai."), html.Div(
+            "Server dihentikan di tengah pemuatan. Yang sudah dimuat tercatat di tab Riwayat; file yang belum dimuat "
+            "masih di daftar: klik Muat semua lagi.", className="small")], color="warning",
+            className="mb-3 upload-summary", dismissable=True)
     if not results and not skipped:
         return None
     counts = {status: sum(1 for r in results if r.get("status") == status) for status in ("loaded", "duplicate",
@@ -98,9 +103,6 @@ def result_card(result: dict, index: int) -> dbc.Card:
     if result.get("message"):
         detail.append(html.Div(result["message"], className="small mt-1"))
     detail.extend(html.Div(note, className="small mt-1 upload-result-note") for note in result.get("notes") or [])
-    if result.get("needs_replace"):
-        detail.append(html.Div("File ini dikembalikan ke daftar di atas: klik Muat semua untuk mengonfirmasi "
-                               "penggantian.", className="small mt-1 fw-semibold"))
     if problems:
         detail.append(html.Div(grid({"type": PROBLEMS_GRID, "index": index}, PROBLEM_COLUMNS, problems),
                                className="mt-2"))

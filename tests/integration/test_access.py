@@ -160,8 +160,8 @@ def _job_request(client, token):
 
 
 def test_item_3_a_job_is_refused_before_anything_is_spawned(client, users, log_in, engine, monkeypatch, tmp_path):
-    from sunter_dash.services import staging as uploads
-    monkeypatch.setattr(uploads, "STAGING", tmp_path / "staging")
+    from sunter_dash.services import staging
+    monkeypatch.setattr(staging, "STAGING", tmp_path / "staging")
     log_in(client, *users["viewer"])
     answer = _job_request(client, "anything")
     assert answer.status_code == 403
@@ -172,25 +172,30 @@ def test_item_3_a_job_is_refused_before_anything_is_spawned(client, users, log_i
 def test_item_3_jobs_are_capped_per_user_and_overall(engine, users, monkeypatch, tmp_path):
     from werkzeug.datastructures import FileStorage
 
+    from sunter_dash.db import get_engine
     from sunter_dash.domain.errors import Conflict, TooManyJobs
-    from sunter_dash.services import staging as uploads
-    monkeypatch.setattr(uploads, "STAGING", tmp_path / "staging")
+    from sunter_dash.services import staging, staging_job
+    monkeypatch.setattr(staging, "STAGING", tmp_path / "staging")
 
-    def staged():
+    def staged(on) -> str:
         part = FileStorage(stream=__import__("io").BytesIO(b"NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341511001;1\n"),
                            filename="MC_2025-12.csv")
-        return uploads.stage(engine, ADMIN, [part], 10**6)[0]
-    first = staged()
-    assert staged() == first  # files join the admin's open list
-    uploads.claim_job(ADMIN, first)
+        return staging.stage(on, ADMIN, [part], 10**6)[0]
+    first = staged(engine)
+    assert staged(engine) == first  # files join the admin's list (one per database)
+    staging_job.claim_job(ADMIN, first)
     with pytest.raises(Conflict):
-        uploads.claim_job(ADMIN, first)  # one job per staged set
-    second = staged()  # the open list's job runs: a new list
-    assert second != first
-    uploads.claim_job(ADMIN, second)
-    third = staged()
+        staging_job.claim_job(ADMIN, first)  # one job per list
+    assert staged(engine) == first  # files sent meanwhile join it, outside the job
+    # An admin's lists on two other databases (a second branch on the same server, say).
+    from sunter_dash.models import Base
+    others = [get_engine(f"sqlite:///{tmp_path / name}.db") for name in ("b", "c")]
+    for other in others:
+        Base.metadata.create_all(other)
+    second, third = (staged(other) for other in others)
+    staging_job.claim_job(ADMIN, second)
     with pytest.raises(TooManyJobs) as refused:
-        uploads.claim_job(ADMIN, third)
+        staging_job.claim_job(ADMIN, third)
     assert refused.value.message == "Anda sudah menjalankan 2 pemuatan; tunggu salah satunya selesai."
     assert refused.value.status == 429
 

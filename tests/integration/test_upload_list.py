@@ -4,12 +4,18 @@ refused, and a page that comes back finds the list and the last load."""
 from __future__ import annotations
 
 import io
+import json
+import sys
+from pathlib import Path
 
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from sunter_dash.domain.errors import NoPeriode
-from sunter_dash.services import Actor, staging
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from dash_wire import callback_body  # noqa: E402
+
+from sunter_dash.domain.errors import Conflict, NoPeriode
+from sunter_dash.services import Actor, staging, staging_job
 
 ADMIN = Actor("admin", "admin", "127.0.0.1")
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
@@ -75,7 +81,7 @@ def test_loading_skips_what_cannot_load_keeps_refusals_and_the_page_finds_both_a
     # The same MC again, with fewer than half its customers: refused at load by the shrink guard.
     full = "NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341010101;1000\n" for i in range(1, 11))
     listed(part("MC_2025-12_lengkap.csv", full))
-    done = staging.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    done = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["file"], r["status"]) for r in done["results"]] == [
         ("MC_2025-12.csv", "loaded"), ("MC_2025-12_lengkap.csv", "loaded")]
     assert done["skipped"] == ["master.csv"]
@@ -87,7 +93,7 @@ def test_loading_skips_what_cannot_load_keeps_refusals_and_the_page_finds_both_a
     # A partial file now is refused at load and stays listed with the refusal, to be confirmed.
     listed(part("MC_2025-12_susulan.csv", MC))
     staging.restage(engine, ADMIN, token, "1", periode="Des 2025")
-    second = staging.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    second = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["file"], r["status"], r["periode_rule"]) for r in second["results"]] == [
         ("master.csv", "refused", "explicit"), ("MC_2025-12_susulan.csv", "refused", "filename")]
     assert [(r["file"], r["status"]) for r in second["staged"]] == [
@@ -103,16 +109,59 @@ def test_loading_skips_what_cannot_load_keeps_refusals_and_the_page_finds_both_a
 
 def test_a_page_that_comes_back_during_a_load_sees_it_running(listed, engine):
     token, _rows = listed(part("MC_2025-12.csv", MC))
-    staging.claim_job(ADMIN, token)
+    staging_job.claim_job(ADMIN, token)
     folder = staging.manifest(token)[0]
-    staging._write(folder, staging.STATUS, {"state": "running", "progress": [
+    assert staging.current(engine, ADMIN)["running"] is True
+    staging.write_json(folder, staging.STATUS, {"state": "running", "upto": 1, "progress": [
         {"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}]})
     now = staging.current(engine, ADMIN)
     assert (now["running"], now["progress"], now["done"]) == (
         True, [{"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}], None)
-    # Files sent meanwhile start a list of their own; the page then shows that one.
-    other, _rows = listed(part("MC_2025-11.csv", MC))
-    assert other != token and staging.current(engine, ADMIN)["token"] == other
+    # Files sent meanwhile join the list outside the job: they can be changed, the job's cannot.
+    same, rows = listed(part("MC_2025-11.csv", MC))
+    assert same == token and [r["key"] for r in rows] == ["0", "1"]
+    assert staging.restage(engine, ADMIN, token, "1", periode="2025-10")["periode"] == "2025-10"
+    with pytest.raises(Conflict):
+        staging.restage(engine, ADMIN, token, "0", periode="2025-10")
+    with pytest.raises(Conflict):
+        staging.unstage(ADMIN, token, "0")
+    # A job killed before its outcome: the page says it stopped, and the list is as it was left.
+    (folder / staging.RUNNING).unlink()
+    stopped = staging.current(engine, ADMIN)
+    assert (stopped["running"], stopped["done"]["stopped"], [r["file"] for r in stopped["done"]["staged"]]) == (
+        False, True, ["MC_2025-12.csv", "MC_2025-11.csv"])
+
+
+def test_files_sent_at_once_are_all_kept_each_with_its_own_content(listed, engine):
+    from concurrent.futures import ThreadPoolExecutor
+    texts = {f"MC_2025-{m:02d}.csv": MC.replace("150000", str(m)) for m in range(1, 9)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = set(pool.map(lambda item: listed(part(*item))[0], texts.items()))
+    assert len(tokens) == 1
+    folder, found = staging.manifest(tokens.pop())
+    assert sorted(e["file"] for e in found["rows"].values()) == sorted(texts)
+    assert all((folder / e["path"]).read_text() == texts[e["file"]] for e in found["rows"].values())
+
+
+def test_a_list_is_the_same_database_however_its_url_is_written():
+    written = "postgresql+psycopg://sunter:p%21ss@db.example:5432/sunter?sslmode=require&connect_timeout=10"
+    reordered = "postgresql+psycopg://sunter:p%21ss@db.example:5432/sunter?connect_timeout=10&sslmode=require"
+    from sqlalchemy.engine import make_url
+    assert staging.database_of(written) == staging.database_of(make_url(reordered)) == staging.database_of(reordered)
+    assert staging.database_of(written) != staging.database_of(written.replace("/sunter?", "/other?"))
+
+
+def test_a_later_refusal_replaces_what_the_last_load_said(listed, engine, config, users):
+    from sunter_dash.services.staging_job import after_load
+    token, _rows = listed(part("MC_2025-12.csv", MC))
+    folder, found = staging.manifest(token)
+    after_load(folder, found, "0", {"status": "refused", "needs_replace": True, "stored_customers": 10,
+                                    "file_customers": 2, "stored_upload": 1})
+    assert staging.listed(found)[0]["status"] == "Perlu konfirmasi"
+    after_load(folder, found, "0", {"status": "refused", "message": "Lebih dari separuh baris bermasalah."})
+    shown = staging.listed(found)[0]
+    assert (shown["status"], shown["note"]) == ("Ditolak, perbaiki lalu muat lagi", "Lebih dari separuh baris "
+                                                                                    "bermasalah.")
 
 
 def test_a_list_belongs_to_its_database(listed, engine, tmp_path):
@@ -153,3 +202,49 @@ def test_the_example_button_sends_that_types_example(client, users, log_in):
     sent = client.post("/_dash-update-component", json=body).get_json()["response"]["upload-example-download"]["data"]
     assert sent["filename"] == "contoh-MC1125_AB_Sunter.xls"
     assert base64.b64decode(sent["content"]) == example("MC")[1]
+
+
+@pytest.mark.parametrize(("output", "values", "changed"), [
+    ("upload-staged-grid.rowData", {"upload-remove.n_clicks": 1, "upload-staged-grid.selectedRows": [1, "x"],
+                                    "upload-staged-grid.rowData": [1, 2], "upload-token.data": ["no"]},
+     "upload-remove.n_clicks"),
+    ("upload-results.children", {"upload-results-store.data": {"results": [1, {"file": 2}], "staged": "x"}},
+     "upload-results-store.data"),
+    ("upload-staged-grid.rowData@", {"upload-staged-grid.cellValueChanged": [
+        {"data": [1], "colId": "periode", "value": {"a": 1}}, 7], "upload-staged-grid.rowData": [1, 2],
+        "upload-token.data": 3}, "upload-staged-grid.cellValueChanged"),
+    ("upload-start.disabled", {"upload-staged-grid.rowData": [1, {"file": 3, "loadable": True}]},
+     "upload-staged-grid.rowData"),
+])
+def test_crafted_values_in_the_pages_callbacks_are_never_a_500(config, users, log_in, output, values, changed):
+    """An admin's browser (or a script) sending rows, stores or events of the wrong shape."""
+    from sunter_dash import create_app
+    app = create_app(config)
+    client = app.server.test_client()
+    log_in(client, *users["admin"])
+    body = callback_body(app, output, values, [changed])
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code < 500 and answer.status_code != 400, answer.get_data(as_text=True)[:300]
+
+
+def test_the_load_button_asks_about_the_lists_own_files_not_what_the_page_sends(config, users, log_in, engine,
+                                                                                   listed):
+    from sunter_dash import create_app
+    from sunter_dash.ingest import ingest_file
+    full = "NOMEN;ZONA_NOVAK;NOMINAL\n" + "".join(f"6{i:07d};341010101;1000\n" for i in range(1, 11))
+    path = staging.STAGING.parent / "MC_2025-12-lengkap.csv"
+    path.write_text(full, encoding="utf-8")
+    ingest_file(engine, path, filename="MC_2025-12.csv")
+    token, _rows = listed(part("MC_2025-12.csv", MC))  # 2 customers where 10 are stored
+    app = create_app(config)
+    client = app.server.test_client()
+    log_in(client, *users["admin"])
+    body = callback_body(app, "..upload-replace-modal.is_open", {
+        "upload-start.n_clicks": 1, "upload-run.data": "bogus", "upload-token.data": token,
+        "upload-staged-grid.rowData": [{"key": "0", "status": "Siap dimuat"}]}, ["upload-start.n_clicks"])
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    response = answer.get_json()["response"]
+    assert response["upload-replace-modal"]["is_open"] is True
+    assert " (MC Desember 2025): 2 pelanggan, menggantikan 10 pelanggan unggahan #1." in json.dumps(
+        response, ensure_ascii=False)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from sunter_dash.models import Mc
-from sunter_dash.services import Actor
+from sunter_dash.services import Actor, staging_job
 from sunter_dash.services import staging as upload
 
 MC = "NOMEN;ZONA_NOVAK;NOMINAL\n60000001;341010101;150000\n60000002;351010101;250000\n"
@@ -76,17 +76,17 @@ def test_the_callback_route_takes_small_bodies_only(client, users, log_in):
 
 def test_loading_needs_a_manifest_an_admin_staged(client, users, log_in, config, engine):
     progress = []
-    refused = upload.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", progress.append)
+    refused = staging_job.load_staged(config.database_url, config.max_upload_bytes, "made-up-token", progress.append)
     assert refused["results"][0]["status"] == "refused"
     # A manifest naming a viewer (written by hand: the page never writes one) loads nothing.
     token, rows = upload.stage(engine, Actor("viewer", "admin", "127.0.0.1"), incoming()["files"], 10**6)
-    refused = upload.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
+    refused = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
     assert refused == {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat "
                                     "file."}], "skipped": [], "staged": []}
     assert mc_rows(engine) == 0
     # The admin's manifest loads, reporting progress along the way, and is cleaned up after.
     token, rows = upload.stage(engine, Actor("admin", "admin", "127.0.0.1"), incoming()["files"], 10**6)
-    loaded = upload.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
+    loaded = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, progress.append)
     assert [(r["status"], r["stored"]) for r in loaded["results"]] == [("loaded", 2)]
     assert progress[-1] == [[{"file": "MC_2025-12.csv", "pct": 100, "stage": "selesai"}]]
     assert mc_rows(engine) == 2
@@ -126,12 +126,12 @@ def test_what_is_loaded_comes_from_the_manifest_and_the_guard_needs_the_confirma
     with pytest.raises(BadParameter):
         upload.restage(engine, admin, token, "0", mapping=["NOMEN"])
     # Loaded without the confirmation: refused, kept staged with both counts.
-    first = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    first = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["status"], r["needs_replace"]) for r in first["results"]] == [("refused", True)]
     assert first["staged"][0]["replaces"]["needs_replace"] is True
     assert mc_rows(engine) == 10
     upload.confirm_replace(admin, token, ["0"])
-    second = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    second = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["status"], r["stored"]) for r in second["results"]] == [("loaded", 2)]
     assert second["staged"] == [] and upload.manifest(token)[1]["rows"] == {}
     assert mc_rows(engine) == 2
@@ -144,5 +144,5 @@ def test_a_periode_typed_in_the_grid_is_previewed_and_loaded_as_given(config, en
     fresh = upload.restage(engine, admin, token, "0", periode="2025-11")
     assert (fresh["type"], fresh["periode"], fresh["rule_label"], fresh["note"]) == ("MC", "2025-11",
                                                                                      "diisi pengguna", "")
-    done = upload.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
+    done = staging_job.load_staged(config.database_url, config.max_upload_bytes, token, lambda _p: None)
     assert [(r["periode"], r["periode_rule"]) for r in done["results"]] == [("2025-11", "explicit")]

@@ -1,0 +1,146 @@
+"""The Unggah page's loading job: claimed on the request (the role, a free slot), then run in a
+background worker (a spawned process, or Celery) over the admin's list (services/staging.py).
+It loads the files listed when it was claimed that the preview found loadable, skips the others,
+saves the list after each file and writes its progress and outcome to the list's status file."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..domain.errors import Conflict, TooManyJobs
+from . import Actor
+from .staging import (
+    LOCK,
+    PAGE_WAIT_SECONDS,
+    RUNNING,
+    STATUS,
+    change_list,
+    database_of,
+    listed,
+    locked,
+    manifest,
+    owned_list,
+    running_jobs,
+    status_of,
+    write_json,
+)
+from .uploads import load
+
+JOBS_PER_USER = 2
+JOBS_TOTAL = 6
+
+
+def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
+    """May this admin start loading these staged files now? At most JOBS_PER_USER jobs of one
+    user and JOBS_TOTAL in all run at once, and one job per staged set; with ``claim`` the slot is
+    taken (the job frees it when it ends). Checked before a worker is spawned."""
+    actor.require("upload")
+    folder, _found = owned_list(actor, token)
+    running = running_jobs()
+    if any(f == folder for f, _user in running):
+        raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.", "This staged set is loading already.")
+    if sum(user == actor.username for _f, user in running) >= JOBS_PER_USER:
+        raise TooManyJobs(f"Anda sudah menjalankan {JOBS_PER_USER} pemuatan; tunggu salah satunya selesai.")
+    if len(running) >= JOBS_TOTAL:
+        raise TooManyJobs(f"Server sedang menjalankan {JOBS_TOTAL} pemuatan; coba lagi sebentar lagi.")
+    if claim:
+        with locked(folder / LOCK):
+            try:
+                descriptor = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.",
+                               "This staged set is loading already.") from None
+            with os.fdopen(descriptor, "w") as marker:
+                marker.write(actor.username or "")
+            # The job loads the files listed now; files sent meanwhile join the list outside it.
+            write_json(folder, STATUS, {"state": "queued", "upto": int(manifest(folder.name)[1].get("next", 0)),
+                                    "progress": []})
+
+
+def _staged_actor(engine: Engine, found: dict) -> Actor:
+    """The admin who staged the files, as the database knows them now (role and status)."""
+    from ..queries.users import active_role
+    return Actor(found["username"], active_role(engine, found["username"]), found.get("address"))
+
+
+def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> dict:
+    """Load the list's loadable files, as the manifest says (the page's background job), reporting
+    progress after each step of each file: {"results": [...], "skipped": [...], "staged": [rows]}.
+    Skipped files and files refused at load stay listed; the loaded ones leave the folder. The
+    list is saved after each file, so a job that is killed leaves it true."""
+    from ..db import get_engine
+
+    found = manifest(token)
+    if found is None:
+        return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini sudah tidak ada; pilih "
+                             "file lagi."}], "skipped": [], "staged": []}
+    folder, staged = found
+    try:
+        if staged.get("database") != database_of(database_url):
+            return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini untuk basis data "
+                                 "lain; pilih file lagi."}], "skipped": [], "staged": []}
+        engine = get_engine(database_url)
+        engine.dispose(close=False)  # a forked worker must not share the parent's connections
+        actor = _staged_actor(engine, staged)
+        if not actor.can("upload"):
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat "
+                                 "file."}], "skipped": [], "staged": []}
+        return _load_all(engine, actor, folder, max_bytes, set_progress)
+    finally:
+        (folder / RUNNING).unlink(missing_ok=True)
+
+
+def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_progress) -> dict:
+    upto = int(status_of(folder).get("upto", 1 << 62))
+    staged = manifest(folder.name)[1]
+    mine = sorted(((key, entry) for key, entry in staged["rows"].items() if int(key) < upto),
+                  key=lambda item: int(item[0]))
+    wanted = [(key, entry) for key, entry in mine if not entry["seen"]["error"]]
+    skipped = [entry["file"] for _key, entry in mine if entry["seen"]["error"]]
+    progress = [{"file": entry["file"], "pct": 0, "stage": "menunggu"} for _key, entry in wanted]
+
+    def told() -> None:
+        set_progress([list(progress)])
+        write_json(folder, STATUS, {"state": "running", "upto": upto, "progress": progress})
+
+    results = []
+    for index, (key, entry) in enumerate(wanted):
+        def report(step: str, done: int, total: int, index=index, entry=entry) -> None:
+            share = {"antre": 2, "membaca": 5, "menyimpan": 10 + 80 * (done / total if total else 1), "meringkas": 92}
+            label = f"menunggu giliran (antrean ke-{done + 1})" if step == "antre" else step
+            progress[index] = {"file": entry["file"], "pct": round(share.get(step, 50)), "stage": label}
+            told()
+        report("membaca", 0, 1)
+        result = load(engine, actor, folder / entry["path"], filename=entry["file"], file_type=entry["type"],
+                      periode=entry["periode"], max_bytes=max_bytes, progress=report, wait_seconds=PAGE_WAIT_SECONDS,
+                      mapping=entry["mapping"] or None, profile=entry["profile"], replace=entry["replace"]).as_json("page")
+        results.append(result)
+        change_list(folder, lambda found, key=key, result=result: after_load(folder, found, key, result))
+        progress[index] = {"file": entry["file"], "pct": 100, "stage": "selesai"}
+        told()
+    outcome = {"results": results, "skipped": skipped, "staged": listed(manifest(folder.name)[1])}
+    write_json(folder, STATUS, {"state": "done", "progress": progress, "done": outcome})
+    return outcome
+
+
+def after_load(folder: Path, found: dict, key: str, result: dict) -> None:
+    """What a load leaves of a listed file: nothing when stored, else the refusal (the shrink
+    guard's counts, to be confirmed; or the reason) in place of what the last load said."""
+    entry = found["rows"].get(key)
+    if entry is None:
+        return
+    entry.pop("shrink", None)
+    entry.pop("refusal", None)
+    if result["status"] != "refused":
+        (folder / entry["path"]).unlink(missing_ok=True)
+        del found["rows"][key]
+    elif result.get("needs_replace"):
+        entry.update(replace=False, shrink={
+            "needs_replace": True, "stored_customers": result["stored_customers"],
+            "file_customers": result["file_customers"], "upload_id": result.get("stored_upload")})
+    else:
+        entry["refusal"] = result["message"]
