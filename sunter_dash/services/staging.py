@@ -87,7 +87,7 @@ def fields_for(row: dict) -> list[dict] | None:
     """The columns of a listed file's type beside the file's (None: no type chosen yet)."""
     spec = files.resolve(None if row.get("type") in (None, "", AUTO) else str(row["type"]))
     mapping = row.get("mapping") if isinstance(row.get("mapping"), dict) else None
-    columns = [str(c) for c in row.get("columns") or []]
+    columns = [str(c) for c in row["columns"]] if isinstance(row.get("columns"), list) else []
     return fields_of(spec, columns, mapping) if spec else None
 
 
@@ -255,6 +255,7 @@ def confirm_replace(actor: Actor, token: str | None, keys: list) -> None:
     def change(found: dict) -> None:
         for key in keys:
             if str(key) in found["rows"]:
+                _not_loading(folder, key)
                 found["rows"][str(key)]["replace"] = True
     change_list(folder, change)
 
@@ -262,7 +263,7 @@ def confirm_replace(actor: Actor, token: str | None, keys: list) -> None:
 def _not_loading(folder: Path, key) -> None:
     """A file the running job loads cannot be changed or taken off until the job ends (files
     added since can)."""
-    if _running(folder) and int(str(key)) < int(status_of(folder).get("upto", 1 << 62)):
+    if _running(folder) and str(key) in (status_of(folder).get("keys") or []):
         raise Conflict("File ini sedang dimuat; tunggu hasilnya.", "This file is being loaded.")
 
 
@@ -301,7 +302,8 @@ def forget_abandoned(max_age_seconds: int = 24 * 3600) -> None:
     """Lists nobody touched for a day (the page was closed) and the temporary files of loads that
     were killed are removed: no load runs that long."""
     cutoff = time.time() - max_age_seconds
-    found = list(STAGING.iterdir()) if STAGING.is_dir() else []
+    # (not the admins' lock files: one may be held now, and a new one in its place would not exclude)
+    found = [p for p in STAGING.iterdir() if not p.name.startswith(".")] if STAGING.is_dir() else []
     found += [p for pattern in TEMPORARY for p in Path(tempfile.gettempdir()).glob(pattern)]
     for path in found:
         try:
@@ -401,13 +403,15 @@ def job_state(actor: Actor, token: str | None) -> dict:
 # --- the job's marker (the job itself: services/staging_job.py) ------------------------------
 
 RUNNING = "running"  # a staging folder's marker while its job runs
-JOB_MARKER_HOURS = 2  # an older marker is a job that was killed
+JOB_MARKER_MINUTES = 20  # the job touches its marker as it goes (each step, and each poll while it waits its
+# turn); one untouched for longer is a job that was killed (the longest step, a large file's summaries, takes
+# about a minute)
 
 
 def running_jobs() -> list[tuple[Path, str]]:
     """(folder, the admin's name) of the staging folders whose job runs now."""
     found = []
-    cutoff = time.time() - JOB_MARKER_HOURS * 3600
+    cutoff = time.time() - JOB_MARKER_MINUTES * 60
     for folder in STAGING.iterdir() if STAGING.is_dir() else []:
         marker = folder / RUNNING
         try:

@@ -4,6 +4,7 @@ It loads the files listed when it was claimed that the preview found loadable, s
 saves the list after each file and writes its progress and outcome to the list's status file."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -48,6 +49,8 @@ def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
         raise TooManyJobs(f"Server sedang menjalankan {JOBS_TOTAL} pemuatan; coba lagi sebentar lagi.")
     if claim:
         with locked(folder / LOCK):
+            if (folder / RUNNING).exists() and not any(f == folder for f, _user in running_jobs()):
+                (folder / RUNNING).unlink(missing_ok=True)  # a job that was killed: its marker went stale
             try:
                 descriptor = os.open(folder / RUNNING, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
@@ -56,8 +59,8 @@ def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
             with os.fdopen(descriptor, "w") as marker:
                 marker.write(actor.username or "")
             # The job loads the files listed now; files sent meanwhile join the list outside it.
-            write_json(folder, STATUS, {"state": "queued", "upto": int(manifest(folder.name)[1].get("next", 0)),
-                                    "progress": []})
+            write_json(folder, STATUS, {"state": "queued", "keys": sorted(manifest(folder.name)[1]["rows"], key=int),
+                                        "progress": []})
 
 
 def _staged_actor(engine: Engine, found: dict) -> Actor:
@@ -78,26 +81,33 @@ def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> 
         return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini sudah tidak ada; pilih "
                              "file lagi."}], "skipped": [], "staged": []}
     folder, staged = found
+    outcome = None
     try:
         if staged.get("database") != database_of(database_url):
-            return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini untuk basis data "
-                                 "lain; pilih file lagi."}], "skipped": [], "staged": []}
+            outcome = _refused("Daftar file ini untuk basis data lain; pilih file lagi.")
+            return outcome
         engine = get_engine(database_url)
         engine.dispose(close=False)  # a forked worker must not share the parent's connections
         actor = _staged_actor(engine, staged)
         if not actor.can("upload"):
             shutil.rmtree(folder, ignore_errors=True)
-            return {"results": [{"file": "-", "status": "refused", "message": "Hanya admin yang dapat memuat "
-                                 "file."}], "skipped": [], "staged": []}
-        return _load_all(engine, actor, folder, max_bytes, set_progress)
+            return _refused("Hanya admin yang dapat memuat file.")
+        outcome = _load_all(engine, actor, folder, max_bytes, set_progress)
+        return outcome
     finally:
+        if outcome is not None and folder.is_dir():
+            write_json(folder, STATUS, {"state": "done", "progress": [], "done": outcome})
         (folder / RUNNING).unlink(missing_ok=True)
 
 
+def _refused(message: str) -> dict:
+    return {"results": [{"file": "-", "status": "refused", "message": message}], "skipped": [], "staged": []}
+
+
 def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_progress) -> dict:
-    upto = int(status_of(folder).get("upto", 1 << 62))
     staged = manifest(folder.name)[1]
-    mine = sorted(((key, entry) for key, entry in staged["rows"].items() if int(key) < upto),
+    keys = set(status_of(folder).get("keys") or staged["rows"])  # as claimed (all: a job run without a claim)
+    mine = sorted(((key, entry) for key, entry in staged["rows"].items() if key in keys),
                   key=lambda item: int(item[0]))
     wanted = [(key, entry) for key, entry in mine if not entry["seen"]["error"]]
     skipped = [entry["file"] for _key, entry in mine if entry["seen"]["error"]]
@@ -105,7 +115,9 @@ def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_pr
 
     def told() -> None:
         set_progress([list(progress)])
-        write_json(folder, STATUS, {"state": "running", "upto": upto, "progress": progress})
+        write_json(folder, STATUS, {"state": "running", "keys": sorted(keys, key=int), "progress": progress})
+        with contextlib.suppress(FileNotFoundError):  # (a job run without a claim has no marker)
+            os.utime(folder / RUNNING)  # alive: a marker not touched for a while is a job that was killed
 
     results = []
     for index, (key, entry) in enumerate(wanted):

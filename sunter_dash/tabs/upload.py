@@ -72,6 +72,7 @@ REPLACE_BODY = "upload-replace-body"
 REPLACE_CONFIRM = "upload-replace-confirm"
 REPLACE_CANCEL = "upload-replace-cancel"
 REMOVE = "upload-remove"
+ASKED = "upload-replace-asked"  # the files the shrink guard's question showed
 READINESS = "upload-readiness"
 BATCH = "upload-batch"
 SUMMARY = "upload-summary"
@@ -128,6 +129,7 @@ def layout() -> html.Div:
         dcc.Store(id=INCOMING),
         dcc.Store(id=TOKEN, data=now.get("token")),
         dcc.Store(id=RUN, data=0),
+        dcc.Store(id=ASKED, data=[]),
         dcc.Store(id=PROGRESS_STORE, data=now.get("progress")),
         dcc.Store(id=RESULTS_STORE),
         dcc.Interval(id=POLL, interval=1000, disabled=not running),
@@ -214,9 +216,10 @@ def _needing_confirmation(rows: list[dict]) -> list[dict]:
 
 def _outcome(done) -> bool:
     """Is this a job's outcome (services/staging_job.py), as a page can show it?"""
+    counts = ("read", "stored", "rejected", "duplicate", "error_count", "warning_count")
     return isinstance(done, dict) and isinstance(done.get("results"), list) and all(
         isinstance(r, dict) and isinstance(r.get("file"), str) and isinstance(r.get("status"), str)
-        for r in done["results"]) and isinstance(done.get("skipped", []), list) and all(
+        and all(isinstance(r.get(c, 0), int) for c in counts) for r in done["results"]) and isinstance(done.get("skipped", []), list) and all(
         isinstance(f, str) for f in done.get("skipped", [])) and isinstance(done.get("staged", []), list)
 
 
@@ -268,7 +271,7 @@ def _register_staging(app: Dash) -> None:
             left = staging.unstage(current_actor(), token, row["key"])
         except SunterError as exc:
             return {"rows": no_update, "alert": notice(exc.told("page"), "danger")}
-        return {"rows": left, "alert": notice(f"{row['file']} dikeluarkan dari daftar.", "info")}
+        return {"rows": left, "alert": notice(f"{row.get('file', 'File')} dikeluarkan dari daftar.", "info")}
 
     @app.callback(
         output={"rows": Output(STAGED, "rowData", allow_duplicate=True),
@@ -280,7 +283,10 @@ def _register_staging(app: Dash) -> None:
         names no month is refused at once, and the cell shows the file's periode again."""
         rows = grid_rows(rows)
         for event in _edits(changed):
-            key, column, value = (event.get("data") or {}).get("key"), event.get("colId"), event.get("value")
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            key, column, value = data.get("key"), event.get("colId"), event.get("value")
+            if not isinstance(key, str) or column not in ("type", "periode"):
+                continue
             try:
                 if column == "type":
                     rows = swapped(rows, restage(app_engine(), current_actor(), token, key, file_type=value))
@@ -296,27 +302,33 @@ def _register_loading(app: Dash) -> None:
 
     @app.callback(
         output={"open": Output(REPLACE_MODAL, "is_open"), "body": Output(REPLACE_BODY, "children"),
-                "run": Output(RUN, "data"), "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
+                "asked": Output(ASKED, "data"), "run": Output(RUN, "data"),
+                "alert": Output(STAGE_ALERT, "children", allow_duplicate=True)},
         inputs={"_start": Input(START, "n_clicks"), "_confirm": Input(REPLACE_CONFIRM, "n_clicks"),
                 "_cancel": Input(REPLACE_CANCEL, "n_clicks")},
-        state={"run": State(RUN, "data"), "token": State(TOKEN, "data")},
+        state={"run": State(RUN, "data"), "token": State(TOKEN, "data"), "asked": State(ASKED, "data")},
         prevent_initial_call=True)
-    def go(_start, _confirm, _cancel, run, token):
-        """Load, after asking when the shrink guard would refuse a file (DATA.md); the list and
-        the confirmation are the server's (never what the page sends back)."""
+    def go(_start, _confirm, _cancel, run, token, asked):
+        """Load, after asking when the shrink guard would refuse a file (DATA.md). The list is the
+        server's (never what the page sends back), and only the files the question showed are
+        confirmed: one that needs confirming since is asked about first."""
+        unchanged = {"open": False, "body": no_update, "asked": no_update, "run": no_update, "alert": no_update}
         if ctx.triggered_id == REPLACE_CANCEL:
-            return {"open": False, "body": no_update, "run": no_update, "alert": no_update}
+            return unchanged
         run = run if isinstance(run, int) else 0
+        actor = current_actor()
         try:
-            asking = _needing_confirmation(staging.rows_of(current_actor(), token))
-            if ctx.triggered_id == START and asking:
-                return {"open": True, "body": replace_question(asking), "run": no_update, "alert": no_update}
+            claim_job(actor, token, claim=False)  # says now why the job would be refused
+            asking = _needing_confirmation(staging.rows_of(actor, token))
+            shown = {str(k) for k in asked} if isinstance(asked, list) else set()
+            if asking and (ctx.triggered_id != REPLACE_CONFIRM or {r["key"] for r in asking} - shown):
+                return {**unchanged, "open": True, "body": replace_question(asking),
+                        "asked": [r["key"] for r in asking]}
             if ctx.triggered_id == REPLACE_CONFIRM:
-                confirm_replace(current_actor(), token, [r["key"] for r in asking])
-            claim_job(current_actor(), token, claim=False)  # says now why the job would be refused
+                confirm_replace(actor, token, [r["key"] for r in asking])
         except SunterError as exc:
-            return {"open": False, "body": no_update, "run": no_update, "alert": notice(exc.told("page"), "danger")}
-        return {"open": False, "body": no_update, "run": run + 1, "alert": None}
+            return {**unchanged, "alert": notice(exc.told("page"), "danger")}
+        return {**unchanged, "asked": [], "run": run + 1, "alert": None}
 
     @app.callback(Output(RESULTS_STORE, "data"), Input(RUN, "data"), State(TOKEN, "data"),
                   background=True, progress=[Output(PROGRESS_STORE, "data")],

@@ -54,7 +54,8 @@ def mapping_fields(row: dict) -> list:
     if found is None:
         return [html.Div("Pilih tipe file di kolom Tipe dulu; lalu pilih kolom file untuk tiap kolom tipe itu.",
                          className="text-muted small")]
-    options = [{"label": c, "value": c} for c in row.get("columns") or []]
+    options = [{"label": str(c), "value": str(c)} for c in row["columns"]] if isinstance(row.get("columns"), list) \
+        else []
     lines = []
     for item in found:
         state = "wajib" if item["required"] else "opsional"
@@ -96,7 +97,7 @@ def register_mapping(app: Dash, grid: str, token_store: str) -> None:
         row = selected_row(rows, selected)
         if row is None or not row.get("loadable"):
             return {"style": {"display": "none"}, "title": "", "fields": [], "alert": None}
-        title = f"{row['file']} · {row['type']}" + (f" · profil {row['profile']}" if row.get("profile") else "")
+        title = f"{row.get('file')} · {row.get('type')}" + (f" · profil {row['profile']}" if row.get("profile") else "")
         return {"style": {}, "title": title, "fields": mapping_fields(row), "alert": no_update}
 
     @app.callback(

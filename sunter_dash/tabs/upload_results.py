@@ -30,7 +30,9 @@ STAGES = {"menunggu": "menunggu", "membaca": "membaca file", "menyimpan": "menyi
 def progress_view(items: list[dict] | None):
     """One bar for the batch and the file being loaded, then a line per file (kept short, so
     the bar stays in view whatever the number of files)."""
-    items = [i for i in items or [] if isinstance(i, dict)]
+    items = [i for i in items if isinstance(i, dict) and isinstance(i.get("file"), str)
+             and isinstance(i.get("stage"), str) and isinstance(i.get("pct"), (int, float))] \
+        if isinstance(items, list) else []
     if not items:
         return None
     done = sum(1 for i in items if i.get("pct") == 100)
@@ -87,14 +89,19 @@ def periode_text(result: dict) -> str:
     return ", ".join(periode_label(p) for p in periodes) + (" (menurut tanggal bayar)" if by_row else "")
 
 
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def result_card(result: dict, index: int) -> dbc.Card:
     label = UPLOAD_STATUSES.get(result["status"], result["status"])
     color = STATUS_COLORS.get(result["status"], "secondary")
     counts = (f"dibaca {number(result.get('read', 0))} · disimpan {number(result.get('stored', 0))} · "
               f"ditolak {number(result.get('rejected', 0))} · duplikat {number(result.get('duplicate', 0))} · "
               f"peringatan {number(result.get('warning_count', 0))}")
-    problems = ([{**e, "kind": PROBLEM_KINDS["error"]} for e in result.get("errors", []) if e.get("row") is not None]
-                + [{**w, "kind": PROBLEM_KINDS["warning"]} for w in result.get("warnings", [])])
+    problems = ([{**e, "kind": PROBLEM_KINDS["error"]} for e in _dicts(result.get("errors"))
+                 if e.get("row") is not None]
+                + [{**w, "kind": PROBLEM_KINDS["warning"]} for w in _dicts(result.get("warnings"))])
     detail = [html.Div(counts, className="small")]
     if result.get("type"):
         detail.insert(0, html.Div(f"{result['type']} · {periode_text(result)}", className="small"))
