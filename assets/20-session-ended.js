@@ -2,10 +2,12 @@
    screen under a new label, and the rest of the page keeps working:
    - 401 (signed out in another tab, a new password, the 8-hour limit): go to the login page, which
      brings this same view back after signing in;
-   - any other refusal or failure (403, 404, 409, 429, 5xx; a callback that raised answers with the
-     API's error body, failures.callback_error): each panel (the card) holding an output of that
-     callback says so, with the server's sentence and code, and its stale content is dimmed; an
-     output on no panel (a store) is said above the tab. The next answer for that panel clears it. */
+   - any other refusal or failure (403, 404, 429, 5xx): each panel (the card) holding an output of
+     that callback says so, with the server's sentence and code, and its stale content is dimmed;
+     an output on no panel (a store) is said above the tab. The next answer for that panel clears it.
+   A callback that raises inside the app is answered normally, its outputs unchanged, and the
+   server names them with the message in the shell's failure store (failures.callback_error);
+   the clientside function below shows it the same way. */
 (function () {
     if (!window.fetch || window.__sunterSessionWatch) { return; }
     window.__sunterSessionWatch = true;
@@ -93,6 +95,16 @@
             }});
         }
     }
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.sunter = {
+        failed: function (failure) {
+            if (failure && typeof failure.error === 'string') {
+                refused((failure.outputs || []).map(domId), failure.error);
+            }
+            return window.dash_clientside.no_update;
+        }
+    };
 
     window.fetch = function (resource, init) {
         return original(resource, init).then(function (response) {

@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, abort, g, jsonify, make_response, request
+from dash import callback_context, set_props
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import ids
 from .domain.errors import SunterError
 
 log = logging.getLogger("sunter_dash")
@@ -40,20 +42,24 @@ def _server_error(exc: Exception):
 
 
 def callback_error(exc: Exception) -> None:
-    """Dash's on_error: a callback that raised is logged and answered with the API's error body and
-    status (a SunterError's own, e.g. a petugas's crafted request for another officer's list: no
-    bug, its sentence; anything else: 500 with the code). The page (assets/20-session-ended.js)
-    shows the message on the panel whose output failed, so no figure of before stays on screen
-    under a new label, and the rest of the page keeps working."""
+    """Dash's on_error: a callback that raised is logged, its outputs are left as they were, and
+    the page is told which outputs failed and why (the shell's failure store): the panel holding
+    them says so, its stale content dimmed (assets/20-session-ended.js), and the rest of the page
+    keeps working. A refusal (a SunterError, e.g. a petugas's crafted request for another
+    officer's list) is no bug: its sentence. Anything else: the message with its code."""
     code = request_id()
     if isinstance(exc, SunterError):
         log.info("callback refused [%s]: %s", code, exc.detail)
-        body, status = {**exc.as_json(), "error": exc.told("page")}, exc.status
+        text = exc.told("page")
     else:
         log.error("unexpected error in a callback [%s]", code, exc_info=exc)
-        body, status = {"error": MESSAGE.format(code=code), "detail": f"Internal error {type(exc).__name__}",
-                        "field": None}, 500
-    abort(make_response(jsonify({**body, "request_id": code}), status))
+        text = MESSAGE.format(code=code)
+    outputs, listed = [], callback_context.outputs_list or []
+    for output in [listed] if isinstance(listed, dict) else listed:  # one output, or several
+        for one in output if isinstance(output, list) else [output]:  # a pattern's outputs
+            if isinstance(one, dict) and "id" in one:
+                outputs.append(one["id"])
+    set_props(ids.FAILURE, {"data": {"error": text, "outputs": outputs, "code": code}})
 
 
 def init_app(server: Flask) -> None:

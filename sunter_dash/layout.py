@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -90,6 +90,8 @@ def shell(branch_name: str) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Download(id=ids.DOWNLOAD),
+        dcc.Store(id=ids.FAILURE),
+        dcc.Store(id=ids.FAILURE_SHOWN),
         bar,
         html.Div(f"sunter_dash · {branch_name}", className="print-only print-header"),
         dbc.Container([
@@ -130,14 +132,22 @@ def sync_view(search: str | None, periode, rayon, tab, triggered_by_url: bool) -
 def register_callbacks(app: Dash) -> None:
     by_id = {tab.id: tab for tab in TABS}
 
-    @app.callback(Output(ids.CONTENT, "children"), Output(ids.ALERT, "children"), Input(ids.TABS, "active_tab"))
+    @app.callback(Output(ids.CONTENT, "children"), Input(ids.TABS, "active_tab"))
     def show_tab(active_tab: str):
-        # A tab the user may not open is not rendered, whatever the request asked for. A failure
-        # said above the last tab goes with it.
+        # A tab the user may not open is not rendered, whatever the request asked for.
         tab = by_id.get(active_tab)
         if tab is None or not may(tab.permission):
             tab = next(iter(visible_tabs()), None)
-        return (tab.layout() if tab else None), None
+        return tab.layout() if tab else None
+
+    # A callback that raised (failures.callback_error): its message on the panels of its outputs.
+    app.clientside_callback(ClientsideFunction("sunter", "failed"), Output(ids.FAILURE_SHOWN, "data"),
+                            Input(ids.FAILURE, "data"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.ALERT, "children"), Input(ids.TABS, "active_tab"), prevent_initial_call=True)
+    def forget_failure(_active_tab: str):
+        """A failure said above the last tab goes with it."""
+        return None
 
     @app.callback(
         output={"periode_options": Output(ids.PERIODE, "options"), "periode": Output(ids.PERIODE, "value"),
