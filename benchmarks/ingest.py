@@ -11,9 +11,13 @@ Makes a demo world with ``sunter_dash.demo``, then builds from its exports
     system writes it, by the ``dbf`` library),
 and times each through the real pipeline (``ingest_file`` on a fresh SQLite
 database, de-duplication and indexes included; once in a cold process as the
-CLI runs, once more in the same, now warm, process as the server runs) and through the baseline: the
-same file read by pandas / python-calamine / dbfread and inserted with
-``executemany`` into an unindexed table. Every measurement runs in its own process so that
+CLI runs, once more in the same, now warm, process as the server runs) and through two baselines:
+  * ``baseline``: the same file read by pandas / python-calamine / dbfread and inserted with
+    ``executemany`` into an unindexed table (the real-exports issue's yardstick);
+  * ``bare-limit`` (issue 18, frozen in ``child_bare_limit``): the fastest reader (pyarrow's CSV
+    reader, fastexcel; dbfread for dBase, which has no faster one), the minimal derivation
+    (periode, typed amount, key, key order) and an ADBC bulk insert into the project's own tables
+    and indexes with its pragmas. "vs bare" is the pipeline's cold time over it. Every measurement runs in its own process so that
 its peak RSS (VmHWM) belongs to that file alone; each is repeated (--repeat)
 and the median run is shown. Prints a table.
 
@@ -70,6 +74,105 @@ def child_baseline(path: Path, db: Path) -> dict:
     conn.executemany(f"INSERT INTO bare VALUES ({', '.join('?' * len(header))})", body)
     conn.commit()
     return {"rows": len(body), "seconds": time.perf_counter() - started, "read_seconds": read_s,
+            "peak_mb": _peak_mb()}
+
+
+def _read_bare(path: Path):
+    """The fastest reader there is for the file, as an Arrow table of its cells: pyarrow's CSV
+    reader (every column text), fastexcel for Excel; dBase has no faster reader than dbfread."""
+    import pyarrow as pa
+
+    if path.suffix == ".xlsx":
+        import fastexcel
+        return fastexcel.read_excel(str(path)).load_sheet(0).to_arrow()
+    if path.suffix == ".dbf":
+        from dbfread import DBF
+        table = DBF(str(path), encoding="cp1252")
+        return pa.Table.from_pylist(list(table))
+    import pyarrow.csv as pcsv
+    header = path.open(encoding="utf-8").readline().rstrip("\r\n")
+    sep = max("|;,\t", key=header.count)
+    names = header.split(sep)
+    return pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=sep),
+                         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}))
+
+
+def _column(table, spec, field: str):
+    """The file's column holding ``field`` of ``spec``, by the catalogue's names for it."""
+    from sunter_dash.domain.files import normalise_header
+    names = {normalise_header(n) for n in spec.column(field).names}
+    return next(table.column(i) for i, name in enumerate(table.column_names) if normalise_header(name) in names)
+
+
+def _derive_bare(table, path: Path):
+    """DATA.md's minimal derivation: (target table, Arrow table with periode, typed amounts, key
+    and the upload), in key order. No validation, no aliases beyond the catalogue's names."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from sunter_dash.domain import files
+    rows = table.num_rows
+    upload = pa.array([1] * rows, pa.int64())
+    if path.name.startswith("Collection"):
+        spec = files.spec("COLLECTION")
+        day = _column(table, spec, "pay_date")
+        iso = pc.binary_join_element_wise(pc.utf8_slice_codeunits(day, 6, 10), pc.utf8_slice_codeunits(day, 3, 5),
+                                          pc.utf8_slice_codeunits(day, 0, 2), "-")
+        periode = pc.utf8_slice_codeunits(iso, 0, 7)
+        bill = _column(table, spec, "bill_period")
+        bill = pc.binary_join_element_wise(pc.utf8_slice_codeunits(bill, 2, 6), pc.utf8_slice_codeunits(bill, 0, 2),
+                                           "-")
+        out = pa.table({"periode": periode, "nomen": _column(table, spec, "nomen"),
+                        "pay_key": pa.array(range(rows), pa.int64()), "upload_id": upload, "pay_date": iso,
+                        "amount": pc.abs(pc.cast(_column(table, spec, "amount"), pa.int64())),
+                        "bill_period": bill, "jenis": pc.if_else(pc.equal(bill, periode), "CURRENT", "UNDUE")})
+        return "payment", out.sort_by([("periode", "ascending"), ("nomen", "ascending"), ("pay_key", "ascending")])
+    if path.name.startswith("SBRS"):
+        spec = files.spec("SBRS")
+        lalu = pc.cast(_column(table, spec, "stand_lalu"), pa.int64())
+        kini = pc.cast(_column(table, spec, "stand_kini"), pa.int64())
+        periode = pa.array([f"{path.stem[5:9]}-{path.stem[9:11]}"] * rows)
+        out = pa.table({"upload_id": upload, "periode": periode, "nomen": _column(table, spec, "nomen"),
+                        "stand_lalu": lalu, "stand_kini": kini, "volume": pc.subtract(kini, lalu)})
+        return "sbrs", out.sort_by([("nomen", "ascending")])
+    spec = files.spec("MC")
+    months = {name: i + 1 for i, name in enumerate(MONTH_NAMES)}
+    first = table.slice(0, 1).to_pylist()[0]
+    periode = f"{int(first['TAHUN2']):04d}-{months[first['NAMA_BLN2']]:02d}"
+    zone = _column(table, spec, "zona_novak")
+    out = pa.table({"upload_id": upload, "periode": pa.array([periode] * rows), "nomen": _column(table, spec, "nomen"),
+                    "zona_novak": zone, "rayon": pc.utf8_slice_codeunits(zone, 0, 2),
+                    "nominal": pc.cast(_column(table, spec, "nominal"), pa.int64())})
+    return "mc", out.sort_by([("nomen", "ascending")])
+
+
+def child_bare_limit(path: Path, db: Path) -> dict:
+    """The bare limit (issue 18), FROZEN: the fastest reader (``_read_bare``), the minimal
+    derivation (``_derive_bare``: periode, typed amount, key, key order) and an ADBC bulk insert
+    into the project's own tables and indexes (made by its migrations) with its pragmas, in one
+    transaction. It is the yardstick the pipeline is measured against: do not tune it."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    from sunter_dash.db import upgrade
+
+    upgrade(f"sqlite:///{db}")  # the project's schema: its tables, keys and indexes
+    started = time.perf_counter()
+    table = _read_bare(path)
+    read_s = time.perf_counter() - started
+    target, rows = _derive_bare(table, path)
+    with adbc.connect(str(db), autocommit=True) as conn:
+        cur = conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY"):
+            cur.execute(f"PRAGMA {pragma}")
+        conn.adbc_connection.set_autocommit(False)  # one transaction, as a load
+        cur.execute("INSERT INTO upload (id, filename, size, created_at, rows_read, rows_stored, rows_rejected, "
+                    "rows_duplicate, status) VALUES (1, ?, ?, '2025-12-31 00:00:00', 0, 0, 0, 0, 'loaded')",
+                    (path.name, path.stat().st_size))
+        cur.adbc_ingest(target, rows, mode="append")
+        conn.adbc_connection.commit()
+        cur.execute(f"SELECT count(*) FROM {target}")
+        stored = cur.fetchone()[0]
+    return {"rows": stored, "seconds": time.perf_counter() - started, "read_seconds": read_s,
             "peak_mb": _peak_mb()}
 
 
@@ -211,6 +314,8 @@ def main() -> None:
         kind, path, db = args.child
         if kind == "baseline":
             print(json.dumps(child_baseline(Path(path), Path(db))))
+        elif kind == "bare-limit":
+            print(json.dumps(child_bare_limit(Path(path), Path(db))))
         else:
             print(json.dumps(child_pipeline(Path(path), Path(db), args.database_url)))
         return
@@ -239,18 +344,21 @@ def main() -> None:
         print(f"{mc_dbf.name}: {rows:,} rows written in {time.perf_counter() - started:.1f} s")
 
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
-          f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'peak MB':>9}")
+          f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'bare s':>8}{'(read s)':>10}"
+          f"{'vs bare':>9}{'peak MB':>9}")
     for path in (coll_1m, sbrs, mc_dbf, coll_100):
         if args.only not in path.name:
             continue
         base = _median([run_child("baseline", path, work) for _ in range(args.repeat)])
+        bare = _median([run_child("bare-limit", path, work) for _ in range(args.repeat)])
         pipe = _median([run_child("pipeline", path, work, args.database_url) for _ in range(args.repeat)])
         ratio = pipe["seconds"] / base["seconds"]
         print(f"{path.name:<32}{path.stat().st_size / 1048576:>7.1f}{pipe['rows']:>11,}"
               f"{pipe['seconds']:>8.2f}{pipe['rows'] / pipe['seconds']:>10,.0f}"
               f"{pipe['warm_seconds']:>8.2f}{pipe['rows'] / pipe['warm_seconds']:>10,.0f}"
               f"{base['seconds']:>12.2f}{base['read_seconds']:>10.2f}{base['rows'] / base['seconds']:>10,.0f}"
-              f"{ratio:>7.2f}{pipe['peak_mb']:>9.0f}", flush=True)
+              f"{ratio:>7.2f}{bare['seconds']:>8.2f}{bare['read_seconds']:>10.2f}"
+              f"{pipe['seconds'] / bare['seconds']:>9.2f}{pipe['peak_mb']:>9.0f}", flush=True)
 
 
 if __name__ == "__main__":
