@@ -403,6 +403,7 @@ def job_state(actor: Actor, token: str | None) -> dict:
 # --- the job's marker (the job itself: services/staging_job.py) ------------------------------
 
 RUNNING = "running"  # a staging folder's marker while its job runs
+QUEUED_HOURS = 4  # a claimed job may wait this long for a worker (6 jobs of up to 30 minutes' wait each)
 JOB_MARKER_MINUTES = 20  # the job touches its marker as it goes (each step, and each poll while it waits its
 # turn); one untouched for longer is a job that was killed (the longest step, a large file's summaries, takes
 # about a minute)
@@ -411,12 +412,13 @@ JOB_MARKER_MINUTES = 20  # the job touches its marker as it goes (each step, and
 def running_jobs() -> list[tuple[Path, str]]:
     """(folder, the admin's name) of the staging folders whose job runs now."""
     found = []
-    cutoff = time.time() - JOB_MARKER_MINUTES * 60
     for folder in STAGING.iterdir() if STAGING.is_dir() else []:
         marker = folder / RUNNING
         try:
-            if marker.stat().st_mtime >= cutoff:
-                found.append((folder, marker.read_text()))
+            # A job still queued (behind others, on a busy Celery worker) touches nothing yet.
+            waiting = QUEUED_HOURS * 3600 if status_of(folder).get("state") == "queued" else JOB_MARKER_MINUTES * 60
+            if marker.stat().st_mtime >= time.time() - waiting:
+                found.append((folder, marker.read_text().split("\n")[0]))
         except OSError:
             continue
     return found

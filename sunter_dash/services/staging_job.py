@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -56,11 +57,12 @@ def claim_job(actor: Actor, token: str | None, *, claim: bool = True) -> None:
             except FileExistsError:
                 raise Conflict("File-file ini sedang dimuat; tunggu hasilnya.",
                                "This staged set is loading already.") from None
+            job = secrets.token_hex(8)  # whose marker this is: a job taken for killed must not touch the next
             with os.fdopen(descriptor, "w") as marker:
-                marker.write(actor.username or "")
+                marker.write(f"{actor.username or ''}\n{job}")
             # The job loads the files listed now; files sent meanwhile join the list outside it.
-            write_json(folder, STATUS, {"state": "queued", "keys": sorted(manifest(folder.name)[1]["rows"], key=int),
-                                        "progress": []})
+            write_json(folder, STATUS, {"state": "queued", "job": job, "progress": [],
+                                        "keys": sorted(manifest(folder.name)[1]["rows"], key=int)})
 
 
 def _staged_actor(engine: Engine, found: dict) -> Actor:
@@ -81,7 +83,7 @@ def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> 
         return {"results": [{"file": "-", "status": "refused", "message": "Daftar file ini sudah tidak ada; pilih "
                              "file lagi."}], "skipped": [], "staged": []}
     folder, staged = found
-    outcome = None
+    outcome, job = None, status_of(folder).get("job")
     try:
         if staged.get("database") != database_of(database_url):
             outcome = _refused("Daftar file ini untuk basis data lain; pilih file lagi.")
@@ -92,21 +94,31 @@ def load_staged(database_url: str, max_bytes: int, token: str, set_progress) -> 
         if not actor.can("upload"):
             shutil.rmtree(folder, ignore_errors=True)
             return _refused("Hanya admin yang dapat memuat file.")
-        outcome = _load_all(engine, actor, folder, max_bytes, set_progress)
+        outcome = _load_all(engine, actor, folder, max_bytes, set_progress, job)
         return outcome
     finally:
-        if outcome is not None and folder.is_dir():
-            write_json(folder, STATUS, {"state": "done", "progress": [], "done": outcome})
-        (folder / RUNNING).unlink(missing_ok=True)
+        if _ours(folder, job):
+            if outcome is not None and folder.is_dir():
+                write_json(folder, STATUS, {"state": "done", "progress": [], "done": outcome})
+            (folder / RUNNING).unlink(missing_ok=True)
+
+
+def _ours(folder: Path, job: str | None) -> bool:
+    """Is the list's marker this job's? (No claim: no marker, and no other job to disturb.)"""
+    try:
+        return job is None or (folder / RUNNING).read_text().split("\n")[1:] == [job]
+    except OSError:
+        return False
 
 
 def _refused(message: str) -> dict:
     return {"results": [{"file": "-", "status": "refused", "message": message}], "skipped": [], "staged": []}
 
 
-def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_progress) -> dict:
+def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_progress, job: str | None) -> dict:
     staged = manifest(folder.name)[1]
-    keys = set(status_of(folder).get("keys") or staged["rows"])  # as claimed (all: a job run without a claim)
+    claimed = status_of(folder).get("keys")
+    keys = set(staged["rows"] if claimed is None else claimed)  # as claimed (all: a job run without a claim)
     mine = sorted(((key, entry) for key, entry in staged["rows"].items() if key in keys),
                   key=lambda item: int(item[0]))
     wanted = [(key, entry) for key, entry in mine if not entry["seen"]["error"]]
@@ -115,9 +127,11 @@ def _load_all(engine: Engine, actor: Actor, folder: Path, max_bytes: int, set_pr
 
     def told() -> None:
         set_progress([list(progress)])
-        write_json(folder, STATUS, {"state": "running", "keys": sorted(keys, key=int), "progress": progress})
-        with contextlib.suppress(FileNotFoundError):  # (a job run without a claim has no marker)
-            os.utime(folder / RUNNING)  # alive: a marker not touched for a while is a job that was killed
+        if _ours(folder, job):  # (a job taken for killed, and claimed again since, says nothing more)
+            write_json(folder, STATUS, {"state": "running", "job": job, "keys": sorted(keys, key=int),
+                                        "progress": progress})
+            with contextlib.suppress(FileNotFoundError):  # (a job run without a claim has no marker)
+                os.utime(folder / RUNNING)  # alive: a marker not touched for a while is a job that was killed
 
     results = []
     for index, (key, entry) in enumerate(wanted):

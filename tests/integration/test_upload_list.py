@@ -112,9 +112,18 @@ def test_a_page_that_comes_back_during_a_load_sees_it_running(listed, engine):
     staging_job.claim_job(ADMIN, token)
     folder = staging.manifest(token)[0]
     assert staging.current(engine, ADMIN)["running"] is True
-    assert staging.status_of(folder) == {"state": "queued", "keys": ["0"], "progress": []}
-    staging.write_json(folder, staging.STATUS, {"state": "running", "keys": ["0"], "progress": [
+    first_job = staging.status_of(folder).pop("job")
+    assert {k: v for k, v in staging.status_of(folder).items() if k != "job"} == {
+        "state": "queued", "keys": ["0"], "progress": []}
+    # Queued behind other loads (a busy Celery worker), a job touches nothing for a while: still running.
+    import os
+    import time
+    queued = time.time() - (staging.JOB_MARKER_MINUTES + 5) * 60
+    os.utime(folder / staging.RUNNING, (queued, queued))
+    assert staging.current(engine, ADMIN)["running"] is True
+    staging.write_json(folder, staging.STATUS, {"state": "running", "job": first_job, "keys": ["0"], "progress": [
         {"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}]})
+    os.utime(folder / staging.RUNNING)  # as the job does with each step
     now = staging.current(engine, ADMIN)
     assert (now["running"], now["progress"], now["done"]) == (
         True, [{"file": "MC_2025-12.csv", "pct": 5, "stage": "membaca"}], None)
@@ -128,8 +137,6 @@ def test_a_page_that_comes_back_during_a_load_sees_it_running(listed, engine):
         staging.unstage(ADMIN, token, "0")
     # A job killed before its outcome stops touching its marker: after a while the page says it
     # stopped, the list is as it was left, and the admin may load it again.
-    import os
-    import time
     gone = time.time() - (staging.JOB_MARKER_MINUTES + 1) * 60
     os.utime(folder / staging.RUNNING, (gone, gone))
     stopped = staging.current(engine, ADMIN)
@@ -137,6 +144,8 @@ def test_a_page_that_comes_back_during_a_load_sees_it_running(listed, engine):
         False, True, ["MC_2025-12.csv", "MC_2025-11.csv"])
     staging_job.claim_job(ADMIN, token)
     assert staging.status_of(folder)["keys"] == ["0", "1"] and staging.current(engine, ADMIN)["running"]
+    # The old job, were it alive after all, no longer owns the marker: it cannot end the new one.
+    assert not staging_job._ours(folder, first_job) and staging_job._ours(folder, staging.status_of(folder)["job"])
 
 
 def test_files_sent_at_once_are_all_kept_each_with_its_own_content(listed, engine):
