@@ -415,9 +415,10 @@ def running_jobs() -> list[tuple[Path, str]]:
     for folder in STAGING.iterdir() if STAGING.is_dir() else []:
         marker = folder / RUNNING
         try:
+            touched = marker.stat().st_mtime  # (most lists have no job: their status is not read)
             # A job still queued (behind others, on a busy Celery worker) touches nothing yet.
             waiting = QUEUED_HOURS * 3600 if status_of(folder).get("state") == "queued" else JOB_MARKER_MINUTES * 60
-            if marker.stat().st_mtime >= time.time() - waiting:
+            if touched >= time.time() - waiting:
                 found.append((folder, marker.read_text().split("\n")[0]))
         except OSError:
             continue

@@ -187,7 +187,8 @@ def readiness_text(rows: list[dict] | None) -> str | None:
     rows = grid_rows(rows)
     if not rows:
         return None
-    usable, skipped = _usable(rows), [str(r.get("file", "?")) for r in rows if r not in _usable(rows)]
+    usable = _usable(rows)
+    skipped = [str(r.get("file", "?")) for r in rows if r not in usable]
     text = f"{number(len(usable))} file akan dimuat." if usable else "Belum ada file yang dapat dimuat."
     if skipped:
         text += (f" {number(len(skipped))} file dilewati sampai diperbaiki (lihat Status dan Catatan): "
