@@ -42,12 +42,14 @@ LATEST_RAYON_SQL = """
 
 # --- the rayon of customers outside their periode's MC ----------------------------------
 
-def refresh_customer_rayon(conn: Connection, periode: str) -> list[str]:
+def refresh_customer_rayon(conn: Connection, periode: str) -> int:
     """Update customer_rayon for the customers an MC(P) change can move (those whose most
-    recent MC was P, and those MC(P) lists); return those whose rayon changed."""
+    recent MC was P, and those MC(P) lists). Those whose rayon changed are left in the
+    temporary table ``cr_changed`` (for ``_periodes_holding``); return how many they are."""
     for statement in (
-        "DROP TABLE IF EXISTS cr_affected", "DROP TABLE IF EXISTS cr_fresh",
+        "DROP TABLE IF EXISTS cr_affected", "DROP TABLE IF EXISTS cr_fresh", "DROP TABLE IF EXISTS cr_changed",
         "CREATE TEMPORARY TABLE cr_affected (nomen VARCHAR(20) PRIMARY KEY)",
+        "CREATE TEMPORARY TABLE cr_changed (nomen VARCHAR(20) PRIMARY KEY)",
     ):
         conn.exec_driver_sql(statement)
     conn.execute(text("INSERT INTO cr_affected (nomen) SELECT nomen FROM customer_rayon WHERE periode = :p "
@@ -55,24 +57,24 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> list[str]:
     conn.exec_driver_sql("CREATE TEMPORARY TABLE cr_fresh AS " + LATEST_RAYON_SQL.format(
         where="AND nomen IN (SELECT nomen FROM cr_affected)"))
     changed = conn.exec_driver_sql("""
+        INSERT INTO cr_changed (nomen)
         SELECT a.nomen FROM cr_affected a
         LEFT JOIN customer_rayon c ON c.nomen = a.nomen LEFT JOIN cr_fresh f ON f.nomen = a.nomen
-        WHERE COALESCE(c.rayon, '') <> COALESCE(f.rayon, '')
-        ORDER BY a.nomen""").scalars().all()
+        WHERE COALESCE(c.rayon, '') <> COALESCE(f.rayon, '')""").rowcount
     conn.exec_driver_sql("DELETE FROM customer_rayon WHERE nomen IN (SELECT nomen FROM cr_affected)")
     conn.exec_driver_sql("INSERT INTO customer_rayon (nomen, rayon, periode) SELECT nomen, rayon, periode FROM cr_fresh")
     conn.exec_driver_sql("DROP TABLE cr_affected")
     conn.exec_driver_sql("DROP TABLE cr_fresh")
-    return list(changed)
+    return changed
 
 
-def _periodes_holding(conn: Connection, nomens: list[str], skip: str) -> list[str]:
-    """Periodes other than ``skip`` with a payment, reading or arrears of these customers."""
+def _periodes_holding(conn: Connection, skip: str) -> list[str]:
+    """Periodes other than ``skip`` with a payment, reading or arrears of the customers in
+    ``cr_changed``: one join per table against it, never lists of keys."""
     found: set[str] = set()
-    for start in range(0, len(nomens), 10_000):
-        chunk = nomens[start:start + 10_000]
-        for table in (PayCustomer.__table__, DATA_TABLES["SBRS"], DATA_TABLES["ARDEBT"], DATA_TABLES["MC"]):
-            found |= set(conn.execute(select(table.c.periode).distinct().where(table.c.nomen.in_(chunk))).scalars())
+    for table in (PayCustomer.__tablename__, *(DATA_TABLES[t].name for t in ("SBRS", "ARDEBT", "MC"))):
+        found |= set(conn.exec_driver_sql(
+            f"SELECT DISTINCT periode FROM {table} WHERE nomen IN (SELECT nomen FROM cr_changed)").scalars())
     found.discard(skip)
     return sorted(found)
 
@@ -136,7 +138,8 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
     moved: list[str] = []
     for periode in periodes:
         changed = refresh_customer_rayon(conn, periode)
-        holding = _periodes_holding(conn, changed, periode) if changed else []
+        holding = _periodes_holding(conn, periode) if changed else []
+        conn.exec_driver_sql("DROP TABLE cr_changed")
         for each in [periode, *holding]:
             rebuild_kpi(conn, each)
             rebuild_daily(conn, each)

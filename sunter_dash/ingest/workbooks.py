@@ -17,7 +17,10 @@ MAX_SHEET_ROWS = 1_048_576  # Excel's own rows per sheet: a sheet with more was 
 
 _DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]{1,3})?(\d+)?:?([A-Z]{1,3})?(\d+)?"')
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
-_CELL = {width: re.compile(rb'<c\b[^>]*?\br="([A-Z]{%d})\d' % width) for width in (2, 3)}
+# A cell reference past column Z. Any `r="` counts, whatever precedes it (a space, a tab, a
+# newline): a stray match only widens the estimate, and the literal start keeps the scan at
+# the speed of memchr (a tenth of matching whole `<c` elements).
+_WIDE_CELL = re.compile(rb'r="([A-Z]{2,3})[0-9]')
 
 
 def _column_number(letters: bytes) -> int:
@@ -50,11 +53,8 @@ def _sheet_extent(stream) -> tuple[int, int, bool]:
                 last_row = int(found.group(4))
                 last_column = _column_number(found.group(3) or found.group(1) or b"A")
                 declared = True
-        for width, pattern in _CELL.items():
-            if width == 2 and last_column > 702:
-                continue
-            for letters in set(pattern.findall(text)):
-                last_column = max(last_column, _column_number(letters))
+        for letters in set(_WIDE_CELL.findall(text)):
+            last_column = max(last_column, _column_number(letters))
         rows = _ROW.findall(text[-65536:])
         if rows:
             last_row = max(last_row, int(rows[-1]))

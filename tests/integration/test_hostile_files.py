@@ -94,6 +94,26 @@ def test_item_6_a_tiny_xlsx_with_a_far_cell_is_refused_before_it_is_read(tmp_pat
     assert q(engine, "SELECT status FROM upload") == [("refused",)]
 
 
+def test_item_6_a_far_cell_whose_reference_follows_a_newline_or_tab_is_refused_too(tmp_path, engine):
+    """The extent scan looks for `r="` alone, so no spacing inside a cell's tag hides it, and the
+    sheet's own dimension (here lying: A1:C2) is not believed over its cells."""
+    path = _one_far_cell(tmp_path / "MC_2025-12.xlsx", ref="AAA60000")
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert b'<c r="AAA60000"' in sheet
+    assert b'<dimension ref="A1:AAA60000"/>' in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b'<c r="AAA60000"', b'<c\n\tr="AAA60000"').replace(
+        b'<dimension ref="A1:AAA60000"/>', b'<dimension ref="A1:C2"/>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    result = ingest_file(engine, path)
+    assert result.status == "refused"
+    assert result.message.startswith("Sheet 'Sheet' membentang sampai sel AAA60000 (60.000 baris x 703 kolom)"), \
+        result.message
+
+
 def test_item_5_an_xlsx_of_more_rows_than_excel_holds_is_refused_before_it_is_read(tmp_path, engine):
     """The 4,000,000-row MC of one NOMEN: no Excel made it (1,048,576 rows per sheet). Written
     here as the sheet's XML directly, so the file is small: a header, a row, and row 1,048,577."""
