@@ -209,6 +209,17 @@ def _price(conn: Connection, flagged: pd.DataFrame, r: Readings, periode: str) -
     flagged["delta_m3"] = np.floor(delta + 0.5)
 
 
+def _flags_of(flagged: pd.DataFrame) -> pd.Series:
+    """Per flagged customer, its checks' keys in the catalogue's order, joined by commas: one
+    vectorised pass per check (a per-customer join in Python costs seconds at 200,000)."""
+    nomens = pd.Index(flagged["nomen"].unique())
+    joined = pd.Series("", index=nomens, dtype="str")
+    for key in checks.names():
+        has = nomens.isin(flagged.loc[flagged["flag"] == key, "nomen"])
+        joined[has] = joined[has] + "," + key
+    return joined.str[1:]
+
+
 def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
                latest_rayon: pd.Series) -> pd.DataFrame:
     """The meter_flag rows of one periode (``history``: last SBRS rows per customer and
@@ -218,10 +229,7 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
     flagged = _hits(r, thresholds)
     if flagged.empty:
         return flagged
-    order = {key: i for i, key in enumerate(checks.names())}
-    flags_of = (flagged.assign(o=flagged["flag"].map(order)).sort_values("o")
-                .groupby("nomen")["flag"].agg(",".join))
-    flagged["flags"] = flagged["nomen"].map(flags_of)
+    flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
     _identify(conn, flagged, r, latest_rayon)
     _price(conn, flagged, r, periode)
     flagged["periode"] = periode
