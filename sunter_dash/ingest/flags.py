@@ -10,7 +10,8 @@ recent rayon, the flags of other periodes get their rayon again (METRICS.md's ra
 Also decided here (docs/ANOMALIES.md): a customer read twice in a periode is checked on
 every row, and a flag shows the first row that raised it; the money at stake is
 ``|delta_m3| x price_m3``, the price being the customer's bills of MAINBILL(P) per m3, else
-MC(P)'s NOMINAL / KUBIK, else the same over its MC rows of the six periodes before P.
+MC(P)'s NOMINAL / KUBIK, else the same over its MC rows of the six periodes before P (so an MC
+of Q reaches the flags of Q and of the six periodes after it).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from ..models import AnomalySetting, MeterFlag, data_table
 
 READING_COLUMNS = ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume",
                    "median_volume", "read_method", "trouble_code"]
+PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
 INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
             "delta_m3", "price_m3", "at_stake"}
 
@@ -129,7 +131,7 @@ def _earlier_prices(conn: Connection, periode: str, nomens: list[str]) -> pd.Ser
     rows = _by_nomen(conn, """
         SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
         WHERE periode >= :a AND periode < :p AND nomen IN :n AND kubik > 0 AND nominal > 0
-        GROUP BY nomen""", nomens, {"a": shift_periode(periode, -6), "p": periode})
+        GROUP BY nomen""", nomens, {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
     return pd.Series({nomen: nominal / kubik for nomen, nominal, kubik in rows}, dtype="float64")
 
 
@@ -323,6 +325,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     read it (``rayon_moved``: other periodes whose customers' latest rayon moved)."""
     thresholds = stored_thresholds(conn)
     backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
+    if file_type == "MC" and backs:  # the price of a flag can come from the MCs before its periode
+        backs.add(PRICE_LOOKBACK)
     affected = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)} if backs else set()
     if affected:
         stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())

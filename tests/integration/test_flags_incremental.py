@@ -1,0 +1,81 @@
+"""The meter flags each upload and deletion keeps (ingest/flags.py, inside its transaction) equal
+the flags a full rebuild from the stored rows gives, whatever the path: the monthly routine of
+new periodes, an SBRS back-fill that the periodes after it look back at, and the deletion and
+loading again of each type the checks read (SBRS, MC, MAINBILL). On both back ends.
+
+Issue 18 makes the flags incremental (only the customers and checks a change reaches); this
+test is what keeps every path honest against the rebuild.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from sunter_dash.demo import generate
+from sunter_dash.domain import checks
+from sunter_dash.ingest import delete_upload, flags, ingest_file
+
+BACK_FILLED = "SBRS_202505.xlsx"  # the oldest readings, loaded last
+
+
+def _flags(conn) -> list[tuple]:
+    return sorted(conn.execute(text("SELECT * FROM meter_flag")).all())
+
+
+def _stored(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return _flags(conn)
+
+
+def _rebuilt(engine) -> list[tuple]:
+    """meter_flag as flags.rebuild makes it from the stored rows (rolled back after)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(text("DELETE FROM meter_flag"))
+        flags.rebuild(conn)
+        rows = _flags(conn)
+        transaction.rollback()
+    return rows
+
+
+def _assert_as_rebuilt(engine, step: str) -> list[tuple]:
+    stored = _stored(engine)
+    rebuilt = _rebuilt(engine)
+    missing, extra = set(rebuilt) - set(stored), set(stored) - set(rebuilt)
+    assert not missing and not extra, f"after {step}: {len(missing)} rows missing, {len(extra)} extra; " \
+                                      f"e.g. missing {sorted(missing)[:2]}, extra {sorted(extra)[:2]}"
+    assert stored == rebuilt, f"after {step}"
+    return stored
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("demo"), customers=400, months=8, seed=5)
+
+
+def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo_files):
+    by_name = {path.name: path for path in demo_files}
+    uploads = {}
+    for path in demo_files:
+        if path.name != BACK_FILLED:
+            uploads[path.name] = ingest_file(engine, path)
+            assert uploads[path.name].status == "loaded", uploads[path.name].message
+    before = _assert_as_rebuilt(engine, "the monthly routine")
+    # Not a vacuous comparison: most checks flag someone, in every periode with readings.
+    assert len({row.flag for row in before}) >= len(checks.checks()) - 3, {row.flag for row in before}
+    assert {row.periode for row in before} >= {f"2025-{m:02d}" for m in range(6, 13)}
+
+    uploads[BACK_FILLED] = ingest_file(engine, by_name[BACK_FILLED])
+    assert uploads[BACK_FILLED].status == "loaded"
+    after = _assert_as_rebuilt(engine, f"the back-fill {BACK_FILLED}")
+    assert after != before  # the periodes after it looked back at it
+
+    for name in ("SBRS_202508.xlsx", "MC1125_AB_Sunter.xls", "MAINBILL_202512.csv", "MAINBILL_202509.csv",
+                 "MC0725_AB_Sunter.xls", BACK_FILLED):
+        delete_upload(engine, uploads[name].upload_id)
+        gone = _assert_as_rebuilt(engine, f"deleting {name}")
+        assert gone != after, f"deleting {name} changed no flag: the step proves nothing"
+        again = ingest_file(engine, by_name[name])
+        assert again.status == "loaded", again.message
+        uploads[name] = again
+        assert _assert_as_rebuilt(engine, f"loading {name} again") == after
