@@ -167,7 +167,8 @@ def _hits(r: Readings, thresholds: Thresholds) -> pd.DataFrame:
         rows = base[hit.mask].assign(flag=check.key, delta_m3=hit.delta[hit.mask], given_stake=stake[hit.mask],
                                      priced=hit.stake is None)
         rows = rows.drop_duplicates("nomen", keep="first")
-        extra = [n for n in dict.fromkeys(hit.extra) if n not in set(rows["nomen"])]
+        flagged_here = set(rows["nomen"].tolist())
+        extra = [n for n in dict.fromkeys(hit.extra) if n not in flagged_here]
         if extra:  # customers flagged from other files: a customer read in P shows its reading
             readings = base.drop_duplicates("nomen")
             more = pd.DataFrame({"nomen": extra}).merge(readings, on="nomen", how="left")
