@@ -21,9 +21,11 @@ class Readings:
     def __init__(self, periode: str, thresholds, rows: pd.DataFrame, history: pd.DataFrame,
                  mc: pd.DataFrame, bills: pd.DataFrame, load: Callable[[str, str], pd.DataFrame] | None = None):
         """``rows``: SBRS(P), one row per reading; ``history``: the last reading per customer and
-        periode before P (periode, nomen, stand_kini, volume, read_method); ``mc`` and ``bills``:
-        MC(P) and MAINBILL(P) per customer (indexed by nomen); ``load(file_type, periode)``: the
-        stored rows of any other file a check needs."""
+        periode before P (periode, nomen, stand_kini, volume, read_method); ``mc``: MC(P)'s
+        inactive customers (column ``inactive``); ``bills``: MAINBILL(P) per customer, of those it
+        marks (a correction, or more than one bill); both indexed by nomen, and all a check
+        reads of them (ingest/flags.py's ``MARKED``); ``load(file_type, periode)``: the stored
+        rows of any other file a check needs."""
         self.periode, self.thresholds = periode, thresholds
         self.rows, self.history, self.mc, self.bills = rows, history, mc, bills
         self._load = load

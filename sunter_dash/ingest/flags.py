@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Connection
 
 from ..domain import checks
@@ -76,27 +76,58 @@ def _readings(conn: Connection, periode: str) -> pd.DataFrame:
     return frame
 
 
-def _mc(conn: Connection, periode: str) -> pd.DataFrame:
-    inactive = ", ".join(f"'{status}'" for status in sorted(INACTIVE))
+# MC(P) and MAINBILL(P) per customer. The checks see only the customers these files mark
+# (``MARKED``: an inactive status; a correction or more than one bill), which is all they read
+# of them; the flagged customers' names, rayons and prices are read afterwards for them alone
+# (``FLAGGED``), so no periode's 200,000 customers are grouped and fetched for the few thousand
+# flagged.
+FLAGGED = "AND nomen IN (SELECT nomen FROM flag_nomen)"
+FLAG_NOMEN = ("DROP TABLE IF EXISTS flag_nomen", "CREATE TEMPORARY TABLE flag_nomen (nomen VARCHAR(20) PRIMARY KEY)")
+
+
+def _quoted(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_INACTIVE = f"MAX(CASE WHEN UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))}) THEN 1 ELSE 0 END)"
+_CORRECTED = f"MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({_quoted(CORRECTIONS)}) THEN 1 ELSE 0 END)"
+_BILLS = "SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END)"
+MARKED = {"mc": "inactive", "mainbill": f"HAVING {_CORRECTED} = 1 OR {_BILLS} > 1"}
+
+
+def _mc(conn: Connection, periode: str, which: str) -> pd.DataFrame:
+    """MC(P) per customer, of the customers ``which`` selects: ``MARKED["mc"]`` (only whether
+    inactive, found row by row: no grouping of the whole periode) or ``FLAGGED``."""
+    if which == MARKED["mc"]:
+        return _frame(conn, f"""
+            SELECT DISTINCT nomen, 1 AS inactive FROM mc
+            WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))})""",
+                      {"p": periode}).set_index("nomen")
     frame = _frame(conn, f"""
         SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
-               SUM(nominal) AS nominal, SUM(kubik) AS kubik,
-               MAX(CASE WHEN UPPER(TRIM(cust_type)) IN ({inactive}) THEN 1 ELSE 0 END) AS inactive
-        FROM mc WHERE periode = :p GROUP BY nomen""", {"p": periode})
+               SUM(nominal) AS nominal, SUM(kubik) AS kubik, {_INACTIVE} AS inactive
+        FROM mc WHERE periode = :p {which} GROUP BY nomen""", {"p": periode})
     return frame.set_index("nomen")
 
 
-def _bills(conn: Connection, periode: str) -> pd.DataFrame:
-    corrections = ", ".join(f"'{kind}'" for kind in CORRECTIONS)
+def _bills(conn: Connection, periode: str, which: str) -> pd.DataFrame:
+    """MAINBILL(P) per customer, of the customers ``which`` selects (``MARKED["mainbill"]`` or ``FLAGGED``)."""
+    customers, having = ("", which) if which.startswith("HAVING") else (which, "")
     frame = _frame(conn, f"""
-        SELECT nomen,
-               SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END) AS bills,
-               MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({corrections}) THEN 1 ELSE 0 END) AS corrected,
+        SELECT nomen, {_BILLS} AS bills, {_CORRECTED} AS corrected,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
                MAX(rayon) AS rayon, MAX(tarif) AS tarif
-        FROM mainbill WHERE periode = :p GROUP BY nomen""", {"p": periode})
+        FROM mainbill WHERE periode = :p {customers} GROUP BY nomen {having}""", {"p": periode})
     return frame.set_index("nomen")
+
+
+def _keep_flagged(conn: Connection, nomens: pd.Series) -> None:
+    """Put these customers in the temporary table ``flag_nomen`` (``FLAGGED`` reads it)."""
+    conn.exec_driver_sql("DELETE FROM flag_nomen")
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})",
+                         [(n,) for n in nomens.drop_duplicates().tolist()])
 
 
 def _stored_rows(conn: Connection):
@@ -113,26 +144,19 @@ def _latest_rayon(conn: Connection) -> pd.Series:
     return frame.set_index("nomen")["rayon"]
 
 
-def _by_nomen(conn: Connection, sql: str, nomens: list[str], params: dict) -> list:
-    query = text(sql).bindparams(bindparam("n", expanding=True))
-    found = []
-    for i in range(0, len(nomens), 5000):
-        found += conn.execute(query, {**params, "n": nomens[i:i + 5000]}).all()
-    return found
+def _directory(conn: Connection) -> pd.DataFrame:
+    """The directory's name and tarif of the flagged customers."""
+    return _frame(conn, f"SELECT nomen, nama, tarif FROM customer WHERE true {FLAGGED}", {}).set_index("nomen")
 
 
-def _directory(conn: Connection, nomens: list[str]) -> pd.DataFrame:
-    rows = _by_nomen(conn, "SELECT nomen, nama, tarif FROM customer WHERE nomen IN :n", nomens, {})
-    return pd.DataFrame(rows, columns=["nomen", "nama", "tarif"]).set_index("nomen")
-
-
-def _earlier_prices(conn: Connection, periode: str, nomens: list[str]) -> pd.Series:
-    """Rupiah per m3 of each customer's MC rows with m3 in the six periodes before P."""
-    rows = _by_nomen(conn, """
+def _earlier_prices(conn: Connection, periode: str) -> pd.Series:
+    """Rupiah per m3 of each flagged customer's MC rows with m3 in the six periodes before P."""
+    rows = _frame(conn, f"""
         SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
-        WHERE periode >= :a AND periode < :p AND nomen IN :n AND kubik > 0 AND nominal > 0
-        GROUP BY nomen""", nomens, {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
-    return pd.Series({nomen: nominal / kubik for nomen, nominal, kubik in rows}, dtype="float64")
+        WHERE periode >= :a AND periode < :p {FLAGGED} AND kubik > 0 AND nominal > 0
+        GROUP BY nomen""", {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
+    return pd.Series((rows["nominal"] / rows["kubik"]).to_numpy(dtype="float64"), index=rows["nomen"],
+                     dtype="float64")
 
 
 def _first(*candidates: pd.Series) -> pd.Series:
@@ -178,32 +202,31 @@ def _hits(r: Readings, thresholds: Thresholds) -> pd.DataFrame:
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
 
 
-def _identify(conn: Connection, flagged: pd.DataFrame, r: Readings, latest_rayon: pd.Series) -> None:
+def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.DataFrame,
+              latest_rayon: pd.Series) -> None:
     """Rayon (METRICS.md's rule), name and tarif of each flagged customer."""
-    mc, bills = r.mc, r.bills
     customer = flagged["nomen"]
     flagged["rayon"] = _first(customer.map(mc["rayon"]), customer.map(latest_rayon), flagged["own_rayon"],
                               customer.map(bills["rayon"])).fillna("")
     flagged["nama"] = _first(customer.map(mc["nama"]), flagged["own_nama"])
     flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
-    unnamed = flagged.loc[flagged["nama"].isna(), "nomen"].unique().tolist()
-    if unnamed:  # flagged from MAINBILL only: the name as last seen
-        directory = _directory(conn, unnamed)
+    unnamed = customer.isin(customer[flagged["nama"].isna()])
+    if unnamed.any():  # flagged from MAINBILL only: the name as last seen
+        directory = _directory(conn)
         flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
-        flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]))
+        flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]).where(unnamed))
 
 
-def _price(conn: Connection, flagged: pd.DataFrame, r: Readings, periode: str) -> None:
+def _price(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.DataFrame, periode: str) -> None:
     """Rupiah per m3 and the money at stake of each flag."""
-    mc, bills, customer = r.mc, r.bills, flagged["nomen"]
+    customer = flagged["nomen"]
     priced_m3 = customer.map(bills["priced_m3"]).astype("float64")
     from_bills = customer.map(bills["priced_total"]).astype("float64") / priced_m3.where(priced_m3 > 0)
     kubik = customer.map(mc["kubik"]).astype("float64")
     from_mc = customer.map(mc["nominal"]).astype("float64") / kubik.where(kubik > 0)
     price = from_bills.fillna(from_mc)
-    unpriced = flagged.loc[price.isna(), "nomen"].unique().tolist()
-    if unpriced:  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
-        price = price.fillna(customer.map(_earlier_prices(conn, periode, unpriced)).astype("float64"))
+    if price.isna().any():  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
+        price = price.fillna(customer.map(_earlier_prices(conn, periode)).astype("float64"))
     price = np.floor(price + 0.5)
     flagged["price_m3"] = price
     delta = flagged["delta_m3"].astype("float64")
@@ -227,14 +250,16 @@ def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: 
                latest_rayon: pd.Series) -> pd.DataFrame:
     """The meter_flag rows of one periode (``history``: last SBRS rows per customer and
     periode, covering at least ``lookback`` periodes before it)."""
-    r = Readings(periode, thresholds, _readings(conn, periode), history, _mc(conn, periode),
-                 _bills(conn, periode), load=_stored_rows(conn))
+    r = Readings(periode, thresholds, _readings(conn, periode), history, _mc(conn, periode, MARKED["mc"]),
+                 _bills(conn, periode, MARKED["mainbill"]), load=_stored_rows(conn))
     flagged = _hits(r, thresholds)
     if flagged.empty:
         return flagged
     flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
-    _identify(conn, flagged, r, latest_rayon)
-    _price(conn, flagged, r, periode)
+    _keep_flagged(conn, flagged["nomen"])
+    mc, bills = _mc(conn, periode, FLAGGED), _bills(conn, periode, FLAGGED)
+    _identify(conn, flagged, mc, bills, latest_rayon)
+    _price(conn, flagged, mc, bills, periode)
     flagged["periode"] = periode
     return flagged[["periode", "flag", "nomen", "rayon", "nama", "tarif", *READING_COLUMNS, "flags",
                     "delta_m3", "price_m3", "at_stake"]]
@@ -287,6 +312,8 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     history = _history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
                        shift_periode(periodes[-1], -1))
     latest_rayon = _latest_rayon(conn)
+    for statement in FLAG_NOMEN:
+        conn.exec_driver_sql(statement)
     for periode in periodes:
         conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
         if periode not in with_inputs:
@@ -294,6 +321,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
         flagged = find_flags(conn, periode, thresholds, history, latest_rayon)
         if not flagged.empty:
             _insert_flags(conn, flagged)
+    conn.exec_driver_sql("DROP TABLE flag_nomen")
 
 
 RAYON_AGAIN = text("""
