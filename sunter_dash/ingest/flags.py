@@ -4,8 +4,9 @@ change can reach. The checks themselves are the catalogue's (domain/checks.py); 
 reads their inputs, runs them and stores what they find.
 
 A file type reaches the periodes that look back at it: SBRS(Q) feeds Q and the periodes up
-to ``lookback`` after it; MC(Q) and MAINBILL(Q) feed Q. When an MC moves a customer's most
-recent rayon, the flags of other periodes get their rayon again (METRICS.md's rayon rule).
+to ``lookback`` after it; MC(Q) feeds Q and the ``PRICE_LOOKBACK`` periodes after it (prices);
+MAINBILL(Q) feeds Q. When an MC moves a customer's most recent rayon, the flags of other
+periodes get their rayon again (METRICS.md's rayon rule).
 
 Also decided here (docs/ANOMALIES.md): a customer read twice in a periode is checked on
 every row, and a flag shows the first row that raised it; the money at stake is

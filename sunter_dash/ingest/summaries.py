@@ -69,10 +69,11 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
 
 
 def _periodes_holding(conn: Connection, skip: str) -> list[str]:
-    """Periodes other than ``skip`` with a payment, reading or arrears of the customers in
-    ``cr_changed``: one join per table against it, never lists of keys."""
+    """Periodes other than ``skip`` with a payment, reading, bill or arrears of the customers in
+    ``cr_changed`` (a bill: a meter flag raised from MAINBILL alone takes its rayon by the same
+    rule): one join per table against it, never lists of keys."""
     found: set[str] = set()
-    for table in (PayCustomer.__tablename__, *(DATA_TABLES[t].name for t in ("SBRS", "ARDEBT", "MC"))):
+    for table in (PayCustomer.__tablename__, *(DATA_TABLES[t].name for t in ("SBRS", "MAINBILL", "ARDEBT", "MC"))):
         found |= set(conn.exec_driver_sql(
             f"SELECT DISTINCT periode FROM {table} WHERE nomen IN (SELECT nomen FROM cr_changed)").scalars())
     found.discard(skip)

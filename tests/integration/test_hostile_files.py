@@ -94,16 +94,16 @@ def test_item_6_a_tiny_xlsx_with_a_far_cell_is_refused_before_it_is_read(tmp_pat
     assert q(engine, "SELECT status FROM upload") == [("refused",)]
 
 
-def test_item_6_a_far_cell_whose_reference_follows_a_newline_or_tab_is_refused_too(tmp_path, engine):
-    """The extent scan looks for `r="` alone, so no spacing inside a cell's tag hides it, and the
-    sheet's own dimension (here lying: A1:C2) is not believed over its cells."""
+@pytest.mark.parametrize("spelling", [b"<c\n\tr='AAA60000'", b'<c r = "AAA60000"', b'<x:c r="AAA60000"'])
+def test_item_6_a_far_cell_in_any_spelling_xml_allows_is_refused_too(tmp_path, engine, spelling):
+    """Single quotes, spaces around `=`, a namespace prefix: none hides a far cell from the extent
+    scan, and the sheet's own dimension (here lying: A1:C2) is not believed over its cells."""
     path = _one_far_cell(tmp_path / "MC_2025-12.xlsx", ref="AAA60000")
     with zipfile.ZipFile(path) as source:
         parts = {name: source.read(name) for name in source.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"]
-    assert b'<c r="AAA60000"' in sheet
-    assert b'<dimension ref="A1:AAA60000"/>' in sheet
-    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b'<c r="AAA60000"', b'<c\n\tr="AAA60000"').replace(
+    assert b'<c r="AAA60000"' in sheet and b'<dimension ref="A1:AAA60000"/>' in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b'<c r="AAA60000"', spelling).replace(
         b'<dimension ref="A1:AAA60000"/>', b'<dimension ref="A1:C2"/>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
@@ -112,6 +112,29 @@ def test_item_6_a_far_cell_whose_reference_follows_a_newline_or_tab_is_refused_t
     assert result.status == "refused"
     assert result.message.startswith("Sheet 'Sheet' membentang sampai sel AAA60000 (60.000 baris x 703 kolom)"), \
         result.message
+
+
+def test_an_attribute_ending_in_r_is_no_cell_reference(tmp_path, engine):
+    """`error="RT05 ..."` (a data-validation message, say) holds `r="RT0`, which is no cell: a
+    200,000-row sheet of three columns carrying it loads."""
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("MC")
+    sheet.append(["NOMEN", "ZONA_NOVAK", "NOMINAL"])
+    for i in range(200_000):
+        sheet.append([str(60000000 + i), "341511001", 1000])
+    path = tmp_path / "MC_2025-12.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet_xml = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet_xml.replace(
+        b"</sheetData>", b'</sheetData><dataValidations count="1"><dataValidation type="whole" showErrorMessage="1" '
+                         b'error="RT05 salah" sqref="C2"/></dataValidations>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    result = ingest_file(engine, path)
+    assert (result.status, result.stored) == ("loaded", 200_000), result.message
 
 
 def test_item_5_an_xlsx_of_more_rows_than_excel_holds_is_refused_before_it_is_read(tmp_path, engine):
