@@ -17,6 +17,8 @@ of Q reaches the flags of Q and of the six periodes after it).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -32,9 +34,15 @@ from ..models import AnomalySetting, MeterFlag, data_table
 
 READING_COLUMNS = ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume",
                    "median_volume", "read_method", "trouble_code"]
+# What a flag was found with, kept beside it (meter_flag's column: _hits' name), so that a
+# change of MC or MAINBILL finds the flags of the other checks again without the readings.
+FOUND_WITH = {"read_rayon": "own_rayon", "read_nama": "own_nama", "read_tarif": "own_tarif",
+              "delta_exact": "delta_m3", "given_stake": "given_stake", "priced": "priced"}
+BASE_COLUMNS = ["nomen", "flag", *READING_COLUMNS]
+READINGS = "SBRS"  # the file whose rows are the readings: a change of it can move any check
 PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
 INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
-            "delta_m3", "price_m3", "at_stake"}
+            "delta_m3", "price_m3", "at_stake", "priced"}
 
 
 def stored_thresholds(conn: Connection) -> Thresholds:
@@ -56,11 +64,12 @@ def _upper(series: pd.Series) -> pd.Series:
     return cleaned.where(cleaned != "")
 
 
-def _history(conn: Connection, first: str, last: str) -> pd.DataFrame:
-    """The last SBRS row of each customer in each periode from ``first`` to ``last``."""
-    frame = _frame(conn, """
+def _history(conn: Connection, first: str, last: str, which: str = "") -> pd.DataFrame:
+    """The last SBRS row of each customer in each periode from ``first`` to ``last`` (``which``:
+    of the customers ``FLAGGED`` selects)."""
+    frame = _frame(conn, f"""
         SELECT periode, nomen, stand_kini, volume, read_method FROM sbrs
-        WHERE periode BETWEEN :a AND :b ORDER BY periode, nomen, id""", {"a": first, "b": last})
+        WHERE periode BETWEEN :a AND :b {which} ORDER BY periode, nomen, id""", {"a": first, "b": last})
     frame = frame.drop_duplicates(["periode", "nomen"], keep="last")
     frame["volume"] = frame["volume"].astype("float64")
     frame["read_method"] = _upper(frame["read_method"])
@@ -182,11 +191,14 @@ def _base(r: Readings) -> pd.DataFrame:
     }, index=rows.index)
 
 
-def _hits(r: Readings, thresholds: Thresholds) -> pd.DataFrame:
-    """Every check's flagged rows (one per check and customer: the first row that raised it)."""
+def _hits(r: Readings, thresholds: Thresholds, only: set[str] | None = None) -> pd.DataFrame:
+    """Every check's flagged rows (``only``: these checks'), one per check and customer: the
+    first row that raised it."""
     base = _base(r)
     found = []
     for check in checks.checks():
+        if only is not None and check.key not in only:
+            continue
         hit = check.evaluate(r, thresholds)
         stake = hit.stake if hit.stake is not None else np.full(len(base), np.nan)
         rows = base[hit.mask].assign(flag=check.key, delta_m3=hit.delta[hit.mask], given_stake=stake[hit.mask],
@@ -247,23 +259,43 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
     return joined.str[1:]
 
 
-def find_flags(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
-               latest_rayon: pd.Series) -> pd.DataFrame:
-    """The meter_flag rows of one periode (``history``: last SBRS rows per customer and
-    periode, covering at least ``lookback`` periodes before it)."""
-    r = Readings(periode, thresholds, _readings(conn, periode), history, _mc(conn, periode, MARKED["mc"]),
-                 _bills(conn, periode, MARKED["mainbill"]), load=_stored_rows(conn))
-    flagged = _hits(r, thresholds)
-    if flagged.empty:
-        return flagged
+def _inputs(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them."""
+    return _readings(conn, periode), _mc(conn, periode, MARKED["mc"]), _bills(conn, periode, MARKED["mainbill"])
+
+
+def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
+           only: set[str] | None = None, inputs: tuple | None = None) -> pd.DataFrame:
+    """What the checks (``only``: these) find among the readings of P (``history``: the last
+    SBRS rows per customer and periode, covering at least ``lookback`` periodes before it)."""
+    rows, mc, bills = inputs or _inputs(conn, periode)
+    return _hits(Readings(periode, thresholds, rows, history, mc, bills, load=_stored_rows(conn)), thresholds, only)
+
+
+def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset()) -> pd.DataFrame:
+    """The stored flags of P (but those of the checks ``other_than``) as ``_hits`` found them."""
+    shown = ", ".join(BASE_COLUMNS)
+    found = ", ".join(f"{stored} AS {name}" for stored, name in FOUND_WITH.items())
+    leave = f"AND flag NOT IN ({_quoted(sorted(other_than))})" if other_than else ""
+    return _frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p {leave}", {"p": periode})
+
+
+def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon: pd.Series) -> pd.DataFrame:
+    """The meter_flag rows of P from what the checks found: every flag of a customer listed,
+    rayon, name, tarif, price and money at stake from the files as they are now."""
+    flagged = flagged.reset_index(drop=True)
     flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
     _keep_flagged(conn, flagged["nomen"])
     mc, bills = _mc(conn, periode, FLAGGED), _bills(conn, periode, FLAGGED)
     _identify(conn, flagged, mc, bills, latest_rayon)
+    exact = flagged["delta_m3"].astype("float64")
     _price(conn, flagged, mc, bills, periode)
     flagged["periode"] = periode
+    kept = {stored: flagged[name] for stored, name in FOUND_WITH.items()}
+    kept.update(delta_exact=exact, priced=flagged["priced"].astype(bool).astype(int))
+    flagged = flagged.assign(**kept)
     return flagged[["periode", "flag", "nomen", "rayon", "nama", "tarif", *READING_COLUMNS, "flags",
-                    "delta_m3", "price_m3", "at_stake"]]
+                    "delta_m3", "price_m3", "at_stake", *FOUND_WITH]]
 
 
 # --- storing -------------------------------------------------------------------------------
@@ -303,6 +335,20 @@ def _input_periodes(conn: Connection, thresholds: Thresholds) -> set[str]:
             if any(c.runnable(thresholds, types) for c in checks.checks())}
 
 
+@contextmanager
+def _flag_nomen(conn: Connection) -> Iterator[None]:
+    for statement in FLAG_NOMEN:
+        conn.exec_driver_sql(statement)
+    yield
+    conn.exec_driver_sql("DROP TABLE flag_nomen")
+
+
+def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> None:
+    conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
+    if flagged is not None and not flagged.empty:
+        _insert_flags(conn, flagged)
+
+
 def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None) -> None:
     """Replace the flags of these periodes with what their inputs say now."""
     if not periodes:
@@ -313,33 +359,47 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     history = _history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
                        shift_periode(periodes[-1], -1))
     latest_rayon = _latest_rayon(conn)
-    for statement in FLAG_NOMEN:
-        conn.exec_driver_sql(statement)
-    for periode in periodes:
-        conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
-        if periode not in with_inputs:
-            continue
-        flagged = find_flags(conn, periode, thresholds, history, latest_rayon)
-        if not flagged.empty:
-            _insert_flags(conn, flagged)
-    conn.exec_driver_sql("DROP TABLE flag_nomen")
+    with _flag_nomen(conn):
+        for periode in periodes:
+            found = _found(conn, periode, thresholds, history) if periode in with_inputs else None
+            _replace(conn, periode, None if found is None or found.empty
+                     else _finish(conn, periode, found, latest_rayon))
 
 
-RAYON_AGAIN = text("""
-    UPDATE meter_flag SET rayon = COALESCE(
-        (SELECT MAX(m.rayon) FROM mc m WHERE m.periode = meter_flag.periode AND m.nomen = meter_flag.nomen),
-        (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = meter_flag.nomen),
-        (SELECT MAX(s.rayon) FROM sbrs s WHERE s.periode = meter_flag.periode AND s.nomen = meter_flag.nomen),
-        (SELECT MAX(b.rayon) FROM mainbill b WHERE b.periode = meter_flag.periode AND b.nomen = meter_flag.nomen),
-        '')
-    WHERE periode = :p
-""")
+def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: Thresholds) -> None:
+    """After a change of ``file_type`` (not the readings, and read by no check looking back):
+    the checks that read it run again; the other checks' flags stay as found, and every flag
+    gets its name, rayon and price again. The readings' history is read only for the customers
+    those checks flag (the columns every flag shows of it)."""
+    only = {c.key for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))}
+    with_inputs = _input_periodes(conn, thresholds)
+    latest_rayon = _latest_rayon(conn)
+    lookback = checks.lookback(thresholds)
+    with _flag_nomen(conn):
+        for periode in periodes:
+            if periode not in with_inputs:
+                _replace(conn, periode, None)
+                continue
+            first, last = shift_periode(periode, -lookback), shift_periode(periode, -1)
+            inputs = _inputs(conn, periode)
+            conn.exec_driver_sql("DELETE FROM flag_nomen")  # no history yet: those checks read none
+            found = _found(conn, periode, thresholds, _history(conn, first, last, FLAGGED), only, inputs)
+            if not found.empty:  # again, with the history of the customers they flag
+                _keep_flagged(conn, found["nomen"])
+                found = _found(conn, periode, thresholds, _history(conn, first, last, FLAGGED), only, inputs)
+            flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
+            _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged, latest_rayon))
 
 
-def reassign_rayons(conn: Connection, periodes: list[str]) -> None:
-    """Give the flags of these periodes the rayon METRICS.md's rule says now."""
-    for periode in periodes:
-        conn.execute(RAYON_AGAIN, {"p": periode})
+def reprice(conn: Connection, periodes: list[str]) -> None:
+    """Give the stored flags of these periodes their name, rayon and price again (an MC of the
+    periodes before them changed, or a customer's most recent rayon moved)."""
+    latest_rayon = _latest_rayon(conn)
+    with _flag_nomen(conn):
+        for periode in periodes:
+            stored = _stored_hits(conn, periode)
+            if not stored.empty:
+                _replace(conn, periode, _finish(conn, periode, stored, latest_rayon))
 
 
 def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
@@ -352,14 +412,24 @@ def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
             rayon_moved: list[str] | None = None) -> None:
     """After rows of ``file_type`` changed in ``periodes``: the flags of the periodes that
-    read it (``rayon_moved``: other periodes whose customers' latest rayon moved)."""
+    read it (``rayon_moved``: other periodes whose customers' latest rayon moved).
+
+    The readings (SBRS), and any file a check reads looking back, recompute the periodes
+    that read them; MC and MAINBILL run their own checks again and price every flag of
+    their periode again (an MC also those of the ``PRICE_LOOKBACK`` periodes after it)."""
     thresholds = stored_thresholds(conn)
     backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
-    if file_type == "MC" and backs:  # the price of a flag can come from the MCs before its periode
-        backs.add(PRICE_LOOKBACK)
-    affected = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)} if backs else set()
-    if affected:
-        stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
-        recompute(conn, sorted(affected & (stored | _input_periodes(conn, thresholds))), thresholds)
+    stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
+    reached: set[str] = set()
+    if backs and (file_type == READINGS or max(backs) > 0):
+        reached = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)}
+        recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds)
+    elif backs:
+        reached = set(periodes)
+        _recheck(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), file_type, thresholds)
+        if file_type == "MC":  # the price of a flag can come from the MCs before its periode
+            later = {shift_periode(p, k) for p in periodes for k in range(1, PRICE_LOOKBACK + 1)} - reached
+            reprice(conn, sorted(later & stored))
+            reached |= later
     if rayon_moved:
-        reassign_rayons(conn, sorted(set(rayon_moved) - affected))
+        reprice(conn, sorted(set(rayon_moved) - reached))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.checks import KEY_LENGTH
@@ -157,6 +157,16 @@ class MeterFlag(Base):
     delta_m3: Mapped[int | None] = mapped_column(BigInteger)  # the volume in question (domain/meter_checks.py)
     price_m3: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah per m3, from MAINBILL(P) or MC(P)
     at_stake: Mapped[int | None] = mapped_column(BigInteger)  # Rupiah
+    # What the flag was found with, kept so that a change of MC or MAINBILL prices and names the
+    # flags again without reading the readings' history (ingest/flags.py, ``reprice``): the
+    # rayon, name and tarif of the reading that raised it, the volume in question unrounded, the
+    # money at stake the check gave itself, and whether at_stake is |delta| x price (1) or that.
+    read_rayon: Mapped[str | None] = mapped_column(String(8))
+    read_nama: Mapped[str | None] = mapped_column(String(200))
+    read_tarif: Mapped[str | None] = mapped_column(String(16))
+    delta_exact: Mapped[float | None] = mapped_column(Float)
+    given_stake: Mapped[float | None] = mapped_column(Float)
+    priced: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (
         Index("ix_meter_flag_rayon", "periode", "flag", "rayon"),

@@ -8,9 +8,12 @@ test is what keeps every path honest against the rebuild.
 """
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import text
 
+from sunter_dash.db import upgrade
 from sunter_dash.demo import generate
 from sunter_dash.domain import checks
 from sunter_dash.ingest import delete_upload, flags, ingest_file
@@ -79,3 +82,31 @@ def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo
         assert again.status == "loaded", again.message
         uploads[name] = again
         assert _assert_as_rebuilt(engine, f"loading {name} again") == after
+
+
+def test_an_upgraded_database_gets_the_flags_a_rebuild_gives(engine, db_url, demo_files):
+    """Migration 0014 adds what each flag was found with; a database of 0013 holding flags comes
+    out of it with every flag computed again, the new columns filled."""
+    from alembic import command
+
+    from sunter_dash.db import alembic_config
+
+    for path in demo_files[:12]:
+        assert ingest_file(engine, path).status == "loaded"
+    before = _stored(engine)
+    assert before
+    with engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0013")
+    with engine.connect() as conn:
+        assert "delta_exact" not in conn.execute(text("SELECT * FROM meter_flag")).keys()
+    engine.dispose()
+    upgrade(db_url)
+    assert _stored(engine) == before
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT delta_m3, delta_exact, read_nama FROM meter_flag")).all()
+    assert all((m is None) == (e is None) for m, e, _ in found)
+    assert all(m == math.floor(e + 0.5) for m, e, _ in found if e is not None)
+    assert sum(e is not None for _, e, _ in found) > len(found) / 2
+    assert sum(n is not None for _, _, n in found) > len(found) / 2
