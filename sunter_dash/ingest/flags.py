@@ -370,8 +370,11 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
     """After a change of ``file_type`` (not the readings, and read by no check looking back):
     the checks that read it run again; the other checks' flags stay as found, and every flag
     gets its name, rayon and price again. The readings' history is read only for the customers
-    those checks flag (the columns every flag shows of it)."""
-    only = {c.key for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))}
+    those checks flag (the columns every flag shows of it), unless one of them looks back."""
+    rerun = [c for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))]
+    only = {c.key for c in rerun}
+    # A check that compares with earlier readings needs every customer's history to decide.
+    looks_back = any(n.file_type == READINGS and n.back > 0 for c in rerun for n in c.flat_needs(thresholds))
     with_inputs = _input_periodes(conn, thresholds)
     latest_rayon = _latest_rayon(conn)
     lookback = checks.lookback(thresholds)
@@ -383,8 +386,9 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
             first, last = shift_periode(periode, -lookback), shift_periode(periode, -1)
             inputs = _inputs(conn, periode)
             conn.exec_driver_sql("DELETE FROM flag_nomen")  # no history yet: those checks read none
-            found = _found(conn, periode, thresholds, _history(conn, first, last, FLAGGED), only, inputs)
-            if not found.empty:  # again, with the history of the customers they flag
+            found = _found(conn, periode, thresholds, _history(conn, first, last, "" if looks_back else FLAGGED),
+                           only, inputs)
+            if not found.empty and not looks_back:  # again, with the history of the customers they flag
                 _keep_flagged(conn, found["nomen"])
                 found = _found(conn, periode, thresholds, _history(conn, first, last, FLAGGED), only, inputs)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sunter_dash.db import upgrade
 from sunter_dash.demo import generate
 from sunter_dash.domain import checks
+from sunter_dash.domain.checks import Check, Hit, Need
 from sunter_dash.ingest import delete_upload, flags, ingest_file
 
 BACK_FILLED = "SBRS_202505.xlsx"  # the oldest readings, loaded last
@@ -110,3 +111,24 @@ def test_an_upgraded_database_gets_the_flags_a_rebuild_gives(engine, db_url, dem
     assert all(m == math.floor(e + 0.5) for m, e, _ in found if e is not None)
     assert sum(e is not None for _, e, _ in found) > len(found) / 2
     assert sum(n is not None for _, _, n in found) > len(found) / 2
+
+
+def _doubled_after_mc(r, t):
+    return Hit(r.has_prev & (r.volume > 2 * r.prev_volume), r.against_expected)
+
+
+DOUBLED = Check("doubled_mc", "Naik Dua Kali", "bi-arrow-up", "volume > 2 x volume(P-1), read with MC(P)",
+                _doubled_after_mc, needs=lambda t: (Need("SBRS"), Need("SBRS", 1), Need("MC")))
+
+
+def test_a_check_that_reads_mc_and_looks_back_is_run_with_every_history(engine, demo_files):
+    """An MC runs again the checks that read it; one of them comparing with earlier readings
+    decides with every customer's history, not only that of the customers it flags."""
+    by_name = {path.name: path for path in demo_files}
+    with checks.registered(DOUBLED):
+        uploads = {path.name: ingest_file(engine, path) for path in demo_files}
+        assert {row.flag for row in _stored(engine)} >= {"doubled_mc"}
+        delete_upload(engine, uploads["MC1125_AB_Sunter.xls"].upload_id)
+        assert ingest_file(engine, by_name["MC1125_AB_Sunter.xls"]).status == "loaded"
+        after = _assert_as_rebuilt(engine, "loading the newest MC again")
+        assert any(row.flag == "doubled_mc" and row.periode == "2025-12" for row in after)
