@@ -29,6 +29,7 @@ class Readings:
         self.periode, self.thresholds = periode, thresholds
         self.rows, self.history, self.mc, self.bills = rows, history, mc, bills
         self._load = load
+        self.read_history = False  # whether anything asked for the earlier readings
         # METRICS.md: the read-method codes that are actual reads are a setting.
         self.actual_codes = frozenset(thresholds.actual_read_methods)
 
@@ -91,6 +92,7 @@ class Readings:
 
     def previous(self, back: int) -> pd.DataFrame:
         """The last reading of each customer ``back`` periodes before P, indexed by nomen."""
+        self.read_history = True
         earlier = self.history[self.history["periode"] == shift_periode(self.periode, -back)]
         return earlier.drop_duplicates("nomen", keep="last").set_index("nomen")
 
@@ -116,6 +118,7 @@ class Readings:
 
     @cached_property
     def _history_stats(self) -> pd.DataFrame:
+        self.read_history = True
         window = self.history[(self.history["periode"] < self.periode) & (
             self.history["periode"] >= shift_periode(self.periode, -self.thresholds.spike_history))]
         return window.groupby("nomen")["volume"].agg(["median", "count"])

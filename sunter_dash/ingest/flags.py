@@ -136,8 +136,9 @@ def _keep_flagged(conn: Connection, nomens: pd.Series) -> None:
     """Put these customers in the temporary table ``flag_nomen`` (``FLAGGED`` reads it)."""
     conn.exec_driver_sql("DELETE FROM flag_nomen")
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})",
-                         [(n,) for n in nomens.drop_duplicates().tolist()])
+    wanted = [(n,) for n in nomens.dropna().drop_duplicates().tolist()]
+    if wanted:
+        conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})", wanted)
 
 
 def _stored_rows(conn: Connection):
@@ -273,11 +274,14 @@ def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.D
 
 
 def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset()) -> pd.DataFrame:
-    """The stored flags of P (but those of the checks ``other_than``) as ``_hits`` found them."""
+    """The stored flags of P of the registered checks (but ``other_than``) as ``_hits`` found them."""
     shown = ", ".join(BASE_COLUMNS)
     found = ", ".join(f"{stored} AS {name}" for stored, name in FOUND_WITH.items())
-    leave = f"AND flag NOT IN ({_quoted(sorted(other_than))})" if other_than else ""
-    return _frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p {leave}", {"p": periode})
+    kept = sorted(set(checks.names()) - set(other_than))
+    if not kept:
+        return pd.DataFrame(columns=[*BASE_COLUMNS, *FOUND_WITH.values()])
+    return _frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p AND flag IN ({_quoted(kept)})",
+                  {"p": periode})
 
 
 def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon: pd.Series) -> pd.DataFrame:
@@ -339,8 +343,10 @@ def _input_periodes(conn: Connection, thresholds: Thresholds) -> set[str]:
 def _flag_nomen(conn: Connection) -> Iterator[None]:
     for statement in FLAG_NOMEN:
         conn.exec_driver_sql(statement)
-    yield
-    conn.exec_driver_sql("DROP TABLE flag_nomen")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS flag_nomen")
 
 
 def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> None:
@@ -370,11 +376,9 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
     """After a change of ``file_type`` (not the readings, and read by no check looking back):
     the checks that read it run again; the other checks' flags stay as found, and every flag
     gets its name, rayon and price again. The readings' history is read only for the customers
-    those checks flag (the columns every flag shows of it), unless one of them looks back."""
+    those checks flag (the columns every flag shows of it), unless one of them reads it."""
     rerun = [c for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))]
     only = {c.key for c in rerun}
-    # A check that compares with earlier readings needs every customer's history to decide.
-    looks_back = any(n.file_type == READINGS and n.back > 0 for c in rerun for n in c.flat_needs(thresholds))
     with_inputs = _input_periodes(conn, thresholds)
     latest_rayon = _latest_rayon(conn)
     lookback = checks.lookback(thresholds)
@@ -384,13 +388,18 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
                 _replace(conn, periode, None)
                 continue
             first, last = shift_periode(periode, -lookback), shift_periode(periode, -1)
-            inputs = _inputs(conn, periode)
-            conn.exec_driver_sql("DELETE FROM flag_nomen")  # no history yet: those checks read none
-            found = _found(conn, periode, thresholds, _history(conn, first, last, "" if looks_back else FLAGGED),
-                           only, inputs)
-            if not found.empty and not looks_back:  # again, with the history of the customers they flag
-                _keep_flagged(conn, found["nomen"])
-                found = _found(conn, periode, thresholds, _history(conn, first, last, FLAGGED), only, inputs)
+            rows, mc, bills = inputs = _inputs(conn, periode)
+            # The checks first run without any history: one that reads some of it (whatever its
+            # needs declare) decides with every customer's; the others get their customers'.
+            conn.exec_driver_sql("DELETE FROM flag_nomen")
+            probe = Readings(periode, thresholds, rows, _history(conn, first, last, FLAGGED), mc, bills,
+                             load=_stored_rows(conn))
+            hits = [check.evaluate(probe, thresholds) for check in rerun]
+            if not probe.read_history:
+                _keep_flagged(conn, pd.concat([rows["nomen"][hit.mask] for hit in hits]
+                                              + [pd.Series(hit.extra, dtype=object) for hit in hits]))
+            history = _history(conn, first, last, "" if probe.read_history else FLAGGED)
+            found = _found(conn, periode, thresholds, history, only, inputs)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
             _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged, latest_rayon))
 
@@ -431,9 +440,9 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     elif backs:
         reached = set(periodes)
         _recheck(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), file_type, thresholds)
-        if file_type == "MC":  # the price of a flag can come from the MCs before its periode
-            later = {shift_periode(p, k) for p in periodes for k in range(1, PRICE_LOOKBACK + 1)} - reached
-            reprice(conn, sorted(later & stored))
-            reached |= later
+    if file_type == "MC" and backs:  # the price of a flag can come from the MCs before its periode
+        later = {shift_periode(p, k) for p in periodes for k in range(1, PRICE_LOOKBACK + 1)} - reached
+        reprice(conn, sorted(later & stored))
+        reached |= later
     if rayon_moved:
         reprice(conn, sorted(set(rayon_moved) - reached))

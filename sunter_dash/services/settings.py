@@ -9,6 +9,7 @@ import json
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.engine import Connection
 
+from ..domain import checks
 from ..domain.checks import Thresholds
 from ..domain.clock import now_utc
 from ..domain.errors import BadParameter
@@ -18,6 +19,8 @@ from ..ingest import flags, summaries
 from ..models import AnomalySetting, PeriodeGoal, SavedSetting
 from ..queries.cache import invalidate
 from . import Actor, record
+
+CATALOGUE = "_checks"  # beside the thresholds: the check keys the stored flags were computed with
 
 
 def saved(conn: Connection) -> dict:
@@ -36,7 +39,8 @@ def _apply(conn: Connection, wanted: Thresholds) -> bool:
     """Store ``wanted`` as what the flags follow; recompute them when it differs. Safe when
     several processes start at once (gunicorn workers): the first stores the row, the others
     wait for it and find it equal."""
-    wanted_json = json.dumps(wanted.as_dict())
+    catalogue = sorted(checks.names())
+    wanted_json = json.dumps({**wanted.as_dict(), CATALOGUE: catalogue})
     created = conn.execute(text("INSERT INTO anomaly_setting (id, thresholds) VALUES (1, :t) "
                                 "ON CONFLICT (id) DO NOTHING"), {"t": wanted_json}).rowcount
     if created:
@@ -44,9 +48,14 @@ def _apply(conn: Connection, wanted: Thresholds) -> bool:
         changed = wanted != Thresholds()
         recompute = wanted.flagging() != Thresholds().flagging()
     else:
-        stored = Thresholds.from_stored(json.loads(conn.execute(
-            select(AnomalySetting.thresholds).where(AnomalySetting.id == 1).with_for_update()).scalar()))
-        changed, recompute = stored != wanted, stored.flagging() != wanted.flagging()
+        raw = json.loads(conn.execute(
+            select(AnomalySetting.thresholds).where(AnomalySetting.id == 1).with_for_update()).scalar())
+        stored = Thresholds.from_stored(raw)
+        # A check added or taken away since: an upload of MC or MAINBILL keeps the other checks'
+        # flags as found (ingest/flags.py), so only a full recomputation brings them in line.
+        other_checks = raw.get(CATALOGUE, catalogue) != catalogue
+        changed = stored != wanted or other_checks
+        recompute = stored.flagging() != wanted.flagging() or other_checks
         if changed:
             conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
     if recompute:  # a collection setting changes figures read at request time, not the flags

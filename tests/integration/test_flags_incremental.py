@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
 from sunter_dash.db import upgrade
 from sunter_dash.demo import generate
 from sunter_dash.domain import checks
-from sunter_dash.domain.checks import Check, Hit, Need
+from sunter_dash.domain.checks import Check, Hit, Need, Thresholds
 from sunter_dash.ingest import delete_upload, flags, ingest_file
+from sunter_dash.services.settings import sync_thresholds
 
 BACK_FILLED = "SBRS_202505.xlsx"  # the oldest readings, loaded last
 
@@ -118,12 +120,13 @@ def _doubled_after_mc(r, t):
 
 
 DOUBLED = Check("doubled_mc", "Naik Dua Kali", "bi-arrow-up", "volume > 2 x volume(P-1), read with MC(P)",
-                _doubled_after_mc, needs=lambda t: (Need("SBRS"), Need("SBRS", 1), Need("MC")))
+                _doubled_after_mc, needs=lambda t: (Need("SBRS"), Need("MC")))  # its mask reads P-1 undeclared
 
 
 def test_a_check_that_reads_mc_and_looks_back_is_run_with_every_history(engine, demo_files):
     """An MC runs again the checks that read it; one of them comparing with earlier readings
-    decides with every customer's history, not only that of the customers it flags."""
+    (whether or not its needs say so) decides with every customer's history, not only that of
+    the customers it flags."""
     by_name = {path.name: path for path in demo_files}
     with checks.registered(DOUBLED):
         uploads = {path.name: ingest_file(engine, path) for path in demo_files}
@@ -132,3 +135,34 @@ def test_a_check_that_reads_mc_and_looks_back_is_run_with_every_history(engine, 
         assert ingest_file(engine, by_name["MC1125_AB_Sunter.xls"]).status == "loaded"
         after = _assert_as_rebuilt(engine, "loading the newest MC again")
         assert any(row.flag == "doubled_mc" and row.periode == "2025-12" for row in after)
+
+
+def test_a_check_added_or_taken_away_recomputes_the_flags_at_the_next_start(engine, demo_files):
+    """An MC or MAINBILL keeps the other checks' flags as found, so a change of the catalogue is
+    brought in at start (sync_thresholds), as a change of thresholds is."""
+    for path in demo_files:
+        assert ingest_file(engine, path).status == "loaded"
+    assert sync_thresholds(engine, Thresholds()) is False
+    with checks.registered(DOUBLED):
+        assert sync_thresholds(engine, Thresholds()) is True
+        assert "doubled_mc" in {row.flag for row in _stored(engine)}
+        _assert_as_rebuilt(engine, "adding a check")
+        assert sync_thresholds(engine, Thresholds()) is False
+    assert sync_thresholds(engine, Thresholds()) is True
+    assert "doubled_mc" not in {row.flag for row in _stored(engine)}
+    _assert_as_rebuilt(engine, "taking it away")
+
+
+NEVER = Check("never_mc1", "Tak Pernah", "bi-dot", "reads MC(P-1), flags nobody",
+              lambda r, t: Hit(np.zeros(len(r.rows), dtype=bool), np.full(len(r.rows), np.nan)),
+              needs=lambda t: (Need("SBRS"), Need("MC", 1)))
+
+
+def test_an_mc_read_looking_back_still_prices_the_six_periodes_after_it(engine, demo_files):
+    """A check reading MC(P-1) makes an MC recompute its periode and the next; the flags priced
+    from it in the periodes after those are priced again too."""
+    with checks.registered(NEVER):
+        uploads = {path.name: ingest_file(engine, path) for path in demo_files}
+        before = _stored(engine)
+        delete_upload(engine, uploads["MC0725_AB_Sunter.xls"].upload_id)
+        assert _assert_as_rebuilt(engine, "deleting an older MC") != before
