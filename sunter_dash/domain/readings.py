@@ -27,7 +27,7 @@ class Readings:
         reads of them (ingest/flags.py's ``MARKED``); ``load(file_type, periode)``: the stored
         rows of any other file a check needs."""
         self.periode, self.thresholds = periode, thresholds
-        self.rows, self.history, self.mc, self.bills = rows, history, mc, bills
+        self.rows, self._history, self.mc, self.bills = rows, history, mc, bills
         self._load = load
         self.read_history = False  # whether anything asked for the earlier readings
         # METRICS.md: the read-method codes that are actual reads are a setting.
@@ -89,6 +89,11 @@ class Readings:
         return self.rows["bill_amount"].astype("Float64")
 
     # --- looking back --------------------------------------------------------------------------
+
+    @property
+    def history(self) -> pd.DataFrame:
+        self.read_history = True
+        return self._history
 
     def previous(self, back: int) -> pd.DataFrame:
         """The last reading of each customer ``back`` periodes before P, indexed by nomen."""

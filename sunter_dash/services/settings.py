@@ -53,10 +53,12 @@ def _apply(conn: Connection, wanted: Thresholds) -> bool:
         stored = Thresholds.from_stored(raw)
         # A check added or taken away since: an upload of MC or MAINBILL keeps the other checks'
         # flags as found (ingest/flags.py), so only a full recomputation brings them in line.
+        # (A row written before the keys were kept: its flags were computed by migration 0014 with
+        # today's checks; the keys are written now, so the next change is seen.)
         other_checks = raw.get(CATALOGUE, catalogue) != catalogue
         changed = stored != wanted or other_checks
         recompute = stored.flagging() != wanted.flagging() or other_checks
-        if changed:
+        if changed or CATALOGUE not in raw:
             conn.execute(update(AnomalySetting).where(AnomalySetting.id == 1).values(thresholds=wanted_json))
     if recompute:  # a collection setting changes figures read at request time, not the flags
         flags.rebuild(conn, wanted)

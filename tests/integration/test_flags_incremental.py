@@ -8,6 +8,7 @@ test is what keeps every path honest against the rebuild.
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -164,5 +165,26 @@ def test_an_mc_read_looking_back_still_prices_the_six_periodes_after_it(engine, 
     with checks.registered(NEVER):
         uploads = {path.name: ingest_file(engine, path) for path in demo_files}
         before = _stored(engine)
-        delete_upload(engine, uploads["MC0725_AB_Sunter.xls"].upload_id)
-        assert _assert_as_rebuilt(engine, "deleting an older MC") != before
+        assert uploads["MC0725_AB_Sunter.xls"].status == "loaded"
+        delete_upload(engine, uploads["MC0725_AB_Sunter.xls"].upload_id)  # MC of 2025-08
+        after = _assert_as_rebuilt(engine, "deleting an older MC")
+        # Beyond the two periodes it recomputes (2025-08, 2025-09): prices taken from it moved.
+        assert {r for r in after if r.periode >= "2025-10"} != {r for r in before if r.periode >= "2025-10"}
+
+
+def test_settings_stored_before_the_check_keys_were_kept_get_them_at_the_next_start(engine, demo_files):
+    """A row of anomaly_setting written before 0.2.0 has no check keys: the next start writes
+    them (no recomputation: migration 0014 computed the flags with today's checks), so a check
+    added later is still noticed."""
+    for path in demo_files[:8]:
+        assert ingest_file(engine, path).status == "loaded"
+    assert sync_thresholds(engine, Thresholds()) is False
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE anomaly_setting SET thresholds = :t WHERE id = 1"),
+                     {"t": json.dumps(Thresholds().as_dict())})
+    assert sync_thresholds(engine, Thresholds()) is False
+    with engine.connect() as conn:
+        kept = json.loads(conn.execute(text("SELECT thresholds FROM anomaly_setting")).scalar())
+    assert kept["_checks"] == sorted(checks.names())
+    with checks.registered(DOUBLED):
+        assert sync_thresholds(engine, Thresholds()) is True
