@@ -86,11 +86,11 @@ def _readings(conn: Connection, periode: str) -> pd.DataFrame:
     return frame
 
 
-# MC(P) and MAINBILL(P) per customer. The checks see only the customers these files mark
-# (``MARKED``: an inactive status; a correction or more than one bill), which is all they read
-# of them; the flagged customers' names, rayons and prices are read afterwards for them alone
-# (``FLAGGED``), so no periode's 200,000 customers are grouped and fetched for the few thousand
-# flagged.
+# MC(P) and MAINBILL(P). The checks see only the customers these files mark (``_marked``: an
+# inactive status; a correction or more than one bill), which is all they read of them; the
+# flagged customers' names, rayons and prices are read afterwards for them alone (``_mc``,
+# ``_bills``: ``FLAGGED``), so no periode's 200,000 customers are grouped and fetched for the few
+# thousand flagged.
 FLAGGED = "AND nomen IN (SELECT nomen FROM flag_nomen)"
 FLAG_NOMEN = ("DROP TABLE IF EXISTS flag_nomen", "CREATE TEMPORARY TABLE flag_nomen (nomen VARCHAR(20) PRIMARY KEY)")
 
@@ -99,37 +99,39 @@ def _quoted(values) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-_INACTIVE = f"MAX(CASE WHEN UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))}) THEN 1 ELSE 0 END)"
 _CORRECTED = f"MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({_quoted(CORRECTIONS)}) THEN 1 ELSE 0 END)"
 _BILLS = "SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END)"
-MARKED = {"mc": "inactive", "mainbill": f"HAVING {_CORRECTED} = 1 OR {_BILLS} > 1"}
-
-
-def _mc(conn: Connection, periode: str, which: str) -> pd.DataFrame:
-    """MC(P) per customer, of the customers ``which`` selects: ``MARKED["mc"]`` (only whether
-    inactive, found row by row: no grouping of the whole periode) or ``FLAGGED``."""
-    if which == MARKED["mc"]:
-        return _frame(conn, f"""
-            SELECT DISTINCT nomen, 1 AS inactive FROM mc
-            WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))})""",
-                      {"p": periode}).set_index("nomen")
-    frame = _frame(conn, f"""
-        SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
-               SUM(nominal) AS nominal, SUM(kubik) AS kubik, {_INACTIVE} AS inactive
-        FROM mc WHERE periode = :p {which} GROUP BY nomen""", {"p": periode})
-    return frame.set_index("nomen")
-
-
-def _bills(conn: Connection, periode: str, which: str) -> pd.DataFrame:
-    """MAINBILL(P) per customer, of the customers ``which`` selects (``MARKED["mainbill"]`` or ``FLAGGED``)."""
-    customers, having = ("", which) if which.startswith("HAVING") else (which, "")
-    frame = _frame(conn, f"""
-        SELECT nomen, {_BILLS} AS bills, {_CORRECTED} AS corrected,
+_BILL_COLUMNS = f"""{_BILLS} AS bills, {_CORRECTED} AS corrected,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
                SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
-               MAX(rayon) AS rayon, MAX(tarif) AS tarif
-        FROM mainbill WHERE periode = :p {customers} GROUP BY nomen {having}""", {"p": periode})
-    return frame.set_index("nomen")
+               MAX(rayon) AS rayon, MAX(tarif) AS tarif"""
+
+
+def _marked(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the checks read of MC(P) and MAINBILL(P), indexed by nomen: the inactive customers
+    (found row by row, no grouping of the whole periode), and the customers with a corrected
+    bill or more than one."""
+    inactive = _frame(conn, f"""
+        SELECT DISTINCT nomen, 1 AS inactive FROM mc
+        WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))})""", {"p": periode})
+    bills = _frame(conn, f"""
+        SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p
+        GROUP BY nomen HAVING {_CORRECTED} = 1 OR {_BILLS} > 1""", {"p": periode})
+    return inactive.set_index("nomen"), bills.set_index("nomen")
+
+
+def _mc(conn: Connection, periode: str) -> pd.DataFrame:
+    """MC(P) per flagged customer (``FLAGGED``)."""
+    return _frame(conn, f"""
+        SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
+               SUM(nominal) AS nominal, SUM(kubik) AS kubik
+        FROM mc WHERE periode = :p {FLAGGED} GROUP BY nomen""", {"p": periode}).set_index("nomen")
+
+
+def _bills(conn: Connection, periode: str) -> pd.DataFrame:
+    """MAINBILL(P) per flagged customer (``FLAGGED``)."""
+    return _frame(conn, f"SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {FLAGGED} GROUP BY nomen",
+                  {"p": periode}).set_index("nomen")
 
 
 def _keep_flagged(conn: Connection, nomens: pd.Series) -> None:
@@ -262,7 +264,7 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
 
 def _inputs(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them."""
-    return _readings(conn, periode), _mc(conn, periode, MARKED["mc"]), _bills(conn, periode, MARKED["mainbill"])
+    return (_readings(conn, periode), *_marked(conn, periode))
 
 
 def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
@@ -290,7 +292,7 @@ def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon:
     flagged = flagged.reset_index(drop=True)
     flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
     _keep_flagged(conn, flagged["nomen"])
-    mc, bills = _mc(conn, periode, FLAGGED), _bills(conn, periode, FLAGGED)
+    mc, bills = _mc(conn, periode), _bills(conn, periode)
     _identify(conn, flagged, mc, bills, latest_rayon)
     exact = flagged["delta_m3"].astype("float64")
     _price(conn, flagged, mc, bills, periode)
