@@ -69,11 +69,12 @@ def main() -> None:
     compact = {p: p.replace("-", "") for p in periodes}
     read = shift_periode(newest, -1)  # an MC is named by its reading month, the month before its periode
     mc_file = next(demo.glob(f"MC{read[5:7]}{read[2:4]}*"))
+    sbrs = {p: next(demo.glob(f"SBRS_{compact[p]}.*")) for p in (newest, oldest)}  # .xlsx or .txt
     cases = [
-        (f"SBRS {newest}", demo / f"SBRS_{compact[newest]}.xlsx"),
+        (f"SBRS {newest}", sbrs[newest]),
         (f"MC {newest}", mc_file),
         (f"MAINBILL {newest}", demo / f"MAINBILL_{compact[newest]}.csv"),
-        (f"SBRS {oldest} (back-fill: 7 periodes)", demo / f"SBRS_{compact[oldest]}.xlsx"),
+        (f"SBRS {oldest} (back-fill: 7 periodes)", sbrs[oldest]),
     ]
     print(f"\n{'file (deleted, then loaded again)':<40}{'delete s':>10}{'load s':>10}{'of which flags + directory s':>30}")
     with engine.connect() as conn:
@@ -88,7 +89,7 @@ def main() -> None:
         result = ingest_file(engine, path)
         total = time.perf_counter() - t0
         assert result.status == "loaded", result.as_json()
-        print(f"{name:<40}{deleted:>10.1f}{total:>10.1f}{sum(spent):>30.1f}", flush=True)
+        print(f"{name + ' ' + path.suffix:<40}{deleted:>10.1f}{total:>10.1f}{sum(spent):>30.1f}", flush=True)
 
     if not args.skip_rebuild:
         with engine.begin() as conn:

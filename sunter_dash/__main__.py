@@ -119,7 +119,8 @@ def cmd_demo(args, config) -> int:
     from .demo import generate
 
     started = time.perf_counter()
-    files = generate(Path(args.out), customers=args.customers, months=args.months, seed=args.seed)
+    files = generate(Path(args.out), customers=args.customers, months=args.months, seed=args.seed,
+                     text=args.text)
     for path in files:
         print(path)
     print(f"{len(files)} file ditulis ke {args.out} dalam {time.perf_counter() - started:.1f} s.",
@@ -266,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=FIRST_RUN_CUSTOMERS)
     demo.add_argument("--months", type=int, default=6)
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--text", action="store_true",
+                      help="MC dan SBRS sebagai teks berpembatas (cepat untuk data besar), bukan Excel")
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="skema, statistik, cadangan")

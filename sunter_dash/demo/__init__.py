@@ -11,7 +11,9 @@ kind of METRICS.md, so the rules have something to find.
 Modules: ``vocab`` (word lists, tariffs, rates), ``common`` (periode and string
 helpers), ``world`` (the simulation), ``writers`` (xlsx / xls / text writers),
 ``exports`` (one writer per file type).  Everything is vectorised with numpy and
-pyarrow (customers go up to 500,000).  Nothing runs at import time and nothing
+pyarrow; only the Excel writers go cell by cell, so ``text=True`` (head-office worlds,
+1,000,000 customers x 12 months in a few minutes) writes MC and SBRS as the billing
+system's delimited text exports instead.  Nothing runs at import time and nothing
 here imports Dash or Flask.
 """
 from __future__ import annotations
@@ -23,13 +25,15 @@ import numpy as np
 from .common import month_start, parse_periode
 from .exports import (write_ardebt, write_collection, write_mainbill, write_mb, write_mc, write_rute,
                       write_sbrs)
+from .vocab import XLSX_MAX_ROWS
 from .world import build_customers, cut_ledger, simulate_ledger, simulate_readings, zones
 
 __all__ = ["generate"]
 
 
 def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
-             end_periode: str = "2025-12", through: int | None = None) -> list[pathlib.Path]:
+             end_periode: str = "2025-12", through: int | None = None,
+             text: bool = False) -> list[pathlib.Path]:
     """Write the demo files to out_dir (created if missing); return the paths in a sensible
     load order: RUTE, then per periode oldest->newest: MC, SBRS, MAINBILL, COLLECTION
     extracts, then MB, then ARDEBT files.
@@ -38,6 +42,10 @@ def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
     calendar months ending at ``end_periode`` (``YYYY-MM``).  ``through``: the files are
     exported on that day of the newest month, as on a working day: no payment after it
     (COLLECTION, MB and ARDEBT agree), the newest COLLECTION extracts end on it.
+    ``text``: MC as ';'-separated CSV and SBRS as pipe-delimited text (same rows and
+    values, no title or total rows); always so when an .xlsx could not hold the customers.
+    Each file is rendered and written on its own, so memory holds the world's arrays and
+    one file's text.
     """
     customers, months = int(customers), int(months)
     if customers < 50:
@@ -47,6 +55,7 @@ def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
     end_mi = parse_periode(end_periode)
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    text = text or customers > XLSX_MAX_ROWS - 20  # room for the title, header and total rows
     rng = np.random.default_rng(seed)
     mis = list(range(end_mi - months + 1, end_mi + 1))
 
@@ -61,8 +70,8 @@ def generate(out_dir, customers: int = 3000, months: int = 6, seed: int = 42,
     paths = [write_rute(out, end_mi, pcez_codes, rng)]
     for m, mi in enumerate(mis):
         # the oldest MC as .xlsx (when there are several), the others as Excel 97 .xls
-        paths.append(write_mc(out, cu, rd, m, mi, as_xlsx=(m == 0 and months > 1)))
-        paths.append(write_sbrs(out, cu, rd, m, mi))
+        paths.append(write_mc(out, cu, rd, m, mi, as_xlsx=(m == 0 and months > 1), text=text))
+        paths.append(write_sbrs(out, cu, rd, m, mi, text=text))
         paths.append(write_mainbill(out, cu, rd, m, mi))
         paths.extend(write_collection(out, lg, mi, newest=(mi == end_mi), through=through))
     paths.extend(write_mb(out, lg, mis))

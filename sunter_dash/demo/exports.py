@@ -13,7 +13,7 @@ from .common import (PAD2, days_in, fmt_date, join, mmyyyy, month_start, num_str
 from .vocab import (FIRST, FIXED, LAST, LOKETS, MB_MAX_BYTES, MESSAGES, MONTH_ID, PRICE, READ_METHODS,
                     SKIP_CODES, STATUS, TARIFFS, TROUBLE_CODES, XLS_MAX_ROWS)
 from .world import Customers, Ledger, Readings
-from .writers import Col, text_lines, write_text, write_xls, write_xlsx
+from .writers import Col, text_lines, write_cols_text, write_text, write_xls, write_xlsx
 
 
 def _notag(mi_values, nomen) -> pa.Array:
@@ -45,7 +45,9 @@ def write_rute(out: pathlib.Path, end_mi: int, pcez_codes, rng) -> pathlib.Path:
 
 
 def write_mc(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int,
-             as_xlsx: bool) -> pathlib.Path:
+             as_xlsx: bool, text: bool = False) -> pathlib.Path:
+    """The MC as Excel 97 .xls (.xlsx when asked or too big) with title and total rows, or
+    (text) as the billing system's ';'-separated CSV."""
     read_mi = mi - 1
     y, mo = ym(read_mi)
     stem = f"MC{mo:02d}{y % 100:02d}_AB_Sunter"
@@ -67,6 +69,8 @@ def write_mc(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int,
         Col("NOTAGIHAN", "s", _notag(np.full(cu.n, mi), cu.nomen), mask=no_bill, width=14),
         Col("CUST_TYPE", "s", pick(STATUS, cu.status), width=10),
     ]
+    if text:
+        return write_cols_text(out / f"{stem}.csv", cols, ";", "\r\n", date_sep="-")
     bill_y, bill_mo = ym(mi)
     titles = ("LAPORAN MASTER CUSTOMER (MC) - CABANG SUNTER",
               f"Periode Catat: {MONTH_ID[mo - 1]} {y} | Periode Rekening: {MONTH_ID[bill_mo - 1]} {bill_y}")
@@ -76,7 +80,9 @@ def write_mc(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int,
     return write_xls(out / f"{stem}.xls", stem, cols, titles, footer)
 
 
-def write_sbrs(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int) -> pathlib.Path:
+def write_sbrs(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int,
+               text: bool = False) -> pathlib.Path:
+    """The SBRS as .xlsx, or (text) pipe-delimited with 8-digit DDMMYYYY reading dates."""
     rows = np.flatnonzero(rd.read[:, m])
     rows = rows[np.lexsort((cu.nomen[rows], cu.block[rows], cu.pcez[rows]))]  # route-book order
     idx = pa.array(rows)
@@ -105,6 +111,8 @@ def write_sbrs(out: pathlib.Path, cu: Customers, rd: Readings, m: int, mi: int) 
         Col("Bill_Period", "s", pa.array([mmyyyy(mi)] * rows.size), width=10),
         Col("Bill_Amount", "n", bill, money=True, width=12),
     ]
+    if text:
+        return write_cols_text(out / f"SBRS_{yyyymm(mi)}.txt", cols, "|", "\n", date_sep="")
     return write_xlsx(out / f"SBRS_{yyyymm(mi)}.xlsx", "SBRS", cols, _stamp(mi - 1, 9))
 
 

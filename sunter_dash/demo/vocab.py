@@ -87,4 +87,5 @@ STUCK_RATE = 0.006
 FOREIGN_PAY_RATE = 0.002  # payments by NOMENs not in MC(P), per periode
 ROWS_PER_CHUNK = 50_000
 XLS_MAX_ROWS = 65_536
+XLSX_MAX_ROWS = 1_048_576
 MB_MAX_BYTES = 95_000_000  # DATA.md refuses files over 100 MB

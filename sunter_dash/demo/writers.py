@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 
-from .common import concat_bytes, join
+from .common import concat_bytes, fmt_date, join, num_str
 from .vocab import ROWS_PER_CHUNK
 
 
@@ -174,3 +174,24 @@ def write_text(path: pathlib.Path, header: list[str], lines: pa.Array, sep: str,
         text = text.decode("utf-8").encode(encoding)
     path.write_bytes(text)
     return path
+
+
+def col_text(col: Col, date_sep: str) -> pa.Array:
+    """A column as the text a delimited export holds: dates as dd<date_sep>mm<date_sep>yyyy,
+    integers as digits, masked cells empty."""
+    if col.kind == "s":
+        values = col.values
+    elif col.kind == "d":
+        values = fmt_date(col.values.astype("datetime64[D]"), date_sep)
+    else:
+        values = num_str(col.values)
+    if col.mask is not None:
+        values = pc.if_else(pa.array(col.mask), "", values)
+    return pc.fill_null(values, "")
+
+
+def write_cols_text(path: pathlib.Path, cols: list[Col], sep: str, newline: str,
+                    date_sep: str) -> pathlib.Path:
+    """The columns of a spreadsheet export as delimited text (no title or total rows)."""
+    lines = text_lines([col_text(col, date_sep) for col in cols], sep, newline)
+    return write_text(path, [col.name for col in cols], lines, sep, newline)
