@@ -1,9 +1,11 @@
 """Server time of the dashboard's callbacks and API endpoints, cold and warm cache.
 
-    python benchmarks/queries.py [--db build/bench/dashboard-200k.db] [--samples 40] [--browser]
+    python benchmarks/queries.py [--db build/bench/dashboard-200k.db | --database-url URL]
+                                 [--samples 40] [--browser]
 
 Loads (or reuses) the benchmark world of benchmarks/world.py: 200,000 customers,
-12 periodes, 10,000,000 payment rows, through the real ingestion pipeline. Then,
+12 periodes, 10,000,000 payment rows, through the real ingestion pipeline (or takes
+``--database-url``, a database already loaded, as benchmarks/scale.py's). Then,
 against the app on that database (flask-caching's SimpleCache, as `python -m
 sunter_dash` runs), it times every request through Flask's test client, so a
 figure includes routing, the guard, Dash's callback dispatch and JSON encoding:
@@ -69,6 +71,7 @@ def measure(name: str, cases: list, clear, results: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "dashboard-200k.db")
+    parser.add_argument("--database-url", help="a loaded database instead of --db (e.g. PostgreSQL)")
     parser.add_argument("--samples", type=int, default=40, help="requests per figure (cold and warm each)")
     parser.add_argument("--browser", action="store_true", help="also time a first page load in Chromium")
     args = parser.parse_args()
@@ -82,7 +85,7 @@ def main() -> None:
     from sunter_dash.services.users import upsert as upsert_user
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    url = build_world(args.db)
+    url = args.database_url or build_world(args.db)
     started = time.perf_counter()
     upgrade(url)
     print(f"schema at head ({time.perf_counter() - started:.1f} s; a first upgrade builds the summaries)")

@@ -46,8 +46,7 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sunter_dash.demo.common import (PAD2, days_in, fmt_date, join, month_start, num_str,  # noqa: E402
-                                     parse_periode, ym)
+from sunter_dash.demo.common import PAD2, days_in, fmt_date, join, month_start, num_str, parse_periode, ym  # noqa: E402
 from sunter_dash.demo.vocab import LOKET_SHARE, LOKETS  # noqa: E402
 from sunter_dash.demo.writers import text_lines, write_text  # noqa: E402
 
@@ -100,7 +99,7 @@ _PREFIXES = [("RUTE", 0, 0), ("MC", 1, 0), ("SBRS", 1, 1), ("MAINBILL", 1, 2), (
              ("COLLECTION", 1, 3), ("MB", 2, 0), ("ARDEBT", 3, 0)]
 
 
-def _load_key(path: Path) -> tuple:
+def load_key(path: Path) -> tuple:
     """Sort key for the load order: RUTE, per periode MC SBRS MAINBILL COLLECTION (+ extra),
     then MB, then ARDEBT. An MC is named after its reading month, the month before its periode."""
     name = path.name.upper()
@@ -322,7 +321,7 @@ def build_world(db_path, customers: int = 200_000, payments: int = 10_000_000,
     _remove_db(partial)
     partial_url = f"sqlite:///{partial}"
     upgrade(partial_url)
-    load(partial_url, sorted(demo_files(demo) + extras, key=_load_key))
+    load(partial_url, sorted(demo_files(demo) + extras, key=load_key))
     get_engine(partial_url).dispose()
     _fold_wal(partial)
     _remove_db(db)
