@@ -97,10 +97,16 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table) -> None:
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     conn.info[STAGED_TABLE] = table.name
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
-    # Statistics for the rows just inserted: without them the planner takes this transaction's new
-    # periode for empty and joins it by nested loops (the summaries of an SBRS of 1,000,000
-    # readings ran for minutes). ANALYZE samples a fixed number of rows: 0.2-0.5 s at 12M rows.
-    conn.exec_driver_sql(f"ANALYZE {quote(table.name)}")
+    fresh_statistics(conn, table.name, arrow.num_rows)
+
+
+def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
+    """PostgreSQL: statistics for the rows this transaction just wrote into a table, when they are
+    many. Without them the planner takes the transaction's new periode for empty and joins it by
+    nested loops: at 1,000,000 customers an SBRS's KPI query and an MC's collection summary ran
+    for minutes. ANALYZE samples a fixed number of rows: 0.2-0.5 s on a table of 12M rows."""
+    if conn.dialect.name == "postgresql" and written >= BULK_ROWS:
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table_name)}")
 
 
 def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
 from ..models import DATA_TABLES, ArrearsBucket, ArrearsCustomer, KpiDay, KpiPeriode, PayCustomer
-from .bulk import staged
+from .bulk import fresh_statistics, staged
 
 LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
@@ -160,7 +160,8 @@ def rebuild_daily(conn: Connection, periode: str) -> None:
 
 def rebuild_pay_customer(conn: Connection, periode: str) -> None:
     conn.execute(delete(PayCustomer).where(PayCustomer.periode == periode))
-    conn.execute(PAY_CUSTOMER_SQL, {"p": periode})
+    written = conn.execute(PAY_CUSTOMER_SQL, {"p": periode}).rowcount
+    fresh_statistics(conn, PayCustomer.__tablename__, written)
 
 
 def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -> None:
@@ -201,7 +202,8 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
     """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
     stage = staged(conn, DATA_TABLES["COLLECTION"].name)
     if stage:
-        conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE.format(stage=stage))
+        folded = conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE.format(stage=stage)).rowcount
+        fresh_statistics(conn, PayCustomer.__tablename__, folded)
         daily = text(DAILY_FROM_STAGE.format(stage=stage))
         for periode in sorted(added["periode"].dropna().unique().tolist()):
             conn.execute(daily, {"p": periode})
@@ -234,7 +236,8 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
 def rebuild_arrears(conn: Connection, periode: str) -> None:
     conn.execute(delete(ArrearsCustomer).where(ArrearsCustomer.periode == periode))
     conn.execute(delete(ArrearsBucket).where(ArrearsBucket.periode == periode))
-    conn.execute(ARREARS_SQL, {"p": periode})
+    written = conn.execute(ARREARS_SQL, {"p": periode}).rowcount
+    fresh_statistics(conn, ArrearsCustomer.__tablename__, written)
     buckets = [{"periode": periode, "rayon": row.rayon, "bucket": row.bucket, "nomen": int(row.nomen),
                 "nominal": int(row.nominal or 0)} for row in conn.execute(BUCKET_SQL, {"p": periode})]
     if buckets:
