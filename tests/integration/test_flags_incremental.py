@@ -1,7 +1,8 @@
 """The meter flags each upload and deletion keeps (ingest/flags.py, inside its transaction) equal
 the flags a full rebuild from the stored rows gives, whatever the path: the monthly routine of
 new periodes, an SBRS back-fill that the periodes after it look back at, and the deletion and
-loading again of each type the checks read (SBRS, MC, MAINBILL). On both back ends.
+loading again of each type the checks read (SBRS, MC, MAINBILL), and of the types they do not
+(COLLECTION, MB, ARDEBT, RUTE), which leave every flag as it was. On both back ends.
 
 Issue 18 makes the flags incremental (only the customers and checks a change reaches); this
 test is what keeps every path honest against the rebuild.
@@ -85,6 +86,15 @@ def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo
         again = ingest_file(engine, by_name[name])
         assert again.status == "loaded", again.message
         uploads[name] = again
+        assert _assert_as_rebuilt(engine, f"loading {name} again") == after
+
+    # The other types feed no check: deleting and loading them again leaves every flag as it was.
+    for name in ("Collection-2025-12-01_sd_2025-12-31.txt", "MB_MASTER_BAYAR_202512.csv", "ARDEBT_202512.csv",
+                 "RUTE_202512.xlsx"):
+        delete_upload(engine, uploads[name].upload_id)
+        assert _assert_as_rebuilt(engine, f"deleting {name}") == after
+        again = ingest_file(engine, by_name[name])
+        assert again.status == "loaded", again.message
         assert _assert_as_rebuilt(engine, f"loading {name} again") == after
 
 
