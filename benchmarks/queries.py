@@ -29,6 +29,7 @@ import argparse
 import base64
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,7 +72,8 @@ def measure(name: str, cases: list, clear, results: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "dashboard-200k.db")
-    parser.add_argument("--database-url", help="a loaded database instead of --db (e.g. PostgreSQL)")
+    parser.add_argument("--database-url", default=os.environ.get("SUNTER_QUERIES_DATABASE_URL"),
+                        help="a loaded database instead of --db, e.g. PostgreSQL (SUNTER_QUERIES_DATABASE_URL)")
     parser.add_argument("--samples", type=int, default=40, help="requests per figure (cold and warm each)")
     parser.add_argument("--browser", action="store_true", help="also time a first page load in Chromium")
     args = parser.parse_args()

@@ -70,19 +70,26 @@ def demo_dir(customers: int) -> Path:
     return ROOT / "build" / f"world{size}"
 
 
-def ensure_demo(customers: int) -> Path:
-    """The demo folder, generated when missing. The generator writes the newest ARDEBT
-    last, so a folder without it (and without our marker) is half written."""
-    from sunter_dash.demo import generate
-
-    demo = demo_dir(customers)
+def demo_complete(demo: Path) -> bool:
+    """The generator writes the newest ARDEBT last, so a folder without it (and without our
+    marker) is half written; a folder that is neither empty nor complete is refused."""
     last = demo / f"ARDEBT_{END_PERIODE.replace('-', '')}.csv"
     if (demo / COMPLETE).exists() or last.exists():
-        print(f"demo world: reusing {demo}")
-        return demo
+        return True
     if demo.exists() and any(demo.iterdir()):
         raise SystemExit(f"{demo} is incomplete (no {last.name}): is a generation still running? "
                          "Wait for it, or delete the folder.")
+    return False
+
+
+def ensure_demo(customers: int) -> Path:
+    """The demo folder, generated when missing."""
+    from sunter_dash.demo import generate
+
+    demo = demo_dir(customers)
+    if demo_complete(demo):
+        print(f"demo world: reusing {demo}")
+        return demo
     started = time.perf_counter()
     generate(demo, customers=customers, months=MONTHS, seed=SEED, end_periode=END_PERIODE, text=True)
     (demo / COMPLETE).write_text("ok")

@@ -192,6 +192,12 @@ def col_text(col: Col, date_sep: str) -> pa.Array:
 
 def write_cols_text(path: pathlib.Path, cols: list[Col], sep: str, newline: str,
                     date_sep: str) -> pathlib.Path:
-    """The columns of a spreadsheet export as delimited text (no title or total rows)."""
-    lines = text_lines([col_text(col, date_sep) for col in cols], sep, newline)
+    """The columns of a spreadsheet export as delimited text (no title or total rows). Fields are
+    not quoted, as the billing system's own text exports are not: a value holding the separator
+    would shift its row's columns, so it is refused here."""
+    fields = [col_text(col, date_sep) for col in cols]
+    for col, values in zip(cols, fields):
+        if col.kind == "s" and pc.any(pc.match_substring(values, sep)).as_py():
+            raise ValueError(f"a value of {col.name} holds the separator {sep!r}")
+    lines = text_lines(fields, sep, newline)
     return write_text(path, [col.name for col in cols], lines, sep, newline)

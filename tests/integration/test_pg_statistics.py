@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sunter_dash.demo import generate
 from sunter_dash.ingest import ingest_file
 
-CUSTOMERS = 24_000  # each file over bulk.BULK_ROWS (20,000) rows
+CUSTOMERS = 30_000  # each file well over bulk.BULK_ROWS (20,000) rows: ~25,000 payers, ~29,000 readings
 
 
 def _periodes_known(conn, table: str) -> set[str]:

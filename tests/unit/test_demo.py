@@ -421,3 +421,17 @@ def test_invalid_arguments(tmp_path):
         demo.generate(tmp_path, end_periode="Desember")
     with pytest.raises(ValueError):
         demo.generate(tmp_path, customers=10)
+
+
+def test_text_export_refuses_a_value_holding_its_separator(tmp_path):
+    """Text exports are not quoted (as the billing system's are not): a value with the separator
+    would shift the columns of its row, so the writer refuses it rather than write a bad file."""
+    import pyarrow as pa
+
+    from sunter_dash.demo.writers import Col, write_cols_text
+
+    cols = [Col("NAMA", "s", pa.array(["TOKO A;B", "BUDI"])), Col("KUBIK", "n", np.array([3, 4]))]
+    with pytest.raises(ValueError, match="NAMA"):
+        write_cols_text(tmp_path / "x.csv", cols, ";", "\r\n", "-")
+    path = write_cols_text(tmp_path / "y.txt", cols, "|", "\n", "")
+    assert path.read_text() == "NAMA|KUBIK\nTOKO A;B|3\nBUDI|4\n"
