@@ -18,7 +18,7 @@
 5. **The load test**: benchmarks/load.py, 100 users over 4 gunicorn workers, 1-3 s of thinking,
    60 s, Redis cache. Goal: no errors, p95 under 300 ms.
 
-Free disk is checked first: the world and the database need about 0.6 GB and 2.5 GB per 100,000
+Free disk is checked first: the world and the database need about 0.6 GB and 3 GB per 100,000
 customers. ``--skip-older-mb`` leaves the MB files before the month's out of the history (their
 payments are COLLECTION's too). Files are bigger than the 100 MB an upload may have, so the loads run with
 SUNTER_MAX_UPLOAD_MB=2048, as a head office configures it (docs/DEPLOYMENT.md). The server's
@@ -44,7 +44,7 @@ from world import COMPLETE, MONTHS, SEED, demo_complete, demo_dir, demo_files, l
 
 GB = 1024 ** 3
 WORLD_GB_PER_100K = 0.6
-DATABASE_GB_PER_100K = 2.5
+DATABASE_GB_PER_100K = 3.0
 MAX_UPLOAD_MB = 2048
 SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "max_wal_size", "synchronous_commit",
             "effective_cache_size")
