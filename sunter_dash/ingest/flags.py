@@ -22,15 +22,31 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection
 
 from ..domain import checks
 from ..domain.checks import Thresholds
-from ..domain.meter_checks import CORRECTIONS, INACTIVE
 from ..domain.periodes import shift_periode
 from ..domain.readings import Readings
-from ..models import AnomalySetting, MeterFlag, data_table
+from ..models import AnomalySetting, MeterFlag, MeterFlagCount
+from .flag_inputs import (
+    FLAG_NOMEN,
+    FLAGGED,
+    PRICE_LOOKBACK,
+    keep_flagged,
+    load_bills,
+    load_directory,
+    load_earlier_prices,
+    load_frame,
+    load_history,
+    load_latest_rayon,
+    load_marked,
+    load_mc,
+    load_readings,
+    quoted,
+    row_loader,
+)
 
 READING_COLUMNS = ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume",
                    "median_volume", "read_method", "trouble_code"]
@@ -40,7 +56,6 @@ FOUND_WITH = {"read_rayon": "own_rayon", "read_nama": "own_nama", "read_tarif": 
               "delta_exact": "delta_m3", "given_stake": "given_stake", "priced": "priced"}
 BASE_COLUMNS = ["nomen", "flag", *READING_COLUMNS]
 READINGS = "SBRS"  # the file whose rows are the readings: a change of it can move any check
-PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
 INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
             "delta_m3", "price_m3", "at_stake", "priced"}
 
@@ -49,127 +64,6 @@ def stored_thresholds(conn: Connection) -> Thresholds:
     """The thresholds the stored flags follow (the defaults before any were stored)."""
     stored = conn.execute(select(AnomalySetting.thresholds).where(AnomalySetting.id == 1)).scalar()
     return Thresholds.from_stored(json.loads(stored)) if stored else Thresholds()
-
-
-# --- reading the inputs -------------------------------------------------------------------
-
-def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
-    result = conn.execute(text(sql), params)
-    # The driver's own tuples: building a million Row objects would cost more than the query.
-    return pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
-
-
-def _upper(series: pd.Series) -> pd.Series:
-    cleaned = series.astype("string").str.strip().str.upper()
-    return cleaned.where(cleaned != "")
-
-
-def _history(conn: Connection, first: str, last: str, which: str = "") -> pd.DataFrame:
-    """The last SBRS row of each customer in each periode from ``first`` to ``last`` (``which``:
-    of the customers ``FLAGGED`` selects)."""
-    frame = _frame(conn, f"""
-        SELECT periode, nomen, stand_kini, volume, read_method FROM sbrs
-        WHERE periode BETWEEN :a AND :b {which} ORDER BY periode, nomen, id""", {"a": first, "b": last})
-    frame = frame.drop_duplicates(["periode", "nomen"], keep="last")
-    frame["volume"] = frame["volume"].astype("float64")
-    frame["read_method"] = _upper(frame["read_method"])
-    return frame
-
-
-def _readings(conn: Connection, periode: str) -> pd.DataFrame:
-    frame = _frame(conn, """
-        SELECT id, nomen, stand_lalu, stand_kini, pakai, volume, read_method, trouble_code, special_msg,
-               bill_amount, rayon, nama, tarif
-        FROM sbrs WHERE periode = :p ORDER BY id""", {"p": periode})
-    for name in ("read_method", "trouble_code", "special_msg"):
-        frame[name] = _upper(frame[name])
-    return frame
-
-
-# MC(P) and MAINBILL(P). The checks see only the customers these files mark (``_marked``: an
-# inactive status; a correction or more than one bill), which is all they read of them; the
-# flagged customers' names, rayons and prices are read afterwards for them alone (``_mc``,
-# ``_bills``: ``FLAGGED``), so no periode's 200,000 customers are grouped and fetched for the few
-# thousand flagged.
-FLAGGED = "AND nomen IN (SELECT nomen FROM flag_nomen)"
-FLAG_NOMEN = ("DROP TABLE IF EXISTS flag_nomen", "CREATE TEMPORARY TABLE flag_nomen (nomen VARCHAR(20) PRIMARY KEY)")
-
-
-def _quoted(values) -> str:
-    return ", ".join(f"'{value}'" for value in values)
-
-
-_CORRECTED = f"MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({_quoted(CORRECTIONS)}) THEN 1 ELSE 0 END)"
-_BILLS = "SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END)"
-_BILL_COLUMNS = f"""{_BILLS} AS bills, {_CORRECTED} AS corrected,
-               SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
-               SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
-               MAX(rayon) AS rayon, MAX(tarif) AS tarif"""
-
-
-def _marked(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What the checks read of MC(P) and MAINBILL(P), indexed by nomen: the inactive customers
-    (found row by row, no grouping of the whole periode), and the customers with a corrected
-    bill or more than one."""
-    inactive = _frame(conn, f"""
-        SELECT DISTINCT nomen, 1 AS inactive FROM mc
-        WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({_quoted(sorted(INACTIVE))})""", {"p": periode})
-    bills = _frame(conn, f"""
-        SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p
-        GROUP BY nomen HAVING {_CORRECTED} = 1 OR {_BILLS} > 1""", {"p": periode})
-    return inactive.set_index("nomen"), bills.set_index("nomen")
-
-
-def _mc(conn: Connection, periode: str) -> pd.DataFrame:
-    """MC(P) per flagged customer (``FLAGGED``)."""
-    return _frame(conn, f"""
-        SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
-               SUM(nominal) AS nominal, SUM(kubik) AS kubik
-        FROM mc WHERE periode = :p {FLAGGED} GROUP BY nomen""", {"p": periode}).set_index("nomen")
-
-
-def _bills(conn: Connection, periode: str) -> pd.DataFrame:
-    """MAINBILL(P) per flagged customer (``FLAGGED``)."""
-    return _frame(conn, f"SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {FLAGGED} GROUP BY nomen",
-                  {"p": periode}).set_index("nomen")
-
-
-def _keep_flagged(conn: Connection, nomens: pd.Series) -> None:
-    """Put these customers in the temporary table ``flag_nomen`` (``FLAGGED`` reads it)."""
-    conn.exec_driver_sql("DELETE FROM flag_nomen")
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    wanted = [(n,) for n in nomens.dropna().drop_duplicates().tolist()]
-    if wanted:
-        conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})", wanted)
-
-
-def _stored_rows(conn: Connection):
-    """A loader of any file type's stored rows of a periode, for checks that read other files."""
-    def load(file_type: str, periode: str) -> pd.DataFrame:
-        table = data_table(file_type)
-        result = conn.execute(select(table).where(table.c.periode == periode))
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
-    return load
-
-
-def _latest_rayon(conn: Connection) -> pd.Series:
-    frame = _frame(conn, "SELECT nomen, rayon FROM customer_rayon", {})
-    return frame.set_index("nomen")["rayon"]
-
-
-def _directory(conn: Connection) -> pd.DataFrame:
-    """The directory's name and tarif of the flagged customers."""
-    return _frame(conn, f"SELECT nomen, nama, tarif FROM customer WHERE true {FLAGGED}", {}).set_index("nomen")
-
-
-def _earlier_prices(conn: Connection, periode: str) -> pd.Series:
-    """Rupiah per m3 of each flagged customer's MC rows with m3 in the six periodes before P."""
-    rows = _frame(conn, f"""
-        SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
-        WHERE periode >= :a AND periode < :p {FLAGGED} AND kubik > 0 AND nominal > 0
-        GROUP BY nomen""", {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
-    return pd.Series((rows["nominal"] / rows["kubik"]).to_numpy(dtype="float64"), index=rows["nomen"],
-                     dtype="float64")
 
 
 def _first(*candidates: pd.Series) -> pd.Series:
@@ -228,7 +122,7 @@ def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: 
     flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
     unnamed = customer.isin(customer[flagged["nama"].isna()])
     if unnamed.any():  # flagged from MAINBILL only: the name as last seen
-        directory = _directory(conn)
+        directory = load_directory(conn)
         flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
         flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]).where(unnamed))
 
@@ -242,7 +136,7 @@ def _price(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.
     from_mc = customer.map(mc["nominal"]).astype("float64") / kubik.where(kubik > 0)
     price = from_bills.fillna(from_mc)
     if price.isna().any():  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
-        price = price.fillna(customer.map(_earlier_prices(conn, periode)).astype("float64"))
+        price = price.fillna(customer.map(load_earlier_prices(conn, periode)).astype("float64"))
     price = np.floor(price + 0.5)
     flagged["price_m3"] = price
     delta = flagged["delta_m3"].astype("float64")
@@ -264,7 +158,7 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
 
 def _inputs(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them."""
-    return (_readings(conn, periode), *_marked(conn, periode))
+    return (load_readings(conn, periode), *load_marked(conn, periode))
 
 
 def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
@@ -272,7 +166,7 @@ def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.D
     """What the checks (``only``: these) find among the readings of P (``history``: the last
     SBRS rows per customer and periode, covering at least ``lookback`` periodes before it)."""
     rows, mc, bills = inputs or _inputs(conn, periode)
-    return _hits(Readings(periode, thresholds, rows, history, mc, bills, load=_stored_rows(conn)), thresholds, only)
+    return _hits(Readings(periode, thresholds, rows, history, mc, bills, load=row_loader(conn)), thresholds, only)
 
 
 def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset()) -> pd.DataFrame:
@@ -282,7 +176,7 @@ def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozense
     kept = sorted(set(checks.names()) - set(other_than))
     if not kept:
         return pd.DataFrame(columns=[*BASE_COLUMNS, *FOUND_WITH.values()])
-    return _frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p AND flag IN ({_quoted(kept)})",
+    return load_frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p AND flag IN ({quoted(kept)})",
                   {"p": periode})
 
 
@@ -291,8 +185,8 @@ def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon:
     rayon, name, tarif, price and money at stake from the files as they are now."""
     flagged = flagged.reset_index(drop=True)
     flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
-    _keep_flagged(conn, flagged["nomen"])
-    mc, bills = _mc(conn, periode), _bills(conn, periode)
+    keep_flagged(conn, flagged["nomen"])
+    mc, bills = load_mc(conn, periode), load_bills(conn, periode)
     _identify(conn, flagged, mc, bills, latest_rayon)
     exact = flagged["delta_m3"].astype("float64")
     _price(conn, flagged, mc, bills, periode)
@@ -352,9 +246,14 @@ def _flag_nomen(conn: Connection) -> Iterator[None]:
 
 
 def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> None:
+    """The flags of P, and their counts per rayon and check (``meter_flag_count``)."""
     conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
+    conn.execute(delete(MeterFlagCount).where(MeterFlagCount.periode == periode))
     if flagged is not None and not flagged.empty:
         _insert_flags(conn, flagged)
+        counts = flagged.groupby(["rayon", "flag"]).size()
+        conn.execute(insert(MeterFlagCount), [{"periode": periode, "rayon": rayon, "flag": flag, "customers": int(n)}
+                                             for (rayon, flag), n in counts.items()])
 
 
 def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None) -> None:
@@ -364,9 +263,9 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     thresholds = thresholds or stored_thresholds(conn)
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
-    history = _history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
+    history = load_history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
                        shift_periode(periodes[-1], -1))
-    latest_rayon = _latest_rayon(conn)
+    latest_rayon = load_latest_rayon(conn)
     with _flag_nomen(conn):
         for periode in periodes:
             found = _found(conn, periode, thresholds, history) if periode in with_inputs else None
@@ -382,7 +281,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
     rerun = [c for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))]
     only = {c.key for c in rerun}
     with_inputs = _input_periodes(conn, thresholds)
-    latest_rayon = _latest_rayon(conn)
+    latest_rayon = load_latest_rayon(conn)
     lookback = checks.lookback(thresholds)
     with _flag_nomen(conn):
         for periode in periodes:
@@ -394,13 +293,13 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
             # The checks first run without any history: one that reads some of it (whatever its
             # needs declare) decides with every customer's; the others get their customers'.
             conn.exec_driver_sql("DELETE FROM flag_nomen")
-            probe = Readings(periode, thresholds, rows, _history(conn, first, last, FLAGGED), mc, bills,
-                             load=_stored_rows(conn))
+            probe = Readings(periode, thresholds, rows, load_history(conn, first, last, FLAGGED), mc, bills,
+                             load=row_loader(conn))
             hits = [check.evaluate(probe, thresholds) for check in rerun]
             if not probe.read_history:
-                _keep_flagged(conn, pd.concat([rows["nomen"][hit.mask] for hit in hits]
+                keep_flagged(conn, pd.concat([rows["nomen"][hit.mask] for hit in hits]
                                               + [pd.Series(hit.extra, dtype=object) for hit in hits]))
-            history = _history(conn, first, last, "" if probe.read_history else FLAGGED)
+            history = load_history(conn, first, last, "" if probe.read_history else FLAGGED)
             found = _found(conn, periode, thresholds, history, only, inputs)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
             _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged, latest_rayon))
@@ -409,7 +308,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
 def reprice(conn: Connection, periodes: list[str]) -> None:
     """Give the stored flags of these periodes their name, rayon and price again (an MC of the
     periodes before them changed, or a customer's most recent rayon moved)."""
-    latest_rayon = _latest_rayon(conn)
+    latest_rayon = load_latest_rayon(conn)
     with _flag_nomen(conn):
         for periode in periodes:
             stored = _stored_hits(conn, periode)

@@ -175,6 +175,18 @@ class MeterFlag(Base):
     )
 
 
+class MeterFlagCount(Base):
+    """meter_flag's customers per periode, rayon and check, kept with it (ingest/flags.py), so
+    that the Meter cards count a periode of a million customers without reading its flags."""
+
+    __tablename__ = "meter_flag_count"
+
+    periode: Mapped[str] = mapped_column(String(7), primary_key=True)
+    rayon: Mapped[str] = mapped_column(String(8), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    customers: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class AnomalySetting(Base):
     """The thresholds the stored flags were computed with (one row), so that every
     process computes with the same ones and a change of settings recomputes them."""

@@ -11,7 +11,7 @@ from ..domain.checks import Need, Thresholds
 from ..domain.listing import Filters, Group, Sort, Test
 from ..domain.periodes import shift_periode
 from ..domain.settings import ACTUAL_READ_METHODS, no_actual_reads
-from ..models import AnomalySetting, MeterFlag, data_table
+from ..models import AnomalySetting, MeterFlag, MeterFlagCount, data_table
 from .cache import cached
 from .stored import types_of
 
@@ -42,10 +42,12 @@ def _missing(engine: Engine, periode: str, check, t: Thresholds) -> list[str]:
 
 @cached
 def _flag_counts(engine: Engine, periode: str, rayon: str | None) -> dict[str, int]:
-    flag = MeterFlag.__table__
-    query = select(flag.c.flag, func.count()).where(flag.c.periode == periode).group_by(flag.c.flag)
+    """Customers per check in P, from the counts the ingest keeps with the flags."""
+    count = MeterFlagCount.__table__
+    query = select(count.c.flag, func.sum(count.c.customers)).where(count.c.periode == periode) \
+        .group_by(count.c.flag)
     if rayon:
-        query = query.where(flag.c.rayon == rayon)
+        query = query.where(count.c.rayon == rayon)
     with engine.connect() as conn:
         return {key: int(n) for key, n in conn.execute(query)}
 

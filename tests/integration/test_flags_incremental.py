@@ -46,7 +46,17 @@ def _rebuilt(engine) -> list[tuple]:
     return rows
 
 
+def _assert_counts_kept(engine, step: str) -> None:
+    """meter_flag_count holds meter_flag's customers per periode, rayon and check."""
+    with engine.connect() as conn:
+        kept = sorted(conn.execute(text("SELECT periode, rayon, flag, customers FROM meter_flag_count")).all())
+        counted = sorted(conn.execute(text("SELECT periode, rayon, flag, COUNT(*) FROM meter_flag "
+                                           "GROUP BY periode, rayon, flag")).all())
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted], f"after {step}"
+
+
 def _assert_as_rebuilt(engine, step: str) -> list[tuple]:
+    _assert_counts_kept(engine, step)
     stored = _stored(engine)
     rebuilt = _rebuilt(engine)
     missing, extra = set(rebuilt) - set(stored), set(stored) - set(rebuilt)
@@ -100,7 +110,7 @@ def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo
 
 def test_an_upgraded_database_gets_the_flags_a_rebuild_gives(engine, db_url, demo_files):
     """Migration 0014 adds what each flag was found with; a database of 0013 holding flags comes
-    out of it with every flag computed again, the new columns filled."""
+    out of it (and 0015) with every flag computed again, the new columns filled, and counted."""
     from alembic import command
 
     from sunter_dash.db import alembic_config
@@ -118,6 +128,7 @@ def test_an_upgraded_database_gets_the_flags_a_rebuild_gives(engine, db_url, dem
     engine.dispose()
     upgrade(db_url)
     assert _stored(engine) == before
+    _assert_counts_kept(engine, "the upgrade")
     with engine.connect() as conn:
         found = conn.execute(text("SELECT delta_m3, delta_exact, read_nama FROM meter_flag")).all()
     assert all((m is None) == (e is None) for m, e, _ in found)

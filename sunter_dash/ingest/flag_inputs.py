@@ -1,0 +1,133 @@
+"""Reading the meter flags' inputs (ingest/flags.py runs the checks on them): the readings of
+a periode and their history, what MC(P) and MAINBILL(P) mark, and, for the flagged customers
+alone, their names, rayons and prices. Frames come from the driver's own tuples.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+
+from ..domain.meter_checks import CORRECTIONS, INACTIVE
+from ..domain.periodes import shift_periode
+from ..models import data_table
+
+PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
+
+def load_frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+    result = conn.execute(text(sql), params)
+    # The driver's own tuples: building a million Row objects would cost more than the query.
+    return pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
+
+
+def upper_or_none(series: pd.Series) -> pd.Series:
+    cleaned = series.astype("string").str.strip().str.upper()
+    return cleaned.where(cleaned != "")
+
+
+def load_history(conn: Connection, first: str, last: str, which: str = "") -> pd.DataFrame:
+    """The last SBRS row of each customer in each periode from ``first`` to ``last`` (``which``:
+    of the customers ``FLAGGED`` selects)."""
+    frame = load_frame(conn, f"""
+        SELECT periode, nomen, stand_kini, volume, read_method FROM sbrs
+        WHERE periode BETWEEN :a AND :b {which} ORDER BY periode, nomen, id""", {"a": first, "b": last})
+    frame = frame.drop_duplicates(["periode", "nomen"], keep="last")
+    frame["volume"] = frame["volume"].astype("float64")
+    frame["read_method"] = upper_or_none(frame["read_method"])
+    return frame
+
+
+def load_readings(conn: Connection, periode: str) -> pd.DataFrame:
+    frame = load_frame(conn, """
+        SELECT id, nomen, stand_lalu, stand_kini, pakai, volume, read_method, trouble_code, special_msg,
+               bill_amount, rayon, nama, tarif
+        FROM sbrs WHERE periode = :p ORDER BY id""", {"p": periode})
+    for name in ("read_method", "trouble_code", "special_msg"):
+        frame[name] = upper_or_none(frame[name])
+    return frame
+
+
+# MC(P) and MAINBILL(P). The checks see only the customers these files mark (``load_marked``: an
+# inactive status; a correction or more than one bill), which is all they read of them; the
+# flagged customers' names, rayons and prices are read afterwards for them alone (``load_mc``,
+# ``load_bills``: ``FLAGGED``), so no periode's 200,000 customers are grouped and fetched for the few
+# thousand flagged.
+FLAGGED = "AND nomen IN (SELECT nomen FROM flag_nomen)"
+FLAG_NOMEN = ("DROP TABLE IF EXISTS flag_nomen", "CREATE TEMPORARY TABLE flag_nomen (nomen VARCHAR(20) PRIMARY KEY)")
+
+
+def quoted(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_CORRECTED = f"MAX(CASE WHEN UPPER(TRIM(jenis_rek)) IN ({quoted(CORRECTIONS)}) THEN 1 ELSE 0 END)"
+_BILLS = "SUM(CASE WHEN COALESCE(bill_period, periode) = :p THEN 1 ELSE 0 END)"
+_BILL_COLUMNS = f"""{_BILLS} AS bills, {_CORRECTED} AS corrected,
+               SUM(CASE WHEN total > 0 AND pakai > 0 THEN total ELSE 0 END) AS priced_total,
+               SUM(CASE WHEN total > 0 AND pakai > 0 THEN pakai ELSE 0 END) AS priced_m3,
+               MAX(rayon) AS rayon, MAX(tarif) AS tarif"""
+
+
+def load_marked(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the checks read of MC(P) and MAINBILL(P), indexed by nomen: the inactive customers
+    (found row by row, no grouping of the whole periode), and the customers with a corrected
+    bill or more than one."""
+    inactive = load_frame(conn, f"""
+        SELECT DISTINCT nomen, 1 AS inactive FROM mc
+        WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({quoted(sorted(INACTIVE))})""", {"p": periode})
+    bills = load_frame(conn, f"""
+        SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p
+        GROUP BY nomen HAVING {_CORRECTED} = 1 OR {_BILLS} > 1""", {"p": periode})
+    return inactive.set_index("nomen"), bills.set_index("nomen")
+
+
+def load_mc(conn: Connection, periode: str) -> pd.DataFrame:
+    """MC(P) per flagged customer (``FLAGGED``)."""
+    return load_frame(conn, f"""
+        SELECT nomen, MAX(rayon) AS rayon, MAX(nama) AS nama, MAX(tarif) AS tarif,
+               SUM(nominal) AS nominal, SUM(kubik) AS kubik
+        FROM mc WHERE periode = :p {FLAGGED} GROUP BY nomen""", {"p": periode}).set_index("nomen")
+
+
+def load_bills(conn: Connection, periode: str) -> pd.DataFrame:
+    """MAINBILL(P) per flagged customer (``FLAGGED``)."""
+    return load_frame(conn, f"SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {FLAGGED} GROUP BY nomen",
+                  {"p": periode}).set_index("nomen")
+
+
+def keep_flagged(conn: Connection, nomens: pd.Series) -> None:
+    """Put these customers in the temporary table ``flag_nomen`` (``FLAGGED`` reads it)."""
+    conn.exec_driver_sql("DELETE FROM flag_nomen")
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    wanted = [(n,) for n in nomens.dropna().drop_duplicates().tolist()]
+    if wanted:
+        conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})", wanted)
+
+
+def row_loader(conn: Connection):
+    """A loader of any file type's stored rows of a periode, for checks that read other files."""
+    def load(file_type: str, periode: str) -> pd.DataFrame:
+        table = data_table(file_type)
+        result = conn.execute(select(table).where(table.c.periode == periode))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return load
+
+
+def load_latest_rayon(conn: Connection) -> pd.Series:
+    frame = load_frame(conn, "SELECT nomen, rayon FROM customer_rayon", {})
+    return frame.set_index("nomen")["rayon"]
+
+
+def load_directory(conn: Connection) -> pd.DataFrame:
+    """The directory's name and tarif of the flagged customers."""
+    return load_frame(conn, f"SELECT nomen, nama, tarif FROM customer WHERE true {FLAGGED}", {}).set_index("nomen")
+
+
+def load_earlier_prices(conn: Connection, periode: str) -> pd.Series:
+    """Rupiah per m3 of each flagged customer's MC rows with m3 in the six periodes before P."""
+    rows = load_frame(conn, f"""
+        SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
+        WHERE periode >= :a AND periode < :p {FLAGGED} AND kubik > 0 AND nominal > 0
+        GROUP BY nomen""", {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
+    return pd.Series((rows["nominal"] / rows["kubik"]).to_numpy(dtype="float64"), index=rows["nomen"],
+                     dtype="float64")
