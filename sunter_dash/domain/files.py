@@ -59,6 +59,9 @@ class FileSpec:
     table: str  # the table its rows are stored in (models.py)
     periode_field: str | None = None  # a column that names the file's periode
     date_field: str | None = None  # payments: each row's own periode
+    # A code whose distinct values of a periode are kept with its row count (stored_count.codes)
+    # for the pages that list them: SBRS's read methods (the Meter settings).
+    code_field: str | None = None
     derive: Derive | None = None
     key: PaymentKey | None = None  # MERGE only
     feeds: tuple[str, ...] = ()  # summaries it feeds (ingest/summaries.py FEEDS)

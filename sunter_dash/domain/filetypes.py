@@ -199,6 +199,7 @@ register(FileSpec(
 
 register(FileSpec(
     name="SBRS", label="SBRS (baca meter)", table="sbrs", mode=SNAPSHOT, filename_words=("SBRS",),
+    code_field="read_method",
     columns=(
         _nomen("cmr_account", "NOMEN"),
         Column("stand_lalu", "cmr_prev_read", "int", ("STAND_LALU", "STAND_AWAL", "STAN_AWAL", "PREV_READ_1")),

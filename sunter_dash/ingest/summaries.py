@@ -19,6 +19,7 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, literal, select, text, union, update
@@ -83,17 +84,27 @@ def _periodes_holding(conn: Connection, skip: str) -> list[str]:
 # --- entry points ------------------------------------------------------------------------
 
 def count_rows(conn: Connection, file_type: str, periodes: list[str]) -> None:
-    """The rows of a type per periode, and the latest date of its dated rows (data as of)."""
+    """The rows of a type per periode, the latest date of its dated rows (data as of) and the
+    distinct values of its code (FileSpec.code_field)."""
     table = DATA_TABLES[file_type]
-    dated = files.spec(file_type).date_field
-    last = func.max(table.c[dated]) if dated else literal(None)
+    spec = files.spec(file_type)
+    last = func.max(table.c[spec.date_field]) if spec.date_field else literal(None)
     for periode in periodes:
         rows, last_day = conn.execute(select(func.count(), last).where(table.c.periode == periode)).one()
         conn.execute(delete(StoredCount).where(StoredCount.file_type == file_type,
                                                StoredCount.periode == periode))
         if rows:
             conn.execute(insert(StoredCount).values(file_type=file_type, periode=periode, rows=rows,
-                                                    last_day=_as_date(last_day)))
+                                                    last_day=_as_date(last_day),
+                                                    codes=_codes(conn, table, spec.code_field, periode)))
+
+
+def _codes(conn: Connection, table, field: str | None, periode: str) -> str | None:
+    if field is None:
+        return None
+    column = table.c[field]
+    return json.dumps(sorted(conn.execute(select(column).distinct().where(table.c.periode == periode,
+                                                                          column.is_not(None))).scalars()))
 
 
 def _as_date(value) -> dt.date | None:

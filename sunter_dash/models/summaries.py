@@ -35,6 +35,9 @@ class StoredCount(Base):
     # The latest date of the type's dated rows (FileSpec.date_field) in the periode: for
     # COLLECTION, METRICS.md's "data as of". None for types without one.
     last_day: Mapped[dt.date | None] = mapped_column(Date)
+    # The distinct values of the type's code (FileSpec.code_field) in the periode, as a JSON
+    # list, sorted; None for types without one.
+    codes: Mapped[str | None] = mapped_column(Text)
 
 
 class PayCustomer(Base):

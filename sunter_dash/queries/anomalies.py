@@ -11,7 +11,7 @@ from ..domain.checks import Need, Thresholds
 from ..domain.listing import Filters, Group, Sort, Test
 from ..domain.periodes import shift_periode
 from ..domain.settings import ACTUAL_READ_METHODS, no_actual_reads
-from ..models import AnomalySetting, MeterFlag, MeterFlagCount, data_table
+from ..models import AnomalySetting, MeterFlag, MeterFlagCount, StoredCount
 from .cache import cached
 from .stored import types_of
 
@@ -54,11 +54,11 @@ def _flag_counts(engine: Engine, periode: str, rayon: str | None) -> dict[str, i
 
 @cached
 def read_methods(engine: Engine, periode: str) -> list[str]:
-    """The distinct read-method codes of SBRS(P)."""
-    sbrs = data_table("SBRS")
+    """The distinct read-method codes of SBRS(P), as the ingest keeps them (stored_count.codes)."""
     with engine.connect() as conn:
-        return sorted(conn.execute(select(sbrs.c.read_method).distinct().where(
-            sbrs.c.periode == periode, sbrs.c.read_method.is_not(None))).scalars())
+        codes = conn.execute(select(StoredCount.codes).where(StoredCount.file_type == "SBRS",
+                                                             StoredCount.periode == periode)).scalar()
+    return json.loads(codes) if codes else []
 
 
 @cached

@@ -289,3 +289,36 @@ def test_the_grid_s_requests_and_the_export_follow_the_same_filters(branch):
     assert lines[0].startswith("Nomen,Nama,Rayon,Tarif,Stand Lalu,Stand Kini")
     assert [line.split(",")[0] for line in lines[1:]] == [r["nomen"] for r in page["rowData"]]
     assert "Pemakaian Nol, Meter Macet" in content.decode("utf-8-sig")
+
+
+def _read_methods_in_table(engine, periode: str) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(text("SELECT DISTINCT read_method FROM sbrs WHERE periode = :p "
+                                        "AND read_method IS NOT NULL"), {"p": periode}).scalars())
+
+
+def test_the_read_methods_kept_at_ingest_follow_the_readings(tmp_path, engine, db_url):
+    """The summary's read methods of P come from stored_count.codes, which every upload and
+    deletion of SBRS(P) keeps, and which migration 0016 fills for a database stored before it."""
+    from alembic import command
+
+    from sunter_dash.db import alembic_config, upgrade
+    from sunter_dash.queries.anomalies import read_methods
+
+    files = write_files(tmp_path / "files")
+    upload = load(engine, files[f"SBRS {P}"])
+    in_table = _read_methods_in_table(engine, P)
+    assert len(in_table) >= 2, in_table  # several codes, so the list is not vacuous
+    assert read_methods.uncached(engine, P) == in_table
+    assert read_methods.uncached(engine, "2025-11") == []  # not loaded
+
+    with engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0015")
+    engine.dispose()
+    upgrade(db_url)
+    assert read_methods.uncached(engine, P) == in_table
+
+    delete_upload(engine, upload.upload_id)
+    assert read_methods.uncached(engine, P) == []
