@@ -124,13 +124,14 @@ def only(result: dict, key: str, values: set[str]) -> dict:
     return {**result, "rows": rows, "total": _shape(key, None, total)}
 
 
-def _filters(rayon: str | None, pcez: str | None, petugas: str | None) -> tuple[str, dict]:
+def _filters(rayon: str | None, pcez: str | None, petugas: str | None, on: str = "c") -> tuple[str, dict]:
+    """A list's filters as SQL on the table aliased ``on`` (joined to the officers r)."""
     where, values = [], {}
     if rayon_filter(rayon) is not None:
-        where.append("c.rayon = :rayon")
+        where.append(f"{on}.rayon = :rayon")
         values["rayon"] = rayon_filter(rayon)
     if pcez:
-        where.append("c.pcez = :pcez")
+        where.append(f"{on}.pcez = :pcez")
         values["pcez"] = pcez
     if petugas:
         where.append("r.petugas = :petugas")
@@ -176,10 +177,19 @@ def _last_payments(conn: Connection, nomens: list[str], periode: str) -> dict[st
     return found
 
 
+def _unpaid_count(conn: Connection, params: dict, filters: tuple) -> int:
+    """The unpaid list's whole count, from ``collection_group``'s sums (ingest/collection.py)
+    rather than the periode's customers: the same filters, on the group's rayon and PCEZ."""
+    where = _filters(*filters, on="g")[0]
+    return conn.execute(text(f"WITH {_OFFICERS} SELECT COALESCE(SUM(g.unpaid_nomen), 0) FROM collection_group g "
+                             f"LEFT JOIN r ON r.pcez = g.pcez AND g.pcez <> '' WHERE g.periode = :p{where}"), params).scalar()
+
+
 def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], sort: str, filters: tuple,
-          page: int, page_size: int, extra: dict | None = None) -> dict:
+          page: int, page_size: int, extra: dict | None = None, count=None) -> dict:
     """One page of a list of MC(P)'s customers meeting ``condition`` (on ``collection_customer``
-    c; it holds ``in_mc``, so that an index answers it), with the whole count."""
+    c; it holds ``in_mc``, so that an index answers it), with the whole count (``count``: a
+    function of the parameters and filters giving it otherwise)."""
     where, values = _filters(*filters)
     order = sorts.get(sort) or next(iter(sorts.values()))
     whole = page_size == 0  # every row (a download), else one page
@@ -191,7 +201,9 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
         officers = "LEFT JOIN r ON r.pcez = c.pcez"
         matching = f"WHERE c.periode = :p AND {condition}{where}"
         body = f"FROM collection_customer c {officers} {matching}"
-        if filters[2]:  # the count joins the officers only to filter on one
+        if count is not None:
+            total = count(conn, params, filters)
+        elif filters[2]:  # the count joins the officers only to filter on one
             total = conn.execute(text(f"WITH {_OFFICERS} SELECT COUNT(*) {body}"), params).scalar()
         else:
             total = conn.execute(text(f"SELECT COUNT(*) FROM collection_customer c {matching}"), params).scalar()
@@ -228,7 +240,8 @@ def unpaid(engine: Engine, periode: str, rayon: str | None = None, pcez: str | N
            petugas: str | None = None, page: int = 1, page_size: int = 50, sort: str = "nominal") -> dict:
     """METRICS.md's unpaid list ("belum bayar"): the customers of target.nomen(P) with no CURRENT
     payment dated in P, one page of them, with the whole count."""
-    return _page(engine, periode, "c.unpaid = 1", UNPAID_SORTS, sort, (rayon, pcez, petugas), page, page_size)
+    return _page(engine, periode, "c.unpaid = 1", UNPAID_SORTS, sort, (rayon, pcez, petugas), page, page_size,
+                 count=_unpaid_count)
 
 
 @cached
