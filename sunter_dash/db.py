@@ -9,6 +9,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
+from .migrations import derived
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -52,6 +54,8 @@ def upgrade(url: str) -> None:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        # What the migrations asked to be computed again, now that the schema is at head.
+        derived.recompute(conn, cfg.attributes.get(derived.ATTRIBUTE, set()))
 
 
 def is_initialised(url: str) -> bool:

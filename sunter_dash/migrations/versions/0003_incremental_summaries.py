@@ -7,7 +7,7 @@ Create Date: 2026-11-22 03:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from sunter_dash.ingest.summaries import rebuild_all
+from sunter_dash.migrations.derived import request
 
 revision = '0003'
 down_revision = '0002'
@@ -35,7 +35,7 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_rayon', schema=None) as batch_op:
         batch_op.create_index('ix_customer_rayon_periode', ['periode'], unique=False)
     # Every summary from what is stored (an upgraded database that already holds data).
-    rebuild_all(op.get_bind())
+    request("summaries")
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 06:40:00
 import sqlalchemy as sa
 from alembic import op
 
-from sunter_dash.ingest import directory
+from sunter_dash.migrations.derived import request
 
 revision = '0005'
 down_revision = '0004'
@@ -61,9 +61,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index('ix_customer_periode', ['periode'], unique=False)
-    # The directory of what is already stored (an upgraded database). Its flags are computed by
-    # 0014, whose columns today's flag engine writes.
-    directory.refresh(op.get_bind(), None, None)
+    # The directory and the flags of what is already stored (an upgraded database).
+    request("directory")
+    request("flags")
 
 
 def downgrade() -> None:

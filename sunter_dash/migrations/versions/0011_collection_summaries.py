@@ -7,7 +7,7 @@ Create Date: 2026-11-26 00:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from sunter_dash.ingest.collection import rebuild_all
+from sunter_dash.migrations.derived import request
 
 revision = '0011'
 down_revision = '0010'
@@ -56,7 +56,7 @@ def upgrade() -> None:
             'unpaid_nominal', 'undue_nomen', 'undue_nominal')],
         sa.PrimaryKeyConstraint('periode', 'rayon', 'pcez'),
     )
-    rebuild_all(op.get_bind())
+    request("collection")
 
 
 def downgrade() -> None:

@@ -1,6 +1,6 @@
 """meter flags keep what they were found with (the reading's rayon, name and tarif, the unrounded
 volume in question, the check's own stake), so an MC or MAINBILL prices them again without
-the readings' history; every flag is computed again (in 0015)
+the readings' history; every flag is computed again
 
 Revision ID: 0014
 Revises: 0013
@@ -8,6 +8,8 @@ Create Date: 2026-11-26 13:00:00
 """
 import sqlalchemy as sa
 from alembic import op
+
+from sunter_dash.migrations.derived import request
 
 revision = '0014'
 down_revision = '0013'
@@ -25,9 +27,8 @@ def upgrade() -> None:
         for name, kind in COLUMNS:
             batch_op.add_column(sa.Column(name, kind, nullable=True))
         batch_op.add_column(sa.Column('priced', sa.Integer(), nullable=False, server_default='1'))
-    # Every flag is computed again by 0015 (today's checks need today's schema, which 0015
-    # completes): it rebuilds an empty meter_flag.
     op.execute("DELETE FROM meter_flag")
+    request("flags")
 
 
 def downgrade() -> None:

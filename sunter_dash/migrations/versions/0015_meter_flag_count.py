@@ -8,8 +8,6 @@ Create Date: 2026-11-26 19:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from sunter_dash.ingest import flags
-
 revision = '0015'
 down_revision = '0014'
 branch_labels = None
@@ -25,14 +23,8 @@ def upgrade() -> None:
         sa.Column('customers', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('periode', 'rayon', 'flag'),
     )
-    bind = op.get_bind()
-    if bind.execute(sa.text("SELECT 1 FROM meter_flag LIMIT 1")).first() is None:
-        # Coming through 0014 in this run, which emptied meter_flag: every flag (and its
-        # count) is computed here, once the schema is today's.
-        flags.rebuild(bind)
-    else:
-        op.execute("INSERT INTO meter_flag_count (periode, rayon, flag, customers) "
-                   "SELECT periode, rayon, flag, COUNT(*) FROM meter_flag GROUP BY periode, rayon, flag")
+    op.execute("INSERT INTO meter_flag_count (periode, rayon, flag, customers) "
+               "SELECT periode, rayon, flag, COUNT(*) FROM meter_flag GROUP BY periode, rayon, flag")
 
 
 def downgrade() -> None:

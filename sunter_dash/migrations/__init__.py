@@ -1,0 +1,1 @@
+"""The schema's migrations (alembic: env.py, versions/) and what they ask to be computed again."""

@@ -1,0 +1,36 @@
+"""collection_customer.mb_paid (an MB payment dated in P, for the customers who may be
+disconnection candidates) and a partial index holding the candidates, so the list is counted
+and paged in the index rather than looking up MB customer by customer
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-26 20:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0017'
+down_revision = '0016'
+branch_labels = None
+depends_on = None
+
+CANDIDATES = "in_mc = 1 AND cur_n + undue_n = 0 AND mb_paid = 0"  # as of this revision
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('collection_customer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('mb_paid', sa.Integer(), nullable=False, server_default='0'))
+    op.execute("""
+        UPDATE collection_customer SET mb_paid = CASE WHEN EXISTS (
+            SELECT 1 FROM mb_payment b WHERE b.periode = collection_customer.periode
+                                         AND b.nomen = collection_customer.nomen) THEN 1 ELSE 0 END
+        WHERE in_mc = 1 AND bills > 0 AND cur_n + undue_n = 0""")
+    op.create_index('ix_collection_customer_candidates', 'collection_customer',
+                    ['periode', 'bills', 'rayon', 'arrears', 'nomen'],
+                    sqlite_where=sa.text(CANDIDATES), postgresql_where=sa.text(CANDIDATES))
+
+
+def downgrade() -> None:
+    op.drop_index('ix_collection_customer_candidates', table_name='collection_customer')
+    with op.batch_alter_table('collection_customer', schema=None) as batch_op:
+        batch_op.drop_column('mb_paid')
