@@ -250,7 +250,7 @@ register(FileSpec(
         Column("notag", "NOTAGIHAN", "text"),
     ),
     required=(frozenset({"nomen", "bill_period", "pay_date", "amount"}),),
-    date_field="pay_date", derive=_payments, key=PAYMENT_KEY,
+    date_field="pay_date", derive=_payments, key=PAYMENT_KEY, feeds=("mb",),
 ))
 
 register(FileSpec(

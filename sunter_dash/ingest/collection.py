@@ -3,8 +3,9 @@ the transaction that changes their inputs, as the KPI's are (ingest/summaries.py
 
 ``collection_customer`` holds every customer of MC(P) and every UNDUE payer of P outside it:
 its rayon (MC(P)'s, else ``customer_rayon``), its PCEZ (MC(P)'s, else its most recent MC's),
-its target, its CURRENT and UNDUE payments dated in P (``pay_customer``) and ARDEBT(P)
-(``arrears_customer``). ``collection_group`` sums it per rayon and PCEZ. The officer is not
+its target, its CURRENT and UNDUE payments dated in P (``pay_customer``), ARDEBT(P)
+(``arrears_customer``) and, for the customers who may be disconnection candidates, whether MB
+holds a payment dated in P (``mb_paid``, which MB uploads and deletions keep too). ``collection_group`` sums it per rayon and PCEZ. The officer is not
 stored: it comes from the RUTE in effect when a page asks, so a new RUTE needs no rebuild.
 
 A periode's rows change with MC(P) (and a customer's rayon moving, as the KPI's), the
@@ -23,7 +24,7 @@ from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustom
 
 CUSTOMERS_SQL = text("""
     INSERT INTO collection_customer (periode, nomen, in_mc, rayon, pcez, borrowed, pcez_from, nama, alamat, tarif,
-                                     nominal, unpaid, cur_sum, cur_n, undue_sum, undue_n, bills, arrears)
+                                     nominal, unpaid, cur_sum, cur_n, undue_sum, undue_n, bills, arrears, mb_paid)
     WITH m AS (
         SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
                MAX(rayon) AS rayon, MAX(pcez) AS pcez
@@ -37,7 +38,7 @@ CUSTOMERS_SQL = text("""
         SELECT s.nomen, 0, 0, NULL, NULL, NULL,
                COALESCE((SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = s.nomen), ''), NULL
         FROM pay_customer s
-        WHERE s.periode = :p AND s.undue_n > 0 AND s.nomen NOT IN (SELECT nomen FROM m))
+        WHERE s.periode = :p AND s.undue_n > 0 AND NOT EXISTS (SELECT 1 FROM m WHERE m.nomen = s.nomen))
     SELECT :p, e.nomen, e.in_mc, e.rayon,
            COALESCE(e.own, (SELECT m2.pcez FROM mc m2 WHERE m2.nomen = e.nomen AND m2.pcez IS NOT NULL
                             ORDER BY m2.periode DESC LIMIT 1)),
@@ -47,10 +48,19 @@ CUSTOMERS_SQL = text("""
            e.nama, e.alamat, e.tarif, e.nominal,
            CASE WHEN e.in_mc = 1 AND e.nominal > 0 AND COALESCE(s.cur_n, 0) = 0 THEN 1 ELSE 0 END,
            COALESCE(s.cur_sum, 0), COALESCE(s.cur_n, 0), COALESCE(s.undue_sum, 0), COALESCE(s.undue_n, 0),
-           COALESCE(a.bills, 0), COALESCE(a.total, 0)
+           COALESCE(a.bills, 0), COALESCE(a.total, 0), 0
     FROM everyone e
     LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
     LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = e.nomen
+""")
+
+# mb_paid of the customers the disconnection list can hold (in MC(P), with bills, no COLLECTION
+# payment dated in P); an MB payment dated in P is one of pay month P (mb_payment.periode).
+MB_PAID_SQL = text("""
+    UPDATE collection_customer SET mb_paid = CASE WHEN EXISTS (
+        SELECT 1 FROM mb_payment b WHERE b.periode = collection_customer.periode
+                                     AND b.nomen = collection_customer.nomen) THEN 1 ELSE 0 END
+    WHERE periode = :p AND in_mc = 1 AND bills > 0 AND cur_n + undue_n = 0
 """)
 
 GROUPS_SQL = text("""
@@ -72,7 +82,13 @@ def rebuild(conn: Connection, periode: str) -> None:
     conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
     conn.execute(delete(CollectionCustomer).where(CollectionCustomer.periode == periode))
     conn.execute(CUSTOMERS_SQL, {"p": periode})
+    conn.execute(MB_PAID_SQL, {"p": periode})
     conn.execute(GROUPS_SQL, {"p": periode})
+
+
+def mark_mb(conn: Connection, periode: str) -> None:
+    """After MB payments of pay month ``periode`` were added or deleted."""
+    conn.execute(MB_PAID_SQL, {"p": periode})
 
 
 def dependents(conn: Connection, periode: str) -> list[str]:

@@ -13,7 +13,7 @@ _DIRECTORY_FROM_MC = """
            m.cust_type, m.periode, 'MC', LOWER(COALESCE(m.nama, '') || ' ' || COALESCE(m.alamat, ''))
     FROM mc m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
     WHERE m.id IN (SELECT MAX(x.id) FROM mc x
-                   JOIN (SELECT nomen, MAX(periode) AS periode FROM mc {where} GROUP BY nomen) l
+                   JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM mc src {where} GROUP BY src.nomen) l
                      ON l.nomen = x.nomen AND l.periode = x.periode
                    GROUP BY x.nomen)
 """
@@ -24,10 +24,10 @@ _DIRECTORY_FROM_SBRS = """
            s.periode, 'SBRS', LOWER(COALESCE(s.nama, '') || ' ' || COALESCE(s.alamat, ''))
     FROM sbrs s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
     WHERE s.id IN (SELECT MAX(x.id) FROM sbrs x
-                   JOIN (SELECT nomen, MAX(periode) AS periode FROM sbrs {where} GROUP BY nomen) l
+                   JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM sbrs src {where} GROUP BY src.nomen) l
                      ON l.nomen = x.nomen AND l.periode = x.periode
                    GROUP BY x.nomen)
-      AND s.nomen NOT IN (SELECT nomen FROM customer)
+      AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = s.nomen)
 """
 
 
@@ -48,7 +48,8 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     # Entries taken from this periode's rows of this type that it no longer lists.
     conn.execute(text(f"""
         INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
-        WHERE periode = :p AND source = :source AND nomen NOT IN (SELECT nomen FROM {table} WHERE periode = :p)"""),
+        WHERE periode = :p AND source = :source
+          AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.periode = :p AND t.nomen = customer.nomen)"""),
                  {"p": periode, "source": "MC" if table == "mc" else "SBRS"})
     # Customers of this periode whose entry is older or weaker (an MC beats any SBRS).
     stale = ("(source = 'SBRS' OR periode <= :p)" if table == "mc"
@@ -56,15 +57,16 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     conn.execute(text(f"""
         INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
         WHERE {stale} AND nomen IN (SELECT nomen FROM {table} WHERE periode = :p)
-          AND nomen NOT IN (SELECT nomen FROM cd_affected)"""), {"p": periode})
+          AND NOT EXISTS (SELECT 1 FROM cd_affected a WHERE a.nomen = customer.nomen)"""), {"p": periode})
     conn.exec_driver_sql("DELETE FROM customer WHERE nomen IN (SELECT nomen FROM cd_affected)")
     # Newcomers and refreshed entries from this periode's own rows ...
-    fresh = "WHERE periode = :p AND nomen NOT IN (SELECT nomen FROM customer)"
+    fresh = "WHERE src.periode = :p AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)"
     conn.execute(text((_DIRECTORY_FROM_MC if table == "mc" else _DIRECTORY_FROM_SBRS).format(where=fresh)),
                  {"p": periode})
     # ... and the rest of the affected from wherever they are now most recent.
     conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
-    where = "WHERE nomen IN (SELECT nomen FROM cd_affected) AND nomen NOT IN (SELECT nomen FROM customer)"
+    where = ("WHERE src.nomen IN (SELECT nomen FROM cd_affected) "
+             "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)")
     conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
     conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
     conn.exec_driver_sql("DROP TABLE cd_affected")

@@ -165,8 +165,15 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
     return moved
 
 
+def _mb(conn: Connection, periodes: list[str], added) -> list[str]:
+    """MB: which disconnection candidates paid through it in each pay month."""
+    for periode in periodes:
+        collection.mark_mb(conn, periode)
+    return []
+
+
 # A FileSpec's ``feeds`` name these; they run in this order.
-FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears}
+FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears, "mb": _mb}
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.checks import KEY_LENGTH
@@ -222,6 +222,12 @@ class Customer(Base):
     __table_args__ = (Index("ix_customer_periode", "periode"),)
 
 
+# Customers of a periode who may be disconnection candidates: in MC(P), no COLLECTION payment
+# (CURRENT or UNDUE) and no MB payment dated in P. Written as the candidates' query writes it, so
+# that both back ends use the partial index below.
+CANDIDATES = "in_mc = 1 AND cur_n + undue_n = 0 AND mb_paid = 0"
+
+
 class CollectionCustomer(Base):
     """METRICS.md's collection work per customer of a periode (ingest/collection.py): every
     customer of MC(P) (``in_mc``) and every UNDUE payer of P outside it, with the rayon and PCEZ
@@ -248,6 +254,9 @@ class CollectionCustomer(Base):
     undue_n: Mapped[int] = mapped_column(BigInteger, default=0)
     bills: Mapped[int] = mapped_column(BigInteger, default=0)  # ARDEBT(P); 0 when not in it
     arrears: Mapped[int] = mapped_column(BigInteger, default=0)
+    # 1: an MB payment dated in P. Kept for the customers the disconnection list can hold (in
+    # MC(P), with bills, no COLLECTION payment dated in P: ingest/collection.py), 0 for others.
+    mb_paid: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         # The unpaid list's orders (queries/collection.py), each read a page at a time.
@@ -255,6 +264,9 @@ class CollectionCustomer(Base):
         Index("ix_collection_customer_route", "periode", "unpaid", "pcez", "alamat", "nomen"),
         Index("ix_collection_customer_arrears", "periode", "unpaid", arrears.desc(), "nomen"),
         Index("ix_collection_customer_bills", "periode", "bills"),
+        # The disconnection candidates (queries/collection.py): counted and paged in the index.
+        Index("ix_collection_customer_candidates", "periode", "bills", "rayon", "arrears", "nomen",
+              sqlite_where=text(CANDIDATES), postgresql_where=text(CANDIDATES)),
         Index("ix_collection_customer_borrowed", "borrowed", "pcez_from"),
     )
 

@@ -21,6 +21,7 @@ from ..domain.listing import rayon_filter
 from ..domain.params import COLLECTION_SORTS, LIMITS
 from ..domain.periodes import month_end
 from ..domain.settings import DISCONNECT_BILLS as _DISCONNECT
+from ..models.summaries import CANDIDATES
 from .cache import cached
 from .followups import latest
 from .rute import rute_in_effect
@@ -250,13 +251,12 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
                bills: int = DISCONNECT_BILLS) -> dict:
     """METRICS.md's disconnection candidates ("calon segel"): ARDEBT(P) bills >= N and no payment
     of any kind (COLLECTION CURRENT or UNDUE, or MB) dated in month P; by arrears, largest first.
-    Customers of MC(P) only: a candidate is visited at its address of the month."""
-    start, end = f"{periode}-01", month_end(periode)
-    condition = ("c.bills >= :bills AND c.in_mc = 1 AND c.cur_n + c.undue_n = 0 AND NOT EXISTS "
-                 "(SELECT 1 FROM mb_payment b WHERE b.nomen = c.nomen AND b.pay_date >= :start "
-                 "AND b.pay_date <= :end)")
+    Customers of MC(P) only: a candidate is visited at its address of the month. The MB payments
+    are those the ingest marks (``mb_paid``); the condition is the partial index's, so the
+    count and the page are read from the index."""
+    condition = f"c.bills >= :bills AND {CANDIDATES}"  # unqualified: no other table has these columns
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,
-                 {"bills": bills, "start": dt.date.fromisoformat(start), "end": end})
+                 {"bills": max(bills, 1)})
 
 
 def whole_list(engine: Engine, kind: str, periode: str, rayon: str | None = None, pcez: str | None = None,

@@ -141,6 +141,28 @@ def test_disconnection_candidates_have_n_bills_and_no_payment_of_any_kind_in_the
     assert [r["nomen"] for r in queries.disconnect(branch, "2025-12", bills=1)["rows"]] == ["60000004", "60000002"]
 
 
+def test_the_candidates_follow_mb_uploads_and_their_deletion(branch, tmp_path):
+    """MB's payments reach the candidates when MB is loaded after the others, and leave them
+    when its upload is deleted (the ingest keeps them with the collection summaries)."""
+    from sunter_dash.ingest import delete_upload
+
+    def candidates():
+        found = queries.disconnect.uncached(branch, "2025-12")
+        assert found["total"] == len(found["rows"])
+        return [r["nomen"] for r in found["rows"]]
+
+    assert candidates() == ["60000004"]  # 60000007 paid through MB on 15-12
+    with branch.connect() as conn:
+        mb = conn.execute(sql("SELECT id FROM upload WHERE file_type = 'MB' AND status = 'loaded'")).scalar()
+    delete_upload(branch, mb)
+    assert candidates() == ["60000004", "60000007"]  # arrears 900.000, then 450.000
+    later = tmp_path / "MB_2025-12b.txt"  # an MB of November and December, loaded last
+    later.write_text("NOMEN|BULAN_REK|TGL_BAYAR|NOMINAL\n60000004|112025|20-11-2025|5000\n"
+                     "60000007|112025|15-12-2025|90000\n", encoding="utf-8")
+    assert ingest_file(branch, later).status == "loaded"
+    assert candidates() == ["60000004"]  # November's payment is not December's
+
+
 def test_the_api_answers_the_same_and_refuses_bad_parameters(branch, client, users):
     auth = basic(*users["viewer"])
     assert client.get("/api/kpi/pcez?periode=2025-12", headers=auth).get_json() == \
