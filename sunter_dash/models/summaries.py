@@ -263,7 +263,6 @@ class CollectionCustomer(Base):
         Index("ix_collection_customer_unpaid", "periode", "unpaid", nominal.desc(), "nomen"),
         Index("ix_collection_customer_route", "periode", "unpaid", "pcez", "alamat", "nomen"),
         Index("ix_collection_customer_arrears", "periode", "unpaid", arrears.desc(), "nomen"),
-        Index("ix_collection_customer_bills", "periode", "bills"),
         # The disconnection candidates (queries/collection.py): counted and paged in the index.
         Index("ix_collection_customer_candidates", "periode", "bills", "rayon", "arrears", "nomen",
               sqlite_where=text(CANDIDATES), postgresql_where=text(CANDIDATES)),

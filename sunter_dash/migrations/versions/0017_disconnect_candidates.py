@@ -1,6 +1,7 @@
 """collection_customer.mb_paid (an MB payment dated in P, for the customers who may be
 disconnection candidates) and a partial index holding the candidates, so the list is counted
-and paged in the index rather than looking up MB customer by customer
+and paged in the index rather than looking up MB customer by customer; it replaces the
+(periode, bills) index, which served only them
 
 Revision ID: 0017
 Revises: 0016
@@ -28,9 +29,11 @@ def upgrade() -> None:
     op.create_index('ix_collection_customer_candidates', 'collection_customer',
                     ['periode', 'bills', 'rayon', 'arrears', 'nomen'],
                     sqlite_where=sa.text(CANDIDATES), postgresql_where=sa.text(CANDIDATES))
+    op.drop_index('ix_collection_customer_bills', table_name='collection_customer')
 
 
 def downgrade() -> None:
+    op.create_index('ix_collection_customer_bills', 'collection_customer', ['periode', 'bills'])
     op.drop_index('ix_collection_customer_candidates', table_name='collection_customer')
     with op.batch_alter_table('collection_customer', schema=None) as batch_op:
         batch_op.drop_column('mb_paid')
