@@ -21,7 +21,7 @@ from ..domain.listing import rayon_filter
 from ..domain.params import COLLECTION_SORTS, LIMITS
 from ..domain.periodes import month_end
 from ..domain.settings import DISCONNECT_BILLS as _DISCONNECT
-from ..models.summaries import CANDIDATES
+from ..models.summaries import CANDIDATES, UNPAID
 from .cache import cached
 from .followups import latest
 from .rute import rute_in_effect
@@ -241,7 +241,7 @@ def unpaid(engine: Engine, periode: str, rayon: str | None = None, pcez: str | N
            petugas: str | None = None, page: int = 1, page_size: int = 50, sort: str = "nominal") -> dict:
     """METRICS.md's unpaid list ("belum bayar"): the customers of target.nomen(P) with no CURRENT
     payment dated in P, one page of them, with the whole count."""
-    return _page(engine, periode, "c.unpaid = 1", UNPAID_SORTS, sort, (rayon, pcez, petugas), page, page_size,
+    return _page(engine, periode, UNPAID, UNPAID_SORTS, sort, (rayon, pcez, petugas), page, page_size,
                  count=_unpaid_count)
 
 
