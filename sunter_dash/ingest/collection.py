@@ -5,8 +5,9 @@ the transaction that changes their inputs, as the KPI's are (ingest/summaries.py
 its rayon (MC(P)'s, else ``customer_rayon``), its PCEZ (MC(P)'s, else its most recent MC's),
 its target, its CURRENT and UNDUE payments dated in P (``pay_customer``), ARDEBT(P)
 (``arrears_customer``) and, for the customers who may be disconnection candidates, whether MB
-holds a payment dated in P (``mb_paid``, which MB uploads and deletions keep too). ``collection_group`` sums it per rayon and PCEZ. The officer is not
-stored: it comes from the RUTE in effect when a page asks, so a new RUTE needs no rebuild.
+holds a payment dated in P (``mb_paid``, which MB uploads and deletions keep too).
+``collection_group`` sums it per rayon and PCEZ. The officer is not stored: it comes from the
+RUTE in effect when a page asks, so a new RUTE needs no rebuild.
 
 A periode's rows change with MC(P) (and a customer's rayon moving, as the KPI's), the
 payments of P and ARDEBT(P); and with an MC of another periode Q when a customer of P takes its
@@ -64,11 +65,11 @@ CUSTOMERS_SQL = text(f"""
 # mb_paid of the customers the disconnection list can hold (in MC(P), with bills, no COLLECTION
 # payment dated in P), after MB changed; an MB payment dated in P is one of pay month P
 # (mb_payment.periode). CUSTOMERS_SQL computes the same as it inserts.
-MB_PAID_SQL = text("""
-    UPDATE collection_customer SET mb_paid = CASE WHEN EXISTS (
-        SELECT 1 FROM mb_payment b WHERE b.periode = collection_customer.periode
-                                     AND b.nomen = collection_customer.nomen) THEN 1 ELSE 0 END
-    WHERE periode = :p AND in_mc = 1 AND bills > 0 AND cur_n + undue_n = 0
+_MB_PAID = """CASE WHEN EXISTS (SELECT 1 FROM mb_payment b WHERE b.periode = collection_customer.periode
+                                                     AND b.nomen = collection_customer.nomen) THEN 1 ELSE 0 END"""
+MB_PAID_SQL = text(f"""
+    UPDATE collection_customer SET mb_paid = {_MB_PAID}
+    WHERE periode = :p AND in_mc = 1 AND bills > 0 AND cur_n + undue_n = 0 AND mb_paid <> {_MB_PAID}
 """)
 
 GROUPS_SQL = text("""
@@ -85,21 +86,25 @@ GROUPS_SQL = text("""
 """)
 
 
-_SAME = " AND ".join(f"n.{name} IS NOT DISTINCT FROM collection_customer.{name}" for name in COLUMNS[2:])
 # Of the periode's rows computed afresh (cc_new), only those that changed are written: a
 # COLLECTION extract or an ARDEBT changes a part of a periode's customers, and writing a row
-# costs its six indexes (at 1,000,000 customers most of a rebuild on PostgreSQL).
+# costs its indexes (at 1,000,000 customers most of a rebuild on PostgreSQL).
 _CHANGED = (
     "DROP TABLE IF EXISTS cc_new",
     "CREATE TEMPORARY TABLE cc_new AS SELECT * FROM collection_customer WHERE 1 = 0",
     "CREATE INDEX ix_cc_new_nomen ON cc_new (nomen)",
 )
-_WRITE = (
-    f"DELETE FROM collection_customer WHERE periode = :p AND NOT EXISTS "
-    f"(SELECT 1 FROM cc_new n WHERE n.nomen = collection_customer.nomen AND {_SAME})",
-    f"INSERT INTO collection_customer ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM cc_new n "
-    f"WHERE NOT EXISTS (SELECT 1 FROM collection_customer c WHERE c.periode = :p AND c.nomen = n.nomen)",
-)
+
+
+def _write(dialect: str) -> tuple[str, str]:
+    """Delete the periode's rows that cc_new does not hold as they are, insert cc_new's others.
+    Equal-or-both-null is SQLite's ``IS`` (``IS NOT DISTINCT FROM`` only from SQLite 3.39)."""
+    same = "IS" if dialect == "sqlite" else "IS NOT DISTINCT FROM"
+    unchanged = " AND ".join(f"n.{name} {same} collection_customer.{name}" for name in COLUMNS[2:])
+    return (f"DELETE FROM collection_customer WHERE periode = :p AND NOT EXISTS "
+            f"(SELECT 1 FROM cc_new n WHERE n.nomen = collection_customer.nomen AND {unchanged})",
+            f"INSERT INTO collection_customer ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM cc_new n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM collection_customer c WHERE c.periode = :p AND c.nomen = n.nomen)")
 
 
 def rebuild(conn: Connection, periode: str) -> None:
@@ -109,7 +114,7 @@ def rebuild(conn: Connection, periode: str) -> None:
         conn.exec_driver_sql(statement)
     written = conn.execute(CUSTOMERS_SQL, {"p": periode}).rowcount
     fresh_statistics(conn, "cc_new", written)
-    for statement in _WRITE:
+    for statement in _write(conn.dialect.name):
         conn.execute(text(statement), {"p": periode})
     conn.exec_driver_sql("DROP TABLE cc_new")
     conn.execute(GROUPS_SQL, {"p": periode})

@@ -14,6 +14,7 @@ from ..models import data_table
 
 PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
 
+
 def load_frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     result = conn.execute(text(sql), params)
     # The driver's own tuples: building a million Row objects would cost more than the query.
@@ -91,8 +92,8 @@ def load_mc(conn: Connection, periode: str) -> pd.DataFrame:
 
 def load_bills(conn: Connection, periode: str) -> pd.DataFrame:
     """MAINBILL(P) per flagged customer (``FLAGGED``)."""
-    return load_frame(conn, f"SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {FLAGGED} GROUP BY nomen",
-                  {"p": periode}).set_index("nomen")
+    return load_frame(conn, f"SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {FLAGGED} "
+                            "GROUP BY nomen", {"p": periode}).set_index("nomen")
 
 
 def keep_flagged(conn: Connection, nomens: pd.Series) -> None:

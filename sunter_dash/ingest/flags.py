@@ -176,8 +176,8 @@ def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozense
     kept = sorted(set(checks.names()) - set(other_than))
     if not kept:
         return pd.DataFrame(columns=[*BASE_COLUMNS, *FOUND_WITH.values()])
-    return load_frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p AND flag IN ({quoted(kept)})",
-                  {"p": periode})
+    return load_frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p "
+                            f"AND flag IN ({quoted(kept)})", {"p": periode})
 
 
 def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon: pd.Series) -> pd.DataFrame:
@@ -264,7 +264,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
     history = load_history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
-                       shift_periode(periodes[-1], -1))
+                           shift_periode(periodes[-1], -1))
     latest_rayon = load_latest_rayon(conn)
     with _flag_nomen(conn):
         for periode in periodes:
@@ -298,7 +298,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
             hits = [check.evaluate(probe, thresholds) for check in rerun]
             if not probe.read_history:
                 keep_flagged(conn, pd.concat([rows["nomen"][hit.mask] for hit in hits]
-                                              + [pd.Series(hit.extra, dtype=object) for hit in hits]))
+                                             + [pd.Series(hit.extra, dtype=object) for hit in hits]))
             history = load_history(conn, first, last, "" if probe.read_history else FLAGGED)
             found = _found(conn, periode, thresholds, history, only, inputs)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)

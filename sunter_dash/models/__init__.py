@@ -80,5 +80,6 @@ DATA_TABLES = _DataTables()
 __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog", "CollectionCustomer",
            "CollectionGroup", "FollowUp",
            "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
-           "MbPayment", "Mc", "MeterFlag", "MeterFlagCount", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs", "StoredCount", "Upload",
+           "MbPayment", "Mc", "MeterFlag", "MeterFlagCount", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs",
+           "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "PeriodeGoal", "SavedSetting", "Subscription", "SubscriptionSend"]

@@ -183,7 +183,8 @@ def _unpaid_count(conn: Connection, params: dict, filters: tuple) -> int:
     rather than the periode's customers: the same filters, on the group's rayon and PCEZ."""
     where = _filters(*filters, on="g")[0]
     return conn.execute(text(f"WITH {_OFFICERS} SELECT COALESCE(SUM(g.unpaid_nomen), 0) FROM collection_group g "
-                             f"LEFT JOIN r ON r.pcez = g.pcez AND g.pcez <> '' WHERE g.periode = :p{where}"), params).scalar()
+                             f"LEFT JOIN r ON r.pcez = g.pcez AND g.pcez <> '' WHERE g.periode = :p{where}"),
+                        params).scalar()
 
 
 def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], sort: str, filters: tuple,
@@ -253,7 +254,7 @@ def disconnect(engine: Engine, periode: str, rayon: str | None = None, pcez: str
     of any kind (COLLECTION CURRENT or UNDUE, or MB) dated in month P; by arrears, largest first.
     Customers of MC(P) only: a candidate is visited at its address of the month. The MB payments
     are those the ingest marks (``mb_paid``); the condition is the partial index's, so the
-    count and the page are read from the index."""
+    candidates are found in the index, not among the periode's customers."""
     condition = f"c.bills >= :bills AND {CANDIDATES}"  # unqualified: no other table has these columns
     return _page(engine, periode, condition, DISCONNECT_SORTS, sort, (rayon, pcez, petugas), page, page_size,
                  {"bills": max(bills, 1)})

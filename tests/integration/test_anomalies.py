@@ -24,6 +24,7 @@ from sunter_dash.services.settings import sync_thresholds
 from sunter_dash.services.users import upsert as upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import downgrade  # noqa: E402
 from meter_branch import EXPECTED, NOMEN, P, write_files  # noqa: E402
 
 ANOMALIES = check_names()
@@ -300,9 +301,7 @@ def _read_methods_in_table(engine, periode: str) -> list[str]:
 def test_the_read_methods_kept_at_ingest_follow_the_readings(tmp_path, engine, db_url):
     """The summary's read methods of P come from stored_count.codes, which every upload and
     deletion of SBRS(P) keeps, and which migration 0016 fills for a database stored before it."""
-    from alembic import command
-
-    from sunter_dash.db import alembic_config, upgrade
+    from sunter_dash.db import upgrade
     from sunter_dash.queries.anomalies import read_methods
 
     files = write_files(tmp_path / "files")
@@ -312,11 +311,7 @@ def test_the_read_methods_kept_at_ingest_follow_the_readings(tmp_path, engine, d
     assert read_methods.uncached(engine, P) == in_table
     assert read_methods.uncached(engine, "2025-11") == []  # not loaded
 
-    with engine.begin() as conn:
-        cfg = alembic_config(db_url)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0015")
-    engine.dispose()
+    downgrade(engine, db_url, "0015")
     upgrade(db_url)
     assert read_methods.uncached(engine, P) == in_table
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,9 @@ from sunter_dash.domain import checks
 from sunter_dash.domain.checks import Check, Hit, Need, Thresholds
 from sunter_dash.ingest import delete_upload, flags, ingest_file
 from sunter_dash.services.settings import sync_thresholds
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import downgrade  # noqa: E402
 
 BACK_FILLED = "SBRS_202505.xlsx"  # the oldest readings, loaded last
 
@@ -111,18 +116,11 @@ def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo
 def test_an_upgraded_database_gets_the_flags_a_rebuild_gives(engine, db_url, demo_files):
     """Migration 0014 adds what each flag was found with; a database of 0013 holding flags comes
     out of it (and 0015) with every flag computed again, the new columns filled, and counted."""
-    from alembic import command
-
-    from sunter_dash.db import alembic_config
-
     for path in demo_files[:12]:
         assert ingest_file(engine, path).status == "loaded"
     before = _stored(engine)
     assert before
-    with engine.begin() as conn:
-        cfg = alembic_config(db_url)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0013")
+    downgrade(engine, db_url, "0013")
     with engine.connect() as conn:
         assert "delta_exact" not in conn.execute(text("SELECT * FROM meter_flag")).keys()
     engine.dispose()

@@ -3,12 +3,19 @@ constraint added to one and not the other (e.g. a new snapshot type's ``<table>_
 fails here, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from sunter_dash.domain import files
 from sunter_dash.models import Base, superseded_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from helpers import downgrade  # noqa: E402
 
 
 def test_the_migrated_database_matches_the_models(engine):
@@ -38,11 +45,14 @@ def _derived(engine) -> dict[str, list[tuple]]:
                 for name in DERIVED}
 
 
-def test_an_older_database_holding_data_upgrades_to_the_summaries_the_ingest_keeps(engine, db_url, tmp_path):
+@pytest.mark.parametrize("through", ["db.upgrade", "alembic"])
+def test_an_older_database_holding_data_upgrades_to_the_summaries_the_ingest_keeps(engine, db_url, tmp_path,
+                                                                                   through):
     """A database of revision 0006 (the oldest a downgrade keeps the rows of) holding a branch's
     files comes out of every later migration with each summary, the directory and the flags as
     the ingest kept them: what the migrations ask for (the collection summaries of 0011, the
-    flags of 0014) is computed once, at head, with the code of head."""
+    flags of 0014) is computed once, at head, with the code of head; also when alembic's own
+    command runs the migrations."""
     from alembic import command
 
     from sunter_dash.db import alembic_config, upgrade
@@ -53,10 +63,9 @@ def test_an_older_database_holding_data_upgrades_to_the_summaries_the_ingest_kee
         assert ingest_file(engine, path).status == "loaded"
     kept = _derived(engine)
     assert all(kept[name] for name in DERIVED), [name for name in DERIVED if not kept[name]]
-    with engine.begin() as conn:
-        cfg = alembic_config(db_url)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")
-    engine.dispose()
-    upgrade(db_url)
+    downgrade(engine, db_url, "0006")
+    if through == "alembic":
+        command.upgrade(alembic_config(db_url), "head")
+    else:
+        upgrade(db_url)
     assert _derived(engine) == kept
