@@ -23,6 +23,8 @@ def recompute(conn: Connection, names: set[str]) -> None:
 
     steps = {"summaries": summaries.rebuild_all, "collection": collection.rebuild_all,
              "directory": lambda c: directory.refresh(c, None, None), "flags": flags.rebuild}
+    if "summaries" in names:  # summaries.rebuild_all computes the collection summaries too
+        names = set(names) - {"collection"}
     for name in ORDER:
         if name in names:
             steps[name](conn)
