@@ -27,8 +27,8 @@ from .bulk import fresh_statistics
 # collection_customer's columns, in the order CUSTOMERS_SQL selects them.
 COLUMNS = ("periode", "nomen", "in_mc", "rayon", "pcez", "borrowed", "pcez_from", "nama", "alamat", "tarif",
            "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid")
-CUSTOMERS_SQL = text(f"""
-    INSERT INTO cc_new ({", ".join(COLUMNS)})
+CUSTOMERS_SQL = """
+    INSERT INTO {target} ({columns})
     WITH m AS (
         SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
                MAX(rayon) AS rayon, MAX(pcez) AS pcez
@@ -60,7 +60,7 @@ CUSTOMERS_SQL = text(f"""
     FROM everyone e
     LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
     LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = e.nomen
-""")
+"""
 
 # mb_paid of the customers the disconnection list can hold (in MC(P), with bills, no COLLECTION
 # payment dated in P), after MB changed; an MB payment dated in P is one of pay month P
@@ -107,16 +107,27 @@ def _write(dialect: str) -> tuple[str, str]:
             f"WHERE NOT EXISTS (SELECT 1 FROM collection_customer c WHERE c.periode = :p AND c.nomen = n.nomen)")
 
 
+def _customers(target: str) -> str:
+    return CUSTOMERS_SQL.format(target=target, columns=", ".join(COLUMNS))
+
+
 def rebuild(conn: Connection, periode: str) -> None:
-    """Both summaries of ``periode`` from MC(P), ``pay_customer`` and ``arrears_customer``."""
+    """Both summaries of ``periode`` from MC(P), ``pay_customer`` and ``arrears_customer``. A
+    periode with no rows yet (its first MC or payments) takes them straight; any other computes
+    them aside and writes the ones that changed."""
     conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
-    for statement in _CHANGED:
-        conn.exec_driver_sql(statement)
-    written = conn.execute(CUSTOMERS_SQL, {"p": periode}).rowcount
-    fresh_statistics(conn, "cc_new", written)
-    for statement in _write(conn.dialect.name):
-        conn.execute(text(statement), {"p": periode})
-    conn.exec_driver_sql("DROP TABLE cc_new")
+    held = conn.execute(select(CollectionCustomer.nomen).where(CollectionCustomer.periode == periode).limit(1)).first()
+    if held is None:
+        written = conn.execute(text(_customers("collection_customer")), {"p": periode}).rowcount
+        fresh_statistics(conn, "collection_customer", written)
+    else:
+        for statement in _CHANGED:
+            conn.exec_driver_sql(statement)
+        written = conn.execute(text(_customers("cc_new")), {"p": periode}).rowcount
+        fresh_statistics(conn, "cc_new", written)
+        for statement in _write(conn.dialect.name):
+            conn.execute(text(statement), {"p": periode})
+        conn.exec_driver_sql("DROP TABLE cc_new")
     conn.execute(GROUPS_SQL, {"p": periode})
 
 

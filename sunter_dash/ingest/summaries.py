@@ -50,13 +50,23 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
     for statement in (
         "DROP TABLE IF EXISTS cr_affected", "DROP TABLE IF EXISTS cr_fresh", "DROP TABLE IF EXISTS cr_changed",
         "CREATE TEMPORARY TABLE cr_affected (nomen VARCHAR(20) PRIMARY KEY)",
+        "CREATE TEMPORARY TABLE cr_fresh (nomen VARCHAR(20) PRIMARY KEY, rayon VARCHAR(8), periode VARCHAR(7))",
         "CREATE TEMPORARY TABLE cr_changed (nomen VARCHAR(20) PRIMARY KEY)",
     ):
         conn.exec_driver_sql(statement)
     conn.execute(text("INSERT INTO cr_affected (nomen) SELECT nomen FROM customer_rayon WHERE periode = :p "
                       "UNION SELECT nomen FROM mc WHERE periode = :p"), {"p": periode})
-    conn.exec_driver_sql("CREATE TEMPORARY TABLE cr_fresh AS " + LATEST_RAYON_SQL.format(
-        where="AND nomen IN (SELECT nomen FROM cr_affected)"))
+    rest, remaining = "AND nomen IN (SELECT nomen FROM cr_affected)", True
+    if conn.execute(text("SELECT MAX(periode) FROM mc")).scalar() == periode:
+        # P is the newest MC: whoever it lists with a rayon has it as the most recent (the usual
+        # month's MC). Only the others affected, if any, are looked up among every periode.
+        conn.execute(text("INSERT INTO cr_fresh (nomen, rayon, periode) SELECT nomen, MAX(rayon), periode FROM mc "
+                          "WHERE periode = :p AND rayon IS NOT NULL GROUP BY nomen, periode"), {"p": periode})
+        rest += " AND NOT EXISTS (SELECT 1 FROM cr_fresh f WHERE f.nomen = mc.nomen)"
+        remaining = conn.exec_driver_sql("SELECT 1 FROM cr_affected a WHERE NOT EXISTS "
+                                         "(SELECT 1 FROM cr_fresh f WHERE f.nomen = a.nomen) LIMIT 1").first()
+    if remaining:
+        conn.exec_driver_sql("INSERT INTO cr_fresh (nomen, rayon, periode) " + LATEST_RAYON_SQL.format(where=rest))
     changed = conn.exec_driver_sql("""
         INSERT INTO cr_changed (nomen)
         SELECT a.nomen FROM cr_affected a
