@@ -55,6 +55,9 @@ class Check:
     evaluate: Callable[["object", "Thresholds"], Hit]  # (readings.Readings, thresholds) -> Hit
     needs: Callable[["Thresholds"], Needs] = lambda t: (Need("SBRS"),)
     settings: tuple[Setting, ...] = ()
+    # A file type whose marked customers (Readings.mc_flag's) are the only ones the check can
+    # flag: a change of that file then re-reads only their readings (ingest/flags.py).
+    marked_by: str | None = None
 
     def flat_needs(self, thresholds: "Thresholds") -> list[Need]:
         out: list[Need] = []

@@ -124,7 +124,7 @@ for _check in (
                     ACTUAL_READ_METHODS)),
     Check("inactive_use", "Pakai Saat Nonaktif", "bi-plug",
           "volume > 0 while MC(P) gives a status of " + ", ".join(INACTIVE), _inactive_use,
-          needs=lambda t: (Need("SBRS"), Need("MC"))),
+          needs=lambda t: (Need("SBRS"), Need("MC")), marked_by="MC"),
     Check("tamper", "Indikasi Pelanggaran", "bi-shield-exclamation",
           "a trouble code (cmr_trbl1_code) and volume 0 or a drop", _tamper),
 ):

@@ -38,11 +38,12 @@ def load_history(conn: Connection, first: str, last: str, which: str = "") -> pd
     return frame
 
 
-def load_readings(conn: Connection, periode: str) -> pd.DataFrame:
-    frame = load_frame(conn, """
+def load_readings(conn: Connection, periode: str, which: str = "") -> pd.DataFrame:
+    """The SBRS rows of P (``which``: of the customers ``FLAGGED`` selects)."""
+    frame = load_frame(conn, f"""
         SELECT id, nomen, stand_lalu, stand_kini, pakai, volume, read_method, trouble_code, special_msg,
                bill_amount, rayon, nama, tarif
-        FROM sbrs WHERE periode = :p ORDER BY id""", {"p": periode})
+        FROM sbrs WHERE periode = :p {which} ORDER BY id""", {"p": periode})
     for name in ("read_method", "trouble_code", "special_msg"):
         frame[name] = upper_or_none(frame[name])
     return frame
@@ -69,15 +70,19 @@ _BILL_COLUMNS = f"""{_BILLS} AS bills, {_CORRECTED} AS corrected,
                MAX(rayon) AS rayon, MAX(tarif) AS tarif"""
 
 
-def load_marked(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_marked(conn: Connection, periode: str, types: frozenset[str] = frozenset({"MC", "MAINBILL"})
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the checks read of MC(P) and MAINBILL(P), indexed by nomen: the inactive customers
     (found row by row, no grouping of the whole periode), and the customers with a corrected
-    bill or more than one."""
+    bill or more than one (``types``: of these files; the others' come back empty)."""
+    def unless(file_type: str) -> str:
+        return "" if file_type in types else "AND 1 = 0"
     inactive = load_frame(conn, f"""
         SELECT DISTINCT nomen, 1 AS inactive FROM mc
-        WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({quoted(sorted(INACTIVE))})""", {"p": periode})
+        WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({quoted(sorted(INACTIVE))}) {unless("MC")}""",
+                          {"p": periode})
     bills = load_frame(conn, f"""
-        SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p
+        SELECT nomen, {_BILL_COLUMNS} FROM mainbill WHERE periode = :p {unless("MAINBILL")}
         GROUP BY nomen HAVING {_CORRECTED} = 1 OR {_BILLS} > 1""", {"p": periode})
     return inactive.set_index("nomen"), bills.set_index("nomen")
 
@@ -115,7 +120,8 @@ def row_loader(conn: Connection):
 
 
 def load_latest_rayon(conn: Connection) -> pd.Series:
-    frame = load_frame(conn, "SELECT nomen, rayon FROM customer_rayon", {})
+    """The most recent MC's rayon of the flagged customers (``FLAGGED``)."""
+    frame = load_frame(conn, f"SELECT nomen, rayon FROM customer_rayon WHERE true {FLAGGED}", {})
     return frame.set_index("nomen")["rayon"]
 
 

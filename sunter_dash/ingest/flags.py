@@ -156,9 +156,21 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
     return joined.str[1:]
 
 
-def _inputs(conn: Connection, periode: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them."""
-    return (load_readings(conn, periode), *load_marked(conn, periode))
+def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = None,
+            thresholds: Thresholds | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them
+    (``rerun``: as these checks read them; when each flags only customers one file marks, the
+    readings of those customers alone)."""
+    if rerun is None:
+        mc, bills = load_marked(conn, periode)
+        return load_readings(conn, periode), mc, bills
+    mc, bills = load_marked(conn, periode, frozenset(n.file_type for c in rerun for n in c.flat_needs(thresholds)))
+    marked_by = {c.marked_by for c in rerun}
+    marked = {"MC": mc, "MAINBILL": bills}.get(marked_by.pop()) if len(marked_by) == 1 else None
+    if marked is None:
+        return load_readings(conn, periode), mc, bills
+    keep_flagged(conn, pd.Series(marked.index, dtype=object))
+    return load_readings(conn, periode, FLAGGED), mc, bills
 
 
 def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
@@ -180,14 +192,14 @@ def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozense
                             f"AND flag IN ({quoted(kept)})", {"p": periode})
 
 
-def _finish(conn: Connection, periode: str, flagged: pd.DataFrame, latest_rayon: pd.Series) -> pd.DataFrame:
+def _finish(conn: Connection, periode: str, flagged: pd.DataFrame) -> pd.DataFrame:
     """The meter_flag rows of P from what the checks found: every flag of a customer listed,
     rayon, name, tarif, price and money at stake from the files as they are now."""
     flagged = flagged.reset_index(drop=True)
     flagged["flags"] = flagged["nomen"].map(_flags_of(flagged))
     keep_flagged(conn, flagged["nomen"])
     mc, bills = load_mc(conn, periode), load_bills(conn, periode)
-    _identify(conn, flagged, mc, bills, latest_rayon)
+    _identify(conn, flagged, mc, bills, load_latest_rayon(conn))
     exact = flagged["delta_m3"].astype("float64")
     _price(conn, flagged, mc, bills, periode)
     flagged["periode"] = periode
@@ -265,12 +277,10 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     with_inputs = _input_periodes(conn, thresholds)
     history = load_history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
                            shift_periode(periodes[-1], -1))
-    latest_rayon = load_latest_rayon(conn)
     with _flag_nomen(conn):
         for periode in periodes:
             found = _found(conn, periode, thresholds, history) if periode in with_inputs else None
-            _replace(conn, periode, None if found is None or found.empty
-                     else _finish(conn, periode, found, latest_rayon))
+            _replace(conn, periode, None if found is None or found.empty else _finish(conn, periode, found))
 
 
 def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: Thresholds) -> None:
@@ -281,7 +291,6 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
     rerun = [c for c in checks.checks() if any(n.file_type == file_type for n in c.flat_needs(thresholds))]
     only = {c.key for c in rerun}
     with_inputs = _input_periodes(conn, thresholds)
-    latest_rayon = load_latest_rayon(conn)
     lookback = checks.lookback(thresholds)
     with _flag_nomen(conn):
         for periode in periodes:
@@ -289,7 +298,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
                 _replace(conn, periode, None)
                 continue
             first, last = shift_periode(periode, -lookback), shift_periode(periode, -1)
-            rows, mc, bills = inputs = _inputs(conn, periode)
+            rows, mc, bills = inputs = _inputs(conn, periode, rerun, thresholds)
             # The checks first run without any history: one that reads some of it (whatever its
             # needs declare) decides with every customer's; the others get their customers'.
             conn.exec_driver_sql("DELETE FROM flag_nomen")
@@ -302,18 +311,17 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
             history = load_history(conn, first, last, "" if probe.read_history else FLAGGED)
             found = _found(conn, periode, thresholds, history, only, inputs)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
-            _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged, latest_rayon))
+            _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged))
 
 
 def reprice(conn: Connection, periodes: list[str]) -> None:
     """Give the stored flags of these periodes their name, rayon and price again (an MC of the
     periodes before them changed, or a customer's most recent rayon moved)."""
-    latest_rayon = load_latest_rayon(conn)
     with _flag_nomen(conn):
         for periode in periodes:
             stored = _stored_hits(conn, periode)
             if not stored.empty:
-                _replace(conn, periode, _finish(conn, periode, stored, latest_rayon))
+                _replace(conn, periode, _finish(conn, periode, stored))
 
 
 def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:

@@ -92,6 +92,8 @@ def test_flags_after_every_upload_and_deletion_equal_a_full_rebuild(engine, demo
     assert uploads[BACK_FILLED].status == "loaded"
     after = _assert_as_rebuilt(engine, f"the back-fill {BACK_FILLED}")
     assert after != before  # the periodes after it looked back at it
+    # An MC again re-reads only the readings of the customers it marks inactive: some are flagged.
+    assert {row.periode for row in after if row.flag == "inactive_use"} >= {"2025-08", "2025-12"}
 
     for name in ("SBRS_202508.xlsx", "MC1125_AB_Sunter.xls", "MAINBILL_202512.csv", "MAINBILL_202509.csv",
                  "MC0725_AB_Sunter.xls", BACK_FILLED):
