@@ -55,8 +55,9 @@ class Check:
     evaluate: Callable[["object", "Thresholds"], Hit]  # (readings.Readings, thresholds) -> Hit
     needs: Callable[["Thresholds"], Needs] = lambda t: (Need("SBRS"),)
     settings: tuple[Setting, ...] = ()
-    # A file type whose marked customers (Readings.mc_flag's) are the only ones the check can
-    # flag: a change of that file then re-reads only their readings (ingest/flags.py).
+    # "MC" or "MAINBILL" (one of its needs) when the check can flag only the customers that file
+    # marks (Readings.mc / bills) and decides each from that customer's own data: a change of
+    # that file then re-reads only their readings (ingest/flags.py).
     marked_by: str | None = None
 
     def flat_needs(self, thresholds: "Thresholds") -> list[Need]:
@@ -86,6 +87,8 @@ class Check:
 
 _CHECKS: list[Check] = []
 KEY_LENGTH = 16  # a key is stored with every flag (meter_flag.flag)
+MARKING_FILES = ("MC", "MAINBILL")  # the files whose marked customers Readings holds
+MAX_CHECKS = 62  # ingest/flags.py joins a customer's checks from the bits of one 64-bit number
 
 
 def register(check: Check) -> Check:
@@ -93,6 +96,11 @@ def register(check: Check) -> Check:
         raise ValueError(f"a check key is a name of at most {KEY_LENGTH} characters, not {check.key!r}")
     if any(c.key == check.key for c in _CHECKS):
         raise ValueError(f"a check {check.key!r} is registered already")
+    if check.marked_by is not None and (check.marked_by not in MARKING_FILES or check.marked_by not in {
+            n.file_type for n in check.flat_needs(Thresholds())}):
+        raise ValueError(f"marked_by is one of {MARKING_FILES} that the check needs, not {check.marked_by!r}")
+    if len(_CHECKS) >= MAX_CHECKS:
+        raise ValueError(f"at most {MAX_CHECKS} checks")
     _CHECKS.append(check)
     return check
 

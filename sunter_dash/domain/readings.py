@@ -24,8 +24,9 @@ class Readings:
         periode before P (periode, nomen, stand_kini, volume, read_method); ``mc``: MC(P)'s
         inactive customers (column ``inactive``); ``bills``: MAINBILL(P) per customer, of those it
         marks (a correction, or more than one bill); both indexed by nomen, and all a check
-        reads of them (ingest/flags.py's ``_marked``); ``load(file_type, periode)``: the stored
-        rows of any other file a check needs."""
+        reads of them (ingest/flag_inputs.py's ``load_marked``; empty for a file none of the checks
+        being run needs); ``load(file_type, periode)``: the stored rows of any other file a check
+        needs."""
         self.periode, self.thresholds = periode, thresholds
         self.rows, self._history, self.mc, self.bills = rows, history, mc, bills
         self._load = load

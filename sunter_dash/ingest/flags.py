@@ -165,8 +165,9 @@ def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = N
     if rerun is None:
         mc, bills = load_marked(conn, periode)
         return load_readings(conn, periode), mc, bills
-    mc, bills = load_marked(conn, periode, frozenset(n.file_type for c in rerun for n in c.flat_needs(thresholds)))
     marked_by = {c.marked_by for c in rerun}
+    mc, bills = load_marked(conn, periode, frozenset(n.file_type for c in rerun for n in c.flat_needs(thresholds))
+                            | (marked_by - {None}))
     marked = {"MC": mc, "MAINBILL": bills}.get(marked_by.pop()) if len(marked_by) == 1 else None
     if marked is None:
         return load_readings(conn, periode), mc, bills

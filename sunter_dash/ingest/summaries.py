@@ -56,7 +56,7 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
         conn.exec_driver_sql(statement)
     conn.execute(text("INSERT INTO cr_affected (nomen) SELECT nomen FROM customer_rayon WHERE periode = :p "
                       "UNION SELECT nomen FROM mc WHERE periode = :p"), {"p": periode})
-    rest, remaining = "AND nomen IN (SELECT nomen FROM cr_affected)", True
+    rest, remaining = "AND nomen IN (SELECT nomen FROM cr_affected)", (1,)
     if conn.execute(text("SELECT MAX(periode) FROM mc")).scalar() == periode:
         # P is the newest MC: whoever it lists with a rayon has it as the most recent (the usual
         # month's MC). Only the others affected, if any, are looked up among every periode.

@@ -104,26 +104,31 @@ def test_a_pcez_taken_from_another_periodes_mc_follows_that_mc(engine, tmp_path)
 
 
 def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path):
-    """November lists A, B and C in rayon 34, December A in 34, B and C in 35. December's MC is
-    the newest: its customers take their rayon straight from it. Replacing it with one that
-    lists A and B only (B now in 34) leaves C to its most recent MC with a rayon, November's."""
+    """November lists A, B, C and D in rayon 34, December A in 34, B and C in 35 and D with no
+    zone (so no rayon). December's MC is the newest: its customers with a rayon take it straight
+    from it, D keeps November's. Replacing it with one that lists A, B (now in 34) and D leaves C
+    to its most recent MC with a rayon, November's."""
     header = "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n"
     november = tmp_path / "MC_2025-11.csv"
     november.write_text(header + "60000001;ANI;JL A;341511001;50000\n60000002;BUDI;JL B;341511002;60000\n"
-                        "60000003;CICI;JL C;341511003;70000\n", encoding="utf-8")
+                        "60000003;CICI;JL C;341511003;70000\n60000004;DEDI;JL D;341511004;80000\n",
+                        encoding="utf-8")
     december = tmp_path / "MC_2025-12.csv"
     december.write_text(header + "60000001;ANI;JL A;341511001;50000\n60000002;BUDI;JL B;351611002;60000\n"
-                        "60000003;CICI;JL C;351611003;70000\n", encoding="utf-8")
+                        "60000003;CICI;JL C;351611003;70000\n60000004;DEDI;JL D;;80000\n", encoding="utf-8")
     for path in (november, december):
         assert ingest_file(engine, path).status == "loaded"
 
     def rayons():
         with engine.connect() as conn:
             return sorted(conn.execute(text("SELECT nomen, rayon, periode FROM customer_rayon")).all())
-    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "35", "2025-12"), ("60000003", "35", "2025-12")]
+    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "35", "2025-12"), ("60000003", "35", "2025-12"),
+                        ("60000004", "34", "2025-11")]
+    assert _tables(engine) == _rebuilt(engine)
     again = tmp_path / "MC_2025-12_revisi.csv"
-    again.write_text(header + "60000001;ANI;JL A;341511001;50000\n60000002;BUDI;JL B;341511002;60000\n",
-                     encoding="utf-8")
+    again.write_text(header + "60000001;ANI;JL A;341511001;50000\n60000002;BUDI;JL B;341511002;60000\n"
+                     "60000004;DEDI;JL D;;80000\n", encoding="utf-8")
     assert ingest_file(engine, again, periode="2025-12", replace=True).status == "loaded"
-    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "34", "2025-12"), ("60000003", "34", "2025-11")]
+    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "34", "2025-12"), ("60000003", "34", "2025-11"),
+                        ("60000004", "34", "2025-11")]
     assert _tables(engine) == _rebuilt(engine)

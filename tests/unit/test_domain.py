@@ -77,6 +77,19 @@ def test_a_check_registered_for_a_while():
     assert "test_only" not in checks.names()
 
 
+def test_a_check_marked_by_a_file_needs_that_file_and_it_marks_customers():
+    def hit(r, t):
+        return Hit(None, None)
+    for marked_by, needs in (("MAINBILL", (Need("SBRS"), Need("MC"))), ("ARDEBT", (Need("SBRS"), Need("ARDEBT")))):
+        with pytest.raises(ValueError, match="marked_by"):
+            checks.register(Check("test_marked", "Uji", "bi-x", "never", hit, needs=lambda t, n=needs: n,
+                                  marked_by=marked_by))
+    assert "test_marked" not in checks.names()
+    with checks.registered(Check("test_marked", "Uji", "bi-x", "never", hit,
+                                 needs=lambda t: (Need("SBRS"), Need("MC")), marked_by="MC")):
+        assert "test_marked" in checks.names()
+
+
 def test_the_docs_table_of_checks_is_the_catalogue():
     assert checks.markdown_table() in (DOCS / "ANOMALIES.md").read_text(encoding="utf-8")
 
