@@ -1,7 +1,7 @@
 """Ingestion speed and memory, beside a bare baseline measured in the same run.
 
     python benchmarks/ingest.py [--customers 200000] [--work build/bench]
-        [--database-url postgresql+psycopg://user:pw@host/db] [--only Collection-1M]
+        [--database-url postgresql+psycopg://user:pw@host/db] [--only Collection-1M] [--paired]
 
 Makes a demo world with ``sunter_dash.demo``, then builds from its exports
   * a 1,000,000-row COLLECTION .txt (the month extracts joined),
@@ -300,6 +300,21 @@ def _median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
 
+def paired(path: Path, work: Path, pairs: int, server_url: str | None) -> None:
+    """The pipeline (cold) and the bare limit in turn: a drift of the machine's speed moves both
+    runs of a pair alike, so the ratio of each pair holds where unpaired medians do not."""
+    ratios = []
+    for i in range(pairs):
+        pipe = run_child("pipeline", path, work, server_url)
+        bare = run_child("bare-limit", path, work)
+        ratios.append(pipe["seconds"] / bare["seconds"])
+        print(f"{path.name} pair {i + 1}: pipeline {pipe['seconds']:.2f} s, bare {bare['seconds']:.2f} s, "
+              f"ratio {ratios[-1]:.2f}", flush=True)
+    ratios.sort()
+    print(f"{path.name}: median ratio {ratios[len(ratios) // 2]:.2f} over {pairs} pairs "
+          f"({ratios[0]:.2f}-{ratios[-1]:.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000)
@@ -308,6 +323,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is shown")
     parser.add_argument("--database-url", help="a PostgreSQL server for the pipeline (default: SQLite files)")
     parser.add_argument("--only", default="", help="only the files whose name contains this")
+    parser.add_argument("--paired", action="store_true",
+                        help="the pipeline and the bare limit in turn, --repeat pairs: each pair's ratio and the median "
+                             "(for a machine whose speed drifts)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -343,6 +361,11 @@ def main() -> None:
         rows = build_mc_dbf(demo, mc_dbf)
         print(f"{mc_dbf.name}: {rows:,} rows written in {time.perf_counter() - started:.1f} s")
 
+    if args.paired:
+        for path in (coll_1m, sbrs, mc_dbf, coll_100):
+            if args.only in path.name:
+                paired(path, work, args.repeat, args.database_url)
+        return
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
           f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'bare s':>8}{'(read s)':>10}"
           f"{'vs bare':>9}{'peak MB':>9}")
