@@ -1,0 +1,107 @@
+"""One file of the 200k world loaded again, from the same starting point every run.
+
+    python benchmarks/reload.py --prepare MC1125_AB_Sunter.csv   # once
+    python benchmarks/reload.py MC1125_AB_Sunter.csv [--pairs 5 --vs ../other-clone]
+
+``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
+and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
+database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
+printing the seconds. With ``--vs`` the same run of another checkout (a clone at another
+commit, sharing this ``build/``) follows each of this one's, and each pair's ratio is printed
+with their median: the machine's speed drifts by more than a change of a few seconds, and a
+pair is run close enough together to share the drift.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH = ROOT / "build" / "bench"
+WORLD_FILES = ROOT / "build" / "world200k"
+
+
+def _prepared(name: str) -> Path:
+    return BENCH / f"without-{Path(name).stem}.db"
+
+
+def prepare(name: str) -> None:
+    from sqlalchemy import text
+
+    from sunter_dash.db import get_engine
+    from sunter_dash.ingest import delete_upload
+
+    target = _prepared(name)
+    shutil.copyfile(BENCH / "dashboard-200k.db", target)
+    engine = get_engine(f"sqlite:///{target}")
+    with engine.connect() as conn:
+        upload = conn.execute(text("SELECT id FROM upload WHERE filename = :f AND status = 'loaded'"),
+                              {"f": name}).scalar()
+    if upload is None:
+        raise SystemExit(f"{name} is not a loaded upload of the world")
+    delete_upload(engine, upload)
+    engine.dispose()
+    print(f"{target}: the world without {name}")
+
+
+def run(name: str) -> float:
+    from sunter_dash.db import get_engine, upgrade
+    from sunter_dash.ingest import ingest_file
+
+    work = BENCH / f"reload-{ROOT.name}.db"
+    for leftover in BENCH.glob(f"{work.name}*"):
+        leftover.unlink()
+    shutil.copyfile(_prepared(name), work)
+    url = f"sqlite:///{work}"
+    upgrade(url)
+    started = time.perf_counter()
+    result = ingest_file(get_engine(url), WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
+    seconds = time.perf_counter() - started
+    for leftover in BENCH.glob(f"{work.name}*"):
+        leftover.unlink()
+    if result.status != "loaded":
+        raise SystemExit(f"{name}: {result.status} {result.message}")
+    return seconds
+
+
+def _child(checkout: Path, name: str) -> float:
+    out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child"],
+                         check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="a file of build/world200k, e.g. MC1125_AB_Sunter.csv")
+    parser.add_argument("--prepare", action="store_true", help="make the world without that file's upload")
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--vs", type=Path, help="another checkout whose run follows each of this one's")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.name)
+        return
+    if args.child:
+        print(f"{run(args.name):.3f}")
+        return
+    ratios = []
+    for i in range(args.pairs):
+        this = _child(ROOT, args.name)
+        line = f"run {i + 1}: {this:.2f} s"
+        if args.vs:
+            other = _child(args.vs.resolve(), args.name)
+            ratios.append(this / other)
+            line += f", {args.vs.name} {other:.2f} s, ratio {ratios[-1]:.2f}"
+        print(line, flush=True)
+    if ratios:
+        ratios.sort()
+        print(f"median ratio {ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}) over {len(ratios)} pairs")
+
+
+if __name__ == "__main__":
+    main()
