@@ -30,6 +30,7 @@ class Readings:
         self.periode, self.thresholds = periode, thresholds
         self.rows, self._history, self.mc, self.bills = rows, history, mc, bills
         self._load = load
+        self._earlier: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # previous(back), aligned
         self.read_history = False  # whether anything asked for the earlier readings
         # METRICS.md: the read-method codes that are actual reads are a setting.
         self.actual_codes = frozenset(thresholds.actual_read_methods)
@@ -98,17 +99,40 @@ class Readings:
 
     def previous(self, back: int) -> pd.DataFrame:
         """The last reading of each customer ``back`` periodes before P, indexed by nomen."""
-        self.read_history = True
-        earlier = self.history[self.history["periode"] == shift_periode(self.periode, -back)]
-        return earlier.drop_duplicates("nomen", keep="last").set_index("nomen")
+        return self._previous(back)[0]
+
+    def _previous(self, back: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """previous(back), and the row of it of each reading's customer (-1: none)."""
+        if back not in self._earlier:
+            self.read_history = True
+            earlier = self.history[self.history["periode"] == shift_periode(self.periode, -back)]
+            earlier = earlier.drop_duplicates("nomen", keep="last").set_index("nomen")
+            self._earlier[back] = earlier, self._positions(earlier.index)
+        return self._earlier[back]
+
+    def _positions(self, index: pd.Index) -> np.ndarray:
+        return index.get_indexer(self.nomen)
+
+    @staticmethod
+    def _aligned(column: pd.Series, positions: np.ndarray, missing) -> np.ndarray:
+        """The column's value for each reading (``positions``: its row of the column), else ``missing``."""
+        values = column.to_numpy()
+        if not len(values):
+            return np.full(len(positions), missing)
+        return np.where(positions >= 0, values[np.maximum(positions, 0)], missing)
+
+    def _previous_column(self, column: str) -> pd.Series:
+        earlier, positions = self._previous(1)
+        values = self._aligned(earlier[column].astype("float64"), positions, np.nan)
+        return pd.Series(values, index=self.rows.index).astype("Float64")
 
     @cached_property
     def prev_volume_or_na(self) -> pd.Series:
-        return self.nomen.map(self.previous(1)["volume"]).astype("Float64")
+        return self._previous_column("volume")
 
     @cached_property
     def prev_kini_or_na(self) -> pd.Series:
-        return self.nomen.map(self.previous(1)["stand_kini"]).astype("Float64")
+        return self._previous_column("stand_kini")
 
     @cached_property
     def has_prev(self) -> np.ndarray:
@@ -123,21 +147,24 @@ class Readings:
         return self.prev_kini_or_na.fillna(0).to_numpy(dtype="int64")
 
     @cached_property
-    def _history_stats(self) -> pd.DataFrame:
+    def _history_stats(self) -> tuple[pd.DataFrame, np.ndarray]:
         self.read_history = True
         window = self.history[(self.history["periode"] < self.periode) & (
             self.history["periode"] >= shift_periode(self.periode, -self.thresholds.spike_history))]
-        return window.groupby("nomen")["volume"].agg(["median", "count"])
+        stats = window.groupby("nomen")["volume"].agg(["median", "count"])
+        return stats, self._positions(stats.index)
 
     @cached_property
     def median(self) -> np.ndarray:
         """The median volume of the customer's history (NaN without one)."""
-        return self.nomen.map(self._history_stats["median"]).astype("float64").to_numpy()
+        stats, positions = self._history_stats
+        return self._aligned(stats["median"].astype("float64"), positions, np.nan)
 
     @cached_property
     def history_count(self) -> np.ndarray:
         """How many readings the customer's history holds."""
-        return self.nomen.map(self._history_stats["count"]).fillna(0).to_numpy()
+        stats, positions = self._history_stats
+        return self._aligned(stats["count"], positions, 0)
 
     @cached_property
     def against_expected(self) -> np.ndarray:
@@ -148,9 +175,9 @@ class Readings:
 
     def zero_actual_before(self, back: int) -> np.ndarray:
         """Whether the customer's reading ``back`` periodes before P was an actual read of 0 m3."""
-        earlier = self.previous(back)
+        earlier, positions = self._previous(back)
         zero = (earlier["volume"] == 0) & earlier["read_method"].isin(self.actual_codes)
-        return self.nomen.map(zero.astype(bool)).astype(object).fillna(False).to_numpy(dtype=bool)
+        return self._aligned(zero.astype(bool), positions, False).astype(bool)
 
     # --- the customer's MC(P) ----------------------------------------------------------------
 

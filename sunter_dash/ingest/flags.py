@@ -34,6 +34,7 @@ from .flag_inputs import (
     FLAG_NOMEN,
     FLAGGED,
     PRICE_LOOKBACK,
+    history_of,
     keep_flagged,
     load_bills,
     load_directory,
@@ -277,11 +278,19 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     thresholds = thresholds or stored_thresholds(conn)
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
+    # The readings of the periodes recomputed here are read once, in turn, and then serve the
+    # periodes after them as history (a checks' history is the periodes before P).
+    read_here = [periode for periode in periodes if periode in with_inputs]
     history = load_history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
-                           shift_periode(periodes[-1], -1))
+                           shift_periode(periodes[-1], -1),
+                           f"AND periode NOT IN ({quoted(read_here)})" if read_here else "")
     with _flag_nomen(conn):
         for periode in periodes:
-            found = _found(conn, periode, thresholds, history) if periode in with_inputs else None
+            found = None
+            if periode in with_inputs:
+                inputs = _inputs(conn, periode)
+                found = _found(conn, periode, thresholds, history, inputs=inputs)
+                history = pd.concat([history, history_of(periode, inputs[0])], ignore_index=True)
             _replace(conn, periode, None if found is None or found.empty else _finish(conn, periode, found))
 
 
