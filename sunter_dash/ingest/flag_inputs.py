@@ -145,8 +145,11 @@ def load_directory(conn: Connection) -> pd.DataFrame:
     return load_frame(conn, f"SELECT nomen, nama, tarif FROM customer WHERE true {FLAGGED}", {}).set_index("nomen")
 
 
-def load_earlier_prices(conn: Connection, periode: str) -> pd.Series:
-    """Rupiah per m3 of each flagged customer's MC rows with m3 in the six periodes before P."""
+def load_earlier_prices(conn: Connection, periode: str, nomens: pd.Series) -> pd.Series:
+    """Rupiah per m3 of these customers' MC rows with m3 in the six periodes before P (they
+    replace ``FLAGGED``'s customers: the few flagged still without a price, looked up by the
+    (nomen, periode) index, not every flagged customer of six periodes)."""
+    keep_flagged(conn, nomens)
     rows = load_frame(conn, f"""
         SELECT nomen, SUM(nominal) AS nominal, SUM(kubik) AS kubik FROM mc
         WHERE periode >= :a AND periode < :p {FLAGGED} AND kubik > 0 AND nominal > 0

@@ -137,7 +137,8 @@ def _price(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.
     from_mc = customer.map(mc["nominal"]).astype("float64") / kubik.where(kubik > 0)
     price = from_bills.fillna(from_mc)
     if price.isna().any():  # no bill of P with m3 (a zero reading, say): the customer's MC of the periodes before
-        price = price.fillna(customer.map(load_earlier_prices(conn, periode)).astype("float64"))
+        earlier = load_earlier_prices(conn, periode, customer[price.isna()])
+        price = price.fillna(customer.map(earlier).astype("float64"))
     price = np.floor(price + 0.5)
     flagged["price_m3"] = price
     delta = flagged["delta_m3"].astype("float64")
