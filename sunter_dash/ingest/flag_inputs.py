@@ -47,14 +47,23 @@ def history_of(periode: str, readings: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_readings(conn: Connection, periode: str, which: str = "") -> pd.DataFrame:
-    """The SBRS rows of P (``which``: of the customers ``FLAGGED`` selects)."""
+    """The SBRS rows of P (``which``: of the customers ``FLAGGED`` selects), as the checks read
+    them: a reading's own rayon, name and tarif are shown only for the flagged (``load_own``),
+    and left out here they are a third less to fetch."""
     frame = load_frame(conn, f"""
         SELECT id, nomen, stand_lalu, stand_kini, pakai, volume, read_method, trouble_code, special_msg,
-               bill_amount, rayon, nama, tarif
+               bill_amount
         FROM sbrs WHERE periode = :p {which} ORDER BY id""", {"p": periode})
     for name in ("read_method", "trouble_code", "special_msg"):
         frame[name] = upper_or_none(frame[name])
     return frame
+
+
+def load_own(conn: Connection, periode: str) -> pd.DataFrame:
+    """The rayon, name and tarif of the flagged customers' readings of P (``FLAGGED``), by id."""
+    return load_frame(conn, f"""
+        SELECT id, rayon AS own_rayon, nama AS own_nama, tarif AS own_tarif FROM sbrs
+        WHERE periode = :p {FLAGGED}""", {"p": periode}).set_index("id")
 
 
 # MC(P) and MAINBILL(P). The checks see only the customers these files mark (``load_marked``: an

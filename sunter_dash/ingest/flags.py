@@ -44,6 +44,7 @@ from .flag_inputs import (
     load_latest_rayon,
     load_marked,
     load_mc,
+    load_own,
     load_readings,
     quoted,
     row_loader,
@@ -84,8 +85,7 @@ def _base(r: Readings) -> pd.DataFrame:
         "nomen": rows["nomen"], "stand_lalu": r.stand_lalu, "stand_kini": r.stand_kini, "pakai": rows["pakai"],
         "volume": r.volume, "prev_stand_kini": r.prev_kini_or_na, "prev_volume": r.prev_volume_or_na,
         "median_volume": pd.Series(np.floor(r.median + 0.5), index=rows.index),
-        "read_method": r.method, "trouble_code": rows["trouble_code"],
-        "own_rayon": rows["rayon"], "own_nama": rows["nama"], "own_tarif": rows["tarif"],
+        "read_method": r.method, "trouble_code": rows["trouble_code"], "id": rows["id"],
     }, index=rows.index)
 
 
@@ -182,7 +182,13 @@ def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.D
     """What the checks (``only``: these) find among the readings of P (``history``: the last
     SBRS rows per customer and periode, covering at least ``lookback`` periodes before it)."""
     rows, mc, bills = inputs or _inputs(conn, periode)
-    return _hits(Readings(periode, thresholds, rows, history, mc, bills, load=row_loader(conn)), thresholds, only)
+    found = _hits(Readings(periode, thresholds, rows, history, mc, bills, load=row_loader(conn)), thresholds, only)
+    if found.empty:
+        return found
+    # Each flag shows the rayon, name and tarif of the reading that raised it (none: NaN).
+    keep_flagged(conn, found["nomen"])
+    own, raised_by = load_own(conn, periode), found.pop("id")
+    return found.assign(**{name: raised_by.map(own[name]) for name in own.columns})
 
 
 def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset()) -> pd.DataFrame:
