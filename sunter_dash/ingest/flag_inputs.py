@@ -39,7 +39,8 @@ def load_history(conn: Connection, first: str, last: str, which: str = "") -> pd
 
 
 def history_of(periode: str, readings: pd.DataFrame) -> pd.DataFrame:
-    """What ``load_history`` gives for P, from the readings of P ``load_readings`` gave."""
+    """The rows ``load_history`` gives for P (in the readings' order), from the readings of P
+    ``load_readings`` gave."""
     frame = readings[["nomen", "stand_kini", "volume", "read_method"]].drop_duplicates("nomen", keep="last")
     frame = frame.assign(volume=frame["volume"].astype("float64"))
     frame.insert(0, "periode", periode)

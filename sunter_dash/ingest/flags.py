@@ -129,7 +129,8 @@ def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: 
 
 
 def _price(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.DataFrame, periode: str) -> None:
-    """Rupiah per m3 and the money at stake of each flag."""
+    """Rupiah per m3 and the money at stake of each flag (``flag_nomen`` may be left holding only
+    the customers priced from earlier MCs)."""
     customer = flagged["nomen"]
     priced_m3 = customer.map(bills["priced_m3"]).astype("float64")
     from_bills = customer.map(bills["priced_total"]).astype("float64") / priced_m3.where(priced_m3 > 0)
@@ -180,7 +181,8 @@ def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = N
 def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
            only: set[str] | None = None, inputs: tuple | None = None) -> pd.DataFrame:
     """What the checks (``only``: these) find among the readings of P (``history``: the last
-    SBRS rows per customer and periode, covering at least ``lookback`` periodes before it)."""
+    SBRS rows per customer and periode, covering at least ``lookback`` periodes before it).
+    Leaves the customers found in ``flag_nomen``."""
     rows, mc, bills = inputs or _inputs(conn, periode)
     found = _hits(Readings(periode, thresholds, rows, history, mc, bills, load=row_loader(conn)), thresholds, only)
     if found.empty:
@@ -286,9 +288,10 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
     # The readings of the periodes recomputed here are read once, in turn, and then serve the
-    # periodes after them as history (a checks' history is the periodes before P).
+    # periodes after them as history (the checks' history is the periodes before P).
     read_here = [periode for periode in periodes if periode in with_inputs]
-    history = load_history(conn, shift_periode(periodes[0], -checks.lookback(thresholds)),
+    lookback = checks.lookback(thresholds)
+    history = load_history(conn, shift_periode(periodes[0], -lookback),
                            shift_periode(periodes[-1], -1),
                            f"AND periode NOT IN ({quoted(read_here)})" if read_here else "")
     with _flag_nomen(conn):
@@ -297,7 +300,10 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
             if periode in with_inputs:
                 inputs = _inputs(conn, periode)
                 found = _found(conn, periode, thresholds, history, inputs=inputs)
-                history = pd.concat([history, history_of(periode, inputs[0])], ignore_index=True)
+                # Kept to what the periodes still to come look back at.
+                kept = history[history["periode"] >= shift_periode(periode, 1 - lookback)]
+                read = history_of(periode, inputs[0])
+                history = pd.concat([kept, read], ignore_index=True) if len(kept) else read.reset_index(drop=True)
             _replace(conn, periode, None if found is None or found.empty else _finish(conn, periode, found))
 
 
