@@ -23,16 +23,14 @@ from sqlalchemy.engine import Connection
 
 from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
 from .bulk import fresh_statistics
+from .figures import mc_per_customer
 
 # collection_customer's columns, in the order CUSTOMERS_SQL selects them.
 COLUMNS = ("periode", "nomen", "in_mc", "rayon", "pcez", "borrowed", "pcez_from", "nama", "alamat", "tarif",
            "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid")
 CUSTOMERS_SQL = """
     INSERT INTO {target} ({columns})
-    WITH m AS (
-        SELECT nomen, SUM(nominal) AS nominal, MAX(nama) AS nama, MAX(alamat) AS alamat, MAX(tarif) AS tarif,
-               MAX(rayon) AS rayon, MAX(pcez) AS pcez
-        FROM mc WHERE periode = :p GROUP BY nomen),
+    WITH m AS ({mc}),
     everyone AS (
         SELECT m.nomen, 1 AS in_mc, m.nominal, m.nama, m.alamat, m.tarif,
                COALESCE(m.rayon, (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = m.nomen), '') AS rayon,
@@ -108,7 +106,9 @@ def _write(dialect: str) -> tuple[str, str]:
 
 
 def _customers(target: str) -> str:
-    return CUSTOMERS_SQL.format(target=target, columns=", ".join(COLUMNS))
+    mc = mc_per_customer(nominal="SUM(nominal)", nama="MAX(nama)", alamat="MAX(alamat)", tarif="MAX(tarif)",
+                         rayon="MAX(rayon)", pcez="MAX(pcez)")
+    return CUSTOMERS_SQL.format(target=target, columns=", ".join(COLUMNS), mc=mc)
 
 
 def rebuild(conn: Connection, periode: str) -> None:

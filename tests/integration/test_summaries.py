@@ -18,6 +18,7 @@ from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
+from sunter_dash.ingest.figures import mc_per_customer
 from sunter_dash.ingest.summaries import rebuild_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -132,3 +133,26 @@ def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path)
     assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "34", "2025-12"), ("60000003", "34", "2025-11"),
                         ("60000004", "34", "2025-11")]
     assert _tables(engine) == _rebuilt(engine)
+
+
+def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_listed_twice(engine, tmp_path):
+    """An MC lists each customer once (DATA.md refuses a NOMEN twice with different values), so
+    the summaries take MC(P)'s rows as they are; a customer stored twice all the same (a database
+    from before that rule) is still grouped: its rows summed, counted once."""
+    mc = tmp_path / "MC_2025-12.csv"
+    mc.write_text("NOMEN;NAMA_PEL;ZONA_NOVAK;NOMINAL;KUBIK\n60000001;ANI;341511001;50000;10\n"
+                  "60000002;BUDI;351611002;60000;\n", encoding="utf-8")
+    assert ingest_file(engine, mc).status == "loaded"
+    listed = mc_per_customer(rows_="COUNT(*)", nominal="SUM(nominal)", kubik_rows="COUNT(kubik)", nama="MAX(nama)")
+    per_customer = text(f"SELECT * FROM ({listed}) c ORDER BY nomen")
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        assert [tuple(r) for r in conn.execute(per_customer, {"p": "2025-12"})] == [
+            ("60000001", 1, 50000, 1, "ANI"), ("60000002", 1, 60000, 0, "BUDI")]
+        conn.execute(text("INSERT INTO mc (upload_id, periode, nomen, nama, nominal, kubik) "
+                          "SELECT upload_id, periode, nomen, 'ANA', 7000, NULL FROM mc WHERE nomen = '60000001'"))
+        assert [tuple(r) for r in conn.execute(per_customer, {"p": "2025-12"})] == [
+            ("60000001", 2, 57000, 1, "ANI"), ("60000002", 1, 60000, 0, "BUDI")]
+        transaction.rollback()
+    with pytest.raises(ValueError, match="not SUM, MAX or COUNT"):
+        mc_per_customer(nominal="AVG(nominal)")
