@@ -179,11 +179,11 @@ def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = N
 
 
 def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.DataFrame,
-           only: set[str] | None = None, inputs: tuple | None = None) -> pd.DataFrame:
-    """What the checks (``only``: these) find among the readings of P (``history``: the last
-    SBRS rows per customer and periode, covering at least ``lookback`` periodes before it).
-    Leaves the customers found in ``flag_nomen``."""
-    rows, mc, bills = inputs or _inputs(conn, periode)
+           inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], only: set[str] | None = None) -> pd.DataFrame:
+    """What the checks (``only``: these) find among the readings of P (``inputs``: as ``_inputs``
+    gives them; ``history``: the last SBRS rows per customer and periode, covering at least
+    ``lookback`` periodes before it). Leaves the customers found in ``flag_nomen``."""
+    rows, mc, bills = inputs
     found = _hits(Readings(periode, thresholds, rows, history, mc, bills, load=row_loader(conn)), thresholds, only)
     if found.empty:
         return found
@@ -299,7 +299,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
             found = None
             if periode in with_inputs:
                 inputs = _inputs(conn, periode)
-                found = _found(conn, periode, thresholds, history, inputs=inputs)
+                found = _found(conn, periode, thresholds, history, inputs)
                 # Kept to what the periodes still to come look back at.
                 kept = history[history["periode"] >= shift_periode(periode, 1 - lookback)]
                 read = history_of(periode, inputs[0])
@@ -333,7 +333,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
                 keep_flagged(conn, pd.concat([rows["nomen"][hit.mask] for hit in hits]
                                              + [pd.Series(hit.extra, dtype=object) for hit in hits]))
             history = load_history(conn, first, last, "" if probe.read_history else FLAGGED)
-            found = _found(conn, periode, thresholds, history, only, inputs)
+            found = _found(conn, periode, thresholds, history, inputs, only)
             flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
             _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged))
 
