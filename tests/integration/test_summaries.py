@@ -18,7 +18,7 @@ from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
-from sunter_dash.ingest.figures import mc_per_customer
+from sunter_dash.ingest.figures import mc_per_customer, rebuild_kpi
 from sunter_dash.ingest.summaries import rebuild_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -153,6 +153,11 @@ def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_liste
                           "SELECT upload_id, periode, nomen, 'ANA', 7000, NULL FROM mc WHERE nomen = '60000001'"))
         assert [tuple(r) for r in conn.execute(per_customer, {"p": "2025-12"})] == [
             ("60000001", 2, 57000, 1, "ANI"), ("60000002", 1, 60000, 0, "BUDI")]
+        rebuild_kpi(conn, "2025-12", ("target",))  # the KPI's target: 3 rows, 2 customers
+        assert tuple(conn.execute(text("SELECT SUM(mc_rows), SUM(mc_kubik_rows), SUM(target_nomen), "
+                                       "SUM(target_nominal) FROM kpi_periode WHERE periode = '2025-12'")).one()) == (
+            3, 1, 2, 117000)
         transaction.rollback()
-    with pytest.raises(ValueError, match="not SUM, MAX or COUNT"):
-        mc_per_customer(nominal="AVG(nominal)")
+    for unknown in ("AVG(nominal)", "SUM(*)"):
+        with pytest.raises(ValueError, match="not SUM, MAX or COUNT"):
+            mc_per_customer(nominal=unknown)
