@@ -105,10 +105,12 @@ def _write(dialect: str) -> tuple[str, str]:
             f"WHERE NOT EXISTS (SELECT 1 FROM collection_customer c WHERE c.periode = :p AND c.nomen = n.nomen)")
 
 
+_MC = mc_per_customer(nominal="SUM(nominal)", nama="MAX(nama)", alamat="MAX(alamat)", tarif="MAX(tarif)",
+                      rayon="MAX(rayon)", pcez="MAX(pcez)")
+
+
 def _customers(target: str) -> str:
-    mc = mc_per_customer(nominal="SUM(nominal)", nama="MAX(nama)", alamat="MAX(alamat)", tarif="MAX(tarif)",
-                         rayon="MAX(rayon)", pcez="MAX(pcez)")
-    return CUSTOMERS_SQL.format(target=target, columns=", ".join(COLUMNS), mc=mc)
+    return CUSTOMERS_SQL.format(target=target, columns=", ".join(COLUMNS), mc=_MC)
 
 
 def rebuild(conn: Connection, periode: str) -> None:

@@ -58,8 +58,8 @@ _MC_OF_P = f"""
     FROM ({mc_per_customer(rows_="COUNT(*)", nominal="SUM(nominal)", kubik="SUM(kubik)",
                            kubik_rows="COUNT(kubik)", rayon="MAX(rayon)")}) c
 """
-# MC(P)'s rayon per customer, before customer_rayon's.
-_MC_RAYON = mc_per_customer(rayon="MAX(rayon)")
+# MC(P)'s rayon per customer, before customer_rayon's (summaries.py's newest rayons too).
+MC_RAYON = mc_per_customer(rayon="MAX(rayon)")
 
 # Each part of kpi_periode comes from one statement; a change recomputes only its parts.
 PARTS = {
@@ -82,7 +82,7 @@ PARTS = {
     # Payments beside the target: UNDUE ones are arrears collected; CURRENT ones by
     # customers not in MC(P) are "unmatched" (METRICS.md).
     "payers": text(f"""
-        WITH m AS (SELECT nomen, COALESCE(rayon, {LATEST.format('c.nomen')}, '') AS rayon FROM ({_MC_RAYON}) c)
+        WITH m AS (SELECT nomen, COALESCE(rayon, {LATEST.format('c.nomen')}, '') AS rayon FROM ({MC_RAYON}) c)
         SELECT COALESCE(m.rayon, {LATEST.format('s.nomen')}, '') AS rayon,
                SUM(CASE WHEN s.undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen,
                SUM(s.undue_n) AS undue_count,
@@ -95,7 +95,7 @@ PARTS = {
         GROUP BY 1
     """),
     "sbrs": text(f"""
-        WITH m AS ({_MC_RAYON})
+        WITH m AS ({MC_RAYON})
         SELECT COALESCE(m.rayon, {LATEST.format('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
                SUM(sbrs.volume) AS sbrs_volume
         FROM sbrs LEFT JOIN m ON m.nomen = sbrs.nomen
@@ -146,7 +146,7 @@ ARREARS_SQL = text(f"""
                CASE WHEN COUNT(total) > 0 THEN SUM(total) ELSE COALESCE(SUM(amount), 0) END AS total,
                MIN(bill_period) AS oldest_bill, MAX(rayon) AS own_rayon
         FROM ardebt WHERE periode = :p GROUP BY nomen),
-         m AS ({_MC_RAYON})
+         m AS ({MC_RAYON})
     SELECT CAST(:p AS VARCHAR(7)), a.nomen, COALESCE(m.rayon, {LATEST.format('a.nomen')}, a.own_rayon, ''),
            a.bills, a.total, a.oldest_bill
     FROM a LEFT JOIN m ON m.nomen = a.nomen

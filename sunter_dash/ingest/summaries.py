@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from ..domain import files
 from ..models import DATA_TABLES, CustomerRayon, DataVersion, KpiPeriode, PayCustomer, StoredCount
 from . import collection, directory, flags
-from .figures import add_payments, mc_per_customer, rebuild_arrears, rebuild_daily, rebuild_kpi, rebuild_pay_customer
+from .figures import MC_RAYON, add_payments, rebuild_arrears, rebuild_daily, rebuild_kpi, rebuild_pay_customer
 
 # The most recent MC (with a rayon) of each customer.
 LATEST_RAYON_SQL = """
@@ -61,7 +61,7 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
         # P is the newest MC: whoever it lists with a rayon has it as the most recent (the usual
         # month's MC). Only the others affected, if any, are looked up among every periode.
         conn.execute(text(f"INSERT INTO cr_fresh (nomen, rayon, periode) SELECT nomen, rayon, CAST(:p AS VARCHAR(7)) "
-                          f"FROM ({mc_per_customer(rayon='MAX(rayon)')}) c WHERE rayon IS NOT NULL"), {"p": periode})
+                          f"FROM ({MC_RAYON}) c WHERE rayon IS NOT NULL"), {"p": periode})
         rest += " AND NOT EXISTS (SELECT 1 FROM cr_fresh f WHERE f.nomen = mc.nomen)"
         remaining = conn.exec_driver_sql("SELECT 1 FROM cr_affected a WHERE NOT EXISTS "
                                          "(SELECT 1 FROM cr_fresh f WHERE f.nomen = a.nomen) LIMIT 1").first()
