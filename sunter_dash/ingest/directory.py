@@ -1,16 +1,17 @@
 """The customer directory (table ``customer``): each customer as last seen, the most recent
 MC that lists it, else its most recent SBRS reading. The search box and the profile read it;
-it is kept with the summaries, for the file types that feed "directory" (MC and SBRS)."""
+it is kept with the summaries, for the file types that feed "directory" (MC and SBRS), and
+with it ``customer_search``, each entry's name and address for the search by words, written only
+where they changed (its trigram index on PostgreSQL is costly to write)."""
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 _DIRECTORY_FROM_MC = """
-    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source,
-                          search_text)
+    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
     SELECT m.nomen, m.nama, m.alamat, COALESCE(m.rayon, cr.rayon, ''), m.tarif, m.zona_novak, m.pcez, m.nomet,
-           m.cust_type, m.periode, 'MC', LOWER(COALESCE(m.nama, '') || ' ' || COALESCE(m.alamat, ''))
+           m.cust_type, m.periode, 'MC'
     FROM mc m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
     WHERE m.id IN (SELECT MAX(x.id) FROM mc x
                    JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM mc src {where} GROUP BY src.nomen) l
@@ -18,10 +19,9 @@ _DIRECTORY_FROM_MC = """
                    GROUP BY x.nomen)
 """
 _DIRECTORY_FROM_SBRS = """
-    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source,
-                          search_text)
+    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
     SELECT s.nomen, s.nama, s.alamat, COALESCE(cr.rayon, s.rayon, ''), s.tarif, NULL, NULL, s.nomet, NULL,
-           s.periode, 'SBRS', LOWER(COALESCE(s.nama, '') || ' ' || COALESCE(s.alamat, ''))
+           s.periode, 'SBRS'
     FROM sbrs s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
     WHERE s.id IN (SELECT MAX(x.id) FROM sbrs x
                    JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM sbrs src {where} GROUP BY src.nomen) l
@@ -29,6 +29,17 @@ _DIRECTORY_FROM_SBRS = """
                    GROUP BY x.nomen)
       AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = s.nomen)
 """
+# What the search by words matches: an entry's name and address, in lower case.
+_SEARCH_TEXT = "LOWER(COALESCE(c.nama, '') || ' ' || COALESCE(c.alamat, ''))"
+# customer_search brought in line with the directory for the customers in {touched}: the rows
+# whose entry is gone or whose text changed are removed, then the missing ones written.
+_SEARCH_SYNC = (f"""
+    DELETE FROM customer_search WHERE nomen IN ({{touched}}) AND NOT EXISTS (
+        SELECT 1 FROM customer c WHERE c.nomen = customer_search.nomen AND {_SEARCH_TEXT} = customer_search.search_text)
+""", f"""
+    INSERT INTO customer_search (nomen, search_text) SELECT c.nomen, {_SEARCH_TEXT} FROM customer c
+    WHERE c.nomen IN ({{touched}}) AND NOT EXISTS (SELECT 1 FROM customer_search s WHERE s.nomen = c.nomen)
+""")
 
 
 def refresh(conn: Connection, file_type: str | None, periode: str | None) -> None:
@@ -40,8 +51,12 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
         conn.execute(text("DELETE FROM customer"))
         conn.execute(text(_DIRECTORY_FROM_MC.format(where="")))
         conn.execute(text(_DIRECTORY_FROM_SBRS.format(where="")))
+        for statement in _SEARCH_SYNC:
+            conn.execute(text(statement.format(touched="SELECT nomen FROM customer_search UNION "
+                                                       "SELECT nomen FROM customer")))
         return
     table = "mc" if file_type == "MC" else "sbrs"
+    source = "MC" if table == "mc" else "SBRS"
     for statement in ("DROP TABLE IF EXISTS cd_affected",
                       "CREATE TEMPORARY TABLE cd_affected (nomen VARCHAR(20) PRIMARY KEY)"):
         conn.exec_driver_sql(statement)
@@ -50,7 +65,7 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
         INSERT INTO cd_affected (nomen) SELECT nomen FROM customer
         WHERE periode = :p AND source = :source
           AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.periode = :p AND t.nomen = customer.nomen)"""),
-                 {"p": periode, "source": "MC" if table == "mc" else "SBRS"})
+                 {"p": periode, "source": source})
     # Customers of this periode whose entry is older or weaker (an MC beats any SBRS).
     stale = ("(source = 'SBRS' OR periode <= :p)" if table == "mc"
              else "(source = 'SBRS' AND periode <= :p)")
@@ -69,4 +84,8 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
              "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)")
     conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
     conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
+    # Every entry written above: this periode's own, and the affected looked up elsewhere (or gone).
+    touched = "SELECT nomen FROM customer WHERE periode = :p AND source = :source UNION SELECT nomen FROM cd_affected"
+    for statement in _SEARCH_SYNC:
+        conn.execute(text(statement.format(touched=touched)), {"p": periode, "source": source})
     conn.exec_driver_sql("DROP TABLE cd_affected")

@@ -22,6 +22,7 @@ from .summaries import (
     CollectionGroup,
     Customer,
     CustomerRayon,
+    CustomerSearch,
     DataVersion,
     KpiDay,
     KpiPeriode,
@@ -79,7 +80,7 @@ DATA_TABLES = _DataTables()
 
 __all__ = ["Analysis", "AnalysisEvent", "AnomalySetting", "Ardebt", "ArrearsBucket", "ArrearsCustomer", "AuditLog", "CollectionCustomer",
            "CollectionGroup", "FollowUp",
-           "Base", "Customer", "CustomerRayon", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
+           "Base", "Customer", "CustomerRayon", "CustomerSearch", "DATA_TABLES", "DataVersion", "KpiDay", "KpiPeriode", "LoginAttempt", "Mainbill",
            "MbPayment", "Mc", "MeterFlag", "MeterFlagCount", "PayCustomer", "PaymentCarrier", "Payment", "Rute", "Sbrs",
            "StoredCount", "Upload",
            "UploadError", "User", "data_table", "superseded_table", "MappingProfile", "PeriodeGoal", "SavedSetting", "Subscription", "SubscriptionSend"]

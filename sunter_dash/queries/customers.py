@@ -6,7 +6,18 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from ..domain.listing import rayon_filter
-from ..models import Analysis, ArrearsCustomer, Customer, Mainbill, MbPayment, Mc, MeterFlag, Payment, Sbrs
+from ..models import (
+    Analysis,
+    ArrearsCustomer,
+    Customer,
+    CustomerSearch,
+    Mainbill,
+    MbPayment,
+    Mc,
+    MeterFlag,
+    Payment,
+    Sbrs,
+)
 from .cache import cached
 from .followups import customer_followups
 from .stored import periodes
@@ -39,7 +50,8 @@ def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int
         # A range, not LIKE, so the primary key is searched: '6001' <= nomen < '6002'.
         stmt = stmt.where(Customer.nomen >= prefix, Customer.nomen < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     else:
-        stmt = stmt.where(*[Customer.search_text.like(_like_anywhere(word), escape="\\") for word in words])
+        stmt = stmt.join(CustomerSearch, CustomerSearch.nomen == Customer.nomen).where(
+            *[CustomerSearch.search_text.like(_like_anywhere(word), escape="\\") for word in words])
     rayon = rayon_filter(rayon)
     if rayon is not None:
         stmt = stmt.where(Customer.rayon == rayon)

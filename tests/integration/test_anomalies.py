@@ -64,15 +64,21 @@ class Branch:
         by_nomen = {v: k for k, v in NOMEN.items()}
         return {by_nomen[row["nomen"]] for row in self.get(url)["rows"]}
 
+    # The directory with each entry's search text; a search text without an entry shows as a
+    # row of None but its NOMEN and text.
+    DIRECTORY = text("""SELECT c.*, s.nomen AS searched, s.search_text FROM customer c
+                        FULL JOIN customer_search s ON s.nomen = c.nomen ORDER BY COALESCE(c.nomen, s.nomen)""")
+
     def directory(self) -> list[tuple]:
         with self.engine.connect() as conn:
-            return conn.execute(text("SELECT * FROM customer ORDER BY nomen")).all()
+            return conn.execute(self.DIRECTORY).all()
 
     def directory_rebuilt(self) -> list[tuple]:
         """The directory as a rebuild from every stored row gives it (nothing kept)."""
         with self.engine.connect() as conn:
+            conn.exec_driver_sql("DELETE FROM customer_search")
             refresh_directory(conn, None, None)
-            rebuilt = conn.execute(text("SELECT * FROM customer ORDER BY nomen")).all()
+            rebuilt = conn.execute(self.DIRECTORY).all()
             conn.rollback()
         return rebuilt
 
@@ -204,7 +210,7 @@ def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path, new_databa
     assert set(rows) == set(NOMEN.values()) - {NOMEN["REB_JENIS"]}  # in MAINBILL only: not a reading
     d49 = rows[NOMEN["D49"]]
     assert (d49.nama, d49.rayon, d49.periode, d49.source, d49.status) == ("PELANGGAN D49", "34", P, "MC", "AKTIF")
-    assert d49.search_text == "pelanggan d49 "
+    assert (d49.searched, d49.search_text) == (d49.nomen, "pelanggan d49 ")
     assert rows[NOMEN["X101"]].rayon == "35"
     # Without the MC, every customer falls back to its most recent reading.
     mc_upload = branch.uploads["MC"]

@@ -14,14 +14,15 @@ from sqlalchemy import event, insert, text
 from sunter_dash import create_app, queries
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine
-from sunter_dash.ingest import ingest_file
+from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.models import Analysis
 from sunter_dash.services.users import upsert as upsert_user
 from sunter_dash.tabs import customer as customer_tab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from customer_branch import A, B, C, D, E, F, U, write_files  # noqa: E402
+from customer_branch import MC_HEADER, A, B, C, D, E, F, U, write_files  # noqa: E402
 from helpers import cheap_password  # noqa: E402
+from make_fixtures import write_table  # noqa: E402
 
 PASSWORD = "admin-pass-123"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
@@ -91,6 +92,30 @@ def test_search_by_nomen_prefix_or_name_words(branch, q, rayon, expected):
     _, client, _ = branch
     url = f"/api/customers/search?q={q.replace('%', '%25')}" + (f"&rayon={rayon}" if rayon else "")
     assert sorted(nomens(get(client, url))) == sorted(expected)
+
+
+def test_a_renamed_customer_is_found_by_its_new_words_until_its_mc_is_deleted(tmp_path, new_database):
+    """The search by words reads ``customer_search``, which is written only where a name or
+    address changed: an MC of a later periode that renames a customer moves its words, and
+    deleting that MC moves them back."""
+    url = new_database("renamed")
+    engine = get_engine(url)
+    for path in write_files(tmp_path / "files"):
+        assert ingest_file(engine, path).status == "loaded"
+    upsert_user(engine, "admin", "admin", PASSWORD)
+    cheap_password(engine, "admin", PASSWORD)
+    client = make_app(url).server.test_client()
+    renamed = [MC_HEADER, [A, "RINA WATI", "JL. KEBON BAWANG", "341010203", "2B", "M-001", 0, 95000, "AKTIF"]]
+    upload = ingest_file(engine, write_table(tmp_path, "MC_2026-01", "csv-semicolon", renamed))
+    assert upload.status == "loaded"
+    assert nomens(get(client, "/api/customers/search?q=rina bawang")) == [A]
+    assert nomens(get(client, "/api/customers/search?q=budi sunter")) == [D]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT search_text FROM customer_search WHERE nomen = :n"), {"n": A}).scalar() \
+            == "rina wati jl. kebon bawang"
+    delete_upload(engine, upload.upload_id)
+    assert nomens(get(client, "/api/customers/search?q=rina")) == []
+    assert nomens(get(client, "/api/customers/search?q=budi sunter")) == [A, D]
 
 
 def test_search_results_carry_name_address_rayon_tarif(branch):
@@ -319,6 +344,32 @@ def test_the_nomen_search_seeks_the_primary_key(branch):
         found = plans(engine, lambda: queries.customer_search(engine, "600123", "34"))
     assert not scans(found), scans(found)
     assert any(line.startswith("SEARCH customer USING") and "nomen>? AND nomen<?" in line for _, line in found), found
+
+
+def test_the_word_search_can_look_its_words_up_in_the_trigram_index(branch):
+    """On PostgreSQL the search by words has pg_trgm's index of ``customer_search`` to look its
+    words up in (LIKE with its escape clause included): at a million names the planner takes it
+    instead of a scan (docs/PERFORMANCE.md). Scans forbidden here, as a table this small would
+    otherwise be scanned."""
+    app, _, engine = branch
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pg_trgm's index exists on PostgreSQL only")
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "customer_search" in statement:
+            seen.append((statement, parameters))
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.server.app_context():
+            assert [r["nomen"] for r in queries.customer_search(engine, "sunter 100%")] == [E]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    ((statement, parameters),) = seen
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+    assert "ix_customer_search_trigram" in plan, plan
 
 
 # --- the tab ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sunter_dash.ingest import ingest_file
 
 # The data and summary tables a load fills; upload bookkeeping (ids, file names, times) aside.
 COMPARED = ("mc", "sbrs", "mainbill", "payment", "mb_payment", "ardebt", "rute", "meter_flag", "meter_flag_count", "kpi_periode",
-            "kpi_day", "customer", "customer_rayon", "pay_customer", "arrears_customer", "arrears_bucket",
+            "kpi_day", "customer", "customer_search", "customer_rayon", "pay_customer", "arrears_customer", "arrears_bucket",
             "collection_customer", "collection_group", "stored_count")
 SKIPPED_COLUMNS = ("upload_id", "id", "row_no", "source_row")
 
