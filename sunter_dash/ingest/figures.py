@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Date, String, delete, insert, select, text
+from sqlalchemy import BigInteger, Date, String, bindparam, delete, insert, select, text
 from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
@@ -214,8 +214,11 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
     conn.exec_driver_sql(sql, list(zip(*columns)))
 
 
-# The same folding in SQL, reading the new rows where the bulk insert staged them.
-PAY_CUSTOMER_FROM_STAGE = _PAY_CUSTOMER.format(source="{stage}", where="true") + """
+# The same folding in SQL, reading the new rows where the bulk insert staged them: a plain insert
+# for the pay months pay_customer holds nothing of yet (no conflict to look for: on PostgreSQL
+# about 3 s less a million customers), an upsert for the others.
+PAY_CUSTOMER_NEW_FROM_STAGE = _PAY_CUSTOMER.format(source="{stage}", where="periode IN :periodes")
+PAY_CUSTOMER_ADD_FROM_STAGE = PAY_CUSTOMER_NEW_FROM_STAGE + """
     ON CONFLICT (periode, nomen) DO UPDATE SET
         cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
         undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum
@@ -232,14 +235,24 @@ DAILY_FROM_STAGE = f"""
 """
 
 
+_ANY_PAYER = text("SELECT 1 FROM pay_customer WHERE periode = :p LIMIT 1")
+
+
 def add_payments(conn: Connection, added: pd.DataFrame) -> None:
     """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
     stage = staged(conn, DATA_TABLES["COLLECTION"].name)
     if stage:
-        folded = conn.exec_driver_sql(PAY_CUSTOMER_FROM_STAGE.format(stage=stage)).rowcount
+        periodes = sorted(added["periode"].dropna().unique().tolist())
+        held = [p for p in periodes if conn.execute(_ANY_PAYER, {"p": p}).first() is not None]
+        folded = 0
+        for statement, chosen in ((PAY_CUSTOMER_NEW_FROM_STAGE, [p for p in periodes if p not in held]),
+                                  (PAY_CUSTOMER_ADD_FROM_STAGE, held)):
+            if chosen:
+                fold = text(statement.format(stage=stage)).bindparams(bindparam("periodes", expanding=True))
+                folded += conn.execute(fold, {"periodes": chosen}).rowcount
         fresh_statistics(conn, PayCustomer.__tablename__, folded)
         daily = text(DAILY_FROM_STAGE.format(stage=stage))
-        for periode in sorted(added["periode"].dropna().unique().tolist()):
+        for periode in periodes:
             conn.execute(daily, {"p": periode})
         return
     current = (added["jenis"] == "CURRENT").to_numpy()

@@ -23,6 +23,7 @@ from sunter_dash.ingest.summaries import rebuild_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES, load_branch  # noqa: E402
+from make_fixtures import write_table  # noqa: E402
 
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",
              "arrears_bucket", "stored_count", "collection_customer", "collection_group")
@@ -61,6 +62,35 @@ def test_incremental_summaries_equal_a_rebuild(engine, tmp_path, demo_files, mon
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM kpi_day")).scalar() > 0
         assert conn.execute(text("SELECT COUNT(DISTINCT periode) FROM pay_customer")).scalar() == 3
+
+
+def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, tmp_path, demo_files,
+                                                                           monkeypatch):
+    """Staged payments fold into ``pay_customer`` by a plain insert for a pay month it holds
+    nothing of and by an upsert for one it holds: one file with both adds to the held month's
+    sums and starts the new month, as a rebuild gives them."""
+    monkeypatch.setattr(load, "BULK_ROWS", 1)
+    for path in demo_files:
+        assert ingest_file(engine, path).status == "loaded"
+    with engine.connect() as conn:
+        first, second = conn.execute(text("SELECT nomen FROM mc WHERE periode = '2025-12' ORDER BY nomen LIMIT 2")).scalars()
+        before = conn.execute(text("SELECT cur_n, cur_sum, undue_n, undue_sum FROM pay_customer "
+                                   "WHERE periode = '2025-12' AND nomen = :n"), {"n": first}).one_or_none()
+    rows = [["NOMEN", "PAY_DT", "AMT_COLLECT", "BILL_PERIOD", "NOTAG", "LOKET"],
+            [first, "30-12-2025", -1000, "122025", "T-LATE-1", "POS"],
+            [first, "02-01-2026", -2000, "012026", "T-NEW-1", "POS"],
+            [second, "03-01-2026", -3000, "112025", None, "POS"]]
+    path = write_table(tmp_path, "Collection-2025-12-30_sd_2026-01-03", "txt-pipe", rows)
+    assert ingest_file(engine, path).status == "loaded"
+    assert _tables(engine) == _rebuilt(engine)
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT cur_n, cur_sum FROM pay_customer WHERE periode = '2025-12' AND nomen = :n"),
+                             {"n": first}).one()
+        january = conn.execute(text("SELECT nomen, cur_n, cur_sum, undue_n, undue_sum FROM pay_customer "
+                                    "WHERE periode = '2026-01' ORDER BY nomen")).all()
+    held_n, held_sum = (before[0], before[1]) if before else (0, 0)
+    assert tuple(after) == (held_n + 1, held_sum + 1000)
+    assert [tuple(r) for r in january] == [(first, 1, 2000, 0, 0), (second, 0, 0, 1, 3000)]
 
 
 def test_summaries_follow_deletions_and_replacements(engine, tmp_path, demo_files):
