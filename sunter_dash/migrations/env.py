@@ -4,6 +4,7 @@ from sqlalchemy import create_engine
 
 from sunter_dash.migrations import derived
 from sunter_dash.models import Base
+from sunter_dash.models.base import declared_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -12,14 +13,15 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          include_object=declared_for(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
+                          include_object=declared_for(conn.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         # Run by alembic itself rather than by db.upgrade: what the migrations asked for is

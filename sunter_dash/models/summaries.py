@@ -225,7 +225,7 @@ class CustomerSearch(Base):
     """Each directory entry's name and address in lower case, which the search by words reads
     (ingest/directory.py keeps it). A table of its own, written only where a name or address
     changed, so that on PostgreSQL its trigram index (a search by words looks the words up
-    instead of scanning every name) costs a month's MC nothing for the customers who kept theirs."""
+    instead of scanning every name) is not written for the customers who kept theirs."""
 
     __tablename__ = "customer_search"
 

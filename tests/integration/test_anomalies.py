@@ -64,21 +64,22 @@ class Branch:
         by_nomen = {v: k for k, v in NOMEN.items()}
         return {by_nomen[row["nomen"]] for row in self.get(url)["rows"]}
 
-    # The directory with each entry's search text; a search text without an entry shows as a
-    # row of None but its NOMEN and text.
-    DIRECTORY = text("""SELECT c.*, s.nomen AS searched, s.search_text FROM customer c
-                        FULL JOIN customer_search s ON s.nomen = c.nomen ORDER BY COALESCE(c.nomen, s.nomen)""")
+    # The directory with each entry's search text, then any search text without an entry.
+    DIRECTORY = text("SELECT c.*, s.nomen AS searched, s.search_text FROM customer c "
+                     "LEFT JOIN customer_search s ON s.nomen = c.nomen ORDER BY c.nomen")
+    ORPHANS = text("SELECT s.nomen, s.search_text FROM customer_search s "
+                   "WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = s.nomen) ORDER BY s.nomen")
 
     def directory(self) -> list[tuple]:
         with self.engine.connect() as conn:
-            return conn.execute(self.DIRECTORY).all()
+            return conn.execute(self.DIRECTORY).all() + conn.execute(self.ORPHANS).all()
 
     def directory_rebuilt(self) -> list[tuple]:
         """The directory as a rebuild from every stored row gives it (nothing kept)."""
         with self.engine.connect() as conn:
             conn.exec_driver_sql("DELETE FROM customer_search")
             refresh_directory(conn, None, None)
-            rebuilt = conn.execute(self.DIRECTORY).all()
+            rebuilt = conn.execute(self.DIRECTORY).all() + conn.execute(self.ORPHANS).all()
             conn.rollback()
         return rebuilt
 
@@ -222,6 +223,14 @@ def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path, new_databa
     load(branch.engine, branch.files["MC"])
     assert branch.directory() == branch.directory_rebuilt()
     assert {row.source for row in branch.directory()} == {"MC"}
+    # A rebuild (what a migration asks for) over a search table gone stale mends it: a text
+    # without an entry goes, a changed one is written again.
+    kept = branch.directory()
+    with branch.engine.begin() as conn:
+        conn.execute(text("INSERT INTO customer_search (nomen, search_text) VALUES ('99999999', 'nobody')"))
+        conn.execute(text("UPDATE customer_search SET search_text = 'stale' WHERE nomen = :n"), {"n": NOMEN["D49"]})
+        refresh_directory(conn, None, None)
+    assert branch.directory() == kept
 
 
 def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path, new_database):

@@ -86,6 +86,8 @@ def test_a_role_that_may_not_create_pg_trgm_gets_a_warning_and_a_search_that_sca
         pytest.skip("pg_trgm is PostgreSQL's; SQLite's search scans")
     engine = get_engine(url)
     with engine.begin() as conn:
+        if conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = CURRENT_USER").scalar():
+            pytest.skip("a superuser may create any extension: run the tests as .ci/run's role")
         conn.exec_driver_sql(f'REVOKE CREATE ON DATABASE "{engine.url.database}" FROM CURRENT_USER')
     with caplog.at_level("WARNING"):
         upgrade(url)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from sunter_dash import queries
 from sunter_dash.demo import generate
@@ -81,7 +81,17 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
             [first, "02-01-2026", -2000, "012026", "T-NEW-1", "POS"],
             [second, "03-01-2026", -3000, "112025", None, "POS"]]
     path = write_table(tmp_path, "Collection-2025-12-30_sd_2026-01-03", "txt-pipe", rows)
-    assert ingest_file(engine, path).status == "loaded"
+    folds: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("INSERT INTO pay_customer"):
+            folds.append("upsert" if "ON CONFLICT" in statement else "insert")
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert ingest_file(engine, path).status == "loaded"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sorted(folds) == ["insert", "upsert"]
     assert _tables(engine) == _rebuilt(engine)
     with engine.connect() as conn:
         after = conn.execute(text("SELECT cur_n, cur_sum FROM pay_customer WHERE periode = '2025-12' AND nomen = :n"),

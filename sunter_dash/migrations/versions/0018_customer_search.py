@@ -1,7 +1,8 @@
 """customer_search: the directory's lower-case name and address in a table of its own, written
-only where they changed, with a trigram index on PostgreSQL (pg_trgm, a contrib extension every
-PostgreSQL package ships) so that a search by words looks its words up instead of scanning every
-name. Without the extension (a role that may not create it) the search still works, by a scan.
+only where they changed, with a trigram index on PostgreSQL (pg_trgm, a contrib module: part of
+Debian's postgresql package, postgresql-contrib elsewhere) so that a search by words looks its
+words up instead of scanning every name. Without the extension (not installed, or a role that
+may not create it) the search still works, by a scan.
 
 Revision ID: 0018
 Revises: 0017
@@ -29,8 +30,9 @@ def _trigram_extension(bind) -> bool:
         bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except sa.exc.DBAPIError as error:
         savepoint.rollback()
-        log.warning("pg_trgm unavailable (%s): the search by words scans every name. As the postgres "
-                    "user: CREATE EXTENSION pg_trgm; CREATE INDEX ix_customer_search_trigram ON "
+        log.warning("pg_trgm unavailable (%s): the search by words scans every name. Install "
+                    "PostgreSQL's contrib module if missing, then as the postgres user in this "
+                    "database: CREATE EXTENSION pg_trgm; CREATE INDEX ix_customer_search_trigram ON "
                     "customer_search USING gin (search_text gin_trgm_ops); (docs/DEPLOYMENT.md)",
                     str(error.orig).strip())
         return False
@@ -56,6 +58,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
     op.execute("UPDATE customer SET search_text = LOWER(COALESCE(nama, '') || ' ' || COALESCE(alamat, ''))")
+    with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.alter_column('search_text', existing_type=sa.Text(), nullable=False)
     op.drop_table('customer_search')
