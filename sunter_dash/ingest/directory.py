@@ -31,14 +31,15 @@ _DIRECTORY_FROM_SBRS = """
 """
 # What the search by words matches: an entry's name and address, in lower case.
 _SEARCH_TEXT = "LOWER(COALESCE(c.nama, '') || ' ' || COALESCE(c.alamat, ''))"
-# customer_search brought in line with the directory for the customers in {touched}: the rows
-# whose entry is gone or whose text changed are removed, then the missing ones written.
+# customer_search brought in line with the directory ({only}: for the customers a refresh
+# touched, else all): the rows whose entry is gone or whose text changed are removed, then the
+# missing ones written.
 _SEARCH_SYNC = (f"""
-    DELETE FROM customer_search WHERE nomen IN ({{touched}}) AND NOT EXISTS (
+    DELETE FROM customer_search WHERE {{only}} NOT EXISTS (
         SELECT 1 FROM customer c WHERE c.nomen = customer_search.nomen AND {_SEARCH_TEXT} = customer_search.search_text)
 """, f"""
     INSERT INTO customer_search (nomen, search_text) SELECT c.nomen, {_SEARCH_TEXT} FROM customer c
-    WHERE c.nomen IN ({{touched}}) AND NOT EXISTS (SELECT 1 FROM customer_search s WHERE s.nomen = c.nomen)
+    WHERE {{only}} NOT EXISTS (SELECT 1 FROM customer_search s WHERE s.nomen = c.nomen)
 """)
 
 
@@ -52,8 +53,7 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
         conn.execute(text(_DIRECTORY_FROM_MC.format(where="")))
         conn.execute(text(_DIRECTORY_FROM_SBRS.format(where="")))
         for statement in _SEARCH_SYNC:
-            conn.execute(text(statement.format(touched="SELECT nomen FROM customer_search UNION "
-                                                       "SELECT nomen FROM customer")))
+            conn.execute(text(statement.format(only="")))
         return
     table = "mc" if file_type == "MC" else "sbrs"
     source = "MC" if table == "mc" else "SBRS"
@@ -85,7 +85,8 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
     conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
     # Every entry written above: this periode's own, and the affected looked up elsewhere (or gone).
-    touched = "SELECT nomen FROM customer WHERE periode = :p AND source = :source UNION SELECT nomen FROM cd_affected"
+    only = ("nomen IN (SELECT nomen FROM customer WHERE periode = :p AND source = :source "
+            "UNION SELECT nomen FROM cd_affected) AND")
     for statement in _SEARCH_SYNC:
-        conn.execute(text(statement.format(touched=touched)), {"p": periode, "source": source})
+        conn.execute(text(statement.format(only=only)), {"p": periode, "source": source})
     conn.exec_driver_sql("DROP TABLE cd_affected")
