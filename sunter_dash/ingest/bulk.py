@@ -4,12 +4,13 @@
 value. Instead the frame goes, as Arrow columns, into a staging table, which is
 copied with one ``INSERT ... SELECT``: still inside the upload's transaction, so
 the load stays atomic, and later SQL of the same transaction (the summaries) can
-read the new rows from the stage (``staged``).
+read the new rows from the stage (``staged``). On PostgreSQL, rows nobody reads
+back (``read_back=False``) are copied straight into their table.
 
 - SQLite: a staging database file written by ADBC's bulk ingest (C), attached to
   the app's own connection as ``sunter_stage``;
-- PostgreSQL: a temporary table (dropped at commit) filled by ``COPY`` from CSV
-  that Arrow writes (C).
+- PostgreSQL: ``COPY`` from CSV that Arrow writes (C), into a temporary table
+  (dropped at commit) or straight into the target.
 
 See docs/PERFORMANCE.md for the figures.
 """
@@ -46,13 +47,15 @@ def staged(conn: Connection, table_name: str) -> str | None:
     return None
 
 
-def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str]) -> None:
+def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], *, read_back: bool) -> None:
+    """Insert the frame's columns ``names`` into ``table``; ``read_back``: later SQL of this
+    transaction reads these rows through ``staged``."""
     arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
     arrow = arrow.take(_primary_key_order(table, arrow))
     if conn.dialect.name == "postgresql":
-        _bulk_insert_postgresql(conn, table, arrow)
+        _bulk_insert_postgresql(conn, table, arrow, read_back)
     else:
-        _bulk_insert_sqlite(conn, table, arrow)
+        _bulk_insert_sqlite(conn, table, arrow, read_back)
 
 
 def _arrow_column(series: pd.Series, column) -> pa.Array:
@@ -76,28 +79,36 @@ def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 
 
-def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table) -> None:
+def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, read_back: bool) -> None:
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in arrow.column_names)
-    stage = STAGED_ROWS["postgresql"]
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-                         f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
+    # The summaries group the new rows: with room in memory, a hash aggregate instead of a
+    # sort that spills to disk.
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    if not read_back:
+        _copy(conn, quote(table.name), columns, arrow)
+    else:
+        stage = STAGED_ROWS["postgresql"]
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                             f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
+        _copy(conn, stage, columns, arrow)
+        # Statistics, for the summaries that read the stage.
+        conn.exec_driver_sql(f"ANALYZE {stage}")
+        conn.info[STAGED_TABLE] = table.name
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
+    fresh_statistics(conn, table.name, arrow.num_rows)
+
+
+def _copy(conn: Connection, relation: str, columns: str, arrow: pa.Table) -> None:
     # CSV as Arrow writes it: strings quoted (so "" stays an empty string), nulls as nothing (NULL).
     options = pa_csv.WriteOptions(include_header=False)
     with conn.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        with cursor.copy(f"COPY {relation} ({columns}) FROM STDIN (FORMAT csv)") as copy:
             for batch in arrow.to_batches(max_chunksize=COPY_CHUNK):
                 chunk = BytesIO()
                 pa_csv.write_csv(batch, chunk, options)
                 copy.write(chunk.getbuffer())
-    # The summaries group the staged rows: with statistics and room in memory, a hash
-    # aggregate instead of a sort that spills to disk.
-    conn.exec_driver_sql(f"ANALYZE {stage}")
-    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    conn.info[STAGED_TABLE] = table.name
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
-    fresh_statistics(conn, table.name, arrow.num_rows)
 
 
 def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
@@ -109,7 +120,7 @@ def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table_name)}")
 
 
-def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table) -> None:
+def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, read_back: bool) -> None:
     names = arrow.column_names
     handle, path = tempfile.mkstemp(prefix="sunter-stage-", suffix=".db")
     os.close(handle)
@@ -122,7 +133,8 @@ def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table) -> None:
         # ATTACH works inside the open transaction; DETACH has to wait for its end.
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (path,))
         conn.info[STAGE_FILE] = path
-        conn.info[STAGED_TABLE] = table.name
+        if read_back:
+            conn.info[STAGED_TABLE] = table.name
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(n) for n in names)
         conn.exec_driver_sql(

@@ -8,39 +8,75 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-_DIRECTORY_FROM_MC = """
+from ..models import CustomerSearch
+
+# Each customer's most recent row of {table} among the rows {where} keeps ({where} keeps or drops
+# a customer's rows together, or keeps a periode); the highest id breaks a tie within a periode (a
+# database from before DATA.md refused an MC holding one NOMEN twice). Written per back end: the
+# same rows; each form is the slower one on the other back end.
+_NEWEST_ROWS = {
+    # A window: PostgreSQL misjudges the join below and probes its rows one by one.
+    "postgresql": """(SELECT * FROM (
+        SELECT src.*, ROW_NUMBER() OVER (PARTITION BY src.nomen ORDER BY src.periode DESC, src.id DESC) AS newest
+        FROM {table} src {where}) ranked WHERE ranked.newest = 1)""",
+    # The newest periode, then its highest id: SQLite sorts a window's every column.
+    "sqlite": """(SELECT * FROM {table} WHERE id IN (
+        SELECT MAX(x.id) FROM {table} x
+        JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM {table} src {where} GROUP BY src.nomen) l
+          ON l.nomen = x.nomen AND l.periode = x.periode
+        GROUP BY x.nomen))""",
+}
+_DIRECTORY_FROM = {
+    "mc": """
     INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
     SELECT m.nomen, m.nama, m.alamat, COALESCE(m.rayon, cr.rayon, ''), m.tarif, m.zona_novak, m.pcez, m.nomet,
            m.cust_type, m.periode, 'MC'
-    FROM mc m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
-    WHERE m.id IN (SELECT MAX(x.id) FROM mc x
-                   JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM mc src {where} GROUP BY src.nomen) l
-                     ON l.nomen = x.nomen AND l.periode = x.periode
-                   GROUP BY x.nomen)
-"""
-_DIRECTORY_FROM_SBRS = """
+    FROM {newest} m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
+""",
+    "sbrs": """
     INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
     SELECT s.nomen, s.nama, s.alamat, COALESCE(cr.rayon, s.rayon, ''), s.tarif, NULL, NULL, s.nomet, NULL,
            s.periode, 'SBRS'
-    FROM sbrs s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
-    WHERE s.id IN (SELECT MAX(x.id) FROM sbrs x
-                   JOIN (SELECT src.nomen, MAX(src.periode) AS periode FROM sbrs src {where} GROUP BY src.nomen) l
-                     ON l.nomen = x.nomen AND l.periode = x.periode
-                   GROUP BY x.nomen)
-      AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = s.nomen)
-"""
+    FROM {newest} s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
+    WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = s.nomen)
+"""}
+
+
+def _directory_from(conn: Connection, table: str, where: str) -> str:
+    """The statement writing directory entries from ``table``'s newest rows that ``where`` keeps."""
+    newest = _NEWEST_ROWS[conn.dialect.name].format(table=table, where=where)
+    return _DIRECTORY_FROM[table].format(newest=newest)
+
+
 # What the search by words matches: an entry's name and address, in lower case.
 _SEARCH_TEXT = "LOWER(COALESCE(c.nama, '') || ' ' || COALESCE(c.alamat, ''))"
 # customer_search brought in line with the directory ({only}: for the customers a refresh
 # touched, else all): the rows whose entry is gone or whose text changed are removed, then the
 # missing ones written.
-_SEARCH_SYNC = (f"""
+_SEARCH_REMOVE = f"""
     DELETE FROM customer_search WHERE {{only}} NOT EXISTS (
         SELECT 1 FROM customer c WHERE c.nomen = customer_search.nomen AND {_SEARCH_TEXT} = customer_search.search_text)
-""", f"""
+"""
+_SEARCH_ADD = f"""
     INSERT INTO customer_search (nomen, search_text) SELECT c.nomen, {_SEARCH_TEXT} FROM customer c
     WHERE {{only}} NOT EXISTS (SELECT 1 FROM customer_search s WHERE s.nomen = c.nomen)
-""")
+"""
+_TRIGRAM = next(index for index in CustomerSearch.__table__.indexes if index.name == "ix_customer_search_trigram")
+_FILL_FROM_EMPTY = text(f"SELECT to_regclass('{_TRIGRAM.name}') IS NOT NULL "
+                        "AND NOT EXISTS (SELECT 1 FROM customer_search)")
+
+
+def _sync_search(conn: Connection, only: str, params: dict) -> None:
+    conn.execute(text(_SEARCH_REMOVE.format(only=only)), params)
+    # PostgreSQL, into an empty table (the first MC or SBRS): the trigram index built once over
+    # the rows written is about twice as fast as writing every row's trigrams into it. Dropped
+    # inside the upload's transaction, so a search waits for its end, with nothing to find before.
+    rebuild = conn.dialect.name == "postgresql" and conn.execute(_FILL_FROM_EMPTY).scalar()
+    if rebuild:
+        _TRIGRAM.drop(conn)
+    conn.execute(text(_SEARCH_ADD.format(only=only)), params)
+    if rebuild:
+        _TRIGRAM.create(conn)
 
 
 def refresh(conn: Connection, file_type: str | None, periode: str | None) -> None:
@@ -50,10 +86,9 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     looked up again among every stored periode."""
     if periode is None:
         conn.execute(text("DELETE FROM customer"))
-        conn.execute(text(_DIRECTORY_FROM_MC.format(where="")))
-        conn.execute(text(_DIRECTORY_FROM_SBRS.format(where="")))
-        for statement in _SEARCH_SYNC:
-            conn.execute(text(statement.format(only="")))
+        conn.execute(text(_directory_from(conn, "mc", "")))
+        conn.execute(text(_directory_from(conn, "sbrs", "")))
+        _sync_search(conn, "", {})
         return
     table = "mc" if file_type == "MC" else "sbrs"
     source = "MC" if table == "mc" else "SBRS"
@@ -76,17 +111,15 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     conn.exec_driver_sql("DELETE FROM customer WHERE nomen IN (SELECT nomen FROM cd_affected)")
     # Newcomers and refreshed entries from this periode's own rows ...
     fresh = "WHERE src.periode = :p AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)"
-    conn.execute(text((_DIRECTORY_FROM_MC if table == "mc" else _DIRECTORY_FROM_SBRS).format(where=fresh)),
-                 {"p": periode})
+    conn.execute(text(_directory_from(conn, table, fresh)), {"p": periode})
     # ... and the rest of the affected from wherever they are now most recent.
     conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
     where = ("WHERE src.nomen IN (SELECT nomen FROM cd_affected) "
              "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)")
-    conn.execute(text(_DIRECTORY_FROM_MC.format(where=where)))
-    conn.execute(text(_DIRECTORY_FROM_SBRS.format(where=where)))
+    conn.execute(text(_directory_from(conn, "mc", where)))
+    conn.execute(text(_directory_from(conn, "sbrs", where)))
     # Every entry written above: this periode's own, and the affected looked up elsewhere (or gone).
     only = ("nomen IN (SELECT nomen FROM customer WHERE periode = :p AND source = :source "
             "UNION SELECT nomen FROM cd_affected) AND")
-    for statement in _SEARCH_SYNC:
-        conn.execute(text(statement.format(only=only)), {"p": periode, "source": source})
+    _sync_search(conn, only, {"p": periode, "source": source})
     conn.exec_driver_sql("DROP TABLE cd_affected")

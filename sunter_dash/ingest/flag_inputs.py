@@ -129,10 +129,14 @@ def load_bills(conn: Connection, periode: str) -> pd.DataFrame:
 def keep_flagged(conn: Connection, nomens: pd.Series) -> None:
     """Put these customers in the temporary table ``flag_nomen`` (``FLAGGED`` reads it)."""
     conn.exec_driver_sql("DELETE FROM flag_nomen")
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    wanted = [(n,) for n in nomens.dropna().drop_duplicates().tolist()]
-    if wanted:
-        conn.exec_driver_sql(f"INSERT INTO flag_nomen (nomen) VALUES ({marker})", wanted)
+    wanted = nomens.dropna().drop_duplicates().tolist()
+    if not wanted:
+        return
+    if conn.dialect.name == "postgresql":
+        # One statement with an array, not a round trip per customer.
+        conn.exec_driver_sql("INSERT INTO flag_nomen (nomen) SELECT unnest(%s::text[])", (wanted,))
+    else:
+        conn.exec_driver_sql("INSERT INTO flag_nomen (nomen) VALUES (?)", [(n,) for n in wanted])
 
 
 def row_loader(conn: Connection):

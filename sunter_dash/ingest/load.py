@@ -95,7 +95,8 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
             try:
                 with conn.begin():
                     result.upload_id = _record(conn, result, name, size, sha, username)
-                    stored = store(conn, prepared, result.upload_id, sha, result, progress, replace)
+                    stored = store(conn, prepared, result.upload_id, sha, result, progress, replace,
+                                   read_back=summaries.reads_back(prepared.spec))
                     if stored is not None and prepared.spec.report:
                         details, notes = prepared.spec.report(stored, flags.stored_thresholds(conn))
                         result.details.update(details)

@@ -87,14 +87,15 @@ def _column_values(series: pd.Series, column) -> list:
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str) -> int:
+def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str,
+                 read_back: bool) -> int:
     names = [c.name for c in table.columns if c.name in frame]
     if frame.empty:
         return 0
     if progress:
         progress(label, 0, len(frame))
     if len(frame) >= BULK_ROWS:
-        bulk_insert(conn, table, frame, names)
+        bulk_insert(conn, table, frame, names, read_back=read_back)
     else:
         _executemany(conn, table, frame, names, progress, label)
     if progress:
@@ -182,9 +183,10 @@ def _carried(conn: Connection, table_name: str, keys: np.ndarray, upload_id: int
                                              for t, k, u in rows[start:start + BATCH]])
 
 
-def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
-          result: IngestResult, progress: Progress | None, replace: bool = False) -> pd.DataFrame | None:
-    """Store the prepared rows; return the rows stored (None when nothing was)."""
+def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str, result: IngestResult,
+          progress: Progress | None, replace: bool = False, read_back: bool = False) -> pd.DataFrame | None:
+    """Store the prepared rows; return the rows stored (None when nothing was). ``read_back``:
+    the summaries read the stored rows back through ``bulk.staged`` in this transaction."""
     # The prepared frame is this function's to extend (upload_id, periode, pay_key).
     spec, frame = prepared.spec, prepared.frame
     table = data_table(spec.name)
@@ -210,7 +212,7 @@ def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str,
         frame["pay_key"] = keys
         if not new.all():
             frame = frame[new]
-    result.stored = _insert_rows(conn, table, frame, progress, "menyimpan")
+    result.stored = _insert_rows(conn, table, frame, progress, "menyimpan", read_back)
     result.row_periodes = sorted(frame["periode"].dropna().unique().tolist()) if len(frame) else []
     if spec.mode == MERGE and result.stored == 0 and result.duplicate:
         result.status = "duplicate"

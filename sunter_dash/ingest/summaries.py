@@ -184,6 +184,13 @@ def _mb(conn: Connection, periodes: list[str], added) -> list[str]:
 
 # A FileSpec's ``feeds`` name these; they run in this order.
 FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears, "mb": _mb}
+# The feeds that read an upload's new rows back from the bulk stage (``add_payments``).
+READ_BACK = frozenset({"payments"})
+
+
+def reads_back(spec) -> bool:
+    """Whether ``refresh`` reads this type's newly stored rows back through ``bulk.staged``."""
+    return spec.mode == files.MERGE and bool(READ_BACK & set(spec.feeds))
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],

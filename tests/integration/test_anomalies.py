@@ -233,6 +233,22 @@ def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path, new_databa
     assert branch.directory() == kept
 
 
+def test_a_customer_listed_twice_in_one_mc_takes_its_row_stored_last(tmp_path, new_database):
+    """A database from before DATA.md refused an MC listing a NOMEN twice: the directory takes the
+    row stored last (the highest id), in each back end's form of the newest-row query."""
+    branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
+    nomen = NOMEN["D49"]
+    with branch.engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM mc WHERE periode = :p AND nomen = :n"),
+                           {"p": P, "n": nomen}).mappings().one()
+        again = {k: v for k, v in row.items() if k != "id"} | {"nama": "PELANGGAN D49 BARU"}
+        conn.execute(text(f"INSERT INTO mc ({', '.join(again)}) VALUES ({', '.join(':' + k for k in again)})"), again)
+        refresh_directory(conn, "MC", P)
+    rows = {row.nomen: row for row in branch.directory()}
+    assert (rows[nomen].nama, rows[nomen].search_text) == ("PELANGGAN D49 BARU", "pelanggan d49 baru ")
+    assert branch.directory() == branch.directory_rebuilt()
+
+
 def test_deleting_last_periode_s_readings_stops_the_comparisons(tmp_path, new_database):
     branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
     before = branch.flags_table()
