@@ -26,6 +26,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _postgresql_settings(dbapi_conn, _record) -> None:
+    # JIT compiles a plan's expressions when its estimated cost is high: the bulk statements of an
+    # upload spend more compiling (0.3-0.8 s each) than it saves them (docs/PERFORMANCE.md).
+    # Set outside a transaction, so that a rollback does not take it back.
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET jit = off")
+    dbapi_conn.autocommit = autocommit
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """One engine per URL per process; a SQLite file's folder is created."""
@@ -37,7 +48,10 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A server: connections checked before use (a restarted database), renewed hourly.
-    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+    engine = create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _postgresql_settings)
+    return engine
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -1,7 +1,8 @@
 """PostgreSQL: an upload leaves statistics that know its periode. Without them the planner,
 still in the upload's transaction, takes the new periode for empty and joins it by nested
 loops: at 1,000,000 customers an SBRS's KPI query and the collection summary of a COLLECTION
-ran for minutes (benchmarks/scale.py found it). ingest/bulk.py ``fresh_statistics``."""
+ran for minutes (benchmarks/scale.py found it). ingest/bulk.py ``fresh_statistics``. And the
+session setting the app's connections take (db.py)."""
 from __future__ import annotations
 
 import pytest
@@ -37,3 +38,16 @@ def test_statistics_know_the_new_periode_after_each_upload(engine, backend, tmp_
                 | ({"payment", "pay_customer"} if len(loaded) >= 4 else set()) \
                 | ({"ardebt"} if len(loaded) == 5 else set())
             assert {t for t, periodes in known.items() if "2025-12" in periodes} >= expected, (name, known)
+
+
+def test_the_app_s_connections_run_without_jit_after_a_rollback_too(engine, backend):
+    """JIT compiling costs an upload's bulk statements more than it saves (db.py)."""
+    if backend != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+        conn.rollback()
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    engine.dispose()
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
