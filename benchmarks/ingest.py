@@ -1,7 +1,8 @@
 """Ingestion speed and memory, beside a bare baseline measured in the same run.
 
     python benchmarks/ingest.py [--customers 200000] [--work build/bench]
-        [--database-url postgresql+psycopg://user:pw@host/db] [--only Collection-1M] [--paired]
+        [--database-url postgresql+psycopg://user:pw@host/db] [--only Collection-1M]
+        [--paired [--vs sqlite | --vs ../other-checkout]]
 
 Makes a demo world with ``sunter_dash.demo``, then builds from its exports
   * a 1,000,000-row COLLECTION .txt (the month extracts joined),
@@ -23,7 +24,9 @@ and the median run is shown. Prints a table.
 
 With --database-url the pipeline loads into fresh databases created on that
 PostgreSQL server (the URL's role needs CREATEDB; each is dropped afterwards);
-the baseline stays SQLite's. --only keeps the files whose name contains it.
+the baseline stays SQLite's. --only keeps the files whose name contains it. --paired times the
+pipeline and a yardstick in turn: the bare limit, the pipeline on SQLite (--vs sqlite) or another
+checkout's pipeline (--vs FOLDER, a clone at another commit sharing this build/).
 """
 from __future__ import annotations
 
@@ -215,12 +218,15 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
             "warm_seconds": timings[1], "peak_mb": _peak_mb()}
 
 
-def run_child(kind: str, path: Path, work: Path, server_url: str | None = None) -> dict:
+def run_child(kind: str, path: Path, work: Path, server_url: str | None = None,
+              checkout: Path | None = None) -> dict:
+    """One measurement in a process of its own (``checkout``: that checkout's code)."""
     db = work / f"{kind}-{path.stem}.db"
     for leftover in work.glob(f"{db.name}*"):  # the database and its -cold/-warm, -wal, -shm
         leftover.unlink()
     server = ["--database-url", server_url] if server_url and kind == "pipeline" else []
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path), str(db), *server],
+    script = checkout / "benchmarks" / "ingest.py" if checkout else Path(__file__)
+    out = subprocess.run([sys.executable, str(script), "--child", kind, str(path), str(db), *server],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -302,15 +308,23 @@ def _median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
 
-def paired(path: Path, work: Path, pairs: int, server_url: str | None) -> None:
-    """The pipeline (cold) and the bare limit in turn: a drift of the machine's speed moves both
-    runs of a pair alike, so the ratio of each pair holds where unpaired medians do not."""
+def paired(path: Path, work: Path, pairs: int, server_url: str | None, vs: str | None = None) -> None:
+    """The pipeline (cold) and a yardstick in turn: a drift of the machine's speed moves both
+    runs of a pair alike, so the ratio of each pair holds where unpaired medians do not. The
+    yardstick is the bare limit; with ``vs`` "sqlite" the pipeline on SQLite (for a pipeline on
+    PostgreSQL), with ``vs`` a checkout's folder that checkout's pipeline (a change's effect)."""
     ratios = []
+    label = {None: "bare", "sqlite": "SQLite"}.get(vs, vs)
     for i in range(pairs):
         pipe = run_child("pipeline", path, work, server_url)
-        bare = run_child("bare-limit", path, work)
-        ratios.append(pipe["seconds"] / bare["seconds"])
-        print(f"{path.name} pair {i + 1}: pipeline {pipe['seconds']:.2f} s, bare {bare['seconds']:.2f} s, "
+        if vs is None:
+            other = run_child("bare-limit", path, work)
+        elif vs == "sqlite":
+            other = run_child("pipeline", path, work)
+        else:
+            other = run_child("pipeline", path, work, server_url, checkout=Path(vs))
+        ratios.append(pipe["seconds"] / other["seconds"])
+        print(f"{path.name} pair {i + 1}: pipeline {pipe['seconds']:.2f} s, {label} {other['seconds']:.2f} s, "
               f"ratio {ratios[-1]:.2f}", flush=True)
     ratios.sort()
     print(f"{path.name}: median ratio {ratios[len(ratios) // 2]:.2f} over {pairs} pairs "
@@ -328,8 +342,14 @@ def main() -> None:
     parser.add_argument("--paired", action="store_true",
                         help="the pipeline and the bare limit in turn, --repeat pairs: each pair's ratio and the median "
                              "(for a machine whose speed drifts)")
+    parser.add_argument("--vs", help="with --paired, instead of the bare limit: 'sqlite' (the pipeline on SQLite, "
+                                     "beside --database-url's) or another checkout's folder (its pipeline)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.vs and not args.paired:
+        parser.error("--vs goes with --paired")
+    if args.vs == "sqlite" and not args.database_url:
+        parser.error("--vs sqlite pairs a --database-url's pipeline with SQLite's")
     if args.child:
         kind, path, db = args.child
         if kind == "baseline":
@@ -366,7 +386,7 @@ def main() -> None:
     if args.paired:
         for path in (coll_1m, sbrs, mc_dbf, coll_100):
             if args.only in path.name:
-                paired(path, work, args.repeat, args.database_url)
+                paired(path, work, args.repeat, args.database_url, args.vs)
         return
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
           f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'bare s':>8}{'(read s)':>10}"

@@ -23,11 +23,13 @@ from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Date
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.codes import date_text
 
@@ -41,7 +43,7 @@ COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
 
 def staged(conn: Connection, table_name: str) -> str | None:
     """The relation holding the rows just inserted into ``table_name`` (to read in this
-    transaction), or None when they were not staged."""
+    transaction), or None when they were not staged for reading back (``read_back``)."""
     if conn.info.get(STAGED_TABLE) == table_name:
         return STAGED_ROWS[conn.dialect.name]
     return None
@@ -86,7 +88,10 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, read_back:
     # sort that spills to disk.
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     if not read_back:
-        _copy(conn, quote(table.name), columns, arrow)
+        try:
+            _copy(conn, quote(table.name), columns, arrow)
+        except psycopg.IntegrityError as exc:  # as the INSERT ... SELECT would raise it
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
     else:
         stage = STAGED_ROWS["postgresql"]
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")

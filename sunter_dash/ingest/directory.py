@@ -62,16 +62,17 @@ _SEARCH_ADD = f"""
     WHERE {{only}} NOT EXISTS (SELECT 1 FROM customer_search s WHERE s.nomen = c.nomen)
 """
 _TRIGRAM = next(index for index in CustomerSearch.__table__.indexes if index.name == "ix_customer_search_trigram")
-_FILL_FROM_EMPTY = text(f"SELECT to_regclass('{_TRIGRAM.name}') IS NOT NULL "
-                        "AND NOT EXISTS (SELECT 1 FROM customer_search)")
+_FILL_FROM_EMPTY = text("SELECT to_regclass(:index) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customer_search)")
 
 
-def _sync_search(conn: Connection, only: str, params: dict) -> None:
+def _sync_search(conn: Connection, only: str, params: dict, *, whole: bool = False) -> None:
     conn.execute(text(_SEARCH_REMOVE.format(only=only)), params)
-    # PostgreSQL, into an empty table (the first MC or SBRS): the trigram index built once over
-    # the rows written is about twice as fast as writing every row's trigrams into it. Dropped
-    # inside the upload's transaction, so a search waits for its end, with nothing to find before.
-    rebuild = conn.dialect.name == "postgresql" and conn.execute(_FILL_FROM_EMPTY).scalar()
+    # PostgreSQL, a whole rebuild (a migration's, as 0018's) into an empty table: the trigram
+    # index built once over the rows written is about twice as fast as writing every row's
+    # trigrams into it. Not for an upload: dropping the index locks the table until the upload
+    # commits, and every search would wait for it (holding a web worker).
+    rebuild = (whole and conn.dialect.name == "postgresql"
+               and conn.execute(_FILL_FROM_EMPTY, {"index": _TRIGRAM.name}).scalar())
     if rebuild:
         _TRIGRAM.drop(conn)
     conn.execute(text(_SEARCH_ADD.format(only=only)), params)
@@ -88,7 +89,7 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
         conn.execute(text("DELETE FROM customer"))
         conn.execute(text(_directory_from(conn, "mc", "")))
         conn.execute(text(_directory_from(conn, "sbrs", "")))
-        _sync_search(conn, "", {})
+        _sync_search(conn, "", {}, whole=True)
         return
     table = "mc" if file_type == "MC" else "sbrs"
     source = "MC" if table == "mc" else "SBRS"

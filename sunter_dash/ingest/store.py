@@ -184,7 +184,7 @@ def _carried(conn: Connection, table_name: str, keys: np.ndarray, upload_id: int
 
 
 def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str, result: IngestResult,
-          progress: Progress | None, replace: bool = False, read_back: bool = False) -> pd.DataFrame | None:
+          progress: Progress | None, replace: bool = False, *, read_back: bool) -> pd.DataFrame | None:
     """Store the prepared rows; return the rows stored (None when nothing was). ``read_back``:
     the summaries read the stored rows back through ``bulk.staged`` in this transaction."""
     # The prepared frame is this function's to extend (upload_id, periode, pay_key).

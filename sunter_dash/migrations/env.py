@@ -1,7 +1,6 @@
 """Alembic environment: runs on the connection handed over by ``db.upgrade``."""
 from alembic import context
-from sqlalchemy import create_engine
-
+from sunter_dash.db import get_engine
 from sunter_dash.migrations import derived
 from sunter_dash.models import Base
 from sunter_dash.models.base import declared_for
@@ -18,7 +17,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = get_engine(config.get_main_option("sqlalchemy.url"))  # the app's connection settings
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
                           include_object=declared_for(conn.dialect.name))

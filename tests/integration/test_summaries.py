@@ -16,10 +16,11 @@ from sqlalchemy import event, text
 
 from sunter_dash import queries
 from sunter_dash.demo import generate
+from sunter_dash.domain import files
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.figures import mc_per_customer, rebuild_kpi
-from sunter_dash.ingest.summaries import rebuild_all
+from sunter_dash.ingest.summaries import reads_back, rebuild_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES, load_branch  # noqa: E402
@@ -62,6 +63,12 @@ def test_incremental_summaries_equal_a_rebuild(engine, tmp_path, demo_files, mon
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM kpi_day")).scalar() > 0
         assert conn.execute(text("SELECT COUNT(DISTINCT periode) FROM pay_customer")).scalar() == 3
+
+
+def test_only_collection_s_payments_are_read_back_from_the_stage():
+    """The fold reads COLLECTION's new payments from the bulk stage; on PostgreSQL every other
+    type is copied straight into its table."""
+    assert {name for name in files.names() if reads_back(files.spec(name))} == {"COLLECTION"}
 
 
 def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, tmp_path, demo_files,
