@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection handed over by ``db.upgrade``."""
 from alembic import context
+
 from sunter_dash.db import get_engine
 from sunter_dash.migrations import derived
 from sunter_dash.models import Base
