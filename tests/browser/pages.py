@@ -120,6 +120,20 @@ def query(dash_duo) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
 
 
+def wait_view(dash_duo, wanted: dict[str, str]) -> None:
+    """Wait until the address bar's query parameters are ``wanted``: the URL follows a tab or
+    filter change by a callback, after the panel may already show."""
+    seen = []
+
+    def shows(_driver):
+        seen[:] = [query(dash_duo)]
+        return seen[0] == wanted
+    try:
+        wait_until(dash_duo, shows, "address bar")
+    except TimeoutException as error:
+        raise AssertionError(f"address bar: expected {wanted}, found {seen}") from error
+
+
 def wait_query(dash_duo, wanted: str) -> None:
     wait_until(dash_duo, lambda driver: urlparse(driver.current_url).query == wanted,
                f"address bar never had ?{wanted}")

@@ -20,7 +20,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.models import Analysis
 
-from .pages import SCREENSHOTS, console, query, wait_cells, wait_until
+from .pages import SCREENSHOTS, console, query, wait_cells, wait_until, wait_view
 from .pages import column_cells as cells
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -54,7 +54,7 @@ def test_search_and_open_a_customer(dash_duo, branch, signed_in):
 
     dash_duo.find_elements("#customer-results .customer-result")[0].click()
     wait_profile(dash_duo, A, "BUDI SANTOSO")
-    assert query(dash_duo) == {"periode": "2025-12", "tab": "pelanggan", "nomen": A}
+    wait_view(dash_duo, {"periode": "2025-12", "tab": "pelanggan", "nomen": A})
     # The history, newest periode first, in Indonesian formats.
     wait_cells(dash_duo, "customer-readings-grid", "periode", ["Des 2025", "Nov 2025"])
     wait_cells(dash_duo, "customer-readings-grid", "volume", ["0", "25"])
@@ -91,7 +91,7 @@ def test_a_profile_opens_from_its_url_and_says_what_is_missing(dash_duo, branch,
     # A bookmarked profile survives the login page (its ?next= carries the whole address).
     signed_in(dash_duo, branch, path=f"/?tab=pelanggan&nomen={C}")
     wait_profile(dash_duo, C, "PT MAJU JAYA")
-    assert query(dash_duo) == {"periode": "2025-12", "tab": "pelanggan", "nomen": C}
+    wait_view(dash_duo, {"periode": "2025-12", "tab": "pelanggan", "nomen": C})
     empty = [e.text for e in dash_duo.find_elements("#customer-profile .customer-empty")]
     assert "Belum ada data pembacaan meter untuk pelanggan ini." in empty
     assert "Belum ada data pembayaran untuk pelanggan ini." in empty
@@ -116,7 +116,7 @@ def test_a_case_of_the_customer_opens_in_analisa(dash_duo, branch, engine, signe
                                    "arguments[0].scrollIntoView({block: 'center'});", link)
     link.click()
     dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", "Analisa")
-    assert query(dash_duo)["case"] == str(case)
+    wait_until(dash_duo, lambda _d: query(dash_duo).get("case") == str(case), "the case never in the address")
 
 
 def test_a_nomen_in_the_top_debtors_grid_opens_its_profile(dash_duo, branch, signed_in):
@@ -131,7 +131,7 @@ def test_a_nomen_in_the_top_debtors_grid_opens_its_profile(dash_duo, branch, sig
     link.click()
     dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", "Pelanggan")
     wait_profile(dash_duo, C, "PT MAJU JAYA")
-    assert query(dash_duo) == {"periode": "2025-12", "rayon": "35", "tab": "pelanggan", "nomen": C}
+    wait_view(dash_duo, {"periode": "2025-12", "rayon": "35", "tab": "pelanggan", "nomen": C})
     assert dash_duo.driver.execute_script("return window.__sameDocument === true;")
     # Back returns to the grid.
     dash_duo.driver.back()

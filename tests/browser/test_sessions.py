@@ -19,7 +19,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.tabs import TABS
 
-from .pages import choose, column_cells, console, open_tab, query, wait_card, wait_text, wait_until
+from .pages import choose, column_cells, console, open_tab, wait_card, wait_text, wait_until, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -41,8 +41,8 @@ def test_a_session_ended_in_another_tab_brings_the_same_view_back_after_signing_
     signed_in(dash_duo, branch_app, path="/?tab=tren&periode=2025-12")
     open_tab(dash_duo, "Ringkasan")
     wait_card(dash_duo, "card-target", "Rp 350.000")
-    view = query(dash_duo)
-    assert view == {"periode": "2025-12"}, view  # Ringkasan is the default tab
+    view = {"periode": "2025-12"}  # Ringkasan is the default tab
+    wait_view(dash_duo, view)
     first = dash_duo.driver.current_window_handle
 
     # A second tab of the same browser signs out (the POST of the navbar's form).
@@ -69,7 +69,7 @@ def test_a_session_ended_in_another_tab_brings_the_same_view_back_after_signing_
     dash_duo.find_element("#login-submit").click()
     wait_card(dash_duo, "card-target", "Rp 350.000")
     wait_text(dash_duo, "#shell-periode-value", "Desember 2025")
-    assert query(dash_duo) == view
+    wait_view(dash_duo, view)
     choose(dash_duo, "shell-periode", "November 2025")
     wait_card(dash_duo, "card-target", "Rp 150.000")
     # The console has the refused callbacks' 401s, and nothing else.
