@@ -4,8 +4,9 @@
 value. Instead the frame goes, as Arrow columns, into a staging table, which is
 copied with one ``INSERT ... SELECT``: still inside the upload's transaction, so
 the load stays atomic, and later SQL of the same transaction (the summaries) can
-read the new rows from the stage (``staged``). On PostgreSQL, rows nobody reads
-back (``read_back=False``) are copied straight into their table.
+read the new rows, and tables derived from them in Arrow, from the stage
+(``staged``). On PostgreSQL, rows nobody reads back are copied straight into their
+table.
 
 - SQLite: a staging database file written by ADBC's bulk ingest (C), attached to
   the app's own connection as ``sunter_stage``;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from io import BytesIO
 from pathlib import Path
 
@@ -37,27 +39,38 @@ BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging fi
 STAGE = "sunter_stage"  # SQLite: the attached staging file's schema name
 STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
 STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
-STAGED_ROWS = {"sqlite": f"{STAGE}.rows", "postgresql": "pg_temp.sunter_stage_rows"}
+ROWS = "rows"  # the staged relation of the inserted rows themselves
 COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
+# What later SQL of the transaction reads back of an insert: by name, the rows themselves
+# (``ROWS``: None) or a table derived from them, a function of the rows as Arrow in primary-key
+# order. Empty: nothing; on PostgreSQL the rows are then copied straight into their table.
+ReadBack = Mapping[str, Callable[[pa.Table], pa.Table] | None]
+_PG_TYPES = {pa.string(): "TEXT", pa.large_string(): "TEXT", pa.int64(): "BIGINT"}
 
 
-def staged(conn: Connection, table_name: str) -> str | None:
-    """The relation holding the rows just inserted into ``table_name`` (to read in this
-    transaction), or None when they were not staged for reading back (``read_back``)."""
+def _relation(dialect: str, name: str) -> str:
+    return f"{STAGE}.{name}" if dialect == "sqlite" else f"pg_temp.sunter_stage_{name}"
+
+
+def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
+    """The relation holding the rows just inserted into ``table_name`` (``name``: the table
+    derived from them under that name), to read in this transaction; None when they were not
+    staged for reading back (``read_back``)."""
     if conn.info.get(STAGED_TABLE) == table_name:
-        return STAGED_ROWS[conn.dialect.name]
+        return _relation(conn.dialect.name, name)
     return None
 
 
-def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], *, read_back: bool) -> None:
-    """Insert the frame's columns ``names`` into ``table``; ``read_back``: later SQL of this
-    transaction reads these rows through ``staged``."""
+def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], *, read_back: ReadBack) -> None:
+    """Insert the frame's columns ``names`` into ``table``; ``read_back``: what later SQL of
+    this transaction reads through ``staged``."""
     arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
     arrow = arrow.take(_primary_key_order(table, arrow))
+    derived = {name: make(arrow) for name, make in read_back.items() if make is not None}
     if conn.dialect.name == "postgresql":
-        _bulk_insert_postgresql(conn, table, arrow, read_back)
+        _bulk_insert_postgresql(conn, table, arrow, ROWS in read_back, derived)
     else:
-        _bulk_insert_sqlite(conn, table, arrow, read_back)
+        _bulk_insert_sqlite(conn, table, arrow, ROWS in read_back, derived)
 
 
 def _arrow_column(series: pd.Series, column) -> pa.Array:
@@ -81,26 +94,36 @@ def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 
 
-def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, read_back: bool) -> None:
+def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back: bool,
+                            derived: dict[str, pa.Table]) -> None:
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in arrow.column_names)
     # The summaries group the new rows: with room in memory, a hash aggregate instead of a
     # sort that spills to disk.
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    if not read_back:
+    for name, rows in derived.items():
+        stage = _relation("postgresql", name)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ("
+                             + ", ".join(f"{quote(f.name)} {_PG_TYPES[f.type]}" for f in rows.schema)
+                             + ") ON COMMIT DROP")
+        _copy(conn, stage, ", ".join(quote(n) for n in rows.column_names), rows)
+        conn.exec_driver_sql(f"ANALYZE {stage}")
+    if derived or rows_back:
+        conn.info[STAGED_TABLE] = table.name
+    if not rows_back:
         try:
             _copy(conn, quote(table.name), columns, arrow)
         except psycopg.IntegrityError as exc:  # as the INSERT ... SELECT would raise it
             raise IntegrityError(f"COPY {table.name}", None, exc) from exc
     else:
-        stage = STAGED_ROWS["postgresql"]
+        stage = _relation("postgresql", ROWS)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
                              f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
         _copy(conn, stage, columns, arrow)
         # Statistics, for the summaries that read the stage.
         conn.exec_driver_sql(f"ANALYZE {stage}")
-        conn.info[STAGED_TABLE] = table.name
         conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
     fresh_statistics(conn, table.name, arrow.num_rows)
 
@@ -125,25 +148,29 @@ def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table_name)}")
 
 
-def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, read_back: bool) -> None:
+def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, rows_back: bool,
+                        derived: dict[str, pa.Table]) -> None:
     names = arrow.column_names
     handle, path = tempfile.mkstemp(prefix="sunter-stage-", suffix=".db")
     os.close(handle)
     os.unlink(path)
     try:
+        # Every staged table is written before the app's connection attaches the file: ADBC
+        # carries its own SQLite, which must never open a file that connection has open.
         with adbc_sqlite.connect(path) as stage:
             with stage.cursor() as cur:
-                cur.adbc_ingest("rows", arrow, mode="create")
+                for name, rows in {ROWS: arrow, **derived}.items():
+                    cur.adbc_ingest(name, rows, mode="create")
             stage.commit()
         # ATTACH works inside the open transaction; DETACH has to wait for its end.
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (path,))
         conn.info[STAGE_FILE] = path
-        if read_back:
+        if rows_back or derived:
             conn.info[STAGED_TABLE] = table.name
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(n) for n in names)
         conn.exec_driver_sql(
-            f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT {columns} FROM {STAGE}.rows")
+            f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT {columns} FROM {_relation('sqlite', ROWS)}")
     finally:
         # The attached file stays readable until DETACH, even once unlinked.
         Path(path).unlink(missing_ok=True)

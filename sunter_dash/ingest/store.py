@@ -14,7 +14,7 @@ from ..domain.errors import ShrinkRefused
 from ..domain.files import MERGE, SNAPSHOT, FileSpec
 from ..domain.uploads import replacement_note
 from ..models import PaymentCarrier, Upload, data_table, superseded_table
-from .bulk import BULK_ROWS, bulk_insert
+from .bulk import BULK_ROWS, ReadBack, bulk_insert
 from .prepare import Prepared
 from .result import IngestResult
 
@@ -88,7 +88,7 @@ def _column_values(series: pd.Series, column) -> list:
 
 
 def _insert_rows(conn: Connection, table, frame: pd.DataFrame, progress: Progress | None, label: str,
-                 read_back: bool) -> int:
+                 read_back: ReadBack) -> int:
     names = [c.name for c in table.columns if c.name in frame]
     if frame.empty:
         return 0
@@ -184,9 +184,9 @@ def _carried(conn: Connection, table_name: str, keys: np.ndarray, upload_id: int
 
 
 def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str, result: IngestResult,
-          progress: Progress | None, replace: bool = False, *, read_back: bool) -> pd.DataFrame | None:
+          progress: Progress | None, replace: bool = False, *, read_back: ReadBack) -> pd.DataFrame | None:
     """Store the prepared rows; return the rows stored (None when nothing was). ``read_back``:
-    the summaries read the stored rows back through ``bulk.staged`` in this transaction."""
+    what the summaries read back of the stored rows through ``bulk.staged`` in this transaction."""
     # The prepared frame is this function's to extend (upload_id, periode, pay_key).
     spec, frame = prepared.spec, prepared.frame
     table = data_table(spec.name)

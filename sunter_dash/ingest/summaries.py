@@ -28,7 +28,17 @@ from sqlalchemy.engine import Connection
 from ..domain import files
 from ..models import DATA_TABLES, CustomerRayon, DataVersion, KpiPeriode, PayCustomer, StoredCount
 from . import collection, directory, flags
-from .figures import MC_RAYON, add_payments, rebuild_arrears, rebuild_daily, rebuild_kpi, rebuild_pay_customer
+from .bulk import ROWS, ReadBack
+from .figures import (
+    MC_RAYON,
+    PAY_SUMS,
+    add_payments,
+    payment_sums,
+    rebuild_arrears,
+    rebuild_daily,
+    rebuild_kpi,
+    rebuild_pay_customer,
+)
 
 # The most recent MC (with a rayon) of each customer.
 LATEST_RAYON_SQL = """
@@ -184,13 +194,16 @@ def _mb(conn: Connection, periodes: list[str], added) -> list[str]:
 
 # A FileSpec's ``feeds`` name these; they run in this order.
 FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears, "mb": _mb}
-# The feeds that read an upload's new rows back from the bulk stage (``add_payments``).
-READ_BACK = frozenset({"payments"})
+# What the feeds read back of an upload's new rows from the bulk stage (``add_payments``): the
+# rows themselves, and the payments summed per customer and pay month in Arrow.
+READ_BACK = {"payments": {ROWS: None, PAY_SUMS: payment_sums}}
 
 
-def reads_back(spec) -> bool:
-    """Whether ``refresh`` reads this type's newly stored rows back through ``bulk.staged``."""
-    return spec.mode == files.MERGE and bool(READ_BACK & set(spec.feeds))
+def reads_back(spec) -> ReadBack:
+    """What ``refresh`` reads back of this type's newly stored rows through ``bulk.staged``."""
+    if spec.mode != files.MERGE:
+        return {}
+    return {name: make for feed in spec.feeds for name, make in READ_BACK.get(feed, {}).items()}
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
