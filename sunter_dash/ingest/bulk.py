@@ -39,13 +39,14 @@ BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging fi
 STAGE = "sunter_stage"  # SQLite: the attached staging file's schema name
 STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
 STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
+STAGED_NAMES = "sunter_staged_names"  # conn.info: the relations staged for reading back
 ROWS = "rows"  # the staged relation of the inserted rows themselves
 COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
 # What later SQL of the transaction reads back of an insert: by name, the rows themselves
 # (``ROWS``: None) or a table derived from them, a function of the rows as Arrow in primary-key
 # order. Empty: nothing; on PostgreSQL the rows are then copied straight into their table.
 ReadBack = Mapping[str, Callable[[pa.Table], pa.Table] | None]
-_PG_TYPES = {pa.string(): "TEXT", pa.large_string(): "TEXT", pa.int64(): "BIGINT"}
+_PG_TYPES = {pa.string(): "TEXT", pa.large_string(): "TEXT", pa.int64(): "BIGINT"}  # of derived tables
 
 
 def _relation(dialect: str, name: str) -> str:
@@ -56,7 +57,7 @@ def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
     """The relation holding the rows just inserted into ``table_name`` (``name``: the table
     derived from them under that name), to read in this transaction; None when they were not
     staged for reading back (``read_back``)."""
-    if conn.info.get(STAGED_TABLE) == table_name:
+    if conn.info.get(STAGED_TABLE) == table_name and name in conn.info.get(STAGED_NAMES, ()):
         return _relation(conn.dialect.name, name)
     return None
 
@@ -64,6 +65,8 @@ def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
 def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], *, read_back: ReadBack) -> None:
     """Insert the frame's columns ``names`` into ``table``; ``read_back``: what later SQL of
     this transaction reads through ``staged``."""
+    if read_back.get(ROWS, None) is not None:
+        raise ValueError(f"{ROWS!r} names the inserted rows themselves: a derived table needs another name")
     arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
     arrow = arrow.take(_primary_key_order(table, arrow))
     derived = {name: make(arrow) for name, make in read_back.items() if make is not None}
@@ -104,13 +107,15 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back:
     for name, rows in derived.items():
         stage = _relation("postgresql", name)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+        unknown = [f"{f.name}: {f.type}" for f in rows.schema if f.type not in _PG_TYPES]
+        if unknown:
+            raise TypeError(f"derived table {name!r}: no PostgreSQL type for {', '.join(unknown)}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ("
                              + ", ".join(f"{quote(f.name)} {_PG_TYPES[f.type]}" for f in rows.schema)
                              + ") ON COMMIT DROP")
         _copy(conn, stage, ", ".join(quote(n) for n in rows.column_names), rows)
         conn.exec_driver_sql(f"ANALYZE {stage}")
-    if derived or rows_back:
-        conn.info[STAGED_TABLE] = table.name
+    _staged_here(conn, table, rows_back, derived)
     if not rows_back:
         try:
             _copy(conn, quote(table.name), columns, arrow)
@@ -126,6 +131,14 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back:
         conn.exec_driver_sql(f"ANALYZE {stage}")
         conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage}")
     fresh_statistics(conn, table.name, arrow.num_rows)
+
+
+def _staged_here(conn: Connection, table, rows_back: bool, derived: dict[str, pa.Table]) -> None:
+    """Remember which relations of this insert ``staged`` may name."""
+    names = set(derived) | ({ROWS} if rows_back else set())
+    if names:
+        conn.info[STAGED_TABLE] = table.name
+        conn.info[STAGED_NAMES] = names
 
 
 def _copy(conn: Connection, relation: str, columns: str, arrow: pa.Table) -> None:
@@ -165,8 +178,7 @@ def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, rows_back: boo
         # ATTACH works inside the open transaction; DETACH has to wait for its end.
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (path,))
         conn.info[STAGE_FILE] = path
-        if rows_back or derived:
-            conn.info[STAGED_TABLE] = table.name
+        _staged_here(conn, table, rows_back, derived)
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(n) for n in names)
         conn.exec_driver_sql(
@@ -180,5 +192,6 @@ def detach_stage(conn: Connection) -> None:
     """Call after the transaction that used ``bulk_insert`` has ended (PostgreSQL's
     stage went with the transaction)."""
     conn.info.pop(STAGED_TABLE, None)
+    conn.info.pop(STAGED_NAMES, None)
     if conn.info.pop(STAGE_FILE, None) is not None:
         conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")

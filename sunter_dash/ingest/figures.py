@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
 from ..models import DATA_TABLES, ArrearsBucket, ArrearsCustomer, KpiDay, KpiPeriode, PayCustomer
-from .bulk import fresh_statistics, staged
+from .bulk import ROWS, fresh_statistics, staged
 
 LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
@@ -114,8 +114,8 @@ PART_FIGURES = {
 }
 FIGURES = [name for names in PART_FIGURES.values() for name in names]
 
-# Payments per customer and pay month, from the stored rows of a periode or, as they
-# are inserted, from the bulk insert's staging table (add_payments).
+# Payments per customer and pay month, from the stored rows of a periode (a rebuild; as they are
+# inserted, ``payment_sums`` makes the same sums in Arrow).
 _PAY_CUSTOMER = """
     INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
     SELECT periode, nomen,
@@ -222,7 +222,7 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
 # of yet (no conflict to look for: on PostgreSQL about 3 s less a million customers), an upsert for
 # the others.
 PAY_SUMS = "pay_sums"
-_SUMMED = "periode, nomen, cur_n, cur_sum, undue_n, undue_sum"
+_SUMMED = "periode, nomen, cur_n, cur_sum, undue_n, undue_sum"  # pay_customer's columns
 PAY_CUSTOMER_NEW_FROM_SUMS = f"INSERT INTO pay_customer ({_SUMMED}) SELECT {_SUMMED} FROM {{sums}} " \
                              "WHERE periode IN :periodes"
 PAY_CUSTOMER_ADD_FROM_SUMS = PAY_CUSTOMER_NEW_FROM_SUMS + """
@@ -230,6 +230,9 @@ PAY_CUSTOMER_ADD_FROM_SUMS = PAY_CUSTOMER_NEW_FROM_SUMS + """
         cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
         undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum
 """
+
+
+_SUMS = ("cur_n", "cur_sum", "undue_n", "undue_sum")
 
 
 def payment_sums(rows: pa.Table) -> pa.Table:
@@ -244,9 +247,13 @@ def payment_sums(rows: pa.Table) -> pa.Table:
         "cur_n": pc.cast(current, pa.int64()), "cur_sum": pc.if_else(current, rows["amount"], zero),
         "undue_n": pc.cast(undue, pa.int64()), "undue_sum": pc.if_else(undue, rows["amount"], zero)})
     # Single-threaded, the groups come out in the order they first appear.
-    sums = parts.group_by(["periode", "nomen"], use_threads=False).aggregate(
-        [(name, "sum") for name in ("cur_n", "cur_sum", "undue_n", "undue_sum")])
-    return sums.rename_columns({f"{name}_sum": name for name in ("cur_n", "cur_sum", "undue_n", "undue_sum")})
+    sums = parts.group_by(["periode", "nomen"], use_threads=False).aggregate([(name, "sum") for name in _SUMS])
+    return sums.rename_columns({f"{name}_sum": name for name in _SUMS})
+
+
+# What add_payments reads back of a COLLECTION's bulk insert (bulk.staged): the rows (kpi_day)
+# and their sums (pay_customer).
+PAYMENTS_READ_BACK = {ROWS: None, PAY_SUMS: payment_sums}
 
 
 DAILY_FROM_STAGE = f"""
@@ -282,18 +289,14 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
         for periode in periodes:
             conn.execute(daily, {"p": periode})
         return
-    current = (added["jenis"] == "CURRENT").to_numpy()
-    amount = added["amount"].to_numpy(dtype=np.int64)
-    parts = pd.DataFrame({
-        "periode": added["periode"].to_numpy(dtype=object), "nomen": added["nomen"].to_numpy(dtype=object),
-        "cur_n": current.astype(np.int64), "cur_sum": np.where(current, amount, 0),
-        "undue_n": (~current).astype(np.int64), "undue_sum": np.where(current, 0, amount)})
-    per_customer = parts.groupby(["periode", "nomen"], sort=True).sum().reset_index()
-    _upsert_add(conn, PayCustomer.__table__, per_customer, ["periode", "nomen"])
+    sums = payment_sums(pa.Table.from_pandas(added[["periode", "nomen", "jenis", "amount"]], preserve_index=False))
+    _upsert_add(conn, PayCustomer.__table__, sums.to_pandas(), ["periode", "nomen"])
 
-    paid = pd.DataFrame({"periode": parts["periode"][current], "nomen": parts["nomen"][current],
+    current = (added["jenis"] == "CURRENT").to_numpy()
+    paid = pd.DataFrame({"periode": added["periode"].to_numpy(dtype=object)[current],
+                         "nomen": added["nomen"].to_numpy(dtype=object)[current],
                          "day": date_text(added["pay_date"][current]).to_numpy(dtype=object),
-                         "amount": amount[current]})
+                         "amount": added["amount"].to_numpy(dtype=np.int64)[current]})
     for periode, rows in paid.groupby("periode", sort=True):
         target = pd.DataFrame(conn.execute(TARGET_SET_SQL, {"p": periode}).all(), columns=["nomen", "rayon"])
         rows = rows.merge(target, on="nomen")

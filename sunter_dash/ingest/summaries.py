@@ -28,12 +28,11 @@ from sqlalchemy.engine import Connection
 from ..domain import files
 from ..models import DATA_TABLES, CustomerRayon, DataVersion, KpiPeriode, PayCustomer, StoredCount
 from . import collection, directory, flags
-from .bulk import ROWS, ReadBack
+from .bulk import ReadBack
 from .figures import (
     MC_RAYON,
-    PAY_SUMS,
+    PAYMENTS_READ_BACK,
     add_payments,
-    payment_sums,
     rebuild_arrears,
     rebuild_daily,
     rebuild_kpi,
@@ -194,9 +193,8 @@ def _mb(conn: Connection, periodes: list[str], added) -> list[str]:
 
 # A FileSpec's ``feeds`` name these; they run in this order.
 FEEDS = {"target": _target, "payments": _payments, "volume": _volume, "arrears": _arrears, "mb": _mb}
-# What the feeds read back of an upload's new rows from the bulk stage (``add_payments``): the
-# rows themselves, and the payments summed per customer and pay month in Arrow.
-READ_BACK = {"payments": {ROWS: None, PAY_SUMS: payment_sums}}
+# What the feeds read back of an upload's new rows from the bulk stage.
+READ_BACK = {"payments": PAYMENTS_READ_BACK}
 
 
 def reads_back(spec) -> ReadBack:

@@ -5,6 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
+from .pages import wait_idle
+
 
 def sign_in(dash_duo, app, name: str, password: str, path: str = "/") -> None:
     """Start the server without opening the app, log in on /login, land on ``path``."""
@@ -15,8 +17,10 @@ def sign_in(dash_duo, app, name: str, password: str, path: str = "/") -> None:
     dash_duo.wait_for_element("#username").send_keys(name)
     dash_duo.find_element("#password").send_keys(password)
     dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_element("#react-entry-point")
-    dash_duo._wait_for_callbacks()
+    # The shell drawn (its tabs come with the layout), then its first callbacks answered: the
+    # entry point alone is in the first HTML, before anything is drawn.
+    dash_duo.wait_for_element("#shell-tabs .nav-link")
+    wait_idle(dash_duo)
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def wait_view(dash_duo, wanted: dict[str, str]) -> None:
     try:
         wait_until(dash_duo, shows, "address bar")
     except TimeoutException as error:
-        raise AssertionError(f"address bar: expected {wanted}, found {seen}") from error
+        raise AssertionError(f"address bar: expected {wanted}, found {seen[0] if seen else None}") from error
 
 
 def wait_query(dash_duo, wanted: str) -> None:

@@ -130,7 +130,8 @@ def test_open_a_card_then_page_sort_and_filter_its_list(dash_duo, app, engine, s
 def test_a_shared_link_opens_its_card(dash_duo, app, engine, signed_in):
     signed_in(dash_duo, app, path=f"/?tab=meter&periode={P}&cek=zero")
     dash_duo.wait_for_text_to_equal("#meter-list-title", "Pemakaian Nol · Desember 2025")
-    assert "meter-card-active" in card(dash_duo, "Pemakaian Nol").get_attribute("class")
+    # The cards come from their own (slower) callback than the list's title.
+    wait_for(dash_duo, lambda: "meter-card-active" in card(dash_duo, "Pemakaian Nol").get_attribute("class"))
     assert "cek=zero" in dash_duo.driver.current_url
 
 

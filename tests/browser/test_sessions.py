@@ -19,7 +19,7 @@ from sunter_dash import create_app
 from sunter_dash.ingest import ingest_file
 from sunter_dash.tabs import TABS
 
-from .pages import choose, column_cells, console, open_tab, wait_card, wait_text, wait_until, wait_view
+from .pages import choose, column_cells, console, open_tab, wait_card, wait_idle, wait_text, wait_until, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -113,7 +113,7 @@ def test_no_tab_breaks_the_content_security_policy(dash_duo, branch_app, signed_
     """)
     for tab in TABS:
         open_tab(dash_duo, tab.label)
-        dash_duo._wait_for_callbacks()
+        wait_idle(dash_duo)
         if tab.id == "history":  # grids format their cells with {"function": ...}: no eval needed
             wait_until(dash_duo, lambda _d: column_cells(dash_duo, "history-grid", "read") == ["2", "2"],
                        "Riwayat's formatted counts")

@@ -7,20 +7,25 @@ full rebuild gives.
 """
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 
 from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.domain import files
+from sunter_dash.domain.clock import now_utc
 from sunter_dash.ingest import delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
-from sunter_dash.ingest.figures import mc_per_customer, rebuild_kpi
+from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, staged
+from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
 from sunter_dash.ingest.summaries import reads_back, rebuild_all
+from sunter_dash.models import Upload, data_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES, load_branch  # noqa: E402
@@ -69,6 +74,35 @@ def test_only_collection_s_payments_are_read_back_from_the_stage():
     """The fold reads COLLECTION's new payments from the bulk stage; on PostgreSQL every other
     type is copied straight into its table."""
     assert {name for name in files.names() if reads_back(files.spec(name))} == {"COLLECTION"}
+
+
+def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_rows(engine):
+    """``staged`` names the relations one bulk insert staged, no others; a derived table may not
+    take the rows' own name (it would be inserted in their place). The sums staged are
+    pay_customer's, per pay month and customer."""
+    payments = data_table("COLLECTION")
+    rows = pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
+                         "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
+                         "jenis": ["CURRENT", "UNDUE", "CURRENT"]})
+    with engine.connect() as conn:
+        with pytest.raises(ValueError, match="rows"):
+            bulk_insert(conn, payments, rows, list(rows.columns), read_back={ROWS: payment_sums})
+        transaction = conn.begin()
+        try:
+            rows["upload_id"] = conn.execute(insert(Upload).values(
+                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
+            ).inserted_primary_key[0]
+            bulk_insert(conn, payments, rows, list(rows.columns), read_back={PAY_SUMS: payment_sums})
+            assert staged(conn, payments.name) is None  # the rows themselves were not staged
+            assert staged(conn, data_table("MC").name, PAY_SUMS) is None
+            sums = conn.execute(text(f"SELECT periode, nomen, cur_n, cur_sum, undue_n, undue_sum "
+                                     f"FROM {staged(conn, payments.name, PAY_SUMS)} ORDER BY 1, 2")).all()
+            assert [tuple(r) for r in sums] == [("2025-11", "A", 1, 11, 0, 0), ("2025-12", "A", 0, 0, 1, 7),
+                                                ("2025-12", "B", 1, 5, 0, 0)]
+            assert conn.execute(text("SELECT COUNT(*) FROM payment")).scalar() == 3
+        finally:
+            transaction.rollback()
+            detach_stage(conn)
 
 
 def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, tmp_path, demo_files,
