@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -195,6 +196,10 @@ def _server_database(server_url: str, name: str, *, drop: bool = False) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+# Set by --without-search-index for the children (their environment is this process's).
+WITHOUT_SEARCH_INDEX = "SUNTER_BENCH_WITHOUT_SEARCH_INDEX"
+
+
 def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
     """Two loads of the file into two fresh databases: the first in a cold process (as
     the CLI runs), the second once the process is warm (as the server runs)."""
@@ -206,6 +211,10 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
         name = f"bench_{db.stem}_{run}".lower().replace("-", "_")
         url = _server_database(server_url, name) if server_url else f"sqlite:///{db}-{run}"
         upgrade(url)
+        if server_url and os.environ.get(WITHOUT_SEARCH_INDEX):
+            # As a server without pg_trgm has it (migration 0018): the search scans every name.
+            with get_engine(url).begin() as conn:
+                conn.exec_driver_sql("DROP INDEX IF EXISTS ix_customer_search_trigram")
         started = time.perf_counter()
         result = ingest_file(get_engine(url), path, max_bytes=100 * 1024 * 1024)
         timings.append(time.perf_counter() - started)
@@ -344,12 +353,19 @@ def main() -> None:
                              "(for a machine whose speed drifts)")
     parser.add_argument("--vs", help="with --paired, instead of the bare limit: 'sqlite' (the pipeline on SQLite, "
                                      "beside --database-url's) or another checkout's folder (its pipeline)")
+    parser.add_argument("--without-search-index", action="store_true",
+                        help="PostgreSQL: the pipeline without the search's trigram index (as on a server without "
+                             "pg_trgm), to show that index's share of a first load")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vs and not args.paired:
         parser.error("--vs goes with --paired")
     if args.vs == "sqlite" and not args.database_url:
         parser.error("--vs sqlite pairs a --database-url's pipeline with SQLite's")
+    if args.without_search_index:
+        if not args.database_url:
+            parser.error("--without-search-index is for --database-url's PostgreSQL")
+        os.environ[WITHOUT_SEARCH_INDEX] = "1"
     if args.child:
         kind, path, db = args.child
         if kind == "baseline":

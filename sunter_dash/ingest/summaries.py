@@ -102,20 +102,41 @@ def _periodes_holding(conn: Connection, skip: str) -> list[str]:
 
 # --- entry points ------------------------------------------------------------------------
 
-def count_rows(conn: Connection, file_type: str, periodes: list[str]) -> None:
+def count_rows(conn: Connection, file_type: str, periodes: list[str], added: pd.DataFrame | None = None) -> None:
     """The rows of a type per periode, the latest date of its dated rows (data as of) and the
-    distinct values of its code (FileSpec.code_field)."""
+    distinct values of its code (FileSpec.code_field). With ``added`` (a merged type's new rows,
+    when rows were only added), carried forward from them instead of counted again: recounting
+    a month of a million payments took 0.2-0.5 s."""
     table = DATA_TABLES[file_type]
     spec = files.spec(file_type)
     last = func.max(table.c[spec.date_field]) if spec.date_field else literal(None)
     for periode in periodes:
-        rows, last_day = conn.execute(select(func.count(), last).where(table.c.periode == periode)).one()
+        if added is None:
+            rows, last_day = conn.execute(select(func.count(), last).where(table.c.periode == periode)).one()
+            codes = _codes(conn, table, spec.code_field, periode)
+        else:
+            rows, last_day, codes = _carried(conn, file_type, periode, added[(added["periode"] == periode).to_numpy()])
         conn.execute(delete(StoredCount).where(StoredCount.file_type == file_type,
                                                StoredCount.periode == periode))
         if rows:
             conn.execute(insert(StoredCount).values(file_type=file_type, periode=periode, rows=rows,
-                                                    last_day=_as_date(last_day),
-                                                    codes=_codes(conn, table, spec.code_field, periode)))
+                                                    last_day=_as_date(last_day), codes=codes))
+
+
+def _carried(conn: Connection, file_type: str, periode: str, new: pd.DataFrame) -> tuple:
+    """``count_rows``' three figures of a periode from its stored figures and its new rows."""
+    spec = files.spec(file_type)
+    held = conn.execute(select(StoredCount.rows, StoredCount.last_day, StoredCount.codes).where(
+        StoredCount.file_type == file_type, StoredCount.periode == periode)).one_or_none()
+    rows = len(new) + (held.rows if held else 0)
+    days = [_as_date(held.last_day)] if held and held.last_day is not None else []
+    if spec.date_field and new[spec.date_field].notna().any():
+        days.append(pd.to_datetime(new[spec.date_field]).max().date())
+    codes = None
+    if spec.code_field:
+        codes = json.dumps(sorted(set(json.loads(held.codes) if held and held.codes else [])
+                                  | set(new[spec.code_field].dropna().tolist())))
+    return rows, max(days) if days else None, codes
 
 
 def _codes(conn: Connection, table, field: str | None, periode: str) -> str | None:
@@ -212,7 +233,7 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     the data version that every process's cache is keyed on."""
     feeds = files.spec(file_type).feeds if file_type in files.names() else ()
     if file_type in files.names():
-        count_rows(conn, file_type, periodes)
+        count_rows(conn, file_type, periodes, added)
     moved: list[str] = []
     for name, feed in FEEDS.items():
         if name in feeds:

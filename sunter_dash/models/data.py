@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, upload_fk
+from .base import Base, data_upload, data_upload_fk
 
 
 class Mc(Base):
@@ -20,7 +20,7 @@ class Mc(Base):
     __tablename__ = "mc"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     periode: Mapped[str] = mapped_column(String(7))
     nomen: Mapped[str] = mapped_column(String(20))
     nama: Mapped[str | None] = mapped_column(String(200))
@@ -39,6 +39,7 @@ class Mc(Base):
     cust_type: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_mc_periode_nomen", "periode", "nomen"),
         Index("ix_mc_nomen_periode", "nomen", "periode"),
     )
@@ -58,7 +59,7 @@ class Payment(Base):
     nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
     # 64-bit hash of DATA.md's payment key; unique so a payment is stored once.
     pay_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     pay_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)
     bill_period: Mapped[str | None] = mapped_column(String(7))
@@ -71,6 +72,7 @@ class Payment(Base):
     loket: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
+        data_upload_fk(),
         # A composite key fixes nomen and pay date, so the primary key already makes
         # it unique; only a NO_TRANSAKSI key can recur in another month. A full unique
         # index on random 64-bit keys would double the cost of every insert.
@@ -92,13 +94,14 @@ class MbPayment(Base):
     periode: Mapped[str] = mapped_column(String(7), primary_key=True)
     nomen: Mapped[str] = mapped_column(String(20), primary_key=True)
     pay_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     bill_period: Mapped[str] = mapped_column(String(7))
     pay_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)
     notag: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_mb_payment_nomen", "nomen", "bill_period"),
         {"sqlite_with_rowid": False},
     )
@@ -110,7 +113,7 @@ class Sbrs(Base):
     __tablename__ = "sbrs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     periode: Mapped[str] = mapped_column(String(7))
     nomen: Mapped[str] = mapped_column(String(20))
     stand_lalu: Mapped[int] = mapped_column(BigInteger)
@@ -132,6 +135,7 @@ class Sbrs(Base):
     bill_amount: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_sbrs_periode_nomen", "periode", "nomen"),
         Index("ix_sbrs_nomen_periode", "nomen", "periode"),
     )
@@ -143,7 +147,7 @@ class Mainbill(Base):
     __tablename__ = "mainbill"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     periode: Mapped[str] = mapped_column(String(7))
     nomen: Mapped[str] = mapped_column(String(20))
     total: Mapped[int] = mapped_column(BigInteger)
@@ -156,6 +160,7 @@ class Mainbill(Base):
     jenis_rek: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_mainbill_periode_nomen", "periode", "nomen"),
     )
 
@@ -166,7 +171,7 @@ class Ardebt(Base):
     __tablename__ = "ardebt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     periode: Mapped[str] = mapped_column(String(7))
     nomen: Mapped[str] = mapped_column(String(20))
     bill_period: Mapped[str | None] = mapped_column(String(7))  # per-bill layout
@@ -178,6 +183,7 @@ class Ardebt(Base):
     pcez: Mapped[str | None] = mapped_column(String(8))  # 5 digits
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_ardebt_periode_nomen", "periode", "nomen"),
     )
 
@@ -189,12 +195,13 @@ class Rute(Base):
     __tablename__ = "rute"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = upload_fk()
+    upload_id: Mapped[int] = data_upload()
     periode: Mapped[str] = mapped_column(String(7))
     pcez: Mapped[str] = mapped_column(String(16))
     petugas: Mapped[str] = mapped_column(String(120))
     rayon: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
+        data_upload_fk(),
         Index("ix_rute_periode_pcez", "periode", "pcez"),
     )
