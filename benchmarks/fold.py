@@ -9,8 +9,9 @@ against). Each run, in a fresh transaction of a migrated, empty database (SQLite
 build/bench/, or the server given), rolled back afterwards, bulk-inserts the rows as ``store``
 does and folds them into pay_customer:
 
-- **arrow**: the pipeline's way (``figures.payment_sums`` staged beside the rows, then
-  inserted), timed from the bulk insert to the end of the fold;
+- **arrow**: the pipeline's way (``figures.payment_sums`` beside the rows, inserted by
+  ``bulk.insert_derived``: from the stage on SQLite, by COPY from Arrow on PostgreSQL), timed
+  from the bulk insert to the end of the fold;
 - **sql** (the baseline of the same run): the rows alone staged, and pay_customer's sums
   grouped from them in SQL (``_PAY_CUSTOMER`` over the stage), the way before.
 
@@ -45,11 +46,11 @@ def main() -> None:
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.domain.clock import now_utc
     from sunter_dash.ingest import figures
-    from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, staged
+    from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
     from sunter_dash.ingest.prepare import prepare
     from sunter_dash.ingest.read import read_table
     from sunter_dash.ingest.store import payment_keys
-    from sunter_dash.models import Upload, data_table
+    from sunter_dash.models import PayCustomer, Upload, data_table
 
     url = args.database_url
     if url is None:
@@ -84,13 +85,12 @@ def main() -> None:
                 t0 = time.perf_counter()
                 if way == "arrow":
                     bulk_insert(conn, table, frame, names, read_back=figures.PAYMENTS_READ_BACK)
-                    sums = staged(conn, table.name, figures.PAY_SUMS)
-                    fold = text(figures.PAY_CUSTOMER_NEW_FROM_SUMS.format(sums=sums))
+                    insert_derived(conn, table.name, figures.PAY_SUMS, PayCustomer.__table__, "periode", periodes)
                 else:
                     bulk_insert(conn, table, frame, names, read_back={ROWS: None})
                     fold = text(figures._PAY_CUSTOMER.format(source=staged(conn, table.name),
                                                              where="periode IN :periodes"))
-                conn.execute(fold.bindparams(bindparam("periodes", expanding=True)), {"periodes": periodes})
+                    conn.execute(fold.bindparams(bindparam("periodes", expanding=True)), {"periodes": periodes})
                 return time.perf_counter() - t0
             finally:
                 transaction.rollback()

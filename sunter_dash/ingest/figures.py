@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
 from ..models import DATA_TABLES, ArrearsBucket, ArrearsCustomer, KpiDay, KpiPeriode, PayCustomer
-from .bulk import ROWS, fresh_statistics, staged
+from .bulk import ROWS, fresh_statistics, insert_derived, staged
 
 LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
@@ -223,9 +223,8 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
 # the others.
 PAY_SUMS = "pay_sums"
 _SUMMED = "periode, nomen, cur_n, cur_sum, undue_n, undue_sum"  # pay_customer's columns
-PAY_CUSTOMER_NEW_FROM_SUMS = f"INSERT INTO pay_customer ({_SUMMED}) SELECT {_SUMMED} FROM {{sums}} " \
-                             "WHERE periode IN :periodes"
-PAY_CUSTOMER_ADD_FROM_SUMS = PAY_CUSTOMER_NEW_FROM_SUMS + """
+PAY_CUSTOMER_ADD_FROM_SUMS = f"INSERT INTO pay_customer ({_SUMMED}) SELECT {_SUMMED} FROM {{sums}} " \
+                             "WHERE periode IN :periodes" + """
     ON CONFLICT (periode, nomen) DO UPDATE SET
         cur_n = pay_customer.cur_n + excluded.cur_n, cur_sum = pay_customer.cur_sum + excluded.cur_sum,
         undue_n = pay_customer.undue_n + excluded.undue_n, undue_sum = pay_customer.undue_sum + excluded.undue_sum
@@ -277,13 +276,13 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
     if stage:
         periodes = sorted(added["periode"].dropna().unique().tolist())
         held = [p for p in periodes if conn.execute(_ANY_PAYER, {"p": p}).first() is not None]
-        sums = staged(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS)
-        folded = 0
-        for statement, chosen in ((PAY_CUSTOMER_NEW_FROM_SUMS, [p for p in periodes if p not in held]),
-                                  (PAY_CUSTOMER_ADD_FROM_SUMS, held)):
-            if chosen:
-                fold = text(statement.format(sums=sums)).bindparams(bindparam("periodes", expanding=True))
-                folded += conn.execute(fold, {"periodes": chosen}).rowcount
+        fresh = [p for p in periodes if p not in held]
+        folded = insert_derived(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS, PayCustomer.__table__,
+                                "periode", fresh) if fresh else 0
+        if held:
+            sums = staged(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS)
+            fold = text(PAY_CUSTOMER_ADD_FROM_SUMS.format(sums=sums)).bindparams(bindparam("periodes", expanding=True))
+            folded += conn.execute(fold, {"periodes": held}).rowcount
         fresh_statistics(conn, PayCustomer.__tablename__, folded)
         daily = text(DAILY_FROM_STAGE.format(stage=stage))
         for periode in periodes:

@@ -20,12 +20,12 @@ from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.domain import files
 from sunter_dash.domain.clock import now_utc
-from sunter_dash.ingest import delete_upload, ingest_file
+from sunter_dash.ingest import bulk, delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
-from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, staged
+from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
 from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
 from sunter_dash.ingest.summaries import reads_back, rebuild_all
-from sunter_dash.models import Upload, data_table
+from sunter_dash.models import PayCustomer, Upload, data_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES, load_branch  # noqa: E402
@@ -79,7 +79,8 @@ def test_only_collection_s_payments_are_read_back_from_the_stage():
 def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_rows(engine):
     """``staged`` names the relations one bulk insert staged, no others; a derived table may not
     take the rows' own name (it would be inserted in their place). The sums staged are
-    pay_customer's, per pay month and customer."""
+    pay_customer's, per pay month and customer; ``insert_derived`` inserts those of the pay months
+    asked for."""
     payments = data_table("COLLECTION")
     rows = pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
                          "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
@@ -95,6 +96,14 @@ def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_ro
             bulk_insert(conn, payments, rows, list(rows.columns), read_back={PAY_SUMS: payment_sums})
             assert staged(conn, payments.name) is None  # the rows themselves were not staged
             assert staged(conn, data_table("MC").name, PAY_SUMS) is None
+            # A pay month's sums straight into pay_customer (on PostgreSQL without staging them) ...
+            assert insert_derived(conn, payments.name, PAY_SUMS, PayCustomer.__table__, "periode", ["2025-12"]) == 2
+            assert [tuple(r) for r in conn.execute(text(
+                "SELECT nomen, cur_n, cur_sum, undue_n, undue_sum FROM pay_customer ORDER BY nomen"))] == [
+                ("A", 0, 0, 1, 7), ("B", 1, 5, 0, 0)]
+            with pytest.raises(LookupError, match="other"):
+                insert_derived(conn, payments.name, "other", PayCustomer.__table__, "periode", ["2025-12"])
+            # ... and all of them still there to read.
             sums = conn.execute(text(f"SELECT periode, nomen, cur_n, cur_sum, undue_n, undue_sum "
                                      f"FROM {staged(conn, payments.name, PAY_SUMS)} ORDER BY 1, 2")).all()
             assert [tuple(r) for r in sums] == [("2025-11", "A", 1, 11, 0, 0), ("2025-12", "A", 0, 0, 1, 7),
@@ -107,9 +116,10 @@ def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_ro
 
 def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, tmp_path, demo_files,
                                                                            monkeypatch):
-    """Staged payments fold into ``pay_customer`` by a plain insert for a pay month it holds
-    nothing of and by an upsert for one it holds: one file with both adds to the held month's
-    sums and starts the new month, as a rebuild gives them."""
+    """Payments' sums fold into ``pay_customer`` by a plain insert for a pay month it holds
+    nothing of (on PostgreSQL a COPY straight from Arrow) and by an upsert from the stage for one
+    it holds: one file with both adds to the held month's sums and starts the new month, as a
+    rebuild gives them."""
     monkeypatch.setattr(load, "BULK_ROWS", 1)
     for path in demo_files:
         assert ingest_file(engine, path).status == "loaded"
@@ -127,12 +137,19 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
     def record(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().startswith("INSERT INTO pay_customer"):
             folds.append("upsert" if "ON CONFLICT" in statement else "insert")
+    copy = bulk._copy
+
+    def record_copy(conn, relation, columns, arrow):
+        if relation == "pay_customer":
+            folds.append("copy")
+        return copy(conn, relation, columns, arrow)
+    monkeypatch.setattr(bulk, "_copy", record_copy)
     event.listen(engine, "before_cursor_execute", record)
     try:
         assert ingest_file(engine, path).status == "loaded"
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert sorted(folds) == ["insert", "upsert"]
+    assert sorted(folds) == ["copy" if engine.dialect.name == "postgresql" else "insert", "upsert"]
     assert _tables(engine) == _rebuilt(engine)
     with engine.connect() as conn:
         after = conn.execute(text("SELECT cur_n, cur_sum FROM pay_customer WHERE periode = '2025-12' AND nomen = :n"),
