@@ -374,6 +374,8 @@ def main() -> None:
     if args.without_search_index:
         if not args.database_url:
             parser.error("--without-search-index is for --database-url's PostgreSQL")
+        if args.vs not in (None, "sqlite"):
+            parser.error("--without-search-index cannot reach another checkout's pipeline")
         os.environ[WITHOUT_SEARCH_INDEX] = "1"
     if args.child:
         kind, path, db = args.child

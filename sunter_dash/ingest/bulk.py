@@ -68,24 +68,24 @@ def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
 
 
 def insert_derived(conn: Connection, table_name: str, name: str, target, column: str, values: list) -> int:
-    """Insert into ``target`` (a table with the same columns) the rows of the table derived under
-    ``name`` from the rows just inserted into ``table_name`` whose ``column`` is one of ``values``;
-    their number. On PostgreSQL by ``COPY`` straight from Arrow (no stage: on PostgreSQL about
-    2 s less for a million payments' sums), so nothing may conflict with rows ``target`` holds."""
+    """Insert into ``target`` the rows of the table derived under ``name`` from the rows just
+    inserted into ``table_name`` whose ``column`` is one of ``values`` (each of ``target``'s
+    columns from the derived column of its name); their number. On PostgreSQL by ``COPY``
+    straight from Arrow, with no stage, so nothing may conflict with rows ``target`` holds."""
+    quote = conn.dialect.identifier_preparer.quote
+    names = [c.name for c in target.columns]
+    columns = ", ".join(quote(n) for n in names)
     pending = conn.info.get(DERIVED, {})
     if conn.info.get(STAGED_TABLE) == table_name and name in pending:
         rows = pending[name]
-        rows = rows.filter(pc.is_in(rows[column], pa.array(values, rows.schema.field(column).type)))
-        quote = conn.dialect.identifier_preparer.quote
-        _copy(conn, quote(target.name), ", ".join(quote(n) for n in rows.column_names), rows)
+        rows = rows.filter(pc.is_in(rows[column], pa.array(values, rows.schema.field(column).type))).select(names)
+        _copy(conn, quote(target.name), columns, rows)
         return rows.num_rows
     relation = staged(conn, table_name, name)
     if relation is None:
         raise LookupError(f"{name!r} was not derived from the rows inserted into {table_name!r}")
-    quote = conn.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(c.name) for c in target.columns)
     return conn.execute(text(f"INSERT INTO {quote(target.name)} ({columns}) SELECT {columns} FROM {relation} "
-                             f"WHERE {column} IN :values").bindparams(bindparam("values", expanding=True)),
+                             f"WHERE {quote(column)} IN :values").bindparams(bindparam("values", expanding=True)),
                         {"values": list(values)}).rowcount
 
 
@@ -135,7 +135,6 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back:
                for f in rows.schema if f.type not in _PG_TYPES]
     if unknown:
         raise TypeError(f"derived tables: no PostgreSQL type for {', '.join(unknown)}")
-    conn.info[DERIVED] = dict(derived)
     _staged_here(conn, table, rows_back, derived)
     if not rows_back:
         try:
@@ -172,6 +171,8 @@ def _staged_here(conn: Connection, table, rows_back: bool, derived: dict[str, pa
     if names:
         conn.info[STAGED_TABLE] = table.name
         conn.info[STAGED_NAMES] = names
+        if conn.dialect.name == "postgresql":
+            conn.info[DERIVED] = dict(derived)
 
 
 def _copy(conn: Connection, relation: str, columns: str, arrow: pa.Table) -> None:

@@ -216,11 +216,11 @@ def _upsert_add(conn: Connection, table, frame: pd.DataFrame, keys: list[str]) -
     conn.exec_driver_sql(sql, list(zip(*columns)))
 
 
-# The same folding from the new rows the bulk insert staged, summed per customer and pay month in
-# Arrow (``payment_sums``, staged beside them as ``PAY_SUMS``: grouping a million rows in SQL took
-# 4x as long as inserting the sums): a plain insert for the pay months pay_customer holds nothing
-# of yet (no conflict to look for: on PostgreSQL about 3 s less a million customers), an upsert for
-# the others.
+# The same folding from the new rows of a bulk insert, summed per customer and pay month in Arrow
+# (``payment_sums``, derived beside them as ``PAY_SUMS``: grouping a million rows in SQL took 4x as
+# long as inserting the sums): a plain insert for the pay months pay_customer holds nothing of yet
+# (``bulk.insert_derived``: no conflict to look for, and on PostgreSQL a COPY with no stage), an
+# upsert from the staged sums for the others.
 PAY_SUMS = "pay_sums"
 _SUMMED = "periode, nomen, cur_n, cur_sum, undue_n, undue_sum"  # pay_customer's columns
 PAY_CUSTOMER_ADD_FROM_SUMS = f"INSERT INTO pay_customer ({_SUMMED}) SELECT {_SUMMED} FROM {{sums}} " \
