@@ -116,7 +116,7 @@ def count_rows(conn: Connection, file_type: str, periodes: list[str], added: pd.
             rows, last_day = conn.execute(select(func.count(), last).where(table.c.periode == periode)).one()
             codes = _codes(conn, table, spec.code_field, periode)
         else:
-            rows, last_day, codes = _carried(conn, file_type, periode, new.get(periode, (0, None, set())))
+            rows, last_day, codes = _carried(conn, spec, periode, new.get(periode, (0, None, set())))
         conn.execute(delete(StoredCount).where(StoredCount.file_type == file_type,
                                                StoredCount.periode == periode))
         if rows:
@@ -128,22 +128,21 @@ def _new_figures(spec, added: pd.DataFrame) -> dict[str, tuple]:
     """Per periode of the new rows: their number, latest date and codes (one grouping: 0.12 s for a
     million payments, a filter per periode 0.38 s)."""
     groups = added.groupby("periode", sort=False)
-    sizes = groups.size()
-    lasts = groups[spec.date_field].max() if spec.date_field else {}
-    codes = groups[spec.code_field].unique() if spec.code_field else {}
-    return {periode: (int(size), lasts.get(periode) if spec.date_field else None,
-                      {c for c in codes.get(periode, ()) if not pd.isna(c)} if spec.code_field else set())
-            for periode, size in sizes.items()}
+    lasts = groups[spec.date_field].max() if spec.date_field else None
+    codes = groups[spec.code_field].unique() if spec.code_field else None
+    return {periode: (int(size), None if lasts is None else lasts[periode],
+                      set() if codes is None else {c for c in codes[periode] if not pd.isna(c)})
+            for periode, size in groups.size().items()}
 
 
-def _carried(conn: Connection, file_type: str, periode: str, new: tuple) -> tuple:
+def _carried(conn: Connection, spec, periode: str, new: tuple) -> tuple:
     """``count_rows``' three figures of a periode from its stored figures and its new rows'."""
     count, last_day, codes = new
     held = conn.execute(select(StoredCount.rows, StoredCount.last_day, StoredCount.codes).where(
-        StoredCount.file_type == file_type, StoredCount.periode == periode)).one_or_none()
+        StoredCount.file_type == spec.name, StoredCount.periode == periode)).one_or_none()
     days = [_as_date(d) for d in (held.last_day if held else None, last_day) if d is not None and not pd.isna(d)]
     kept = None
-    if files.spec(file_type).code_field:
+    if spec.code_field:
         kept = json.dumps(sorted(set(json.loads(held.codes) if held and held.codes else []) | codes))
     return count + (held.rows if held else 0), max(days) if days else None, kept
 
