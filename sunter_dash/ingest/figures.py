@@ -26,11 +26,12 @@ _AGGREGATE = re.compile(r"(SUM|MAX)\((\w+)\)|COUNT\((\*|\w+)\)")
 _DUPLICATED = "SELECT nomen FROM mc WHERE periode = :p GROUP BY nomen HAVING COUNT(*) > 1"
 
 
-def mc_per_customer(**columns: str) -> str:
+def mc_per_customer(only: str = "", **columns: str) -> str:
     """MC(P) (``:p``) per customer: ``nomen`` and, for each ``name="SUM(column)"`` (or MAX,
-    COUNT), that aggregate of the customer's rows. A customer is normally listed once: those
-    listed more than once are grouped, the others taken as they are (grouping all of a
-    periode's 200,000 customers took about twice as long)."""
+    COUNT), that aggregate of the customer's rows; ``only``: a query of the customers wanted
+    (all when empty). A customer is normally listed once: those listed more than once are
+    grouped, the others taken as they are (grouping all of a periode's 200,000 customers took
+    about twice as long)."""
     grouped, single = [], []
     for name, aggregate in columns.items():
         found = _AGGREGATE.fullmatch(aggregate)
@@ -47,11 +48,12 @@ def mc_per_customer(**columns: str) -> str:
     # statistics grouped it again for every MC row, inside each summary's outer join (cubic).
     # NOT EXISTS is an anti-join on PostgreSQL whatever it estimates (NOT IN needs the set to
     # fit work_mem as a hash, else it scans it row by row).
+    wanted = f"AND nomen IN ({only}) " if only else ""
     return (f"WITH duplicated AS MATERIALIZED ({_DUPLICATED}) "
-            f"SELECT nomen, {', '.join(single)} FROM mc WHERE periode = :p "
+            f"SELECT nomen, {', '.join(single)} FROM mc WHERE periode = :p {wanted}"
             f"AND NOT EXISTS (SELECT 1 FROM duplicated d WHERE d.nomen = mc.nomen) "
             f"UNION ALL SELECT nomen, {', '.join(grouped)} FROM mc "
-            f"WHERE periode = :p AND nomen IN (SELECT nomen FROM duplicated) GROUP BY nomen")
+            f"WHERE periode = :p {wanted}AND nomen IN (SELECT nomen FROM duplicated) GROUP BY nomen")
 
 
 # The target: MC(P) per customer (a customer listed twice counts once, its rows summed).
@@ -270,8 +272,10 @@ DAILY_FROM_STAGE = f"""
 _ANY_PAYER = text("SELECT 1 FROM pay_customer WHERE periode = :p LIMIT 1")
 
 
-def add_payments(conn: Connection, added: pd.DataFrame) -> None:
-    """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments)."""
+def add_payments(conn: Connection, added: pd.DataFrame) -> dict[str, str]:
+    """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments).
+    Returns, per pay month, a query (``:p``) of the customers whose pay_customer row changed,
+    when they can be named without a scan (the staged bulk insert); else nothing."""
     stage = staged(conn, DATA_TABLES["COLLECTION"].name)
     if stage:
         periodes = sorted(added["periode"].dropna().unique().tolist())
@@ -279,15 +283,18 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
         fresh = [p for p in periodes if p not in held]
         folded = insert_derived(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS, PayCustomer.__table__,
                                 "periode", fresh) if fresh else 0
+        # A new pay month's payers are all of its pay_customer; a held one's, those of the sums.
+        changed = {p: "SELECT nomen FROM pay_customer WHERE periode = :p" for p in fresh}
         if held:
             sums = staged(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS)
             fold = text(PAY_CUSTOMER_ADD_FROM_SUMS.format(sums=sums)).bindparams(bindparam("periodes", expanding=True))
             folded += conn.execute(fold, {"periodes": held}).rowcount
+            changed.update({p: f"SELECT nomen FROM {sums} WHERE periode = :p" for p in held})
         fresh_statistics(conn, PayCustomer.__tablename__, folded)
         daily = text(DAILY_FROM_STAGE.format(stage=stage))
         for periode in periodes:
             conn.execute(daily, {"p": periode})
-        return
+        return changed
     sums = payment_sums(pa.Table.from_pandas(added[["periode", "nomen", "jenis", "amount"]], preserve_index=False))
     _upsert_add(conn, PayCustomer.__table__, sums.to_pandas(), ["periode", "nomen"])
 
@@ -305,6 +312,7 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> None:
         days = pd.DataFrame({"periode": periode, "rayon": days["rayon"].fillna(""), "day": days["day"],
                              "payments": days["size"].astype(np.int64), "nominal": days["sum"].astype(np.int64)})
         _upsert_add(conn, KpiDay.__table__, days, ["periode", "rayon", "day"])
+    return {}
 
 
 # --- arrears ----------------------------------------------------------------------------

@@ -166,15 +166,15 @@ def _kpi_periodes(conn: Connection) -> list[str]:
 
 
 def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None) -> list[str]:
-    """COLLECTION: new payments folded in (or the periodes rebuilt after a deletion)."""
-    if added is not None:
-        add_payments(conn, added)
+    """COLLECTION: new payments folded in, the collection work of their payers only (or the
+    periodes rebuilt after a deletion)."""
+    changed = add_payments(conn, added) if added is not None else {}
     for periode in periodes:
         if added is None:
             rebuild_pay_customer(conn, periode)
             rebuild_daily(conn, periode)
         rebuild_kpi(conn, periode, ("target", "payers"))
-        collection.rebuild(conn, periode)
+        collection.rebuild(conn, periode, changed.get(periode))
     return []
 
 
