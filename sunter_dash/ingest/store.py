@@ -69,15 +69,21 @@ def _stored_keys(conn: Connection, table, spec: FileSpec, frame: pd.DataFrame, k
     few are looked up by value (through the partial unique index).
     """
     months = sorted(frame["periode"].dropna().unique().tolist())
-    found = conn.execute(select(table.c.pay_key).where(table.c.periode.in_(months))).scalars().all()
+    found = [_keys(conn, select(table.c.pay_key).where(table.c.periode.in_(months)))]
     reference = spec.key.reference
     if reference and reference in frame and reference in table.c:
-        wanted = np.unique(keys[frame[reference].notna().to_numpy()]).tolist()
+        wanted = np.sort(pd.unique(keys[frame[reference].notna().to_numpy()])).tolist()
         for start in range(0, len(wanted), KEY_LOOKUP_BATCH):
-            found.extend(conn.execute(select(table.c.pay_key).where(
-                table.c[reference].is_not(None),
-                table.c.pay_key.in_(wanted[start:start + KEY_LOOKUP_BATCH]))).scalars())
-    return np.fromiter(found, dtype=np.int64, count=len(found))
+            found.append(_keys(conn, select(table.c.pay_key).where(
+                table.c[reference].is_not(None), table.c.pay_key.in_(wanted[start:start + KEY_LOOKUP_BATCH]))))
+    return np.concatenate(found)
+
+
+def _keys(conn: Connection, query) -> np.ndarray:
+    """A query's one integer column, fetched by the driver's cursor: a month's 800,000 stored
+    keys took 2.6 s through SQLAlchemy's rows, 0.8 s so."""
+    rows = conn.execute(query).cursor.fetchall()
+    return np.fromiter((key for (key,) in rows), dtype=np.int64, count=len(rows))
 
 
 def _column_values(series: pd.Series, column) -> list:
@@ -176,11 +182,15 @@ def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list
 
 def _carried(conn: Connection, table_name: str, keys: np.ndarray, upload_id: int) -> None:
     """Record the payments this upload carried that another had stored (DATA.md: deleting that
-    one hands them to this one)."""
-    rows = [(table_name, int(key), upload_id) for key in keys.tolist()]
-    for start in range(0, len(rows), BATCH):
-        conn.execute(insert(PaymentCarrier), [{"table_name": t, "pay_key": k, "upload_id": u}
-                                             for t, k, u in rows[start:start + BATCH]])
+    one hands them to this one). Many (an extract overlapping the one before) are copied on
+    PostgreSQL; SQLite's bulk stage is the payments' own in this transaction, so the driver
+    inserts them there (160,000: 2.1 s through SQLAlchemy's insert, a few tenths so)."""
+    carriers = PaymentCarrier.__table__
+    frame = pd.DataFrame({"table_name": table_name, "pay_key": keys, "upload_id": upload_id})
+    if conn.dialect.name == "postgresql" and len(frame) >= BULK_ROWS:
+        bulk_insert(conn, carriers, frame, list(frame.columns), read_back={})
+    elif len(frame):
+        _executemany(conn, carriers, frame, list(frame.columns), None, "")
 
 
 def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str, result: IngestResult,
@@ -205,10 +215,11 @@ def store(conn: Connection, prepared: Prepared, upload_id: int, sha: str, result
         keys = payment_keys(spec, frame)
         first = ~pd.Series(keys).duplicated().to_numpy()
         stored = _stored_keys(conn, table, spec, frame, keys)
-        known = np.isin(keys, stored)
+        # pandas's hash table: numpy's isin took 1.1 s for 193,000 keys against 834,000, this 0.12 s.
+        known = pd.Series(keys).isin(stored).to_numpy()
         new = first & ~known
         result.duplicate = int(len(frame) - new.sum())
-        _carried(conn, table.name, np.unique(keys[first & known]), upload_id)
+        _carried(conn, table.name, np.sort(keys[first & known]), upload_id)  # distinct already: first
         frame["pay_key"] = keys
         if not new.all():
             frame = frame[new]

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sunter_dash.ingest import ingest_file
+from sunter_dash.ingest import ingest_file, store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from helpers import basic, q  # noqa: E402
@@ -233,12 +233,19 @@ def _extract(folder: Path, first: int, last: int) -> Path:
     return path
 
 
-def test_item_4_deleting_an_earlier_extract_keeps_what_a_later_one_carried(tmp_path, engine, client, users):
+@pytest.mark.parametrize("bulk_rows", [1, 10**9], ids=["carriers-in-bulk", "carriers-one-by-one"])
+def test_item_4_deleting_an_earlier_extract_keeps_what_a_later_one_carried(tmp_path, engine, client, users,
+                                                                           monkeypatch, bulk_rows):
+    """Whichever way the carried payments are recorded (PostgreSQL copies many; SQLite inserts
+    them through its driver), deleting the upload that stored them hands them over."""
+    monkeypatch.setattr(store, "BULK_ROWS", bulk_rows)
     first = ingest_file(engine, _extract(tmp_path, 1, 10))
     second = ingest_file(engine, _extract(tmp_path, 1, 20))
     assert (first.stored, second.stored, second.duplicate) == (500, 500, 500)
     total = q(engine, "SELECT count(*), sum(amount) FROM payment")
     assert total[0][0] == 1000
+    assert q(engine, "SELECT table_name, upload_id, count(DISTINCT pay_key) FROM payment_carrier "
+                     "GROUP BY table_name, upload_id") == [("payment", second.upload_id, 500)]
     answer = client.delete(f"/api/uploads/{first.upload_id}", headers=basic(*users["admin"])).get_json()
     assert answer == {"upload_id": first.upload_id, "removed": 0, "restored_upload": None, "kept": 500,
                       "kept_by": [second.upload_id]}
