@@ -157,6 +157,11 @@ def mark_mb(conn: Connection, periode: str) -> None:
     conn.execute(MB_PAID_SQL, {"p": periode})
 
 
+# The customers of a periode whose PCEZ another periode's MC gives: the only ones an MC of
+# another periode can move (``dependents``).
+BORROWED = "SELECT nomen FROM collection_customer WHERE periode = :p AND borrowed = 1"
+
+
 def dependents(conn: Connection, periode: str) -> list[str]:
     """The other periodes whose borrowed PCEZs a change of MC(``periode``) can move: those taken
     from it, and those taken from an older MC (or none) of a customer it now lists with a PCEZ."""

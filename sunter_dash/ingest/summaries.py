@@ -186,9 +186,18 @@ def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
 
 
 def _arrears(conn: Connection, periodes: list[str], added) -> list[str]:
+    """ARDEBT: the arrears of its periode; the collection work of the customers in arrears
+    before or after only."""
     for periode in periodes:
+        for statement in ("DROP TABLE IF EXISTS ar_before",
+                          "CREATE TEMPORARY TABLE ar_before (nomen VARCHAR(20) PRIMARY KEY)"):
+            conn.exec_driver_sql(statement)
+        conn.execute(text("INSERT INTO ar_before (nomen) SELECT nomen FROM arrears_customer WHERE periode = :p"),
+                     {"p": periode})
         rebuild_arrears(conn, periode)
-        collection.rebuild(conn, periode)
+        collection.rebuild(conn, periode, "SELECT nomen FROM ar_before UNION "
+                                          "SELECT nomen FROM arrears_customer WHERE periode = :p")
+        conn.exec_driver_sql("DROP TABLE ar_before")
     return []
 
 
@@ -199,17 +208,20 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
     for periode in periodes:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
-        conn.exec_driver_sql("DROP TABLE cr_changed")
         for each in [periode, *holding]:
             rebuild_kpi(conn, each)
             rebuild_daily(conn, each)
             rebuild_arrears(conn, each)
-            collection.rebuild(conn, each)
+            # Another periode's collection work moves only for the customers whose rayon did,
+            # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``).
+            collection.rebuild(conn, each, None if each == periode else
+                               f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
             if each != periode:
                 moved.append(each)
+        conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC.
         for each in sorted(set(collection.dependents(conn, periode)) - set(holding)):
-            collection.rebuild(conn, each)
+            collection.rebuild(conn, each, collection.BORROWED)
     return moved
 
 

@@ -211,6 +211,42 @@ def test_a_pcez_taken_from_another_periodes_mc_follows_that_mc(engine, tmp_path)
     assert undue_by_pcez() == {"15110": 25_000, "15210": 0, "16010": 0, "16110": 80_000, None: 40_000}
 
 
+def test_a_newer_mc_moves_an_older_periodes_collection_work_for_its_customers(engine, tmp_path):
+    """60000008 and 60000010 pay UNDUE in December and are in October's MC only (rayon 34, PCEZ
+    15110). An MC of January moves 60000010 to rayon 35 (PCEZ 16110) and 60000008 to PCEZ 15210
+    in the same rayon. December's collection work is computed again only for the customers it
+    can move: those whose rayon moved and those whose PCEZ comes from another MC; both rows
+    follow January, and deleting January takes them back."""
+    extra = {"MC_2025-10.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341511008;70000\n"
+                               "60000010;IWAN;JL F 2;341511010;70000\n",
+             "Collection-2025-12-15_sd_2025-12-15.txt": "NOMEN|PAY_DT|AMT_COLLECT|BILL_PERIOD\n"
+                                                        "60000008|15-12-2025|-25000|102025\n"
+                                                        "60000010|15-12-2025|-10000|102025\n"}
+    load_branch(engine, tmp_path, {**FILES, **extra})
+
+    def december():
+        undue = {row["pcez"]: row["undue"]["nominal"]
+                 for row in queries.kpi_by_pcez.uncached(engine, "2025-12")["rows"]}
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT nomen, rayon, pcez FROM collection_customer WHERE periode = '2025-12' "
+                                     "AND nomen IN ('60000008', '60000010') ORDER BY nomen")).all()
+        return undue, [tuple(row) for row in rows]
+    before = ({"15110": 35_000, "15210": 0, "16010": 0, "16110": 80_000, None: 40_000},
+              [("60000008", "34", "15110"), ("60000010", "34", "15110")])
+    assert december() == before
+    january = tmp_path / "MC_2026-01.csv"
+    january.write_text("NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341521008;70000\n"
+                       "60000010;IWAN;JL F 2;351611010;70000\n", encoding="utf-8")
+    loaded = ingest_file(engine, january)
+    assert loaded.status == "loaded"
+    assert _tables(engine) == _rebuilt(engine)
+    assert december() == ({"15110": 0, "15210": 25_000, "16010": 0, "16110": 90_000, None: 40_000},
+                          [("60000008", "34", "15210"), ("60000010", "35", "16110")])
+    delete_upload(engine, loaded.upload_id)
+    assert _tables(engine) == _rebuilt(engine)
+    assert december() == before
+
+
 def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path):
     """November lists A, B, C and D in rayon 34, December A in 34, B and C in 35 and D with no
     zone (so no rayon). December's MC is the newest: its customers with a rayon take it straight
