@@ -214,8 +214,10 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
             rebuild_arrears(conn, each)
             # Another periode's collection work moves only for the customers whose rayon did,
             # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``).
-            collection.rebuild(conn, each, None if each == periode else
-                               f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
+            if each == periode:
+                collection.rebuild(conn, each, afresh=True)
+            else:
+                collection.rebuild(conn, each, f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
             if each != periode:
                 moved.append(each)
         conn.exec_driver_sql("DROP TABLE cr_changed")
