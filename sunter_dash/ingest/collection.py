@@ -129,8 +129,9 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
     """Both summaries of ``periode`` from MC(P), ``pay_customer`` and ``arrears_customer``. A
     periode with no rows yet (its first MC or payments) takes them straight; any other computes
     them aside and writes the ones that changed. ``customers``: a query (``:p`` for the
-    periode) of the only customers whose inputs changed (new payments), when the caller knows.
-    ``afresh``: nearly every row changes (its MC): the periode's rows are deleted and written
+    periode) of the only customers whose inputs changed (a COLLECTION's payers, an ARDEBT's
+    customers in arrears before or after, an MC's moved customers of another periode), when the
+    caller knows; a periode with no rows yet ignores it. ``afresh``: nearly every row changes (its MC): the periode's rows are deleted and written
     straight (at 200,000 customers 2 s sooner than computed aside and compared)."""
     conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
     if afresh:
@@ -161,8 +162,8 @@ def mark_mb(conn: Connection, periode: str) -> None:
     conn.execute(MB_PAID_SQL, {"p": periode})
 
 
-# The customers of a periode whose PCEZ another periode's MC gives: the only ones an MC of
-# another periode can move (``dependents``).
+# The customers of a periode whose PCEZ another periode's MC gives: the only ones whose PCEZ an
+# MC of another periode can move (``dependents``; its moved rayons go by ``cr_changed``).
 BORROWED = "SELECT nomen FROM collection_customer WHERE periode = :p AND borrowed = 1"
 
 

@@ -10,9 +10,10 @@ What each change costs (figures in docs/PERFORMANCE.md):
   ``kpi_day`` from the inserted rows alone; the periode's KPI is then recomputed
   from ``pay_customer``, never from the raw payments;
 - an MC rebuilds its own periode, and other periodes only when a customer they
-  hold outside their own MC has a new most recent rayon;
-- SBRS and ARDEBT rebuild their part of their periode; a deletion rebuilds what
-  the deleted rows fed.
+  hold outside their own MC has a new most recent rayon or PCEZ (their collection work
+  for those customers alone);
+- SBRS and ARDEBT rebuild their part of their periode (ARDEBT the collection work of
+  its customers in arrears before or after); a deletion rebuilds what the deleted rows fed.
 
 The statements are plain SQL that SQLite and PostgreSQL both run.
 """
@@ -213,7 +214,10 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
             rebuild_daily(conn, each)
             rebuild_arrears(conn, each)
             # Another periode's collection work moves only for the customers whose rayon did,
-            # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``).
+            # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``). Today
+            # the second set holds the first (an MC row without a rayon has no PCEZ either, so
+            # a rayon from customer_rayon goes with a borrowed PCEZ); the union keeps it right
+            # should MC's derivation ever give one without the other.
             if each == periode:
                 collection.rebuild(conn, each, afresh=True)
             else:

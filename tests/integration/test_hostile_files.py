@@ -236,8 +236,10 @@ def _extract(folder: Path, first: int, last: int) -> Path:
 @pytest.mark.parametrize("bulk_rows", [1, 10**9], ids=["carriers-in-bulk", "carriers-one-by-one"])
 def test_item_4_deleting_an_earlier_extract_keeps_what_a_later_one_carried(tmp_path, engine, client, users,
                                                                            monkeypatch, bulk_rows):
-    """Whichever way the carried payments are recorded (PostgreSQL copies many; SQLite inserts
-    them through its driver), deleting the upload that stored them hands them over."""
+    """Whichever way the carried payments are recorded (PostgreSQL copies many, else the driver
+    inserts them: on SQLite always, as its bulk stage is the payments' own; the two ids differ
+    there in how the payments themselves go in), deleting the upload that stored them hands
+    them over."""
     monkeypatch.setattr(store, "BULK_ROWS", bulk_rows)
     first = ingest_file(engine, _extract(tmp_path, 1, 10))
     second = ingest_file(engine, _extract(tmp_path, 1, 20))

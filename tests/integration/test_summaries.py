@@ -237,14 +237,32 @@ def test_a_newer_mc_moves_an_older_periodes_collection_work_for_its_customers(en
     january = tmp_path / "MC_2026-01.csv"
     january.write_text("NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000008;HADI;JL F 1;341521008;70000\n"
                        "60000010;IWAN;JL F 2;351611010;70000\n", encoding="utf-8")
-    loaded = ingest_file(engine, january)
+    computed: list[tuple] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("INSERT INTO cc_new"):
+            computed.append((_periode_of(parameters), cursor.rowcount))
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        loaded = ingest_file(engine, january)
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
     assert loaded.status == "loaded"
+    # October (60000010's rayon moved; both have their own PCEZ there) and December (its three
+    # customers outside its MC borrow their PCEZ: these two and 60000009), nothing else.
+    assert sorted(computed) == [("2025-10", 1), ("2025-12", 3)]
     assert _tables(engine) == _rebuilt(engine)
     assert december() == ({"15110": 0, "15210": 25_000, "16010": 0, "16110": 90_000, None: 40_000},
                           [("60000008", "34", "15210"), ("60000010", "35", "16110")])
     delete_upload(engine, loaded.upload_id)
     assert _tables(engine) == _rebuilt(engine)
     assert december() == before
+
+
+def _periode_of(parameters) -> str:
+    """The periode bound to a statement (``:p``), as either driver receives it."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    return next(v for v in values if isinstance(v, str) and len(v) == 7 and v[4] == "-")
 
 
 def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path):
