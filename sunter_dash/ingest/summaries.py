@@ -222,7 +222,6 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
                 collection.rebuild(conn, each, afresh=True)
             else:
                 collection.rebuild(conn, each, f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
-            if each != periode:
                 moved.append(each)
         conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC.
