@@ -77,7 +77,7 @@ GROUPS_SQL = text("""
            SUM(CASE WHEN in_mc = 1 AND nominal > 0 THEN 1 ELSE 0 END), SUM(nominal),
            SUM(CASE WHEN nominal > 0 AND cur_n > 0 THEN 1 ELSE 0 END),
            SUM(CASE WHEN nominal > 0 THEN cur_sum ELSE 0 END),
-           SUM(unpaid), SUM(CASE WHEN nominal > cur_sum THEN nominal - cur_sum ELSE 0 END),
+           SUM(unpaid), SUM(CASE WHEN in_mc = 1 AND nominal > cur_sum THEN nominal - cur_sum ELSE 0 END),
            SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END), SUM(undue_sum)
     FROM collection_customer WHERE periode = :p
     GROUP BY periode, rayon, COALESCE(pcez, '')

@@ -174,8 +174,8 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
         if added is None:
             rebuild_pay_customer(conn, periode)
             rebuild_daily(conn, periode)
-        rebuild_kpi(conn, periode, ("target", "payers"))
         collection.rebuild(conn, periode, changed.get(periode))
+        rebuild_kpi(conn, periode, ("paid", "payers"))
     return []
 
 
@@ -210,7 +210,6 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
         for each in [periode, *holding]:
-            rebuild_kpi(conn, each)
             rebuild_daily(conn, each)
             rebuild_arrears(conn, each)
             # Another periode's collection work moves only for the customers whose rayon did,
@@ -223,6 +222,7 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
             else:
                 collection.rebuild(conn, each, f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
                 moved.append(each)
+            rebuild_kpi(conn, each)
         conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC.
         for each in sorted(set(collection.dependents(conn, periode)) - set(holding)):
@@ -280,13 +280,13 @@ def rebuild_all(conn: Connection) -> None:
     payment_periodes = sorted(set(conn.execute(select(DATA_TABLES["COLLECTION"].c.periode).distinct()).scalars()))
     for periode in payment_periodes:
         rebuild_pay_customer(conn, periode)
-    for periode in _kpi_periodes(conn):
-        rebuild_kpi(conn, periode)
-        rebuild_daily(conn, periode)
     ardebt = DATA_TABLES["ARDEBT"]
     for periode in sorted(set(conn.execute(select(ardebt.c.periode).distinct()).scalars())):
         rebuild_arrears(conn, periode)
-    collection.rebuild_all(conn)
+    collection.rebuild_all(conn)  # before the KPI, whose "paid" part reads it
+    for periode in _kpi_periodes(conn):
+        rebuild_kpi(conn, periode)
+        rebuild_daily(conn, periode)
     bump_version(conn)
 
 
