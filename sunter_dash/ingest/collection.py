@@ -18,7 +18,7 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, inspect, or_, select, text
+from sqlalchemy import delete, insert, inspect, or_, select, text
 from sqlalchemy.engine import Connection
 
 from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
@@ -70,18 +70,24 @@ MB_PAID_SQL = text(f"""
     WHERE periode = :p AND in_mc = 1 AND bills > 0 AND cur_n + undue_n = 0 AND mb_paid <> {_MB_PAID}
 """)
 
-GROUPS_SQL = text("""
-    INSERT INTO collection_group (periode, rayon, pcez, customers, target_nomen, target_nominal, paid_nomen,
-                                  paid_nominal, unpaid_nomen, unpaid_nominal, undue_nomen, undue_nominal)
-    SELECT periode, rayon, COALESCE(pcez, ''), SUM(in_mc),
-           SUM(CASE WHEN in_mc = 1 AND nominal > 0 THEN 1 ELSE 0 END), SUM(nominal),
-           SUM(CASE WHEN nominal > 0 AND cur_n > 0 THEN 1 ELSE 0 END),
-           SUM(CASE WHEN nominal > 0 THEN cur_sum ELSE 0 END),
-           SUM(unpaid), SUM(CASE WHEN in_mc = 1 AND nominal > cur_sum THEN nominal - cur_sum ELSE 0 END),
-           SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END), SUM(undue_sum)
-    FROM collection_customer WHERE periode = :p
-    GROUP BY periode, rayon, COALESCE(pcez, '')
-""")
+# collection_group's figures, summed from collection_customer rows per rayon and PCEZ.
+GROUP_KEY = ("rayon", "pcez")
+GROUP_FIGURES = ("customers", "target_nomen", "target_nominal", "paid_nomen", "paid_nominal", "unpaid_nomen",
+                 "unpaid_nominal", "undue_nomen", "undue_nominal")
+GROUP_SUMS = """
+    SELECT rayon, COALESCE(pcez, '') AS pcez, SUM(in_mc) AS customers,
+           SUM(CASE WHEN in_mc = 1 AND nominal > 0 THEN 1 ELSE 0 END) AS target_nomen, SUM(nominal) AS target_nominal,
+           SUM(CASE WHEN nominal > 0 AND cur_n > 0 THEN 1 ELSE 0 END) AS paid_nomen,
+           SUM(CASE WHEN nominal > 0 THEN cur_sum ELSE 0 END) AS paid_nominal,
+           SUM(unpaid) AS unpaid_nomen,
+           SUM(CASE WHEN in_mc = 1 AND nominal > cur_sum THEN nominal - cur_sum ELSE 0 END) AS unpaid_nominal,
+           SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen, SUM(undue_sum) AS undue_nominal
+    FROM collection_customer WHERE periode = :p {only}
+    GROUP BY rayon, COALESCE(pcez, '')
+"""
+_GROUP_COLUMNS = ", ".join(GROUP_KEY + GROUP_FIGURES)
+GROUPS_SQL = text(f"INSERT INTO collection_group (periode, {_GROUP_COLUMNS}) "
+                  f"SELECT :p, {_GROUP_COLUMNS} FROM ({GROUP_SUMS.format(only='')}) g")
 
 
 # Of the periode's rows computed afresh (cc_new), only those that changed are written: a
@@ -134,7 +140,6 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
     caller knows; a periode with no rows yet ignores it. ``afresh``: nearly every row changes
     (its MC): the periode's rows are deleted and written straight (at 200,000 customers 2 s
     sooner than computed aside and compared)."""
-    conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
     if afresh:
         conn.execute(delete(CollectionCustomer).where(CollectionCustomer.periode == periode))
     held = None if afresh else conn.execute(
@@ -142,21 +147,59 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
     if held is None:
         written = conn.execute(text(_customers("collection_customer")), {"p": periode}).rowcount
         fresh_statistics(conn, "collection_customer", written)
+        _regroup(conn, periode)
+        return
+    some = customers is not None
+    for statement in _CHANGED + (_SOME if some else ()):
+        conn.exec_driver_sql(statement)
+    if some:
+        fresh_statistics(conn, "cc_some", conn.execute(
+            text(f"INSERT INTO cc_some (nomen) {customers}"), {"p": periode}).rowcount)
+        before = _sums(conn, periode)
+    written = conn.execute(text(_customers("cc_new", some)), {"p": periode}).rowcount
+    fresh_statistics(conn, "cc_new", written)
+    for statement in _write(conn.dialect.name, some):
+        conn.execute(text(statement), {"p": periode})
+    conn.exec_driver_sql("DROP TABLE cc_new")
+    if some:
+        _regroup(conn, periode, before, _sums(conn, periode))
+        conn.exec_driver_sql("DROP TABLE cc_some")
     else:
-        some = customers is not None
-        for statement in _CHANGED + (_SOME if some else ()):
-            conn.exec_driver_sql(statement)
-        if some:
-            fresh_statistics(conn, "cc_some", conn.execute(
-                text(f"INSERT INTO cc_some (nomen) {customers}"), {"p": periode}).rowcount)
-        written = conn.execute(text(_customers("cc_new", some)), {"p": periode}).rowcount
-        fresh_statistics(conn, "cc_new", written)
-        for statement in _write(conn.dialect.name, some):
-            conn.execute(text(statement), {"p": periode})
-        conn.exec_driver_sql("DROP TABLE cc_new")
-        if some:
-            conn.exec_driver_sql("DROP TABLE cc_some")
-    conn.execute(GROUPS_SQL, {"p": periode})
+        _regroup(conn, periode)
+
+
+def _sums(conn: Connection, periode: str) -> dict[tuple, list[int]]:
+    """GROUP_SUMS of the periode's rows of cc_some's customers, per group."""
+    sql = GROUP_SUMS.format(only=f"AND nomen IN ({SOME})")
+    return {tuple(row[:2]): [int(v or 0) for v in row[2:]] for row in conn.execute(text(sql), {"p": periode})}
+
+
+def _regroup(conn: Connection, periode: str, before: dict | None = None, after: dict | None = None) -> None:
+    """collection_group of the periode: summed again from all of its rows or, given the sums of
+    the changed customers' rows ``before`` and ``after`` they were written, the stored groups
+    moved by the difference (summing a periode's 200,000 rows again took 0.7-1.0 s). A group
+    left with no customer of MC(P) and no UNDUE payer has no row left: a full sum has none."""
+    table = CollectionGroup.__table__
+    if before is None:
+        conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
+        conn.execute(GROUPS_SQL, {"p": periode})
+        return
+    columns = [table.c[name] for name in GROUP_KEY + GROUP_FIGURES]
+    groups = {tuple(row[:2]): list(row[2:])
+              for row in conn.execute(select(*columns).where(table.c.periode == periode))}
+    zero = [0] * len(GROUP_FIGURES)
+    moved = {key for key in before.keys() | after.keys() if before.get(key, zero) != after.get(key, zero)}
+    if not moved:
+        return
+    for key in moved:
+        groups[key] = [held - old + new for held, old, new
+                       in zip(groups.get(key, zero), before.get(key, zero), after.get(key, zero))]
+    conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
+    kept = [{"periode": periode, **dict(zip(GROUP_KEY + GROUP_FIGURES, (*key, *figures)))}
+            for key, figures in groups.items()
+            if figures[GROUP_FIGURES.index("customers")] or figures[GROUP_FIGURES.index("undue_nomen")]]
+    if kept:
+        conn.execute(insert(CollectionGroup), kept)
 
 
 def mark_mb(conn: Connection, periode: str) -> None:
