@@ -18,7 +18,7 @@ The statements are plain SQL that SQLite and PostgreSQL both run.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, inspect, or_, select, text
+from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
@@ -72,8 +72,7 @@ MB_PAID_SQL = text(f"""
 
 # collection_group's figures, summed from collection_customer rows per rayon and PCEZ.
 GROUP_KEY = ("rayon", "pcez")
-GROUP_FIGURES = ("customers", "target_nomen", "target_nominal", "paid_nomen", "paid_nominal", "unpaid_nomen",
-                 "unpaid_nominal", "undue_nomen", "undue_nominal")
+GROUP_FIGURES = tuple(c.name for c in CollectionGroup.__table__.columns if c.name not in ("periode", *GROUP_KEY))
 GROUP_SUMS = """
     SELECT rayon, COALESCE(pcez, '') AS pcez, SUM(in_mc) AS customers,
            SUM(CASE WHEN in_mc = 1 AND nominal > 0 THEN 1 ELSE 0 END) AS target_nomen, SUM(nominal) AS target_nominal,
@@ -162,7 +161,7 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
         conn.execute(text(statement), {"p": periode})
     conn.exec_driver_sql("DROP TABLE cc_new")
     if some:
-        _regroup(conn, periode, before, _sums(conn, periode))
+        _move_groups(conn, periode, before, _sums(conn, periode))
         conn.exec_driver_sql("DROP TABLE cc_some")
     else:
         _regroup(conn, periode)
@@ -174,32 +173,42 @@ def _sums(conn: Connection, periode: str) -> dict[tuple, list[int]]:
     return {tuple(row[:2]): [int(v or 0) for v in row[2:]] for row in conn.execute(text(sql), {"p": periode})}
 
 
-def _regroup(conn: Connection, periode: str, before: dict | None = None, after: dict | None = None) -> None:
-    """collection_group of the periode: summed again from all of its rows or, given the sums of
-    the changed customers' rows ``before`` and ``after`` they were written, the stored groups
-    moved by the difference (summing a periode's 200,000 rows again took 0.7-1.0 s). A group
-    left with no customer of MC(P) and no UNDUE payer has no row left: a full sum has none."""
+def _regroup(conn: Connection, periode: str) -> None:
+    """collection_group of the periode, summed again from all of its rows."""
+    conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
+    conn.execute(GROUPS_SQL, {"p": periode})
+
+
+def _move_groups(conn: Connection, periode: str, before: dict, after: dict) -> None:
+    """collection_group of the periode moved by the difference between the changed customers'
+    sums ``before`` and ``after`` their rows were written (summing a periode's 200,000 rows again
+    took 0.7-1.0 s). A group the changed customers left with every figure 0 is kept only if a
+    row is still in it (none today: each row counts in ``customers`` or ``undue_nomen``; the
+    look keeps this exact should CUSTOMERS_SQL ever hold other rows)."""
     table = CollectionGroup.__table__
-    if before is None:
-        conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
-        conn.execute(GROUPS_SQL, {"p": periode})
-        return
-    columns = [table.c[name] for name in GROUP_KEY + GROUP_FIGURES]
-    groups = {tuple(row[:2]): list(row[2:])
-              for row in conn.execute(select(*columns).where(table.c.periode == periode))}
     zero = [0] * len(GROUP_FIGURES)
-    moved = {key for key in before.keys() | after.keys() if before.get(key, zero) != after.get(key, zero)}
+    moved = sorted(key for key in before.keys() | after.keys() if before.get(key, zero) != after.get(key, zero))
     if not moved:
         return
-    for key in moved:
-        groups[key] = [held - old + new for held, old, new
-                       in zip(groups.get(key, zero), before.get(key, zero), after.get(key, zero))]
-    conn.execute(delete(CollectionGroup).where(CollectionGroup.periode == periode))
-    kept = [{"periode": periode, **dict(zip(GROUP_KEY + GROUP_FIGURES, (*key, *figures)))}
-            for key, figures in groups.items()
-            if figures[GROUP_FIGURES.index("customers")] or figures[GROUP_FIGURES.index("undue_nomen")]]
-    if kept:
-        conn.execute(insert(CollectionGroup), kept)
+    in_moved = (table.c.periode == periode) & tuple_(table.c.rayon, table.c.pcez).in_(moved)
+    stored = {tuple(row[:2]): list(row[2:]) for row in conn.execute(
+        select(*[table.c[name] for name in GROUP_KEY + GROUP_FIGURES]).where(in_moved))}
+    figures = {key: [held - old + new for held, old, new in
+                     zip(stored.get(key, zero), before.get(key, zero), after.get(key, zero))] for key in moved}
+    maybe_empty = [key for key in moved if key not in after and not any(figures[key])]
+    left = set(_groups_with_rows(conn, periode, maybe_empty)) if maybe_empty else set()
+    conn.execute(delete(table).where(in_moved))
+    rows = [{"periode": periode, **dict(zip(GROUP_KEY + GROUP_FIGURES, (*key, *figures[key])))}
+            for key in moved if key not in maybe_empty or key in left]
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def _groups_with_rows(conn: Connection, periode: str, keys: list[tuple]) -> list[tuple]:
+    cc = CollectionCustomer.__table__
+    group = tuple_(cc.c.rayon, func.coalesce(cc.c.pcez, ""))
+    return [tuple(row) for row in conn.execute(
+        select(cc.c.rayon, func.coalesce(cc.c.pcez, "")).distinct().where(cc.c.periode == periode, group.in_(keys)))]
 
 
 def mark_mb(conn: Connection, periode: str) -> None:
@@ -232,10 +241,7 @@ def periodes(conn: Connection) -> list[str]:
 
 
 def rebuild_all(conn: Connection) -> None:
-    """Every periode's (a migration, or a repair); nothing before the tables exist (an older
-    migration rebuilding the other summaries)."""
-    if not inspect(conn).has_table(CollectionCustomer.__tablename__):
-        return
+    """Every periode's (a migration, at head, or a repair)."""
     conn.execute(delete(CollectionGroup))
     conn.execute(delete(CollectionCustomer))
     for periode in periodes(conn):

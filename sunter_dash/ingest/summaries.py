@@ -7,8 +7,8 @@ customer's rayon is the one in MC(P), else in the most recent MC that lists it
 
 What each change costs (figures in docs/PERFORMANCE.md):
 - new payments are added to ``pay_customer`` (per customer and pay month) and to
-  ``kpi_day`` from the inserted rows alone; the periode's KPI is then recomputed
-  from ``pay_customer``, never from the raw payments;
+  ``kpi_day`` from the inserted rows alone; the payers' collection work follows, and the
+  periode's KPI is summed from it and ``pay_customer``, never from the raw payments;
 - an MC rebuilds its own periode, and other periodes only when a customer they
   hold outside their own MC has a new most recent rayon or PCEZ (their collection work
   for those customers alone);
@@ -32,6 +32,7 @@ from . import collection, directory, flags
 from .bulk import ReadBack
 from .figures import (
     MC_RAYON,
+    PARTS,
     PAYMENTS_READ_BACK,
     add_payments,
     rebuild_arrears,
@@ -174,9 +175,23 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
         if added is None:
             rebuild_pay_customer(conn, periode)
             rebuild_daily(conn, periode)
-        collection.rebuild(conn, periode, changed.get(periode))
-        rebuild_kpi(conn, periode, ("paid", "payers"))
+        _collection_then_kpi(conn, periode, ("paid", "payers"), changed.get(periode))
     return []
+
+
+def _collection_then_kpi(conn: Connection, periode: str, parts, customers: str | None = None, *,
+                         afresh: bool = False) -> None:
+    """The periode's collection work (``collection.rebuild``), then these parts of its KPI: the
+    "paid" part is summed from the first."""
+    collection.rebuild(conn, periode, customers, afresh=afresh)
+    rebuild_kpi(conn, periode, parts)
+
+
+def rebuild_collection(conn: Connection) -> None:
+    """Every periode's collection work, and the KPI's part summed from it (a migration)."""
+    collection.rebuild_all(conn)
+    for periode in _kpi_periodes(conn):
+        rebuild_kpi(conn, periode, ("paid",))
 
 
 def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
@@ -218,11 +233,11 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
             # a rayon from customer_rayon goes with a borrowed PCEZ); the union keeps it right
             # should MC's derivation ever give one without the other.
             if each == periode:
-                collection.rebuild(conn, each, afresh=True)
+                _collection_then_kpi(conn, each, tuple(PARTS), afresh=True)
             else:
-                collection.rebuild(conn, each, f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
+                _collection_then_kpi(conn, each, tuple(PARTS),
+                                     f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
                 moved.append(each)
-            rebuild_kpi(conn, each)
         conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC.
         for each in sorted(set(collection.dependents(conn, periode)) - set(holding)):

@@ -19,9 +19,9 @@ def request(name: str) -> None:
 
 def recompute(conn: Connection, names: set[str]) -> None:
     """Compute what the migrations just run asked for, in ``ORDER``."""
-    from ..ingest import collection, directory, flags, summaries
+    from ..ingest import directory, flags, summaries
 
-    steps = {"summaries": summaries.rebuild_all, "collection": collection.rebuild_all,
+    steps = {"summaries": summaries.rebuild_all, "collection": summaries.rebuild_collection,
              "directory": lambda c: directory.refresh(c, None, None), "flags": flags.rebuild}
     if "summaries" in names:  # summaries.rebuild_all computes the collection summaries too
         names = set(names) - {"collection"}

@@ -119,8 +119,9 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
     """Payments' sums fold into ``pay_customer`` by a plain insert for a pay month it holds
     nothing of (on PostgreSQL a COPY straight from Arrow) and by an upsert from the stage for one
     it holds: one file with both adds to the held month's sums and starts the new month, as a
-    rebuild gives them. The held month's collection work is computed again for its one payer
-    only; the new month's (no MC) is written straight."""
+    rebuild gives them. The held month's collection work is computed again for its two payers
+    only (one outside every MC, whose row starts a group without a rayon or PCEZ); the new
+    month's (no MC) is written straight."""
     monkeypatch.setattr(load, "BULK_ROWS", 1)
     for path in demo_files:
         assert ingest_file(engine, path).status == "loaded"
@@ -130,6 +131,7 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
                                    "WHERE periode = '2025-12' AND nomen = :n"), {"n": first}).one_or_none()
     rows = [["NOMEN", "PAY_DT", "AMT_COLLECT", "BILL_PERIOD", "NOTAG", "LOKET"],
             [first, "30-12-2025", -1000, "122025", "T-LATE-1", "POS"],
+            ["99999991", "31-12-2025", -4000, "102025", "T-OUT-1", "POS"],
             [first, "02-01-2026", -2000, "012026", "T-NEW-1", "POS"],
             [second, "03-01-2026", -3000, "112025", None, "POS"]]
     path = write_table(tmp_path, "Collection-2025-12-30_sd_2026-01-03", "txt-pipe", rows)
@@ -158,8 +160,11 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
         event.remove(engine, "before_cursor_execute", record)
         event.remove(engine, "after_cursor_execute", count)
     assert sorted(folds) == ["copy" if engine.dialect.name == "postgresql" else "insert", "upsert"]
-    assert computed == [1]
+    assert computed == [2]
     assert _tables(engine) == _rebuilt(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT rayon, pcez, customers, undue_nomen, undue_nominal FROM collection_group "
+                                 "WHERE periode = '2025-12' AND rayon = ''")).all() == [("", "", 0, 1, 4000)]
     with engine.connect() as conn:
         after = conn.execute(text("SELECT cur_n, cur_sum FROM pay_customer WHERE periode = '2025-12' AND nomen = :n"),
                              {"n": first}).one()
