@@ -148,29 +148,34 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
         fresh_statistics(conn, "collection_customer", written)
         _regroup(conn, periode)
         return
-    some = customers is not None
+    some, before = customers is not None, None
     for statement in _CHANGED + (_SOME if some else ()):
         conn.exec_driver_sql(statement)
     if some:
-        fresh_statistics(conn, "cc_some", conn.execute(
-            text(f"INSERT INTO cc_some (nomen) {customers}"), {"p": periode}).rowcount)
-        before = _sums(conn, periode)
+        changed = conn.execute(text(f"INSERT INTO cc_some (nomen) {customers}"), {"p": periode}).rowcount
+        fresh_statistics(conn, "cc_some", changed)
+        # Two sums over most of the periode's rows (a new pay month's first extract: all its
+        # payers) cost more than one over all of them.
+        held_rows = conn.execute(select(func.count()).where(CollectionCustomer.periode == periode)).scalar()
+        before = _sums(conn, periode) if 2 * changed <= held_rows else None
     written = conn.execute(text(_customers("cc_new", some)), {"p": periode}).rowcount
     fresh_statistics(conn, "cc_new", written)
     for statement in _write(conn.dialect.name, some):
         conn.execute(text(statement), {"p": periode})
     conn.exec_driver_sql("DROP TABLE cc_new")
-    if some:
+    if before is not None:
         _move_groups(conn, periode, before, _sums(conn, periode))
-        conn.exec_driver_sql("DROP TABLE cc_some")
     else:
         _regroup(conn, periode)
+    if some:
+        conn.exec_driver_sql("DROP TABLE cc_some")
 
 
 def _sums(conn: Connection, periode: str) -> dict[tuple, list[int]]:
     """GROUP_SUMS of the periode's rows of cc_some's customers, per group."""
     sql = GROUP_SUMS.format(only=f"AND nomen IN ({SOME})")
-    return {tuple(row[:2]): [int(v or 0) for v in row[2:]] for row in conn.execute(text(sql), {"p": periode})}
+    return {tuple(row._mapping[k] for k in GROUP_KEY): [int(row._mapping[f] or 0) for f in GROUP_FIGURES]
+            for row in conn.execute(text(sql), {"p": periode})}
 
 
 def _regroup(conn: Connection, periode: str) -> None:
@@ -190,8 +195,8 @@ def _move_groups(conn: Connection, periode: str, before: dict, after: dict) -> N
     moved = sorted(key for key in before.keys() | after.keys() if before.get(key, zero) != after.get(key, zero))
     if not moved:
         return
-    in_moved = (table.c.periode == periode) & tuple_(table.c.rayon, table.c.pcez).in_(moved)
-    stored = {tuple(row[:2]): list(row[2:]) for row in conn.execute(
+    in_moved = (table.c.periode == periode) & tuple_(*[table.c[k] for k in GROUP_KEY]).in_(moved)
+    stored = {tuple(row[:len(GROUP_KEY)]): list(row[len(GROUP_KEY):]) for row in conn.execute(
         select(*[table.c[name] for name in GROUP_KEY + GROUP_FIGURES]).where(in_moved))}
     figures = {key: [held - old + new for held, old, new in
                      zip(stored.get(key, zero), before.get(key, zero), after.get(key, zero))] for key in moved}
@@ -241,7 +246,8 @@ def periodes(conn: Connection) -> list[str]:
 
 
 def rebuild_all(conn: Connection) -> None:
-    """Every periode's (a migration, at head, or a repair)."""
+    """Every periode's, through ``summaries.rebuild_all`` or ``summaries.rebuild_collection``
+    only: the KPI's "paid" part is summed from what this writes."""
     conn.execute(delete(CollectionGroup))
     conn.execute(delete(CollectionCustomer))
     for periode in periodes(conn):

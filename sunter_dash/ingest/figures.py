@@ -81,7 +81,7 @@ PARTS = {
     """),
     # The target's paid and unpaid customers, summed from the periode's collection work (a few
     # hundred rows, written by the same upload: collection.rebuild runs first). Joining MC(P) to
-    # pay_customer again took 1.2-1.5 s of each COLLECTION extract at 200,000 customers.
+    # pay_customer again took about 0.7 s of each COLLECTION extract at 200,000 customers.
     "paid": text("""
         SELECT rayon, SUM(paid_nomen) AS paid_nomen, SUM(paid_nominal) AS paid_nominal,
                SUM(unpaid_nomen) AS unpaid_nomen, SUM(unpaid_nominal) AS unpaid_nominal

@@ -239,7 +239,8 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
                                      f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
                 moved.append(each)
         conn.exec_driver_sql("DROP TABLE cr_changed")
-        # Customers of other periodes whose PCEZ comes from their most recent MC.
+        # Customers of other periodes whose PCEZ comes from their most recent MC (their rayon
+        # did not move, or the periode is in ``holding``: the KPI, per rayon, stays as it is).
         for each in sorted(set(collection.dependents(conn, periode)) - set(holding)):
             collection.rebuild(conn, each, collection.BORROWED)
     return moved
