@@ -3,9 +3,10 @@ the transaction that changes their inputs, as the KPI's are (ingest/summaries.py
 
 ``collection_customer`` holds every customer of MC(P) and every UNDUE payer of P outside it:
 its rayon (MC(P)'s, else ``customer_rayon``), its PCEZ (MC(P)'s, else its most recent MC's),
-its target, its CURRENT and UNDUE payments dated in P (``pay_customer``), ARDEBT(P)
-(``arrears_customer``) and, for the customers who may be disconnection candidates, whether MB
-holds a payment dated in P (``mb_paid``, which MB uploads and deletions keep too).
+its target (and MC(P)'s rows and KUBIK, which the KPI sums), its CURRENT and UNDUE payments
+dated in P (``pay_customer``), ARDEBT(P) (``arrears_customer``) and, for the customers who may be
+disconnection candidates, whether MB holds a payment dated in P (``mb_paid``, which MB uploads
+and deletions keep too).
 ``collection_group`` sums it per rayon and PCEZ. The officer is not stored: it comes from the
 RUTE in effect when a page asks, so a new RUTE needs no rebuild.
 
@@ -27,18 +28,18 @@ from .figures import mc_per_customer
 
 # collection_customer's columns, in the order CUSTOMERS_SQL selects them.
 COLUMNS = ("periode", "nomen", "in_mc", "rayon", "pcez", "borrowed", "pcez_from", "nama", "alamat", "tarif",
-           "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid")
+           "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid", "mc_rows", "kubik", "kubik_rows")
 CUSTOMERS_SQL = """
     INSERT INTO {target} ({columns})
     WITH m AS ({mc}),
     everyone AS (
         SELECT m.nomen, 1 AS in_mc, m.nominal, m.nama, m.alamat, m.tarif,
                COALESCE(m.rayon, (SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = m.nomen), '') AS rayon,
-               m.pcez AS own
+               m.pcez AS own, m.mc_rows, COALESCE(m.kubik, 0) AS kubik, m.kubik_rows
         FROM m
         UNION ALL
         SELECT s.nomen, 0, 0, NULL, NULL, NULL,
-               COALESCE((SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = s.nomen), ''), NULL
+               COALESCE((SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = s.nomen), ''), NULL, 0, 0, 0
         FROM pay_customer s
         WHERE s.periode = :p AND s.undue_n > 0 {undue_only}AND NOT EXISTS (SELECT 1 FROM m WHERE m.nomen = s.nomen))
     SELECT :p, e.nomen, e.in_mc, e.rayon,
@@ -54,7 +55,8 @@ CUSTOMERS_SQL = """
            -- mb_paid, as MB_PAID_SQL keeps it (computed here: an UPDATE would write the rows twice)
            CASE WHEN e.in_mc = 1 AND COALESCE(a.bills, 0) > 0 AND COALESCE(s.cur_n, 0) + COALESCE(s.undue_n, 0) = 0
                      AND EXISTS (SELECT 1 FROM mb_payment b WHERE b.periode = :p AND b.nomen = e.nomen)
-                THEN 1 ELSE 0 END
+                THEN 1 ELSE 0 END,
+           e.mc_rows, e.kubik, e.kubik_rows
     FROM everyone e
     LEFT JOIN pay_customer s ON s.periode = :p AND s.nomen = e.nomen
     LEFT JOIN arrears_customer a ON a.periode = :p AND a.nomen = e.nomen
@@ -80,7 +82,8 @@ GROUP_SUMS = """
            SUM(CASE WHEN nominal > 0 THEN cur_sum ELSE 0 END) AS paid_nominal,
            SUM(unpaid) AS unpaid_nomen,
            SUM(CASE WHEN in_mc = 1 AND nominal > cur_sum THEN nominal - cur_sum ELSE 0 END) AS unpaid_nominal,
-           SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen, SUM(undue_sum) AS undue_nominal
+           SUM(CASE WHEN undue_n > 0 THEN 1 ELSE 0 END) AS undue_nomen, SUM(undue_sum) AS undue_nominal,
+           SUM(mc_rows) AS mc_rows, SUM(kubik) AS mc_kubik, SUM(kubik_rows) AS mc_kubik_rows
     FROM collection_customer WHERE periode = :p {only}
     GROUP BY rayon, COALESCE(pcez, '')
 """
@@ -120,7 +123,8 @@ def _write(dialect: str, some: bool) -> tuple[str, str]:
 
 
 _MC_COLUMNS = {"nominal": "SUM(nominal)", "nama": "MAX(nama)", "alamat": "MAX(alamat)", "tarif": "MAX(tarif)",
-               "rayon": "MAX(rayon)", "pcez": "MAX(pcez)"}
+               "rayon": "MAX(rayon)", "pcez": "MAX(pcez)", "mc_rows": "COUNT(*)", "kubik": "SUM(kubik)",
+               "kubik_rows": "COUNT(kubik)"}
 
 
 def _customers(target: str, some: bool = False) -> str:
@@ -247,7 +251,7 @@ def periodes(conn: Connection) -> list[str]:
 
 def rebuild_all(conn: Connection) -> None:
     """Every periode's, through ``summaries.rebuild_all`` or ``summaries.rebuild_collection``
-    only: the KPI's "paid" part is summed from what this writes."""
+    only: the KPI's "target" and "paid" parts are summed from what this writes."""
     conn.execute(delete(CollectionGroup))
     conn.execute(delete(CollectionCustomer))
     for periode in periodes(conn):

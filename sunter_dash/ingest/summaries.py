@@ -188,10 +188,10 @@ def _collection_then_kpi(conn: Connection, periode: str, parts, customers: str |
 
 
 def rebuild_collection(conn: Connection) -> None:
-    """Every periode's collection work, and the KPI's part summed from it (a migration)."""
+    """Every periode's collection work, and the KPI's parts summed from it (a migration)."""
     collection.rebuild_all(conn)
     for periode in _kpi_periodes(conn):
-        rebuild_kpi(conn, periode, ("paid",))
+        rebuild_kpi(conn, periode, ("target", "paid"))
 
 
 def _volume(conn: Connection, periodes: list[str], added) -> list[str]:

@@ -272,6 +272,11 @@ class CollectionCustomer(Base):
     # 1: an MB payment dated in P. Kept for the customers the disconnection list can hold (in
     # MC(P), with bills, no COLLECTION payment dated in P: ingest/collection.py), 0 for others.
     mb_paid: Mapped[int] = mapped_column(Integer, default=0)
+    # MC(P)'s rows of the customer, their KUBIK and how many have one (0 outside MC(P)): the
+    # KPI's target part sums them per rayon from collection_group rather than MC again.
+    mc_rows: Mapped[int] = mapped_column(Integer, default=0)
+    kubik: Mapped[int] = mapped_column(BigInteger, default=0)
+    kubik_rows: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         # The unpaid list's orders (queries/collection.py), each read a page at a time; partial, so
@@ -307,3 +312,6 @@ class CollectionGroup(Base):
     unpaid_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
     undue_nomen: Mapped[int] = mapped_column(BigInteger, default=0)
     undue_nominal: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik: Mapped[int] = mapped_column(BigInteger, default=0)
+    mc_kubik_rows: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -20,7 +20,7 @@ from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.domain import files
 from sunter_dash.domain.clock import now_utc
-from sunter_dash.ingest import bulk, delete_upload, ingest_file
+from sunter_dash.ingest import bulk, collection, delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
 from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
@@ -321,7 +321,9 @@ def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_liste
                           "SELECT upload_id, periode, nomen, 'ANA', 7000, NULL FROM mc WHERE nomen = '60000001'"))
         assert [tuple(r) for r in conn.execute(per_customer, {"p": "2025-12"})] == [
             ("60000001", 2, 57000, 1, "ANI"), ("60000002", 1, 60000, 0, "BUDI")]
-        rebuild_kpi(conn, "2025-12", ("target",))  # the KPI's target: 3 rows, 2 customers
+        # The KPI's target, summed from the collection work: 3 rows, 2 customers.
+        collection.rebuild(conn, "2025-12", afresh=True)
+        rebuild_kpi(conn, "2025-12", ("target",))
         assert tuple(conn.execute(text("SELECT SUM(mc_rows), SUM(mc_kubik_rows), SUM(target_nomen), "
                                        "SUM(target_nominal) FROM kpi_periode WHERE periode = '2025-12'")).one()) == (
             3, 1, 2, 117000)
