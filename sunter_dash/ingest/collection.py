@@ -28,7 +28,8 @@ from .figures import mc_per_customer
 
 # collection_customer's columns, in the order CUSTOMERS_SQL selects them.
 COLUMNS = ("periode", "nomen", "in_mc", "rayon", "pcez", "borrowed", "pcez_from", "nama", "alamat", "tarif",
-           "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid", "mc_rows", "kubik", "kubik_rows")
+           "nominal", "unpaid", "cur_sum", "cur_n", "undue_sum", "undue_n", "bills", "arrears", "mb_paid",
+           "mc_rows", "kubik", "kubik_rows")
 CUSTOMERS_SQL = """
     INSERT INTO {target} ({columns})
     WITH m AS ({mc}),

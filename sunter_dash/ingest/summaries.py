@@ -182,7 +182,7 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
 def _collection_then_kpi(conn: Connection, periode: str, parts, customers: str | None = None, *,
                          afresh: bool = False) -> None:
     """The periode's collection work (``collection.rebuild``), then these parts of its KPI: the
-    "paid" part is summed from the first."""
+    "target" and "paid" parts are summed from the first."""
     collection.rebuild(conn, periode, customers, afresh=afresh)
     rebuild_kpi(conn, periode, parts)
 
@@ -299,7 +299,7 @@ def rebuild_all(conn: Connection) -> None:
     ardebt = DATA_TABLES["ARDEBT"]
     for periode in sorted(set(conn.execute(select(ardebt.c.periode).distinct()).scalars())):
         rebuild_arrears(conn, periode)
-    collection.rebuild_all(conn)  # before the KPI, whose "paid" part reads it
+    collection.rebuild_all(conn)  # before the KPI, whose "target" and "paid" parts read it
     for periode in _kpi_periodes(conn):
         rebuild_kpi(conn, periode)
         rebuild_daily(conn, periode)

@@ -23,6 +23,12 @@ COLUMNS = {  # table -> its new columns, as of this revision
                          ('mc_kubik_rows', sa.BigInteger())),
 }
 
+# Rebuilding collection_customer without a column (SQLite's batch) reflects these indexes without
+# their DESC: made again after it.
+UNPAID = "unpaid = 1"
+DESC_INDEXES = {'ix_collection_customer_unpaid': ['periode', sa.text('nominal DESC'), 'nomen'],
+                'ix_collection_customer_arrears': ['periode', sa.text('arrears DESC'), 'nomen']}
+
 
 def upgrade() -> None:
     for table, columns in COLUMNS.items():
@@ -37,3 +43,7 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, _ in reversed(columns):
                 batch_op.drop_column(name)
+    for name, columns in DESC_INDEXES.items():
+        op.drop_index(name, table_name='collection_customer')
+        op.create_index(name, 'collection_customer', columns,
+                        sqlite_where=sa.text(UNPAID), postgresql_where=sa.text(UNPAID))
