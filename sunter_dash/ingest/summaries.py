@@ -181,17 +181,18 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
 
 def _collection_then_kpi(conn: Connection, periode: str, parts, customers: str | None = None, *,
                          afresh: bool = False) -> None:
-    """The periode's collection work (``collection.rebuild``), then these parts of its KPI: the
-    "target" and "paid" parts are summed from the first."""
+    """The periode's collection work (``collection.rebuild``), then these parts of its KPI, which
+    read it (all but "sbrs")."""
     collection.rebuild(conn, periode, customers, afresh=afresh)
     rebuild_kpi(conn, periode, parts)
 
 
 def rebuild_collection(conn: Connection) -> None:
-    """Every periode's collection work, and the KPI's parts summed from it (a migration)."""
+    """Every periode's collection work, and the KPI's figures that read it (a migration)."""
     collection.rebuild_all(conn)
     for periode in _kpi_periodes(conn):
-        rebuild_kpi(conn, periode, ("target", "paid"))
+        rebuild_kpi(conn, periode, ("target", "paid", "payers"))
+        rebuild_daily(conn, periode)
 
 
 def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
@@ -225,8 +226,7 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
         for each in [periode, *holding]:
-            rebuild_daily(conn, each)
-            rebuild_arrears(conn, each)
+            rebuild_arrears(conn, each)  # read by the collection work
             # Another periode's collection work moves only for the customers whose rayon did,
             # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``). Today
             # the second set holds the first (an MC row without a rayon has no PCEZ either, so
@@ -238,6 +238,7 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
                 _collection_then_kpi(conn, each, tuple(PARTS),
                                      f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
                 moved.append(each)
+            rebuild_daily(conn, each)  # reads the collection work
         conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC (their rayon
         # did not move, or the periode is in ``holding``: the KPI, per rayon, stays as it is).
