@@ -6,7 +6,8 @@
 ``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
 database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
-printing the seconds. With ``--vs`` the same run of another checkout (a clone at another
+printing the seconds (and, on standard error when this checkout copies SQLite's log beside the
+commit, when the log was copied; a migration's log is copied before the clock starts). With ``--vs`` the same run of another checkout (a clone at another
 commit, sharing this ``build/``) follows each of this one's, and each pair's ratio is printed
 with their median: the machine's speed drifts by more than a change of a few seconds, and a
 pair is run close enough together to share the drift.
@@ -59,6 +60,7 @@ def run(name: str) -> float:
     shutil.copyfile(_prepared(name), work)
     url = f"sqlite:///{work}"
     upgrade(url)
+    _wait_for_checkpoint(work, None)  # a migration's rewrite is copied before the clock starts
     started = time.perf_counter()
     result = ingest_file(get_engine(url), WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
     seconds = time.perf_counter() - started
@@ -70,15 +72,17 @@ def run(name: str) -> float:
     return seconds
 
 
-def _wait_for_checkpoint(work: Path, started: float) -> None:
-    """Where SQLite's log is copied beside the commit (sunter_dash/checkpoint.py), the seconds
-    until it is, on standard error: the upload's result comes before, the copy's work is not gone."""
+def _wait_for_checkpoint(work: Path, started: float | None) -> None:
+    """Where SQLite's log is copied beside the commit (sunter_dash/checkpoint.py), wait until it
+    is and print the seconds since ``started`` on standard error: the upload's result comes
+    before, the copy's work is not gone. An older checkout's commit copied it."""
     try:
         from sunter_dash import checkpoint
-    except ImportError:  # an older checkout: the commit copied it
+    except ImportError:
         return
     checkpoint.wait(str(work.resolve()))
-    print(f"log copied after {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    if started is not None:
+        print(f"log copied after {time.perf_counter() - started:.2f} s", file=sys.stderr)
 
 
 def _child(checkout: Path, name: str) -> float:
