@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 LOG_PAGES = 1000  # SQLite's own threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT)
 PAGE_SIZE = 4096  # SQLite's default page size, which the project keeps
+CLOSE_WAIT = 120  # seconds a closing connection waits for a copy under way, at most
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,11 @@ class Checkpointer:
 
     def wait(self, path: str | None = None, timeout: float | None = None) -> bool:
         """Until no checkpoint of ``path`` (of any, when None) is asked for or running; False when
-        ``timeout`` passed first."""
+        ``timeout`` passed first. The thread itself never waits (a connection closed by the
+        garbage collector while it runs would wait for itself)."""
+        if threading.current_thread() is self._thread:
+            return True
+
         def idle() -> bool:
             if path is None:
                 return not self._pending and self._running is None
@@ -123,7 +128,7 @@ def watch(engine, path: Path) -> None:
 
     name = str(path)
     event.listen(engine, "checkin", lambda _dbapi, _record: request(name))
-    event.listen(engine, "close", lambda _dbapi, _record: wait(name))
+    event.listen(engine, "close", lambda _dbapi, _record: wait(name, CLOSE_WAIT))
 
 
 atexit.register(wait, None, 60)
