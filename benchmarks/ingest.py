@@ -18,10 +18,7 @@ CLI runs, once more in the same, now warm, process as the server runs) and throu
   * ``bare-limit`` (issue 18, frozen in ``child_bare_limit``): the fastest reader (pyarrow's CSV
     reader, fastexcel; for dBase the project's own column reader, faster than dbfread), the minimal derivation
     (periode, typed amount, key, key order) and an ADBC bulk insert into the project's own tables
-    and indexes with its pragmas. "vs bare" is the pipeline's cold time (to the upload's result) over it;
-    "log copied" is when the pipeline's write-ahead log is in the database file, which the bare
-    limit's commit waits for and the pipeline copies after its result (sunter_dash/checkpoint.py).
-    Every measurement runs in its own process so that
+    and indexes with its pragmas. "vs bare" is the pipeline's cold time over it. Every measurement runs in its own process so that
 its peak RSS (VmHWM) belongs to that file alone; each is repeated (--repeat)
 and the median run is shown. Prints a table.
 
@@ -209,7 +206,7 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.ingest import ingest_file
 
-    timings, copied = [], []
+    timings = []
     for run in ("cold", "warm"):
         name = f"bench_{db.stem}_{run}".lower().replace("-", "_")
         url = _server_database(server_url, name) if server_url else f"sqlite:///{db}-{run}"
@@ -218,31 +215,16 @@ def child_pipeline(path: Path, db: Path, server_url: str | None = None) -> dict:
             # As a server without pg_trgm has it (migration 0018): the search scans every name.
             with get_engine(url).begin() as conn:
                 conn.exec_driver_sql("DROP INDEX IF EXISTS ix_customer_search_trigram")
-        if not server_url:
-            _until_log_copied(Path(f"{db}-{run}"), 0.0)  # the schema's log, before the clock
         started = time.perf_counter()
         result = ingest_file(get_engine(url), path, max_bytes=100 * 1024 * 1024)
         timings.append(time.perf_counter() - started)
-        copied.append(timings[-1] if server_url else _until_log_copied(Path(f"{db}-{run}"), started))
         if server_url:
             get_engine(url).dispose()
             _server_database(server_url, name, drop=True)
         if result.status != "loaded":
             raise SystemExit(f"{path.name} not loaded: {result.status} {result.message}")
     return {"rows": result.stored + result.duplicate, "stored": result.stored, "seconds": timings[0],
-            "warm_seconds": timings[1], "copied_seconds": copied[0], "peak_mb": _peak_mb()}
-
-
-def _until_log_copied(db: Path, started: float) -> float:
-    """The seconds from ``started`` until SQLite's log is copied into the database file: the
-    project copies it beside the commit (sunter_dash/checkpoint.py), after the upload's result;
-    the bare limit's commit copies it. An older checkout's commit copied it too."""
-    try:
-        from sunter_dash import checkpoint
-    except ImportError:
-        return time.perf_counter() - started
-    checkpoint.wait(str(db.resolve()))
-    return time.perf_counter() - started
+            "warm_seconds": timings[1], "peak_mb": _peak_mb()}
 
 
 def run_child(kind: str, path: Path, work: Path, server_url: str | None = None,
@@ -360,10 +342,8 @@ def paired(path: Path, work: Path, pairs: int, server_url: str | None, vs: str |
             pipe = run_child("pipeline", path, work, server_url)
         ratios.append(pipe["seconds"] / other["seconds"])
         first = "pipeline" if i % 2 == 0 else label
-        copied = pipe.get("copied_seconds", pipe["seconds"])
-        print(f"{path.name} pair {i + 1} ({first} first): pipeline {pipe['seconds']:.2f} s "
-              f"(log copied after {copied:.2f} s), {label} {other['seconds']:.2f} s, ratio {ratios[-1]:.2f} "
-              f"(with the copy {copied / other['seconds']:.2f})", flush=True)
+        print(f"{path.name} pair {i + 1} ({first} first): pipeline {pipe['seconds']:.2f} s, "
+              f"{label} {other['seconds']:.2f} s, ratio {ratios[-1]:.2f}", flush=True)
     ratios.sort()
     print(f"{path.name}: median ratio {ratios[len(ratios) // 2]:.2f} over {pairs} pairs "
           f"({ratios[0]:.2f}-{ratios[-1]:.2f})", flush=True)
@@ -437,7 +417,7 @@ def main() -> None:
         return
     print(f"{'file':<32}{'MB':>7}{'rows':>11}{'cold s':>8}{'rows/s':>10}{'warm s':>8}{'rows/s':>10}"
           f"{'baseline s':>12}{'(read s)':>10}{'rows/s':>10}{'ratio':>7}{'bare s':>8}{'(read s)':>10}"
-          f"{'vs bare':>9}{'log copied s':>14}{'peak MB':>9}")
+          f"{'vs bare':>9}{'peak MB':>9}")
     for path in (coll_1m, sbrs, mc_dbf, coll_100):
         if args.only not in path.name:
             continue
@@ -450,8 +430,7 @@ def main() -> None:
               f"{pipe['warm_seconds']:>8.2f}{pipe['rows'] / pipe['warm_seconds']:>10,.0f}"
               f"{base['seconds']:>12.2f}{base['read_seconds']:>10.2f}{base['rows'] / base['seconds']:>10,.0f}"
               f"{ratio:>7.2f}{bare['seconds']:>8.2f}{bare['read_seconds']:>10.2f}"
-              f"{pipe['seconds'] / bare['seconds']:>9.2f}{pipe.get('copied_seconds', pipe['seconds']):>14.2f}"
-              f"{pipe['peak_mb']:>9.0f}", flush=True)
+              f"{pipe['seconds'] / bare['seconds']:>9.2f}{pipe['peak_mb']:>9.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,7 @@
 ``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
 database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
-printing the seconds (and, on standard error when this checkout copies SQLite's log beside the
-commit, when the log was copied; a migration's log is copied before the clock starts). With ``--vs`` the same run of another checkout (a clone at another
+printing the seconds (the copy flushed to disk first). With ``--vs`` the same run of another checkout (a clone at another
 commit, sharing this ``build/``) follows each of this one's, and each pair's ratio is printed
 with their median: the machine's speed drifts by more than a change of a few seconds, and a
 pair is run close enough together to share the drift.
@@ -61,12 +60,10 @@ def run(name: str) -> float:
     shutil.copyfile(_prepared(name), work)
     url = f"sqlite:///{work}"
     upgrade(url)
-    _wait_for_checkpoint(work, None)  # a migration's rewrite is copied before the clock starts
     os.sync()  # the copy's gigabytes on disk before the clock, not written back during the load
     started = time.perf_counter()
     result = ingest_file(get_engine(url), WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
     seconds = time.perf_counter() - started
-    _wait_for_checkpoint(work, started)
     for leftover in BENCH.glob(f"{work.name}*"):
         leftover.unlink()
     if result.status != "loaded":
@@ -74,25 +71,9 @@ def run(name: str) -> float:
     return seconds
 
 
-def _wait_for_checkpoint(work: Path, started: float | None) -> None:
-    """Where SQLite's log is copied beside the commit (sunter_dash/checkpoint.py), wait until it
-    is and print the seconds since ``started`` on standard error: the upload's result comes
-    before, the copy's work is not gone. An older checkout's commit copied it."""
-    try:
-        from sunter_dash import checkpoint
-    except ImportError:
-        return
-    checkpoint.wait(str(work.resolve()))
-    if started is not None:
-        print(f"log copied after {time.perf_counter() - started:.2f} s", file=sys.stderr)
-
-
 def _child(checkout: Path, name: str) -> float:
     out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child"],
                          check=True, capture_output=True, text=True)
-    for line in out.stderr.splitlines():
-        if line.startswith("log copied"):
-            print(f"  {checkout.name}: {line}", flush=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -9,7 +9,6 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
-from . import checkpoint
 from .migrations import derived
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -20,7 +19,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL: readers keep seeing the old snapshot while an upload replaces it.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA wal_autocheckpoint=0")  # checkpoint.py copies the log, beside the commits
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-65536")
@@ -44,11 +42,10 @@ def get_engine(url: str) -> Engine:
     """One engine per URL per process; a SQLite file's folder is created."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 60})  # a load holds the write lock for seconds
-        event.listen(engine, "connect", _sqlite_pragmas)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            checkpoint.watch(engine, Path(parsed.database).resolve())
+        engine = create_engine(url, connect_args={"timeout": 60})  # a load holds the write lock for seconds
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A server: connections checked before use (a restarted database), renewed hourly.
     engine = create_engine(url, pool_pre_ping=True, pool_recycle=3600)

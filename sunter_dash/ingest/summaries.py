@@ -300,7 +300,7 @@ def rebuild_all(conn: Connection) -> None:
     ardebt = DATA_TABLES["ARDEBT"]
     for periode in sorted(set(conn.execute(select(ardebt.c.periode).distinct()).scalars())):
         rebuild_arrears(conn, periode)
-    collection.rebuild_all(conn)  # before the KPI, whose "target" and "paid" parts read it
+    collection.rebuild_all(conn)  # before the KPI and the daily figures, which read it
     for periode in _kpi_periodes(conn):
         rebuild_kpi(conn, periode)
         rebuild_daily(conn, periode)
