@@ -39,6 +39,7 @@ from .figures import (
     rebuild_daily,
     rebuild_kpi,
     rebuild_pay_customer,
+    restamp_arrears,
 )
 
 # The most recent MC (with a rayon) of each customer.
@@ -226,7 +227,9 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
         for each in [periode, *holding]:
-            rebuild_arrears(conn, each)  # read by the collection work
+            # Their rayon, read by the collection work: of every customer here, of those whose
+            # most recent rayon moved elsewhere.
+            restamp_arrears(conn, each, None if each == periode else "SELECT nomen FROM cr_changed")
             # Another periode's collection work moves only for the customers whose rayon did,
             # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``). Today
             # the second set holds the first (an MC row without a rayon has no PCEZ either, so

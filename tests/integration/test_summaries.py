@@ -303,6 +303,53 @@ def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path)
     assert _tables(engine) == _rebuilt(engine)
 
 
+def test_an_mc_moves_only_the_rayon_of_the_arrears(engine, tmp_path):
+    """December's ARDEBT holds 60000001 (34 by ARDEBT, in no MC yet), 60000002 (35 by ARDEBT, in
+    November's MC in 34) and 60000003 (35, in no MC ever). January's MC moves 60000002 to 35, in
+    December too (its most recent MC). December's MC, loaded last, lists 60000001 in 35 and
+    60000002 in 34 (MC(P) first, though January stays its most recent). Only the arrears rows
+    whose rayon moved are rewritten, their bills and totals as ARDEBT gives them; deleting
+    December's MC takes both back. Each step equals a rebuild, buckets included."""
+    header = "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n"
+    files = {"MC_2025-11.csv": header + "60000002;BUDI;JL B;341511002;60000\n",
+             "ARDEBT_2025-12.csv": "NOMEN;RAYON;JUMLAH_REK;SALDO_TUNGGAKAN\n60000001;34;2;100000\n"
+                                   "60000002;35;1;50000\n60000003;35;3;300000\n",
+             "MC_2026-01.csv": header + "60000002;BUDI;JL B;351611002;60000\n",
+             "MC_2025-12.csv": header + "60000001;ANI;JL A;351611001;50000\n60000002;BUDI;JL B;341511002;60000\n"}
+    rayons = {"ARDEBT_2025-12.csv": ["34", "34", "35"], "MC_2026-01.csv": ["34", "35", "35"],
+              "MC_2025-12.csv": ["35", "34", "35"], "deleting MC_2025-12.csv": ["34", "35", "35"]}
+    moved = {"MC_2025-11.csv": 0, "ARDEBT_2025-12.csv": 0, "MC_2026-01.csv": 1, "MC_2025-12.csv": 2,
+             "deleting MC_2025-12.csv": 2}
+    rewritten: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("UPDATE arrears_customer"):
+            rewritten.append(cursor.rowcount)
+
+    def check(step: str) -> None:
+        assert _tables(engine) == _rebuilt(engine), f"after {step}"
+        assert sum(rewritten) == moved[step], f"after {step}: {rewritten}"
+        rewritten.clear()
+        if step in rayons:
+            with engine.connect() as conn:
+                stored = [tuple(row) for row in conn.execute(text(
+                    "SELECT nomen, rayon, bills, total FROM arrears_customer WHERE periode = '2025-12' ORDER BY nomen"))]
+            assert stored == [("60000001", rayons[step][0], 2, 100_000), ("60000002", rayons[step][1], 1, 50_000),
+                              ("60000003", rayons[step][2], 3, 300_000)], f"after {step}"
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        uploads = {}
+        for name, content in files.items():
+            (tmp_path / name).write_text(content, encoding="utf-8")
+            uploads[name] = ingest_file(engine, tmp_path / name)
+            assert uploads[name].status == "loaded", uploads[name].message
+            check(name)
+        delete_upload(engine, uploads["MC_2025-12.csv"].upload_id)
+        check("deleting MC_2025-12.csv")
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
+
+
 def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_listed_twice(engine, tmp_path):
     """An MC lists each customer once (DATA.md refuses a NOMEN twice with different values), so
     the summaries take MC(P)'s rows as they are; a customer stored twice all the same (a database
