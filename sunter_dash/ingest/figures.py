@@ -100,9 +100,11 @@ PARTS = {
         WHERE s.periode = :p AND (s.undue_n > 0 OR m.nomen IS NULL)
         GROUP BY 1
     """),
+    # MC(P)'s rayon from the collection work: its '' (neither MC(P) nor an earlier MC gives one)
+    # is the row's own. Grouping MC(P) again was about 0.6 s of an MC or SBRS at 200,000 customers.
     "sbrs": text(f"""
-        WITH m AS ({MC_RAYON})
-        SELECT COALESCE(m.rayon, {LATEST.format('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
+        WITH m AS ({_IN_MC})
+        SELECT COALESCE(NULLIF(m.rayon, ''), {LATEST.format('sbrs.nomen')}, sbrs.rayon, '') AS rayon,
                SUM(sbrs.volume) AS sbrs_volume
         FROM sbrs LEFT JOIN m ON m.nomen = sbrs.nomen
         WHERE sbrs.periode = :p

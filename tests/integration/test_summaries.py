@@ -24,7 +24,7 @@ from sunter_dash.ingest import bulk, collection, delete_upload, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
 from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
-from sunter_dash.ingest.summaries import reads_back, rebuild_all
+from sunter_dash.ingest.summaries import reads_back, rebuild_all, refresh_customer_rayon
 from sunter_dash.models import PayCustomer, Upload, data_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -348,6 +348,36 @@ def test_an_mc_moves_only_the_rayon_of_the_arrears(engine, tmp_path):
         check("deleting MC_2025-12.csv")
     finally:
         event.remove(engine, "after_cursor_execute", count)
+
+
+def test_readings_take_mc_s_rayon_then_the_most_recent_mc_s_then_their_own(engine, tmp_path):
+    """December's MC lists 60000001 in rayon 34; SBRS reads it and 60000002 (in no MC) 10 m3 and
+    20 m3, on routes of rayon 35. 60000001's volume counts in MC(P)'s 34, 60000002's in its route's
+    35; once November's MC lists 60000002 in 34, in 34. An MC row without a rayon (DATA.md refuses
+    one today; a database from before) gives its reading its route's."""
+    files = {"MC_2025-12.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000001;ANI;JL A;341511001;50000\n",
+             "SBRS_2025-12.csv": "cmr_account;cmr_prev_read;cmr_reading;cmr_route;Bill_Period\n"
+                                 "60000001;100;110;35161101;2025-12\n60000002;100;120;35161102;2025-12\n",
+             "MC_2025-11.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000002;BUDI;JL B;341511002;60000\n"}
+    volumes = {"SBRS_2025-12.csv": [("34", 10), ("35", 20)], "MC_2025-11.csv": [("34", 30)]}
+    by_rayon = text("SELECT rayon, sbrs_volume FROM kpi_periode WHERE periode = '2025-12' AND sbrs_volume > 0 "
+                    "ORDER BY rayon")
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        loaded = ingest_file(engine, tmp_path / name)
+        assert loaded.status == "loaded", loaded.message
+        assert _tables(engine) == _rebuilt(engine), f"after {name}"
+        if name in volumes:
+            with engine.connect() as conn:
+                assert [tuple(row) for row in conn.execute(by_rayon)] == volumes[name], f"after {name}"
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(text("UPDATE mc SET rayon = NULL WHERE nomen = '60000001'"))
+        refresh_customer_rayon(conn, "2025-12")
+        collection.rebuild(conn, "2025-12", afresh=True)
+        rebuild_kpi(conn, "2025-12", ("sbrs",))
+        assert [tuple(row) for row in conn.execute(by_rayon)] == [("34", 20), ("35", 10)]
+        transaction.rollback()
 
 
 def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_listed_twice(engine, tmp_path):
