@@ -252,7 +252,7 @@ def periodes(conn: Connection) -> list[str]:
 
 def rebuild_all(conn: Connection) -> None:
     """Every periode's, through ``summaries.rebuild_all`` or ``summaries.rebuild_collection``
-    only: the KPI's "target", "paid" and "payers" parts and the daily figures read what this writes."""
+    only: every part of the KPI ("sbrs" MC(P)'s rayon) and the daily figures read what this writes."""
     conn.execute(delete(CollectionGroup))
     conn.execute(delete(CollectionCustomer))
     for periode in periodes(conn):

@@ -11,7 +11,7 @@ What each change costs (figures in docs/PERFORMANCE.md):
   periode's KPI is summed from it and ``pay_customer``, never from the raw payments;
 - an MC rebuilds its own periode, and other periodes only when a customer they
   hold outside their own MC has a new most recent rayon or PCEZ (their collection work
-  for those customers alone);
+  for those customers alone); of the arrears it rewrites only the rayons that moved;
 - SBRS and ARDEBT rebuild their part of their periode (ARDEBT the collection work of
   its customers in arrears before or after); a deletion rebuilds what the deleted rows fed.
 
@@ -183,7 +183,7 @@ def _payments(conn: Connection, periodes: list[str], added: pd.DataFrame | None)
 def _collection_then_kpi(conn: Connection, periode: str, parts, customers: str | None = None, *,
                          afresh: bool = False) -> None:
     """The periode's collection work (``collection.rebuild``), then these parts of its KPI, which
-    read it (all but "sbrs")."""
+    read it (``rebuild_kpi``)."""
     collection.rebuild(conn, periode, customers, afresh=afresh)
     rebuild_kpi(conn, periode, parts)
 
@@ -192,12 +192,13 @@ def rebuild_collection(conn: Connection) -> None:
     """Every periode's collection work, and the KPI's figures that read it (a migration)."""
     collection.rebuild_all(conn)
     for periode in _kpi_periodes(conn):
-        rebuild_kpi(conn, periode, ("target", "paid", "payers"))
+        rebuild_kpi(conn, periode)  # every part reads it ("sbrs" MC(P)'s rayon)
         rebuild_daily(conn, periode)
 
 
 def _volume(conn: Connection, periodes: list[str], added) -> list[str]:
-    """SBRS: kubikasi when MC has none."""
+    """SBRS: kubikasi when MC has none. SBRS feeds no collection work, so the MC(P) rayons the
+    "sbrs" part reads from it are current."""
     for periode in periodes:
         rebuild_kpi(conn, periode, ("sbrs",))
     return []
@@ -227,8 +228,8 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
         for each in [periode, *holding]:
-            # Their rayon, read by the collection work: of every customer here, of those whose
-            # most recent rayon moved elsewhere.
+            # The arrears' rayons (METRICS.md's rule): MC(P) moves its own periode's, another
+            # periode's only for the customers whose most recent rayon moved (cr_changed).
             restamp_arrears(conn, each, None if each == periode else "SELECT nomen FROM cr_changed")
             # Another periode's collection work moves only for the customers whose rayon did,
             # and those whose PCEZ comes from another MC (this one, maybe: ``dependents``). Today

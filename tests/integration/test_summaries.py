@@ -351,33 +351,44 @@ def test_an_mc_moves_only_the_rayon_of_the_arrears(engine, tmp_path):
 
 
 def test_readings_take_mc_s_rayon_then_the_most_recent_mc_s_then_their_own(engine, tmp_path):
-    """December's MC lists 60000001 in rayon 34; SBRS reads it and 60000002 (in no MC) 10 m3 and
-    20 m3, on routes of rayon 35. 60000001's volume counts in MC(P)'s 34, 60000002's in its route's
-    35; once November's MC lists 60000002 in 34, in 34. An MC row without a rayon (DATA.md refuses
-    one today; a database from before) gives its reading its route's."""
-    files = {"MC_2025-12.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000001;ANI;JL A;341511001;50000\n",
-             "SBRS_2025-12.csv": "cmr_account;cmr_prev_read;cmr_reading;cmr_route;Bill_Period\n"
-                                 "60000001;100;110;35161101;2025-12\n60000002;100;120;35161102;2025-12\n",
-             "MC_2025-11.csv": "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n60000002;BUDI;JL B;341511002;60000\n"}
-    volumes = {"SBRS_2025-12.csv": [("34", 10), ("35", 20)], "MC_2025-11.csv": [("34", 30)]}
+    """SBRS of December reads 60000001 10 m3 and 60000002 20 m3, both on routes of rayon 35, with no
+    MC yet: 35 holds both. January's MC lists 60000001 in 36 (its most recent MC); December's,
+    loaded after it, in 34 (MC(P) first); November's 60000002 in 34 (its most recent MC). Deleting
+    December's MC gives 60000001 back to January's 36. An MC row without a rayon (DATA.md refuses
+    one today; a database from before) gives its reading the route's rayon. Each step equals a
+    rebuild."""
+    header = "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n"
+    files = {"SBRS_2025-12.csv": ("cmr_account;cmr_prev_read;cmr_reading;cmr_route;Bill_Period\n"
+                                  "60000001;100;110;35161101;2025-12\n60000002;100;120;35161102;2025-12\n",
+                                  [("35", 30)]),
+             "MC_2026-01.csv": (header + "60000001;ANI;JL A;361611001;50000\n", [("35", 20), ("36", 10)]),
+             "MC_2025-12.csv": (header + "60000001;ANI;JL A;341511001;50000\n", [("34", 10), ("35", 20)]),
+             "MC_2025-11.csv": (header + "60000002;BUDI;JL B;341511002;60000\n", [("34", 30)])}
     by_rayon = text("SELECT rayon, sbrs_volume FROM kpi_periode WHERE periode = '2025-12' AND sbrs_volume > 0 "
                     "ORDER BY rayon")
-    for name, content in files.items():
+
+    def volumes(conn) -> list[tuple]:
+        return [tuple(row) for row in conn.execute(by_rayon)]
+    uploads = {}
+    for name, (content, expected) in files.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
-        loaded = ingest_file(engine, tmp_path / name)
-        assert loaded.status == "loaded", loaded.message
+        uploads[name] = ingest_file(engine, tmp_path / name)
+        assert uploads[name].status == "loaded", uploads[name].message
         assert _tables(engine) == _rebuilt(engine), f"after {name}"
-        if name in volumes:
-            with engine.connect() as conn:
-                assert [tuple(row) for row in conn.execute(by_rayon)] == volumes[name], f"after {name}"
+        with engine.connect() as conn:
+            assert volumes(conn) == expected, f"after {name}"
     with engine.connect() as conn:
         transaction = conn.begin()
         conn.execute(text("UPDATE mc SET rayon = NULL WHERE nomen = '60000001'"))
-        refresh_customer_rayon(conn, "2025-12")
+        refresh_customer_rayon(conn, "2026-01")
         collection.rebuild(conn, "2025-12", afresh=True)
         rebuild_kpi(conn, "2025-12", ("sbrs",))
-        assert [tuple(row) for row in conn.execute(by_rayon)] == [("34", 20), ("35", 10)]
+        assert volumes(conn) == [("34", 20), ("35", 10)]
         transaction.rollback()
+    delete_upload(engine, uploads["MC_2025-12.csv"].upload_id)
+    assert _tables(engine) == _rebuilt(engine)
+    with engine.connect() as conn:
+        assert volumes(conn) == [("34", 20), ("36", 10)]
 
 
 def test_mc_per_customer_takes_single_rows_as_they_are_and_sums_a_customer_listed_twice(engine, tmp_path):
