@@ -12,8 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from sunter_dash import create_app, demo
-from sunter_dash.ingest import ingest_file
+from sunter_dash import create_app
 from sunter_dash.tabs import TABS
 
 from .pages import wait_idle
@@ -43,9 +42,12 @@ def violations(dash_duo) -> list[dict]:
 
 
 @pytest.fixture
-def branch(engine, config, tmp_path):
-    for path in demo.generate(tmp_path / "demo", customers=400, months=3, seed=7):
-        assert ingest_file(engine, path).status == "loaded", path.name
+def db_url(demo_database) -> str:
+    return demo_database(customers=400, months=3, seed=7)
+
+
+@pytest.fixture
+def branch(config):
     return create_app(config)
 
 

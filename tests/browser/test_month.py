@@ -15,27 +15,26 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from sunter_dash import create_app, demo
+from sunter_dash import create_app
 from sunter_dash.domain.periodes import date_label
 from sunter_dash.formatting import percent, rupiah
-from sunter_dash.ingest import ingest_file
 
 from .pages import SCREENSHOTS, choose, click, console, open_tab, wait_for, wait_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from helpers import basic  # noqa: E402
+from helpers import MONTH_TO_THE_20TH, basic  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def month_app(config, engine, tmp_path):
-    """13 demo months to 2025-12; December's payments to the 20th (the full-month extract is left
-    out, and so is MB, which holds it too)."""
-    for path in demo.generate(tmp_path / "demo", customers=400, months=13, seed=7):
-        if path.name.endswith("_sd_2025-12-31.txt") or path.name.startswith("MB_"):
-            continue
-        assert ingest_file(engine, path).status == "loaded", path.name
+def db_url(demo_database) -> str:
+    """13 demo months to 2025-12; December's payments to the 20th."""
+    return demo_database(**MONTH_TO_THE_20TH)
+
+
+@pytest.fixture
+def month_app(config):
     return create_app(config)
 
 

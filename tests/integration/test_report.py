@@ -14,30 +14,25 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from sunter_dash import create_app, demo
+from sunter_dash import create_app
 from sunter_dash.__main__ import main
 from sunter_dash.config import Config
 from sunter_dash.db import get_engine
 from sunter_dash.domain.periodes import date_label
 from sunter_dash.formatting import number, percent, rupiah
-from sunter_dash.ingest import ingest_file
 from sunter_dash.services.users import upsert as upsert_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from helpers import basic  # noqa: E402
+from helpers import MONTH_TO_THE_20TH, basic  # noqa: E402
 
 PASSWORD = "report-pass-123"
 SECTIONS = ["1. Ringkasan", "2. Per rayon dan per PCEZ", "3. Harian", "4. Tunggakan", "5. Meter", "6. Status data"]
 
 
 @pytest.fixture(scope="module")
-def branch(tmp_path_factory, module_database):
-    url = module_database("report")
+def branch(tmp_path_factory, databases, backend):
+    url = databases.demo(backend, tmp_path_factory.mktemp("report"), **MONTH_TO_THE_20TH)
     engine = get_engine(url)
-    for path in demo.generate(tmp_path_factory.mktemp("report"), customers=400, months=13, seed=7):
-        if path.name.endswith("_sd_2025-12-31.txt") or path.name.startswith("MB_"):
-            continue
-        assert ingest_file(engine, path).status == "loaded", path.name
     upsert_user(engine, "viewer", "viewer", PASSWORD)
     app = create_app(Config(database_url=url, secret_key="test-secret", secret_key_is_generated=False,
                             cache_type="NullCache"))
@@ -46,7 +41,8 @@ def branch(tmp_path_factory, module_database):
 
     def get(path: str):
         return client.get(path, headers=auth)
-    return url, get
+    yield url, get
+    databases.drop(url)
 
 
 def pages(content: bytes) -> list[str]:
