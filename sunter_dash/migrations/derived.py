@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.engine import Connection
 
 ATTRIBUTE = "recompute"  # the alembic Config attribute the requests are collected in
-ORDER = ("summaries", "collection", "directory", "flags")  # summaries first: the others read them
+ORDER = ("summaries", "rayons", "collection", "directory", "flags")  # summaries first: the others read them
 
 
 def request(name: str) -> None:
@@ -21,10 +21,11 @@ def recompute(conn: Connection, names: set[str]) -> None:
     """Compute what the migrations just run asked for, in ``ORDER``."""
     from ..ingest import directory, flags, summaries
 
-    steps = {"summaries": summaries.rebuild_all, "collection": summaries.rebuild_collection,
+    steps = {"summaries": summaries.rebuild_all, "rayons": summaries.rebuild_customer_rayon,
+             "collection": summaries.rebuild_collection,
              "directory": lambda c: directory.refresh(c, None, None), "flags": flags.rebuild}
-    if "summaries" in names:  # summaries.rebuild_all computes the collection summaries too
-        names = set(names) - {"collection"}
+    if "summaries" in names:  # summaries.rebuild_all computes the rayons and collection summaries too
+        names = set(names) - {"rayons", "collection"}
     for name in ORDER:
         if name in names:
             steps[name](conn)

@@ -57,7 +57,9 @@ class PayCustomer(Base):
 
 
 class CustomerRayon(Base):
-    """The rayon of each customer's most recent MC that gives one (METRICS.md's fallback)."""
+    """The rayon of each customer's most recent MC that gives one (METRICS.md's fallback), and the
+    first periode of its current run in it: its earliest MC periode after the last MC that gave
+    another rayon (summaries.refresh_customer_rayon reads it to know who an MC(P) can move)."""
 
     __tablename__ = "customer_rayon"
 

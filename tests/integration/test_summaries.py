@@ -291,16 +291,63 @@ def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path)
     def rayons():
         with engine.connect() as conn:
             return sorted(conn.execute(text("SELECT nomen, rayon, periode FROM customer_rayon")).all())
-    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "35", "2025-12"), ("60000003", "35", "2025-12"),
+    assert rayons() == [("60000001", "34", "2025-11"), ("60000002", "35", "2025-12"), ("60000003", "35", "2025-12"),
                         ("60000004", "34", "2025-11")]
     assert _tables(engine) == _rebuilt(engine)
     again = tmp_path / "MC_2025-12_revisi.csv"
     again.write_text(header + "60000001;ANI;JL A;341511001;50000\n60000002;BUDI;JL B;341511002;60000\n"
                      "60000004;DEDI;JL D;;80000\n", encoding="utf-8")
     assert ingest_file(engine, again, periode="2025-12", replace=True).status == "loaded"
-    assert rayons() == [("60000001", "34", "2025-12"), ("60000002", "34", "2025-12"), ("60000003", "34", "2025-11"),
+    assert rayons() == [("60000001", "34", "2025-11"), ("60000002", "34", "2025-11"), ("60000003", "34", "2025-11"),
                         ("60000004", "34", "2025-11")]
     assert _tables(engine) == _rebuilt(engine)
+
+
+def test_customer_rayon_keeps_each_run_s_first_periode_and_the_month_s_mc_rewrites_only_who_moved(engine, tmp_path):
+    """customer_rayon holds each customer's most recent rayon and the first periode of its run in
+    it. October lists A, B and C in 34; December (the newest, November not yet loaded) A in 34 and
+    B in 35: only B's row is written. November, loaded late, puts all three in 35: A's run in 34
+    now starts in December. Deleting November looks up all three (A's run started after it) and
+    gives A its run from October again; deleting December then looks up B alone (the others'
+    runs started before it). Each step equals a rebuild; the rows each step wrote are counted."""
+    header = "NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL\n"
+    files = {"MC_2025-10.csv": ("341511001", "341511002", "341511003"),
+             "MC_2025-12.csv": ("341511001", "351611002", None),
+             "MC_2025-11.csv": ("351611001", "351611002", "351611003")}
+    expected = {
+        "MC_2025-10.csv": ([("34", "2025-10"), ("34", "2025-10"), ("34", "2025-10")], 3),
+        "MC_2025-12.csv": ([("34", "2025-10"), ("35", "2025-12"), ("34", "2025-10")], 1),
+        "MC_2025-11.csv": ([("34", "2025-12"), ("35", "2025-11"), ("35", "2025-11")], 3),
+        "deleting MC_2025-11.csv": ([("34", "2025-10"), ("35", "2025-12"), ("34", "2025-10")], 3),
+        "deleting MC_2025-12.csv": ([("34", "2025-10"), ("34", "2025-10"), ("34", "2025-10")], 1)}
+    written: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("INSERT INTO customer_rayon"):
+            written.append(cursor.rowcount)
+
+    def check(step: str) -> None:
+        rows, count_written = expected[step]
+        with engine.connect() as conn:
+            stored = [tuple(r) for r in conn.execute(text("SELECT nomen, rayon, periode FROM customer_rayon ORDER BY nomen"))]
+        assert stored == [(nomen, *row) for nomen, row in zip(("60000001", "60000002", "60000003"), rows)], step
+        assert sum(written) == count_written, f"after {step}: {written}"
+        assert _tables(engine) == _rebuilt(engine), f"after {step}"
+        written.clear()  # and the rebuild's
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        uploads = {}
+        for name, zones in files.items():
+            (tmp_path / name).write_text(header + "".join(
+                f"6000000{i};X;JL;{zone};1000\n" for i, zone in enumerate(zones, 1) if zone), encoding="utf-8")
+            uploads[name] = ingest_file(engine, tmp_path / name)
+            assert uploads[name].status == "loaded", uploads[name].message
+            check(name)
+        for name in ("MC_2025-11.csv", "MC_2025-12.csv"):
+            delete_upload(engine, uploads[name].upload_id)
+            check(f"deleting {name}")
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
 
 
 def test_an_mc_moves_only_the_rayon_of_the_arrears(engine, tmp_path):
