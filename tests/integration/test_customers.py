@@ -107,8 +107,16 @@ def test_a_renamed_customer_is_found_by_its_new_words_until_its_mc_is_deleted(tm
     cheap_password(engine, "admin", PASSWORD)
     client = make_app(url).server.test_client()
     renamed = [MC_HEADER, [A, "RINA WATI", "JL. KEBON BAWANG", "341010203", "2B", "M-001", 0, 95000, "AKTIF"]]
+    written: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("INSERT INTO customer_search"):
+            written.append(cursor.rowcount)
+    event.listen(engine, "after_cursor_execute", count)
     upload = ingest_file(engine, write_table(tmp_path, "MC_2026-01", "csv-semicolon", renamed))
+    event.remove(engine, "after_cursor_execute", count)
     assert upload.status == "loaded"
+    assert written == [1]  # the newest MC writes the search words of the renamed customer only
     assert nomens(get(client, "/api/customers/search?q=rina bawang")) == [A]
     assert nomens(get(client, "/api/customers/search?q=budi sunter")) == [D]
     with engine.connect() as conn:

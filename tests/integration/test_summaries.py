@@ -20,7 +20,7 @@ from sunter_dash import queries
 from sunter_dash.demo import generate
 from sunter_dash.domain import files
 from sunter_dash.domain.clock import now_utc
-from sunter_dash.ingest import bulk, collection, delete_upload, ingest_file
+from sunter_dash.ingest import bulk, collection, delete_upload, directory, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
 from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
@@ -32,7 +32,7 @@ from collection_branch import FILES, load_branch  # noqa: E402
 from make_fixtures import write_table  # noqa: E402
 
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",
-             "arrears_bucket", "stored_count", "collection_customer", "collection_group")
+             "arrears_bucket", "stored_count", "collection_customer", "collection_group", "customer", "customer_search")
 
 
 def _read(conn) -> dict[str, list[tuple]]:
@@ -45,10 +45,12 @@ def _tables(engine) -> dict[str, list[tuple]]:
 
 
 def _rebuilt(engine) -> dict[str, list[tuple]]:
-    """The summaries as a full rebuild from the stored rows gives them (rolled back after)."""
+    """The summaries and the customer directory as a full rebuild from the stored rows gives them
+    (rolled back after)."""
     with engine.connect() as conn:
         transaction = conn.begin()
         rebuild_all(conn)
+        directory.refresh(conn, None, None)
         tables = _read(conn)
         transaction.rollback()
     return tables
