@@ -46,6 +46,15 @@ def pytest_setup_options():
     return options
 
 
+def _disposed(engine, url: str) -> None:
+    """Close every connection of ``engine``: a SQLite file is then whole (the last connection to
+    close checkpoints the write-ahead log into it and removes the log), a PostgreSQL database
+    can be a template."""
+    engine.dispose()
+    if url.startswith("sqlite"):
+        assert not Path(f"{make_url(url).database}-wal").exists(), url
+
+
 class Databases:
     """Fresh databases for tests, on SQLite or PostgreSQL, each copied from a migrated template
     made once per session (migrating took about 0.25 s a database, minutes of the suite).
@@ -100,8 +109,10 @@ class Databases:
             for path in demo.generate(built / "files", customers=customers, months=months, seed=seed):
                 if not any(fnmatch.fnmatch(path.name, pattern) for pattern in leave_out):
                     assert ingest_file(engine, path).status == "loaded", path.name
-            engine.dispose()  # whole, with no session left: a file to copy, or a template
+            _disposed(engine, url)  # whole, with no session left: a file to copy, or a template
             shutil.rmtree(built / "files")
+            if backend != "sqlite":
+                shutil.rmtree(built)
             self.demos[key] = url
         source = self.demos[key]
         self.count += 1
@@ -127,8 +138,7 @@ class Databases:
             path = Path(tempfile.mkdtemp(prefix="sunter-template-")) / "template.db"
             url = f"sqlite:///{path}"
             upgrade(url)
-            get_engine(url).dispose()
-            assert not path.with_name("template.db-wal").exists()
+            _disposed(get_engine(url), url)
             self.sqlite_template = path
         return self.sqlite_template
 
