@@ -70,9 +70,8 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
     whose run started before P, P lies inside its run (whose first periode stays, on either side
     of the change) or before the last MC that gave another rayon (which stays too). When P is the
     newest MC (the month's routine), its customers take its rayon straight: those already in it
-    keep their row (their run goes on),
-    and only those whose rayon moved are looked up among every periode (at 200,000 customers the
-    month's MC rewrote every row: 1.8 s of statements, 0.5 s now)."""
+    keep their row (their run goes on), and only those whose rayon moved are looked up among every
+    periode (at 200,000 customers the month's MC rewrote every row: 1.8 s of statements, 0.5 s now)."""
     for statement in (
         "DROP TABLE IF EXISTS cr_affected", "DROP TABLE IF EXISTS cr_fresh", "DROP TABLE IF EXISTS cr_changed",
         "CREATE TEMPORARY TABLE cr_affected (nomen VARCHAR(20) PRIMARY KEY)",
