@@ -17,6 +17,7 @@ See docs/PERFORMANCE.md for the figures.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -31,13 +32,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..domain.codes import date_text
+from ..models import Base
+
+log = logging.getLogger(__name__)
 
 BULK_ROWS = 20_000  # below this executemany is as quick and needs no staging file
 STAGE = "sunter_stage"  # SQLite: the attached staging file's schema name
 STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
+WRITTEN = "sunter_written"  # conn.info: the tables an upload wrote many rows of, until settle()
 STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
 STAGED_NAMES = "sunter_staged_names"  # conn.info: the relations staged for reading back
 DERIVED = "sunter_derived"  # conn.info, PostgreSQL: derived tables (Arrow) not yet staged
@@ -193,6 +198,34 @@ def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
     for minutes. ANALYZE samples a fixed number of rows: 0.2-0.5 s on a table of 12M rows."""
     if conn.dialect.name == "postgresql" and written >= BULK_ROWS:
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table_name)}")
+        wrote(conn, table_name, written)
+
+
+def wrote(conn: Connection, table_name: str, written: int) -> None:
+    """Note a table of the app this transaction wrote many rows of, for ``settle`` after it
+    commits (a temporary table is not noted: it is gone by then)."""
+    if conn.dialect.name == "postgresql" and written >= BULK_ROWS and table_name in Base.metadata.tables:
+        conn.info.setdefault(WRITTEN, set()).add(table_name)
+
+
+def settle(conn: Connection) -> None:
+    """PostgreSQL, once the upload has committed: VACUUM the tables it wrote many rows of, so that
+    the visibility map covers the new rows. Without it an index-only scan visits the table for
+    every new row until autovacuum comes, which on a large table waits for a fifth of it to
+    change: at 1,000,000 customers the month's disconnection candidates were counted in 244 ms
+    instead of 20. The upload is stored already; a VACUUM that fails only leaves that for
+    autovacuum, and is logged."""
+    tables = sorted(conn.info.pop(WRITTEN, ()))
+    if not tables:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    try:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            f"VACUUM {', '.join(quote(name) for name in tables)}")
+    except SQLAlchemyError:
+        log.warning("VACUUM of %s after an upload failed; autovacuum will do it", tables, exc_info=True)
+    finally:
+        conn.rollback()
 
 
 def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, rows_back: bool,
@@ -228,5 +261,6 @@ def detach_stage(conn: Connection) -> None:
     conn.info.pop(STAGED_TABLE, None)
     conn.info.pop(STAGED_NAMES, None)
     conn.info.pop(DERIVED, None)
+    conn.info.pop(WRITTEN, None)  # a rolled-back upload's
     if conn.info.pop(STAGE_FILE, None) is not None:
         conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")

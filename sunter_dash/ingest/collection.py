@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
-from .bulk import fresh_statistics
+from .bulk import fresh_statistics, wrote
 from .figures import mc_per_customer
 
 # collection_customer's columns, in the order CUSTOMERS_SQL selects them.
@@ -165,6 +165,7 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
         before = _sums(conn, periode) if 2 * changed <= held_rows else None
     written = conn.execute(text(_customers("cc_new", some)), {"p": periode}).rowcount
     fresh_statistics(conn, "cc_new", written)
+    wrote(conn, "collection_customer", written)
     for statement in _write(conn.dialect.name, some):
         conn.execute(text(statement), {"p": periode})
     conn.exec_driver_sql("DROP TABLE cc_new")

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ..models import CustomerSearch
+from .bulk import wrote
 
 # Each customer's most recent row of {table} among the rows {where} keeps ({where} keeps or drops
 # a customer's rows together, or keeps a periode); the highest id breaks a tie within a periode (a
@@ -75,7 +76,7 @@ def _sync_search(conn: Connection, only: str, params: dict, *, whole: bool = Fal
                and conn.execute(_FILL_FROM_EMPTY, {"index": _TRIGRAM.name}).scalar())
     if rebuild:
         _TRIGRAM.drop(conn)
-    conn.execute(text(_SEARCH_ADD.format(only=only)), params)
+    wrote(conn, "customer_search", conn.execute(text(_SEARCH_ADD.format(only=only)), params).rowcount)
     if rebuild:
         _TRIGRAM.create(conn)
 
@@ -112,7 +113,7 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     conn.exec_driver_sql("DELETE FROM customer WHERE nomen IN (SELECT nomen FROM cd_affected)")
     # Newcomers and refreshed entries from this periode's own rows ...
     fresh = "WHERE src.periode = :p AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)"
-    conn.execute(text(_directory_from(conn, table, fresh)), {"p": periode})
+    wrote(conn, "customer", conn.execute(text(_directory_from(conn, table, fresh)), {"p": periode}).rowcount)
     # ... and the rest of the affected from wherever they are now most recent.
     conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
     where = ("WHERE src.nomen IN (SELECT nomen FROM cd_affected) "

@@ -34,7 +34,7 @@ from ..domain.periodes import valid_periode
 from ..domain.uploads import deletion_refusal, recorded_name
 from ..models import DATA_TABLES, PaymentCarrier, Upload, UploadError, data_table, superseded_table
 from . import flags, profiles, queue, summaries
-from .bulk import detach_stage
+from .bulk import detach_stage, settle
 from .errors import RowError
 from .prepare import Prepared, prepare
 from .read import read_table
@@ -107,6 +107,7 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
                             progress("meringkas", 0, 1)
                         summaries.refresh(conn, result.type, result.row_periodes,
                                           added=stored if prepared.spec.mode == MERGE else None)
+                settle(conn)
             finally:
                 detach_stage(conn)
     except IntegrityError:

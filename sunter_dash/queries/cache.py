@@ -7,6 +7,7 @@ upload. Outside a Flask app (the CLI) a query simply runs.
 """
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from flask import g, has_app_context
@@ -15,13 +16,10 @@ from sqlalchemy import Engine, select
 from ..extensions import cache
 from ..models import DataVersion
 
-_ENGINES: dict[str, Engine] = {}  # memo keys name an engine by its URL (password hidden)
-
 
 def _token(engine: Engine) -> str:
-    token = repr(engine.url)
-    _ENGINES.setdefault(token, engine)
-    return token
+    """How a memo key names an engine: by its URL, password hidden."""
+    return repr(engine.url)
 
 
 def data_version(engine: Engine) -> int:
@@ -42,18 +40,25 @@ def invalidate() -> None:
 
 
 def cached(fn):
-    """Memoize ``fn(engine, ...)`` by its arguments and the current data version."""
-    def by_token(_version: int, token: str, *args, **kwargs):
-        return fn(_ENGINES[token], *args, **kwargs)
+    """Memoize ``fn(engine, ...)`` by its arguments and the current data version.
 
-    # The memo's key names the function (not wraps(): its signature would hide _version and token).
-    by_token.__module__, by_token.__name__, by_token.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
-    memo = cache.memoize()(by_token)
+    The key is the function's name, the version and a digest of the arguments' repr: one cache
+    lookup a call, where flask-caching's memoize spends two and binds the signature again each
+    time (1.8 of a warm Ringkasan's 15 ms under the profiler). A result of None is kept too.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
 
     @wraps(fn)
     def call(engine: Engine, *args, **kwargs):
         if not has_app_context():
             return fn(engine, *args, **kwargs)
-        return memo(data_version(engine), _token(engine), *args, **kwargs)
+        version = data_version(engine)
+        arguments = repr((_token(engine), args, sorted(kwargs.items()))).encode()
+        key = f"{name}:{version}:{hashlib.md5(arguments, usedforsecurity=False).hexdigest()}"
+        found = cache.get(key)
+        if found is None:
+            found = (fn(engine, *args, **kwargs),)
+            cache.set(key, found)
+        return found[0]
     call.uncached = fn
     return call

@@ -10,8 +10,10 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from sqlalchemy import Engine
 
 from .. import export, ids, queries, urls
+from ..components import encoded
 from ..components.cards import missing_alert
 from ..components.export_buttons import download_buttons
 from ..components.grids import LOCALE, column, nomen_column, purge_on
@@ -24,6 +26,7 @@ from ..extensions import app_engine
 from ..formatting import number
 from ..grid_model import filters_text, parse_filters, parse_sort, sort_from_grid
 from ..queries.anomalies import DEFAULT_SORT, FIELDS, thresholds
+from ..queries.cache import cached
 from .base import Tab
 
 TAB_ID = "meter"
@@ -161,13 +164,19 @@ def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row
 def cards_view(periode: str | None, rayon: str | None, selected: str):
     if not periode:
         return missing_alert("Belum ada data tersimpan. Unggah file SBRS."), None
-    engine = app_engine()
-    summary = queries.anomaly_summary(engine, periode, rayon_filter(rayon))
+    return rendered_cards(app_engine(), periode, rayon_filter(rayon), selected)
+
+
+@cached
+def rendered_cards(engine: Engine, periode: str, rayon: str | None, selected: str) -> list:
+    """The alert and the cards, encoded as Dash sends them and memoized with the counts they show
+    (as Ringkasan's answer is)."""
+    summary = queries.anomaly_summary(engine, periode, rayon)
     alert = None
     if "SBRS" not in queries.types_of(engine, periode):
         alert = missing_alert(f"Belum ada data SBRS untuk {periode_label(periode)}. Unggah file baca meter (SBRS) "
                               "periode ini; tanpa itu hanya Rebill dari MAINBILL yang bisa dihitung.")
-    return alert, build_cards(summary, selected, thresholds(engine))
+    return encoded([alert, build_cards(summary, selected, thresholds(engine))])
 
 
 # --- the list ---------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ def test_statistics_know_the_new_periode_after_each_upload(engine, backend, tmp_
              "Collection-2025-12-01_sd_2025-12-31.txt", "ARDEBT_202512.csv"]
     with engine.connect() as conn:
         for name in order:
+            conn.rollback()  # a fresh snapshot of pg_stats, and none held open while the upload runs
             assert ingest_file(engine, paths[name]).status == "loaded", name
-            conn.rollback()  # a fresh snapshot of pg_stats
             known = {table: _periodes_known(conn, table)
                      for table in ("mc", "sbrs", "mainbill", "payment", "pay_customer", "ardebt")}
             loaded = order[:order.index(name) + 1]
@@ -38,6 +38,38 @@ def test_statistics_know_the_new_periode_after_each_upload(engine, backend, tmp_
                 | ({"payment", "pay_customer"} if len(loaded) >= 4 else set()) \
                 | ({"ardebt"} if len(loaded) == 5 else set())
             assert {t for t, periodes in known.items() if "2025-12" in periodes} >= expected, (name, known)
+
+
+def test_an_upload_leaves_the_tables_it_wrote_vacuumed(engine, backend, tmp_path):
+    """Every page of a table an upload wrote many rows of is all-visible once it returns, so the
+    dashboard's index-only scans answer from the index (ingest/bulk.py ``settle``); autovacuum
+    would come only once a fifth of the table had changed."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's visibility map; SQLite has none")
+    paths = {p.name: p for p in generate(tmp_path, customers=CUSTOMERS, months=1, seed=3, text=True)}
+
+    def heap_fetches(tables: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+        """(rows, heap fetches) of an index-only scan of each table's primary key: every row the
+        visibility map does not cover is fetched from the table."""
+        found = {}
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            for table in tables:
+                where = "periode = '2025-12'" if table in ("collection_customer", "payment", "pay_customer") \
+                    else "nomen >= ''"
+                plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT COUNT(*) FROM {table} "
+                                            f"WHERE {where}").scalar()[0]["Plan"]["Plans"][0]
+                assert plan["Node Type"] == "Index Only Scan", (table, plan["Node Type"])
+                found[table] = (plan["Actual Rows"], plan["Heap Fetches"])
+        return found
+
+    # The MC writes the periode's collection summary afresh; the payments then change most of it.
+    for name, tables in (("MC1125_AB_Sunter.csv", ("collection_customer", "customer", "customer_search")),
+                         ("Collection-2025-12-01_sd_2025-12-31.txt", ("payment", "pay_customer",
+                                                                       "collection_customer"))):
+        assert ingest_file(engine, paths[name]).status == "loaded", name
+        found = heap_fetches(tables)
+        assert all(rows > 20_000 and fetched == 0 for rows, fetched in found.values()), (name, found)
 
 
 def test_the_app_s_connections_run_without_jit_after_a_rollback_too(engine, backend):
