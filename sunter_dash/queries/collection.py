@@ -200,20 +200,23 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
     has_ardebt = "ARDEBT" in types_of(engine, periode)
     with engine.connect() as conn:
         params = {"p": periode, "rp": _rute_periode(conn, periode), **values, **(extra or {})}
-        officers = "LEFT JOIN r ON r.pcez = c.pcez"
-        matching = f"WHERE c.periode = :p AND {condition}{where}"
-        body = f"FROM collection_customer c {officers} {matching}"
+        # The officers are joined only to filter on one: without them an index holding the sort's
+        # columns finds the page's customers alone, and only those rows are read (the candidates
+        # by arrears at 1,000,000 customers: 98 ms reading all 57,505 of them, 21 ms).
+        officers = "LEFT JOIN r ON r.pcez = c.pcez" if filters[2] else ""
+        among = f"FROM collection_customer c {officers} WHERE c.periode = :p AND {condition}{where}"
         if count is not None:
             total = count(conn, params, filters)
-        elif filters[2]:  # the count joins the officers only to filter on one
-            total = conn.execute(text(f"WITH {_OFFICERS} SELECT COUNT(*) {body}"), params).scalar()
         else:
-            total = conn.execute(text(f"SELECT COUNT(*) FROM collection_customer c {matching}"), params).scalar()
+            total = conn.execute(text(f"WITH {_OFFICERS} SELECT COUNT(*) {among}"), params).scalar()
         rows = conn.execute(text(f"""
-            WITH {_OFFICERS}
+            WITH {_OFFICERS},
+                 k AS (SELECT c.nomen {among} ORDER BY {order}{"" if whole else " LIMIT :limit OFFSET :offset"})
             SELECT c.nomen, c.nama, c.alamat, c.rayon, c.pcez, r.petugas, c.tarif, c.nominal,
-                   c.cur_sum AS paid, c.bills, c.arrears AS total {body}
-            ORDER BY {order}{"" if whole else " LIMIT :limit OFFSET :offset"}"""),
+                   c.cur_sum AS paid, c.bills, c.arrears AS total
+            FROM k JOIN collection_customer c ON c.periode = :p AND c.nomen = k.nomen
+            LEFT JOIN r ON r.pcez = c.pcez
+            ORDER BY {order}"""),
             {**params, "limit": page_size, "offset": (page - 1) * page_size}).mappings().all()
         last = _last_payments(conn, [row["nomen"] for row in rows], periode)
         visited = latest(conn, periode, [row["nomen"] for row in rows])
