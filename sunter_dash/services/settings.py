@@ -17,7 +17,7 @@ from ..domain.periodes import periode_label, valid_periode
 from ..domain.settings import GOAL
 from ..ingest import flags, summaries
 from ..models import AnomalySetting, PeriodeGoal, SavedSetting
-from ..queries.cache import invalidate
+from ..queries.cache import cached, invalidate
 from . import Actor, record
 
 CATALOGUE = "_checks"  # beside the thresholds: the check keys the stored flags were computed with
@@ -140,8 +140,10 @@ def goal(engine: Engine, defaults: Thresholds, periode: str) -> float:
     return goals_of(engine, defaults, [periode])[periode]
 
 
+@cached
 def goals_of(engine: Engine, defaults: Thresholds, periodes: list[str]) -> dict[str, float]:
-    """The goal of each of these periodes, read at once."""
+    """The goal of each of these periodes, read at once; memoized with the figures (a goal set
+    bumps the data version, as a setting saved does)."""
     with engine.connect() as conn:
         found = dict(conn.execute(select(PeriodeGoal.periode, PeriodeGoal.goal).where(
             PeriodeGoal.periode.in_(periodes))).all()) if periodes else {}
@@ -169,13 +171,14 @@ def set_goal(engine: Engine, actor: Actor, defaults: Thresholds, periode: str, v
     except ValueError as exc:
         raise BadParameter(f"Target collection rate {periode_label(periode)}: nilai {value!r} tidak dapat "
                            f"dipakai; {GOAL.hint}.", str(exc), field="goal") from None
-    before = goal(engine, defaults, periode)
+    before = goals_of.uncached(engine, defaults, [periode])[periode]
     with engine.begin() as conn:
         conn.execute(delete(PeriodeGoal).where(PeriodeGoal.periode == periode))
         if checked is not None:
             conn.execute(PeriodeGoal.__table__.insert().values(periode=periode, goal=checked,
                                                                updated_by=actor.username, updated_at=now_utc()))
-    after = goal(engine, defaults, periode)
+        summaries.bump_version(conn)
+    after = goals_of.uncached(engine, defaults, [periode])[periode]
     record(engine, actor, "setting_changed",
            f"Target collection rate {periode_label(periode)}: {GOAL.shown(before)} → {GOAL.shown(after)}"
            + (" (kembali ke bawaan)" if checked is None else ""))
