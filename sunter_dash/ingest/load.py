@@ -281,29 +281,39 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
     the current upload of a snapshot restores the one it replaced (when kept); deleting a replaced
     one drops its kept rows and changes nothing the dashboard shows; a payment another remaining
     upload also carried stays, and now belongs to it."""
-    with engine.begin() as conn:
-        upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
-        refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
-        if refused:
-            raise refused
-        removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
-        periodes = [p for p in (upload.row_periodes or "").split(",") if p]
-        if upload.status == "replaced" and known:
-            archive = superseded_table(upload.file_type)
-            removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
-        elif periodes and known:
-            table = DATA_TABLES[upload.file_type]
-            if files.spec(upload.file_type).mode == files.MERGE:
-                kept, kept_by = _hand_over(conn, upload, periodes)
-            # Only the upload's own periodes are scanned: data tables have no upload_id index.
-            removed = conn.execute(delete(table).where(
-                table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
-        conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
-        conn.execute(update(Upload).where(Upload.id == upload_id).values(
-            status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
-        restored = _restore(conn, upload) if known and upload.status == "loaded" else None
-        if upload.status != "replaced" and (removed or restored):
-            summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode])
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                deleted = _delete(conn, upload_id, username)
+            settle(conn)  # the summaries it rewrote (PostgreSQL)
+        finally:
+            detach_stage(conn)
+    return deleted
+
+
+def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
+    upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
+    refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
+    if refused:
+        raise refused
+    removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
+    periodes = [p for p in (upload.row_periodes or "").split(",") if p]
+    if upload.status == "replaced" and known:
+        archive = superseded_table(upload.file_type)
+        removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
+    elif periodes and known:
+        table = DATA_TABLES[upload.file_type]
+        if files.spec(upload.file_type).mode == files.MERGE:
+            kept, kept_by = _hand_over(conn, upload, periodes)
+        # Only the upload's own periodes are scanned: data tables have no upload_id index.
+        removed = conn.execute(delete(table).where(
+            table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
+    conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
+    conn.execute(update(Upload).where(Upload.id == upload_id).values(
+        status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
+    restored = _restore(conn, upload) if known and upload.status == "loaded" else None
+    if upload.status != "replaced" and (removed or restored):
+        summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode])
     return Deleted(removed, restored, kept, kept_by)
 
 

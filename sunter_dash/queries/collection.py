@@ -211,7 +211,7 @@ def _page(engine: Engine, periode: str, condition: str, sorts: dict[str, str], s
             total = conn.execute(text(f"WITH {_OFFICERS} SELECT COUNT(*) {among}"), params).scalar()
         rows = conn.execute(text(f"""
             WITH {_OFFICERS},
-                 k AS (SELECT c.nomen {among} ORDER BY {order}{"" if whole else " LIMIT :limit OFFSET :offset"})
+                 k AS (SELECT c.nomen {among}{"" if whole else f" ORDER BY {order} LIMIT :limit OFFSET :offset"})
             SELECT c.nomen, c.nama, c.alamat, c.rayon, c.pcez, r.petugas, c.tarif, c.nominal,
                    c.cur_sum AS paid, c.bills, c.arrears AS total
             FROM k JOIN collection_customer c ON c.periode = :p AND c.nomen = k.nomen

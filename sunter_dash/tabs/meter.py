@@ -164,11 +164,12 @@ def build_cards(summary: dict, selected: str, thresholds: Thresholds) -> dbc.Row
 def cards_view(periode: str | None, rayon: str | None, selected: str):
     if not periode:
         return missing_alert("Belum ada data tersimpan. Unggah file SBRS."), None
-    return rendered_cards(app_engine(), periode, rayon_filter(rayon), selected)
+    # The card chosen comes from the page: only a check's key is kept apart in the memo.
+    return rendered_cards(app_engine(), periode, rayon_filter(rayon), selected if selected in checks.names() else None)
 
 
 @cached
-def rendered_cards(engine: Engine, periode: str, rayon: str | None, selected: str) -> list:
+def rendered_cards(engine: Engine, periode: str, rayon: str | None, selected: str | None) -> list:
     """The alert and the cards, encoded as Dash sends them and memoized with the counts they show
     (as Ringkasan's answer is)."""
     summary = queries.anomaly_summary(engine, periode, rayon)

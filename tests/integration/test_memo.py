@@ -1,6 +1,6 @@
 """The memo of reads and rendered answers (queries/cache.py): keyed by the arguments and the data
-version, so a figure is computed once per upload, and a rendered page follows what is not data
-(a goal an admin sets) as well as every upload."""
+version, so a figure is computed once per upload, and a rendered page follows a goal an admin
+sets (which bumps the version) as well as every upload; a cache that fails is bypassed."""
 from __future__ import annotations
 
 import json
@@ -40,7 +40,9 @@ def test_a_read_runs_once_per_arguments_and_data_version(app, engine):
     CALLS.clear()
     with app.server.app_context():
         assert [_looked_up(engine, "a"), _looked_up(engine, "a"), _looked_up(engine, "b"),
-                _looked_up(engine, "a", extra=1), _looked_up(engine, "a", extra=1)] == [None] * 5
+                _looked_up(engine, "a", extra=1), _looked_up(engine, "a", 1)] == [None] * 5
+        _looked_up(engine, "a", extra=0)  # the default filled in: the same key as ("a")
+        _looked_up(engine, name="a")
     assert CALLS == [("a", 0), ("b", 0), ("a", 1)]
     with app.server.app_context():  # the next request, same data: nothing runs again
         _looked_up(engine, "a")
@@ -79,3 +81,19 @@ def test_ringkasan_and_the_meter_cards_follow_a_goal_and_an_upload(app, client, 
         pressed = [card["props"]["children"]["props"]["id"]["key"] for card in found[meter.CARDS]["children"]["props"]
                    ["children"] if card["props"]["children"]["props"]["aria-pressed"] == "true"]
         assert pressed == [key]
+
+
+def test_a_cache_that_fails_is_bypassed(app, engine, monkeypatch):
+    """Redis gone: every read is computed and answered, as flask-caching's memoize did."""
+    from sunter_dash.extensions import cache
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("redis: connection refused")
+
+    CALLS.clear()
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    with app.server.app_context():
+        assert _looked_up(engine, "a") is None
+        assert _looked_up(engine, "a") is None
+    assert CALLS == [("a", 0), ("a", 0)]
