@@ -292,6 +292,7 @@ def delete_upload(engine: Engine, upload_id: int, username: str | None = None) -
 
 
 def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
+    """``delete_upload``'s work, in its transaction."""
     upload = conn.execute(select(Upload).where(Upload.id == upload_id)).first()
     refused = deletion_refusal(upload_id, upload.status if upload else None, bool(upload and upload.kept))
     if refused:
