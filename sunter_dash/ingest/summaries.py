@@ -80,13 +80,19 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
     ):
         conn.exec_driver_sql(statement)
     p = {"p": periode}
-    if conn.execute(text("SELECT MAX(periode) FROM mc")).scalar() == periode:
+    newest = conn.execute(text("SELECT MAX(periode) FROM mc")).scalar() == periode
+    if newest:
         # The newest MC: whoever it lists with a rayon has it as the most recent; only those whose
-        # rayon it moves start a run, and its first periode is looked up.
+        # rayon it moves start a run. A newcomer (no row: no other MC gave it a rayon) starts its
+        # run in P; the others' first periode is looked up (a branch's first MC: 1.6 s at 200,000).
+        conn.execute(text(f"""
+            INSERT INTO cr_fresh (nomen, rayon, periode) SELECT m.nomen, m.rayon, :p FROM ({MC_RAYON}) m
+            WHERE m.rayon IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM customer_rayon c WHERE c.nomen = m.nomen)"""), p)
         conn.execute(text(f"""
             INSERT INTO cr_affected (nomen) SELECT m.nomen FROM ({MC_RAYON}) m
-            LEFT JOIN customer_rayon c ON c.nomen = m.nomen
-            WHERE m.rayon IS NOT NULL AND (c.rayon IS NULL OR c.rayon <> m.rayon)"""), p)
+            JOIN customer_rayon c ON c.nomen = m.nomen
+            WHERE m.rayon IS NOT NULL AND c.rayon <> m.rayon"""), p)
         # Listed with a rayon: MC_RAYON's MAX(rayon) is one exactly when a row gives one. NOT
         # EXISTS, not NOT IN: PostgreSQL probes a NOT IN list row by row when it does not fit
         # work_mem (figures.py).
@@ -101,6 +107,9 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
           AND NOT EXISTS (SELECT 1 FROM cr_affected a WHERE a.nomen = customer_rayon.nomen)"""), p)
     conn.exec_driver_sql("INSERT INTO cr_fresh (nomen, rayon, periode) "
                          + RAYON_RUN_SQL.format(where="AND nomen IN (SELECT nomen FROM cr_affected)"))
+    if newest:
+        conn.exec_driver_sql("INSERT INTO cr_affected (nomen) SELECT nomen FROM cr_fresh f "
+                             "WHERE NOT EXISTS (SELECT 1 FROM cr_affected a WHERE a.nomen = f.nomen)")
     changed = conn.exec_driver_sql("""
         INSERT INTO cr_changed (nomen)
         SELECT a.nomen FROM cr_affected a
