@@ -193,15 +193,18 @@ def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.D
     return found.assign(**{name: raised_by.map(own[name]) for name in own.columns})
 
 
-def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset()) -> pd.DataFrame:
-    """The stored flags of P of the registered checks (but ``other_than``) as ``_hits`` found them."""
+def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset(),
+                 only: str | None = None) -> pd.DataFrame:
+    """The stored flags of P of the registered checks (but ``other_than``) as ``_hits`` found them
+    (of the customers the query ``only`` selects, when given)."""
     shown = ", ".join(BASE_COLUMNS)
     found = ", ".join(f"{stored} AS {name}" for stored, name in FOUND_WITH.items())
     kept = sorted(set(checks.names()) - set(other_than))
     if not kept:
         return pd.DataFrame(columns=[*BASE_COLUMNS, *FOUND_WITH.values()])
+    some = f" AND nomen IN ({only})" if only else ""
     return load_frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p "
-                            f"AND flag IN ({quoted(kept)})", {"p": periode})
+                            f"AND flag IN ({quoted(kept)}){some}", {"p": periode})
 
 
 def _finish(conn: Connection, periode: str, flagged: pd.DataFrame) -> pd.DataFrame:
@@ -280,6 +283,16 @@ def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> No
                                              for (rayon, flag), n in counts.items()])
 
 
+def _replace_some(conn: Connection, periode: str, only: str, flagged: pd.DataFrame) -> None:
+    """The flags of P of the customers ``only`` selects, then P's counts summed again from its flags."""
+    conn.execute(text(f"DELETE FROM meter_flag WHERE periode = :p AND nomen IN ({only})"), {"p": periode})
+    _insert_flags(conn, flagged)
+    conn.execute(delete(MeterFlagCount).where(MeterFlagCount.periode == periode))
+    conn.execute(text("INSERT INTO meter_flag_count (periode, rayon, flag, customers) "
+                      "SELECT periode, rayon, flag, COUNT(*) FROM meter_flag WHERE periode = :p "
+                      "GROUP BY periode, rayon, flag"), {"p": periode})
+
+
 def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None) -> None:
     """Replace the flags of these periodes with what their inputs say now."""
     if not periodes:
@@ -338,14 +351,18 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
             _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged))
 
 
-def reprice(conn: Connection, periodes: list[str]) -> None:
+def reprice(conn: Connection, periodes: list[str], only: str | None = None) -> None:
     """Give the stored flags of these periodes their name, rayon and price again (an MC of the
-    periodes before them changed, or a customer's most recent rayon moved)."""
+    periodes before them changed, or a customer's most recent rayon moved: ``only``, a query of
+    those customers, restricts it to their flags, each finished from the customer's own rows)."""
     with _flag_nomen(conn):
         for periode in periodes:
-            stored = _stored_hits(conn, periode)
-            if not stored.empty:
-                _replace(conn, periode, _finish(conn, periode, stored))
+            stored = _stored_hits(conn, periode, only=only)
+            if only is None:
+                if not stored.empty:
+                    _replace(conn, periode, _finish(conn, periode, stored))
+            elif not stored.empty:
+                _replace_some(conn, periode, only, _finish(conn, periode, stored))
 
 
 def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
@@ -356,9 +373,10 @@ def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
-            rayon_moved: list[str] | None = None) -> None:
+            rayon_moved: list[str] | None = None, movers: str | None = None) -> None:
     """After rows of ``file_type`` changed in ``periodes``: the flags of the periodes that
-    read it (``rayon_moved``: other periodes whose customers' latest rayon moved).
+    read it (``rayon_moved``: other periodes whose customers' latest rayon moved; ``movers``, a
+    query of those customers, when known).
 
     The readings (SBRS), and any file a check reads looking back, recompute the periodes
     that read them; MC and MAINBILL run their own checks again and price every flag of
@@ -378,4 +396,4 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
         reprice(conn, sorted(later & stored))
         reached |= later
     if rayon_moved:
-        reprice(conn, sorted(set(rayon_moved) - reached))
+        reprice(conn, sorted(set(rayon_moved) - reached), movers)

@@ -35,11 +35,13 @@ from .figures import (
     PARTS,
     PAYMENTS_READ_BACK,
     add_payments,
+    note_target,
     rebuild_arrears,
     rebuild_daily,
     rebuild_kpi,
     rebuild_pay_customer,
     restamp_arrears,
+    restamp_daily,
 )
 
 # Each customer's rayon (its most recent MC with one) and the first periode of its current run in
@@ -257,13 +259,25 @@ def _arrears(conn: Connection, periodes: list[str], added) -> list[str]:
     return []
 
 
+# The customers whose most recent rayon an MC moved (``_target``), for the flags of the other
+# periodes (``flags.refresh``'s ``movers``).
+_MOVERS = "mc_movers"
+
+
 def _target(conn: Connection, periodes: list[str], added) -> list[str]:
     """MC: the target and every customer's rayon; returns the other periodes whose customers'
-    most recent rayon moved (METRICS.md's rayon rule reaches into the most recent MC)."""
+    most recent rayon moved (METRICS.md's rayon rule reaches into the most recent MC), those
+    customers left in ``_MOVERS``."""
     moved: list[str] = []
+    for statement in (f"DROP TABLE IF EXISTS {_MOVERS}",
+                      f"CREATE TEMPORARY TABLE {_MOVERS} (nomen VARCHAR(20) PRIMARY KEY)"):
+        conn.exec_driver_sql(statement)
     for periode in periodes:
         changed = refresh_customer_rayon(conn, periode)
         holding = _periodes_holding(conn, periode) if changed else []
+        if holding:
+            conn.exec_driver_sql(f"INSERT INTO {_MOVERS} (nomen) SELECT nomen FROM cr_changed c "
+                                 f"WHERE NOT EXISTS (SELECT 1 FROM {_MOVERS} m WHERE m.nomen = c.nomen)")
         for each in [periode, *holding]:
             # The arrears' rayons (METRICS.md's rule): MC(P) moves its own periode's, another
             # periode's only for the customers whose most recent rayon moved (cr_changed).
@@ -273,13 +287,16 @@ def _target(conn: Connection, periodes: list[str], added) -> list[str]:
             # the second set holds the first (an MC row without a rayon has no PCEZ either, so
             # a rayon from customer_rayon goes with a borrowed PCEZ); the union keeps it right
             # should MC's derivation ever give one without the other.
+            # The daily figures read the collection work: noted before, moved after.
             if each == periode:
+                noted = note_target(conn, each)
                 _collection_then_kpi(conn, each, tuple(PARTS), afresh=True)
             else:
-                _collection_then_kpi(conn, each, tuple(PARTS),
-                                     f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}")
+                customers = f"SELECT nomen FROM cr_changed UNION {collection.BORROWED}"
+                noted = note_target(conn, each, customers)
+                _collection_then_kpi(conn, each, tuple(PARTS), customers)
                 moved.append(each)
-            rebuild_daily(conn, each)  # reads the collection work
+            restamp_daily(conn, each, noted)
         conn.exec_driver_sql("DROP TABLE cr_changed")
         # Customers of other periodes whose PCEZ comes from their most recent MC (their rayon
         # did not move, or the periode is in ``holding``: the KPI, per rayon, stays as it is).
@@ -324,7 +341,9 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     if "directory" in feeds:
         for periode in periodes:
             directory.refresh(conn, file_type, periode)
-    flags.refresh(conn, file_type, periodes, rayon_moved=moved)
+    flags.refresh(conn, file_type, periodes, rayon_moved=moved,
+                  movers=f"SELECT nomen FROM {_MOVERS}" if moved else None)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_MOVERS}")
     bump_version(conn)
 
 

@@ -209,3 +209,43 @@ def test_settings_stored_before_the_check_keys_were_kept_get_them_at_the_next_st
     assert kept["_checks"] == sorted(checks.names())
     with checks.registered(DOUBLED):
         assert sync_thresholds(engine, Thresholds()) is True
+
+
+def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=()) -> Path:
+    """MC(P) as stored, written again as a CSV: without the customers ``leave_out``, those in
+    ``move`` given the other rayon (34 and 35 swapped)."""
+    rows = conn.execute(text("SELECT nomen, nama, alamat, zona_novak, tarif, nominal, kubik FROM mc "
+                             "WHERE periode = :p ORDER BY nomen"), {"p": periode}).all()
+    lines = ["NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;TARIF;NOMINAL;KUBIK"]
+    for r in rows:
+        if r.nomen in leave_out:
+            continue
+        zona = {"34": "35", "35": "34"}[r.zona_novak[:2]] + r.zona_novak[2:] if r.nomen in move else r.zona_novak
+        lines.append(";".join("" if v is None else str(v) for v in (r.nomen, r.nama, r.alamat, zona, r.tarif,
+                                                                  r.nominal, r.kubik)))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_mc_moving_customers_rayon_moves_their_flags_in_the_periodes_that_take_it(engine, demo_files,
+                                                                                     tmp_path):
+    """A flag of a periode whose MC does not list the customer takes its most recent MC's rayon
+    (METRICS.md). September's MC loaded again without six flagged customers gives their
+    September flags the rayon of the newest MC; the newest MC loaded again with those six in the
+    other rayon moves exactly those flags, and the flags equal a rebuild at each step."""
+    for path in demo_files:
+        assert ingest_file(engine, path).status == "loaded"
+    with engine.connect() as conn:
+        flagged = [n for (n,) in conn.execute(text(
+            "SELECT DISTINCT f.nomen FROM meter_flag f JOIN mc m ON m.periode = '2025-12' AND m.nomen = f.nomen "
+            "AND SUBSTR(m.zona_novak, 1, 2) IN ('34', '35') WHERE f.periode = '2025-09' ORDER BY f.nomen"))][:6]
+        assert len(flagged) == 6
+        september = _mc_csv(conn, tmp_path / "MC_2025-09.csv", "2025-09", leave_out=flagged)
+    assert ingest_file(engine, september, file_type="MC", periode="2025-09").status == "loaded"
+    before = _assert_as_rebuilt(engine, "September's MC without six customers")
+    with engine.connect() as conn:
+        newest = _mc_csv(conn, tmp_path / "MC_2025-12.csv", "2025-12", move=flagged)
+    assert ingest_file(engine, newest, file_type="MC", periode="2025-12").status == "loaded"
+    after = _assert_as_rebuilt(engine, "the newest MC moving them")
+    changed = {(r.periode, r.nomen) for r in set(after) ^ set(before) if r.periode == "2025-09"}
+    assert {nomen for _, nomen in changed} == set(flagged)

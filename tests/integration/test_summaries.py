@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import bindparam, event, insert, text
 
 from sunter_dash import queries
 from sunter_dash.demo import generate
@@ -191,6 +191,45 @@ def test_summaries_follow_deletions_and_replacements(engine, tmp_path, demo_file
     shutil.copy(next(p for p in demo_files if p.name == mc.file), again)
     assert ingest_file(engine, again, periode=mc.periode).status == "loaded"
     assert _tables(engine) == _rebuilt(engine)
+
+
+def test_an_mc_again_moves_the_daily_figures_of_only_the_customers_it_moved(engine, tmp_path, demo_files):
+    """December's MC loaded again with a few of its customers changed: 8 moved to the other
+    rayon, 4 given no bill, 4 left out. Their December payments leave the days of the rayon they
+    were in and join those of their new one; the daily figures equal a rebuild, and the month's
+    total moves by exactly the payments of those who left the target."""
+    for path in demo_files:
+        assert ingest_file(engine, path).status == "loaded"
+    daily = text("SELECT rayon, SUM(payments), SUM(nominal) FROM kpi_day WHERE periode = '2025-12' "
+                 "GROUP BY rayon ORDER BY rayon")
+    with engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(daily)]
+        listed = conn.execute(text("SELECT nomen, nama, alamat, zona_novak, nominal FROM mc WHERE periode = "
+                                   "'2025-12' AND nominal > 0 ORDER BY nomen")).all()
+    target = [row for row in listed if row.zona_novak[:2] in ("34", "35")]
+    assert len(target) >= 100
+    moved, unbilled, gone = target[:8], target[8:12], target[12:16]
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payment WHERE periode = '2025-12' "
+                                 "AND jenis = 'CURRENT' AND nomen IN :n").bindparams(bindparam("n", expanding=True)),
+                            {"n": [row.nomen for row in unbilled + gone]}).one()
+        assert left[0] > 0  # the customers leaving the target paid in December
+    other = {"34": "35", "35": "34"}
+    lines = ["NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;NOMINAL"]
+    for row in listed:
+        if row in gone:
+            continue
+        zona = other[row.zona_novak[:2]] + row.zona_novak[2:] if row in moved else row.zona_novak
+        lines.append(f"{row.nomen};{row.nama};{row.alamat};{zona};{0 if row in unbilled else row.nominal}")
+    again = tmp_path / "MC_2025-12_again.csv"
+    again.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert ingest_file(engine, again, file_type="MC", periode="2025-12").status == "loaded"
+    assert _tables(engine) == _rebuilt(engine)
+    with engine.connect() as conn:
+        after = [tuple(r) for r in conn.execute(daily)]
+    assert after != before
+    assert sum(r[1] for r in before) - sum(r[1] for r in after) == left[0]
+    assert sum(r[2] for r in before) - sum(r[2] for r in after) == left[1]
 
 
 def test_a_pcez_taken_from_another_periodes_mc_follows_that_mc(engine, tmp_path):
