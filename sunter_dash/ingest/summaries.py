@@ -86,7 +86,7 @@ def refresh_customer_rayon(conn: Connection, periode: str) -> int:
     if newest:
         # The newest MC: whoever it lists with a rayon has it as the most recent; only those whose
         # rayon it moves start a run. A newcomer (no row: no other MC gave it a rayon) starts its
-        # run in P; the others' first periode is looked up (a branch's first MC: 1.6 s at 200,000).
+        # run in P; the others' first periode is looked up (a branch's first MC at 200,000: 2.3 -> 1.4 s).
         conn.execute(text(f"""
             INSERT INTO cr_fresh (nomen, rayon, periode) SELECT m.nomen, m.rayon, :p FROM ({MC_RAYON}) m
             WHERE m.rayon IS NOT NULL

@@ -194,10 +194,12 @@ def test_summaries_follow_deletions_and_replacements(engine, tmp_path, demo_file
 
 
 def test_an_mc_again_moves_the_daily_figures_of_only_the_customers_it_moved(engine, tmp_path, demo_files):
-    """December's MC loaded again with a few of its customers changed: 8 moved to the other
-    rayon, 4 given no bill, 4 left out. Their December payments leave the days of the rayon they
-    were in and join those of their new one; the daily figures equal a rebuild, and the month's
-    total moves by exactly the payments of those who left the target."""
+    """December's MC loaded again (written from its stored rows with a bill, five columns: the
+    others' collection work changes, their place in the target does not) with 16 customers who
+    paid in December changed: 8 moved to the other rayon, 4 given no bill, 4 left out. Their
+    December payments leave the days of the rayon they were in and join those of their new one;
+    the daily figures equal a rebuild, and the month's total moves by exactly the payments of
+    those who left the target."""
     for path in demo_files:
         assert ingest_file(engine, path).status == "loaded"
     daily = text("SELECT rayon, SUM(payments), SUM(nominal) FROM kpi_day WHERE periode = '2025-12' "
@@ -206,8 +208,10 @@ def test_an_mc_again_moves_the_daily_figures_of_only_the_customers_it_moved(engi
         before = [tuple(r) for r in conn.execute(daily)]
         listed = conn.execute(text("SELECT nomen, nama, alamat, zona_novak, nominal FROM mc WHERE periode = "
                                    "'2025-12' AND nominal > 0 ORDER BY nomen")).all()
-    target = [row for row in listed if row.zona_novak[:2] in ("34", "35")]
-    assert len(target) >= 100
+        payers = set(conn.execute(text("SELECT nomen FROM payment WHERE periode = '2025-12' "
+                                       "AND jenis = 'CURRENT'")).scalars())
+    target = [row for row in listed if row.zona_novak[:2] in ("34", "35") and row.nomen in payers]
+    assert len(target) >= 64  # 16 changed: under a quarter, so the payments move (no rebuild)
     moved, unbilled, gone = target[:8], target[8:12], target[12:16]
     with engine.connect() as conn:
         left = conn.execute(text("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payment WHERE periode = '2025-12' "
