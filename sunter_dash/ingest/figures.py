@@ -278,8 +278,7 @@ def restamp_daily(conn: Connection, periode: str, noted: str | None) -> None:
                       "(nomen VARCHAR(20) PRIMARY KEY, old_rayon VARCHAR(8), new_rayon VARCHAR(8))"):
         conn.exec_driver_sql(statement)
     moved = conn.execute(text(_MOVED_SQL.format(only=noted)), p).rowcount
-    target = conn.execute(text(f"SELECT COUNT(*) FROM ({_TARGET_SET}) t"), p).scalar()
-    if 4 * moved > target:
+    if moved and 4 * moved > conn.execute(text(f"SELECT COUNT(*) FROM ({_TARGET_SET}) t"), p).scalar():
         rebuild_daily(conn, periode)
     elif moved:
         days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])

@@ -358,10 +358,11 @@ def reprice(conn: Connection, periodes: list[str], only: str | None = None) -> N
     with _flag_nomen(conn):
         for periode in periodes:
             stored = _stored_hits(conn, periode, only=only)
+            if stored.empty:
+                continue
             if only is None:
-                if not stored.empty:
-                    _replace(conn, periode, _finish(conn, periode, stored))
-            elif not stored.empty:
+                _replace(conn, periode, _finish(conn, periode, stored))
+            else:
                 _replace_some(conn, periode, only, _finish(conn, periode, stored))
 
 
