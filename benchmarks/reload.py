@@ -2,11 +2,14 @@
 
     python benchmarks/reload.py --prepare MC1125_AB_Sunter.csv   # once
     python benchmarks/reload.py MC1125_AB_Sunter.csv [--pairs 5 --vs ../other-clone]
+    python benchmarks/reload.py --prepare SBRS_202501.txt --correct 500   # once: a correction
+    python benchmarks/reload.py SBRS_202501_koreksi.txt [--pairs 5 --vs ../other-clone]
 
 ``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
 database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
-printing the seconds (the copy flushed to disk first). With ``--vs`` the same run of another checkout (a clone at another
+printing the seconds (the copy flushed to disk first). ``--correct N`` writes an SBRS's
+correction instead (N readings changed), which loads onto the world as it is, replacing that SBRS. With ``--vs`` the same run of another checkout (a clone at another
 commit, sharing this ``build/``) follows each of this one's, and each pair's ratio is printed
 with their median: the machine's speed drifts by more than a change of a few seconds, and a
 pair is run close enough together to share the drift.
@@ -29,6 +32,26 @@ WORLD_FILES = ROOT / "build" / "world200k"
 
 def _prepared(name: str) -> Path:
     return BENCH / f"without-{Path(name).stem}.db"
+
+
+def correction(name: str, readings: int) -> str:
+    """Write NAME's correction beside it (NAME_koreksi.txt): the same rows, with ``readings`` of
+    them spread evenly through the file read 100 m3 higher (an SBRS export corrected)."""
+    source = WORLD_FILES / name
+    lines = source.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("|")
+    kini, stated = header.index("cmr_reading"), header.index("SB_Stand")
+    step = max(1, (len(lines) - 1) // readings)
+    for number in range(1, len(lines), step)[:readings]:
+        cells = lines[number].split("|")
+        cells[kini], cells[stated] = str(int(cells[kini]) + 100), ""
+        lines[number] = "|".join(cells)
+    corrected = f"{source.stem}_koreksi.txt"
+    (WORLD_FILES / corrected).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copyfile(BENCH / "dashboard-200k.db", _prepared(corrected))
+    print(f"{WORLD_FILES / corrected}: {readings} readings corrected, loaded onto the world as it is "
+          f"({_prepared(corrected)})")
+    return corrected
 
 
 def prepare(name: str) -> None:
@@ -81,12 +104,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a file of build/world200k, e.g. MC1125_AB_Sunter.csv")
     parser.add_argument("--prepare", action="store_true", help="make the world without that file's upload")
+    parser.add_argument("--correct", type=int, metavar="N",
+                        help="with --prepare, an SBRS text file: write its correction (N readings changed, "
+                             "NAME_koreksi.txt), to be loaded onto the world as it is")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--vs", type=Path, help="another checkout whose run follows each of this one's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
-        prepare(args.name)
+        correction(args.name, args.correct) if args.correct else prepare(args.name)
         return
     if args.child:
         print(f"{run(args.name):.3f}")

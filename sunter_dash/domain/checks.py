@@ -59,6 +59,9 @@ class Check:
     # marks (Readings.mc / bills) and decides each from that customer's own data: a change of
     # that file then re-reads only their readings (ingest/flags.py).
     marked_by: str | None = None
+    # False for a check that decides a customer from other customers' readings too (a route's
+    # median, say): a change of some customers' readings then recomputes whole periodes.
+    per_customer: bool = True
 
     def flat_needs(self, thresholds: "Thresholds") -> list[Need]:
         out: list[Need] = []

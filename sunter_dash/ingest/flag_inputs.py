@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.meter_checks import CORRECTIONS, INACTIVE
 from ..domain.periodes import shift_periode
-from ..models import data_table
+from ..models import data_table, superseded_table
 
 PRICE_LOOKBACK = 6  # periodes of MC before P whose prices stand in when P itself prices nobody
 
@@ -88,13 +88,14 @@ _BILL_COLUMNS = f"""{_BILLS} AS bills, {_CORRECTED} AS corrected,
                MAX(rayon) AS rayon, MAX(tarif) AS tarif"""
 
 
-def load_marked(conn: Connection, periode: str, types: frozenset[str] = frozenset({"MC", "MAINBILL"})
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_marked(conn: Connection, periode: str, types: frozenset[str] = frozenset({"MC", "MAINBILL"}),
+                which: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the checks read of MC(P) and MAINBILL(P), indexed by nomen: the inactive customers
     (found row by row, no grouping of the whole periode), and the customers with a corrected
-    bill or more than one (``types``: of these files; the others' come back empty)."""
+    bill or more than one (``types``: of these files; the others' come back empty; ``which``:
+    of these customers)."""
     def unless(file_type: str) -> str:
-        return "" if file_type in types else "AND 1 = 0"
+        return which if file_type in types else "AND 1 = 0"
     inactive = load_frame(conn, f"""
         SELECT DISTINCT nomen, 1 AS inactive FROM mc
         WHERE periode = :p AND UPPER(TRIM(cust_type)) IN ({quoted(sorted(INACTIVE))}) {unless("MC")}""",
@@ -170,3 +171,31 @@ def load_earlier_prices(conn: Connection, periode: str, nomens: pd.Series) -> pd
         GROUP BY nomen""", {"a": shift_periode(periode, -PRICE_LOOKBACK), "p": periode})
     return pd.Series((rows["nominal"] / rows["kubik"]).to_numpy(dtype="float64"), index=rows["nomen"],
                      dtype="float64")
+
+
+# The customers whose readings an SBRS replacing stored ones changed (``changed_readings``).
+READINGS_CHANGED = "readings_changed"
+
+
+def changed_readings(conn: Connection, file_type: str, periode: str, replaced: list[int]) -> tuple[int, int]:
+    """The customers whose rows of P (``file_type``: the readings') differ in any column from
+    those of the uploads this one replaced (kept as superseded rows), into ``READINGS_CHANGED``;
+    a customer with more than one row on either side counts as changed (a flag shows the first
+    row that raised it). Returns how many changed, and how many customers P holds now."""
+    table, archive = data_table(file_type), superseded_table(file_type)
+    fields = ", ".join(c.name for c in archive.columns if c.name != "upload_id")
+    now = f"SELECT {fields} FROM {table.name} WHERE periode = :p"
+    then = (f"SELECT {fields} FROM {archive.name} WHERE periode = :p "
+            f"AND upload_id IN ({', '.join(str(int(u)) for u in replaced)})")
+    for statement in (f"DROP TABLE IF EXISTS {READINGS_CHANGED}",
+                      f"CREATE TEMPORARY TABLE {READINGS_CHANGED} (nomen VARCHAR(20) PRIMARY KEY)"):
+        conn.exec_driver_sql(statement)
+    p = {"p": periode}
+    changed = conn.execute(text(f"""
+        INSERT INTO {READINGS_CHANGED} (nomen)
+        SELECT nomen FROM ({now}) a GROUP BY nomen HAVING COUNT(*) > 1
+        UNION SELECT nomen FROM ({then}) b GROUP BY nomen HAVING COUNT(*) > 1
+        UNION SELECT nomen FROM ({now} EXCEPT {then}) c
+        UNION SELECT nomen FROM ({then} EXCEPT {now}) d"""), p).rowcount
+    customers = conn.execute(text(f"SELECT COUNT(DISTINCT nomen) FROM {table.name} WHERE periode = :p"), p).scalar()
+    return changed, int(customers or 0)

@@ -34,6 +34,8 @@ from .flag_inputs import (
     FLAG_NOMEN,
     FLAGGED,
     PRICE_LOOKBACK,
+    READINGS_CHANGED,
+    changed_readings,
     history_of,
     keep_flagged,
     load_bills,
@@ -161,13 +163,13 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
 
 
 def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = None,
-            thresholds: Thresholds | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them
-    (``rerun``: as these checks read them; when each flags only customers one file marks, the
-    readings of those customers alone)."""
+            thresholds: Thresholds | None = None, which: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The readings of P (``which``: of these customers), and the customers MC(P) and MAINBILL(P)
+    mark, as the checks read them (``rerun``: as these checks read them; when each flags only
+    customers one file marks, the readings of those customers alone)."""
     if rerun is None:
-        mc, bills = load_marked(conn, periode)
-        return load_readings(conn, periode), mc, bills
+        mc, bills = load_marked(conn, periode, which=which)
+        return load_readings(conn, periode, which), mc, bills
     marked_by = {c.marked_by for c in rerun}
     mc, bills = load_marked(conn, periode, frozenset(n.file_type for c in rerun for n in c.flat_needs(thresholds))
                             | (marked_by - {None}))
@@ -283,42 +285,65 @@ def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> No
                                              for (rayon, flag), n in counts.items()])
 
 
-def _replace_some(conn: Connection, periode: str, only: str, flagged: pd.DataFrame) -> None:
+def _replace_some(conn: Connection, periode: str, only: str, flagged: pd.DataFrame | None) -> None:
     """The flags of P of the customers ``only`` selects, then P's counts summed again from its flags."""
     conn.execute(text(f"DELETE FROM meter_flag WHERE periode = :p AND nomen IN ({only})"), {"p": periode})
-    _insert_flags(conn, flagged)
+    if flagged is not None and not flagged.empty:
+        _insert_flags(conn, flagged)
     conn.execute(delete(MeterFlagCount).where(MeterFlagCount.periode == periode))
     conn.execute(text("INSERT INTO meter_flag_count (periode, rayon, flag, customers) "
                       "SELECT periode, rayon, flag, COUNT(*) FROM meter_flag WHERE periode = :p "
                       "GROUP BY periode, rayon, flag"), {"p": periode})
 
 
-def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None) -> None:
-    """Replace the flags of these periodes with what their inputs say now."""
+def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None,
+              only: str | None = None) -> None:
+    """Replace the flags of these periodes with what their inputs say now (``only``: a query of
+    the customers whose flags alone can have changed, whose flags alone are replaced)."""
     if not periodes:
         return
     thresholds = thresholds or stored_thresholds(conn)
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
+    which = f"AND nomen IN ({only})" if only else ""
+    chosen = set(conn.execute(text(only)).scalars()) if only else None
     # The readings of the periodes recomputed here are read once, in turn, and then serve the
     # periodes after them as history (the checks' history is the periodes before P).
     read_here = [periode for periode in periodes if periode in with_inputs]
     lookback = checks.lookback(thresholds)
     history = load_history(conn, shift_periode(periodes[0], -lookback),
                            shift_periode(periodes[-1], -1),
-                           f"AND periode NOT IN ({quoted(read_here)})" if read_here else "")
+                           which + (f" AND periode NOT IN ({quoted(read_here)})" if read_here else ""))
     with _flag_nomen(conn):
         for periode in periodes:
             found = None
             if periode in with_inputs:
-                inputs = _inputs(conn, periode)
+                inputs = _inputs(conn, periode, which=which)
                 found = _found(conn, periode, thresholds, history, inputs)
+                if chosen is not None and not found.empty:  # flagged from other files: others too
+                    found = found[found["nomen"].isin(chosen)]
                 # Kept to what the periodes still to come look back at.
                 kept = history[history["periode"] >= shift_periode(periode, 1 - lookback)]
                 read = history_of(periode, inputs[0])
                 history = pd.concat([kept, read], ignore_index=True) if len(kept) else read.reset_index(drop=True)
-            _replace(conn, periode, None if found is None or found.empty else _finish(conn, periode, found))
+            finished = None if found is None or found.empty else _finish(conn, periode, found)
+            if only is None:
+                _replace(conn, periode, finished)
+            else:
+                _replace_some(conn, periode, only, finished)
 
+
+def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]) -> int | None:
+    """After an SBRS of P replaced stored ones (``replaced``): how many customers' readings of P
+    changed, left in ``READINGS_CHANGED`` (``changed_readings``). The others keep every flag, in
+    P and in the periodes looking back at it, as every check decides a customer from its own
+    data (``Check.per_customer``). None, to recompute whole: no rows replaced (a back-fill),
+    more than one periode, a check comparing customers, or at least half of P's customers
+    changed."""
+    if len(periodes) != 1 or not replaced or not all(c.per_customer for c in checks.checks()):
+        return None
+    changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
+    return changed if 2 * changed < customers else None
 
 def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: Thresholds) -> None:
     """After a change of ``file_type`` (not the readings, and read by no check looking back):
@@ -374,21 +399,27 @@ def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
-            rayon_moved: list[str] | None = None, movers: str | None = None) -> None:
+            rayon_moved: list[str] | None = None, movers: str | None = None,
+            replaced: list[int] | None = None) -> None:
     """After rows of ``file_type`` changed in ``periodes``: the flags of the periodes that
     read it (``rayon_moved``: other periodes whose customers' latest rayon moved; ``movers``, a
-    query of those customers, when known).
+    query of those customers, when known; ``replaced``: the uploads a snapshot replaced).
 
     The readings (SBRS), and any file a check reads looking back, recompute the periodes
-    that read them; MC and MAINBILL run their own checks again and price every flag of
-    their periode again (an MC also those of the ``PRICE_LOOKBACK`` periodes after it)."""
+    that read them (an SBRS replacing another: for the customers whose readings changed);
+    MC and MAINBILL run their own checks again and price every flag of their periode again
+    (an MC also those of the ``PRICE_LOOKBACK`` periodes after it)."""
     thresholds = stored_thresholds(conn)
     backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
     stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
     reached: set[str] = set()
     if backs and (file_type == READINGS or max(backs) > 0):
         reached = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)}
-        recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds)
+        changed = _readings_changed(conn, periodes, replaced or []) if file_type == READINGS else None
+        if changed != 0:
+            recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds,
+                      None if changed is None else f"SELECT nomen FROM {READINGS_CHANGED}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {READINGS_CHANGED}")
     elif backs:
         reached = set(periodes)
         _recheck(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), file_type, thresholds)

@@ -106,7 +106,8 @@ def _write(engine: Engine, prepared: Prepared, result: IngestResult, name: str, 
                         if progress:
                             progress("meringkas", 0, 1)
                         summaries.refresh(conn, result.type, result.row_periodes,
-                                          added=stored if prepared.spec.mode == MERGE else None)
+                                          added=stored if prepared.spec.mode == MERGE else None,
+                                          replaced=result.replaced)
                 settle(conn)
             finally:
                 detach_stage(conn)

@@ -326,9 +326,10 @@ def reads_back(spec) -> ReadBack:
 
 
 def refresh(conn: Connection, file_type: str | None, periodes: list[str],
-            added: pd.DataFrame | None = None) -> None:
+            added: pd.DataFrame | None = None, replaced: list[int] | None = None) -> None:
     """Bring the summaries up to date after rows of ``file_type`` changed in ``periodes``
-    (``added``: the new rows of a merged type, when rows were only added): the row counts,
+    (``added``: the new rows of a merged type, when rows were only added; ``replaced``: the
+    uploads a snapshot replaced, their rows kept as superseded): the row counts,
     the summaries the type feeds, the customer directory and the meter flags; then bump
     the data version that every process's cache is keyed on."""
     feeds = files.spec(file_type).feeds if file_type in files.names() else ()
@@ -342,7 +343,7 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
         for periode in periodes:
             directory.refresh(conn, file_type, periode)
     flags.refresh(conn, file_type, periodes, rayon_moved=moved,
-                  movers=f"SELECT nomen FROM {_MOVERS}" if moved else None)
+                  movers=f"SELECT nomen FROM {_MOVERS}" if moved else None, replaced=replaced)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_MOVERS}")
     bump_version(conn)
 

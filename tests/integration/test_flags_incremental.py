@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from sunter_dash.db import upgrade
 from sunter_dash.demo import generate
@@ -249,3 +249,128 @@ def test_an_mc_moving_customers_rayon_moves_their_flags_in_the_periodes_that_tak
     after = _assert_as_rebuilt(engine, "the newest MC moving them")
     changed = {(r.periode, r.nomen) for r in set(after) ^ set(before) if r.periode == "2025-09"}
     assert {nomen for _, nomen in changed} == set(flagged)
+
+
+SBRS_HEADER = {"nomen": "cmr_account", "stand_lalu": "cmr_prev_read", "stand_kini": "cmr_reading", "pakai": "SB_Stand",
+               "read_method": "Read_Method", "skip_code": "cmr_skip_code", "trouble_code": "cmr_trbl1_code",
+               "special_msg": "cmr_chg_spcl_msg", "read_date": "cmr_rd_date", "route": "cmr_route", "nama": "cmr_name",
+               "alamat": "cmr_address", "nomet": "cmr_mtr_num", "tarif": "Tariff", "bill_period": "Bill_Period",
+               "bill_amount": "Bill_Amount"}
+
+
+def _periode_of(parameters) -> str:
+    """The periode bound to a statement (``:p``), as either driver receives it."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    return next(v for v in values if isinstance(v, str) and len(v) == 7 and v[4] == "-")
+
+
+def _sbrs_csv(conn, path: Path, periode: str, edit=lambda rows: rows) -> Path:
+    """SBRS(P) as stored, written again as a CSV after ``edit`` (a list of dicts, in id order)."""
+    result = conn.execute(text(f"SELECT {', '.join(SBRS_HEADER)} FROM sbrs WHERE periode = :p ORDER BY id"),
+                          {"p": periode})
+    rows = edit([dict(row._mapping) for row in result])
+    lines = [";".join(SBRS_HEADER.values())]
+    lines += [";".join("" if row[name] is None else str(row[name]) for name in SBRS_HEADER) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readings_changed(engine, demo_files,
+                                                                                         tmp_path):
+    """September's SBRS loaded again with seven customers changed (a new reading far above the
+    usual, an estimate, a reading left out, a re-read) recomputes September and the periodes
+    looking back at it for those seven alone: only their flags change, and the flags equal a
+    rebuild. The same readings again, in another order, recompute nothing; deleting the
+    correction brings September's first readings back, and their flags."""
+    for path in demo_files:
+        assert ingest_file(engine, path).status == "loaded"
+    before = _assert_as_rebuilt(engine, "the demo")
+    with engine.connect() as conn:
+        customers = [n for (n,) in conn.execute(text(
+            "SELECT nomen FROM sbrs WHERE periode = '2025-09' GROUP BY nomen HAVING COUNT(*) = 1 ORDER BY nomen"))]
+    spiked, estimated, left_out, reread = customers[10:14], customers[20], customers[30], customers[40]
+    changed = {*spiked, estimated, left_out, reread}
+
+    def correct(rows):
+        out = []
+        for row in rows:
+            if row["nomen"] in spiked:
+                row = {**row, "stand_kini": row["stand_kini"] + 400, "pakai": None}
+            elif row["nomen"] == estimated:
+                row = {**row, "read_method": "TAKSIR"}
+            elif row["nomen"] == left_out:
+                continue
+            out.append(row)
+            if row["nomen"] == reread:
+                out.append(row)
+        return out
+    with engine.connect() as conn:
+        corrected = _sbrs_csv(conn, tmp_path / "SBRS_202509_koreksi.csv", "2025-09", correct)
+    recomputed: list[str] = []  # the periodes whose readings the flags read ("only": of the changed)
+    noted: list[int] = []  # how many customers changed
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "SELECT id, nomen, stand_lalu" in statement:
+            recomputed.append(_periode_of(parameters) + (" only" if "readings_changed" in statement else ""))
+        elif statement.lstrip().startswith("INSERT INTO readings_changed"):
+            noted.append(cursor.rowcount)
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        loaded = ingest_file(engine, corrected, file_type="SBRS", periode="2025-09")
+        assert loaded.status == "loaded" and loaded.replaced, loaded.message
+        assert noted == [7] and recomputed == [f"2025-{m:02d} only" for m in range(9, 13)]
+        after = _assert_as_rebuilt(engine, "September's SBRS corrected")
+        assert after != before
+        assert {row.nomen for row in set(after) ^ set(before)} <= changed
+        assert {row.nomen for row in set(after) ^ set(before) if row.periode > "2025-09"}  # looked back at
+
+        # Only the customer read twice counts as changed (which of its rows is first may be).
+        recomputed.clear()
+        noted.clear()
+        with engine.connect() as conn:
+            again = _sbrs_csv(conn, tmp_path / "SBRS_202509_lagi.csv", "2025-09", lambda rows: rows[::-1])
+        uploads = [loaded.upload_id, ingest_file(engine, again, file_type="SBRS", periode="2025-09").upload_id]
+        assert noted == [1] and recomputed == [f"2025-{m:02d} only" for m in range(9, 13)]
+        assert _assert_as_rebuilt(engine, "the same readings again, in another order") == after
+        # Read once again, then the same once more: nothing changed, nothing is recomputed.
+        for name, edit, changes in (("once", lambda rows: [r for r in rows if r["nomen"] != reread] +
+                                     [r for r in rows if r["nomen"] == reread][:1], [1]),
+                                    ("same", lambda rows: rows[::-1], [0])):
+            recomputed.clear()
+            noted.clear()
+            with engine.connect() as conn:
+                again = _sbrs_csv(conn, tmp_path / f"SBRS_202509_{name}.csv", "2025-09", edit)
+            uploads.append(ingest_file(engine, again, file_type="SBRS", periode="2025-09").upload_id)
+            assert noted == changes and bool(recomputed) == bool(changes[0]), name
+            _assert_as_rebuilt(engine, f"the readings {name}")
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
+    # Each deletion brings back the readings the upload replaced (recomputed whole).
+    for upload in reversed(uploads):
+        delete_upload(engine, upload)
+        _assert_as_rebuilt(engine, f"deleting upload {upload}")
+    assert _assert_as_rebuilt(engine, "deleting the corrections") == before
+
+
+ABOVE_MEAN = Check("above_mean", "Di Atas Rata-rata", "bi-bar-chart", "volume > the mean volume of P's readings",
+                   lambda r, t: Hit(r.volume > r.volume.mean(), r.against_expected), per_customer=False)
+
+
+def test_a_check_comparing_customers_recomputes_a_corrected_periode_whole(engine, demo_files, tmp_path):
+    """A check that decides a customer from the others' readings (``per_customer=False``): four
+    readings of September corrected far upwards move the mean, and with it the flags of customers
+    whose readings did not change; the periode is recomputed whole and equals a rebuild."""
+    with checks.registered(ABOVE_MEAN):
+        for path in demo_files:
+            assert ingest_file(engine, path).status == "loaded"
+        before = _assert_as_rebuilt(engine, "the demo")
+        with engine.connect() as conn:
+            spiked = [n for (n,) in conn.execute(text(
+                "SELECT nomen FROM sbrs WHERE periode = '2025-09' ORDER BY nomen LIMIT 4"))]
+            corrected = _sbrs_csv(conn, tmp_path / "SBRS_202509_koreksi.csv", "2025-09", lambda rows: [
+                {**row, "stand_kini": row["stand_kini"] + 40_000, "pakai": None} if row["nomen"] in spiked else row
+                for row in rows])
+        assert ingest_file(engine, corrected, file_type="SBRS", periode="2025-09").status == "loaded"
+        after = _assert_as_rebuilt(engine, "September corrected")
+        moved = {row.nomen for row in set(after) ^ set(before) if row.flag == "above_mean" and row.periode == "2025-09"}
+        assert moved - set(spiked)  # customers whose readings stayed lost the flag
