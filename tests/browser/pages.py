@@ -70,7 +70,10 @@ def wait_card(dash_duo, card_id: str, value: str, detail: str | None = None) -> 
 
 
 def open_tab(dash_duo, label: str) -> None:
-    dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label).click()
+    link = dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label)
+    # The theme scrolls smoothly: clicked while the page still moves, the click lands beside the link.
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'nearest', behavior: 'instant'})", link)
+    link.click()
     wait_text(dash_duo, "#shell-tabs .nav-link.active", label)
 
 

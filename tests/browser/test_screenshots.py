@@ -123,7 +123,7 @@ def test_screenshot_every_tab_at_both_sizes_on_the_demo_branch(dash_duo, config,
             dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
             for label, (name, selectors) in TABS.items():
-                dash_duo.driver.execute_script("window.scrollTo(0, 0)")
+                dash_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
                 dash_duo.find_element("#shell-tabs").find_element(By.LINK_TEXT, label).click()
                 dash_duo.wait_for_text_to_equal("#shell-tabs .nav-link.active", label)
                 wait.until(settled(["#shell-content > *", *selectors]), f"tab {label} never settled")

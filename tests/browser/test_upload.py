@@ -278,7 +278,7 @@ def test_a_clerk_loads_a_batch_retries_the_refused_file_and_leaves_the_tab_mid_l
         fcntl.flock(slot, fcntl.LOCK_EX)
         click(dash_duo, "#upload-start")
         dash_duo.wait_for_contains_text("#upload-progress", "menunggu giliran", timeout=30)
-        dash_duo.driver.execute_script("window.scrollTo(0, 0)")
+        dash_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
         open_tab(dash_duo, "Ringkasan")
         open_tab(dash_duo, "Unggah")
         dash_duo.wait_for_contains_text("#upload-progress", "Memuat 0 dari 1 file", timeout=30)
