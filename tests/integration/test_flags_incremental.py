@@ -26,7 +26,7 @@ from sunter_dash.ingest import delete_upload, flags, ingest_file
 from sunter_dash.services.settings import sync_thresholds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from helpers import downgrade  # noqa: E402
+from helpers import downgrade, periode_of  # noqa: E402
 
 BACK_FILLED = "SBRS_202505.xlsx"  # the oldest readings, loaded last
 
@@ -258,12 +258,6 @@ SBRS_HEADER = {"nomen": "cmr_account", "stand_lalu": "cmr_prev_read", "stand_kin
                "bill_amount": "Bill_Amount"}
 
 
-def _periode_of(parameters) -> str:
-    """The periode bound to a statement (``:p``), as either driver receives it."""
-    values = parameters.values() if isinstance(parameters, dict) else parameters
-    return next(v for v in values if isinstance(v, str) and len(v) == 7 and v[4] == "-")
-
-
 def _sbrs_csv(conn, path: Path, periode: str, edit=lambda rows: rows) -> Path:
     """SBRS(P) as stored, written again as a CSV after ``edit`` (a list of dicts, in id order)."""
     result = conn.execute(text(f"SELECT {', '.join(SBRS_HEADER)} FROM sbrs WHERE periode = :p ORDER BY id"),
@@ -311,7 +305,7 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
 
     def count(conn, cursor, statement, parameters, context, executemany):
         if "SELECT id, nomen, stand_lalu" in statement:
-            recomputed.append(_periode_of(parameters) + (" only" if "readings_changed" in statement else ""))
+            recomputed.append(periode_of(parameters) + (" only" if "readings_changed" in statement else ""))
         elif statement.lstrip().startswith("INSERT INTO readings_changed"):
             noted.append(cursor.rowcount)
     event.listen(engine, "after_cursor_execute", count)

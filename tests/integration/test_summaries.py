@@ -29,6 +29,7 @@ from sunter_dash.models import PayCustomer, Upload, data_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from collection_branch import FILES, load_branch  # noqa: E402
+from helpers import periode_of  # noqa: E402
 from make_fixtures import write_table  # noqa: E402
 
 SUMMARIES = ("kpi_periode", "kpi_day", "pay_customer", "customer_rayon", "arrears_customer",
@@ -293,7 +294,7 @@ def test_a_newer_mc_moves_an_older_periodes_collection_work_for_its_customers(en
 
     def count(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().startswith("INSERT INTO cc_new"):
-            computed.append((_periode_of(parameters), cursor.rowcount))
+            computed.append((periode_of(parameters), cursor.rowcount))
     event.listen(engine, "after_cursor_execute", count)
     try:
         loaded = ingest_file(engine, january)
@@ -309,12 +310,6 @@ def test_a_newer_mc_moves_an_older_periodes_collection_work_for_its_customers(en
     delete_upload(engine, loaded.upload_id)
     assert _tables(engine) == _rebuilt(engine)
     assert december() == before
-
-
-def _periode_of(parameters) -> str:
-    """The periode bound to a statement (``:p``), as either driver receives it."""
-    values = parameters.values() if isinstance(parameters, dict) else parameters
-    return next(v for v in values if isinstance(v, str) and len(v) == 7 and v[4] == "-")
 
 
 def test_the_newest_mc_replaced_moves_rayons_back_to_older_mcs(engine, tmp_path):
