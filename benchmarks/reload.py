@@ -9,10 +9,11 @@
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
 database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
 printing the seconds (the copy flushed to disk first). ``--correct N`` writes an SBRS's
-correction instead (N readings changed), which loads onto the world as it is, replacing that SBRS. With ``--vs`` the same run of another checkout (a clone at another
-commit, sharing this ``build/``) follows each of this one's, and each pair's ratio is printed
-with their median: the machine's speed drifts by more than a change of a few seconds, and a
-pair is run close enough together to share the drift.
+correction instead (N readings changed), which loads onto the world as it is, replacing that
+SBRS. With ``--vs`` the same run of another checkout (a clone at another commit, sharing this
+``build/``) follows each of this one's, and each pair's ratio is printed with their median:
+the machine's speed drifts by more than a change of a few seconds, and a pair is run close
+enough together to share the drift.
 """
 from __future__ import annotations
 
@@ -111,8 +112,13 @@ def main() -> None:
     parser.add_argument("--vs", type=Path, help="another checkout whose run follows each of this one's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.correct is not None and (not args.prepare or args.correct < 1):
+        parser.error("--correct N (N >= 1) goes with --prepare")
     if args.prepare:
-        correction(args.name, args.correct) if args.correct else prepare(args.name)
+        if args.correct:
+            correction(args.name, args.correct)
+        else:
+            prepare(args.name)
         return
     if args.child:
         print(f"{run(args.name):.3f}")

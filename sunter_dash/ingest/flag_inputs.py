@@ -48,7 +48,7 @@ def history_of(periode: str, readings: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_readings(conn: Connection, periode: str, which: str = "") -> pd.DataFrame:
-    """The SBRS rows of P (``which``: of the customers ``FLAGGED`` selects), as the checks read
+    """The SBRS rows of P (``which``: a further condition on the customers, as ``FLAGGED``), as the checks read
     them: a reading's own rayon, name and tarif are shown only for the flagged (``load_own``),
     and left out here they are a third less to fetch."""
     frame = load_frame(conn, f"""

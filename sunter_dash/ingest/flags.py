@@ -164,9 +164,11 @@ def _flags_of(flagged: pd.DataFrame) -> pd.Series:
 
 def _inputs(conn: Connection, periode: str, rerun: list[checks.Check] | None = None,
             thresholds: Thresholds | None = None, which: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The readings of P (``which``: of these customers), and the customers MC(P) and MAINBILL(P)
-    mark, as the checks read them (``rerun``: as these checks read them; when each flags only
-    customers one file marks, the readings of those customers alone)."""
+    """The readings of P, and the customers MC(P) and MAINBILL(P) mark, as the checks read them:
+    ``which``, a further condition on the customers (``recompute``'s ``only``); or ``rerun``, as
+    these checks read them (when each flags only customers one file marks, the readings of
+    those customers alone)."""
+    assert not (which and rerun), "which and rerun are not combined"
     if rerun is None:
         mc, bills = load_marked(conn, periode, which=which)
         return load_readings(conn, periode, which), mc, bills
@@ -305,6 +307,7 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
     thresholds = thresholds or stored_thresholds(conn)
     periodes = sorted(set(periodes))
     with_inputs = _input_periodes(conn, thresholds)
+    # ``only`` as a condition of each query, and as the set that found rows are kept to.
     which = f"AND nomen IN ({only})" if only else ""
     chosen = set(conn.execute(text(only)).scalars()) if only else None
     # The readings of the periodes recomputed here are read once, in turn, and then serve the
@@ -333,17 +336,23 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
                 _replace_some(conn, periode, only, finished)
 
 
-def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]) -> int | None:
-    """After an SBRS of P replaced stored ones (``replaced``): how many customers' readings of P
-    changed, left in ``READINGS_CHANGED`` (``changed_readings``). The others keep every flag, in
-    P and in the periodes looking back at it, as every check decides a customer from its own
-    data (``Check.per_customer``). None, to recompute whole: no rows replaced (a back-fill),
-    more than one periode, a check comparing customers, or at least half of P's customers
-    changed."""
+@contextmanager
+def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]) -> Iterator[str | None]:
+    """After an SBRS of P replaced stored ones (``replaced``): a query of the customers whose
+    readings of P changed (``changed_readings``, in ``READINGS_CHANGED`` until the block ends);
+    the others keep every flag, in P and in the periodes looking back at it, as every check
+    decides a customer from its own data (``Check.per_customer``). "" when none changed. None,
+    to recompute whole: no rows replaced (a back-fill), more than one periode, a check comparing
+    customers, or at least half of P's customers changed."""
     if len(periodes) != 1 or not replaced or not all(c.per_customer for c in checks.checks()):
-        return None
-    changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
-    return changed if 2 * changed < customers else None
+        yield None
+        return
+    try:
+        changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
+        yield None if 2 * changed >= customers else f"SELECT nomen FROM {READINGS_CHANGED}" if changed else ""
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {READINGS_CHANGED}")
+
 
 def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: Thresholds) -> None:
     """After a change of ``file_type`` (not the readings, and read by no check looking back):
@@ -415,11 +424,9 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     reached: set[str] = set()
     if backs and (file_type == READINGS or max(backs) > 0):
         reached = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)}
-        changed = _readings_changed(conn, periodes, replaced or []) if file_type == READINGS else None
-        if changed != 0:
-            recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds,
-                      None if changed is None else f"SELECT nomen FROM {READINGS_CHANGED}")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {READINGS_CHANGED}")
+        with _readings_changed(conn, periodes, (replaced or []) if file_type == READINGS else []) as only:
+            if only != "":  # "": an SBRS the same as the one it replaced, nothing to recompute
+                recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds, only)
     elif backs:
         reached = set(periodes)
         _recheck(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), file_type, thresholds)

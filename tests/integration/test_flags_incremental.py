@@ -282,7 +282,11 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
     with engine.connect() as conn:
         customers = [n for (n,) in conn.execute(text(
             "SELECT nomen FROM sbrs WHERE periode = '2025-09' GROUP BY nomen HAVING COUNT(*) = 1 ORDER BY nomen"))]
-    spiked, estimated, left_out, reread = customers[10:14], customers[20], customers[30], customers[40]
+        flagged = [n for (n,) in conn.execute(text(
+            "SELECT DISTINCT nomen FROM meter_flag WHERE periode = '2025-09' ORDER BY nomen"))]
+    # The one left out was flagged in September: its flags there go with its reading.
+    spiked, estimated, reread = customers[10:14], customers[20], customers[40]
+    left_out = next(n for n in flagged if n in set(customers) - {*spiked, estimated, reread})
     changed = {*spiked, estimated, left_out, reread}
 
     def correct(rows):
@@ -337,6 +341,14 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
             uploads.append(ingest_file(engine, again, file_type="SBRS", periode="2025-09").upload_id)
             assert noted == changes and bool(recomputed) == bool(changes[0]), name
             _assert_as_rebuilt(engine, f"the readings {name}")
+        # Most readings changed: the periodes are recomputed whole.
+        recomputed.clear()
+        with engine.connect() as conn:
+            again = _sbrs_csv(conn, tmp_path / "SBRS_202509_semua.csv", "2025-09", lambda rows: [
+                {**row, "stand_kini": row["stand_kini"] + 1, "pakai": None} for row in rows])
+        uploads.append(ingest_file(engine, again, file_type="SBRS", periode="2025-09").upload_id)
+        assert recomputed == [f"2025-{m:02d}" for m in range(9, 13)]
+        _assert_as_rebuilt(engine, "most readings changed")
     finally:
         event.remove(engine, "after_cursor_execute", count)
     # Each deletion brings back the readings the upload replaced (recomputed whole).
