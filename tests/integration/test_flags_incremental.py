@@ -71,6 +71,12 @@ def _assert_as_rebuilt(engine, step: str) -> list[tuple]:
     return stored
 
 
+def _load_all(engine, files) -> None:
+    for path in files:
+        result = ingest_file(engine, path)
+        assert result.status == "loaded", f"{path.name}: {result.message}"
+
+
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("demo"), customers=400, months=8, seed=5)
@@ -162,8 +168,7 @@ def test_a_check_that_reads_mc_and_looks_back_is_run_with_every_history(engine, 
 def test_a_check_added_or_taken_away_recomputes_the_flags_at_the_next_start(engine, demo_files):
     """An MC or MAINBILL keeps the other checks' flags as found, so a change of the catalogue is
     brought in at start (sync_thresholds), as a change of thresholds is."""
-    for path in demo_files:
-        assert ingest_file(engine, path).status == "loaded"
+    _load_all(engine, demo_files)
     assert sync_thresholds(engine, Thresholds()) is False
     with checks.registered(DOUBLED):
         assert sync_thresholds(engine, Thresholds()) is True
@@ -233,8 +238,7 @@ def test_an_mc_moving_customers_rayon_moves_their_flags_in_the_periodes_that_tak
     (METRICS.md). September's MC loaded again without six flagged customers gives their
     September flags the rayon of the newest MC; the newest MC loaded again with those six in the
     other rayon moves exactly those flags, and the flags equal a rebuild at each step."""
-    for path in demo_files:
-        assert ingest_file(engine, path).status == "loaded"
+    _load_all(engine, demo_files)
     with engine.connect() as conn:
         flagged = [n for (n,) in conn.execute(text(
             "SELECT DISTINCT f.nomen FROM meter_flag f JOIN mc m ON m.periode = '2025-12' AND m.nomen = f.nomen "
@@ -276,8 +280,7 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
     looking back at it for those seven alone: only their flags change, and the flags equal a
     rebuild. The same readings again, in another order, recompute nothing; deleting the
     correction brings September's first readings back, and their flags."""
-    for path in demo_files:
-        assert ingest_file(engine, path).status == "loaded"
+    _load_all(engine, demo_files)
     before = _assert_as_rebuilt(engine, "the demo")
     with engine.connect() as conn:
         customers = [n for (n,) in conn.execute(text(
@@ -367,8 +370,7 @@ def test_a_check_comparing_customers_recomputes_a_corrected_periode_whole(engine
     readings of September corrected far upwards move the mean, and with it the flags of customers
     whose readings did not change; the periode is recomputed whole and equals a rebuild."""
     with checks.registered(ABOVE_MEAN):
-        for path in demo_files:
-            assert ingest_file(engine, path).status == "loaded"
+        _load_all(engine, demo_files)
         before = _assert_as_rebuilt(engine, "the demo")
         with engine.connect() as conn:
             spiked = [n for (n,) in conn.execute(text(
