@@ -270,10 +270,10 @@ def _input_periodes(conn: Connection, thresholds: Thresholds) -> set[str]:
 def _flag_nomen(conn: Connection) -> Iterator[None]:
     for statement in FLAG_NOMEN:
         conn.exec_driver_sql(statement)
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS flag_nomen")
+    # Dropped on success only: an error rolls the transaction back, the table with it, and on
+    # PostgreSQL a statement of the aborted transaction would fail in its turn, hiding the error.
+    yield
+    conn.exec_driver_sql("DROP TABLE IF EXISTS flag_nomen")
 
 
 def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> None:
@@ -347,11 +347,9 @@ def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]
     if len(periodes) != 1 or not replaced or not all(c.per_customer for c in checks.checks()):
         yield None
         return
-    try:
-        changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
-        yield None if 2 * changed >= customers else f"SELECT nomen FROM {READINGS_CHANGED}" if changed else ""
-    finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {READINGS_CHANGED}")
+    changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
+    yield None if 2 * changed >= customers else f"SELECT nomen FROM {READINGS_CHANGED}" if changed else ""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {READINGS_CHANGED}")  # on success only, as ``_flag_nomen``'s
 
 
 def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: Thresholds) -> None:

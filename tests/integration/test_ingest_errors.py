@@ -265,3 +265,21 @@ def test_xlsx_and_xls_writers_give_real_workbooks(tmp_path):
     xls = write_xls(tmp_path / "a.xls", [["NOMEN"], [1]])
     assert xlsx.read_bytes()[:4] == b"PK\x03\x04"
     assert xls.read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def test_a_failure_inside_the_load_is_logged_as_itself_and_stores_nothing(tmp_path, engine, monkeypatch, caplog):
+    """A statement that fails while the flags are kept (a bug, a server gone) rolls the whole load
+    back, and the log holds that failure: on PostgreSQL a clean-up statement of the aborted
+    transaction used to fail in its turn and take its place."""
+    from sunter_dash.ingest import flags
+
+    def failing(conn, periode, flagged):
+        conn.exec_driver_sql("SELECT nomen FROM no_such_table")
+    monkeypatch.setattr(flags, "_replace", failing)
+    rows = [["cmr_account", "cmr_prev_read", "cmr_reading"], ["60000001", 100, 100], ["60000002", 100, 250]]
+    with caplog.at_level("ERROR", logger="sunter_dash.ingest.load"):
+        result = ingest_file(engine, write_table(tmp_path, "SBRS_202512", "csv-comma", rows))
+    assert result.status == "refused" and "kesalahan tak terduga" in result.message
+    assert stored_anywhere(engine) == 0
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "no_such_table" in str(record.exc_info[1])
