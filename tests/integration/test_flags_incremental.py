@@ -9,6 +9,7 @@ test is what keeps every path honest against the rebuild.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -382,3 +383,46 @@ def test_a_check_comparing_customers_recomputes_a_corrected_periode_whole(engine
         after = _assert_as_rebuilt(engine, "September corrected")
         moved = {row.nomen for row in set(after) ^ set(before) if row.flag == "above_mean" and row.periode == "2025-09"}
         assert moved - set(spiked)  # customers whose readings stayed lost the flag
+
+
+def _recomputed_for_a_third(engine) -> list[tuple]:
+    """meter_flag after ``flags.recompute`` of every flagged periode for every third customer
+    alone (``only``: their readings, history and marks; the others' flags kept), rolled back after;
+    the rows of the checks that declare ``per_customer`` (without the list of a customer's checks,
+    when another check compares customers)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(text("CREATE TEMPORARY TABLE a_third (nomen VARCHAR(20) PRIMARY KEY)"))
+        customers = conn.execute(text("SELECT DISTINCT nomen FROM sbrs ORDER BY nomen")).scalars().all()
+        conn.execute(text("INSERT INTO a_third (nomen) VALUES (:n)"), [{"n": n} for n in customers[::3]])
+        periodes = conn.execute(text("SELECT DISTINCT periode FROM meter_flag ORDER BY periode")).scalars().all()
+        flags.recompute(conn, periodes, only="SELECT nomen FROM a_third")
+        rows = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
+        transaction.rollback()
+    return rows
+
+
+def _per_customer(rows) -> list[tuple]:
+    own = {c.key for c in checks.checks() if c.per_customer}
+    whole = len(own) == len(checks.checks())
+    return sorted(tuple(v for k, v in row._mapping.items() if whole or k != "flags") for row in rows
+                  if row.flag in own)
+
+
+def test_every_check_declared_per_customer_decides_a_customer_from_its_own_data(engine, demo_files):
+    """``Check.per_customer`` (the default) lets an SBRS correction recompute only the customers
+    whose readings changed. For every check of the catalogue declaring it, the flags found for a
+    third of the customers from their own data alone equal those found with everyone's; a check
+    that compares customers and does not say so (``per_customer=False``) is caught here."""
+    _load_all(engine, demo_files)
+    stored = _stored(engine)
+    assert {row.flag for row in stored} == set(checks.names())  # the demo raises every check
+    with engine.connect() as conn:
+        assert _recomputed_for_a_third(engine) == _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
+    undeclared = dataclasses.replace(ABOVE_MEAN, per_customer=True)
+    with checks.registered(undeclared):
+        with engine.begin() as conn:
+            flags.rebuild(conn)
+            everyone = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
+        assert {row[1] for row in everyone} >= {"above_mean"}
+        assert _recomputed_for_a_third(engine) != everyone
