@@ -4,13 +4,15 @@
     python benchmarks/reload.py MC1125_AB_Sunter.csv [--pairs 5 --vs ../other-clone]
     python benchmarks/reload.py --prepare SBRS_202501.txt --correct 500   # once: a correction
     python benchmarks/reload.py SBRS_202501_koreksi.txt [--pairs 5 --vs ../other-clone]
+    python benchmarks/reload.py SBRS_202501_koreksi.txt --delete [--pairs 5 --vs ../other-clone]
 
 ``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
 database afresh, brings it to this checkout's schema and times ``ingest_file`` of the file,
 printing the seconds (the copy flushed to disk first). ``--correct N`` writes an SBRS's
 correction instead (N readings changed), which loads onto the world as it is, replacing that
-SBRS. With ``--vs`` the same run of another checkout (a clone at another commit, sharing this
+SBRS. ``--delete`` times deleting the upload just loaded instead (a correction undone: the
+snapshot it replaced comes back). With ``--vs`` the same run of another checkout (a clone at another commit, sharing this
 ``build/``) follows each of this one's, and each pair's ratio is printed with their median:
 the machine's speed drifts by more than a change of a few seconds, and a pair is run close
 enough together to share the drift.
@@ -74,9 +76,9 @@ def prepare(name: str) -> None:
     print(f"{target}: the world without {name}")
 
 
-def run(name: str) -> float:
+def run(name: str, delete: bool = False) -> float:
     from sunter_dash.db import get_engine, upgrade
-    from sunter_dash.ingest import ingest_file
+    from sunter_dash.ingest import delete_upload, ingest_file
 
     work = BENCH / f"reload-{ROOT.name}.db"
     for leftover in BENCH.glob(f"{work.name}*"):
@@ -85,9 +87,15 @@ def run(name: str) -> float:
     url = f"sqlite:///{work}"
     upgrade(url)
     os.sync()  # the copy's gigabytes on disk before the clock, not written back during the load
+    engine = get_engine(url)
     started = time.perf_counter()
-    result = ingest_file(get_engine(url), WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
+    result = ingest_file(engine, WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
+    if delete and result.status == "loaded":
+        os.sync()
+        started = time.perf_counter()
+        delete_upload(engine, result.upload_id)
     seconds = time.perf_counter() - started
+    engine.dispose()
     for leftover in BENCH.glob(f"{work.name}*"):
         leftover.unlink()
     if result.status != "loaded":
@@ -95,9 +103,9 @@ def run(name: str) -> float:
     return seconds
 
 
-def _child(checkout: Path, name: str) -> float:
-    out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child"],
-                         check=True, capture_output=True, text=True)
+def _child(checkout: Path, name: str, delete: bool) -> float:
+    out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child",
+                          *(["--delete"] if delete else [])], check=True, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -108,6 +116,7 @@ def main() -> None:
     parser.add_argument("--correct", type=int, metavar="N",
                         help="with --prepare, an SBRS text file: write its correction (N readings changed, "
                              "NAME_koreksi.txt), to be loaded onto the world as it is")
+    parser.add_argument("--delete", action="store_true", help="time deleting the upload once loaded")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--vs", type=Path, help="another checkout whose run follows each of this one's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -121,14 +130,14 @@ def main() -> None:
             prepare(args.name)
         return
     if args.child:
-        print(f"{run(args.name):.3f}")
+        print(f"{run(args.name, args.delete):.3f}")
         return
     ratios = []
     for i in range(args.pairs):
-        this = _child(ROOT, args.name)
+        this = _child(ROOT, args.name, args.delete)
         line = f"run {i + 1}: {this:.2f} s"
         if args.vs:
-            other = _child(args.vs.resolve(), args.name)
+            other = _child(args.vs.resolve(), args.name, args.delete)
             ratios.append(this / other)
             line += f", {args.vs.name} {other:.2f} s, ratio {ratios[-1]:.2f}"
         print(line, flush=True)

@@ -336,6 +336,12 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
                 _replace_some(conn, periode, only, finished)
 
 
+def compares_replaced(file_type: str | None) -> bool:
+    """Whether ``refresh`` compares the rows of an upload with those of the uploads it replaced
+    (``replaced``, kept as superseded until it is done): the readings'."""
+    return file_type == READINGS
+
+
 @contextmanager
 def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]) -> Iterator[str | None]:
     """After an SBRS of P replaced stored ones (``replaced``): a query of the customers whose
@@ -422,7 +428,7 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     reached: set[str] = set()
     if backs and (file_type == READINGS or max(backs) > 0):
         reached = {shift_periode(p, k) for p in periodes for k in range(max(backs) + 1)}
-        with _readings_changed(conn, periodes, (replaced or []) if file_type == READINGS else []) as only:
+        with _readings_changed(conn, periodes, (replaced or []) if compares_replaced(file_type) else []) as only:
             if only != "":  # "": an SBRS the same as the one it replaced, nothing to recompute
                 recompute(conn, sorted(reached & (stored | _input_periodes(conn, thresholds))), thresholds, only)
     elif backs:

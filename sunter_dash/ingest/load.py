@@ -218,14 +218,21 @@ def _load(engine: Engine, path: Path, result: IngestResult, name: str, size: int
     _write(engine, prepared, result, name, size, sha, username, progress, replace)
 
 
-def _restore(conn: Connection, upload) -> int | None:
-    """Bring back the most recent snapshot this upload replaced that is still kept (DATA.md):
-    its rows move back from the superseded table; return its id."""
-    archive = superseded_table(upload.file_type)
-    previous = conn.execute(select(Upload.id).where(
+def _kept_before(conn: Connection, upload) -> int | None:
+    """The most recent snapshot of the upload's type and periode that a later one replaced and
+    that is still kept: the one deleting the current snapshot brings back (DATA.md)."""
+    if superseded_table(upload.file_type) is None:
+        return None
+    return conn.execute(select(Upload.id).where(
         Upload.file_type == upload.file_type, Upload.periode == upload.periode, Upload.status == "replaced",
         Upload.kept.is_(True)).order_by(Upload.id.desc()).limit(1)).scalar()
-    if archive is None or previous is None:
+
+
+def _restore(conn: Connection, upload) -> int | None:
+    """Bring back ``_kept_before``'s snapshot: its rows move back from the superseded table; return its id."""
+    archive = superseded_table(upload.file_type)
+    previous = _kept_before(conn, upload)
+    if previous is None:
         return None
     table = data_table(upload.file_type)
     names = [c.name for c in archive.columns]
@@ -300,6 +307,11 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
         raise refused
     removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
     periodes = [p for p in (upload.row_periodes or "").split(",") if p]
+    # A snapshot whose rows the summaries compare with the one deleting it brings back (an SBRS
+    # correction undone: only the customers it changed are recomputed): its rows are kept aside,
+    # superseded by the one restored, until the summaries are done.
+    compared = (known and upload.status == "loaded" and summaries.compares_replaced(upload.file_type)
+                and _kept_before(conn, upload) is not None)
     if upload.status == "replaced" and known:
         archive = superseded_table(upload.file_type)
         removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
@@ -307,15 +319,23 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
         table = DATA_TABLES[upload.file_type]
         if files.spec(upload.file_type).mode == files.MERGE:
             kept, kept_by = _hand_over(conn, upload, periodes)
+        own = table.c.periode.in_(periodes) & (table.c.upload_id == upload_id)
+        if compared:
+            archive = superseded_table(upload.file_type)
+            names = [c.name for c in archive.columns]
+            conn.execute(insert(archive).from_select(names, select(*[table.c[n] for n in names]).where(own)))
         # Only the upload's own periodes are scanned: data tables have no upload_id index.
-        removed = conn.execute(delete(table).where(
-            table.c.periode.in_(periodes), table.c.upload_id == upload_id)).rowcount
+        removed = conn.execute(delete(table).where(own)).rowcount
     conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
     conn.execute(update(Upload).where(Upload.id == upload_id).values(
         status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
     restored = _restore(conn, upload) if known and upload.status == "loaded" else None
     if upload.status != "replaced" and (removed or restored):
-        summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode])
+        summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode],
+                          replaced=[upload_id] if compared else None)
+    if compared:
+        archive = superseded_table(upload.file_type)
+        conn.execute(delete(archive).where(archive.c.upload_id == upload_id))
     return Deleted(removed, restored, kept, kept_by)
 
 

@@ -348,6 +348,12 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     bump_version(conn)
 
 
+def compares_replaced(file_type: str) -> bool:
+    """Whether ``refresh`` reads the rows of the uploads ``replaced`` names (the flags compare
+    them): a deletion that brings a snapshot back keeps the deleted one's rows superseded until then."""
+    return flags.compares_replaced(file_type)
+
+
 def rebuild_all(conn: Connection) -> None:
     """Every summary from the stored rows (a migration, or a repair)."""
     for file_type, table in DATA_TABLES.items():

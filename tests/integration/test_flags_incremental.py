@@ -279,8 +279,9 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
     """September's SBRS loaded again with seven customers changed (a new reading far above the
     usual, an estimate, a reading left out, a re-read) recomputes September and the periodes
     looking back at it for those seven alone: only their flags change, and the flags equal a
-    rebuild. The same readings again, in another order, recompute nothing; deleting the
-    correction brings September's first readings back, and their flags."""
+    rebuild. The same readings again, in another order, recompute nothing; deleting each
+    correction in turn brings back the readings it replaced, and their flags, recomputing the
+    customers whose readings differ between the two alone."""
     _load_all(engine, demo_files)
     before = _assert_as_rebuilt(engine, "the demo")
     with engine.connect() as conn:
@@ -353,12 +354,20 @@ def test_an_sbrs_correcting_a_periode_recomputes_only_the_customers_whose_readin
         uploads.append(ingest_file(engine, again, file_type="SBRS", periode="2025-09").upload_id)
         assert recomputed == [f"2025-{m:02d}" for m in range(9, 13)]
         _assert_as_rebuilt(engine, "most readings changed")
+        # Each deletion brings back the readings the upload replaced, compared with the deleted
+        # ones as an upload's are: most changed (whole), none, the customer read twice, the seven.
+        for upload, changes in zip(reversed(uploads), (None, 0, 1, 1, 7)):
+            recomputed.clear()
+            noted.clear()
+            delete_upload(engine, upload)
+            assert len(noted) == 1 and (noted[0] == changes if changes is not None else noted[0] > 200), upload
+            only = " only" if changes else ""
+            assert recomputed == ([f"2025-{m:02d}{only}" for m in range(9, 13)] if changes != 0 else []), upload
+            _assert_as_rebuilt(engine, f"deleting upload {upload}")
+        with engine.connect() as conn:  # the deleted corrections' rows are not kept
+            assert conn.execute(text("SELECT COUNT(*) FROM sbrs_superseded")).scalar() == 0
     finally:
         event.remove(engine, "after_cursor_execute", count)
-    # Each deletion brings back the readings the upload replaced (recomputed whole).
-    for upload in reversed(uploads):
-        delete_upload(engine, upload)
-        _assert_as_rebuilt(engine, f"deleting upload {upload}")
     assert _assert_as_rebuilt(engine, "deleting the corrections") == before
 
 
