@@ -12,8 +12,9 @@ database afresh, brings it to this checkout's schema and times ``ingest_file`` o
 printing the seconds (the copy flushed to disk first). ``--correct N`` writes an SBRS's
 correction instead (N readings changed), which loads onto the world as it is, replacing that
 SBRS. ``--delete`` times deleting the upload just loaded instead (a correction undone: the
-snapshot it replaced comes back). With ``--vs`` the same run of another checkout (a clone at another commit, sharing this
-``build/``) follows each of this one's, and each pair's ratio is printed with their median:
+snapshot it replaced comes back; a file that replaced nothing is refused). With ``--vs`` the
+same run of another checkout (a clone at another commit, sharing this ``build/``) follows each
+of this one's, and each pair's ratio is printed with their median:
 the machine's speed drifts by more than a change of a few seconds, and a pair is run close
 enough together to share the drift.
 """
@@ -90,16 +91,19 @@ def run(name: str, delete: bool = False) -> float:
     engine = get_engine(url)
     started = time.perf_counter()
     result = ingest_file(engine, WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
+    restored = None
     if delete and result.status == "loaded":
         os.sync()
         started = time.perf_counter()
-        delete_upload(engine, result.upload_id)
+        restored = delete_upload(engine, result.upload_id).restored
     seconds = time.perf_counter() - started
     engine.dispose()
     for leftover in BENCH.glob(f"{work.name}*"):
         leftover.unlink()
     if result.status != "loaded":
         raise SystemExit(f"{name}: {result.status} {result.message}")
+    if delete and restored is None:
+        raise SystemExit(f"{name} replaced no kept snapshot: its deletion brings nothing back")
     return seconds
 
 

@@ -270,8 +270,9 @@ def _input_periodes(conn: Connection, thresholds: Thresholds) -> set[str]:
 def _flag_nomen(conn: Connection) -> Iterator[None]:
     for statement in FLAG_NOMEN:
         conn.exec_driver_sql(statement)
-    # Dropped on success only: an error rolls the transaction back, the table with it, and on
-    # PostgreSQL a statement of the aborted transaction would fail in its turn, hiding the error.
+    # Dropped on success only: on PostgreSQL a statement of a transaction an error aborted would
+    # fail in its turn, hiding the error (the rollback takes the table; on SQLite it may stay, and
+    # the next use drops it first).
     yield
     conn.exec_driver_sql("DROP TABLE IF EXISTS flag_nomen")
 
@@ -338,19 +339,21 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
 
 def compares_replaced(file_type: str | None) -> bool:
     """Whether ``refresh`` compares the rows of an upload with those of the uploads it replaced
-    (``replaced``, kept as superseded until it is done): the readings'."""
-    return file_type == READINGS
+    (``replaced``, kept as superseded until it is done), to recompute only the customers whose
+    rows differ: the readings', when every check decides a customer from its own data
+    (``Check.per_customer``)."""
+    return file_type == READINGS and all(c.per_customer for c in checks.checks())
 
 
 @contextmanager
 def _readings_changed(conn: Connection, periodes: list[str], replaced: list[int]) -> Iterator[str | None]:
-    """After an SBRS of P replaced stored ones (``replaced``): a query of the customers whose
-    readings of P changed (``changed_readings``, in ``READINGS_CHANGED`` until the block ends);
-    the others keep every flag, in P and in the periodes looking back at it, as every check
-    decides a customer from its own data (``Check.per_customer``). "" when none changed. None,
-    to recompute whole: no rows replaced (a back-fill), more than one periode, a check comparing
-    customers, or at least half of P's customers changed."""
-    if len(periodes) != 1 or not replaced or not all(c.per_customer for c in checks.checks()):
+    """After an SBRS of P replaced stored ones (``replaced``; or a deletion brought them back,
+    ``replaced`` then naming the deleted upload, its rows kept aside): a query of the customers
+    whose readings of P changed (``changed_readings``, in ``READINGS_CHANGED`` until the block
+    ends); the others keep every flag, in P and in the periodes looking back at it
+    (``compares_replaced``). "" when none changed. None, to recompute whole: no rows replaced (a
+    back-fill), more than one periode, or at least half of P's customers changed."""
+    if len(periodes) != 1 or not replaced:
         yield None
         return
     changed, customers = changed_readings(conn, READINGS, periodes[0], replaced)
@@ -416,7 +419,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
             replaced: list[int] | None = None) -> None:
     """After rows of ``file_type`` changed in ``periodes``: the flags of the periodes that
     read it (``rayon_moved``: other periodes whose customers' latest rayon moved; ``movers``, a
-    query of those customers, when known; ``replaced``: the uploads a snapshot replaced).
+    query of those customers, when known; ``replaced``: the uploads a snapshot replaced, or the
+    deleted one whose rows a restored snapshot is compared with).
 
     The readings (SBRS), and any file a check reads looking back, recompute the periodes
     that read them (an SBRS replacing another: for the customers whose readings changed);

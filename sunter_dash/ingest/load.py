@@ -39,7 +39,7 @@ from .errors import RowError
 from .prepare import Prepared, prepare
 from .read import read_table
 from .result import IngestResult
-from .store import Progress, store
+from .store import Progress, keep_superseded, store
 
 log = logging.getLogger(__name__)
 
@@ -307,24 +307,22 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
         raise refused
     removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
     periodes = [p for p in (upload.row_periodes or "").split(",") if p]
+    archive = superseded_table(upload.file_type) if known else None
     # A snapshot whose rows the summaries compare with the one deleting it brings back (an SBRS
     # correction undone: only the customers it changed are recomputed): its rows are kept aside,
     # superseded by the one restored, until the summaries are done.
     compared = (known and upload.status == "loaded" and summaries.compares_replaced(upload.file_type)
                 and _kept_before(conn, upload) is not None)
     if upload.status == "replaced" and known:
-        archive = superseded_table(upload.file_type)
         removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
     elif periodes and known:
         table = DATA_TABLES[upload.file_type]
         if files.spec(upload.file_type).mode == files.MERGE:
             kept, kept_by = _hand_over(conn, upload, periodes)
+        # Only the upload's own periodes are scanned: data tables have no upload_id index.
         own = table.c.periode.in_(periodes) & (table.c.upload_id == upload_id)
         if compared:
-            archive = superseded_table(upload.file_type)
-            names = [c.name for c in archive.columns]
-            conn.execute(insert(archive).from_select(names, select(*[table.c[n] for n in names]).where(own)))
-        # Only the upload's own periodes are scanned: data tables have no upload_id index.
+            keep_superseded(conn, upload.file_type, own)
         removed = conn.execute(delete(table).where(own)).rowcount
     conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
     conn.execute(update(Upload).where(Upload.id == upload_id).values(
@@ -334,7 +332,6 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
         summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode],
                           replaced=[upload_id] if compared else None)
     if compared:
-        archive = superseded_table(upload.file_type)
         conn.execute(delete(archive).where(archive.c.upload_id == upload_id))
     return Deleted(removed, restored, kept, kept_by)
 

@@ -156,6 +156,13 @@ def replacement(conn: Connection, spec, periode: str, frame: pd.DataFrame, curre
             "note": replacement_note(spec.name, periode, before, current[-1].id)}
 
 
+def keep_superseded(conn: Connection, file_type: str, where) -> None:
+    """Copy the rows of the type's table that ``where`` selects into its superseded table."""
+    table, archive = data_table(file_type), superseded_table(file_type)
+    names = [c.name for c in archive.columns]
+    conn.execute(insert(archive).from_select(names, select(*[table.c[n] for n in names]).where(where)))
+
+
 def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list, result: IngestResult,
              replace: bool) -> None:
     """DATA.md: a snapshot replaces the stored one of its periode atomically (one transaction);
@@ -169,12 +176,9 @@ def _replace(conn: Connection, prepared: Prepared, upload_id: int, current: list
             raise ShrinkRefused(spec, periode, replaced["stored_customers"], replaced["file_customers"],
                                 replaced["upload_id"])
         result.notes.append(replaced["note"])
-    archive = superseded_table(spec.name)
-    kept = archive is not None and bool(current)
+    kept = superseded_table(spec.name) is not None and bool(current)
     if kept:
-        names = [c.name for c in archive.columns]
-        conn.execute(insert(archive).from_select(names, select(*[table.c[n] for n in names])
-                                                 .where(table.c.periode == periode)))
+        keep_superseded(conn, spec.name, table.c.periode == periode)
     conn.execute(delete(table).where(table.c.periode == periode))
     if current:
         conn.execute(update(Upload).where(Upload.id.in_([row.id for row in current]))

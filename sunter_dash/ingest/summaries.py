@@ -329,7 +329,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
             added: pd.DataFrame | None = None, replaced: list[int] | None = None) -> None:
     """Bring the summaries up to date after rows of ``file_type`` changed in ``periodes``
     (``added``: the new rows of a merged type, when rows were only added; ``replaced``: the
-    uploads a snapshot replaced, their rows kept as superseded): the row counts,
+    uploads a snapshot replaced, their rows kept as superseded, or the deleted one a restored
+    snapshot is compared with): the row counts,
     the summaries the type feeds, the customer directory and the meter flags; then bump
     the data version that every process's cache is keyed on."""
     feeds = files.spec(file_type).feeds if file_type in files.names() else ()

@@ -24,6 +24,7 @@ from sunter_dash.demo import generate
 from sunter_dash.domain import checks
 from sunter_dash.domain.checks import Check, Hit, Need, Thresholds
 from sunter_dash.ingest import delete_upload, flags, ingest_file
+from sunter_dash.ingest.flag_inputs import row_loader
 from sunter_dash.services.settings import sync_thresholds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -394,16 +395,36 @@ def test_a_check_comparing_customers_recomputes_a_corrected_periode_whole(engine
         assert moved - set(spiked)  # customers whose readings stayed lost the flag
 
 
-def _recomputed_for_a_third(engine) -> list[tuple]:
+def _largest_bill(r, t):
+    mc = r.frame("MC")
+    own = r.nomen.map(mc.groupby("nomen")["nominal"].sum()).fillna(0).to_numpy()
+    return Hit(own == mc["nominal"].max(), r.against_expected)
+
+
+LARGEST_BILL = Check("largest_bill", "Tagihan Terbesar", "bi-bar-chart", "the largest NOMINAL of MC(P)",
+                     _largest_bill, needs=lambda t: (Need("SBRS"), Need("MC")))
+
+
+def _recomputed_for_a_third(engine, monkeypatch) -> list[tuple]:
     """meter_flag after ``flags.recompute`` of every flagged periode for every third customer
-    alone (``only``: their readings, history and marks; the others' flags kept), rolled back after;
-    the rows of the checks that declare ``per_customer`` (without the list of a customer's checks,
-    when another check compares customers)."""
-    with engine.connect() as conn:
+    alone (``only``: their readings, history and marks, and any other file a check reads; the
+    others' flags kept), rolled back after; the rows of the checks that declare ``per_customer``
+    (without the list of a customer's checks, when another check compares customers)."""
+    def their_rows(conn):
+        def load(file_type, periode):
+            frame = every_row(file_type, periode)
+            return frame[frame["nomen"].isin(third)]
+        every_row = row_loader(conn)
+        return load
+    with monkeypatch.context() as patched, engine.connect() as conn:
+        patched.setattr(flags, "row_loader", their_rows)
         transaction = conn.begin()
+        # On SQLite the driver opens the transaction at the first write: the table outlives it.
+        conn.execute(text("DROP TABLE IF EXISTS a_third"))
         conn.execute(text("CREATE TEMPORARY TABLE a_third (nomen VARCHAR(20) PRIMARY KEY)"))
         customers = conn.execute(text("SELECT DISTINCT nomen FROM sbrs ORDER BY nomen")).scalars().all()
-        conn.execute(text("INSERT INTO a_third (nomen) VALUES (:n)"), [{"n": n} for n in customers[::3]])
+        third = set(customers[::3])
+        conn.execute(text("INSERT INTO a_third (nomen) VALUES (:n)"), [{"n": n} for n in sorted(third)])
         periodes = conn.execute(text("SELECT DISTINCT periode FROM meter_flag ORDER BY periode")).scalars().all()
         flags.recompute(conn, periodes, only="SELECT nomen FROM a_third")
         rows = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
@@ -418,7 +439,7 @@ def _per_customer(rows) -> list[tuple]:
                   if row.flag in own)
 
 
-def test_every_check_declared_per_customer_decides_a_customer_from_its_own_data(engine, demo_files):
+def test_every_check_declared_per_customer_decides_a_customer_from_its_own_data(engine, demo_files, monkeypatch):
     """``Check.per_customer`` (the default) lets an SBRS correction recompute only the customers
     whose readings changed. For every check of the catalogue declaring it, the flags found for a
     third of the customers from their own data alone equal those found with everyone's; a check
@@ -427,11 +448,13 @@ def test_every_check_declared_per_customer_decides_a_customer_from_its_own_data(
     stored = _stored(engine)
     assert {row.flag for row in stored} == set(checks.names())  # the demo raises every check
     with engine.connect() as conn:
-        assert _recomputed_for_a_third(engine) == _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
-    undeclared = dataclasses.replace(ABOVE_MEAN, per_customer=True)
-    with checks.registered(undeclared):
-        with engine.begin() as conn:
-            flags.rebuild(conn)
-            everyone = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
-        assert {row[1] for row in everyone} >= {"above_mean"}
-        assert _recomputed_for_a_third(engine) != everyone
+        everyone = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
+    assert _recomputed_for_a_third(engine, monkeypatch) == everyone
+    # Comparing customers without saying so, from the readings or from another file's rows.
+    for undeclared in (dataclasses.replace(ABOVE_MEAN, per_customer=True), LARGEST_BILL):
+        with checks.registered(undeclared):
+            with engine.begin() as conn:
+                flags.rebuild(conn)
+                everyone = _per_customer(conn.execute(text("SELECT * FROM meter_flag")).all())
+            assert undeclared.key in {row[1] for row in everyone}
+            assert _recomputed_for_a_third(engine, monkeypatch) != everyone, undeclared.key

@@ -267,19 +267,32 @@ def test_xlsx_and_xls_writers_give_real_workbooks(tmp_path):
     assert xls.read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
 
 
-def test_a_failure_inside_the_load_is_logged_as_itself_and_stores_nothing(tmp_path, engine, monkeypatch, caplog):
+@pytest.mark.parametrize("case", ["first readings", "a correction"])
+def test_a_failure_inside_the_load_is_logged_as_itself_and_stores_nothing(tmp_path, engine, monkeypatch, caplog,
+                                                                         case):
     """A statement that fails while the flags are kept (a bug, a server gone) rolls the whole load
     back, and the log holds that failure: on PostgreSQL a clean-up statement of the aborted
-    transaction used to fail in its turn and take its place."""
+    transaction used to fail in its turn and take its place. Both while the readings of a first
+    SBRS are checked and while a correction is compared with the readings it replaces."""
     from sunter_dash.ingest import flags
 
-    def failing(conn, periode, flagged):
+    header = ["cmr_account", "cmr_prev_read", "cmr_reading"]
+    first = [header, ["60000001", 100, 100], ["60000002", 100, 250], ["60000003", 100, 120]]
+    if case == "a correction":
+        assert ingest_file(engine, write_table(tmp_path, "SBRS_202512", "csv-comma", first)).status == "loaded"
+
+    def failing(conn, *args):
         conn.exec_driver_sql("SELECT nomen FROM no_such_table")
-    monkeypatch.setattr(flags, "_replace", failing)
-    rows = [["cmr_account", "cmr_prev_read", "cmr_reading"], ["60000001", 100, 100], ["60000002", 100, 250]]
+    # A correction of one reading in three recomputes that customer alone (``_replace_some``).
+    monkeypatch.setattr(flags, "_replace" if case == "first readings" else "_replace_some", failing)
+    corrected = [first[0], first[1], ["60000002", 100, 260], first[3]]
+    (tmp_path / "koreksi").mkdir()
     with caplog.at_level("ERROR", logger="sunter_dash.ingest.load"):
-        result = ingest_file(engine, write_table(tmp_path, "SBRS_202512", "csv-comma", rows))
+        result = ingest_file(engine, write_table(tmp_path / "koreksi", "SBRS_202512", "csv-comma",
+                                                 first if case == "first readings" else corrected),
+                             file_type="SBRS", periode="2025-12")
     assert result.status == "refused" and "kesalahan tak terduga" in result.message
-    assert stored_anywhere(engine) == 0
+    assert q(engine, "SELECT nomen, stand_kini FROM sbrs ORDER BY nomen") == (
+        [] if case == "first readings" else [("60000001", 100), ("60000002", 250), ("60000003", 120)])
     [record] = [r for r in caplog.records if r.exc_info]
     assert "no_such_table" in str(record.exc_info[1])
