@@ -109,7 +109,9 @@ def run(name: str, delete: bool = False) -> float:
 
 def _child(checkout: Path, name: str, delete: bool) -> float:
     out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child",
-                          *(["--delete"] if delete else [])], check=True, capture_output=True, text=True)
+                          *(["--delete"] if delete else [])], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
