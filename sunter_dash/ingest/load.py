@@ -228,12 +228,12 @@ def _kept_before(conn: Connection, upload) -> int | None:
         Upload.kept.is_(True)).order_by(Upload.id.desc()).limit(1)).scalar()
 
 
-def _restore(conn: Connection, upload) -> int | None:
-    """Bring back ``_kept_before``'s snapshot: its rows move back from the superseded table; return its id."""
-    archive = superseded_table(upload.file_type)
-    previous = _kept_before(conn, upload)
+def _restore(conn: Connection, upload, previous: int | None) -> int | None:
+    """Bring back ``previous`` (``_kept_before``'s snapshot): its rows move back from the
+    superseded table; return its id."""
     if previous is None:
         return None
+    archive = superseded_table(upload.file_type)
     table = data_table(upload.file_type)
     names = [c.name for c in archive.columns]
     conn.execute(insert(table).from_select(names, select(*[archive.c[n] for n in names])
@@ -308,11 +308,11 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
     removed, kept, kept_by, known = 0, 0, (), upload.file_type in DATA_TABLES
     periodes = [p for p in (upload.row_periodes or "").split(",") if p]
     archive = superseded_table(upload.file_type) if known else None
+    previous = _kept_before(conn, upload) if known and upload.status == "loaded" else None
     # A snapshot whose rows the summaries compare with the one deleting it brings back (an SBRS
     # correction undone: only the customers it changed are recomputed): its rows are kept aside,
     # superseded by the one restored, until the summaries are done.
-    compared = (known and upload.status == "loaded" and summaries.compares_replaced(upload.file_type)
-                and _kept_before(conn, upload) is not None)
+    compared = previous is not None and summaries.compares_replaced(upload.file_type)
     if upload.status == "replaced" and known:
         removed = conn.execute(delete(archive).where(archive.c.upload_id == upload_id)).rowcount
     elif periodes and known:
@@ -327,7 +327,7 @@ def _delete(conn: Connection, upload_id: int, username: str | None) -> Deleted:
     conn.execute(delete(PaymentCarrier).where(PaymentCarrier.upload_id == upload_id))
     conn.execute(update(Upload).where(Upload.id == upload_id).values(
         status="deleted", deleted_at=now_utc(), deleted_by=username, kept=False))
-    restored = _restore(conn, upload) if known and upload.status == "loaded" else None
+    restored = _restore(conn, upload, previous)
     if upload.status != "replaced" and (removed or restored):
         summaries.refresh(conn, upload.file_type, periodes if removed else [upload.periode],
                           replaced=[upload_id] if compared else None)
