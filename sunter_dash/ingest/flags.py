@@ -1,7 +1,7 @@
 """The meter flags (``meter_flag``: one row per periode, check and customer), kept with the
 summaries: recomputed, inside the transaction that changes their inputs, for the periodes a
 change can reach. The checks themselves are the catalogue's (domain/checks.py); this module
-reads their inputs, runs them and stores what they find.
+reads their inputs (flag_inputs.py) and runs them; flag_store.py stores what they find.
 
 A file type reaches the periodes that look back at it: SBRS(Q) feeds Q and the periodes up
 to ``lookback`` after it; MC(Q) feeds Q and the ``PRICE_LOOKBACK`` periodes after it (prices);
@@ -22,14 +22,15 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from ..domain import checks
 from ..domain.checks import Thresholds
 from ..domain.periodes import shift_periode
 from ..domain.readings import Readings
-from ..models import AnomalySetting, MeterFlag, MeterFlagCount
+from ..models import AnomalySetting, MeterFlag
+from . import flag_store
 from .flag_inputs import (
     FLAG_NOMEN,
     FLAGGED,
@@ -41,7 +42,6 @@ from .flag_inputs import (
     load_bills,
     load_directory,
     load_earlier_prices,
-    load_frame,
     load_history,
     load_latest_rayon,
     load_marked,
@@ -51,17 +51,9 @@ from .flag_inputs import (
     quoted,
     row_loader,
 )
+from .flag_store import FOUND_WITH, READING_COLUMNS
 
-READING_COLUMNS = ["stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume",
-                   "median_volume", "read_method", "trouble_code"]
-# What a flag was found with, kept beside it (meter_flag's column: _hits' name), so that a
-# change of MC or MAINBILL finds the flags of the other checks again without the readings.
-FOUND_WITH = {"read_rayon": "own_rayon", "read_nama": "own_nama", "read_tarif": "own_tarif",
-              "delta_exact": "delta_m3", "given_stake": "given_stake", "priced": "priced"}
-BASE_COLUMNS = ["nomen", "flag", *READING_COLUMNS]
 READINGS = "SBRS"  # the file whose rows are the readings: a change of it can move any check
-INTEGERS = {"stand_lalu", "stand_kini", "pakai", "volume", "prev_stand_kini", "prev_volume", "median_volume",
-            "delta_m3", "price_m3", "at_stake", "priced"}
 
 
 def stored_thresholds(conn: Connection) -> Thresholds:
@@ -197,20 +189,6 @@ def _found(conn: Connection, periode: str, thresholds: Thresholds, history: pd.D
     return found.assign(**{name: raised_by.map(own[name]) for name in own.columns})
 
 
-def _stored_hits(conn: Connection, periode: str, other_than: set[str] = frozenset(),
-                 only: str | None = None) -> pd.DataFrame:
-    """The stored flags of P of the registered checks (but ``other_than``) as ``_hits`` found them
-    (of the customers the query ``only`` selects, when given)."""
-    shown = ", ".join(BASE_COLUMNS)
-    found = ", ".join(f"{stored} AS {name}" for stored, name in FOUND_WITH.items())
-    kept = sorted(set(checks.names()) - set(other_than))
-    if not kept:
-        return pd.DataFrame(columns=[*BASE_COLUMNS, *FOUND_WITH.values()])
-    some = f" AND nomen IN ({only})" if only else ""
-    return load_frame(conn, f"SELECT {shown}, {found} FROM meter_flag WHERE periode = :p "
-                            f"AND flag IN ({quoted(kept)}){some}", {"p": periode})
-
-
 def _finish(conn: Connection, periode: str, flagged: pd.DataFrame) -> pd.DataFrame:
     """The meter_flag rows of P from what the checks found: every flag of a customer listed,
     rayon, name, tarif, price and money at stake from the files as they are now."""
@@ -227,30 +205,6 @@ def _finish(conn: Connection, periode: str, flagged: pd.DataFrame) -> pd.DataFra
     flagged = flagged.assign(**kept)
     return flagged[["periode", "flag", "nomen", "rayon", "nama", "tarif", *READING_COLUMNS, "flags",
                     "delta_m3", "price_m3", "at_stake", *FOUND_WITH]]
-
-
-# --- storing -------------------------------------------------------------------------------
-
-def _values(frame: pd.DataFrame) -> list[tuple]:
-    """Rows for insert, in the frame's column order: missing values None, figures int."""
-    columns = []
-    for name in frame.columns:
-        column = frame[name]
-        if name in INTEGERS:
-            numbers = pd.to_numeric(column, errors="coerce").astype("Int64")
-            columns.append([None if v is pd.NA else int(v) for v in numbers.tolist()])
-        else:
-            column = column.astype(object)
-            columns.append(column.where(column.notna(), None).tolist())
-    return list(zip(*columns))
-
-
-def _insert_flags(conn: Connection, frame: pd.DataFrame) -> None:
-    quote = conn.dialect.identifier_preparer.quote
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO meter_flag ({', '.join(quote(c) for c in frame.columns)}) "
-           f"VALUES ({', '.join([marker] * len(frame.columns))})")
-    conn.exec_driver_sql(sql, _values(frame))
 
 
 def _types_by_periode(conn: Connection) -> dict[str, set[str]]:
@@ -275,28 +229,6 @@ def _flag_nomen(conn: Connection) -> Iterator[None]:
     # the next use drops it first).
     yield
     conn.exec_driver_sql("DROP TABLE IF EXISTS flag_nomen")
-
-
-def _replace(conn: Connection, periode: str, flagged: pd.DataFrame | None) -> None:
-    """The flags of P, and their counts per rayon and check (``meter_flag_count``)."""
-    conn.execute(delete(MeterFlag).where(MeterFlag.periode == periode))
-    conn.execute(delete(MeterFlagCount).where(MeterFlagCount.periode == periode))
-    if flagged is not None and not flagged.empty:
-        _insert_flags(conn, flagged)
-        counts = flagged.groupby(["rayon", "flag"]).size()
-        conn.execute(insert(MeterFlagCount), [{"periode": periode, "rayon": rayon, "flag": flag, "customers": int(n)}
-                                             for (rayon, flag), n in counts.items()])
-
-
-def _replace_some(conn: Connection, periode: str, only: str, flagged: pd.DataFrame | None) -> None:
-    """The flags of P of the customers ``only`` selects, then P's counts summed again from its flags."""
-    conn.execute(text(f"DELETE FROM meter_flag WHERE periode = :p AND nomen IN ({only})"), {"p": periode})
-    if flagged is not None and not flagged.empty:
-        _insert_flags(conn, flagged)
-    conn.execute(delete(MeterFlagCount).where(MeterFlagCount.periode == periode))
-    conn.execute(text("INSERT INTO meter_flag_count (periode, rayon, flag, customers) "
-                      "SELECT periode, rayon, flag, COUNT(*) FROM meter_flag WHERE periode = :p "
-                      "GROUP BY periode, rayon, flag"), {"p": periode})
 
 
 def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | None = None,
@@ -332,9 +264,9 @@ def recompute(conn: Connection, periodes: list[str], thresholds: Thresholds | No
                 history = pd.concat([kept, read], ignore_index=True) if len(kept) else read.reset_index(drop=True)
             finished = None if found is None or found.empty else _finish(conn, periode, found)
             if only is None:
-                _replace(conn, periode, finished)
+                flag_store.replace(conn, periode, finished)
             else:
-                _replace_some(conn, periode, only, finished)
+                flag_store.replace_some(conn, periode, only, finished)
 
 
 def compares_replaced(file_type: str | None) -> bool:
@@ -373,7 +305,7 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
     with _flag_nomen(conn):
         for periode in periodes:
             if periode not in with_inputs:
-                _replace(conn, periode, None)
+                flag_store.replace(conn, periode, None)
                 continue
             first, last = shift_periode(periode, -lookback), shift_periode(periode, -1)
             rows, mc, bills = inputs = _inputs(conn, periode, rerun, thresholds)
@@ -388,8 +320,8 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
                                              + [pd.Series(hit.extra, dtype=object) for hit in hits]))
             history = load_history(conn, first, last, "" if probe.read_history else FLAGGED)
             found = _found(conn, periode, thresholds, history, inputs, only)
-            flagged = pd.concat([_stored_hits(conn, periode, other_than=only), found], ignore_index=True)
-            _replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged))
+            flagged = pd.concat([flag_store.stored_hits(conn, periode, other_than=only), found], ignore_index=True)
+            flag_store.replace(conn, periode, None if flagged.empty else _finish(conn, periode, flagged))
 
 
 def reprice(conn: Connection, periodes: list[str], only: str | None = None) -> None:
@@ -398,13 +330,13 @@ def reprice(conn: Connection, periodes: list[str], only: str | None = None) -> N
     those customers, restricts it to their flags, each finished from the customer's own rows)."""
     with _flag_nomen(conn):
         for periode in periodes:
-            stored = _stored_hits(conn, periode, only=only)
+            stored = flag_store.stored_hits(conn, periode, only=only)
             if stored.empty:
                 continue
             if only is None:
-                _replace(conn, periode, _finish(conn, periode, stored))
+                flag_store.replace(conn, periode, _finish(conn, periode, stored))
             else:
-                _replace_some(conn, periode, only, _finish(conn, periode, stored))
+                flag_store.replace_some(conn, periode, only, _finish(conn, periode, stored))
 
 
 def rebuild(conn: Connection, thresholds: Thresholds | None = None) -> None:

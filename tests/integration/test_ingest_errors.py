@@ -274,7 +274,7 @@ def test_a_failure_inside_the_load_is_logged_as_itself_and_stores_nothing(tmp_pa
     back, and the log holds that failure: on PostgreSQL a clean-up statement of the aborted
     transaction used to fail in its turn and take its place. Both while the readings of a first
     SBRS are checked and while a correction is compared with the readings it replaces."""
-    from sunter_dash.ingest import flags
+    from sunter_dash.ingest import flag_store
 
     header = ["cmr_account", "cmr_prev_read", "cmr_reading"]
     first = [header, ["60000001", 100, 100], ["60000002", 100, 250], ["60000003", 100, 120]]
@@ -283,8 +283,8 @@ def test_a_failure_inside_the_load_is_logged_as_itself_and_stores_nothing(tmp_pa
 
     def failing(conn, *args):
         conn.exec_driver_sql("SELECT nomen FROM no_such_table")
-    # A correction of one reading in three recomputes that customer alone (``_replace_some``).
-    monkeypatch.setattr(flags, "_replace" if case == "first readings" else "_replace_some", failing)
+    # A correction of one reading in three recomputes that customer alone (``replace_some``).
+    monkeypatch.setattr(flag_store, "replace" if case == "first readings" else "replace_some", failing)
     corrected = [first[0], first[1], ["60000002", 100, 260], first[3]]
     (tmp_path / "koreksi").mkdir()
     with caplog.at_level("ERROR", logger="sunter_dash.ingest.load"):
