@@ -25,11 +25,12 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
-from ..domain import checks
+from ..domain import checks, files
 from ..domain.checks import Thresholds
 from ..domain.periodes import shift_periode
 from ..domain.readings import Readings
 from ..models import AnomalySetting, MeterFlag
+from ..models.summaries import UNNAMED_FLAG
 from . import flag_store
 from .flag_inputs import (
     FLAG_NOMEN,
@@ -116,10 +117,47 @@ def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: 
     flagged["nama"] = _first(customer.map(mc["nama"]), flagged["own_nama"])
     flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
     unnamed = customer.isin(customer[flagged["nama"].isna()])
-    if unnamed.any():  # flagged from MAINBILL only: the name as last seen
+    if unnamed.any():  # flagged from MAINBILL only: the name as last seen (``_follow_directory`` keeps it)
         directory = load_directory(conn)
         flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
         flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]).where(unnamed))
+
+
+def _same(a: str, b: str) -> str:
+    """SQL: the two values are equal, or both missing (portable ``IS NOT DISTINCT FROM``)."""
+    return f"({a} = {b} OR ({a} IS NULL AND {b} IS NULL))"
+
+
+def _m_has(column: str, table: str = "mc") -> str:
+    return (f"EXISTS (SELECT 1 FROM {table} x WHERE x.periode = g.periode AND x.nomen = g.nomen "
+            f"AND x.{column} IS NOT NULL)")
+
+
+# ``_identify`` read backwards: the stored flags whose name or tarif came from the directory
+# (their customer unnamed in P: a row of it without a name of its reading, and none in MC(P)),
+# and which the directory no longer gives; per periode and customer. A directory entry changes
+# with any MC or SBRS, also of a periode whose flags nothing else recomputes.
+_NAMED_ELSEWHERE = f"""
+    INSERT INTO flag_renamed (periode, nomen)
+    SELECT DISTINCT g.periode, g.nomen FROM meter_flag g LEFT JOIN customer c ON c.nomen = g.nomen
+    WHERE (g.nomen, g.periode) IN (SELECT nomen, periode FROM meter_flag WHERE {UNNAMED_FLAG})
+      AND NOT {_m_has("nama")}
+      AND ((g.read_nama IS NULL AND NOT {_same("g.nama", "c.nama")})
+           OR (g.read_tarif IS NULL AND NOT {_same("g.tarif", "c.tarif")}
+               AND NOT {_m_has("tarif")} AND NOT {_m_has("tarif", "mainbill")}))
+"""
+
+
+def _follow_directory(conn: Connection) -> None:
+    """Give the flags named from the directory (``_NAMED_ELSEWHERE``) its name and tarif again,
+    in whatever periode: a customer flagged from MAINBILL alone, say, renamed by the newest MC."""
+    for statement in ("DROP TABLE IF EXISTS flag_renamed",
+                      "CREATE TEMPORARY TABLE flag_renamed (periode VARCHAR(7), nomen VARCHAR(20), "
+                      "PRIMARY KEY (periode, nomen))", _NAMED_ELSEWHERE):
+        conn.exec_driver_sql(statement)
+    periodes = sorted(set(conn.exec_driver_sql("SELECT DISTINCT periode FROM flag_renamed").scalars()))
+    reprice(conn, periodes, "SELECT nomen FROM flag_renamed WHERE periode = :p")
+    conn.exec_driver_sql("DROP TABLE flag_renamed")
 
 
 def _price(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: pd.DataFrame, periode: str) -> None:
@@ -357,7 +395,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     The readings (SBRS), and any file a check reads looking back, recompute the periodes
     that read them (an SBRS replacing another: for the customers whose readings changed);
     MC and MAINBILL run their own checks again and price every flag of their periode again
-    (an MC also those of the ``PRICE_LOOKBACK`` periodes after it)."""
+    (an MC also those of the ``PRICE_LOOKBACK`` periodes after it). A type that feeds the
+    directory then names again the flags of any periode named from it."""
     thresholds = stored_thresholds(conn)
     backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
     stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
@@ -376,3 +415,5 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
         reached |= later
     if rayon_moved:
         reprice(conn, sorted(set(rayon_moved) - reached), movers)
+    if file_type in files.names() and "directory" in files.spec(file_type).feeds:
+        _follow_directory(conn)

@@ -137,6 +137,9 @@ class ArrearsBucket(Base):
     nominal: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+UNNAMED_FLAG = "read_nama IS NULL"  # a meter flag whose reading gave no name
+
+
 class MeterFlag(Base):
     """One anomaly of METRICS.md found for a customer in a periode (a customer can carry
     several: one row each, and ``flags`` lists all of them)."""
@@ -176,6 +179,9 @@ class MeterFlag(Base):
     __table_args__ = (
         Index("ix_meter_flag_rayon", "periode", "flag", "rayon"),
         Index("ix_meter_flag_nomen", "nomen", "periode"),
+        # The few flags whose reading gave no name, some named from the directory (ingest/flags.py).
+        Index("ix_meter_flag_unnamed", "nomen", "periode", sqlite_where=text(UNNAMED_FLAG),
+              postgresql_where=text(UNNAMED_FLAG)),
         {"sqlite_with_rowid": False},
     )
 

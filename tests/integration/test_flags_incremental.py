@@ -218,9 +218,9 @@ def test_settings_stored_before_the_check_keys_were_kept_get_them_at_the_next_st
         assert sync_thresholds(engine, Thresholds()) is True
 
 
-def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=()) -> Path:
+def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=(), rename=None) -> Path:
     """MC(P) as stored, written again as a CSV: without the customers ``leave_out``, those in
-    ``move`` given the other rayon (34 and 35 swapped)."""
+    ``move`` given the other rayon (34 and 35 swapped), those in ``rename`` (nomen: name) renamed."""
     rows = conn.execute(text("SELECT nomen, nama, alamat, zona_novak, tarif, nominal, kubik FROM mc "
                              "WHERE periode = :p ORDER BY nomen"), {"p": periode}).all()
     lines = ["NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;TARIF;NOMINAL;KUBIK"]
@@ -228,7 +228,8 @@ def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=()) -> Path:
         if r.nomen in leave_out:
             continue
         zona = {"34": "35", "35": "34"}[r.zona_novak[:2]] + r.zona_novak[2:] if r.nomen in move else r.zona_novak
-        lines.append(";".join("" if v is None else str(v) for v in (r.nomen, r.nama, r.alamat, zona, r.tarif,
+        nama = (rename or {}).get(r.nomen, r.nama)
+        lines.append(";".join("" if v is None else str(v) for v in (r.nomen, nama, r.alamat, zona, r.tarif,
                                                                   r.nominal, r.kubik)))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -255,6 +256,43 @@ def test_an_mc_moving_customers_rayon_moves_their_flags_in_the_periodes_that_tak
     after = _assert_as_rebuilt(engine, "the newest MC moving them")
     changed = {(r.periode, r.nomen) for r in set(after) ^ set(before) if r.periode == "2025-09"}
     assert {nomen for _, nomen in changed} == set(flagged)
+
+
+def test_a_flag_named_from_the_directory_follows_a_rename_in_another_periode(engine, demo_files, tmp_path):
+    """A customer flagged from MAINBILL alone (a REBILL bill of September, neither read in
+    September nor listed in its MC) shows the name the directory gives it. The newest MC renaming
+    it renames that September flag too, though December's MC reaches no flag of September
+    otherwise; deleting that MC brings the old name back. The flags equal a rebuild at each step."""
+    _load_all(engine, demo_files)
+    with engine.connect() as conn:
+        nomen = conn.execute(text(
+            "SELECT MIN(f.nomen) FROM meter_flag f JOIN mainbill b ON b.periode = f.periode AND b.nomen = f.nomen "
+            "AND b.jenis_rek = 'REBILL' WHERE f.periode = '2025-09' AND f.flag = 'rebill'")).scalar()
+        assert nomen is not None
+        old_name = conn.execute(text("SELECT nama FROM customer WHERE nomen = :n"), {"n": nomen}).scalar()
+        mc = _mc_csv(conn, tmp_path / "MC_2025-09.csv", "2025-09", leave_out=[nomen])
+        sbrs = _sbrs_csv(conn, tmp_path / "SBRS_2025-09.csv", "2025-09",
+                         edit=lambda rows: [row for row in rows if row["nomen"] != nomen])
+    for path, file_type in ((mc, "MC"), (sbrs, "SBRS")):
+        assert ingest_file(engine, path, file_type=file_type, periode="2025-09").status == "loaded"
+    _assert_as_rebuilt(engine, "September without the customer's MC row and reading")
+
+    def september() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT flag, nama, read_nama FROM meter_flag WHERE periode = '2025-09' AND nomen = :n"), {"n": nomen})]
+    assert september() == [("rebill", old_name, None)]
+
+    with engine.connect() as conn:
+        newest = _mc_csv(conn, tmp_path / "MC_2025-12.csv", "2025-12", rename={nomen: "NAMA BARU"})
+    renamed = ingest_file(engine, newest, file_type="MC", periode="2025-12")
+    assert renamed.status == "loaded", renamed.message
+    _assert_as_rebuilt(engine, "the newest MC renaming the customer")
+    assert september() == [("rebill", "NAMA BARU", None)]
+
+    delete_upload(engine, renamed.upload_id)
+    _assert_as_rebuilt(engine, "deleting the renaming MC")
+    assert september() == [("rebill", old_name, None)]
 
 
 SBRS_HEADER = {"nomen": "cmr_account", "stand_lalu": "cmr_prev_read", "stand_kini": "cmr_reading", "pakai": "SB_Stand",
