@@ -66,14 +66,17 @@ _TRIGRAM = next(index for index in CustomerSearch.__table__.indexes if index.nam
 _FILL_FROM_EMPTY = text("SELECT to_regclass(:index) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customer_search)")
 
 
-def _sync_search(conn: Connection, only: str, params: dict, *, whole: bool = False) -> None:
-    conn.execute(text(_SEARCH_REMOVE.format(only=only)), params)
-    # PostgreSQL, a whole rebuild (a migration's, as 0018's) into an empty table: the trigram
-    # index built once over the rows written is about twice as fast as writing every row's
-    # trigrams into it. Not for an upload: dropping the index locks the table until the upload
-    # commits, and every search would wait for it (holding a web worker).
-    rebuild = (whole and conn.dialect.name == "postgresql"
+def _sync_search(conn: Connection, only: str, params: dict) -> None:
+    # PostgreSQL, a table empty before this change (a branch's first MC or SBRS, a migration's
+    # rebuild into a new table): the trigram index built once over the rows written is about
+    # twice as fast as writing every row's trigrams into it. Dropping the index holds the table
+    # until the upload commits; the search by words does not wait for it: while the directory
+    # committed is empty, it answers at once without reading this table (queries/customers.py).
+    # A table emptied by this change (every name changed, say) keeps its index: the directory
+    # committed is not empty, and searches read it meanwhile.
+    rebuild = (conn.dialect.name == "postgresql"
                and conn.execute(_FILL_FROM_EMPTY, {"index": _TRIGRAM.name}).scalar())
+    conn.execute(text(_SEARCH_REMOVE.format(only=only)), params)
     if rebuild:
         _TRIGRAM.drop(conn)
     wrote(conn, "customer_search", conn.execute(text(_SEARCH_ADD.format(only=only)), params).rowcount)
@@ -90,7 +93,7 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
         conn.execute(text("DELETE FROM customer"))
         conn.execute(text(_directory_from(conn, "mc", "")))
         conn.execute(text(_directory_from(conn, "sbrs", "")))
-        _sync_search(conn, "", {}, whole=True)
+        _sync_search(conn, "", {})
         return
     table = "mc" if file_type == "MC" else "sbrs"
     source = "MC" if table == "mc" else "SBRS"

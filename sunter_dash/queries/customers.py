@@ -50,6 +50,12 @@ def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int
         # A range, not LIKE, so the primary key is searched: '6001' <= nomen < '6002'.
         stmt = stmt.where(Customer.nomen >= prefix, Customer.nomen < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     else:
+        # An empty directory finds nobody, and is not searched: a branch's first MC or SBRS holds
+        # customer_search while it fills it (its trigram index built once, ingest/directory.py),
+        # and a search must not wait for that upload.
+        with engine.connect() as conn:
+            if conn.execute(select(Customer.nomen).limit(1)).first() is None:
+                return []
         stmt = stmt.join(CustomerSearch, CustomerSearch.nomen == Customer.nomen).where(
             *[CustomerSearch.search_text.like(_like_anywhere(word), escape="\\") for word in words])
     rayon = rayon_filter(rayon)

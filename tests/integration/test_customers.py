@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -384,6 +385,40 @@ def test_the_word_search_can_look_its_words_up_in_the_trigram_index(branch):
         conn.exec_driver_sql("SET enable_indexscan = off")
         plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
     assert "ix_customer_search_trigram" in plan, plan
+
+
+def test_a_first_load_builds_the_search_index_once_and_no_search_waits_for_it(engine, tmp_path, monkeypatch):
+    """On PostgreSQL a branch's first SBRS fills the empty customer_search and builds its trigram
+    index once, after the rows: it drops the index first, which holds the table until the upload
+    commits. A search by words meanwhile answers at once from the directory committed, empty,
+    instead of waiting for the upload; after it, the new names are found."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pg_trgm's index exists on PostgreSQL only")
+    from sunter_dash.ingest import flags
+
+    during: dict[str, object] = {}
+    keep_flags = flags.refresh
+
+    def search_meanwhile(conn, *args, **kwargs):
+        # The directory is written by now, its search table held (its index dropped and built
+        # again); another connection searches.
+        during["held"] = conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'customer_search'::regclass "
+            "AND mode = 'AccessExclusiveLock' AND pid = pg_backend_pid())").scalar()
+        search = threading.Thread(target=lambda: during.update(found=queries.customer_search(engine, "aminah")))
+        search.start()
+        search.join(timeout=30)
+        during["waited"] = search.is_alive()
+        return keep_flags(conn, *args, **kwargs)
+    monkeypatch.setattr(flags, "refresh", search_meanwhile)
+    header = ["cmr_account", "cmr_prev_read", "cmr_reading", "cmr_name", "cmr_address"]
+    rows = [header, ["60000001", 100, 110, "SITI AMINAH", "JL. SUNTER 1"],
+            ["60000002", 200, 215, "BUDI SANTOSO", "JL. SUNTER 2"]]
+    assert ingest_file(engine, write_table(tmp_path, "SBRS_202512", "csv-comma", rows)).status == "loaded"
+    assert during == {"held": True, "waited": False, "found": []}
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT to_regclass('ix_customer_search_trigram')").scalar() is not None
+    assert [r["nomen"] for r in queries.customer_search(engine, "aminah")] == ["60000001"]
 
 
 # --- the tab ----------------------------------------------------------------------------------------
