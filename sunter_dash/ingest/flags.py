@@ -124,8 +124,9 @@ def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: 
 
 
 def _same(a: str, b: str) -> str:
-    """SQL: the two values are equal, or both missing (portable ``IS NOT DISTINCT FROM``)."""
-    return f"({a} = {b} OR ({a} IS NULL AND {b} IS NULL))"
+    """SQL: the two values are equal, or both missing; never NULL, so that NOT of it holds
+    when one alone is missing (``IS NOT DISTINCT FROM``, which SQLite has only from 3.39)."""
+    return f"COALESCE({a} = {b}, {a} IS NULL AND {b} IS NULL)"
 
 
 def _m_has(column: str, table: str = "mc") -> str:
@@ -365,7 +366,10 @@ def _recheck(conn: Connection, periodes: list[str], file_type: str, thresholds: 
 def reprice(conn: Connection, periodes: list[str], only: str | None = None) -> None:
     """Give the stored flags of these periodes their name, rayon and price again (an MC of the
     periodes before them changed, or a customer's most recent rayon moved: ``only``, a query of
-    those customers, restricts it to their flags, each finished from the customer's own rows)."""
+    those customers, restricts it to their flags, each finished from the customer's own rows;
+    it may read the periode as ``:p``)."""
+    if not periodes:
+        return
     with _flag_nomen(conn):
         for periode in periodes:
             stored = flag_store.stored_hits(conn, periode, only=only)

@@ -218,9 +218,10 @@ def test_settings_stored_before_the_check_keys_were_kept_get_them_at_the_next_st
         assert sync_thresholds(engine, Thresholds()) is True
 
 
-def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=(), rename=None) -> Path:
+def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=(), rename=None, add=()) -> Path:
     """MC(P) as stored, written again as a CSV: without the customers ``leave_out``, those in
-    ``move`` given the other rayon (34 and 35 swapped), those in ``rename`` (nomen: name) renamed."""
+    ``move`` given the other rayon (34 and 35 swapped), those in ``rename`` (nomen: name) renamed,
+    and the rows ``add`` (each as its line) added."""
     rows = conn.execute(text("SELECT nomen, nama, alamat, zona_novak, tarif, nominal, kubik FROM mc "
                              "WHERE periode = :p ORDER BY nomen"), {"p": periode}).all()
     lines = ["NOMEN;NAMA_PEL;ALAMAT;ZONA_NOVAK;TARIF;NOMINAL;KUBIK"]
@@ -231,7 +232,7 @@ def _mc_csv(conn, path: Path, periode: str, leave_out=(), move=(), rename=None) 
         nama = (rename or {}).get(r.nomen, r.nama)
         lines.append(";".join("" if v is None else str(v) for v in (r.nomen, nama, r.alamat, zona, r.tarif,
                                                                   r.nominal, r.kubik)))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join([*lines, *add]) + "\n", encoding="utf-8")
     return path
 
 
@@ -293,6 +294,39 @@ def test_a_flag_named_from_the_directory_follows_a_rename_in_another_periode(eng
     delete_upload(engine, renamed.upload_id)
     _assert_as_rebuilt(engine, "deleting the renaming MC")
     assert september() == [("rebill", old_name, None)]
+
+    # A customer billed twice in September without a tarif, listed in November's MC without a
+    # name or tarif: its flag has neither, until the newest MC lists it with both, in the same
+    # rayon (the tarif then comes from the directory too), and again once that MC is deleted.
+    nomen = "60999999"
+    [source] = [path for path in demo_files if path.name == "MAINBILL_202509.csv"]
+    bills = source.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    bills += [f"{nomen};10000;092025;01-09-2025;0;;343450312;NORMAL"] * 2
+    (tmp_path / "MAINBILL_202509.csv").write_text("\n".join(bills) + "\n", encoding="utf-8")
+    result = ingest_file(engine, tmp_path / "MAINBILL_202509.csv", file_type="MAINBILL", periode="2025-09")
+    assert result.status == "loaded", result.message
+    _assert_as_rebuilt(engine, "September's MAINBILL billing a customer no MC or SBRS knows")
+
+    def flag_of_the_unknown() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT nama, tarif FROM meter_flag WHERE periode = '2025-09' AND nomen = :n"), {"n": nomen})]
+    assert flag_of_the_unknown() == [(None, None)]
+    with engine.connect() as conn:
+        november = _mc_csv(conn, tmp_path / "MC_2025-11.csv", "2025-11", add=[f"{nomen};;JL. SUNTER 9;341234;;50000;10"])
+    assert ingest_file(engine, november, file_type="MC", periode="2025-11").status == "loaded"
+    _assert_as_rebuilt(engine, "November's MC listing it without a name")
+    assert flag_of_the_unknown() == [(None, None)]
+    with engine.connect() as conn:
+        listing = _mc_csv(conn, tmp_path / "MC_2025-12.csv", "2025-12",
+                          add=[f"{nomen};PELANGGAN BARU;JL. SUNTER 9;341234;2A2;50000;10"])
+    listed = ingest_file(engine, listing, file_type="MC", periode="2025-12")
+    assert listed.status == "loaded", listed.message
+    _assert_as_rebuilt(engine, "the newest MC listing that customer")
+    assert flag_of_the_unknown() == [("PELANGGAN BARU", "2A2")]
+    delete_upload(engine, listed.upload_id)
+    _assert_as_rebuilt(engine, "deleting the MC listing it")
+    assert flag_of_the_unknown() == [(None, None)]
 
 
 SBRS_HEADER = {"nomen": "cmr_account", "stand_lalu": "cmr_prev_read", "stand_kini": "cmr_reading", "pakai": "SB_Stand",
