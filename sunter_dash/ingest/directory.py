@@ -49,6 +49,26 @@ def _directory_from(conn: Connection, table: str, where: str) -> str:
     return _DIRECTORY_FROM[table].format(newest=newest)
 
 
+# The customers of cd_affected still without an entry, each with its most recent row of {table}
+# (the newest periode, then the highest id): SQLite seeks each through the table's (nomen,
+# periode) index instead of grouping every row of theirs (deleting the newest MC at 200,000
+# customers: 1.6 s for MC's rows, 0.8 s for SBRS's, grouped). PostgreSQL keeps its window.
+_NEWEST_OF_AFFECTED = """(SELECT * FROM {table} WHERE id IN (
+    SELECT (SELECT MAX(x.id) FROM {table} x WHERE x.nomen = a.nomen
+            AND x.periode = (SELECT MAX(y.periode) FROM {table} y WHERE y.nomen = a.nomen))
+    FROM cd_affected a WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = a.nomen)))"""
+_AFFECTED = ("WHERE src.nomen IN (SELECT nomen FROM cd_affected) "
+             "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)")
+
+
+def _directory_of_affected(conn: Connection, table: str) -> str:
+    """The statement writing the entries of cd_affected's customers still without one from
+    ``table``'s newest rows."""
+    if conn.dialect.name == "sqlite":
+        return _DIRECTORY_FROM[table].format(newest=_NEWEST_OF_AFFECTED.format(table=table))
+    return _directory_from(conn, table, _AFFECTED)
+
+
 # What the search by words matches: an entry's name and address, in lower case.
 _SEARCH_TEXT = "LOWER(COALESCE(c.nama, '') || ' ' || COALESCE(c.alamat, ''))"
 # customer_search brought in line with the directory ({only}: for the customers a refresh
@@ -119,10 +139,8 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     wrote(conn, "customer", conn.execute(text(_directory_from(conn, table, fresh)), {"p": periode}).rowcount)
     # ... and the rest of the affected from wherever they are now most recent.
     conn.exec_driver_sql("DELETE FROM cd_affected WHERE nomen IN (SELECT nomen FROM customer)")
-    where = ("WHERE src.nomen IN (SELECT nomen FROM cd_affected) "
-             "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)")
-    conn.execute(text(_directory_from(conn, "mc", where)))
-    conn.execute(text(_directory_from(conn, "sbrs", where)))
+    conn.execute(text(_directory_of_affected(conn, "mc")))
+    conn.execute(text(_directory_of_affected(conn, "sbrs")))
     # Every entry written above: this periode's own, and the affected looked up elsewhere (or gone).
     only = ("nomen IN (SELECT nomen FROM customer WHERE periode = :p AND source = :source "
             "UNION SELECT nomen FROM cd_affected) AND")

@@ -235,7 +235,8 @@ def test_the_directory_follows_the_most_recent_mc_else_sbrs(tmp_path, new_databa
 
 def test_a_customer_listed_twice_in_one_mc_takes_its_row_stored_last(tmp_path, new_database):
     """A database from before DATA.md refused an MC listing a NOMEN twice: the directory takes the
-    row stored last (the highest id), in each back end's form of the newest-row query."""
+    row stored last (the highest id), in each back end's form of the newest-row query, also when
+    it looks a customer up again after a later MC no longer lists it."""
     branch = Branch(tmp_path, IN_ORDER, new_database("meter"))
     nomen = NOMEN["D49"]
     with branch.engine.begin() as conn:
@@ -246,6 +247,20 @@ def test_a_customer_listed_twice_in_one_mc_takes_its_row_stored_last(tmp_path, n
         refresh_directory(conn, "MC", P)
     rows = {row.nomen: row for row in branch.directory()}
     assert (rows[nomen].nama, rows[nomen].search_text) == ("PELANGGAN D49 BARU", "pelanggan d49 baru ")
+    assert branch.directory() == branch.directory_rebuilt()
+    # Listed by a later MC, then no longer: the entry is looked up again among every periode
+    # (per customer on SQLite, ingest/directory.py), and takes the same row.
+    later = "2099-01"
+    with branch.engine.begin() as conn:
+        moved = again | {"periode": later, "nama": "PELANGGAN D49 KELAK"}
+        conn.execute(text(f"INSERT INTO mc ({', '.join(moved)}) VALUES ({', '.join(':' + k for k in moved)})"), moved)
+        refresh_directory(conn, "MC", later)
+    assert {row.nomen: row for row in branch.directory()}[nomen].nama == "PELANGGAN D49 KELAK"
+    with branch.engine.begin() as conn:
+        conn.execute(text("DELETE FROM mc WHERE periode = :p"), {"p": later})
+        refresh_directory(conn, "MC", later)
+    rows = {row.nomen: row for row in branch.directory()}
+    assert (rows[nomen].nama, rows[nomen].periode) == ("PELANGGAN D49 BARU", P)
     assert branch.directory() == branch.directory_rebuilt()
 
 
