@@ -5,6 +5,7 @@
     python benchmarks/reload.py --prepare SBRS_202501.txt --correct 500   # once: a correction
     python benchmarks/reload.py SBRS_202501_koreksi.txt [--pairs 5 --vs ../other-clone]
     python benchmarks/reload.py SBRS_202501_koreksi.txt --delete [--pairs 5 --vs ../other-clone]
+    python benchmarks/reload.py MC1125_AB_Sunter.csv --stored [--pairs 5 --vs ../other-clone]
 
 ``--prepare`` copies the benchmark world (benchmarks/world.py, build/bench/dashboard-200k.db)
 and deletes that file's upload from the copy (build/bench/without-NAME.db). A run copies that
@@ -12,7 +13,9 @@ database afresh, brings it to this checkout's schema and times ``ingest_file`` o
 printing the seconds (the copy flushed to disk first). ``--correct N`` writes an SBRS's
 correction instead (N readings changed), which loads onto the world as it is, replacing that
 SBRS. ``--delete`` times deleting the upload just loaded instead (a correction undone: the
-snapshot it replaced comes back; a file that replaced nothing is refused). With ``--vs`` the
+snapshot it replaced comes back; a file that replaced nothing is refused). ``--stored`` times
+deleting the world's own upload of the file instead, from a copy of the world as it is (the
+newest MC undone, say; nothing to prepare). With ``--vs`` the
 same run of another checkout (a clone at another commit, sharing this ``build/``) follows each
 of this one's, and each pair's ratio is printed with their median:
 the machine's speed drifts by more than a change of a few seconds, and a pair is run close
@@ -77,18 +80,20 @@ def prepare(name: str) -> None:
     print(f"{target}: the world without {name}")
 
 
-def run(name: str, delete: bool = False) -> float:
+def run(name: str, delete: bool = False, stored: bool = False) -> float:
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.ingest import delete_upload, ingest_file
 
     work = BENCH / f"reload-{ROOT.name}.db"
     for leftover in BENCH.glob(f"{work.name}*"):
         leftover.unlink()
-    shutil.copyfile(_prepared(name), work)
+    shutil.copyfile(BENCH / "dashboard-200k.db" if stored else _prepared(name), work)
     url = f"sqlite:///{work}"
     upgrade(url)
     os.sync()  # the copy's gigabytes on disk before the clock, not written back during the load
     engine = get_engine(url)
+    if stored:
+        return _delete_stored(engine, work, name)
     started = time.perf_counter()
     result = ingest_file(engine, WORLD_FILES / name, max_bytes=200 * 1024 * 1024)
     restored = None
@@ -107,9 +112,30 @@ def run(name: str, delete: bool = False) -> float:
     return seconds
 
 
-def _child(checkout: Path, name: str, delete: bool) -> float:
+def _delete_stored(engine, work: Path, name: str) -> float:
+    """Seconds to delete the world's upload of ``name`` (its copy ``work`` is removed after)."""
+    from sqlalchemy import text
+
+    from sunter_dash.ingest import delete_upload
+
+    with engine.connect() as conn:
+        upload = conn.execute(text("SELECT id FROM upload WHERE filename = :f AND status = 'loaded'"),
+                              {"f": name}).scalar()
+    if upload is None:
+        raise SystemExit(f"{name} is not a loaded upload of the world")
+    started = time.perf_counter()
+    delete_upload(engine, upload)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    for leftover in BENCH.glob(f"{work.name}*"):
+        leftover.unlink()
+    return seconds
+
+
+def _child(checkout: Path, name: str, delete: bool, stored: bool) -> float:
     out = subprocess.run([sys.executable, str(checkout / "benchmarks" / "reload.py"), name, "--child",
-                          *(["--delete"] if delete else [])], capture_output=True, text=True)
+                          *(["--delete"] if delete else []), *(["--stored"] if stored else [])],
+                         capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
     return float(out.stdout.strip().splitlines()[-1])
@@ -123,12 +149,16 @@ def main() -> None:
                         help="with --prepare, an SBRS text file: write its correction (N readings changed, "
                              "NAME_koreksi.txt), to be loaded onto the world as it is")
     parser.add_argument("--delete", action="store_true", help="time deleting the upload once loaded")
+    parser.add_argument("--stored", action="store_true",
+                        help="time deleting the world's own upload of the file, from a copy of the world")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--vs", type=Path, help="another checkout whose run follows each of this one's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.correct is not None and (not args.prepare or args.correct < 1):
         parser.error("--correct N (N >= 1) goes with --prepare")
+    if args.stored and (args.delete or args.prepare):
+        parser.error("--stored goes with neither --delete nor --prepare")
     if args.prepare:
         if args.correct:
             correction(args.name, args.correct)
@@ -136,14 +166,14 @@ def main() -> None:
             prepare(args.name)
         return
     if args.child:
-        print(f"{run(args.name, args.delete):.3f}")
+        print(f"{run(args.name, args.delete, args.stored):.3f}")
         return
     ratios = []
     for i in range(args.pairs):
-        this = _child(ROOT, args.name, args.delete)
+        this = _child(ROOT, args.name, args.delete, args.stored)
         line = f"run {i + 1}: {this:.2f} s"
         if args.vs:
-            other = _child(args.vs.resolve(), args.name, args.delete)
+            other = _child(args.vs.resolve(), args.name, args.delete, args.stored)
             ratios.append(this / other)
             line += f", {args.vs.name} {other:.2f} s, ratio {ratios[-1]:.2f}"
         print(line, flush=True)
