@@ -17,7 +17,8 @@ snapshot it replaced comes back; a file that replaced nothing is refused). ``--s
 deleting the world's own upload of the file instead, from a copy of the world as it is (the
 newest MC undone, say; nothing to prepare). With ``--vs`` the
 same run of another checkout (a clone at another commit, sharing this ``build/``) follows each
-of this one's, and each pair's ratio is printed with their median:
+of this one's, and each pair's ratio is printed with their median (its ``reload.py`` must know
+the options given: copy this one into an older clone):
 the machine's speed drifts by more than a change of a few seconds, and a pair is run close
 enough together to share the drift.
 """
@@ -122,14 +123,18 @@ def _delete_stored(engine, work: Path, name: str) -> float:
         upload = conn.execute(text("SELECT id FROM upload WHERE filename = :f AND status = 'loaded'"),
                               {"f": name}).scalar()
     if upload is None:
+        engine.dispose()
+        for leftover in BENCH.glob(f"{work.name}*"):
+            leftover.unlink()
         raise SystemExit(f"{name} is not a loaded upload of the world")
-    started = time.perf_counter()
-    delete_upload(engine, upload)
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    for leftover in BENCH.glob(f"{work.name}*"):
-        leftover.unlink()
-    return seconds
+    try:
+        started = time.perf_counter()
+        delete_upload(engine, upload)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+        for leftover in BENCH.glob(f"{work.name}*"):
+            leftover.unlink()
 
 
 def _child(checkout: Path, name: str, delete: bool, stored: bool) -> float:

@@ -257,6 +257,9 @@ def test_a_customer_listed_twice_in_one_mc_takes_its_row_stored_last(tmp_path, n
         refresh_directory(conn, "MC", later)
     assert {row.nomen: row for row in branch.directory()}[nomen].nama == "PELANGGAN D49 KELAK"
     with branch.engine.begin() as conn:
+        # An older periode's row stored after it (a higher id) does not beat P's.
+        older = again | {"periode": "2000-01", "nama": "PELANGGAN D49 DULU"}
+        conn.execute(text(f"INSERT INTO mc ({', '.join(older)}) VALUES ({', '.join(':' + k for k in older)})"), older)
         conn.execute(text("DELETE FROM mc WHERE periode = :p"), {"p": later})
         refresh_directory(conn, "MC", later)
     rows = {row.nomen: row for row in branch.directory()}
