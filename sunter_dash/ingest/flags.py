@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
-from ..domain import checks, files
+from ..domain import checks
 from ..domain.checks import Thresholds
 from ..domain.periodes import shift_periode
 from ..domain.readings import Readings
@@ -117,7 +117,7 @@ def _identify(conn: Connection, flagged: pd.DataFrame, mc: pd.DataFrame, bills: 
     flagged["nama"] = _first(customer.map(mc["nama"]), flagged["own_nama"])
     flagged["tarif"] = _first(customer.map(mc["tarif"]), flagged["own_tarif"], customer.map(bills["tarif"]))
     unnamed = customer.isin(customer[flagged["nama"].isna()])
-    if unnamed.any():  # flagged from MAINBILL only: the name as last seen (``_follow_directory`` keeps it)
+    if unnamed.any():  # flagged from MAINBILL only: the name as last seen (``follow_directory`` keeps it)
         directory = load_directory(conn)
         flagged["nama"] = _first(flagged["nama"], customer.map(directory["nama"]))
         flagged["tarif"] = _first(flagged["tarif"], customer.map(directory["tarif"]).where(unnamed))
@@ -149,7 +149,7 @@ _NAMED_ELSEWHERE = f"""
 """
 
 
-def _follow_directory(conn: Connection) -> None:
+def follow_directory(conn: Connection) -> None:
     """Give the flags named from the directory (``_NAMED_ELSEWHERE``) its name and tarif again,
     in whatever periode: a customer flagged from MAINBILL alone, say, renamed by the newest MC."""
     for statement in ("DROP TABLE IF EXISTS flag_renamed",
@@ -399,8 +399,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
     The readings (SBRS), and any file a check reads looking back, recompute the periodes
     that read them (an SBRS replacing another: for the customers whose readings changed);
     MC and MAINBILL run their own checks again and price every flag of their periode again
-    (an MC also those of the ``PRICE_LOOKBACK`` periodes after it). A type that feeds the
-    directory then names again the flags of any periode named from it."""
+    (an MC also those of the ``PRICE_LOOKBACK`` periodes after it). A change of the directory
+    is followed by ``follow_directory``."""
     thresholds = stored_thresholds(conn)
     backs = {n.back for c in checks.checks() for n in c.flat_needs(thresholds) if n.file_type == file_type}
     stored = set(conn.execute(select(MeterFlag.periode).distinct()).scalars())
@@ -419,5 +419,3 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
         reached |= later
     if rayon_moved:
         reprice(conn, sorted(set(rayon_moved) - reached), movers)
-    if file_type in files.names() and "directory" in files.spec(file_type).feeds:
-        _follow_directory(conn)

@@ -345,6 +345,8 @@ def refresh(conn: Connection, file_type: str | None, periodes: list[str],
             directory.refresh(conn, file_type, periode)
     flags.refresh(conn, file_type, periodes, rayon_moved=moved,
                   movers=f"SELECT nomen FROM {_MOVERS}" if moved else None, replaced=replaced)
+    if "directory" in feeds:  # flags of any periode may be named from the entries it changed
+        flags.follow_directory(conn)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_MOVERS}")
     bump_version(conn)
 

@@ -45,17 +45,12 @@ def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int
     if not words:
         return []
     stmt = select(Customer.nomen, Customer.nama, Customer.alamat, Customer.rayon, Customer.tarif)
-    if len(words) == 1 and _is_nomen(words[0]):
+    by_words = not (len(words) == 1 and _is_nomen(words[0]))
+    if not by_words:
         prefix = words[0]
         # A range, not LIKE, so the primary key is searched: '6001' <= nomen < '6002'.
         stmt = stmt.where(Customer.nomen >= prefix, Customer.nomen < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     else:
-        # An empty directory finds nobody, and is not searched: a branch's first MC or SBRS holds
-        # customer_search while it fills it (its trigram index built once, ingest/directory.py),
-        # and a search must not wait for that upload.
-        with engine.connect() as conn:
-            if conn.execute(select(Customer.nomen).limit(1)).first() is None:
-                return []
         stmt = stmt.join(CustomerSearch, CustomerSearch.nomen == Customer.nomen).where(
             *[CustomerSearch.search_text.like(_like_anywhere(word), escape="\\") for word in words])
     rayon = rayon_filter(rayon)
@@ -64,6 +59,11 @@ def customer_search(engine: Engine, q: str, rayon: str | None = None, limit: int
     if pcezs is not None:
         stmt = stmt.where(Customer.pcez.in_(pcezs))
     with engine.connect() as conn:
+        # An empty directory finds nobody, and its search table is not read: a branch's first MC
+        # or SBRS holds customer_search while it fills it (its trigram index built once,
+        # ingest/directory.py), and a search must not wait for that upload.
+        if by_words and conn.execute(select(Customer.nomen).limit(1)).first() is None:
+            return []
         rows = conn.execute(stmt.order_by(Customer.nomen).limit(limit)).all()
     return [{"nomen": r.nomen, "nama": r.nama, "alamat": r.alamat, "rayon": r.rayon or None, "tarif": r.tarif}
             for r in rows]

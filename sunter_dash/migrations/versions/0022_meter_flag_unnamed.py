@@ -1,7 +1,7 @@
 """An index of the meter flags whose reading gave no name (``read_nama`` missing: flagged from
 MAINBILL alone, say), partial and so as small as they are few: after any MC or SBRS, the flags
 named from the customer directory are looked up through it (ingest/flags.py,
-``_follow_directory``) instead of reading every flag.
+``follow_directory``) instead of reading every flag.
 
 Revision ID: 0022
 Revises: 0021
