@@ -117,6 +117,46 @@ def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_ro
             detach_stage(conn)
 
 
+def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_for(engine):
+    """The rows of a bulk insert that later SQL reads back (COLLECTION's, for the daily figures)
+    are in their table when ``bulk_insert`` returns. On PostgreSQL they were copied straight
+    there, and their stage is made only when ``staged`` is first asked for it; it then holds the
+    same rows, with the table's column types."""
+    payments = data_table("COLLECTION")
+    rows = pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
+                         "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
+                         "jenis": ["CURRENT", "UNDUE", "CURRENT"]})
+    stage_exists = text("SELECT to_regclass('pg_temp.sunter_stage_rows') IS NOT NULL")
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            rows["upload_id"] = conn.execute(insert(Upload).values(
+                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
+            ).inserted_primary_key[0]
+            bulk_insert(conn, payments, rows, list(rows.columns), read_back={ROWS: None, PAY_SUMS: payment_sums})
+            assert conn.execute(text("SELECT SUM(amount) FROM payment")).scalar() == 23
+            postgresql = conn.dialect.name == "postgresql"
+            if postgresql:
+                assert not conn.execute(stage_exists).scalar()
+            stage = staged(conn, payments.name)
+            assert [tuple(r) for r in conn.execute(text(
+                f"SELECT periode, nomen, pay_key, pay_date, amount FROM {stage} ORDER BY pay_key"))] == [
+                ("2025-12", "B", 1, *day_and(conn, 5)), ("2025-12", "A", 2, *day_and(conn, 7)),
+                ("2025-11", "A", 3, *day_and(conn, 11))]
+            if postgresql:
+                assert conn.execute(stage_exists).scalar()
+            assert staged(conn, payments.name) == stage  # staged once
+        finally:
+            transaction.rollback()
+            detach_stage(conn)
+
+
+def day_and(conn, amount: int) -> tuple:
+    """2 December 2025 as the back end returns a stored date (SQLite: ISO text), and an amount."""
+    day = dt.date(2025, 12, 2)
+    return (day if conn.dialect.name == "postgresql" else day.isoformat()), amount
+
+
 def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, tmp_path, demo_files,
                                                                            monkeypatch):
     """Payments' sums fold into ``pay_customer`` by a plain insert for a pay month it holds
