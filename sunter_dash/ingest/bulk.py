@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 
@@ -45,6 +45,7 @@ STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
 WRITTEN = "sunter_written"  # conn.info: the tables an upload wrote many rows of, until settle()
 STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
 STAGED_NAMES = "sunter_staged_names"  # conn.info: the relations staged for reading back
+STAGED_COLUMNS = "sunter_staged_columns"  # conn.info, PostgreSQL: the columns staged of each (None: all)
 DERIVED = "sunter_derived"  # conn.info, PostgreSQL: derived tables and rows read back (Arrow) not yet staged
 ROWS = "rows"  # the staged relation of the inserted rows themselves
 COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
@@ -59,16 +60,23 @@ def _relation(dialect: str, name: str) -> str:
     return f"{STAGE}.{name}" if dialect == "sqlite" else f"pg_temp.sunter_stage_{name}"
 
 
-def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
+def staged(conn: Connection, table_name: str, name: str = ROWS, columns: Sequence[str] = ()) -> str | None:
     """The relation holding the rows just inserted into ``table_name`` (``name``: the table
     derived from them under that name), to read in this transaction; None when they were not
     staged for reading back (``read_back``). On PostgreSQL a derived table, or the rows, are
-    staged when first asked for: one that ``insert_derived`` copies whole is never staged."""
+    staged when first asked for: one that ``insert_derived`` copies whole is never staged. With
+    ``columns``, the relation holds at least those: on PostgreSQL staged first with them alone, a
+    later ask for more is refused."""
     if conn.info.get(STAGED_TABLE) != table_name or name not in conn.info.get(STAGED_NAMES, ()):
         return None
     pending = conn.info.get(DERIVED, {})
+    narrowed = conn.info.setdefault(STAGED_COLUMNS, {})
     if name in pending:
-        _stage_derived(conn, name, pending.pop(name))
+        rows = pending.pop(name)
+        _stage_derived(conn, name, rows.select(list(columns)) if columns else rows)
+        narrowed[name] = set(columns) if columns else None
+    elif narrowed.get(name) is not None and not (columns and set(columns) <= narrowed[name]):
+        raise ValueError(f"{name!r} was staged with {sorted(narrowed[name])} alone: ask for all the first time")
     return _relation(conn.dialect.name, name)
 
 
@@ -264,6 +272,7 @@ def detach_stage(conn: Connection) -> None:
     stage went with the transaction)."""
     conn.info.pop(STAGED_TABLE, None)
     conn.info.pop(STAGED_NAMES, None)
+    conn.info.pop(STAGED_COLUMNS, None)
     conn.info.pop(DERIVED, None)
     conn.info.pop(WRITTEN, None)  # a rolled-back upload's
     if conn.info.pop(STAGE_FILE, None) is not None:

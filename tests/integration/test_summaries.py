@@ -23,7 +23,7 @@ from sunter_dash.domain.clock import now_utc
 from sunter_dash.ingest import bulk, collection, delete_upload, directory, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
-from sunter_dash.ingest.figures import PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
+from sunter_dash.ingest.figures import DAILY_COLUMNS, PAY_SUMS, mc_per_customer, payment_sums, rebuild_kpi
 from sunter_dash.ingest.summaries import reads_back, rebuild_all, refresh_customer_rayon
 from sunter_dash.models import PayCustomer, Upload, data_table
 
@@ -146,6 +146,35 @@ def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_fo
             if postgresql:
                 assert conn.execute(stage_exists).scalar()
             assert staged(conn, payments.name) == stage  # staged once
+        finally:
+            transaction.rollback()
+            detach_stage(conn)
+
+
+def test_rows_asked_for_with_some_columns_are_staged_with_those_on_postgresql(engine):
+    """The daily figures ask for five of the payments' columns: PostgreSQL stages only those,
+    and refuses a later ask for more (SQLite's stage holds every column)."""
+    payments = data_table("COLLECTION")
+    rows = pd.DataFrame({"periode": ["2025-12"], "nomen": ["B"], "pay_key": [1], "pay_date": [dt.date(2025, 12, 2)],
+                         "amount": [5], "jenis": ["CURRENT"], "notag": ["T-1"]})
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            rows["upload_id"] = conn.execute(insert(Upload).values(
+                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
+            ).inserted_primary_key[0]
+            bulk_insert(conn, payments, rows, list(rows.columns), read_back={ROWS: None})
+            stage = staged(conn, payments.name, columns=DAILY_COLUMNS)
+            columns = set(conn.execute(text(f"SELECT * FROM {stage} WHERE 1 = 0")).keys())
+            if conn.dialect.name == "postgresql":
+                assert columns == set(DAILY_COLUMNS)
+                assert staged(conn, payments.name, columns=("nomen", "amount")) == stage
+                with pytest.raises(ValueError, match="alone"):
+                    staged(conn, payments.name)
+            else:
+                assert columns == set(rows.columns)
+                assert staged(conn, payments.name) == stage
+            assert conn.execute(text(f"SELECT nomen, amount FROM {stage}")).all() == [("B", 5)]
         finally:
             transaction.rollback()
             detach_stage(conn)
