@@ -11,9 +11,10 @@ does and folds them into pay_customer:
 
 - **arrow**: the pipeline's way (``figures.payment_sums`` beside the rows, inserted by
   ``bulk.insert_derived``: from the stage on SQLite, by COPY from Arrow on PostgreSQL), timed
-  from the bulk insert to the end of the fold;
-- **sql** (the baseline of the same run): the rows alone staged, and pay_customer's sums
-  grouped from them in SQL (``_PAY_CUSTOMER`` over the stage), the way before.
+  from the bulk insert to the end of the fold, with the rows staged as the daily figures ask
+  for them (``figures.PAYMENTS_READ_BACK``'s columns; on SQLite they are staged anyway);
+- **sql** (the baseline of the same run): the rows alone staged (the same columns), and
+  pay_customer's sums grouped from them in SQL (``_PAY_CUSTOMER`` over the stage), the way before.
 
 The two alternate, so a pair shares the machine's drift, and take turns going first; each pair
 prints its seconds, then the medians and their ratio. What this leaves out is the same in both ways (reading, validation,
@@ -86,8 +87,9 @@ def main() -> None:
                 if way == "arrow":
                     bulk_insert(conn, table, frame, names, read_back=figures.PAYMENTS_READ_BACK)
                     insert_derived(conn, table.name, figures.PAY_SUMS, PayCustomer.__table__, "periode", periodes)
+                    staged(conn, table.name)  # the rows, as the daily figures ask for them
                 else:
-                    bulk_insert(conn, table, frame, names, read_back={ROWS: None})
+                    bulk_insert(conn, table, frame, names, read_back={ROWS: figures.DAILY_COLUMNS})
                     fold = text(figures._PAY_CUSTOMER.format(source=staged(conn, table.name),
                                                              where="periode IN :periodes"))
                     conn.execute(fold.bindparams(bindparam("periodes", expanding=True)), {"periodes": periodes})

@@ -5,13 +5,13 @@ value. Instead the frame goes, as Arrow columns, into a staging table, which is
 copied with one ``INSERT ... SELECT``: still inside the upload's transaction, so
 the load stays atomic, and later SQL of the same transaction (the summaries) can
 read the new rows, and tables derived from them in Arrow, from the stage
-(``staged``). On PostgreSQL, rows nobody reads back are copied straight into their
-table.
+(``staged``). On PostgreSQL the rows are copied straight into their table, and
+what is read back is staged apart when first asked for.
 
 - SQLite: a staging database file written by ADBC's bulk ingest (C), attached to
   the app's own connection as ``sunter_stage``;
-- PostgreSQL: ``COPY`` from CSV that Arrow writes (C), into a temporary table
-  (dropped at commit) or straight into the target.
+- PostgreSQL: ``COPY`` from CSV that Arrow writes (C), straight into the target,
+  and into temporary tables (dropped at commit) for what is read back.
 
 See docs/PERFORMANCE.md for the figures.
 """
@@ -45,14 +45,13 @@ STAGE_FILE = "sunter_stage_file"  # conn.info: the attached file, until DETACH
 WRITTEN = "sunter_written"  # conn.info: the tables an upload wrote many rows of, until settle()
 STAGED_TABLE = "sunter_staged_table"  # conn.info: which table the staged rows went into
 STAGED_NAMES = "sunter_staged_names"  # conn.info: the relations staged for reading back
-STAGED_COLUMNS = "sunter_staged_columns"  # conn.info, PostgreSQL: the columns staged of each (None: all)
 DERIVED = "sunter_derived"  # conn.info, PostgreSQL: derived tables and rows read back (Arrow) not yet staged
 ROWS = "rows"  # the staged relation of the inserted rows themselves
 COPY_CHUNK = 100_000  # rows per CSV chunk sent to COPY
 # What later SQL of the transaction reads back of an insert: by name, the rows themselves
-# (``ROWS``: None) or a table derived from them, a function of the rows as Arrow in primary-key
-# order. Empty: nothing. On PostgreSQL the rows are copied straight into their table either way.
-ReadBack = Mapping[str, Callable[[pa.Table], pa.Table] | None]
+# (``ROWS``: the columns read, None for all; SQLite's stage holds them all anyway) or a table
+# derived from them, a function of the rows as Arrow in primary-key order. Empty: nothing.
+ReadBack = Mapping[str, Callable[[pa.Table], pa.Table] | Sequence[str] | None]
 _PG_TYPES = {pa.string(): "TEXT", pa.large_string(): "TEXT", pa.int64(): "BIGINT"}  # of derived tables
 
 
@@ -60,23 +59,21 @@ def _relation(dialect: str, name: str) -> str:
     return f"{STAGE}.{name}" if dialect == "sqlite" else f"pg_temp.sunter_stage_{name}"
 
 
-def staged(conn: Connection, table_name: str, name: str = ROWS, columns: Sequence[str] = ()) -> str | None:
-    """The relation holding the rows just inserted into ``table_name`` (``name``: the table
-    derived from them under that name), to read in this transaction; None when they were not
-    staged for reading back (``read_back``). On PostgreSQL a derived table, or the rows, are
-    staged when first asked for: one that ``insert_derived`` copies whole is never staged. With
-    ``columns``, the relation holds at least those: on PostgreSQL staged first with them alone, a
-    later ask for more is refused."""
+def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
+    """The relation holding the rows just inserted into ``table_name`` (at least the columns
+    ``read_back`` named; ``name``: the table derived from them under that name), to read in
+    this transaction; None when they were not staged for reading back. On PostgreSQL the rows
+    or a derived table are staged when first asked for: one that ``insert_derived`` copies
+    whole is never staged."""
     if conn.info.get(STAGED_TABLE) != table_name or name not in conn.info.get(STAGED_NAMES, ()):
         return None
     pending = conn.info.get(DERIVED, {})
-    narrowed = conn.info.setdefault(STAGED_COLUMNS, {})
     if name in pending:
-        rows = pending.pop(name)
-        _stage_derived(conn, name, rows.select(list(columns)) if columns else rows)
-        narrowed[name] = set(columns) if columns else None
-    elif narrowed.get(name) is not None and not (columns and set(columns) <= narrowed[name]):
-        raise ValueError(f"{name!r} was staged with {sorted(narrowed[name])} alone: ask for all the first time")
+        if name == ROWS:
+            _stage_rows(conn, table_name, pending[name])
+        else:
+            _stage_derived(conn, name, pending[name])
+        del pending[name]
     return _relation(conn.dialect.name, name)
 
 
@@ -105,15 +102,18 @@ def insert_derived(conn: Connection, table_name: str, name: str, target, column:
 def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], *, read_back: ReadBack) -> None:
     """Insert the frame's columns ``names`` into ``table``; ``read_back``: what later SQL of
     this transaction reads through ``staged``."""
-    if read_back.get(ROWS, None) is not None:
+    if callable(read_back.get(ROWS)):
         raise ValueError(f"{ROWS!r} names the inserted rows themselves: a derived table needs another name")
     arrow = pa.table({name: _arrow_column(frame[name], table.c[name]) for name in names})
     arrow = arrow.take(_primary_key_order(table, arrow))
-    derived = {name: make(arrow) for name, make in read_back.items() if make is not None}
+    derived = {name: make(arrow) for name, make in read_back.items() if name != ROWS}
+    # The rows as they are read back: only the columns named (PostgreSQL stages no more).
+    read = read_back.get(ROWS)
+    rows_back = None if ROWS not in read_back else arrow.select(list(read)) if read else arrow
     if conn.dialect.name == "postgresql":
-        _bulk_insert_postgresql(conn, table, arrow, ROWS in read_back, derived)
+        _bulk_insert_postgresql(conn, table, arrow, rows_back, derived)
     else:
-        _bulk_insert_sqlite(conn, table, arrow, ROWS in read_back, derived)
+        _bulk_insert_sqlite(conn, table, arrow, rows_back, derived)
 
 
 def _arrow_column(series: pd.Series, column) -> pa.Array:
@@ -137,7 +137,7 @@ def _primary_key_order(table, arrow: pa.Table) -> pa.Array:
     return pc.sort_indices(arrow, sort_keys=[(k, "ascending") for k in keys])
 
 
-def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back: bool,
+def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back: pa.Table | None,
                             derived: dict[str, pa.Table]) -> None:
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in arrow.column_names)
@@ -148,47 +148,51 @@ def _bulk_insert_postgresql(conn: Connection, table, arrow: pa.Table, rows_back:
                for f in rows.schema if f.type not in _PG_TYPES]
     if unknown:
         raise TypeError(f"derived tables: no PostgreSQL type for {', '.join(unknown)}")
-    _staged_here(conn, table, rows_back, derived)
-    # Straight into the table, always: rows read back are staged apart when first asked for, as
-    # a derived table is (a stage and then an INSERT ... SELECT from it: a million payments
-    # took 4-5 s longer).
+    # Straight into the table, always: the rows read back are staged apart when first asked for,
+    # as a derived table is (staged first, then an INSERT ... SELECT from there: a million
+    # payments took 4-5 s longer).
     try:
         _copy(conn, quote(table.name), columns, arrow)
     except psycopg.IntegrityError as exc:  # as an INSERT would raise it
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
-    if rows_back:
-        conn.info[DERIVED][ROWS] = arrow
+    _staged_here(conn, table, rows_back, derived)
     fresh_statistics(conn, table.name, arrow.num_rows)
+
+
+def _stage_rows(conn: Connection, table_name: str, rows: pa.Table) -> None:
+    """PostgreSQL: the rows read back into a temporary table with their table's column types,
+    and statistics for the summaries that join them."""
+    quote = conn.dialect.identifier_preparer.quote
+    stage = _relation("postgresql", ROWS)
+    columns = ", ".join(quote(n) for n in rows.column_names)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                         f"SELECT {columns} FROM {quote(table_name)} WITH NO DATA")
+    _copy(conn, stage, columns, rows)
+    conn.exec_driver_sql(f"ANALYZE {stage}")
 
 
 def _stage_derived(conn: Connection, name: str, rows: pa.Table) -> None:
     """PostgreSQL: a derived table into a temporary table, for SQL to read (no statistics: the
-    derived tables are read whole, by a fold); the rows themselves (``ROWS``) with their table's
-    column types, and statistics for the summaries that join them."""
+    derived tables are read whole, by a fold)."""
     quote = conn.dialect.identifier_preparer.quote
     stage = _relation("postgresql", name)
-    columns = ", ".join(quote(n) for n in rows.column_names)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
-    if name == ROWS:
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-                             f"SELECT {columns} FROM {quote(conn.info[STAGED_TABLE])} WITH NO DATA")
-    else:
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ("
-                             + ", ".join(f"{quote(f.name)} {_PG_TYPES[f.type]}" for f in rows.schema)
-                             + ") ON COMMIT DROP")
-    _copy(conn, stage, columns, rows)
-    if name == ROWS:
-        conn.exec_driver_sql(f"ANALYZE {stage}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ("
+                         + ", ".join(f"{quote(f.name)} {_PG_TYPES[f.type]}" for f in rows.schema)
+                         + ") ON COMMIT DROP")
+    _copy(conn, stage, ", ".join(quote(n) for n in rows.column_names), rows)
 
 
-def _staged_here(conn: Connection, table, rows_back: bool, derived: dict[str, pa.Table]) -> None:
-    """Remember which relations of this insert ``staged`` may name."""
-    names = set(derived) | ({ROWS} if rows_back else set())
+def _staged_here(conn: Connection, table, rows_back: pa.Table | None, derived: dict[str, pa.Table]) -> None:
+    """Remember which relations of this insert ``staged`` may name (on PostgreSQL, with what
+    it stages when first asked)."""
+    names = set(derived) | ({ROWS} if rows_back is not None else set())
     if names:
         conn.info[STAGED_TABLE] = table.name
         conn.info[STAGED_NAMES] = names
         if conn.dialect.name == "postgresql":
-            conn.info[DERIVED] = dict(derived)
+            conn.info[DERIVED] = {**derived, **({ROWS: rows_back} if rows_back is not None else {})}
 
 
 def _copy(conn: Connection, relation: str, columns: str, arrow: pa.Table) -> None:
@@ -240,7 +244,7 @@ def settle(conn: Connection) -> None:
         log.warning("VACUUM of %s after an upload failed; autovacuum will do it", tables, exc_info=True)
 
 
-def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, rows_back: bool,
+def _bulk_insert_sqlite(conn: Connection, table, arrow: pa.Table, rows_back: pa.Table | None,
                         derived: dict[str, pa.Table]) -> None:
     names = arrow.column_names
     handle, path = tempfile.mkstemp(prefix="sunter-stage-", suffix=".db")
@@ -272,7 +276,6 @@ def detach_stage(conn: Connection) -> None:
     stage went with the transaction)."""
     conn.info.pop(STAGED_TABLE, None)
     conn.info.pop(STAGED_NAMES, None)
-    conn.info.pop(STAGED_COLUMNS, None)
     conn.info.pop(DERIVED, None)
     conn.info.pop(WRITTEN, None)  # a rolled-back upload's
     if conn.info.pop(STAGE_FILE, None) is not None:

@@ -356,13 +356,13 @@ def payment_sums(rows: pa.Table) -> pa.Table:
     return sums.rename_columns({f"{name}_sum": name for name in _SUMS})
 
 
-# What add_payments reads back of a COLLECTION's bulk insert (bulk.staged): the rows (kpi_day)
+# What add_payments reads back of a COLLECTION's bulk insert (bulk.staged): the rows' columns
+# that DAILY_FROM_STAGE reads (kpi_day; on PostgreSQL only these are staged, a third of the copy)
 # and their sums (pay_customer).
-PAYMENTS_READ_BACK = {ROWS: None, PAY_SUMS: payment_sums}
-
-
-# What it reads of the rows (on PostgreSQL the rows are staged with these alone: a third of the copy).
 DAILY_COLUMNS = ("periode", "nomen", "pay_date", "amount", "jenis")
+PAYMENTS_READ_BACK = {ROWS: DAILY_COLUMNS, PAY_SUMS: payment_sums}
+
+
 DAILY_FROM_STAGE = f"""
     INSERT INTO kpi_day (periode, rayon, day, payments, nominal)
     WITH m AS ({TARGET_SET_SQL.text})
@@ -382,7 +382,7 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> dict[str, str]:
     """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments).
     Returns, per pay month, a query (``:p``) of the customers whose pay_customer row changed,
     when they can be named without a scan (the staged bulk insert); else nothing."""
-    stage = staged(conn, DATA_TABLES["COLLECTION"].name, columns=DAILY_COLUMNS)
+    stage = staged(conn, DATA_TABLES["COLLECTION"].name)
     if stage:
         periodes = sorted(added["periode"].dropna().unique().tolist())
         held = [p for p in periodes if conn.execute(_ANY_PAYER, {"p": p}).first() is not None]

@@ -10,9 +10,10 @@ import hashlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sunter_dash.ingest import delete_upload, ingest_file, stored_rows
+from sunter_dash.ingest import delete_upload, ingest_file, store, stored_rows
 from sunter_dash.models import DATA_TABLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
@@ -466,6 +467,26 @@ def test_no_transaksi_is_the_key_when_present(tmp_path, engine):
     assert q(engine, "SELECT no_transaksi, pay_date, amount, loket FROM payment ORDER BY no_transaksi") == [
         ("TRX-1", "2025-12-05", 100, "BANK DKI"), ("TRX-2", "2025-12-05", 100, "BANK DKI"),
         ("TRX-3", "2025-12-31", 300, "POS"), ("TRX-4", "2025-12-05", 100, "BANK DKI")]
+
+
+@pytest.mark.parametrize("bulk_rows", [1, 10**9], ids=["bulk", "executemany"])
+def test_a_payment_stored_meanwhile_under_another_pay_month_refuses_the_file_whole(tmp_path, engine, monkeypatch,
+                                                                                    bulk_rows):
+    """Another upload stored TRX-3 between this one's look-up of stored keys and its insert (the
+    look-up is made to miss it here): the unique NO_TRANSAKSI key refuses the insert, on
+    PostgreSQL's COPY straight into the table as on every other path, and the file is refused
+    whole with DATA.md's message, nothing of it stored."""
+    header = ["NO_TRANSAKSI", "NOMEN", "PAY_DT", "AMT_COLLECT", "BILL_PERIOD", "LOKET"]
+    loaded(ingest_file(engine, write_table(tmp_path, "Collection-2025-12-a", "txt-pipe", [
+        header, ["TRX-3", "60000002", "31-12-2025 23:59:00", "-300", "122025", "POS"]])))
+    monkeypatch.setattr(store, "BULK_ROWS", bulk_rows)
+    monkeypatch.setattr(store, "_stored_keys", lambda *args: np.array([], dtype=np.int64))
+    result = ingest_file(engine, write_table(tmp_path, "Collection-2026-01-b", "txt-pipe", [
+        header, ["TRX-3", "60000002", "01-01-2026", "-300", "122025", "POS"],
+        ["TRX-5", "60000001", "02-01-2026", "-100", "012026", "POS"]]))
+    assert result.status == "refused" and "NO_TRANSAKSI sama" in result.message
+    assert q(engine, "SELECT no_transaksi, pay_date FROM payment ORDER BY no_transaksi") == [("TRX-3", "2025-12-31")]
+    assert q(engine, "SELECT COUNT(*) FROM pay_customer WHERE periode = '2026-01'") == [(0,)]
 
 
 def test_mb_merged_like_payments(tmp_path, engine):
