@@ -119,15 +119,12 @@ def _delete_stored(engine, work: Path, name: str) -> float:
 
     from sunter_dash.ingest import delete_upload
 
-    with engine.connect() as conn:
-        upload = conn.execute(text("SELECT id FROM upload WHERE filename = :f AND status = 'loaded'"),
-                              {"f": name}).scalar()
-    if upload is None:
-        engine.dispose()
-        for leftover in BENCH.glob(f"{work.name}*"):
-            leftover.unlink()
-        raise SystemExit(f"{name} is not a loaded upload of the world")
     try:
+        with engine.connect() as conn:
+            upload = conn.execute(text("SELECT id FROM upload WHERE filename = :f AND status = 'loaded'"),
+                                  {"f": name}).scalar()
+        if upload is None:
+            raise SystemExit(f"{name} is not a loaded upload of the world")
         started = time.perf_counter()
         delete_upload(engine, upload)
         return time.perf_counter() - started

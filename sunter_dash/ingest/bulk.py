@@ -108,8 +108,9 @@ def bulk_insert(conn: Connection, table, frame: pd.DataFrame, names: list[str], 
     arrow = arrow.take(_primary_key_order(table, arrow))
     derived = {name: make(arrow) for name, make in read_back.items() if name != ROWS}
     # The rows as they are read back: only the columns named (PostgreSQL stages no more).
-    read = read_back.get(ROWS)
-    rows_back = None if ROWS not in read_back else arrow.select(list(read)) if read else arrow
+    rows_back = None
+    if ROWS in read_back:
+        rows_back = arrow.select(list(read_back[ROWS])) if read_back[ROWS] else arrow
     if conn.dialect.name == "postgresql":
         _bulk_insert_postgresql(conn, table, arrow, rows_back, derived)
     else:
@@ -192,7 +193,9 @@ def _staged_here(conn: Connection, table, rows_back: pa.Table | None, derived: d
         conn.info[STAGED_TABLE] = table.name
         conn.info[STAGED_NAMES] = names
         if conn.dialect.name == "postgresql":
-            conn.info[DERIVED] = {**derived, **({ROWS: rows_back} if rows_back is not None else {})}
+            conn.info[DERIVED] = dict(derived)
+            if rows_back is not None:
+                conn.info[DERIVED][ROWS] = rows_back
 
 
 def _copy(conn: Connection, relation: str, columns: str, arrow: pa.Table) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -87,23 +88,38 @@ def test_only_collection_s_payments_are_read_back_from_the_stage():
     assert {name for name in files.names() if reads_back(files.spec(name))} == {"COLLECTION"}
 
 
+def _three_payments() -> pd.DataFrame:
+    return pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
+                         "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
+                         "jenis": ["CURRENT", "UNDUE", "CURRENT"]})
+
+
+@contextmanager
+def _collection_upload(conn):
+    """A transaction holding one running COLLECTION upload (its id), rolled back after, the
+    bulk stage detached."""
+    transaction = conn.begin()
+    try:
+        yield conn.execute(insert(Upload).values(
+            filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
+        ).inserted_primary_key[0]
+    finally:
+        transaction.rollback()
+        detach_stage(conn)
+
+
 def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_rows(engine):
     """``staged`` names the relations one bulk insert staged, no others; a derived table may not
     take the rows' own name (it would be inserted in their place). The sums staged are
     pay_customer's, per pay month and customer; ``insert_derived`` inserts those of the pay months
     asked for."""
     payments = data_table("COLLECTION")
-    rows = pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
-                         "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
-                         "jenis": ["CURRENT", "UNDUE", "CURRENT"]})
+    rows = _three_payments()
     with engine.connect() as conn:
         with pytest.raises(ValueError, match="rows"):
             bulk_insert(conn, payments, rows, list(rows.columns), read_back={ROWS: payment_sums})
-        transaction = conn.begin()
-        try:
-            rows["upload_id"] = conn.execute(insert(Upload).values(
-                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
-            ).inserted_primary_key[0]
+        with _collection_upload(conn) as upload:
+            rows["upload_id"] = upload
             bulk_insert(conn, payments, rows, list(rows.columns), read_back={PAY_SUMS: payment_sums})
             assert staged(conn, payments.name) is None  # the rows themselves were not staged
             assert staged(conn, data_table("MC").name, PAY_SUMS) is None
@@ -120,9 +136,6 @@ def test_the_stage_names_only_what_was_staged_and_keeps_the_rows_name_for_the_ro
             assert [tuple(r) for r in sums] == [("2025-11", "A", 1, 11, 0, 0), ("2025-12", "A", 0, 0, 1, 7),
                                                 ("2025-12", "B", 1, 5, 0, 0)]
             assert conn.execute(text("SELECT COUNT(*) FROM payment")).scalar() == 3
-        finally:
-            transaction.rollback()
-            detach_stage(conn)
 
 
 def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_for(engine):
@@ -131,19 +144,14 @@ def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_fo
     there, and their stage is made only when ``staged`` is first asked for it; it then holds the
     same rows, with the table's column types."""
     payments = data_table("COLLECTION")
-    rows = pd.DataFrame({"periode": ["2025-12", "2025-12", "2025-11"], "nomen": ["B", "A", "A"],
-                         "pay_key": [1, 2, 3], "pay_date": [dt.date(2025, 12, 2)] * 3, "amount": [5, 7, 11],
-                         "jenis": ["CURRENT", "UNDUE", "CURRENT"]})
+    rows = _three_payments()
     stage_exists = text("SELECT to_regclass('pg_temp.sunter_stage_rows') IS NOT NULL")
     created = []
     with engine.connect() as conn:
         event.listen(conn, "before_cursor_execute",
                      lambda *args: created.append(args[2]) if "CREATE TEMPORARY TABLE" in args[2] else None)
-        transaction = conn.begin()
-        try:
-            rows["upload_id"] = conn.execute(insert(Upload).values(
-                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
-            ).inserted_primary_key[0]
+        with _collection_upload(conn) as upload:
+            rows["upload_id"] = upload
             bulk_insert(conn, payments, rows, list(rows.columns), read_back={ROWS: None, PAY_SUMS: payment_sums})
             assert conn.execute(text("SELECT SUM(amount) FROM payment")).scalar() == 23
             postgresql = conn.dialect.name == "postgresql"
@@ -159,9 +167,6 @@ def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_fo
             assert staged(conn, payments.name) == stage
             # Staged once (SQLite's stage was written by ADBC, not through this connection).
             assert len([sql for sql in created if "sunter_stage_rows" in sql]) == (1 if postgresql else 0)
-        finally:
-            transaction.rollback()
-            detach_stage(conn)
 
 
 def test_the_rows_read_back_are_staged_with_the_columns_named_on_postgresql(engine):
@@ -171,11 +176,8 @@ def test_the_rows_read_back_are_staged_with_the_columns_named_on_postgresql(engi
     rows = pd.DataFrame({"periode": ["2025-12"], "nomen": ["B"], "pay_key": [1], "pay_date": [dt.date(2025, 12, 2)],
                          "amount": [5], "jenis": ["CURRENT"], "notag": ["T-1"]})
     with engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            rows["upload_id"] = conn.execute(insert(Upload).values(
-                filename="x.txt", size=0, file_type="COLLECTION", status="running", created_at=now_utc())
-            ).inserted_primary_key[0]
+        with _collection_upload(conn) as upload:
+            rows["upload_id"] = upload
             bulk_insert(conn, payments, rows, list(rows.columns), read_back=PAYMENTS_READ_BACK)
             stage = staged(conn, payments.name)
             columns = list(conn.execute(text(f"SELECT * FROM {stage} WHERE 1 = 0")).keys())
@@ -184,9 +186,6 @@ def test_the_rows_read_back_are_staged_with_the_columns_named_on_postgresql(engi
             else:
                 assert sorted(columns) == sorted(rows.columns)
             assert conn.execute(text(f"SELECT nomen, amount, jenis FROM {stage}")).all() == [("B", 5, "CURRENT")]
-        finally:
-            transaction.rollback()
-            detach_stage(conn)
 
 
 def day_and(conn, amount: int) -> tuple:
