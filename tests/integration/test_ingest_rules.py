@@ -475,7 +475,7 @@ def test_a_payment_stored_meanwhile_under_another_pay_month_refuses_the_file_who
     """Another upload stored TRX-3 between this one's look-up of stored keys and its insert (the
     look-up is made to miss it here): the unique NO_TRANSAKSI key refuses the insert, on
     PostgreSQL's COPY straight into the table as on every other path, and the file is refused
-    whole with DATA.md's message, nothing of it stored."""
+    whole with the load's message, nothing of it stored."""
     header = ["NO_TRANSAKSI", "NOMEN", "PAY_DT", "AMT_COLLECT", "BILL_PERIOD", "LOKET"]
     loaded(ingest_file(engine, write_table(tmp_path, "Collection-2025-12-a", "txt-pipe", [
         header, ["TRX-3", "60000002", "31-12-2025 23:59:00", "-300", "122025", "POS"]])))
