@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.codes import date_text
 from ..models import Base
+from ..models.base import is_partition
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,12 @@ def fresh_statistics(conn: Connection, table_name: str, written: int) -> None:
 
 
 def wrote(conn: Connection, table_name: str, written: int) -> None:
-    """Note a table of the app this transaction wrote many rows of, for ``settle`` after it
-    commits (a temporary table is not noted: it is gone by then). The note lives on the pooled
-    connection: ``detach_stage`` drops it when the transaction did not commit."""
-    if conn.dialect.name == "postgresql" and written >= BULK_ROWS and table_name in Base.metadata.tables:
+    """Note a table of the app (or a partition of one) this transaction wrote many rows of, for
+    ``settle`` after it commits (a temporary table is not noted: it is gone by then). The note
+    lives on the pooled connection: ``detach_stage`` drops it when the transaction did not
+    commit."""
+    if conn.dialect.name == "postgresql" and written >= BULK_ROWS and (
+            table_name in Base.metadata.tables or is_partition(table_name)):
         conn.info.setdefault(WRITTEN, set()).add(table_name)
 
 

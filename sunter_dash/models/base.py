@@ -1,8 +1,17 @@
 """The declarative base every table hangs on."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..domain.periodes import PERIODE_RE
+
+# The tables PostgreSQL partitions by periode (LIST), one partition per periode named by
+# ``partition`` (migration 0023); SQLite keeps each whole.
+PARTITIONED = ("collection_customer",)
+_PARTITION = re.compile(rf"({'|'.join(PARTITIONED)})_p\d{{6}}")
 
 
 class Base(DeclarativeBase):
@@ -30,11 +39,24 @@ def data_upload_fk() -> ForeignKeyConstraint:
         dialect="sqlite")
 
 
+def partition(table: str, periode: str) -> str:
+    """PostgreSQL: the partition of ``table`` (one of PARTITIONED) that holds ``periode``'s rows."""
+    if table not in PARTITIONED or not PERIODE_RE.fullmatch(periode):
+        raise ValueError(f"no partition of {table!r} for {periode!r}")
+    return f"{table}_p{periode.replace('-', '')}"
+
+
+def is_partition(name: str) -> bool:
+    return _PARTITION.fullmatch(name) is not None
+
+
 def declared_for(dialect: str):
     """Alembic's ``include_object`` for a database of ``dialect``: it leaves out what the models
     declare for another back end only (``Index(...).ddl_if(dialect=...)``, which ``create_all``
-    honours and alembic's comparison does not)."""
+    honours and alembic's comparison does not), and PostgreSQL's partitions of a table (``partition``)."""
     def include(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and reflected and is_partition(name):
+            return False
         condition = getattr(obj, "_ddl_if", None)
         return reflected or condition is None or condition.dialect in (None, dialect)
     return include
