@@ -77,8 +77,9 @@ def test_a_periode_s_later_uploads_and_deletions_write_into_its_partition_as_a_f
         with engine.connect() as conn:
             assert set(_partitions(conn)) == {partition(TABLE, "2025-11"), partition(TABLE, "2025-12")}
             kept = conn.execute(ROWS).all()
-            rebuild_all(conn)
+            rebuild_all(conn)  # each partition dropped, made again: only the periodes held
             assert conn.execute(ROWS).all() == kept
+            assert set(_partitions(conn)) == {partition(TABLE, p) for p in {row.periode for row in kept}}
             conn.rollback()
         return {row.periode for row in kept}
 
@@ -95,6 +96,23 @@ def test_a_periode_s_later_uploads_and_deletions_write_into_its_partition_as_a_f
     assert check() == {"2025-11"}  # December's partition empty, still attached
     assert ingest_file(engine, files[mc]).status == "loaded"
     assert check() == {"2025-11", "2025-12"}
+
+
+def test_a_table_named_as_the_partition_but_not_attached_is_never_filled_out_of_sight(engine, backend, tmp_path):
+    """A table bearing a new periode's partition name that is no partition (restored by hand,
+    say): the upload is refused whole rather than writing the periode's rows where no reader
+    looks, and the table is left as it was."""
+    _postgresql(backend)
+    files = {path.name: path for path in generate(tmp_path, customers=300, months=2, seed=5, text=True)}
+    assert ingest_file(engine, files["MC1025_AB_Sunter.csv"]).status == "loaded"
+    name = partition(TABLE, "2025-12")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {TABLE})")
+    assert ingest_file(engine, files["MC1125_AB_Sunter.csv"]).status == "refused"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM {name}").scalar() == 0
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM mc WHERE periode = '2025-12'").scalar() == 0
+        assert set(_partitions(conn)) == {partition(TABLE, "2025-11")}
 
 
 def test_no_reader_of_the_collection_work_waits_for_an_upload_attaching_a_periode(engine, backend, tmp_path):
@@ -143,10 +161,15 @@ def test_a_database_holding_periodes_is_migrated_to_one_partition_each_and_back(
         assert ingest_file(engine, path).status == "loaded"
     with engine.connect() as conn:
         kept = conn.execute(ROWS).all()
+    def same_schema(conn) -> bool:
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_object": declared_for(conn.dialect.name)})
+        return compare_metadata(context, Base.metadata) == []
+
     downgrade(engine, db_url, "0022")
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # one table again, with its key and indexes
         assert conn.exec_driver_sql(f"SELECT relkind FROM pg_class WHERE relname = '{TABLE}'").scalar() == "r"
-        assert _partitions(conn) == {} and conn.execute(ROWS).all() == kept
+        assert _partitions(conn) == {} and conn.execute(ROWS).all() == kept and same_schema(conn)
     upgrade(db_url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql(f"SELECT relkind FROM pg_class WHERE relname = '{TABLE}'").scalar() == "p"
@@ -155,6 +178,14 @@ def test_a_database_holding_periodes_is_migrated_to_one_partition_each_and_back(
         for name in _partitions(conn):
             assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM pg_indexes WHERE tablename = '{name}'").scalar() \
                 == 1 + len(CollectionCustomer.__table__.indexes)
-        context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                         "include_object": declared_for(conn.dialect.name)})
-        assert compare_metadata(context, Base.metadata) == []
+        assert same_schema(conn)
+
+
+@pytest.mark.parametrize("periode", ["2025-12'); DROP TABLE mc; --", "2025-1", "202512", ""])
+def test_a_partition_is_named_only_for_a_periode(periode):
+    """The name (and the bound of its DDL) is written into SQL: nothing else gets one."""
+    assert partition(TABLE, "2025-12") == "collection_customer_p202512"
+    with pytest.raises(ValueError):
+        partition(TABLE, periode)
+    with pytest.raises(ValueError):
+        partition("payment", "2025-12")
