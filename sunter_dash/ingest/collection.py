@@ -17,7 +17,7 @@ than a customer of MC(Q) now offers. ``dependents`` finds those periodes.
 
 The statements are plain SQL that SQLite and PostgreSQL both run. On PostgreSQL the table is
 partitioned by periode (migration 0023), and a new periode's rows are written into their own
-partition before it is attached (``_fill``).
+partition before it is attached (``_fill``, ingest/partitions.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from ..models import DATA_TABLES, CollectionCustomer, CollectionGroup, PayCustomer
-from ..models.base import partition
+from . import partitions
 from .bulk import fresh_statistics, wrote
 from .figures import mc_per_customer
 
@@ -168,7 +168,7 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
         before = _sums(conn, periode) if 2 * changed <= held_rows else None
     written = conn.execute(text(_customers("cc_new", some)), {"p": periode}).rowcount
     fresh_statistics(conn, "cc_new", written)
-    wrote(conn, _stored_in(conn, periode), written)
+    wrote(conn, partitions.stored_in(conn, TABLE, periode), written)
     for statement in _write(conn.dialect.name, some):
         conn.execute(text(statement), {"p": periode})
     conn.exec_driver_sql("DROP TABLE cc_new")
@@ -180,35 +180,12 @@ def rebuild(conn: Connection, periode: str, customers: str | None = None, *, afr
         conn.exec_driver_sql("DROP TABLE cc_some")
 
 
-def _stored_in(conn: Connection, periode: str) -> str:
-    """The table that stores the periode's rows: on PostgreSQL its partition (models/base.py)."""
-    return partition(TABLE, periode) if conn.dialect.name == "postgresql" else TABLE
-
-
 def _fill(conn: Connection, periode: str) -> None:
-    """The rows of a periode that holds none. On PostgreSQL a periode with no partition yet gets
-    one: a table of its own filled while it has no index, then attached, which builds its
-    indexes once (at 200,000 customers 2.1 s, against 5.0-5.5 s written through the indexes).
-    Attaching locks the parent only against other changes of its schema: the dashboard reads
-    every other periode meanwhile."""
-    target = _stored_in(conn, periode)
-    found = None if target == TABLE else conn.execute(_PARTITION, {"t": target}).first()
-    if found is not None and not found.relispartition:
-        raise RuntimeError(f"{target} exists but is no partition of {TABLE}: attach it or drop it")
-    new = target != TABLE and found is None
-    if new:  # the CHECK lets the attach skip a scan of the rows
-        conn.exec_driver_sql(f"CREATE TABLE {target} (LIKE {TABLE} INCLUDING DEFAULTS, "
-                             f"CONSTRAINT {target}_periode CHECK (periode = '{periode}'))")
-    written = conn.execute(text(_customers(target)), {"p": periode}).rowcount
-    if new:
-        conn.exec_driver_sql(f"ALTER TABLE {TABLE} ATTACH PARTITION {target} FOR VALUES IN ('{periode}')")
-        conn.exec_driver_sql(f"ALTER TABLE {target} DROP CONSTRAINT {target}_periode")  # as the bound
+    """The rows of a periode that holds none; on PostgreSQL into its partition, made and
+    attached once filled when the periode is new (ingest/partitions.py)."""
+    with partitions.new_rows(conn, TABLE, periode) as target:
+        written = conn.execute(text(_customers(target)), {"p": periode}).rowcount
     fresh_statistics(conn, target, written)
-
-
-# The partition's table when it exists: attached, or a table of that name that is not (restored
-# by hand, say), which an insert would fill out of every reader's sight.
-_PARTITION = text("SELECT relispartition FROM pg_class WHERE oid = to_regclass(:t)")
 
 
 def _sums(conn: Connection, periode: str) -> dict[tuple, list[int]]:
@@ -285,19 +262,13 @@ def periodes(conn: Connection) -> list[str]:
     return sorted(set(conn.execute(mc).scalars()) | set(conn.execute(paid).scalars()))
 
 
-_PARTITIONS = text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(:t)").bindparams(
-    t=TABLE)
-
-
 def rebuild_all(conn: Connection) -> None:
     """Every periode's, through ``summaries.rebuild_all`` or ``summaries.rebuild_collection``
     only: every part of the KPI ("sbrs" MC(P)'s rayon) and the daily figures read what this writes.
     On PostgreSQL the partitions are dropped (which locks the table until the transaction ends:
     a migration's) and each periode's made again."""
     conn.execute(delete(CollectionGroup))
-    if conn.dialect.name == "postgresql":  # each periode filled, then attached, as a new one
-        for (name,) in conn.execute(_PARTITIONS).all():  # regclass's text: quoted as it must be
-            conn.exec_driver_sql(f"DROP TABLE {name}")
+    partitions.drop_all(conn, TABLE)  # each periode filled, then attached, as a new one
     conn.execute(delete(CollectionCustomer))
     for periode in periodes(conn):
         rebuild(conn, periode)

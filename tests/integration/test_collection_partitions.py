@@ -1,6 +1,6 @@
 """PostgreSQL: the collection work (``collection_customer``) is partitioned by periode (migration
 0023). A periode's first rows are written into a table of their own, with no index, which is
-then attached as its partition: the indexes are built once (ingest/collection.py ``_fill``).
+then attached as its partition: the indexes are built once (ingest/partitions.py ``new_rows``).
 Attaching must not make the dashboard wait for the upload, and every later change of the periode
 writes into that partition. SQLite keeps one table."""
 from __future__ import annotations
