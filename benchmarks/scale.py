@@ -160,14 +160,15 @@ for upload_id in sys.argv[2:]:
 
 
 def load_month(url: str, month: list[Path]) -> dict:
-    loaded = loaded_uploads(url)
-    again = [p for p in reversed(month) if p.name in loaded]
-    if again:
-        started = time.perf_counter()
-        # Newest first: what a branch undoing the month would do.
+    deleted, started = 0, time.perf_counter()
+    # Newest first: what a branch undoing the month would do. Deleting a correction brings back
+    # the file it replaced (SBRS_202512.txt), so until none of the month's files is loaded.
+    while again := [p for p in reversed(month) if p.name in (loaded := loaded_uploads(url))]:
         subprocess.run([sys.executable, "-c", DELETE, url, *(str(loaded[p.name]) for p in again)], cwd=ROOT,
                        check=True)
-        print(f"the month: {len(again)} files of an earlier run deleted in {time.perf_counter() - started:.0f} s")
+        deleted += len(again)
+    if deleted:
+        print(f"the month: {deleted} files of an earlier run deleted in {time.perf_counter() - started:.0f} s")
     print(f"\nthe month ({len(month)} files, each in its own process):")
     rows, total, peak = [], 0.0, 0.0
     for path in month:
