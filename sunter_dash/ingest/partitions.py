@@ -34,15 +34,17 @@ def new_rows(conn: Connection, table: str, periode: str) -> Iterator[str]:
     against 5.0-5.5 s written through the indexes). Attaching locks the table only against other
     changes of its schema: readers go on."""
     target = stored_in(conn, table, periode)
-    found = None if target == table else conn.execute(_FOUND, {"t": target}).first()
+    if target == table:  # one table (SQLite)
+        yield table
+        return
+    found = conn.execute(_FOUND, {"t": target}).first()
     if found is not None and not found.relispartition:
         raise RuntimeError(f"{target} exists but is no partition of {table}: attach it or drop it")
-    new = target != table and found is None
-    if new:  # the CHECK lets the attach skip a scan of the rows
+    if found is None:  # the CHECK lets the attach skip a scan of the rows
         conn.exec_driver_sql(f"CREATE TABLE {target} (LIKE {table} INCLUDING DEFAULTS, "
                              f"CONSTRAINT {target}_periode CHECK (periode = '{periode}'))")
     yield target
-    if new:
+    if found is None:
         conn.exec_driver_sql(f"ALTER TABLE {table} ATTACH PARTITION {target} FOR VALUES IN ('{periode}')")
         conn.exec_driver_sql(f"ALTER TABLE {target} DROP CONSTRAINT {target}_periode")  # as the bound
 
