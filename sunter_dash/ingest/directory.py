@@ -27,27 +27,31 @@ _NEWEST_ROWS = {
           ON l.nomen = x.nomen AND l.periode = x.periode
         GROUP BY x.nomen))""",
 }
+# An entry's columns, in the order the statements below select them. They end without a WHERE:
+# ``_TAKE_OVER`` adds one (and ``_WITHOUT_ENTRY`` goes inside ``{newest}``).
+_ENTRY_COLUMNS = [column.name for column in Customer.__table__.columns]
 _DIRECTORY_FROM = {
-    "mc": """
-    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
+    "mc": f"""
+    INSERT INTO customer ({", ".join(_ENTRY_COLUMNS)})
     SELECT m.nomen, m.nama, m.alamat, COALESCE(m.rayon, cr.rayon, ''), m.tarif, m.zona_novak, m.pcez, m.nomet,
            m.cust_type, m.periode, 'MC'
-    FROM {newest} m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
+    FROM {{newest}} m LEFT JOIN customer_rayon cr ON cr.nomen = m.nomen
 """,
-    "sbrs": """
-    INSERT INTO customer (nomen, nama, alamat, rayon, tarif, zona_novak, pcez, nomet, status, periode, source)
+    "sbrs": f"""
+    INSERT INTO customer ({", ".join(_ENTRY_COLUMNS)})
     SELECT s.nomen, s.nama, s.alamat, COALESCE(cr.rayon, s.rayon, ''), s.tarif, NULL, NULL, s.nomet, NULL,
            s.periode, 'SBRS'
-    FROM {newest} s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
+    FROM {{newest}} s LEFT JOIN customer_rayon cr ON cr.nomen = s.nomen
 """}
 _WITHOUT_ENTRY = "WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.nomen = src.nomen)"
-# The entries a periode's rows of a type beat, taken over in place (rewriting the row, not
-# deleting and inserting it: every index but the changed columns' untouched). An MC beats any
-# SBRS entry and an MC's of its periode or before; an SBRS only an SBRS's of its periode or before.
+# The entries a periode's rows of a type beat, taken over by an upsert rather than deleted and
+# inserted again (on SQLite the primary key's index is then left alone). An MC beats any SBRS
+# entry and an MC's of its periode or before; an SBRS only an SBRS's of its periode or before.
+# ``WHERE true``: SQLite's upsert after a join needs a WHERE to tell its ON from the join's.
 _BEATEN = {"mc": "customer.source = 'SBRS' OR customer.periode <= :p",
            "sbrs": "customer.source = 'SBRS' AND customer.periode <= :p"}
 _TAKE_OVER = {table: " WHERE true ON CONFLICT (nomen) DO UPDATE SET "
-                     + ", ".join(f"{c.name} = excluded.{c.name}" for c in Customer.__table__.columns if not c.primary_key)
+                     + ", ".join(f"{name} = excluded.{name}" for name in _ENTRY_COLUMNS if name != "nomen")
                      + f" WHERE {beaten}"
               for table, beaten in _BEATEN.items()}
 
@@ -95,7 +99,9 @@ _SEARCH_TEXT = "LOWER(COALESCE(c.nama, '') || ' ' || COALESCE(c.alamat, ''))"
 # customer_search brought in line with the directory: the rows whose entry is gone or whose text
 # changed are removed, then the missing ones written. Of every entry (a whole rebuild), or of the
 # entries a periode's refresh touched ({touched}: a condition on the entry c) and the customers
-# of cd_affected left without one (a join, not a list of keys: half the time on either back end).
+# of cd_affected left without one: the touched entries read once, joined to their search rows
+# (the union of their keys, which SQLite probed key by key, took about twice as long on either
+# back end).
 _SEARCH_REMOVE_ALL = f"""
     DELETE FROM customer_search WHERE NOT EXISTS (
         SELECT 1 FROM customer c WHERE c.nomen = customer_search.nomen AND {_SEARCH_TEXT} = customer_search.search_text)
@@ -129,7 +135,8 @@ def _sync_search(conn: Connection, touched: str | None, params: dict) -> None:
     conn.execute(text(remove), params)
     if rebuild:
         _TRIGRAM.drop(conn)
-    wrote(conn, "customer_search", conn.execute(text(_SEARCH_ADD.format(touched=touched or "1 = 1")), params).rowcount)
+    added = conn.execute(text(_SEARCH_ADD.format(touched=touched or "true")), params)
+    wrote(conn, "customer_search", added.rowcount)
     if rebuild:
         _TRIGRAM.create(conn)
 
@@ -164,6 +171,6 @@ def refresh(conn: Connection, file_type: str | None, periode: str | None) -> Non
     conn.execute(text(_directory_of_affected(conn, "mc")))
     conn.execute(text(_directory_of_affected(conn, "sbrs")))
     # Every entry written above: this periode's own, and the affected looked up elsewhere (or gone).
-    touched = "c.periode = :p AND c.source = :source OR c.nomen IN (SELECT nomen FROM cd_affected)"
+    touched = "(c.periode = :p AND c.source = :source) OR c.nomen IN (SELECT nomen FROM cd_affected)"
     _sync_search(conn, touched, {"p": periode, "source": source})
     conn.exec_driver_sql("DROP TABLE cd_affected")

@@ -129,41 +129,46 @@ def test_a_renamed_customer_is_found_by_its_new_words_until_its_mc_is_deleted(tm
 
 
 def test_each_entry_is_the_strongest_row_whatever_order_the_files_come_in(tmp_path, new_database):
-    """An MC beats any SBRS and an older MC; an SBRS beats only an older SBRS (DATA.md's
-    directory), when the older files come after the newer: the entries a file's rows beat are
-    taken over in place, the others kept, and the directory is what a full rebuild makes of it."""
+    """An MC beats any SBRS and an MC of its periode or before; an SBRS beats only an SBRS of its
+    periode or before (DATA.md's directory), also when older files come after newer ones and a
+    periode's MC is replaced; the directory and its search words are what a full rebuild makes."""
     engine = get_engine(new_database("strongest"))
     x, y, z = "60050001", "60050002", "60050003"
 
     def reading(nomen: str, day: dt.date) -> list:
         return [nomen, 100, 110, 10, "ACTUAL", None, None, None, day, "3410102", 70000]
 
+    def mc(*customers: tuple[str, str, str]) -> list:
+        return [MC_HEADER, *[[nomen, nama, alamat, "341010203", "2A", "M-1", 10, 70000, "AKTIF"]
+                             for nomen, nama, alamat in customers]]
+
     files = [
-        ("MC_2025-12", "csv-semicolon", [MC_HEADER, [x, "NAMA BARU", "JL. BARU", "341010203", "2A", "M-1", 10, 70000,
-                                                     "AKTIF"]]),
+        ("MC_2025-12", "csv-semicolon", mc((x, "NAMA AWAL", "JL. AWAL"))),
         ("SBRS_2025-12", "xlsx", [SBRS_HEADER, reading(x, dt.date(2025, 11, 10)), reading(y, dt.date(2025, 11, 10))]),
-        ("MC_2025-11", "csv-semicolon", [MC_HEADER,
-                                         [x, "NAMA LAMA", "JL. LAMA", "341010203", "2A", "M-1", 10, 70000, "AKTIF"],
-                                         [y, "YUDI", "JL. DANAU", "351020301", "2B", "M-2", 10, 70000, "AKTIF"]]),
+        ("MC_2025-11", "csv-semicolon", mc((x, "NAMA LAMA", "JL. LAMA"), (y, "YUDI", "JL. DANAU"))),
         ("SBRS_2025-11", "xlsx", [SBRS_HEADER, reading(z, dt.date(2025, 10, 10))]),
-        ("SBRS_2026-01", "xlsx", [SBRS_HEADER, reading(z, dt.date(2025, 12, 10))]),
+        ("MC_2025-12", "csv-semicolon", mc((x, "NAMA BARU", "JL. BARU"))),  # replaces the first
+        ("SBRS_2026-01", "xlsx", [SBRS_HEADER, reading(z, dt.date(2025, 12, 10)), reading(x, dt.date(2025, 12, 10))]),
     ]
-    for name, layout, rows in files:
-        assert ingest_file(engine, write_table(tmp_path, name, layout, rows)).status == "loaded", name
+    for number, (name, layout, rows) in enumerate(files):
+        (tmp_path / str(number)).mkdir()
+        path = write_table(tmp_path / str(number), name, layout, rows)
+        assert ingest_file(engine, path).status == "loaded", name
+
     def directory(conn) -> tuple[list, list]:
         return (sorted(conn.execute(text("SELECT * FROM customer")).all()),
                 sorted(conn.execute(text("SELECT * FROM customer_search")).all()))
+
     with engine.connect() as conn:
-        kept = directory(conn)
-        entries = {r.nomen: (r.source, r.periode, r.nama) for r in conn.execute(text("SELECT * FROM customer"))}
-        words = dict(conn.execute(text("SELECT nomen, search_text FROM customer_search")).all())
+        entries, words = directory(conn)
+    assert {e.nomen: (e.source, e.periode, e.nama) for e in entries} == {
+        x: ("MC", "2025-12", "NAMA BARU"), y: ("MC", "2025-11", "YUDI"), z: ("SBRS", "2026-01", None)}
+    assert dict(words) == {x: "nama baru jl. baru", y: "yudi jl. danau", z: " "}
     with engine.connect() as conn:
         transaction = conn.begin()
         refresh_directory(conn, None, None)
-        assert directory(conn) == kept
+        assert directory(conn) == (entries, words)
         transaction.rollback()
-    assert entries == {x: ("MC", "2025-12", "NAMA BARU"), y: ("MC", "2025-11", "YUDI"), z: ("SBRS", "2026-01", None)}
-    assert words == {x: "nama baru jl. baru", y: "yudi jl. danau", z: " "}
 
 
 def test_search_results_carry_name_address_rayon_tarif(branch):
