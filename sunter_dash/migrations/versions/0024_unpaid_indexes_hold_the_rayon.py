@@ -1,8 +1,9 @@
 """The unpaid list's three indexes hold each customer's rayon after the sort's columns, so that a
 page of one rayon is found in the index alone (on PostgreSQL an index-only scan) instead of
 reading the rows of the other rayon's customers to pass them by: at 1,000,000 customers the
-third page of rayon 34 in route order read 2,623 pages of a periode (2.5 s from a cold disk right
-after a month's load); 39 with the rayon in the index.
+third page of rayon 34 in route order read 2,623 pages of a periode from a cold server (restarted,
+the OS cache dropped; about 2.5 s from disk right after a month's load), 40 with the rayon in the
+index.
 
 Revision ID: 0024
 Revises: 0023
