@@ -183,6 +183,8 @@ def main() -> None:
         "GET /api/kpi/petugas": lambda p, r: get(f"/api/kpi/petugas?periode={p}&rayon={r}"),
         "GET /api/collection/disconnect (first page)": lambda p, r: get(
             f"/api/collection/disconnect?periode={p}&rayon={r}"),
+        "GET /api/kpi/forecast": lambda p, r: get(f"/api/kpi/forecast?periode={p}&rayon={r}"),
+        "GET /api/promises": lambda p, r: get(f"/api/promises?periode={p}"),
     }
     customers = {
         "GET /api/customers/<nomen> (profile)": lambda i: get(f"/api/customers/{nomens[i % len(nomens)]}"),
