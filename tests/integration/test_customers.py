@@ -130,8 +130,9 @@ def test_a_renamed_customer_is_found_by_its_new_words_until_its_mc_is_deleted(tm
 
 def test_each_entry_is_the_strongest_row_whatever_order_the_files_come_in(tmp_path, new_database):
     """An MC beats any SBRS and an MC of its periode or before; an SBRS beats only an SBRS of its
-    periode or before (DATA.md's directory), also when older files come after newer ones and a
-    periode's MC is replaced; the directory and its search words are what a full rebuild makes."""
+    periode or before (the directory's rule, models/summaries.py ``Customer``), also when older
+    files come after newer ones and a periode's MC is replaced; the directory and its search words
+    are what a full rebuild makes."""
     engine = get_engine(new_database("strongest"))
     x, y, z = "60050001", "60050002", "60050003"
 
