@@ -60,13 +60,19 @@ def _relation(dialect: str, name: str) -> str:
     return f"{STAGE}.{name}" if dialect == "sqlite" else f"pg_temp.sunter_stage_{name}"
 
 
+def stageable(conn: Connection, table_name: str, name: str = ROWS) -> bool:
+    """Whether ``staged`` can give the rows just inserted into ``table_name`` (``name``: the
+    table derived from them), without staging them yet."""
+    return conn.info.get(STAGED_TABLE) == table_name and name in conn.info.get(STAGED_NAMES, ())
+
+
 def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
     """The relation holding the rows just inserted into ``table_name`` (at least the columns
     ``read_back`` named; ``name``: the table derived from them under that name), to read in
     this transaction; None when they were not staged for reading back. On PostgreSQL the rows
     or a derived table are staged when first asked for: one that ``insert_derived`` copies
-    whole is never staged."""
-    if conn.info.get(STAGED_TABLE) != table_name or name not in conn.info.get(STAGED_NAMES, ()):
+    whole, or that is never asked for, is never staged."""
+    if not stageable(conn, table_name, name):
         return None
     pending = conn.info.get(DERIVED, {})
     if name in pending:

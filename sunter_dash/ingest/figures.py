@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
 from ..models import DATA_TABLES, ArrearsBucket, ArrearsCustomer, KpiDay, KpiPeriode, PayCustomer
-from .bulk import ROWS, fresh_statistics, insert_derived, staged
+from .bulk import ROWS, fresh_statistics, insert_derived, stageable, staged
 
 LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
@@ -357,12 +357,13 @@ def payment_sums(rows: pa.Table) -> pa.Table:
 
 
 # What add_payments reads back of a COLLECTION's bulk insert (bulk.staged): the rows' columns
-# that DAILY_FROM_STAGE reads (kpi_day; on PostgreSQL only these are staged, a third of the copy)
-# and their sums (pay_customer).
+# that DAILY_FROM_STAGE reads (kpi_day, of a pay month that held payments before; on PostgreSQL
+# only these are staged, a third of the copy) and their sums (pay_customer).
 DAILY_COLUMNS = ("periode", "nomen", "pay_date", "amount", "jenis")
 PAYMENTS_READ_BACK = {ROWS: DAILY_COLUMNS, PAY_SUMS: payment_sums}
 
 
+# ``stage``: the staged new rows, or ``payment`` for a pay month that holds only them.
 DAILY_FROM_STAGE = f"""
     INSERT INTO kpi_day (periode, rayon, day, payments, nominal)
     WITH m AS ({TARGET_SET_SQL.text})
@@ -381,25 +382,30 @@ _ANY_PAYER = text("SELECT 1 FROM pay_customer WHERE periode = :p LIMIT 1")
 def add_payments(conn: Connection, added: pd.DataFrame) -> dict[str, str]:
     """Fold newly stored COLLECTION rows into pay_customer and kpi_day (no rescan of payments).
     Returns, per pay month, a query (``:p``) of the customers whose pay_customer row changed,
-    when they can be named without a scan (the staged bulk insert); else nothing."""
-    stage = staged(conn, DATA_TABLES["COLLECTION"].name)
-    if stage:
+    when they can be named without a scan (the staged bulk insert); else nothing.
+
+    A pay month that held no payment before (``fresh``) holds only these rows: its sums are
+    copied straight into pay_customer and its days summed from ``payment`` itself, so that on
+    PostgreSQL the rows are staged only for a pay month that held payments already (a million
+    payments of new pay months were staged in 0.8 s, ANALYZE included)."""
+    payments = DATA_TABLES["COLLECTION"].name
+    if stageable(conn, payments):
         periodes = sorted(added["periode"].dropna().unique().tolist())
         held = [p for p in periodes if conn.execute(_ANY_PAYER, {"p": p}).first() is not None]
         fresh = [p for p in periodes if p not in held]
-        folded = insert_derived(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS, PayCustomer.__table__,
+        folded = insert_derived(conn, payments, PAY_SUMS, PayCustomer.__table__,
                                 "periode", fresh) if fresh else 0
         # A new pay month's payers are all of its pay_customer; a held one's, those of the sums.
         changed = {p: "SELECT nomen FROM pay_customer WHERE periode = :p" for p in fresh}
         if held:
-            sums = staged(conn, DATA_TABLES["COLLECTION"].name, PAY_SUMS)
+            sums = staged(conn, payments, PAY_SUMS)
             fold = text(PAY_CUSTOMER_ADD_FROM_SUMS.format(sums=sums)).bindparams(bindparam("periodes", expanding=True))
             folded += conn.execute(fold, {"periodes": held}).rowcount
             changed.update({p: f"SELECT nomen FROM {sums} WHERE periode = :p" for p in held})
         fresh_statistics(conn, PayCustomer.__tablename__, folded)
-        daily = text(DAILY_FROM_STAGE.format(stage=stage))
         for periode in periodes:
-            conn.execute(daily, {"p": periode})
+            source = staged(conn, payments) if periode in held else payments
+            conn.execute(text(DAILY_FROM_STAGE.format(stage=source)), {"p": periode})
         return changed
     sums = payment_sums(pa.Table.from_pandas(added[["periode", "nomen", "jenis", "amount"]], preserve_index=False))
     _upsert_add(conn, PayCustomer.__table__, sums.to_pandas(), ["periode", "nomen"])

@@ -5,6 +5,8 @@ ran for minutes (benchmarks/scale.py found it). ingest/bulk.py ``fresh_statistic
 session setting the app's connections take (db.py)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import text
 
@@ -72,6 +74,16 @@ def test_an_upload_leaves_the_tables_it_wrote_vacuumed(engine, backend, tmp_path
             for (table,) in conn.exec_driver_sql("SELECT relname FROM pg_class WHERE relkind = 'r' "
                                                  "AND relnamespace = 'public'::regnamespace").all():
                 conn.exec_driver_sql(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
+        # One already under way (say, an ANALYZE of the partition the upload before made) runs on:
+        # it is waited for. The progress views show any role another session's database.
+        deadline = time.monotonic() + 120
+        with engine.connect() as conn:
+            while conn.exec_driver_sql(
+                    "SELECT (SELECT COUNT(*) FROM pg_stat_progress_analyze WHERE datname = current_database()) "
+                    "+ (SELECT COUNT(*) FROM pg_stat_progress_vacuum WHERE datname = current_database())").scalar():
+                assert time.monotonic() < deadline, "an autovacuum of the test's database still running after 120 s"
+                conn.rollback()
+                time.sleep(0.2)
 
     # The MC writes the periode's collection summary afresh; the payments then change most of it.
     for name, tables in (("MC1125_AB_Sunter.csv", ("collection_customer", "customer", "customer_search")),

@@ -255,6 +255,44 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
     assert [tuple(r) for r in january] == [(first, 1, 2000, 0, 0), (second, 0, 0, 1, 3000)]
 
 
+def test_a_new_pay_months_days_are_summed_from_payment_and_only_a_held_ones_rows_are_staged(engine, demo_files,
+                                                                                            monkeypatch):
+    """A COLLECTION of a pay month no payment of was stored (December's first extract) brings all
+    of that month's payments: its daily figures are summed from ``payment`` itself, and on
+    PostgreSQL nothing of it is staged. A later extract of the same month reads its new rows and
+    their sums from the stage. The summaries equal a rebuild after each."""
+    monkeypatch.setattr(load, "BULK_ROWS", 1)
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("INSERT INTO kpi_day"):
+            seen.append("days from the stage" if "sunter_stage" in statement
+                        else "days from payment" if " FROM payment s " in statement else statement)
+    copy = bulk._copy
+
+    def record_copy(conn, relation, columns, arrow):
+        if "sunter_stage" in relation:
+            seen.append(f"staged {relation.rsplit('_', 1)[-1]}")
+        return copy(conn, relation, columns, arrow)
+    monkeypatch.setattr(bulk, "_copy", record_copy)
+    december: dict[str, list[str]] = {}
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for path in demo_files:
+            seen.clear()
+            assert ingest_file(engine, path).status == "loaded"
+            if path.name.startswith("Collection-2025-12"):
+                december[path.stem[-10:]] = list(seen)
+                assert _tables(engine) == _rebuilt(engine), path.name
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    staged = ["staged sums", "staged rows"] if engine.dialect.name == "postgresql" else []
+    assert december == {"2025-12-10": ["days from payment"], "2025-12-20": [*staged, "days from the stage"],
+                        "2025-12-31": [*staged, "days from the stage"]}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT SUM(payments) FROM kpi_day WHERE periode = '2025-12'")).scalar() > 100
+
+
 def test_summaries_follow_deletions_and_replacements(engine, tmp_path, demo_files):
     results = {path.name: ingest_file(engine, path) for path in demo_files}
     collection = next(r for name, r in results.items() if name.startswith("Collection"))
