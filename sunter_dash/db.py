@@ -28,7 +28,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def _postgresql_settings(dbapi_conn, _record) -> None:
     # JIT compiles a plan's expressions when its estimated cost is high: the bulk statements of an
-    # upload spend more compiling (0.3-0.8 s each) than it saves them (docs/PERFORMANCE.md).
+    # upload spend more compiling (0.3-0.8 s each) than it saves them (docs/PERFORMANCE-LOG.md).
     # Set outside a transaction, so that a rollback does not take it back.
     autocommit = dbapi_conn.autocommit
     dbapi_conn.autocommit = True

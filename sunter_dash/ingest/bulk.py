@@ -66,6 +66,14 @@ def stageable(conn: Connection, table_name: str, name: str = ROWS) -> bool:
     return conn.info.get(STAGED_TABLE) == table_name and name in conn.info.get(STAGED_NAMES, ())
 
 
+def release(conn: Connection, table_name: str, name: str = ROWS) -> None:
+    """The rows just inserted into ``table_name`` (``name``: a derived table) will not be read
+    back: on PostgreSQL, the Arrow table kept to stage them is let go."""
+    if conn.info.get(STAGED_TABLE) == table_name:
+        conn.info.get(DERIVED, {}).pop(name, None)
+        conn.info.get(STAGED_NAMES, set()).discard(name)
+
+
 def staged(conn: Connection, table_name: str, name: str = ROWS) -> str | None:
     """The relation holding the rows just inserted into ``table_name`` (at least the columns
     ``read_back`` named; ``name``: the table derived from them under that name), to read in

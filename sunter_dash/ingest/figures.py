@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.codes import date_text
 from ..models import DATA_TABLES, ArrearsBucket, ArrearsCustomer, KpiDay, KpiPeriode, PayCustomer
-from .bulk import ROWS, fresh_statistics, insert_derived, stageable, staged
+from .bulk import ROWS, fresh_statistics, insert_derived, release, stageable, staged
 
 LATEST = "(SELECT cr.rayon FROM customer_rayon cr WHERE cr.nomen = {})"
 
@@ -124,7 +124,8 @@ PART_FIGURES = {
 FIGURES = [name for names in PART_FIGURES.values() for name in names]
 
 # Payments per customer and pay month, from the stored rows of a periode (a rebuild; as they are
-# inserted, ``payment_sums`` makes the same sums in Arrow).
+# inserted, ``payment_sums`` makes the same sums in Arrow). Every payment, whatever its jenis, has
+# its row: ``add_payments`` takes a pay month without any for one holding no payment.
 _PAY_CUSTOMER = """
     INSERT INTO pay_customer (periode, nomen, cur_n, cur_sum, undue_n, undue_sum)
     SELECT periode, nomen,
@@ -357,14 +358,12 @@ def payment_sums(rows: pa.Table) -> pa.Table:
 
 
 # What add_payments reads back of a COLLECTION's bulk insert (bulk.staged): the rows' columns
-# that DAILY_FROM_STAGE reads (kpi_day, of a pay month that held payments before; on PostgreSQL
-# only these are staged, a third of the copy) and their sums (pay_customer).
+# that DAILY_FROM reads as ``stage`` for a pay month that held payments (on PostgreSQL only these
+# are staged, a third of the copy; a new pay month's are read from ``payment``) and their sums.
 DAILY_COLUMNS = ("periode", "nomen", "pay_date", "amount", "jenis")
 PAYMENTS_READ_BACK = {ROWS: DAILY_COLUMNS, PAY_SUMS: payment_sums}
 
-
-# ``stage``: the staged new rows, or ``payment`` for a pay month that holds only them.
-DAILY_FROM_STAGE = f"""
+DAILY_FROM = f"""
     INSERT INTO kpi_day (periode, rayon, day, payments, nominal)
     WITH m AS ({TARGET_SET_SQL.text})
     SELECT s.periode, m.rayon, s.pay_date, COUNT(*), SUM(s.amount)
@@ -375,7 +374,6 @@ DAILY_FROM_STAGE = f"""
         payments = kpi_day.payments + excluded.payments, nominal = kpi_day.nominal + excluded.nominal
 """
 
-
 _ANY_PAYER = text("SELECT 1 FROM pay_customer WHERE periode = :p LIMIT 1")
 
 
@@ -384,17 +382,15 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> dict[str, str]:
     Returns, per pay month, a query (``:p``) of the customers whose pay_customer row changed,
     when they can be named without a scan (the staged bulk insert); else nothing.
 
-    A pay month that held no payment before (``fresh``) holds only these rows: its sums are
-    copied straight into pay_customer and its days summed from ``payment`` itself, so that on
-    PostgreSQL the rows are staged only for a pay month that held payments already (a million
-    payments of new pay months were staged in 0.8 s, ANALYZE included)."""
+    A pay month that held no payment (``fresh``) holds only these rows: its sums are copied
+    straight into pay_customer, its days summed from ``payment`` itself. On PostgreSQL the rows
+    are staged only for a held one (a million rows of new pay months staged: 0.8 s)."""
     payments = DATA_TABLES["COLLECTION"].name
     if stageable(conn, payments):
         periodes = sorted(added["periode"].dropna().unique().tolist())
         held = [p for p in periodes if conn.execute(_ANY_PAYER, {"p": p}).first() is not None]
         fresh = [p for p in periodes if p not in held]
-        folded = insert_derived(conn, payments, PAY_SUMS, PayCustomer.__table__,
-                                "periode", fresh) if fresh else 0
+        folded = insert_derived(conn, payments, PAY_SUMS, PayCustomer.__table__, "periode", fresh) if fresh else 0
         # A new pay month's payers are all of its pay_customer; a held one's, those of the sums.
         changed = {p: "SELECT nomen FROM pay_customer WHERE periode = :p" for p in fresh}
         if held:
@@ -403,9 +399,11 @@ def add_payments(conn: Connection, added: pd.DataFrame) -> dict[str, str]:
             folded += conn.execute(fold, {"periodes": held}).rowcount
             changed.update({p: f"SELECT nomen FROM {sums} WHERE periode = :p" for p in held})
         fresh_statistics(conn, PayCustomer.__tablename__, folded)
+        if not held:  # nothing of the rows will be read back
+            release(conn, payments)
         for periode in periodes:
             source = staged(conn, payments) if periode in held else payments
-            conn.execute(text(DAILY_FROM_STAGE.format(stage=source)), {"p": periode})
+            conn.execute(text(DAILY_FROM.format(stage=source)), {"p": periode})
         return changed
     sums = payment_sums(pa.Table.from_pandas(added[["periode", "nomen", "jenis", "amount"]], preserve_index=False))
     _upsert_add(conn, PayCustomer.__table__, sums.to_pandas(), ["periode", "nomen"])

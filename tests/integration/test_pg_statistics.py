@@ -75,7 +75,7 @@ def test_an_upload_leaves_the_tables_it_wrote_vacuumed(engine, backend, tmp_path
                                                  "AND relnamespace = 'public'::regnamespace").all():
                 conn.exec_driver_sql(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
         # One already under way (say, an ANALYZE of the partition the upload before made) runs on:
-        # it is waited for. The progress views show any role another session's database.
+        # it is waited for. The progress views show every session's database to any role.
         deadline = time.monotonic() + 120
         with engine.connect() as conn:
             while conn.exec_driver_sql(

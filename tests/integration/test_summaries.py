@@ -23,7 +23,7 @@ from sunter_dash.domain import files
 from sunter_dash.domain.clock import now_utc
 from sunter_dash.ingest import bulk, collection, delete_upload, directory, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
-from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
+from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, release, stageable, staged
 from sunter_dash.ingest.figures import (
     DAILY_COLUMNS,
     PAY_SUMS,
@@ -169,6 +169,25 @@ def test_rows_read_back_are_in_their_table_at_once_and_staged_only_when_asked_fo
             assert len([sql for sql in created if "sunter_stage_rows" in sql]) == (1 if postgresql else 0)
 
 
+def test_rows_released_are_never_staged_and_let_go(engine):
+    """Rows no later SQL will read back after all (a COLLECTION of new pay months only) are
+    released: ``staged`` no longer names them, PostgreSQL never stages them and lets go of the
+    Arrow rows it kept for that; the sums derived from them stay."""
+    payments = data_table("COLLECTION")
+    rows = _three_payments()
+    with engine.connect() as conn:
+        with _collection_upload(conn) as upload:
+            rows["upload_id"] = upload
+            bulk_insert(conn, payments, rows, list(rows.columns), read_back=PAYMENTS_READ_BACK)
+            assert stageable(conn, payments.name)
+            release(conn, payments.name)
+            assert not stageable(conn, payments.name) and staged(conn, payments.name) is None
+            assert ROWS not in conn.info.get(bulk.DERIVED, {})
+            assert staged(conn, payments.name, PAY_SUMS) is not None
+            if conn.dialect.name == "postgresql":
+                assert not conn.execute(text("SELECT to_regclass('pg_temp.sunter_stage_rows') IS NOT NULL")).scalar()
+
+
 def test_the_rows_read_back_are_staged_with_the_columns_named_on_postgresql(engine):
     """The daily figures read five of the payments' columns back (``PAYMENTS_READ_BACK``):
     PostgreSQL stages only those; SQLite's stage holds every column inserted."""
@@ -257,8 +276,8 @@ def test_a_collection_across_a_held_and_a_new_pay_month_folds_into_both(engine, 
 
 def test_a_new_pay_months_days_are_summed_from_payment_and_only_a_held_ones_rows_are_staged(engine, demo_files,
                                                                                             monkeypatch):
-    """A COLLECTION of a pay month no payment of was stored (December's first extract) brings all
-    of that month's payments: its daily figures are summed from ``payment`` itself, and on
+    """A COLLECTION of a pay month of which no payment was stored (December's first extract) brings
+    all of that month's payments: its daily figures are summed from ``payment`` itself, and on
     PostgreSQL nothing of it is staged. A later extract of the same month reads its new rows and
     their sums from the stage. The summaries equal a rebuild after each."""
     monkeypatch.setattr(load, "BULK_ROWS", 1)
