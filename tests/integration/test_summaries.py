@@ -305,9 +305,9 @@ def test_a_new_pay_months_days_are_summed_from_payment_and_only_a_held_ones_rows
                 assert _tables(engine) == _rebuilt(engine), path.name
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    staged = ["staged sums", "staged rows"] if engine.dialect.name == "postgresql" else []
-    assert december == {"2025-12-10": ["days from payment"], "2025-12-20": [*staged, "days from the stage"],
-                        "2025-12-31": [*staged, "days from the stage"]}
+    copies = ["staged sums", "staged rows"] if engine.dialect.name == "postgresql" else []
+    assert december == {"2025-12-10": ["days from payment"], "2025-12-20": [*copies, "days from the stage"],
+                        "2025-12-31": [*copies, "days from the stage"]}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT SUM(payments) FROM kpi_day WHERE periode = '2025-12'")).scalar() > 100
 
