@@ -9,10 +9,10 @@ against). Each run, in a fresh transaction of a migrated, empty database (SQLite
 build/bench/, or the server given), rolled back afterwards, bulk-inserts the rows as ``store``
 does and folds them into pay_customer:
 
-- **arrow**: the pipeline's way (``figures.payment_sums`` beside the rows, inserted by
+- **arrow**: the pipeline's way (``payment_fold.payment_sums`` beside the rows, inserted by
   ``bulk.insert_derived``: from the stage on SQLite, by COPY from Arrow on PostgreSQL), timed
   from the bulk insert to the end of the fold, with the rows staged as the daily figures ask
-  for them (``figures.PAYMENTS_READ_BACK``'s columns; on SQLite they are staged anyway);
+  for them (``payment_fold.PAYMENTS_READ_BACK``'s columns; on SQLite they are staged anyway);
 - **sql** (the baseline of the same run): the rows alone staged (the same columns), and
   pay_customer's sums grouped from them in SQL (``_PAY_CUSTOMER`` over the stage), the way before.
 
@@ -46,7 +46,7 @@ def main() -> None:
 
     from sunter_dash.db import get_engine, upgrade
     from sunter_dash.domain.clock import now_utc
-    from sunter_dash.ingest import figures
+    from sunter_dash.ingest import payment_fold
     from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, staged
     from sunter_dash.ingest.prepare import prepare
     from sunter_dash.ingest.read import read_table
@@ -85,12 +85,12 @@ def main() -> None:
                 frame["upload_id"] = upload
                 t0 = time.perf_counter()
                 if way == "arrow":
-                    bulk_insert(conn, table, frame, names, read_back=figures.PAYMENTS_READ_BACK)
-                    insert_derived(conn, table.name, figures.PAY_SUMS, PayCustomer.__table__, "periode", periodes)
+                    bulk_insert(conn, table, frame, names, read_back=payment_fold.PAYMENTS_READ_BACK)
+                    insert_derived(conn, table.name, payment_fold.PAY_SUMS, PayCustomer.__table__, "periode", periodes)
                     staged(conn, table.name)  # the rows, as the daily figures ask for them
                 else:
-                    bulk_insert(conn, table, frame, names, read_back={ROWS: figures.DAILY_COLUMNS})
-                    fold = text(figures._PAY_CUSTOMER.format(source=staged(conn, table.name),
+                    bulk_insert(conn, table, frame, names, read_back={ROWS: payment_fold.DAILY_COLUMNS})
+                    fold = text(payment_fold._PAY_CUSTOMER.format(source=staged(conn, table.name),
                                                              where="periode IN :periodes"))
                     conn.execute(fold.bindparams(bindparam("periodes", expanding=True)), {"periodes": periodes})
                 return time.perf_counter() - t0

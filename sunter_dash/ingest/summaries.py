@@ -33,16 +33,14 @@ from .bulk import ReadBack
 from .figures import (
     MC_RAYON,
     PARTS,
-    PAYMENTS_READ_BACK,
-    add_payments,
     note_target,
     rebuild_arrears,
     rebuild_daily,
     rebuild_kpi,
-    rebuild_pay_customer,
     restamp_arrears,
     restamp_daily,
 )
+from .payment_fold import PAYMENTS_READ_BACK, add_payments, rebuild_pay_customer
 
 # Each customer's rayon (its most recent MC with one) and the first periode of its current run in
 # it: the earliest of its MC periodes (with a rayon) after the last one that gave another rayon.

@@ -24,14 +24,8 @@ from sunter_dash.domain.clock import now_utc
 from sunter_dash.ingest import bulk, collection, delete_upload, directory, ingest_file
 from sunter_dash.ingest import store as load  # where the bulk insert threshold lives
 from sunter_dash.ingest.bulk import ROWS, bulk_insert, detach_stage, insert_derived, release, stageable, staged
-from sunter_dash.ingest.figures import (
-    DAILY_COLUMNS,
-    PAY_SUMS,
-    PAYMENTS_READ_BACK,
-    mc_per_customer,
-    payment_sums,
-    rebuild_kpi,
-)
+from sunter_dash.ingest.figures import mc_per_customer, rebuild_kpi
+from sunter_dash.ingest.payment_fold import DAILY_COLUMNS, PAY_SUMS, PAYMENTS_READ_BACK, payment_sums
 from sunter_dash.ingest.summaries import reads_back, rebuild_all, refresh_customer_rayon
 from sunter_dash.models import PayCustomer, Upload, data_table
 
